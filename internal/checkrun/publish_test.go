@@ -1,0 +1,177 @@
+package checkrun
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/mergeguard/mergeguard/internal/decision"
+	"github.com/mergeguard/mergeguard/internal/report"
+	"github.com/mergeguard/mergeguard/internal/store"
+)
+
+type call struct {
+	op          string
+	annotations int
+	conclusion  string
+	summary     string
+}
+
+func (c call) String() string { return fmt.Sprintf("{%s %d %s}", c.op, c.annotations, c.conclusion) }
+
+type fakeGitHub struct {
+	calls    []call
+	existing int64
+	failAt   int // fail the nth call (1-based), 0 = never
+}
+
+func (f *fakeGitHub) record(c call) error {
+	f.calls = append(f.calls, c)
+	if f.failAt == len(f.calls) {
+		return errors.New("HTTP 502")
+	}
+	return nil
+}
+
+func (f *fakeGitHub) FindCheckRun(ctx context.Context, owner, repo, sha, name string, appID int64) (int64, error) {
+	return f.existing, f.record(call{op: "find"})
+}
+
+func (f *fakeGitHub) CreateCheckRun(ctx context.Context, owner, repo string, o github.CreateCheckRunOptions) (int64, error) {
+	if o.Name == "" || o.HeadSHA == "" || o.Output == nil || o.Output.Title == nil || o.Output.Summary == nil {
+		return 0, errors.New("422: name, head_sha and output title/summary are required")
+	}
+	if len(o.Output.Annotations) > BatchSize {
+		return 0, errors.New("422: more than 50 annotations")
+	}
+	return 99, f.record(call{op: "create", annotations: len(o.Output.Annotations), conclusion: o.GetConclusion(), summary: o.Output.GetSummary()})
+}
+
+func (f *fakeGitHub) UpdateCheckRun(ctx context.Context, owner, repo string, id int64, o github.UpdateCheckRunOptions) error {
+	if o.Name == "" {
+		return errors.New("422: name is required")
+	}
+	if len(o.Output.Annotations) > BatchSize {
+		return errors.New("422: more than 50 annotations")
+	}
+	return f.record(call{op: "update", annotations: len(o.Output.Annotations), conclusion: o.GetConclusion(), summary: o.Output.GetSummary()})
+}
+
+type memState map[store.CheckRunKey]store.CheckRunRecord
+
+func (m memState) Get(_ context.Context, k store.CheckRunKey) (store.CheckRunRecord, error) {
+	r, ok := m[k]
+	if !ok {
+		return r, store.ErrNotFound
+	}
+	return r, nil
+}
+
+func (m memState) Put(_ context.Context, k store.CheckRunKey, r store.CheckRunRecord) error {
+	m[k] = r
+	return nil
+}
+
+// verdict has n line findings (from a rule whose severity never changes)
+// and, when blocked, a failing rule with no line findings.
+func verdict(n int, blocked bool) (decision.Verdict, report.Output) {
+	lines := decision.RuleResult{ID: "lines", Title: "Lines", Severity: decision.SeverityError, Remedy: "x"}
+	for i := 1; i <= n; i++ {
+		lines.Denials = append(lines.Denials, decision.Finding{Message: fmt.Sprint("finding ", i), Location: &decision.Location{Path: "f.go", StartLine: i}})
+	}
+	reviews := decision.RuleResult{ID: "reviews", Title: "Reviews", Severity: decision.SeverityError, Remedy: "y"}
+	if blocked {
+		reviews.Denials = []decision.Finding{{Message: "needs an approval"}}
+	}
+	v := decision.Decide(decision.Enforce, []decision.RuleResult{lines, reviews})
+	return v, report.CheckRun(v, report.Context{HeadSHA: "abc"})
+}
+
+func TestPublish(t *testing.T) {
+	gh := &fakeGitHub{}
+	state := memState{}
+	p := &Publisher{State: state, Name: "mergeguard", AppID: 1, Now: time.Now}
+	target := Target{RepoID: 1, Owner: "acme", Repo: "shop", HeadSHA: "abc", Number: 3}
+	ctx := context.Background()
+
+	v, out := verdict(120, true)
+	res, err := p.Publish(ctx, gh, target, v, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "[{find 0 } {create 50 failure} {update 50 } {update 20 }]"
+	if fmt.Sprint(gh.calls) != want || !res.Created || res.AnnotationsSent != 120 {
+		t.Fatalf("first publish: %v %+v", gh.calls, res)
+	}
+
+	gh.calls = nil
+	res, err = p.Publish(ctx, gh, target, v, out)
+	if err != nil || len(gh.calls) != 0 || !res.Unchanged {
+		t.Fatalf("republishing the same output must write nothing: %v %+v %v", gh.calls, res, err)
+	}
+
+	// The summary changes (the review rule is now satisfied) but the line
+	// findings do not: one update, and no annotation is sent again.
+	gh.calls = nil
+	v2, out2 := verdict(120, false)
+	if _, err := p.Publish(ctx, gh, target, v2, out2); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(gh.calls) != "[{update 0 failure}]" {
+		t.Fatalf("verdict change: %v", gh.calls)
+	}
+
+	// Fewer findings than before: the stale annotations cannot be removed,
+	// so the summary says they no longer apply.
+	gh.calls = nil
+	v3, out3 := verdict(100, false)
+	if _, err := p.Publish(ctx, gh, target, v3, out3); err != nil {
+		t.Fatal(err)
+	}
+	if len(gh.calls) != 1 || !strings.Contains(gh.calls[0].summary, "20 line annotations from an earlier evaluation of this commit no longer apply") {
+		t.Fatalf("stale annotations not explained: %v %q", gh.calls, gh.calls[0].summary)
+	}
+}
+
+func TestPublishAdoptsAnExistingCheckRun(t *testing.T) {
+	gh := &fakeGitHub{existing: 42}
+	p := &Publisher{State: memState{}, Name: "mergeguard", AppID: 1, Now: time.Now}
+	v, out := verdict(1, true)
+	res, err := p.Publish(context.Background(), gh, Target{RepoID: 1, HeadSHA: "abc"}, v, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Created || res.CheckRunID != 42 || gh.calls[1].op != "update" {
+		t.Fatalf("a check run found on GitHub must be updated, not duplicated: %v %+v", gh.calls, res)
+	}
+}
+
+func TestPublishResumesAfterAFailedBatch(t *testing.T) {
+	gh := &fakeGitHub{failAt: 3} // find, create, update(fails)
+	state := memState{}
+	p := &Publisher{State: state, Name: "mergeguard", AppID: 1, Now: time.Now}
+	v, out := verdict(120, true)
+	target := Target{RepoID: 1, HeadSHA: "abc"}
+	if _, err := p.Publish(context.Background(), gh, target, v, out); err == nil {
+		t.Fatal("want the batch failure")
+	}
+	gh.calls, gh.failAt = nil, 0
+	if _, err := p.Publish(context.Background(), gh, target, v, out); err != nil {
+		t.Fatal(err)
+	}
+	sent := 0
+	for _, c := range gh.calls {
+		sent += c.annotations
+		if c.op == "create" || c.op == "find" {
+			t.Fatalf("retry must update the known check run: %v", gh.calls)
+		}
+	}
+	if sent != 70 {
+		t.Fatalf("retry sent %d annotations, want the 70 that had not gone through (%v)", sent, gh.calls)
+	}
+}

@@ -1,0 +1,162 @@
+// Package decision is mergeguard's decision model: what each rule concluded
+// about a pull request, the verdict that follows from those results, and the
+// annotations that point at offending lines.
+//
+// It is plain data on purpose. Nothing here knows about GitHub, OPA, HTTP or
+// SQL, so the same values feed the check run, `mergeguard eval`, the audit
+// trail and table tests.
+package decision
+
+import (
+	"cmp"
+	"slices"
+)
+
+// Outcome is what one rule concluded.
+type Outcome string
+
+const (
+	// Pass: the rule found nothing to object to.
+	Pass Outcome = "pass"
+	// Fail: the rule denies the merge.
+	Fail Outcome = "fail"
+	// Warn: the rule has something to say, but does not block.
+	Warn Outcome = "warn"
+	// Skip: the rule does not apply to this pull request.
+	Skip Outcome = "skip"
+	// Error: the rule could not be evaluated. Treated as blocking, because a
+	// merge gate that cannot decide must not silently let changes through.
+	Error Outcome = "error"
+)
+
+// Blocks reports whether the outcome prevents a merge in enforcing mode.
+func (o Outcome) Blocks() bool { return o == Fail || o == Error }
+
+// Severity is how seriously a rule's denials are meant. A rule whose denials
+// carry SeverityWarning reports them without blocking.
+type Severity string
+
+const (
+	SeverityError   Severity = "error"
+	SeverityWarning Severity = "warning"
+)
+
+// Valid reports whether s is a known severity.
+func (s Severity) Valid() bool { return s == SeverityError || s == SeverityWarning }
+
+// Mode selects whether a verdict can block a merge.
+type Mode string
+
+const (
+	// Enforce: a failing rule fails the check run.
+	Enforce Mode = "enforce"
+	// Report: rules are evaluated and shown, the check run is neutral. Used to
+	// trial a policy before it blocks anyone.
+	Report Mode = "report"
+)
+
+// Valid reports whether m is a known mode.
+func (m Mode) Valid() bool { return m == Enforce || m == Report }
+
+// Conclusion is the check-run conclusion a verdict maps to.
+type Conclusion string
+
+const (
+	Success Conclusion = "success"
+	Failure Conclusion = "failure"
+	Neutral Conclusion = "neutral"
+)
+
+// Location points into the new version of a file.
+type Location struct {
+	Path      string `json:"path"`
+	StartLine int    `json:"start_line,omitempty"`
+	EndLine   int    `json:"end_line,omitempty"`
+}
+
+// Finding is one message from a rule, optionally pointing at a location.
+type Finding struct {
+	Message  string    `json:"message"`
+	Location *Location `json:"location,omitempty"`
+}
+
+// RuleResult is the complete result of one rule on one pull request.
+type RuleResult struct {
+	ID          string    `json:"id"`
+	Title       string    `json:"title"`
+	Description string    `json:"description,omitempty"`
+	Severity    Severity  `json:"severity"`
+	Remedy      string    `json:"remedy,omitempty"`
+	Outcome     Outcome   `json:"outcome"`
+	Denials     []Finding `json:"denials,omitempty"`
+	Warnings    []Finding `json:"warnings,omitempty"`
+	// SkipReasons explain why the rule did not apply.
+	SkipReasons []string `json:"skip_reasons,omitempty"`
+	// Err describes why the rule could not be evaluated (Outcome Error).
+	Err string `json:"error,omitempty"`
+}
+
+// Conclude fills in Outcome from the rule's findings and severity. Denials of
+// a warning-severity rule are reported as a warning, not a failure.
+func (r RuleResult) Conclude() RuleResult {
+	switch {
+	case r.Err != "":
+		r.Outcome = Error
+	case len(r.Denials) > 0 && r.Severity != SeverityWarning:
+		r.Outcome = Fail
+	case len(r.Denials) > 0 || len(r.Warnings) > 0:
+		r.Outcome = Warn
+	case len(r.SkipReasons) > 0:
+		r.Outcome = Skip
+	default:
+		r.Outcome = Pass
+	}
+	return r
+}
+
+// Verdict is the decision about one pull request at one head commit.
+type Verdict struct {
+	Mode Mode `json:"mode"`
+	// Blocked is what the rules say, independent of mode: in report mode a
+	// verdict can be Blocked while its conclusion is neutral.
+	Blocked    bool         `json:"blocked"`
+	Conclusion Conclusion   `json:"conclusion"`
+	Rules      []RuleResult `json:"rules"`
+}
+
+// Decide turns rule results into a verdict. Rules are ordered so that the
+// ones a reader must act on come first.
+func Decide(mode Mode, results []RuleResult) Verdict {
+	rules := make([]RuleResult, len(results))
+	blocked := false
+	for i, r := range results {
+		rules[i] = r.Conclude()
+		if rules[i].Outcome.Blocks() {
+			blocked = true
+		}
+	}
+	slices.SortStableFunc(rules, func(a, b RuleResult) int {
+		return cmp.Or(cmp.Compare(outcomeRank[a.Outcome], outcomeRank[b.Outcome]), cmp.Compare(a.ID, b.ID))
+	})
+	v := Verdict{Mode: mode, Blocked: blocked, Rules: rules, Conclusion: Success}
+	switch {
+	case mode == Report:
+		v.Conclusion = Neutral
+	case blocked:
+		v.Conclusion = Failure
+	}
+	return v
+}
+
+var outcomeRank = map[Outcome]int{Error: 0, Fail: 1, Warn: 2, Pass: 3, Skip: 4}
+
+// Count returns how many rules ended with the given outcome.
+func (v Verdict) Count(o Outcome) int {
+	n := 0
+	for _, r := range v.Rules {
+		if r.Outcome == o {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,194 @@
+package facts
+
+import (
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// Sources is everything fetched about a pull request, in GitHub's shapes.
+// Building the input from it does no I/O, so the live worker and
+// `mergeguard eval` share one code path.
+type Sources struct {
+	PullRequest *github.PullRequest
+	// Files are the changed files; use FilesFromGitHub or ParseUnifiedDiff.
+	Files          []File
+	FilesTruncated bool
+	Reviews        []*github.PullRequestReview
+	Commits        []*github.RepositoryCommit
+	Trigger        Trigger
+	Now            time.Time
+}
+
+// Build assembles the input document.
+func Build(src Sources) Input {
+	pr := src.PullRequest
+	if pr == nil {
+		pr = &github.PullRequest{}
+	}
+	headSHA := pr.GetHead().GetSHA()
+	in := Input{
+		Version:        Version,
+		PullRequest:    pullRequest(pr, src.Commits),
+		Repository:     repository(pr.GetBase().GetRepo()),
+		Files:          src.Files,
+		FilesTruncated: src.FilesTruncated,
+		Reviews:        LatestDecisiveReviews(src.Reviews, headSHA),
+		Time:           Time{RFC3339: src.Now.UTC().Format(time.RFC3339Nano), NS: src.Now.UnixNano()},
+		Trigger:        src.Trigger,
+	}
+	if in.Files == nil {
+		in.Files = []File{}
+	}
+	return in
+}
+
+func pullRequest(pr *github.PullRequest, commits []*github.RepositoryCommit) PullRequest {
+	out := PullRequest{
+		Number:    pr.GetNumber(),
+		Title:     pr.GetTitle(),
+		Body:      pr.GetBody(),
+		Draft:     pr.GetDraft(),
+		State:     pr.GetState(),
+		Author:    Actor{Login: pr.GetUser().GetLogin(), Type: pr.GetUser().GetType(), Association: pr.GetAuthorAssociation()},
+		Base:      branch(pr.GetBase(), ""),
+		Head:      branch(pr.GetHead(), pr.GetBase().GetRepo().GetFullName()),
+		Labels:    []string{},
+		CreatedAt: timestamp(pr.CreatedAt),
+		UpdatedAt: timestamp(pr.UpdatedAt),
+		Commits:   []Commit{},
+	}
+	for _, l := range pr.Labels {
+		out.Labels = append(out.Labels, l.GetName())
+	}
+	for _, c := range commits {
+		out.Commits = append(out.Commits, Commit{SHA: c.GetSHA(), Message: c.GetCommit().GetMessage()})
+	}
+	out.CommitCount = pr.GetCommits()
+	if out.CommitCount == 0 {
+		out.CommitCount = len(out.Commits)
+	}
+	return out
+}
+
+// branch describes one side; baseRepo is set for the head side so that Fork
+// can be computed (a head whose repository was deleted counts as a fork: it
+// is certainly not the base repository).
+func branch(b *github.PullRequestBranch, baseRepo string) Branch {
+	out := Branch{Ref: b.GetRef(), SHA: b.GetSHA(), Repo: b.GetRepo().GetFullName()}
+	if baseRepo != "" {
+		out.Fork = !strings.EqualFold(out.Repo, baseRepo)
+	}
+	return out
+}
+
+func repository(r *github.Repository) Repository {
+	out := Repository{
+		Owner:         r.GetOwner().GetLogin(),
+		Name:          r.GetName(),
+		FullName:      r.GetFullName(),
+		DefaultBranch: r.GetDefaultBranch(),
+		Visibility:    r.GetVisibility(),
+		Topics:        append([]string{}, r.Topics...),
+	}
+	if out.Visibility == "" {
+		out.Visibility = "public"
+		if r.GetPrivate() {
+			out.Visibility = "private"
+		}
+	}
+	return out
+}
+
+func timestamp(t *github.Timestamp) string {
+	if t == nil || t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// LatestDecisiveReviews keeps each reviewer's latest review that decides
+// something (APPROVED, CHANGES_REQUESTED, DISMISSED). A later COMMENTED review
+// does not undo an approval, and a PENDING review is not submitted yet.
+// GitHub lists reviews oldest first; that order is kept for ties.
+func LatestDecisiveReviews(reviews []*github.PullRequestReview, headSHA string) []Review {
+	latest := map[string]int{}
+	var out []Review
+	for _, r := range reviews {
+		state := strings.ToUpper(r.GetState())
+		if state != "APPROVED" && state != "CHANGES_REQUESTED" && state != "DISMISSED" {
+			continue
+		}
+		login := r.GetUser().GetLogin()
+		if login == "" {
+			continue // a deleted account ("ghost") cannot be counted as anyone
+		}
+		rev := Review{
+			Author:      Actor{Login: login, Type: r.GetUser().GetType(), Association: r.GetAuthorAssociation()},
+			State:       state,
+			CommitSHA:   r.GetCommitID(),
+			OnHead:      headSHA != "" && r.GetCommitID() == headSHA,
+			SubmittedAt: timestamp(r.SubmittedAt),
+		}
+		key := strings.ToLower(login)
+		if i, ok := latest[key]; ok {
+			if rev.SubmittedAt >= out[i].SubmittedAt {
+				out[i] = rev
+			}
+			continue
+		}
+		latest[key] = len(out)
+		out = append(out, rev)
+	}
+	if out == nil {
+		out = []Review{}
+	}
+	return out
+}
+
+// FilesFromGitHub turns the list-files API's entries into file facts.
+func FilesFromGitHub(in []*github.CommitFile) []File {
+	out := make([]File, 0, len(in))
+	for _, cf := range in {
+		f := File{
+			Path:         cf.GetFilename(),
+			PreviousPath: cf.GetPreviousFilename(),
+			Status:       cf.GetStatus(),
+			Additions:    cf.GetAdditions(),
+			Deletions:    cf.GetDeletions(),
+		}
+		patch := cf.GetPatch()
+		if patch == "" {
+			changed := cf.GetChanges() > 0 || cf.GetAdditions() > 0 || cf.GetDeletions() > 0
+			// GitHub omits the patch for binary files and for very large
+			// diffs. It does not say which; a file with changes but no patch
+			// is missing its patch, one with no line counts is binary (or
+			// empty) unless it is a pure rename.
+			f.PatchMissing = changed
+			f.Binary = !changed && f.Status != "renamed" && f.Status != "copied" && f.Status != "unchanged"
+		} else {
+			lines, err := parsePatch(patch)
+			if err != nil {
+				f.ParseError = err.Error()
+			} else {
+				f.Hunks, f.AddedLines, f.RemovedLines = lines.hunks, lines.added, lines.removed
+			}
+		}
+		out = append(out, normaliseFile(f))
+	}
+	return out
+}
+
+func normaliseFile(f File) File {
+	if f.Hunks == nil {
+		f.Hunks = []Hunk{}
+	}
+	if f.AddedLines == nil {
+		f.AddedLines = []Line{}
+	}
+	if f.RemovedLines == nil {
+		f.RemovedLines = []int{}
+	}
+	return f
+}

@@ -1,0 +1,135 @@
+// Package facts builds the policy input document: everything the rules may
+// know about one pull request at one instant. The document is the contract
+// policy authors write Rego against (docs/input.md), so its JSON shape only
+// changes together with Version.
+package facts
+
+// Version is the version of the input document's shape (input.version).
+const Version = 1
+
+// Input is what `input` is in Rego.
+type Input struct {
+	Version     int         `json:"version"`
+	PullRequest PullRequest `json:"pull_request"`
+	Repository  Repository  `json:"repository"`
+	Files       []File      `json:"files"`
+	// FilesTruncated is true when GitHub's cap on listed files cut the list,
+	// so a rule can refuse to pass a pull request it cannot fully see.
+	FilesTruncated bool     `json:"files_truncated"`
+	Reviews        []Review `json:"reviews"`
+	Time           Time     `json:"time"`
+	Trigger        Trigger  `json:"trigger"`
+}
+
+// PullRequest describes the pull request itself.
+type PullRequest struct {
+	Number      int      `json:"number"`
+	Title       string   `json:"title"`
+	Body        string   `json:"body"`
+	Draft       bool     `json:"draft"`
+	State       string   `json:"state"`
+	Author      Actor    `json:"author"`
+	Base        Branch   `json:"base"`
+	Head        Branch   `json:"head"`
+	Labels      []string `json:"labels"`
+	CreatedAt   string   `json:"created_at"`
+	UpdatedAt   string   `json:"updated_at"`
+	CommitCount int      `json:"commit_count"`
+	Commits     []Commit `json:"commits"`
+}
+
+// Actor is a GitHub account.
+type Actor struct {
+	Login string `json:"login"`
+	// Type is "User", "Bot" or "Organization", as GitHub reports it.
+	Type string `json:"type"`
+	// Association is the author's relationship to the repository
+	// (OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, FIRST_TIME_CONTRIBUTOR, NONE …).
+	Association string `json:"association,omitempty"`
+}
+
+// Branch is one side of a pull request.
+type Branch struct {
+	Ref  string `json:"ref"`
+	SHA  string `json:"sha"`
+	Repo string `json:"repo"`
+	// Fork is true when the head lives in a different repository than the base.
+	Fork bool `json:"fork"`
+}
+
+// Commit is one commit of the pull request.
+type Commit struct {
+	SHA     string `json:"sha"`
+	Message string `json:"message"`
+}
+
+// Repository is the base repository.
+type Repository struct {
+	Owner         string   `json:"owner"`
+	Name          string   `json:"name"`
+	FullName      string   `json:"full_name"`
+	DefaultBranch string   `json:"default_branch"`
+	Visibility    string   `json:"visibility"`
+	Topics        []string `json:"topics"`
+}
+
+// File is one changed file with what its patch says.
+type File struct {
+	Path         string `json:"path"`
+	PreviousPath string `json:"previous_path,omitempty"`
+	// Status is added, modified, removed, renamed, copied, changed or unchanged.
+	Status    string `json:"status"`
+	Additions int    `json:"additions"`
+	Deletions int    `json:"deletions"`
+	Binary    bool   `json:"binary"`
+	Hunks     []Hunk `json:"hunks"`
+	// AddedLines are the added lines in new-file numbering.
+	AddedLines []Line `json:"added_lines"`
+	// RemovedLines are the removed line numbers in old-file numbering.
+	RemovedLines []int `json:"removed_lines"`
+	// PatchMissing is true when GitHub sent no patch for a file with changes
+	// (very large or binary files): the lines are unknown, not absent.
+	PatchMissing bool `json:"patch_missing"`
+	// ParseError holds why the patch could not be read; the file's hunks and
+	// lines are then empty rather than partial.
+	ParseError string `json:"parse_error,omitempty"`
+}
+
+// Hunk is one hunk header of a patch.
+type Hunk struct {
+	OldStart int `json:"old_start"`
+	OldLines int `json:"old_lines"`
+	NewStart int `json:"new_start"`
+	NewLines int `json:"new_lines"`
+}
+
+// Line is an added line.
+type Line struct {
+	Line int    `json:"line"`
+	Text string `json:"text"`
+	// Truncated is true when Text was cut at MaxLineBytes.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// Review is a reviewer's latest decisive review.
+type Review struct {
+	Author Actor `json:"author"`
+	// State is APPROVED, CHANGES_REQUESTED or DISMISSED.
+	State       string `json:"state"`
+	CommitSHA   string `json:"commit_sha"`
+	OnHead      bool   `json:"on_head"`
+	SubmittedAt string `json:"submitted_at"`
+}
+
+// Time is the evaluation instant. Rules read it instead of a clock, so a
+// simulation can move it.
+type Time struct {
+	RFC3339 string `json:"rfc3339"`
+	NS      int64  `json:"ns"`
+}
+
+// Trigger says which event caused the evaluation.
+type Trigger struct {
+	Event  string `json:"event"`
+	Action string `json:"action,omitempty"`
+}

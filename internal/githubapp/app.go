@@ -1,0 +1,151 @@
+// Package githubapp talks to GitHub as a GitHub App: an App JWT for /app
+// endpoints, installation tokens (cached until shortly before they expire)
+// for everything else, conditional GETs, and rate limits reported as
+// *RateLimitError. It is the only package that imports ghinstallation.
+package githubapp
+
+import (
+	"crypto/rsa"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/bradleyfalzon/ghinstallation/v2"
+	"github.com/google/go-github/v60/github"
+
+	"github.com/mergeguard/mergeguard/internal/metrics"
+	"github.com/mergeguard/mergeguard/internal/version"
+)
+
+// Config describes the App.
+type Config struct {
+	AppID      int64
+	PrivateKey *rsa.PrivateKey
+	// BaseURL is the REST API root, ending in a slash
+	// (https://api.github.com/ or https://HOST/api/v3/).
+	BaseURL string
+	Metrics *metrics.Metrics
+	// Transport is the network transport (http.DefaultTransport's settings
+	// with timeouts when nil). Tests point it at a fake GitHub.
+	Transport http.RoundTripper
+	// CacheBytes bounds the conditional-request cache (default 64 MiB).
+	CacheBytes int64
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// RequestTimeout bounds one HTTP request (default 30s).
+	RequestTimeout time.Duration
+}
+
+// App is an authenticated GitHub App. It is safe for concurrent use.
+type App struct {
+	cfg     Config
+	baseURL *url.URL
+	apps    *ghinstallation.AppsTransport
+	cache   *bodyStore
+
+	mu            sync.Mutex
+	installations map[int64]*Installation
+}
+
+// New prepares the App. It makes no request.
+func New(cfg Config) (*App, error) {
+	if cfg.AppID <= 0 || cfg.PrivateKey == nil {
+		return nil, fmt.Errorf("GitHub App needs an App ID and a private key")
+	}
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("GitHub API URL %q is not valid", cfg.BaseURL)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.CacheBytes <= 0 {
+		cfg.CacheBytes = 64 << 20
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 30 * time.Second
+	}
+	if cfg.Transport == nil {
+		cfg.Transport = defaultTransport()
+	}
+	a := &App{cfg: cfg, baseURL: u, cache: newBodyStore(cfg.CacheBytes), installations: map[int64]*Installation{}}
+	a.apps = ghinstallation.NewAppsTransportFromPrivateKey(a.base("app"), cfg.AppID, cfg.PrivateKey)
+	a.apps.BaseURL = apiRoot(u)
+	return a, nil
+}
+
+// AppID is the App's ID.
+func (a *App) AppID() int64 { return a.cfg.AppID }
+
+func (a *App) base(installation string) http.RoundTripper {
+	return &baseTransport{
+		next: a.cfg.Transport, userAgent: version.UserAgent(), metrics: a.cfg.Metrics,
+		installation: installation, now: a.cfg.Now,
+	}
+}
+
+// AppClient returns a client authenticated as the App itself (JWT), for the
+// /app endpoints.
+func (a *App) AppClient() *github.Client {
+	return a.client(a.apps)
+}
+
+// Installation returns the client for one installation. Its token is created
+// on first use and renewed shortly before it expires.
+func (a *App) Installation(id int64) *Installation {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if inst, ok := a.installations[id]; ok {
+		return inst
+	}
+	label := strconv.FormatInt(id, 10)
+	// Each installation gets its own instrumented transport, labelled for
+	// its rate-limit gauge. Token creation goes to the configured API root
+	// (GitHub Enterprise Server included) through that same transport.
+	apps := ghinstallation.NewAppsTransportFromPrivateKey(a.base(label), a.cfg.AppID, a.cfg.PrivateKey)
+	apps.BaseURL = apiRoot(a.baseURL)
+	tr := ghinstallation.NewFromAppsTransport(apps, id)
+	cached := &etagCache{next: tr, store: a.cache, scope: label}
+	inst := &Installation{id: id, client: a.client(cached)}
+	a.installations[id] = inst
+	return inst
+}
+
+func (a *App) client(tr http.RoundTripper) *github.Client {
+	c := github.NewClient(&http.Client{Transport: tr, Timeout: a.cfg.RequestTimeout})
+	base := *a.baseURL
+	c.BaseURL = &base
+	c.UserAgent = version.UserAgent()
+	return c
+}
+
+// apiRoot is the base URL without its trailing slash, as ghinstallation
+// expects.
+func apiRoot(u *url.URL) string {
+	s := u.String()
+	for len(s) > 0 && s[len(s)-1] == '/' {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func defaultTransport() http.RoundTripper {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   20,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 30 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}

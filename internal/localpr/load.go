@@ -1,0 +1,150 @@
+// Package localpr reads a pull request described by files, for offline
+// evaluation with `mergeguard eval DIR`:
+//
+//	pull_request.json  the pull request, in the JSON shape of GitHub's REST API (required)
+//	diff.patch         its unified diff, as `git diff base...head` prints it (required)
+//	reviews.json       its reviews, as GitHub lists them (optional)
+//	commits.json       its commits, as GitHub lists them (optional)
+package localpr
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/mergeguard/mergeguard/internal/facts"
+)
+
+// File names inside a pull request directory.
+const (
+	PullRequestFile = "pull_request.json"
+	DiffFile        = "diff.patch"
+	ReviewsFile     = "reviews.json"
+	CommitsFile     = "commits.json"
+)
+
+// maxFileBytes bounds each input file; a real diff this large would exceed
+// what GitHub serves for a pull request anyway.
+const maxFileBytes = 64 << 20
+
+// Load reads the pull request in dir. now becomes input.time.
+func Load(dir string, now time.Time) (facts.Sources, error) {
+	src := facts.Sources{Now: now, Trigger: facts.Trigger{Event: "eval"}}
+
+	var pr github.PullRequest
+	if err := readJSON(dir, PullRequestFile, true, &pr); err != nil {
+		return src, err
+	}
+	if err := checkPullRequest(&pr); err != nil {
+		return src, fmt.Errorf("%s: %w", filepath.Join(dir, PullRequestFile), err)
+	}
+	src.PullRequest = &pr
+
+	diff, err := readFile(dir, DiffFile, true)
+	if err != nil {
+		return src, err
+	}
+	if src.Files, err = facts.ParseUnifiedDiff(diff); err != nil {
+		return src, fmt.Errorf("%s: %w", filepath.Join(dir, DiffFile), err)
+	}
+
+	if err := readJSON(dir, ReviewsFile, false, &src.Reviews); err != nil {
+		return src, err
+	}
+	if err := readJSON(dir, CommitsFile, false, &src.Commits); err != nil {
+		return src, err
+	}
+	return src, nil
+}
+
+func checkPullRequest(pr *github.PullRequest) error {
+	var missing []string
+	if pr.GetNumber() <= 0 {
+		missing = append(missing, "number")
+	}
+	if pr.GetUser().GetLogin() == "" {
+		missing = append(missing, "user.login")
+	}
+	if pr.GetHead().GetSHA() == "" {
+		missing = append(missing, "head.sha")
+	}
+	if pr.GetBase().GetRef() == "" {
+		missing = append(missing, "base.ref")
+	}
+	if pr.GetBase().GetRepo().GetFullName() == "" {
+		missing = append(missing, "base.repo.full_name")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing %s: the file must hold a pull request object as GitHub's API returns it (GET /repos/{owner}/{repo}/pulls/{number})", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+func readFile(dir, name string, required bool) ([]byte, error) {
+	p := filepath.Join(dir, name)
+	f, err := os.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		if required {
+			return nil, fmt.Errorf("%s is missing: %s", p, hint(name))
+		}
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", p, err)
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	n, err := buf.ReadFrom(io.LimitReader(f, maxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", p, err)
+	}
+	if n > maxFileBytes {
+		return nil, fmt.Errorf("%s is larger than %d MiB", p, maxFileBytes>>20)
+	}
+	return buf.Bytes(), nil
+}
+
+func readJSON(dir, name string, required bool, v any) error {
+	data, err := readFile(dir, name, required)
+	if err != nil || data == nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%s is not valid: %w", filepath.Join(dir, name), describeJSONError(data, err))
+	}
+	return nil
+}
+
+// describeJSONError adds the line number to a JSON syntax error.
+func describeJSONError(data []byte, err error) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		line := 1 + bytes.Count(data[:min(int(se.Offset), len(data))], []byte("\n"))
+		return fmt.Errorf("line %d: %w", line, err)
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Errorf("field %q should be %s, not a JSON %s", te.Field, te.Type, te.Value)
+	}
+	return err
+}
+
+func hint(name string) string {
+	switch name {
+	case PullRequestFile:
+		return "save the pull request there, e.g. `gh api repos/OWNER/REPO/pulls/N > pull_request.json`"
+	case DiffFile:
+		return "save the unified diff there, e.g. `git diff main...HEAD > diff.patch` or `gh pr diff N > diff.patch`"
+	}
+	return "create it"
+}

@@ -1,0 +1,88 @@
+// Package metrics defines mergeguard's Prometheus metrics. docs/operations.md
+// lists them with the alerts worth setting.
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics holds every collector, registered on its own registry.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	// Deliveries counts webhook deliveries by event and outcome.
+	Deliveries *prometheus.CounterVec
+	// JobDuration is how long one evaluation job ran, by outcome.
+	JobDuration *prometheus.HistogramVec
+	// EventToVerdict is the time from the first event of a burst to the
+	// check run that answers it: the latency a developer sees.
+	EventToVerdict prometheus.Histogram
+	// EvaluationDuration is the policy evaluation alone.
+	EvaluationDuration prometheus.Histogram
+	// Verdicts counts published verdicts by conclusion.
+	Verdicts *prometheus.CounterVec
+	// GitHubRequests counts requests to GitHub by method and status code.
+	GitHubRequests *prometheus.CounterVec
+	// RateLimitRemaining is GitHub's x-ratelimit-remaining by installation.
+	RateLimitRemaining *prometheus.GaugeVec
+}
+
+// Outcome labels of Deliveries.
+const (
+	DeliveryAccepted     = "accepted"
+	DeliveryCoalesced    = "coalesced"
+	DeliveryDuplicate    = "duplicate"
+	DeliveryIgnored      = "ignored"
+	DeliveryPing         = "ping"
+	DeliveryBadSignature = "bad_signature"
+	DeliveryMalformed    = "malformed"
+	DeliveryTooLarge     = "too_large"
+	DeliveryError        = "error"
+)
+
+// New creates the collectors on a fresh registry, with Go runtime and process
+// metrics.
+func New() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		Deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mergeguard_webhook_deliveries_total",
+			Help: "Webhook deliveries by event and outcome (accepted, coalesced, duplicate, ignored, ping, bad_signature, malformed, too_large, error).",
+		}, []string{"event", "outcome"}),
+		JobDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "mergeguard_job_duration_seconds",
+			Help:    "Duration of evaluation jobs by outcome (success, retry, snoozed, cancelled).",
+			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120},
+		}, []string{"outcome"}),
+		EventToVerdict: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "mergeguard_event_to_verdict_seconds",
+			Help:    "Time from the first webhook event of a burst to the published check run.",
+			Buckets: []float64{0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900},
+		}),
+		EvaluationDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "mergeguard_evaluation_duration_seconds",
+			Help:    "Duration of one policy evaluation (all rules, one pull request).",
+			Buckets: []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2},
+		}),
+		Verdicts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mergeguard_verdicts_total",
+			Help: "Published verdicts by check-run conclusion.",
+		}, []string{"conclusion"}),
+		GitHubRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mergeguard_github_requests_total",
+			Help: "Requests to the GitHub API by method and HTTP status code (\"error\" when no response arrived).",
+		}, []string{"method", "status"}),
+		RateLimitRemaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "mergeguard_github_rate_limit_remaining",
+			Help: "Requests left in GitHub's primary rate limit window, per installation (\"app\" for App-authenticated calls).",
+		}, []string{"installation"}),
+	}
+	m.Registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.Deliveries, m.JobDuration, m.EventToVerdict, m.EvaluationDuration,
+		m.Verdicts, m.GitHubRequests, m.RateLimitRemaining,
+	)
+	return m
+}

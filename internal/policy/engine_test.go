@@ -1,0 +1,188 @@
+package policy
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mergeguard/mergeguard/internal/decision"
+)
+
+const header = `# METADATA
+# title: Example
+# custom:
+#   severity: error
+#   remedy: Fix it.
+package mergeguard.rules.example
+`
+
+func compile(t *testing.T, src string, opts Options) (*Engine, error) {
+	t.Helper()
+	return Compile(context.Background(), []Module{{Path: "example.rego", Source: []byte(src)}}, opts)
+}
+
+func mustCompile(t *testing.T, src string) *Engine {
+	t.Helper()
+	e, err := compile(t, src, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestEvaluateFindings(t *testing.T) {
+	e := mustCompile(t, header+`
+deny contains {"msg": "bad line", "path": "a.go", "line": 3, "end_line": 4} if input.bad
+deny contains "plain message" if input.bad
+warn contains {"msg": "just so you know"} if true
+skip contains "not applicable" if input.skip
+`)
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	res, err := e.Evaluate(context.Background(), map[string]any{"bad": true, "skip": false}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 {
+		t.Fatalf("%d results", len(res))
+	}
+	r := res[0].Conclude()
+	if r.ID != "example" || r.Title != "Example" || r.Remedy != "Fix it." || r.Outcome != decision.Fail {
+		t.Fatalf("result %+v", r)
+	}
+	if len(r.Denials) != 2 || r.Denials[0].Location != nil || r.Denials[1].Location.StartLine != 3 || r.Denials[1].Location.EndLine != 4 {
+		t.Fatalf("denials %+v", r.Denials)
+	}
+	if len(r.Warnings) != 1 {
+		t.Fatalf("warnings %+v", r.Warnings)
+	}
+}
+
+func TestEvaluateReportsMalformedFindingsInsteadOfDroppingThem(t *testing.T) {
+	for name, body := range map[string]string{
+		"missing msg":       `deny contains {"path": "a.go"} if true`,
+		"line without path": `deny contains {"msg": "x", "line": 2} if true`,
+		"line is a string":  `deny contains {"msg": "x", "path": "a", "line": "2"} if true`,
+		"number finding":    `deny contains 42 if true`,
+		"empty skip reason": `skip contains "" if true` + "\n" + `deny contains "x" if false`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := mustCompile(t, header+body)
+			res, err := e.Evaluate(context.Background(), map[string]any{}, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := res[0].Conclude(); r.Outcome != decision.Error || !strings.Contains(r.Err, "malformed") {
+				t.Fatalf("want an error outcome naming the malformed entry, got %+v", r)
+			}
+		})
+	}
+}
+
+func TestCompileProblems(t *testing.T) {
+	tests := []struct {
+		name, src, want string
+		line            int
+	}{
+		{"syntax error", header + "deny contains msg if {\n", "example.rego", 8},
+		{"network access", header + `deny contains x if { x := http.send({"method": "get", "url": "http://example.com"}) }`, "policies cannot reach the network", 7},
+		{"clock", header + `deny contains "late" if time.now_ns() > 0`, "rules read input.time", 7},
+		{"no metadata", "package mergeguard.rules.example\ndeny contains \"x\" if true", "add a METADATA block", 0},
+		{"no remedy", "# METADATA\n# title: T\npackage mergeguard.rules.example\ndeny contains \"x\" if true", "custom.remedy", 0},
+		{"bad severity", strings.Replace(header, "severity: error", "severity: fatal", 1) + `deny contains "x" if true`, "use \"error\"", 0},
+		{"no deny or warn", header + "allow := true", "neither deny nor warn", 0},
+		{"nested package", strings.Replace(header, "rules.example", "rules.team.example", 1) + `deny contains "x" if true`, "one level below", 0},
+		{"rego v0 syntax", header + "deny[msg] { msg := \"x\" }", "example.rego", 7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := compile(t, tt.src, Options{})
+			var ce *CompileError
+			if !errors.As(err, &ce) {
+				t.Fatalf("want a CompileError, got %v", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q does not mention %q", err, tt.want)
+			}
+			if tt.line > 0 && (ce.Problems[0].Line != tt.line || ce.Problems[0].File != "example.rego") {
+				t.Fatalf("problem at %s:%d, want example.rego:%d", ce.Problems[0].File, ce.Problems[0].Line, tt.line)
+			}
+		})
+	}
+}
+
+func TestRuntimeErrorIsolatedToItsRule(t *testing.T) {
+	broken := `# METADATA
+# title: Broken
+# custom:
+#   remedy: Fix it.
+package mergeguard.rules.broken
+
+x := 1 if input.a
+x := 2 if input.b
+deny contains "never" if x == 3
+`
+	fine := `# METADATA
+# title: Fine
+# custom:
+#   remedy: Nothing to do.
+package mergeguard.rules.fine
+
+deny contains "denied" if input.a
+`
+	e, err := Compile(context.Background(), []Module{{Path: "broken.rego", Source: []byte(broken)}, {Path: "fine.rego", Source: []byte(fine)}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Evaluate(context.Background(), map[string]any{"a": true, "b": true}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := decision.Decide(decision.Enforce, res)
+	if v.Rules[0].ID != "broken" || v.Rules[0].Outcome != decision.Error || !strings.Contains(v.Rules[0].Err, "broken.rego:7") {
+		t.Fatalf("broken rule result %+v", v.Rules[0])
+	}
+	if v.Rules[1].ID != "fine" || v.Rules[1].Outcome != decision.Fail {
+		t.Fatalf("the other rule must still report: %+v", v.Rules[1])
+	}
+}
+
+func TestEvaluationIsCutAtTheTimeLimit(t *testing.T) {
+	e, err := compile(t, header+`
+deny contains "slow" if {
+	some a in numbers.range(1, 100000)
+	some b in numbers.range(1, 100000)
+	a * b == -1
+}`, Options{Timeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Evaluate(context.Background(), map[string]any{}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res[0].Conclude(); r.Outcome != decision.Error || !strings.Contains(r.Err, "time limit") {
+		t.Fatalf("want a time-limit error, got %+v", r)
+	}
+}
+
+func TestConfigIsData(t *testing.T) {
+	e, err := compile(t, header+`deny contains "over" if count(input.files) > data.mergeguard.config.max_files`,
+		Options{Config: map[string]any{"max_files": 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := e.Evaluate(context.Background(), map[string]any{"files": []any{1, 2}}, time.Now())
+	if r := res[0].Conclude(); r.Outcome != decision.Fail {
+		t.Fatalf("config not visible: %+v", r)
+	}
+}
+
+func TestDigestChangesWithContent(t *testing.T) {
+	a := Digest([]Module{{Path: "x.rego", Source: []byte("a")}})
+	b := Digest([]Module{{Path: "x.rego", Source: []byte("b")}})
+	if a == b || len(a) != 12 {
+		t.Fatalf("digests %q %q", a, b)
+	}
+}

@@ -1,0 +1,164 @@
+package policy
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/mergeguard/mergeguard/internal/decision"
+)
+
+// fillFindings reads the deny, warn and skip sets of one rule into res. It
+// returns a message when a set holds something that is not a finding, since
+// silently dropping a malformed denial would let a change through.
+func fillFindings(res *decision.RuleResult, bindings map[string]any) string {
+	var problems []string
+	for _, set := range []string{"deny", "warn"} {
+		raw, ok := bindings[set]
+		if !ok {
+			continue
+		}
+		items, ok := raw.([]any)
+		if !ok {
+			problems = append(problems, fmt.Sprintf("%s must be a set, got %s", set, typeName(raw)))
+			continue
+		}
+		for _, item := range items {
+			f, err := findingFrom(item)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("%s entry %s: %v", set, compactJSON(item), err))
+				continue
+			}
+			if set == "deny" {
+				res.Denials = append(res.Denials, f)
+			} else {
+				res.Warnings = append(res.Warnings, f)
+			}
+		}
+	}
+	if raw, ok := bindings["skip"]; ok {
+		items, _ := raw.([]any)
+		for _, item := range items {
+			if s, ok := item.(string); ok && strings.TrimSpace(s) != "" {
+				res.SkipReasons = append(res.SkipReasons, s)
+			} else {
+				problems = append(problems, fmt.Sprintf("skip entry %s: a skip reason is a non-empty string", compactJSON(item)))
+			}
+		}
+	}
+	sortFindings(res.Denials)
+	sortFindings(res.Warnings)
+	slices.Sort(res.SkipReasons)
+	if len(problems) > 0 {
+		return "rule produced malformed results: " + strings.Join(problems, "; ")
+	}
+	return ""
+}
+
+// findingFrom accepts the conftest shapes: a message string, or an object
+// {msg, path?, line?, end_line?}.
+func findingFrom(item any) (decision.Finding, error) {
+	switch v := item.(type) {
+	case string:
+		if strings.TrimSpace(v) == "" {
+			return decision.Finding{}, fmt.Errorf("message is empty")
+		}
+		return decision.Finding{Message: v}, nil
+	case map[string]any:
+		msg, _ := v["msg"].(string)
+		if strings.TrimSpace(msg) == "" {
+			return decision.Finding{}, fmt.Errorf("needs a non-empty string \"msg\"")
+		}
+		f := decision.Finding{Message: msg}
+		p, hasPath := v["path"]
+		if !hasPath {
+			if _, hasLine := v["line"]; hasLine {
+				return decision.Finding{}, fmt.Errorf("has a line but no path")
+			}
+			return f, nil
+		}
+		path, ok := p.(string)
+		if !ok || path == "" {
+			return decision.Finding{}, fmt.Errorf("path must be a non-empty string")
+		}
+		f.Location = &decision.Location{Path: path}
+		var err error
+		if f.Location.StartLine, err = lineNumber(v, "line"); err != nil {
+			return decision.Finding{}, err
+		}
+		if f.Location.EndLine, err = lineNumber(v, "end_line"); err != nil {
+			return decision.Finding{}, err
+		}
+		if f.Location.EndLine != 0 && f.Location.StartLine == 0 {
+			return decision.Finding{}, fmt.Errorf("has end_line but no line")
+		}
+		if f.Location.EndLine != 0 && f.Location.EndLine < f.Location.StartLine {
+			return decision.Finding{}, fmt.Errorf("end_line %d is before line %d", f.Location.EndLine, f.Location.StartLine)
+		}
+		return f, nil
+	default:
+		return decision.Finding{}, fmt.Errorf("a finding is a string or an object with msg, got %s", typeName(item))
+	}
+}
+
+func lineNumber(v map[string]any, key string) (int, error) {
+	raw, ok := v[key]
+	if !ok {
+		return 0, nil
+	}
+	n, ok := raw.(json.Number)
+	if !ok {
+		return 0, fmt.Errorf("%s must be a number", key)
+	}
+	i, err := n.Int64()
+	if err != nil || i < 1 {
+		return 0, fmt.Errorf("%s must be a whole number ≥ 1, got %s", key, n)
+	}
+	return int(i), nil
+}
+
+func sortFindings(fs []decision.Finding) {
+	slices.SortStableFunc(fs, func(a, b decision.Finding) int {
+		ap, bp := a.Location, b.Location
+		switch {
+		case ap == nil && bp == nil:
+			return cmp.Compare(a.Message, b.Message)
+		case ap == nil:
+			return -1
+		case bp == nil:
+			return 1
+		}
+		return cmp.Or(cmp.Compare(ap.Path, bp.Path), cmp.Compare(ap.StartLine, bp.StartLine), cmp.Compare(a.Message, b.Message))
+	})
+}
+
+func typeName(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	case nil:
+		return "null"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func compactJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	if len(b) > 120 {
+		return string(b[:120]) + "…"
+	}
+	return string(b)
+}

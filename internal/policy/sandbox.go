@@ -1,0 +1,48 @@
+package policy
+
+import (
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// forbiddenBuiltins are removed from the capabilities policies compile
+// against. A policy that calls one fails to compile with "undefined function",
+// so a sandbox escape is caught when the policy is loaded, not when it runs.
+var forbiddenBuiltins = map[string]string{
+	"http.send":          "policies cannot reach the network",
+	"net.lookup_ip_addr": "policies cannot reach the network",
+	"opa.runtime":        "policies cannot read the server's environment or configuration",
+	"time.now_ns":        "rules read input.time instead of the clock, so that a verdict can be reproduced and simulated",
+	"rand.intn":          "a verdict must not depend on chance",
+	"uuid.rfc4122":       "a verdict must not depend on chance",
+	"trace":              "use print() for debugging output",
+}
+
+// Capabilities returns the sandboxed OPA capabilities: this OPA version's
+// builtins minus the forbidden ones, and no network access for schema
+// fetching either.
+func Capabilities() *ast.Capabilities {
+	caps := ast.CapabilitiesForThisVersion()
+	kept := caps.Builtins[:0]
+	for _, b := range caps.Builtins {
+		if _, bad := forbiddenBuiltins[b.Name]; bad {
+			continue
+		}
+		kept = append(kept, b)
+	}
+	caps.Builtins = kept
+	caps.AllowNet = []string{}
+	return caps
+}
+
+// explainForbidden adds the reason to OPA's "undefined function" message when
+// a policy calls a builtin the sandbox removed.
+func explainForbidden(msg string) string {
+	for name, why := range forbiddenBuiltins {
+		if strings.Contains(msg, "undefined function "+name) {
+			return msg + " (not available to mergeguard policies: " + why + ")"
+		}
+	}
+	return msg
+}

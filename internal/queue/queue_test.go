@@ -1,0 +1,314 @@
+package queue_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mergeguard/mergeguard/internal/queue"
+	"github.com/mergeguard/mergeguard/internal/store"
+	"github.com/mergeguard/mergeguard/internal/testsupport/dbtest"
+	"github.com/mergeguard/mergeguard/internal/testsupport/logbuf"
+	"github.com/mergeguard/mergeguard/internal/testsupport/wait"
+)
+
+// recorder is an Evaluator that records requests and can be told how to
+// answer each call.
+type recorder struct {
+	mu     sync.Mutex
+	calls  []queue.Request
+	answer func(n int, req queue.Request) error
+	called chan queue.Request
+}
+
+func newRecorder() *recorder { return &recorder{called: make(chan queue.Request, 100)} }
+
+func (r *recorder) EvaluatePR(ctx context.Context, req queue.Request) error {
+	r.mu.Lock()
+	r.calls = append(r.calls, req)
+	n := len(r.calls)
+	answer := r.answer
+	r.mu.Unlock()
+	defer func() { r.called <- req }() // also when answer panics
+	if answer != nil {
+		return answer(n, req)
+	}
+	return nil
+}
+
+func (r *recorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.calls)
+}
+
+func (r *recorder) wait(t *testing.T, timeout time.Duration) queue.Request {
+	t.Helper()
+	select {
+	case req := <-r.called:
+		return req
+	case <-time.After(timeout):
+		t.Fatalf("no evaluation within %s (%d so far)", timeout, r.count())
+	}
+	return queue.Request{}
+}
+
+// settle asserts that no further evaluation happens for a while.
+func (r *recorder) settle(t *testing.T, d time.Duration) {
+	t.Helper()
+	select {
+	case req := <-r.called:
+		t.Fatalf("unexpected extra evaluation %+v", req)
+	case <-time.After(d):
+	}
+}
+
+func newQueue(t *testing.T, db *store.DB, ev queue.Evaluator, log *slog.Logger) *queue.Queue {
+	t.Helper()
+	q, err := queue.New(db, ev, queue.Config{
+		Workers: 4, CoalesceQuiet: 200 * time.Millisecond, CoalesceMax: 2 * time.Second,
+		PollInterval: 20 * time.Millisecond, Logger: log,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+func start(t *testing.T, q *queue.Queue) {
+	t.Helper()
+	if err := q.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = q.Stop(ctx)
+	})
+}
+
+var seq int
+
+func delivery(action string) store.Delivery {
+	seq++
+	return store.Delivery{
+		ID: fmt.Sprintf("delivery-%d", seq), Event: "pull_request", Action: action, InstallationID: 5,
+		PR: store.PRKey{RepoID: 77, Repo: "acme/shop", Number: 12}, ReceivedAt: time.Now(),
+	}
+}
+
+func accept(t *testing.T, q *queue.Queue, d store.Delivery) queue.Outcome {
+	t.Helper()
+	out, err := q.Accept(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestOneEventOneEvaluation(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		rec := newRecorder()
+		q := newQueue(t, db, rec, nil)
+		start(t, q)
+		d := delivery("opened")
+		if out := accept(t, q, d); out != queue.Queued {
+			t.Fatalf("outcome %s", out)
+		}
+		got := rec.wait(t, 10*time.Second)
+		want := queue.Request{InstallationID: 5, RepoID: 77, Repo: "acme/shop", Number: 12, Event: "pull_request", Action: "opened", DeliveryID: d.ID}
+		if got != want {
+			t.Fatalf("request %+v, want %+v", got, want)
+		}
+		if out := accept(t, q, d); out != queue.Duplicate {
+			t.Fatalf("redelivery outcome %s, want duplicate", out)
+		}
+		rec.settle(t, 500*time.Millisecond)
+	})
+}
+
+func TestBurstIsCoalescedIntoOneEvaluationOfTheLatestEvent(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		rec := newRecorder()
+		q := newQueue(t, db, rec, nil)
+		start(t, q)
+		var last store.Delivery
+		outcomes := map[queue.Outcome]int{}
+		for _, action := range []string{"synchronize", "labeled", "synchronize", "edited", "labeled"} {
+			last = delivery(action)
+			outcomes[accept(t, q, last)]++
+		}
+		if outcomes[queue.Queued] != 1 || outcomes[queue.Coalesced] != 4 {
+			t.Fatalf("outcomes %v, want 1 queued and 4 coalesced", outcomes)
+		}
+		got := rec.wait(t, 10*time.Second)
+		if got.DeliveryID != last.ID || got.Action != "labeled" {
+			t.Fatalf("evaluated %+v, want the latest event %s", got, last.ID)
+		}
+		rec.settle(t, 600*time.Millisecond)
+	})
+}
+
+func TestEventDuringEvaluationCausesOneMoreEvaluation(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		rec := newRecorder()
+		release := make(chan struct{})
+		rec.answer = func(n int, _ queue.Request) error {
+			if n == 1 {
+				<-release
+			}
+			return nil
+		}
+		q := newQueue(t, db, rec, nil)
+		start(t, q)
+		accept(t, q, delivery("opened"))
+		// Wait until the first evaluation is running, then send an event.
+		wait.Until(t, 10*time.Second, "the first evaluation to start", func() bool { return rec.count() > 0 })
+		late := delivery("synchronize")
+		if out := accept(t, q, late); out != queue.Coalesced {
+			t.Fatalf("an event during evaluation joins the running job, got %s", out)
+		}
+		close(release)
+		rec.wait(t, 5*time.Second)
+		second := rec.wait(t, 10*time.Second)
+		if second.DeliveryID != late.ID {
+			t.Fatalf("second evaluation saw %s, want %s", second.DeliveryID, late.ID)
+		}
+		rec.settle(t, 500*time.Millisecond)
+	})
+}
+
+type rateLimited struct{ at time.Time }
+
+func (e rateLimited) Error() string      { return "rate limited" }
+func (e rateLimited) RetryAt() time.Time { return e.at }
+
+type permanent struct{}
+
+func (permanent) Error() string   { return "pull request not found" }
+func (permanent) Permanent() bool { return true }
+
+func jobRow(t *testing.T, db *store.DB) (state string, scheduledAt time.Time, attempt int) {
+	t.Helper()
+	ctx := context.Background()
+	var raw any
+	err := db.InTx(ctx, func(tx store.Tx) error {
+		return tx.QueryRow(ctx, `SELECT state, scheduled_at, attempt FROM river_job ORDER BY id DESC LIMIT 1`).Scan(&state, &raw, &attempt)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch v := raw.(type) {
+	case time.Time:
+		scheduledAt = v
+	case string:
+		scheduledAt, err = time.Parse("2006-01-02 15:04:05.999999999", v)
+		if err != nil {
+			scheduledAt, _ = time.Parse(time.RFC3339Nano, v)
+		}
+	}
+	return state, scheduledAt, attempt
+}
+
+func TestRateLimitReschedulesForTheTimeGitHubNames(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		rec := newRecorder()
+		retryAt := time.Now().Add(time.Hour)
+		rec.answer = func(int, queue.Request) error { return fmt.Errorf("list files: %w", rateLimited{retryAt}) }
+		q := newQueue(t, db, rec, nil)
+		start(t, q)
+		accept(t, q, delivery("opened"))
+		rec.wait(t, 10*time.Second)
+		var at time.Time
+		wait.Until(t, 5*time.Second, "the job to be scheduled", func() bool {
+			var state string
+			state, at, _ = jobRow(t, db)
+			return state == "scheduled"
+		})
+		if d := at.Sub(retryAt); d < -5*time.Second || d > 5*time.Second {
+			t.Fatalf("job scheduled at %s, want about %s", at, retryAt)
+		}
+		// Events meanwhile join the waiting job instead of creating new ones.
+		if out := accept(t, q, delivery("labeled")); out != queue.Coalesced {
+			t.Fatalf("outcome %s, want coalesced", out)
+		}
+	})
+}
+
+func TestPermanentErrorEndsTheJob(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		rec := newRecorder()
+		rec.answer = func(int, queue.Request) error { return permanent{} }
+		q := newQueue(t, db, rec, nil)
+		start(t, q)
+		accept(t, q, delivery("opened"))
+		rec.wait(t, 10*time.Second)
+		wait.Until(t, 5*time.Second, "the job to be cancelled", func() bool {
+			state, _, _ := jobRow(t, db)
+			return state == "cancelled"
+		})
+		// A later event starts a new job rather than waiting on the dead one.
+		if out := accept(t, q, delivery("synchronize")); out != queue.Queued {
+			t.Fatalf("outcome %s, want a new job", out)
+		}
+	})
+}
+
+func TestPanicIsRecoveredLoggedWithDeliveryAndRetried(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		rec := newRecorder()
+		rec.answer = func(n int, _ queue.Request) error {
+			if n == 1 {
+				panic("nil map in a rule helper")
+			}
+			return nil
+		}
+		var logs logbuf.Buffer
+		q := newQueue(t, db, rec, slog.New(slog.NewTextHandler(&logs, nil)))
+		start(t, q)
+		d := delivery("opened")
+		accept(t, q, d)
+		rec.wait(t, 10*time.Second)
+		rec.wait(t, 30*time.Second) // River retries after its backoff
+		out := logs.String()
+		if !strings.Contains(out, "panicked") || !strings.Contains(out, "delivery_id="+d.ID) || !strings.Contains(out, "nil map in a rule helper") {
+			t.Fatalf("panic log lacks the delivery ID or the panic:\n%s", out)
+		}
+	})
+}
+
+func TestAcceptedDeliverySurvivesARestart(t *testing.T) {
+	for name, cfg := range dbtest.Backends(t) {
+		t.Run(name, func(t *testing.T) {
+			dbCfg := cfg(t)
+			first := dbtest.Open(t, dbCfg)
+			// The first process accepts the delivery and dies before working it.
+			q1 := newQueue(t, first, newRecorder(), nil)
+			d := delivery("opened")
+			accept(t, q1, d)
+			first.Close()
+
+			second := dbtest.Open(t, dbCfg)
+			rec := newRecorder()
+			q2 := newQueue(t, second, rec, nil)
+			start(t, q2)
+			if got := rec.wait(t, 10*time.Second); got.DeliveryID != d.ID {
+				t.Fatalf("evaluated %+v after restart", got)
+			}
+		})
+	}
+}
+
+func TestAcceptFailsLoudlyWhenTheDatabaseIsGone(t *testing.T) {
+	db := dbtest.Open(t, dbtest.SQLiteConfig(t))
+	q := newQueue(t, db, newRecorder(), nil)
+	db.Close()
+	if _, err := q.Accept(context.Background(), delivery("opened")); err == nil || errors.Is(err, context.Canceled) {
+		t.Fatalf("want an error from a closed database, got %v", err)
+	}
+}

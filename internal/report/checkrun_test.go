@@ -1,0 +1,106 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/mergeguard/mergeguard/internal/decision"
+)
+
+var reviewers = decision.RuleResult{
+	ID: "required_reviewers", Title: "Required reviewers", Severity: decision.SeverityError,
+	Remedy:  "Ask a teammate to approve.",
+	Denials: []decision.Finding{{Message: "Needs 1 more approval from someone other than the author (@dev)."}},
+}
+
+var migration = decision.RuleResult{
+	ID: "migration", Title: "Migration safety", Severity: decision.SeverityWarning, Remedy: "Use CONCURRENTLY.",
+	Denials: []decision.Finding{{Message: "CREATE INDEX locks | writes", Location: &decision.Location{Path: "db/1.sql", StartLine: 2}}},
+}
+
+var passing = decision.RuleResult{ID: "freeze", Title: "Change freeze", Severity: decision.SeverityError}
+
+func TestTitles(t *testing.T) {
+	broken := decision.RuleResult{ID: "x", Title: "Custom", Severity: decision.SeverityError, Err: "boom"}
+	tests := []struct {
+		mode  decision.Mode
+		rules []decision.RuleResult
+		want  string
+	}{
+		{decision.Enforce, []decision.RuleResult{reviewers, passing}, "Blocked by Required reviewers"},
+		{decision.Enforce, []decision.RuleResult{passing}, "Passed: 1 of 1 rule passed"},
+		{decision.Enforce, []decision.RuleResult{passing, migration}, "Passed with 1 warning"},
+		{decision.Enforce, []decision.RuleResult{broken}, "Blocked: Custom could not be evaluated"},
+		{decision.Enforce, []decision.RuleResult{broken, reviewers}, "Blocked by Required reviewers; Custom could not be evaluated"},
+		{decision.Report, []decision.RuleResult{reviewers}, "Report only — would be blocked by Required reviewers"},
+		{decision.Enforce, nil, "Passed: no rules are configured"},
+		{decision.Enforce, []decision.RuleResult{{ID: "s", Title: "S", Severity: decision.SeverityError, SkipReasons: []string{"n/a"}}}, "Passed: no rule applies to this pull request"},
+	}
+	for _, tt := range tests {
+		if got := Title(decision.Decide(tt.mode, tt.rules)); got != tt.want {
+			t.Errorf("title %q, want %q", got, tt.want)
+		}
+	}
+}
+
+func TestSummarySaysWhatToDoNext(t *testing.T) {
+	v := decision.Decide(decision.Enforce, []decision.RuleResult{reviewers, migration, passing})
+	out := CheckRun(v, Context{HeadSHA: "0123456789abcdef", PolicyDigest: "bundled@abc"})
+	for _, want := range []string{
+		"cannot merge yet",
+		"| Required reviewers | ❌ failed | Needs 1 more approval",
+		"**Next step:** Ask a teammate to approve.",
+		`CREATE INDEX locks \| writes`, // a pipe must not break the table
+		"`db/1.sql` line 2",
+		"`0123456`",
+		"bundled@abc",
+	} {
+		if !strings.Contains(out.Summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.Summary)
+		}
+	}
+	if len(out.Annotations) != 1 || out.Annotations[0].Level != decision.LevelWarning {
+		t.Errorf("annotations %+v", out.Annotations)
+	}
+}
+
+func TestAnnotationCapIsReported(t *testing.T) {
+	r := decision.RuleResult{ID: "many", Title: "Many", Severity: decision.SeverityError, Remedy: "x"}
+	for i := 1; i <= 250; i++ {
+		r.Denials = append(r.Denials, decision.Finding{Message: "m", Location: &decision.Location{Path: "f", StartLine: i}})
+	}
+	out := CheckRun(decision.Decide(decision.Enforce, []decision.RuleResult{r}), Context{MaxAnnotations: 200})
+	if len(out.Annotations) != 200 || out.OmittedAnnotations != 50 {
+		t.Fatalf("%d annotations, %d omitted", len(out.Annotations), out.OmittedAnnotations)
+	}
+	if !strings.Contains(out.Summary, "50 more line annotations were left out") {
+		t.Error("summary does not say annotations were left out")
+	}
+}
+
+func TestSummaryStaysUnderGitHubsLimit(t *testing.T) {
+	r := decision.RuleResult{ID: "huge", Title: "Huge", Severity: decision.SeverityError, Remedy: "x"}
+	for i := 0; i < 3000; i++ {
+		r.Denials = append(r.Denials, decision.Finding{Message: fmt.Sprintf("finding number %d with a long explanation ✓✓✓", i)})
+	}
+	out := CheckRun(decision.Decide(decision.Enforce, []decision.RuleResult{r}), Context{})
+	if len(out.Summary) > maxSummaryBytes || !strings.Contains(out.Summary, "cut at GitHub's size limit") {
+		t.Fatalf("summary is %d bytes", len(out.Summary))
+	}
+}
+
+func TestText(t *testing.T) {
+	v := decision.Decide(decision.Enforce, []decision.RuleResult{reviewers, migration, passing})
+	out := CheckRun(v, Context{})
+	var buf bytes.Buffer
+	if err := Text(&buf, v, out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Blocked by Required reviewers", "conclusion: failure", "FAIL   required_reviewers", "next step: Ask a teammate", "db/1.sql:2  [warning]"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, buf.String())
+		}
+	}
+}

@@ -1,0 +1,169 @@
+// Package serve assembles the running server from its parts: database and
+// queue, GitHub client, policy engine, evaluator, webhook intake and HTTP
+// routes. It is what `mergeguard serve` runs.
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mergeguard/mergeguard/internal/checkrun"
+	"github.com/mergeguard/mergeguard/internal/evaluator"
+	"github.com/mergeguard/mergeguard/internal/facts"
+	"github.com/mergeguard/mergeguard/internal/githubapp"
+	"github.com/mergeguard/mergeguard/internal/metrics"
+	"github.com/mergeguard/mergeguard/internal/policy"
+	"github.com/mergeguard/mergeguard/internal/queue"
+	"github.com/mergeguard/mergeguard/internal/server"
+	"github.com/mergeguard/mergeguard/internal/settings"
+	"github.com/mergeguard/mergeguard/internal/store"
+	"github.com/mergeguard/mergeguard/internal/version"
+	"github.com/mergeguard/mergeguard/internal/webhook"
+	"github.com/mergeguard/mergeguard/policies"
+)
+
+// Options are what tests may replace.
+type Options struct {
+	Log *slog.Logger
+	// Listener, when set, is served instead of listening on Settings.Addr.
+	Listener net.Listener
+	// OnListening is called with the bound address once the server accepts
+	// connections.
+	OnListening func(net.Addr)
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// GitHubTransport is the network transport to GitHub (default when nil).
+	GitHubTransport http.RoundTripper
+	// PollInterval overrides how often SQLite workers look for jobs.
+	PollInterval time.Duration
+	// Policy replaces the bundled policies when set.
+	Policy []policy.Module
+}
+
+// Run serves until ctx ends, then shuts down gracefully: it stops taking
+// deliveries, lets running evaluations finish (up to the shutdown timeout),
+// and closes the database.
+func Run(ctx context.Context, s settings.Settings, opts Options) error {
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	m := metrics.New()
+
+	db, err := store.Open(ctx, s.Database)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := queue.Migrate(ctx, db); err != nil {
+		return err
+	}
+	if db.Driver == store.SQLite {
+		release, err := store.LockSQLite(s.Database.Path)
+		if err != nil {
+			return err
+		}
+		defer release()
+		n, err := queue.ResumeInterrupted(ctx, db)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			log.Warn("resumed evaluations interrupted when the previous server process stopped", "jobs", n)
+		}
+	}
+
+	mods := opts.Policy
+	if mods == nil {
+		if mods, err = policy.LoadFS(policies.FS, "."); err != nil {
+			return err
+		}
+	}
+	engine, err := policy.Compile(ctx, mods, policy.Options{})
+	if err != nil {
+		return fmt.Errorf("bundled policies: %w", err)
+	}
+
+	gh, err := githubapp.New(githubapp.Config{
+		AppID: s.AppID, PrivateKey: s.PrivateKey, BaseURL: s.GitHubAPIURL,
+		Metrics: m, Transport: opts.GitHubTransport, Now: now,
+	})
+	if err != nil {
+		return err
+	}
+	ev := &evaluator.Service{
+		GitHub:    func(id int64) evaluator.GitHub { return gh.Installation(id) },
+		Judge:     evaluator.Judge{Engine: engine, Mode: s.Mode, Policy: evaluator.BundledPolicy(engine)},
+		Publisher: &checkrun.Publisher{State: store.CheckRuns{DB: db}, Name: s.CheckName, AppID: s.AppID, Now: now},
+		Now:       now,
+		Log:       log,
+		Metrics:   m,
+	}
+	q, err := queue.New(db, queue.EvaluatorFunc(func(ctx context.Context, r queue.Request) error {
+		owner, name, _ := strings.Cut(r.Repo, "/")
+		return ev.Evaluate(ctx, evaluator.Request{
+			InstallationID: r.InstallationID, RepoID: r.RepoID, Owner: owner, Repo: name, Number: r.Number,
+			Trigger: facts.Trigger{Event: r.Event, Action: r.Action}, DeliveryID: r.DeliveryID,
+		})
+	}), queue.Config{
+		Workers: s.Workers, CoalesceQuiet: s.CoalesceQuiet, CoalesceMax: s.CoalesceMax,
+		PollInterval: opts.PollInterval, Logger: log, Metrics: m, Now: now,
+	})
+	if err != nil {
+		return err
+	}
+	wh, err := webhook.New(s.WebhookSecret, q, log, m, now)
+	if err != nil {
+		return err
+	}
+	srv := server.New(server.Config{
+		Webhook: wh,
+		Ready: []server.Check{
+			{Name: "database", Check: db.Ping},
+			{Name: "policies", Check: func(context.Context) error {
+				if len(engine.Rules()) == 0 {
+					return errors.New("no rules compiled")
+				}
+				return nil
+			}},
+		},
+		Metrics: m,
+		Log:     log,
+	})
+
+	ln := opts.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", s.Addr); err != nil {
+			return fmt.Errorf("listen on %s (%s): %w", s.Addr, settings.EnvAddr, err)
+		}
+	}
+	if err := q.Start(ctx); err != nil {
+		ln.Close()
+		return fmt.Errorf("start job queue: %w", err)
+	}
+	log.Info("mergeguard is serving",
+		"version", version.String(), "addr", ln.Addr().String(), "database", s.Database.Driver,
+		"github_api", s.GitHubAPIURL, "app_id", s.AppID, "check_name", s.CheckName, "mode", s.Mode,
+		"policy", evaluator.BundledPolicy(engine), "rules", len(engine.Rules()))
+	if opts.OnListening != nil {
+		opts.OnListening(ln.Addr())
+	}
+
+	serveErr := srv.Serve(ctx, ln)
+	log.Info("shutting down: waiting for running evaluations", "timeout", s.ShutdownTimeout.String())
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.ShutdownTimeout)
+	defer cancel()
+	stopErr := q.Stop(stopCtx)
+	log.Info("mergeguard stopped")
+	return errors.Join(serveErr, stopErr)
+}

@@ -1,0 +1,138 @@
+// Package server is mergeguard's HTTP server: its routes, health and
+// readiness, and graceful shutdown.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/mergeguard/mergeguard/internal/metrics"
+)
+
+// Check is one readiness condition.
+type Check struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// Config holds the server's dependencies.
+type Config struct {
+	Webhook http.Handler
+	Ready   []Check
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
+	// ShutdownTimeout bounds how long in-flight requests may take on shutdown.
+	ShutdownTimeout time.Duration
+}
+
+// Server serves mergeguard's routes.
+type Server struct {
+	cfg     Config
+	handler http.Handler
+}
+
+// New builds the server.
+func New(cfg Config) *Server {
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 10 * time.Second
+	}
+	s := &Server{cfg: cfg}
+	s.handler = s.routes()
+	return s
+}
+
+// routes lists every route the server answers.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("POST /webhook", s.cfg.Webhook)
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Metrics.Registry, promhttp.HandlerOpts{}))
+	return s.recoverPanics(mux)
+}
+
+// Handler returns the routes, for tests and embedding.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// healthz answers while the process can serve HTTP at all.
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 only when every dependency is usable, so a load
+// balancer sends no deliveries to a replica that cannot store them.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{}
+	status := http.StatusOK
+	for _, c := range s.cfg.Ready {
+		if err := c.Check(ctx); err != nil {
+			checks[c.Name] = err.Error()
+			status = http.StatusServiceUnavailable
+			s.cfg.Log.Warn("readiness check failed", "check", c.Name, "err", err)
+			continue
+		}
+		checks[c.Name] = "ok"
+	}
+	writeJSON(w, status, map[string]any{"ready": status == http.StatusOK, "checks": checks})
+}
+
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.cfg.Log.Error("panic while serving a request", "path", r.URL.Path, "delivery_id", r.Header.Get("X-GitHub-Delivery"), "panic", fmt.Sprint(v))
+				writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Serve serves on ln until ctx ends, then stops accepting connections and
+// waits for in-flight requests (up to ShutdownTimeout).
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.cfg.Log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

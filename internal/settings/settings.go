@@ -1,0 +1,273 @@
+// Package settings reads the server's configuration from environment
+// variables, validates it once and returns a complete, defaulted value. Every
+// error names the variable and says how to fix it.
+package settings
+
+import (
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v4"
+
+	"github.com/mergeguard/mergeguard/internal/decision"
+)
+
+// Settings is the validated server configuration.
+type Settings struct {
+	Addr          string
+	AppID         int64
+	PrivateKey    *rsa.PrivateKey
+	PrivateKeyPEM []byte
+	WebhookSecret []byte
+	// GitHubAPIURL always ends with a slash.
+	GitHubAPIURL string
+	Database     Database
+	CheckName    string
+	Mode         decision.Mode
+	LogLevel     slog.Level
+	LogFormat    string
+	// Workers is how many pull requests are evaluated at once.
+	Workers int
+	// CoalesceQuiet is how long a pull request must be quiet (no new events)
+	// before it is evaluated; CoalesceMax bounds the wait during a long burst.
+	CoalesceQuiet time.Duration
+	CoalesceMax   time.Duration
+	// ShutdownTimeout bounds how long running jobs may take to finish on SIGTERM.
+	ShutdownTimeout time.Duration
+}
+
+// Database is where jobs and state live.
+type Database struct {
+	// Driver is "sqlite" or "postgres".
+	Driver string
+	// Path is the SQLite file; URL the PostgreSQL connection string.
+	Path string
+	URL  string
+}
+
+// Variable names: a contract with operators, documented in the README.
+const (
+	EnvAddr            = "MERGEGUARD_ADDR"
+	EnvAppID           = "MERGEGUARD_APP_ID"
+	EnvPrivateKeyFile  = "MERGEGUARD_PRIVATE_KEY_FILE"
+	EnvPrivateKey      = "MERGEGUARD_PRIVATE_KEY"
+	EnvWebhookSecret   = "MERGEGUARD_WEBHOOK_SECRET"
+	EnvGitHubAPIURL    = "MERGEGUARD_GITHUB_API_URL"
+	EnvDatabaseURL     = "MERGEGUARD_DATABASE_URL"
+	EnvCheckName       = "MERGEGUARD_CHECK_NAME"
+	EnvMode            = "MERGEGUARD_MODE"
+	EnvLogLevel        = "MERGEGUARD_LOG_LEVEL"
+	EnvLogFormat       = "MERGEGUARD_LOG_FORMAT"
+	EnvWorkers         = "MERGEGUARD_WORKERS"
+	EnvCoalesceQuiet   = "MERGEGUARD_COALESCE_QUIET"
+	EnvCoalesceMax     = "MERGEGUARD_COALESCE_MAX"
+	EnvShutdownTimeout = "MERGEGUARD_SHUTDOWN_TIMEOUT"
+)
+
+// VariableError is a problem with one environment variable.
+type VariableError struct {
+	Name   string
+	Reason string
+}
+
+func (e *VariableError) Error() string { return e.Name + ": " + e.Reason }
+
+// FromEnv reads and validates the settings. readFile reads the private key
+// file (os.ReadFile in production).
+func FromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) (Settings, error) {
+	s := Settings{}
+	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
+
+	s.Addr = get(EnvAddr)
+	if s.Addr == "" {
+		s.Addr = ":8080"
+	}
+	if _, port, err := net.SplitHostPort(s.Addr); err != nil || port == "" {
+		return s, &VariableError{EnvAddr, fmt.Sprintf("%q is not a listen address; use host:port or :port, e.g. :8080", s.Addr)}
+	}
+
+	appID := get(EnvAppID)
+	if appID == "" {
+		return s, &VariableError{EnvAppID, "required: set it to the GitHub App's numeric App ID (shown on the App's settings page)"}
+	}
+	id, err := strconv.ParseInt(appID, 10, 64)
+	if err != nil || id <= 0 {
+		return s, &VariableError{EnvAppID, fmt.Sprintf("%q is not a GitHub App ID; use the positive number shown as \"App ID\" on the App's settings page", appID)}
+	}
+	s.AppID = id
+
+	if s.PrivateKeyPEM, s.PrivateKey, err = privateKey(getenv, readFile); err != nil {
+		return s, err
+	}
+
+	secret := getenv(EnvWebhookSecret)
+	if strings.TrimSpace(secret) == "" {
+		// go-github's payload validation accepts unsigned payloads when the
+		// secret is empty, so an empty secret would accept forged deliveries.
+		return s, &VariableError{EnvWebhookSecret, "required: set it to the webhook secret configured on the GitHub App; without it anyone could send forged deliveries"}
+	}
+	s.WebhookSecret = []byte(secret)
+
+	if s.GitHubAPIURL, err = apiURL(get(EnvGitHubAPIURL)); err != nil {
+		return s, err
+	}
+	if s.Database, err = ParseDatabaseURL(get(EnvDatabaseURL)); err != nil {
+		return s, err
+	}
+
+	s.CheckName = get(EnvCheckName)
+	if s.CheckName == "" {
+		s.CheckName = "mergeguard"
+	}
+	if len(s.CheckName) > 100 {
+		return s, &VariableError{EnvCheckName, "longer than 100 characters; branch protection shows this name, keep it short"}
+	}
+
+	s.Mode = decision.Mode(strings.ToLower(get(EnvMode)))
+	if s.Mode == "" {
+		s.Mode = decision.Enforce
+	}
+	if !s.Mode.Valid() {
+		return s, &VariableError{EnvMode, fmt.Sprintf("%q: use enforce (failing rules fail the check) or report (the check is neutral)", s.Mode)}
+	}
+
+	if err := s.Logging(get(EnvLogLevel), get(EnvLogFormat)); err != nil {
+		return s, err
+	}
+	if s.Workers, err = intVar(get, EnvWorkers, 10, 1, 1000); err != nil {
+		return s, err
+	}
+	if s.CoalesceQuiet, err = durationVar(get, EnvCoalesceQuiet, 500*time.Millisecond, 0, time.Minute); err != nil {
+		return s, err
+	}
+	if s.CoalesceMax, err = durationVar(get, EnvCoalesceMax, 3*time.Second, 0, 5*time.Minute); err != nil {
+		return s, err
+	}
+	if s.ShutdownTimeout, err = durationVar(get, EnvShutdownTimeout, 30*time.Second, time.Second, time.Hour); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+func privateKey(getenv func(string) string, readFile func(string) ([]byte, error)) ([]byte, *rsa.PrivateKey, error) {
+	file, inline := strings.TrimSpace(getenv(EnvPrivateKeyFile)), getenv(EnvPrivateKey)
+	var name string
+	var pem []byte
+	switch {
+	case file != "" && strings.TrimSpace(inline) != "":
+		return nil, nil, &VariableError{EnvPrivateKey, fmt.Sprintf("set either %s or %s, not both", EnvPrivateKeyFile, EnvPrivateKey)}
+	case file != "":
+		name = EnvPrivateKeyFile
+		b, err := readFile(file)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, nil, &VariableError{name, fmt.Sprintf("%s does not exist; download a private key from the GitHub App's settings page", file)}
+			}
+			return nil, nil, &VariableError{name, fmt.Sprintf("cannot read %s: %v", file, err)}
+		}
+		pem = b
+	case strings.TrimSpace(inline) != "":
+		name = EnvPrivateKey
+		// Container platforms often store multi-line secrets with literal \n.
+		pem = []byte(strings.ReplaceAll(inline, `\n`, "\n"))
+	default:
+		return nil, nil, &VariableError{EnvPrivateKeyFile, fmt.Sprintf("required: set %s to the path of the GitHub App's private key (.pem), or %s to its contents", EnvPrivateKeyFile, EnvPrivateKey)}
+	}
+	key, err := jwt.ParseRSAPrivateKeyFromPEM(pem)
+	if err != nil {
+		return nil, nil, &VariableError{name, "not a PEM-encoded RSA private key (expected the .pem file GitHub generates for the App, starting with -----BEGIN RSA PRIVATE KEY-----)"}
+	}
+	return pem, key, nil
+}
+
+func apiURL(raw string) (string, error) {
+	if raw == "" {
+		return "https://api.github.com/", nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", &VariableError{EnvGitHubAPIURL, fmt.Sprintf("%q is not an http(s) URL; use https://api.github.com/ or, for GitHub Enterprise Server, https://HOST/api/v3/", raw)}
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	return u.String(), nil
+}
+
+// ParseDatabaseURL reads MERGEGUARD_DATABASE_URL: sqlite:PATH or postgres://….
+func ParseDatabaseURL(raw string) (Database, error) {
+	switch {
+	case raw == "":
+		return Database{Driver: "sqlite", Path: "mergeguard.db"}, nil
+	case strings.HasPrefix(raw, "sqlite:"):
+		p := strings.TrimPrefix(strings.TrimPrefix(raw, "sqlite:"), "//")
+		if p == "" {
+			return Database{}, &VariableError{EnvDatabaseURL, "sqlite: needs a file path, e.g. sqlite:/var/lib/mergeguard/mergeguard.db"}
+		}
+		return Database{Driver: "sqlite", Path: p}, nil
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" {
+			return Database{}, &VariableError{EnvDatabaseURL, "not a valid PostgreSQL URL; use postgres://USER:PASSWORD@HOST:5432/DATABASE"}
+		}
+		return Database{Driver: "postgres", URL: raw}, nil
+	}
+	return Database{}, &VariableError{EnvDatabaseURL, "use sqlite:PATH (embedded, the default) or postgres://USER:PASSWORD@HOST:5432/DATABASE"}
+}
+
+// Logging validates and applies the log level and format.
+func (s *Settings) Logging(level, format string) error {
+	switch strings.ToLower(level) {
+	case "", "info":
+		s.LogLevel = slog.LevelInfo
+	case "debug":
+		s.LogLevel = slog.LevelDebug
+	case "warn", "warning":
+		s.LogLevel = slog.LevelWarn
+	case "error":
+		s.LogLevel = slog.LevelError
+	default:
+		return &VariableError{EnvLogLevel, fmt.Sprintf("%q: use debug, info, warn or error", level)}
+	}
+	switch strings.ToLower(format) {
+	case "", "json":
+		s.LogFormat = "json"
+	case "text":
+		s.LogFormat = "text"
+	default:
+		return &VariableError{EnvLogFormat, fmt.Sprintf("%q: use json or text", format)}
+	}
+	return nil
+}
+
+func intVar(get func(string) string, name string, def, lo, hi int) (int, error) {
+	raw := get(name)
+	if raw == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < lo || n > hi {
+		return 0, &VariableError{name, fmt.Sprintf("%q: use a whole number from %d to %d", raw, lo, hi)}
+	}
+	return n, nil
+}
+
+func durationVar(get func(string) string, name string, def, lo, hi time.Duration) (time.Duration, error) {
+	raw := get(name)
+	if raw == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(raw)
+	if err != nil || d < lo || d > hi {
+		return 0, &VariableError{name, fmt.Sprintf("%q: use a duration such as 500ms or 2s, from %s to %s", raw, lo, hi)}
+	}
+	return d, nil
+}

@@ -1,0 +1,115 @@
+package settings
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func testKeyPEM(t *testing.T) string {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
+}
+
+func TestFromEnv(t *testing.T) {
+	keyPEM := testKeyPEM(t)
+	base := map[string]string{
+		EnvAppID:          "12345",
+		EnvPrivateKeyFile: "/keys/app.pem",
+		EnvWebhookSecret:  "s3cret",
+	}
+	files := map[string]string{"/keys/app.pem": keyPEM, "/keys/garbage.pem": "hello"}
+	readFile := func(p string) ([]byte, error) {
+		if s, ok := files[p]; ok {
+			return []byte(s), nil
+		}
+		return nil, &os.PathError{Op: "open", Path: p, Err: os.ErrNotExist}
+	}
+	load := func(overrides map[string]string) (Settings, error) {
+		env := map[string]string{}
+		for k, v := range base {
+			env[k] = v
+		}
+		for k, v := range overrides {
+			env[k] = v
+		}
+		return FromEnv(func(k string) string { return env[k] }, readFile)
+	}
+
+	t.Run("defaults", func(t *testing.T) {
+		s, err := load(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Addr != ":8080" || s.AppID != 12345 || s.GitHubAPIURL != "https://api.github.com/" ||
+			s.Database != (Database{Driver: "sqlite", Path: "mergeguard.db"}) || s.CheckName != "mergeguard" ||
+			s.Mode != "enforce" || s.Workers != 10 || s.CoalesceQuiet != 500*time.Millisecond || s.PrivateKey == nil {
+			t.Fatalf("defaults: %+v", s)
+		}
+	})
+
+	t.Run("explicit values", func(t *testing.T) {
+		s, err := load(map[string]string{
+			EnvAddr: "127.0.0.1:9000", EnvGitHubAPIURL: "https://ghe.example.com/api/v3",
+			EnvDatabaseURL: "postgres://mg:pw@db:5432/mergeguard", EnvCheckName: "merge-gate", EnvMode: "report",
+			EnvPrivateKeyFile: "", EnvPrivateKey: strings.ReplaceAll(keyPEM, "\n", `\n`),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Addr != "127.0.0.1:9000" || s.GitHubAPIURL != "https://ghe.example.com/api/v3/" ||
+			s.Database.Driver != "postgres" || s.CheckName != "merge-gate" || s.Mode != "report" {
+			t.Fatalf("explicit: %+v", s)
+		}
+	})
+
+	bad := []struct {
+		name     string
+		env      map[string]string
+		variable string
+		says     string
+	}{
+		{"app id missing", map[string]string{EnvAppID: ""}, EnvAppID, "required"},
+		{"app id not a number", map[string]string{EnvAppID: "my-app"}, EnvAppID, "not a GitHub App ID"},
+		{"no key", map[string]string{EnvPrivateKeyFile: ""}, EnvPrivateKeyFile, "required"},
+		{"both keys", map[string]string{EnvPrivateKey: keyPEM}, EnvPrivateKey, "not both"},
+		{"key file missing", map[string]string{EnvPrivateKeyFile: "/keys/nope.pem"}, EnvPrivateKeyFile, "does not exist"},
+		{"key file not PEM", map[string]string{EnvPrivateKeyFile: "/keys/garbage.pem"}, EnvPrivateKeyFile, "not a PEM-encoded RSA private key"},
+		{"inline key not PEM", map[string]string{EnvPrivateKeyFile: "", EnvPrivateKey: "abc"}, EnvPrivateKey, "not a PEM"},
+		{"secret missing", map[string]string{EnvWebhookSecret: ""}, EnvWebhookSecret, "forged"},
+		{"secret blank", map[string]string{EnvWebhookSecret: "   "}, EnvWebhookSecret, "required"},
+		{"api url not a url", map[string]string{EnvGitHubAPIURL: "ghe.example.com"}, EnvGitHubAPIURL, "not an http(s) URL"},
+		{"database scheme", map[string]string{EnvDatabaseURL: "mysql://x"}, EnvDatabaseURL, "sqlite:PATH"},
+		{"sqlite without path", map[string]string{EnvDatabaseURL: "sqlite:"}, EnvDatabaseURL, "file path"},
+		{"bad addr", map[string]string{EnvAddr: "8080"}, EnvAddr, "listen address"},
+		{"bad mode", map[string]string{EnvMode: "strict"}, EnvMode, "enforce"},
+		{"bad workers", map[string]string{EnvWorkers: "0"}, EnvWorkers, "whole number"},
+		{"bad duration", map[string]string{EnvCoalesceQuiet: "soon"}, EnvCoalesceQuiet, "duration"},
+		{"bad log level", map[string]string{EnvLogLevel: "loud"}, EnvLogLevel, "debug, info"},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := load(tt.env)
+			var ve *VariableError
+			if !errors.As(err, &ve) || ve.Name != tt.variable || !strings.Contains(err.Error(), tt.says) {
+				t.Fatalf("error %v, want one naming %s and saying %q", err, tt.variable, tt.says)
+			}
+			if strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "PRIVATE KEY-----\nMII") {
+				t.Fatalf("error leaks a secret: %v", err)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("start-up errors are one line: %q", err)
+			}
+		})
+	}
+}

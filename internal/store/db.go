@@ -1,0 +1,205 @@
+// Package store is mergeguard's database: SQLite (embedded, the default) or
+// PostgreSQL, with the same SQL and migrations on both. River's job tables live
+// in the same database, so a delivery and its job commit in one transaction.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver (pure Go, no cgo)
+
+	"github.com/mergeguard/mergeguard/internal/settings"
+)
+
+// Driver names.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// DB is an open database. Exactly one of SQL and Pool is set.
+type DB struct {
+	Driver string
+	// SQL is the SQLite handle. It holds a single connection: SQLite allows
+	// one writer, and River's SQLite driver expects one connection.
+	SQL *sql.DB
+	// Pool is the PostgreSQL pool.
+	Pool *pgxpool.Pool
+}
+
+// ErrNotFound is returned when a row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Open connects to the database. It does not migrate; call Migrate.
+func Open(ctx context.Context, cfg settings.Database) (*DB, error) {
+	switch cfg.Driver {
+	case SQLite:
+		return openSQLite(ctx, cfg.Path)
+	case Postgres:
+		pool, err := pgxpool.New(ctx, cfg.URL)
+		if err != nil {
+			return nil, fmt.Errorf("open PostgreSQL: %w", redact(err))
+		}
+		if err := pool.Ping(ctx); err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("connect to PostgreSQL: %w", redact(err))
+		}
+		return &DB{Driver: Postgres, Pool: pool}, nil
+	}
+	return nil, fmt.Errorf("unknown database driver %q", cfg.Driver)
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("open SQLite database %s: directory %s does not exist; create it or point %s elsewhere", path, dir, settings.EnvDatabaseURL)
+		}
+	}
+	dsn := "file:" + path +
+		"?_pragma=busy_timeout(10000)" +
+		"&_pragma=journal_mode(WAL)" +
+		"&_pragma=synchronous(NORMAL)" +
+		"&_pragma=foreign_keys(1)" +
+		"&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
+	}
+	return &DB{Driver: SQLite, SQL: db}, nil
+}
+
+// Close releases the database.
+func (db *DB) Close() {
+	if db.SQL != nil {
+		db.SQL.Close()
+	}
+	if db.Pool != nil {
+		db.Pool.Close()
+	}
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if db.SQL != nil {
+		return db.SQL.PingContext(ctx)
+	}
+	return db.Pool.Ping(ctx)
+}
+
+// Tx is an open transaction on either backend.
+type Tx interface {
+	Exec(ctx context.Context, query string, args ...any) (rowsAffected int64, err error)
+	QueryRow(ctx context.Context, query string, args ...any) Row
+	// Raw returns the driver's transaction (*sql.Tx or pgx.Tx), for River's InsertTx.
+	Raw() any
+}
+
+// Row is a single-row result; Scan returns ErrNotFound when there is none.
+type Row interface{ Scan(dest ...any) error }
+
+// InTx runs fn in a transaction, committing when fn returns nil.
+func (db *DB) InTx(ctx context.Context, fn func(Tx) error) error {
+	if db.SQL != nil {
+		tx, err := db.SQL.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin transaction: %w", err)
+		}
+		if err := fn(sqlTx{tx}); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		return nil
+	}
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	if err := fn(pgTx{tx}); err != nil {
+		_ = tx.Rollback(ctx)
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+type sqlTx struct{ tx *sql.Tx }
+
+func (t sqlTx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	res, err := t.tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (t sqlTx) QueryRow(ctx context.Context, q string, args ...any) Row {
+	return sqlRow{t.tx.QueryRowContext(ctx, q, args...)}
+}
+
+func (t sqlTx) Raw() any { return t.tx }
+
+type sqlRow struct{ row *sql.Row }
+
+func (r sqlRow) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}
+
+type pgTx struct{ tx pgx.Tx }
+
+func (t pgTx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	tag, err := t.tx.Exec(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), nil
+}
+
+func (t pgTx) QueryRow(ctx context.Context, q string, args ...any) Row {
+	return pgRow{t.tx.QueryRow(ctx, q, args...)}
+}
+
+func (t pgTx) Raw() any { return t.tx }
+
+type pgRow struct{ row pgx.Row }
+
+func (r pgRow) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// redact drops the connection string (which may hold a password) from pgx's
+// configuration errors.
+func redact(err error) error {
+	var pe *pgconn.ParseConfigError
+	if errors.As(err, &pe) {
+		return errors.New("invalid connection string: check " + settings.EnvDatabaseURL)
+	}
+	return err
+}

@@ -1,0 +1,121 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Delivery is an accepted webhook delivery that concerns a pull request.
+type Delivery struct {
+	ID             string
+	Event          string
+	Action         string
+	InstallationID int64
+	PR             PRKey
+	ReceivedAt     time.Time
+}
+
+// PRKey identifies a pull request. RepoID is GitHub's immutable repository id
+// (names change on rename; the id does not).
+type PRKey struct {
+	RepoID int64
+	// Repo is "owner/name" as of the latest event.
+	Repo   string
+	Number int
+}
+
+func (k PRKey) String() string { return fmt.Sprintf("%s#%d", k.Repo, k.Number) }
+
+// RecordDelivery stores a delivery. It returns false when a delivery with the
+// same ID was already recorded, so a redelivery is not processed twice.
+func RecordDelivery(ctx context.Context, tx Tx, d Delivery) (bool, error) {
+	n, err := tx.Exec(ctx, `INSERT INTO webhook_deliveries
+		(delivery_id, event, action, installation_id, repo_id, repo, pr_number, received_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (delivery_id) DO NOTHING`,
+		d.ID, d.Event, d.Action, d.InstallationID, d.PR.RepoID, d.PR.Repo, d.PR.Number, d.ReceivedAt.UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("record delivery %s: %w", d.ID, err)
+	}
+	return n == 1, nil
+}
+
+// PRState is the coalescing state of one pull request.
+type PRState struct {
+	Key            PRKey
+	InstallationID int64
+	Seq            int64
+	// JobID is the job that will evaluate the latest state, if any.
+	JobID        *int64
+	FirstEventAt time.Time
+	LastEventAt  time.Time
+	Event        string
+	Action       string
+	DeliveryID   string
+}
+
+// NotePREvent records an event for the pull request (bumping seq) and
+// returns the state after it. A fresh burst (no pending job) restarts the
+// first-event clock used to bound coalescing.
+func NotePREvent(ctx context.Context, tx Tx, d Delivery) (PRState, error) {
+	at := d.ReceivedAt.UnixMilli()
+	_, err := tx.Exec(ctx, `INSERT INTO pr_queue
+		(repo_id, pr_number, installation_id, repo, seq, job_id, first_event_at, last_event_at, event, action, delivery_id)
+		VALUES ($1, $2, $3, $4, 1, NULL, $5, $5, $6, $7, $8)
+		ON CONFLICT (repo_id, pr_number) DO UPDATE SET
+			installation_id = excluded.installation_id,
+			repo = excluded.repo,
+			seq = pr_queue.seq + 1,
+			first_event_at = CASE WHEN pr_queue.job_id IS NULL THEN excluded.first_event_at ELSE pr_queue.first_event_at END,
+			last_event_at = excluded.last_event_at,
+			event = excluded.event,
+			action = excluded.action,
+			delivery_id = excluded.delivery_id`,
+		d.PR.RepoID, d.PR.Number, d.InstallationID, d.PR.Repo, at, d.Event, d.Action, d.ID)
+	if err != nil {
+		return PRState{}, fmt.Errorf("note event for %s: %w", d.PR, err)
+	}
+	return GetPRState(ctx, tx, d.PR.RepoID, d.PR.Number)
+}
+
+// GetPRState reads the coalescing state of a pull request.
+func GetPRState(ctx context.Context, tx Tx, repoID int64, number int) (PRState, error) {
+	var s PRState
+	var first, last int64
+	err := tx.QueryRow(ctx, `SELECT repo_id, pr_number, installation_id, repo, seq, job_id,
+			first_event_at, last_event_at, event, action, delivery_id
+		FROM pr_queue WHERE repo_id = $1 AND pr_number = $2`, repoID, number).
+		Scan(&s.Key.RepoID, &s.Key.Number, &s.InstallationID, &s.Key.Repo, &s.Seq, &s.JobID,
+			&first, &last, &s.Event, &s.Action, &s.DeliveryID)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return s, err
+		}
+		return s, fmt.Errorf("read state of pull request %d in repository %d: %w", number, repoID, err)
+	}
+	s.FirstEventAt, s.LastEventAt = time.UnixMilli(first), time.UnixMilli(last)
+	return s, nil
+}
+
+// SetPRJob records the job that will evaluate the pull request.
+func SetPRJob(ctx context.Context, tx Tx, key PRKey, jobID int64) error {
+	_, err := tx.Exec(ctx, `UPDATE pr_queue SET job_id = $1 WHERE repo_id = $2 AND pr_number = $3`, jobID, key.RepoID, key.Number)
+	if err != nil {
+		return fmt.Errorf("set job for %s: %w", key, err)
+	}
+	return nil
+}
+
+// FinishPR releases the pull request from job jobID if no event arrived since
+// the job read seq. It returns false when there were new events: the job must
+// evaluate again, because the state it published may already be stale.
+func FinishPR(ctx context.Context, tx Tx, key PRKey, seq, jobID int64) (bool, error) {
+	n, err := tx.Exec(ctx, `UPDATE pr_queue SET job_id = NULL
+		WHERE repo_id = $1 AND pr_number = $2 AND seq = $3 AND job_id = $4`, key.RepoID, key.Number, seq, jobID)
+	if err != nil {
+		return false, fmt.Errorf("finish evaluation of %s: %w", key, err)
+	}
+	return n == 1, nil
+}

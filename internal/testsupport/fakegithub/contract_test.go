@@ -1,0 +1,577 @@
+package fakegithub_test
+
+// Contract tests: the fake is only worth trusting if it answers like GitHub.
+// These tests hold it to GitHub's own OpenAPI description, which lives
+// outside the repository (../shared/github), so they skip in a fresh clone
+// and fail in CI if that folder has gone missing.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/mail"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/golang-jwt/jwt/v4"
+	"github.com/google/go-github/v60/github"
+
+	"github.com/mergeguard/mergeguard/internal/githubapp"
+	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
+	"github.com/mergeguard/mergeguard/internal/testsupport/reference"
+)
+
+// The description is 13 MB and takes seconds to parse; every test in this
+// binary shares one copy.
+var spec struct {
+	once sync.Once
+	doc  *openapi3.T
+	err  error
+	took time.Duration
+}
+
+func loadSpec(t testing.TB) *openapi3.T {
+	t.Helper()
+	path := filepath.Join(reference.Dir(t, reference.SpecFile), reference.SpecFile)
+	loaded := false
+	spec.once.Do(func() {
+		start := time.Now()
+		spec.doc, spec.err = openapi3.NewLoader().LoadFromFile(path)
+		spec.took, loaded = time.Since(start), true
+	})
+	if spec.err != nil {
+		t.Fatalf("loading %s: %v", path, spec.err)
+	}
+	if loaded {
+		t.Logf("GitHub's OpenAPI description loaded in %v (once per test binary)", spec.took.Round(time.Millisecond))
+	}
+	return spec.doc
+}
+
+// checkedSchemas remembers which spec schemas passed kin-openapi's own
+// check: VisitJSON's behaviour is undefined on a schema that does not.
+var checkedSchemas sync.Map // *openapi3.Schema -> error
+
+// formats makes the validation stricter than kin-openapi's default, which
+// checks only date-time and friends: GitHub marks concrete links "uri" and
+// link templates "uri-template", and a fake that mixed them up (or sent a
+// relative URL) would let the app's URL handling go untested.
+var formats = []openapi3.SchemaValidationOption{
+	openapi3.WithStringFormatValidator("uri", openapi3.NewCallbackValidator(func(s string) error {
+		u, err := url.Parse(s)
+		switch {
+		case err != nil:
+			return err
+		case u.Scheme == "" || u.Host == "":
+			return errors.New("not an absolute URL")
+		case strings.ContainsAny(s, "{}"):
+			return errors.New("an unexpanded URI template where GitHub sends a URL")
+		}
+		return nil
+	})),
+	openapi3.WithStringFormatValidator("uri-template", openapi3.NewCallbackValidator(func(s string) error {
+		if strings.Count(s, "{") != strings.Count(s, "}") {
+			return errors.New("unbalanced braces")
+		}
+		if u, err := url.Parse(strings.NewReplacer("{", "", "}", "").Replace(s)); err != nil || u.Scheme == "" || u.Host == "" {
+			return errors.New("not an absolute URI template")
+		}
+		return nil
+	})),
+	openapi3.WithStringFormatValidator("email", openapi3.NewCallbackValidator(func(s string) error {
+		_, err := mail.ParseAddress(s)
+		return err
+	})),
+}
+
+// validate checks value against a schema of the description, reporting
+// every violation at once so a fix to the fake can be made in one go.
+func validate(t testing.TB, ref *openapi3.SchemaRef, value any) error {
+	t.Helper()
+	if ref == nil || ref.Value == nil {
+		return errors.New("the description gives no schema")
+	}
+	s := ref.Value
+	checked, ok := checkedSchemas.Load(s)
+	if !ok {
+		checked = s.Validate(context.Background(), openapi3.DisableExamplesValidation())
+		checkedSchemas.Store(s, checked)
+	}
+	if err, _ := checked.(error); err != nil {
+		t.Fatalf("GitHub's schema %s is itself invalid for kin-openapi: %v", ref.Ref, err)
+	}
+	// Schema details would print the whole (huge) GitHub schema per error;
+	// the JSON pointer and reason say what to fix.
+	opts := append([]openapi3.SchemaValidationOption{openapi3.MultiErrors(), openapi3.VisitAsResponse(), openapi3.DisableSchemaErrorDetails()}, formats...)
+	if err := s.VisitJSON(value, opts...); err != nil {
+		return errors.New(listErrors(err))
+	}
+	return nil
+}
+
+// listErrors puts each violation on a line of its own.
+func listErrors(err error) string {
+	var lines []string
+	var walk func(error)
+	walk = func(err error) {
+		if me, ok := err.(openapi3.MultiError); ok {
+			for _, e := range me {
+				walk(e)
+			}
+			return
+		}
+		lines = append(lines, "  - "+err.Error())
+	}
+	walk(err)
+	return strings.Join(lines, "\n")
+}
+
+func schemaName(ref *openapi3.SchemaRef) string {
+	if ref.Ref != "" {
+		return ref.Ref
+	}
+	if ref.Value != nil && ref.Value.Items != nil && ref.Value.Items.Ref != "" {
+		return "array of " + ref.Value.Items.Ref
+	}
+	return "(inline)"
+}
+
+func decodeJSON(data []byte) (any, error) {
+	// encoding/json yields float64 numbers, which is what kin-openapi
+	// expects (json.Number would be rejected as a non-number).
+	var v any
+	err := json.Unmarshal(data, &v)
+	return v, err
+}
+
+func TestRoutesExistInGitHubsOpenAPIDescription(t *testing.T) {
+	doc := loadSpec(t)
+	gh := fakegithub.New(t)
+	for _, rt := range gh.Routes() {
+		t.Run(rt.Method+" "+rt.Path, func(t *testing.T) {
+			item := doc.Paths.Value(rt.Path)
+			if item == nil {
+				t.Fatalf("the fake implements %s %s, but GitHub's description has no path %q (check the template and its parameter names)", rt.Method, rt.Path, rt.Path)
+			}
+			if item.GetOperation(rt.Method) == nil {
+				t.Fatalf("GitHub's description has path %s, but no %s operation on it", rt.Path, rt.Method)
+			}
+		})
+	}
+}
+
+// exchange is one HTTP round trip as the app's client saw it.
+type exchange struct {
+	method, path string
+	status       int
+	contentType  string
+	body         []byte
+}
+
+// recorder sits at the very bottom of the app's transport stack, below
+// ghinstallation and the ETag cache, so it sees exactly the bytes GitHub
+// (here the fake) sent, including the installation-token exchange.
+type recorder struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	log  []exchange
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.log = append(r.log, exchange{req.Method, req.URL.Path, resp.StatusCode, resp.Header.Get("Content-Type"), body})
+	return resp, nil
+}
+
+func (r *recorder) exchanges() []exchange {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]exchange(nil), r.log...)
+}
+
+// routeFor maps a request path back to the fake's route template. When two
+// templates match, the one with more literal segments wins, as in any
+// router.
+func routeFor(routes []fakegithub.Route, method, path string) (fakegithub.Route, bool) {
+	rel, ok := strings.CutPrefix(path, fakegithub.APIPrefix)
+	if !ok {
+		return fakegithub.Route{}, false
+	}
+	segs := strings.Split(rel, "/")
+	best, bestScore := fakegithub.Route{}, -1
+	for _, rt := range routes {
+		tsegs := strings.Split(rt.Path, "/")
+		if rt.Method != method || len(tsegs) != len(segs) {
+			continue
+		}
+		score := 0
+		for i, ts := range tsegs {
+			if strings.HasPrefix(ts, "{") && strings.HasSuffix(ts, "}") && segs[i] != "" {
+				continue
+			}
+			if ts != segs[i] {
+				score = -1
+				break
+			}
+			score++
+		}
+		if score > bestScore {
+			best, bestScore = rt, score
+		}
+	}
+	return best, bestScore >= 0
+}
+
+// responseSchema finds the JSON schema GitHub documents for a status of an
+// operation, falling back to the operation's default response.
+func responseSchema(doc *openapi3.T, rt fakegithub.Route, status int) (*openapi3.SchemaRef, error) {
+	item := doc.Paths.Value(rt.Path)
+	if item == nil || item.GetOperation(rt.Method) == nil {
+		return nil, fmt.Errorf("GitHub's description has no %s %s", rt.Method, rt.Path)
+	}
+	op := item.GetOperation(rt.Method)
+	resp := op.Responses.Status(status)
+	if resp == nil {
+		resp = op.Responses.Default()
+	}
+	if resp == nil || resp.Value == nil {
+		return nil, fmt.Errorf("GitHub documents no %d (nor default) response for %s %s, so the fake should not answer it", status, rt.Method, rt.Path)
+	}
+	mt := resp.Value.Content.Get("application/json")
+	if mt == nil || mt.Schema == nil {
+		return nil, fmt.Errorf("GitHub documents no application/json body for %d from %s %s", status, rt.Method, rt.Path)
+	}
+	return mt.Schema, nil
+}
+
+// TestResponsesMatchGitHubsSchemas drives the fake through the real App
+// client, the way mergeguard talks to GitHub, and validates every JSON body
+// the fake sent against the schema GitHub documents for it.
+func TestResponsesMatchGitHubsSchemas(t *testing.T) {
+	start := time.Now()
+	doc := loadSpec(t)
+
+	gh := fakegithub.New(t)
+	repo := gh.AddRepo(31337, "acme", "storefront")
+	pr := repo.OpenPR(fakegithub.PRSpec{
+		Title:  "Cap discounts at 50%",
+		Body:   "A campaign was configured with 90% off.",
+		Author: "mira",
+		Labels: []string{"payments", "needs-review"},
+		Files: []fakegithub.File{
+			{Path: "internal/pricing/discount.go", Status: "modified", Patch: "@@ -10,3 +10,6 @@ func Apply(p Price, d Discount) Price {\n \tif d.Percent <= 0 {\n \t\treturn p\n \t}\n+\tif d.Percent > 50 {\n+\t\td.Percent = 50\n+\t}\n"},
+			// A rename: GitHub adds previous_filename.
+			{Path: "internal/pricing/limits.go", PreviousPath: "internal/pricing/caps.go", Status: "renamed", Patch: "@@ -1,3 +1,3 @@\n-package caps\n+package pricing\n \n const MaxPercent = 50\n"},
+			// A binary file: GitHub sends no patch at all.
+			{Path: "docs/discount-flow.png", Status: "added"},
+		},
+	})
+	approval := pr.Review("jonas", "APPROVED")
+	pr.Review("ines", "CHANGES_REQUESTED")
+	pr.Push(fakegithub.FakeSHA("second", "commit"), "Test the cap",
+		fakegithub.File{Path: "internal/pricing/discount.go", Status: "modified", Patch: "@@ -10,3 +10,6 @@\n+\tif d.Percent > 50 {\n+\t\td.Percent = 50\n+\t}\n"},
+		fakegithub.File{Path: "internal/pricing/discount_test.go", Status: "added", Patch: "@@ -0,0 +1,3 @@\n+package pricing\n+\n+func TestCap(t *testing.T) {}\n"},
+		fakegithub.File{Path: "internal/pricing/caps.go", Status: "removed", Patch: "@@ -1,2 +0,0 @@\n-package caps\n-const MaxPercent = 50\n"},
+		fakegithub.File{Path: "internal/pricing/limits.go", PreviousPath: "internal/pricing/caps_v2.go", Status: "renamed"},
+	)
+	pr.DismissReview(approval.ID)
+	pr.Review("renovate[bot]", "COMMENTED")
+
+	key, err := jwt.ParseRSAPrivateKeyFromPEM([]byte(gh.PrivateKeyPEM()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{next: http.DefaultTransport}
+	app, err := githubapp.New(githubapp.Config{AppID: gh.AppID(), PrivateKey: key, BaseURL: gh.URL(), Transport: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst := app.Installation(repo.Installation())
+	ctx := context.Background()
+	owner, name := "acme", "storefront"
+
+	got, err := inst.PullRequest(ctx, owner, name, pr.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := inst.PullRequestFiles(ctx, owner, name, pr.Number, got.GetChangedFiles()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inst.PullRequestReviews(ctx, owner, name, pr.Number); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inst.PullRequestCommits(ctx, owner, name, pr.Number); err != nil {
+		t.Fatal(err)
+	}
+	// GitHub's error bodies have a schema too (basic-error).
+	if _, err := inst.PullRequest(ctx, owner, name, 9999); !githubapp.IsNotFound(err) {
+		t.Fatalf("a missing pull request: got %v, want a 404", err)
+	}
+
+	const check = "mergeguard"
+	// An empty list first: total_count 0 and no runs is a shape of its own.
+	if id, err := inst.FindCheckRun(ctx, owner, name, pr.HeadSHA(), check, gh.AppID()); err != nil || id != 0 {
+		t.Fatalf("FindCheckRun before any run: %d, %v", id, err)
+	}
+	id, err := inst.CreateCheckRun(ctx, owner, name, github.CreateCheckRunOptions{
+		Name: check, HeadSHA: pr.HeadSHA(), Status: github.String("in_progress"),
+		ExternalID: github.String("delivery-72d3162e"), DetailsURL: github.String("https://mergeguard.example.com/runs/1"),
+		StartedAt: &github.Timestamp{Time: time.Now()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A run created with no output: title and summary are null then.
+	if _, err := inst.CreateCheckRun(ctx, owner, name, github.CreateCheckRunOptions{Name: "mergeguard / queued", HeadSHA: pr.HeadSHA()}); err != nil {
+		t.Fatal(err)
+	}
+	err = inst.UpdateCheckRun(ctx, owner, name, id, github.UpdateCheckRunOptions{
+		Name: check, Status: github.String("completed"), Conclusion: github.String("failure"),
+		CompletedAt: &github.Timestamp{Time: time.Now()},
+		Output: &github.CheckRunOutput{
+			Title: github.String("1 policy blocks this merge"), Summary: github.String("Discounts above 50% need a second approval."),
+			Annotations: []*github.CheckRunAnnotation{{
+				Path: github.String("internal/pricing/discount.go"), StartLine: github.Int(13), EndLine: github.Int(15),
+				AnnotationLevel: github.String("failure"), Title: github.String("discount cap"), Message: github.String("needs approval from @acme/payments"),
+			}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		// The second, unchanged, listing must be answered 304 through the
+		// app's ETag cache: a fake whose bodies change on every read would
+		// hide whether the app saves its rate limit.
+		if found, err := inst.FindCheckRun(ctx, owner, name, pr.HeadSHA(), check, gh.AppID()); err != nil || found != id {
+			t.Fatalf("FindCheckRun after create: %d, %v, want %d", found, err, id)
+		}
+	}
+
+	routes := gh.Routes()
+	validated := map[fakegithub.Route]bool{}
+	var (
+		pullSchema *openapi3.SchemaRef
+		pullBody   map[string]any
+	)
+	for i, ex := range rec.exchanges() {
+		rt, ok := routeFor(routes, ex.method, ex.path)
+		if !ok {
+			t.Errorf("request %d: %s %s matches none of the fake's routes", i, ex.method, ex.path)
+			continue
+		}
+		t.Run(fmt.Sprintf("%02d %s %s %d", i, rt.Method, rt.Path, ex.status), func(t *testing.T) {
+			if len(ex.body) == 0 {
+				// 304 Not Modified and 204 carry no body to check.
+				if ex.status != http.StatusNotModified && ex.status != http.StatusNoContent {
+					t.Errorf("%s %s answered %d with an empty body", ex.method, ex.path, ex.status)
+				}
+				return
+			}
+			if !strings.HasPrefix(ex.contentType, "application/json") {
+				t.Errorf("%s %s: Content-Type %q, want application/json", ex.method, ex.path, ex.contentType)
+			}
+			schema, err := responseSchema(doc, rt, ex.status)
+			if err != nil {
+				t.Fatal(err)
+			}
+			value, err := decodeJSON(ex.body)
+			if err != nil {
+				t.Fatalf("%s %s: body is not JSON: %v", ex.method, ex.path, err)
+			}
+			if err := validate(t, schema, value); err != nil {
+				t.Fatalf("%s %s (route %s) answered %d with a body that does not match GitHub's schema %s:\n%v",
+					ex.method, ex.path, rt.Path, ex.status, schemaName(schema), err)
+			}
+			if ex.status < 300 {
+				validated[rt] = true
+			}
+			if rt.Path == "/repos/{owner}/{repo}/pulls/{pull_number}" && ex.status == 200 {
+				pullSchema, pullBody = schema, value.(map[string]any)
+			}
+		})
+	}
+
+	// GitHub puts an App's runs on one commit in one check suite, whose ID
+	// stays put; the schema cannot say so.
+	suites := map[float64]bool{}
+	for _, ex := range rec.exchanges() {
+		if !strings.Contains(ex.path, "/check-runs") || len(ex.body) == 0 {
+			continue
+		}
+		v, _ := decodeJSON(ex.body)
+		runs, _ := reference.At(v, "check_runs").([]any)
+		if runs == nil {
+			runs = []any{v}
+		}
+		for _, run := range runs {
+			id, _ := reference.At(run, "check_suite", "id").(float64)
+			suites[id] = true
+		}
+	}
+	if len(suites) != 1 {
+		t.Errorf("the App's check runs on one commit report check suites %v, want one stable suite", suites)
+	}
+	if n := gh.Count("GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs"); n != 3 {
+		t.Errorf("check runs were listed %d times, want 3", n)
+	}
+	lastList := rec.exchanges()[len(rec.exchanges())-1]
+	if lastList.status != http.StatusNotModified {
+		t.Errorf("an unchanged check-run listing was answered %d, want 304 Not Modified to the app's conditional request", lastList.status)
+	}
+
+	// A validator that accepts anything would make every check above pass;
+	// make sure it still rejects a broken pull request.
+	if pullBody == nil {
+		t.Fatal("no pull request body was recorded")
+	}
+	delete(pullBody, "number")
+	pullBody["state"] = 7
+	err = validate(t, pullSchema, pullBody)
+	if err == nil || !strings.Contains(err.Error(), `"number" is missing`) || !strings.Contains(err.Error(), "/state") {
+		t.Errorf("a pull request without number and with a numeric state passed validation (%v): the contract checks nothing", err)
+	}
+
+	// A route added to the fake without a request here would go unchecked.
+	for _, rt := range routes {
+		if !validated[rt] {
+			t.Errorf("route %s %s was never exercised with a successful JSON response: add a call to this test", rt.Method, rt.Path)
+		}
+	}
+	t.Logf("whole test took %v", time.Since(start).Round(time.Millisecond))
+}
+
+// TestExamplePullRequestsMatchGitHubsSchemas keeps the pull requests shipped
+// for `mergeguard eval` in GitHub's shapes, so offline evaluation sees what
+// the app would see online.
+func TestExamplePullRequestsMatchGitHubsSchemas(t *testing.T) {
+	doc := loadSpec(t)
+	dirs, err := filepath.Glob(filepath.Join(reference.ModuleRoot(t), "testdata", "prs", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(dirs)
+	files := []struct {
+		name, schema string
+		list         bool
+		optional     bool
+	}{
+		{name: "pull_request.json", schema: "pull-request"},
+		{name: "reviews.json", schema: "pull-request-review", list: true, optional: true},
+		{name: "commits.json", schema: "commit", list: true, optional: true},
+	}
+	n := 0
+	for _, dir := range dirs {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			continue
+		}
+		for _, f := range files {
+			path := filepath.Join(dir, f.name)
+			rel := filepath.Join("testdata", "prs", filepath.Base(dir), f.name)
+			t.Run(filepath.ToSlash(rel), func(t *testing.T) {
+				data, err := os.ReadFile(path)
+				if errors.Is(err, os.ErrNotExist) && f.optional {
+					t.Skipf("%s is optional and absent", rel)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				n++
+				schema := doc.Components.Schemas[f.schema]
+				value, err := decodeJSON(data)
+				if err != nil {
+					t.Fatalf("%s is not JSON: %v", rel, err)
+				}
+				items := []any{value}
+				if f.list {
+					list, ok := value.([]any)
+					if !ok {
+						t.Fatalf("%s must be a JSON array of %s objects", rel, f.schema)
+					}
+					items = list
+				}
+				for i, item := range items {
+					where := rel
+					if f.list {
+						where = fmt.Sprintf("%s[%d]", rel, i)
+					}
+					if err := validate(t, schema, item); err != nil {
+						t.Errorf("%s does not match GitHub's %s schema:\n%v", where, f.schema, err)
+					}
+				}
+			})
+		}
+	}
+	if n == 0 {
+		t.Fatal("found no example pull requests under testdata/prs")
+	}
+}
+
+// TestWebhookPayloadsMatchGitHubsSchemas holds the deliveries the fake builds
+// for end-to-end tests to GitHub's webhook schemas, for every action
+// mergeguard acts on (webhook.handledActions): a delivery GitHub would never
+// send proves nothing about the app.
+func TestWebhookPayloadsMatchGitHubsSchemas(t *testing.T) {
+	doc := loadSpec(t)
+	gh := fakegithub.New(t)
+	repo := gh.AddRepo(31337, "acme", "storefront")
+	pr := repo.OpenPR(fakegithub.PRSpec{Title: "Cap discounts at 50%", Author: "mira", Labels: []string{"payments"}})
+	pr.Push(fakegithub.FakeSHA("second", "commit"), "Test the cap")
+	review := pr.Review("jonas", "APPROVED")
+	bot := pr.Review("renovate[bot]", "CHANGES_REQUESTED")
+
+	tests := []struct {
+		event, action string
+		review        *fakegithub.Review
+	}{
+		{event: "pull_request", action: "opened"},
+		{event: "pull_request", action: "synchronize"},
+		{event: "pull_request", action: "reopened"},
+		{event: "pull_request", action: "ready_for_review"},
+		{event: "pull_request", action: "edited"},
+		{event: "pull_request", action: "labeled"},
+		{event: "pull_request", action: "unlabeled"},
+		{event: "pull_request_review", action: "submitted", review: &review},
+		{event: "pull_request_review", action: "submitted", review: &bot},
+		{event: "pull_request_review", action: "edited", review: &review},
+		{event: "pull_request_review", action: "dismissed", review: &review},
+	}
+	for _, tt := range tests {
+		name := "webhook-" + strings.ReplaceAll(tt.event+"-"+tt.action, "_", "-")
+		t.Run(name, func(t *testing.T) {
+			schema := doc.Components.Schemas[name]
+			if schema == nil {
+				t.Fatalf("GitHub's description has no schema %s for %s/%s deliveries", name, tt.event, tt.action)
+			}
+			value, err := decodeJSON(gh.Payload(tt.event, tt.action, pr, tt.review))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := validate(t, schema, value); err != nil {
+				t.Errorf("fake %s/%s delivery does not match GitHub's schema %s:\n%v", tt.event, tt.action, name, err)
+			}
+		})
+	}
+}

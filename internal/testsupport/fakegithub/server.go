@@ -1,0 +1,385 @@
+// Package fakegithub is a stateful fake of the parts of GitHub's REST API that
+// mergeguard uses, served by httptest on loopback. It answers in GitHub's
+// JSON shapes (a contract test checks them against GitHub's OpenAPI
+// description), authenticates like GitHub (App JWTs, installation tokens),
+// supports conditional requests and pagination, records every request so
+// tests can count them, and can inject faults.
+package fakegithub
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// APIPrefix is where the fake serves the REST API, as GitHub Enterprise
+// Server does; it proves the app joins its base URL correctly.
+const APIPrefix = "/api/v3"
+
+// Route is one method and OpenAPI path the fake implements.
+type Route struct {
+	Method string
+	Path   string
+}
+
+// Request is one request the fake received.
+type Request struct {
+	Method string
+	// Route is the OpenAPI path template it matched ("" for unknown routes).
+	Route          string
+	Path           string
+	Status         int
+	Installation   int64
+	UserAgent      string
+	IfNoneMatch    bool
+	RequestBodyLen int
+}
+
+// Server is a fake GitHub.
+type Server struct {
+	t     testing.TB
+	srv   *httptest.Server
+	appID int64
+	key   *rsa.PrivateKey
+	now   func() time.Time
+
+	mu            sync.Mutex
+	installations map[int64]*installation
+	repos         map[string]*Repo
+	tokens        map[string]token
+	checkRuns     []*CheckRun
+	nextID        int64
+	requests      []Request
+	faults        []*fault
+	paused        chan struct{}
+	rateRemaining int
+}
+
+type installation struct {
+	id      int64
+	account string
+}
+
+type token struct {
+	installation int64
+	expires      time.Time
+}
+
+type fault struct {
+	method, route string
+	remaining     int
+	status        int
+	header        http.Header
+	body          string
+}
+
+var (
+	keyOnce sync.Once
+	testKey *rsa.PrivateKey
+)
+
+// New starts a fake GitHub that lives until the test ends. At the end, the
+// test fails if the app called a route the fake does not implement.
+func New(t testing.TB) *Server {
+	keyOnce.Do(func() {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(err)
+		}
+		testKey = k
+	})
+	s := &Server{
+		t: t, appID: 424242, key: testKey, now: time.Now,
+		installations: map[int64]*installation{}, repos: map[string]*Repo{}, tokens: map[string]token{},
+		nextID: 1000, rateRemaining: 5000,
+	}
+	s.srv = httptest.NewServer(s.routes())
+	t.Cleanup(func() {
+		s.Resume()
+		s.srv.Close()
+		for _, r := range s.Requests() {
+			if r.Route == "" {
+				t.Errorf("fake GitHub: the app called %s %s, which the fake does not implement (add it, checked against the OpenAPI description)", r.Method, r.Path)
+			}
+		}
+	})
+	return s
+}
+
+// URL is the REST API root to configure the app with (ends with a slash).
+func (s *Server) URL() string { return s.srv.URL + APIPrefix + "/" }
+
+// AppID is the fake App's ID.
+func (s *Server) AppID() int64 { return s.appID }
+
+// PrivateKeyPEM is the fake App's private key.
+func (s *Server) PrivateKeyPEM() string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(s.key)}))
+}
+
+// AddInstallation installs the App on an account.
+func (s *Server) AddInstallation(id int64, account string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.installations[id] = &installation{id: id, account: account}
+}
+
+// Requests returns a copy of the request log.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// ResetRequests clears the request log.
+func (s *Server) ResetRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = nil
+}
+
+// Count returns how many logged requests match method and route ("" matches
+// any).
+func (s *Server) Count(method, route string) int {
+	n := 0
+	for _, r := range s.Requests() {
+		if (method == "" || r.Method == method) && (route == "" || r.Route == route) {
+			n++
+		}
+	}
+	return n
+}
+
+// Fail makes the next n requests to method+route answer with status, extra
+// headers and body instead of their normal response.
+func (s *Server) Fail(method, route string, n, status int, header http.Header, body string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &fault{method: method, route: route, remaining: n, status: status, header: header, body: body})
+}
+
+// Pause holds every API request until Resume, like a GitHub that does not
+// answer.
+func (s *Server) Pause() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.paused == nil {
+		s.paused = make(chan struct{})
+	}
+}
+
+// Resume releases held requests.
+func (s *Server) Resume() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.paused != nil {
+		close(s.paused)
+		s.paused = nil
+	}
+}
+
+// Routes lists every method and path the fake implements.
+func (s *Server) Routes() []Route {
+	out := make([]Route, len(routeTable))
+	for i, r := range routeTable {
+		out[i] = Route{Method: r.method, Path: r.path}
+	}
+	return out
+}
+
+type handler func(s *Server, w *responder, r *http.Request) (status int, body any)
+
+type route struct {
+	method  string
+	path    string
+	handler handler
+	// auth is "jwt" for /app endpoints, "token" for installation endpoints.
+	auth string
+}
+
+var routeTable = []route{
+	{"POST", "/app/installations/{installation_id}/access_tokens", (*Server).createToken, "jwt"},
+	{"GET", "/repos/{owner}/{repo}/pulls/{pull_number}", (*Server).getPull, "token"},
+	{"GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files", (*Server).listFiles, "token"},
+	{"GET", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews", (*Server).listReviews, "token"},
+	{"GET", "/repos/{owner}/{repo}/pulls/{pull_number}/commits", (*Server).listCommits, "token"},
+	{"GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs", (*Server).listCheckRunsForRef, "token"},
+	{"POST", "/repos/{owner}/{repo}/check-runs", (*Server).createCheckRun, "token"},
+	{"PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}", (*Server).updateCheckRun, "token"},
+}
+
+// responder carries per-request state to handlers.
+type responder struct {
+	http.ResponseWriter
+	installation int64
+	route        string
+	link         string
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range routeTable {
+		rt := rt
+		mux.HandleFunc(rt.method+" "+APIPrefix+rt.path, func(w http.ResponseWriter, r *http.Request) {
+			s.serve(rt, w, r)
+		})
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.log(Request{Method: r.Method, Path: r.URL.Path, Status: 404, UserAgent: r.UserAgent()})
+		writeJSON(w, 404, errorBody("Not Found"))
+	})
+	return mux
+}
+
+func (s *Server) serve(rt route, w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	paused := s.paused
+	s.mu.Unlock()
+	if paused != nil {
+		select {
+		case <-paused:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	rec := Request{Method: r.Method, Route: rt.path, Path: r.URL.Path, UserAgent: r.UserAgent(), IfNoneMatch: r.Header.Get("If-None-Match") != ""}
+	resp := &responder{ResponseWriter: w, route: rt.path}
+
+	status, body := s.authenticate(rt, resp, r)
+	if status == 0 {
+		if f := s.takeFault(rt); f != nil {
+			for k, v := range f.header {
+				w.Header()[k] = v
+			}
+			status, body = f.status, json.RawMessage(f.body)
+		} else {
+			status, body = rt.handler(s, resp, r)
+		}
+	}
+	rec.Installation = resp.installation
+	s.finish(resp, r, status, body, &rec)
+	s.log(rec)
+}
+
+func (s *Server) finish(w *responder, r *http.Request, status int, body any, rec *Request) {
+	s.mu.Lock()
+	if w.Header().Get("X-RateLimit-Remaining") == "" {
+		if s.rateRemaining > 0 {
+			s.rateRemaining--
+		}
+		w.Header().Set("X-RateLimit-Limit", "5000")
+		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(s.rateRemaining))
+		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(s.now().Add(time.Hour).Unix(), 10))
+		w.Header().Set("X-RateLimit-Resource", "core")
+	}
+	s.mu.Unlock()
+	if w.link != "" {
+		w.Header().Set("Link", w.link)
+	}
+	var data []byte
+	if raw, ok := body.(json.RawMessage); ok {
+		data = raw
+	} else if body != nil {
+		data, _ = json.Marshal(body)
+	}
+	if r.Method == http.MethodGet && status == 200 {
+		sum := sha256.Sum256(data)
+		etag := `W/"` + hex.EncodeToString(sum[:16]) + `"`
+		w.Header().Set("ETag", etag)
+		w.Header().Set("Cache-Control", "private, max-age=60, s-maxage=60")
+		w.Header().Set("Vary", "Accept, Authorization, Cookie, X-GitHub-OTP")
+		if r.Header.Get("If-None-Match") == etag {
+			status, data = http.StatusNotModified, nil
+		}
+	}
+	rec.Status = status
+	if data != nil {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	}
+	w.WriteHeader(status)
+	if data != nil && status != http.StatusNotModified {
+		w.Write(data)
+	}
+}
+
+func (s *Server) takeFault(rt route) *fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range s.faults {
+		if f.remaining > 0 && f.method == rt.method && f.route == rt.path {
+			f.remaining--
+			return f
+		}
+	}
+	return nil
+}
+
+func (s *Server) log(r Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, r)
+}
+
+func (s *Server) id() int64 {
+	s.nextID++
+	return s.nextID
+}
+
+// pagination applies per_page/page to n items and sets the Link header.
+func pagination(w *responder, r *http.Request, n int) (from, to int, status int, body any) {
+	perPage, page := 30, 1
+	if v := r.URL.Query().Get("per_page"); v != "" {
+		p, err := strconv.Atoi(v)
+		if err != nil || p < 1 {
+			return 0, 0, 422, errorBody("Invalid per_page")
+		}
+		perPage = min(p, 100)
+	}
+	if v := r.URL.Query().Get("page"); v != "" {
+		p, err := strconv.Atoi(v)
+		if err != nil || p < 1 {
+			return 0, 0, 422, errorBody("Invalid page")
+		}
+		page = p
+	}
+	from = min((page-1)*perPage, n)
+	to = min(from+perPage, n)
+	last := max(1, (n+perPage-1)/perPage)
+	if page < last {
+		u := *r.URL
+		u.Scheme, u.Host = "http", r.Host
+		link := func(p int) string {
+			q := u.Query()
+			q.Set("page", strconv.Itoa(p))
+			q.Set("per_page", strconv.Itoa(perPage))
+			u.RawQuery = q.Encode()
+			return u.String()
+		}
+		w.link = fmt.Sprintf(`<%s>; rel="next", <%s>; rel="last"`, link(page+1), link(last))
+	}
+	return from, to, 0, nil
+}
+
+func errorBody(msg string) map[string]any {
+	return map[string]any{"message": msg, "documentation_url": "https://docs.github.com/rest"}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func lower(s string) string { return strings.ToLower(s) }

@@ -1,0 +1,176 @@
+// Package webhook receives GitHub's webhook deliveries. It verifies each
+// signature, stores what needs doing as a durable job, and answers at once; it
+// never calls GitHub itself.
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/mergeguard/mergeguard/internal/metrics"
+	"github.com/mergeguard/mergeguard/internal/queue"
+	"github.com/mergeguard/mergeguard/internal/store"
+)
+
+// MaxBodyBytes is the largest delivery accepted; GitHub caps payloads at 25 MB.
+const MaxBodyBytes = 25 << 20
+
+// Acceptor durably records a delivery and schedules its evaluation.
+type Acceptor interface {
+	Accept(ctx context.Context, d store.Delivery) (queue.Outcome, error)
+}
+
+// Handler serves POST /webhook.
+type Handler struct {
+	secret   []byte
+	acceptor Acceptor
+	log      *slog.Logger
+	metrics  *metrics.Metrics
+	now      func() time.Time
+}
+
+// New returns the handler. An empty secret is refused: go-github would then
+// accept unsigned payloads.
+func New(secret []byte, a Acceptor, log *slog.Logger, m *metrics.Metrics, now func() time.Time) (*Handler, error) {
+	if len(bytes.TrimSpace(secret)) == 0 {
+		return nil, errors.New("webhook secret is empty: refusing to accept unsigned deliveries")
+	}
+	return &Handler{secret: secret, acceptor: a, log: log, metrics: m, now: now}, nil
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	event := r.Header.Get("X-GitHub-Event")
+	id := r.Header.Get("X-GitHub-Delivery")
+	label := eventLabel(event)
+	log := h.log.With("delivery_id", clip(id, 64), "event", clip(event, 64), "remote", r.RemoteAddr)
+	answer := func(status int, outcome, key, msg string, level slog.Level) {
+		h.metrics.Deliveries.WithLabelValues(label, outcome).Inc()
+		log.Log(r.Context(), level, "webhook "+outcome, "status", status, key, msg)
+		writeJSON(w, status, map[string]string{key: msg})
+	}
+
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			answer(http.StatusRequestEntityTooLarge, metrics.DeliveryTooLarge, "error", "payload larger than 25 MiB", slog.LevelWarn)
+			return
+		}
+		answer(http.StatusBadRequest, metrics.DeliveryMalformed, "error", "could not read the request body", slog.LevelWarn)
+		return
+	}
+
+	sig := r.Header.Get("X-Hub-Signature-256")
+	switch {
+	case sig == "":
+		answer(http.StatusUnauthorized, metrics.DeliveryBadSignature, "error", "missing X-Hub-Signature-256 header: configure a webhook secret on the GitHub App", slog.LevelWarn)
+		return
+	case !strings.HasPrefix(sig, "sha256="):
+		answer(http.StatusUnauthorized, metrics.DeliveryBadSignature, "error", "X-Hub-Signature-256 must be sha256=<hex>", slog.LevelWarn)
+		return
+	}
+	// hmac.Equal inside ValidateSignature compares in constant time.
+	if err := github.ValidateSignature(sig, body, h.secret); err != nil {
+		answer(http.StatusUnauthorized, metrics.DeliveryBadSignature, "error", "signature does not match: check that MERGEGUARD_WEBHOOK_SECRET equals the App's webhook secret", slog.LevelWarn)
+		return
+	}
+
+	if id == "" || len(id) > 100 {
+		answer(http.StatusBadRequest, metrics.DeliveryMalformed, "error", "missing or invalid X-GitHub-Delivery header", slog.LevelWarn)
+		return
+	}
+	payload, err := jsonPayload(r.Header.Get("Content-Type"), body)
+	if err != nil {
+		answer(http.StatusBadRequest, metrics.DeliveryMalformed, "error", err.Error(), slog.LevelWarn)
+		return
+	}
+	if event == "ping" {
+		answer(http.StatusOK, metrics.DeliveryPing, "status", "pong", slog.LevelInfo)
+		return
+	}
+	if !json.Valid(payload) {
+		answer(http.StatusBadRequest, metrics.DeliveryMalformed, "error", "payload is not valid JSON", slog.LevelWarn)
+		return
+	}
+
+	d, err := parseDelivery(event, id, payload)
+	var malformed *malformedError
+	switch {
+	case errors.Is(err, errIgnored):
+		answer(http.StatusAccepted, metrics.DeliveryIgnored, "status", "ignored: mergeguard has nothing to do for this event", slog.LevelDebug)
+		return
+	case errors.As(err, &malformed):
+		answer(http.StatusBadRequest, metrics.DeliveryMalformed, "error", malformed.reason, slog.LevelWarn)
+		return
+	case err != nil:
+		answer(http.StatusBadRequest, metrics.DeliveryMalformed, "error", err.Error(), slog.LevelWarn)
+		return
+	}
+	d.ReceivedAt = h.now()
+	log = log.With("action", d.Action, "repo", d.PR.Repo, "pr", d.PR.Number)
+
+	outcome, err := h.acceptor.Accept(r.Context(), d)
+	if err != nil {
+		h.metrics.Deliveries.WithLabelValues(label, metrics.DeliveryError).Inc()
+		log.Error("could not store webhook delivery; GitHub will show it as failed", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{
+			"error": "the delivery could not be stored; redeliver it from the GitHub App's advanced settings once mergeguard is healthy",
+		})
+		return
+	}
+	status := http.StatusAccepted
+	if outcome == queue.Duplicate {
+		status = http.StatusOK
+	}
+	h.metrics.Deliveries.WithLabelValues(label, string(outcome)).Inc()
+	log.Info("webhook "+string(outcome), "status", status)
+	writeJSON(w, status, map[string]string{"status": string(outcome), "delivery": d.ID})
+}
+
+// jsonPayload returns the JSON payload of a delivery sent as
+// application/json or as a form with a payload field (both are options in
+// GitHub's webhook settings).
+func jsonPayload(contentType string, body []byte) ([]byte, error) {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if contentType == "" {
+		mt, err = "application/json", nil
+	}
+	if err != nil {
+		return nil, errors.New("invalid Content-Type header")
+	}
+	switch mt {
+	case "application/json":
+		return body, nil
+	case "application/x-www-form-urlencoded":
+		form, err := url.ParseQuery(string(body))
+		if err != nil || form.Get("payload") == "" {
+			return nil, errors.New("form-encoded delivery has no payload field")
+		}
+		return []byte(form.Get("payload")), nil
+	}
+	return nil, errors.New("unsupported Content-Type " + mt + ": set the App's webhook content type to application/json")
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

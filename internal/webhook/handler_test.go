@@ -1,0 +1,200 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/mergeguard/mergeguard/internal/metrics"
+	"github.com/mergeguard/mergeguard/internal/queue"
+	"github.com/mergeguard/mergeguard/internal/store"
+)
+
+const secret = "It's a Secret to Everybody"
+
+type fakeAcceptor struct {
+	got     []store.Delivery
+	outcome queue.Outcome
+	err     error
+}
+
+func (f *fakeAcceptor) Accept(_ context.Context, d store.Delivery) (queue.Outcome, error) {
+	f.got = append(f.got, d)
+	return f.outcome, f.err
+}
+
+func sign(body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+const prOpened = `{"action":"opened","number":7,
+ "pull_request":{"number":7,"head":{"sha":"abc"}},
+ "repository":{"id":100,"name":"shop","full_name":"acme/shop","owner":{"login":"acme"}},
+ "installation":{"id":42}}`
+
+const reviewSubmitted = `{"action":"submitted","review":{"state":"approved"},
+ "pull_request":{"number":9},
+ "repository":{"id":100,"name":"shop","full_name":"acme/shop","owner":{"login":"acme"}},
+ "installation":{"id":42}}`
+
+func TestHandler(t *testing.T) {
+	tests := []struct {
+		name        string
+		event       string
+		body        string
+		contentType string
+		sig         func([]byte) string
+		delivery    string
+		acceptor    *fakeAcceptor
+		status      int
+		outcome     string
+		says        string
+		accepted    bool
+	}{
+		{name: "pull request opened", event: "pull_request", body: prOpened, status: 202, outcome: "accepted", accepted: true},
+		{name: "review submitted", event: "pull_request_review", body: reviewSubmitted, status: 202, outcome: "accepted", accepted: true},
+		{name: "coalesced", event: "pull_request", body: prOpened, acceptor: &fakeAcceptor{outcome: queue.Coalesced}, status: 202, outcome: "coalesced", accepted: true},
+		{name: "duplicate delivery", event: "pull_request", body: prOpened, acceptor: &fakeAcceptor{outcome: queue.Duplicate}, status: 200, outcome: "duplicate", accepted: true},
+		{name: "form encoded", event: "pull_request", body: "payload=" + url.QueryEscape(prOpened), contentType: "application/x-www-form-urlencoded", status: 202, outcome: "accepted", accepted: true},
+		{name: "ping", event: "ping", body: `{"zen":"Keep it logically awesome."}`, status: 200, outcome: "ping"},
+		{name: "unhandled event", event: "star", body: `{"action":"created"}`, status: 202, outcome: "ignored"},
+		{name: "unhandled action", event: "pull_request", body: strings.Replace(prOpened, `"opened"`, `"assigned"`, 1), status: 202, outcome: "ignored"},
+		{name: "missing signature", event: "pull_request", body: prOpened, sig: func([]byte) string { return "" }, status: 401, outcome: "bad_signature", says: "missing X-Hub-Signature-256"},
+		{name: "wrong signature", event: "pull_request", body: prOpened, sig: func(b []byte) string { return sign(append(b, ' ')) }, status: 401, outcome: "bad_signature", says: "does not match"},
+		{name: "sha1 signature", event: "pull_request", body: prOpened, sig: func([]byte) string { return "sha1=0123" }, status: 401, outcome: "bad_signature", says: "sha256="},
+		{name: "malformed JSON", event: "pull_request", body: `{"action":`, status: 400, outcome: "malformed", says: "not valid JSON"},
+		{name: "wrong JSON types", event: "pull_request", body: `{"action":5}`, status: 400, outcome: "malformed", says: "not a valid pull_request event"},
+		{name: "no installation", event: "pull_request", body: strings.Replace(prOpened, `"installation":{"id":42}`, `"sender":{}`, 1), status: 400, outcome: "malformed", says: "installation.id"},
+		{name: "no delivery id", event: "pull_request", body: prOpened, delivery: "-", status: 400, outcome: "malformed", says: "X-GitHub-Delivery"},
+		{name: "unsupported content type", event: "pull_request", body: prOpened, contentType: "text/plain", status: 400, outcome: "malformed", says: "application/json"},
+		{name: "store down", event: "pull_request", body: prOpened, acceptor: &fakeAcceptor{err: errors.New("database is locked")}, status: 503, outcome: "error", says: "redeliver", accepted: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			acc := tt.acceptor
+			if acc == nil {
+				acc = &fakeAcceptor{outcome: queue.Queued}
+			}
+			m := metrics.New()
+			var logs bytes.Buffer
+			h, err := New([]byte(secret), acc, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), m, time.Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := []byte(tt.body)
+			req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(body))
+			req.Header.Set("X-GitHub-Event", tt.event)
+			if tt.delivery != "-" {
+				req.Header.Set("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
+			}
+			ct := tt.contentType
+			if ct == "" {
+				ct = "application/json"
+			}
+			req.Header.Set("Content-Type", ct)
+			sig := sign(body)
+			if tt.sig != nil {
+				sig = tt.sig(body)
+			}
+			if sig != "" {
+				req.Header.Set("X-Hub-Signature-256", sig)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			if got := rec.Header().Get("Content-Type"); got != "application/json" {
+				t.Errorf("content type %q", got)
+			}
+			if tt.says != "" && !strings.Contains(rec.Body.String(), tt.says) {
+				t.Errorf("body %s does not say %q", rec.Body, tt.says)
+			}
+			if got := testutil.ToFloat64(m.Deliveries.WithLabelValues(eventLabel(tt.event), tt.outcome)); got != 1 {
+				t.Errorf("deliveries{%s,%s} = %v, want 1", eventLabel(tt.event), tt.outcome, got)
+			}
+			if (len(acc.got) > 0) != tt.accepted {
+				t.Errorf("acceptor called %d times, want accepted=%v", len(acc.got), tt.accepted)
+			}
+			if logs.Len() == 0 {
+				t.Error("every delivery gets a log line")
+			}
+			if strings.Contains(logs.String(), secret) {
+				t.Error("log contains the webhook secret")
+			}
+		})
+	}
+}
+
+func TestHandlerExtractsThePullRequest(t *testing.T) {
+	acc := &fakeAcceptor{outcome: queue.Queued}
+	h, _ := New([]byte(secret), acc, slog.New(slog.DiscardHandler), metrics.New(), time.Now)
+	req := httptest.NewRequest(http.MethodPost, "/webhook", strings.NewReader(reviewSubmitted))
+	req.Header.Set("X-GitHub-Event", "pull_request_review")
+	req.Header.Set("X-GitHub-Delivery", "d-1")
+	req.Header.Set("X-Hub-Signature-256", sign([]byte(reviewSubmitted)))
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	want := store.Delivery{ID: "d-1", Event: "pull_request_review", Action: "submitted", InstallationID: 42,
+		PR: store.PRKey{RepoID: 100, Repo: "acme/shop", Number: 9}}
+	got := acc.got[0]
+	got.ReceivedAt = time.Time{}
+	if got != want {
+		t.Fatalf("delivery %+v, want %+v", got, want)
+	}
+}
+
+func TestHandlerRejectsOversizedBodies(t *testing.T) {
+	acc := &fakeAcceptor{outcome: queue.Queued}
+	m := metrics.New()
+	h, _ := New([]byte(secret), acc, slog.New(slog.DiscardHandler), m, time.Now)
+	req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(make([]byte, MaxBodyBytes+1)))
+	req.Header.Set("X-GitHub-Event", "pull_request")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusRequestEntityTooLarge || len(acc.got) != 0 {
+		t.Fatalf("status %d, accepted %d", rec.Code, len(acc.got))
+	}
+}
+
+func TestNewRefusesAnEmptySecret(t *testing.T) {
+	if _, err := New([]byte("  "), &fakeAcceptor{}, slog.New(slog.DiscardHandler), metrics.New(), time.Now); err == nil {
+		t.Fatal("an empty secret would accept unsigned deliveries")
+	}
+}
+
+func TestUnknownEventsShareOneMetricLabel(t *testing.T) {
+	if eventLabel("x-attacker-chosen-"+strings.Repeat("a", 50)) != "other" || eventLabel("pull_request") != "pull_request" {
+		t.Fatal("metric labels must be bounded")
+	}
+}
+
+func FuzzParseDelivery(f *testing.F) {
+	f.Add("pull_request", prOpened)
+	f.Add("pull_request_review", reviewSubmitted)
+	f.Add("pull_request", `{"action":"opened","number":-1}`)
+	f.Add("pull_request", `null`)
+	f.Fuzz(func(t *testing.T, event, payload string) {
+		d, err := parseDelivery(event, "id", []byte(payload))
+		if err != nil {
+			return
+		}
+		if d.InstallationID <= 0 || d.PR.RepoID <= 0 || d.PR.Number <= 0 || d.PR.Repo == "" || !handledActions[event][d.Action] {
+			t.Fatalf("accepted an incomplete delivery %+v", d)
+		}
+	})
+}
