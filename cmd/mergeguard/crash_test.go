@@ -40,7 +40,7 @@ type process struct {
 	stderr *logbuf.Buffer
 }
 
-func startServer(t *testing.T, gh *fakegithub.Server, dbPath string) *process {
+func startServer(t testing.TB, gh *fakegithub.Server, dbPath string) *process {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -87,7 +87,7 @@ func startServer(t *testing.T, gh *fakegithub.Server, dbPath string) *process {
 	return p
 }
 
-func (p *process) deliver(t *testing.T, event string, body []byte) int {
+func (p *process) deliver(t testing.TB, event string, body []byte) int {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, "http://"+p.addr+"/webhook", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")

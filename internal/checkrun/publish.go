@@ -1,15 +1,15 @@
-// Package checkrun publishes a verdict as the one check run mergeguard owns on
+// Package checkrun publishes verdicts as the one check run mergeguard owns on
 // a head commit: created once, updated in place afterwards, annotations sent
-// in GitHub's batches of 50 and never twice.
+// in GitHub's batches of 50 and never twice. When several open pull requests
+// share a head commit, the check run shows the strictest of their verdicts.
 package checkrun
 
 import (
 	"context"
-	"crypto/sha256"
+	"crypto/rand"
 	"encoding/hex"
-	"errors"
+	"encoding/json"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/google/go-github/v60/github"
@@ -29,10 +29,16 @@ type GitHub interface {
 	UpdateCheckRun(ctx context.Context, owner, repo string, id int64, opts github.UpdateCheckRunOptions) error
 }
 
-// State remembers what each check run shows (store.CheckRuns in production).
+// State remembers what each check run shows and the verdicts behind it
+// (store.CheckRuns in production).
 type State interface {
 	Get(ctx context.Context, k store.CheckRunKey) (store.CheckRunRecord, error)
 	Put(ctx context.Context, k store.CheckRunKey, rec store.CheckRunRecord) error
+	Claim(ctx context.Context, k store.CheckRunKey, owner string, until time.Time) (bool, error)
+	Release(ctx context.Context, k store.CheckRunKey, owner string) error
+	SaveVerdict(ctx context.Context, repoID int64, sha string, v store.HeadVerdict) error
+	Verdicts(ctx context.Context, repoID int64, sha string) ([]store.HeadVerdict, error)
+	WithdrawVerdicts(ctx context.Context, repoID int64, pr int, keep string) ([]string, error)
 }
 
 // Publisher writes check runs.
@@ -51,6 +57,7 @@ type Target struct {
 	Repo    string
 	HeadSHA string
 	Number  int
+	BaseRef string
 }
 
 // Result says what Publish did.
@@ -64,173 +71,134 @@ type Result struct {
 	AnnotationsSent int
 }
 
-// Publish creates or updates the check run on t.HeadSHA to show the verdict.
-func (p *Publisher) Publish(ctx context.Context, gh GitHub, t Target, v decision.Verdict, out report.Output) (Result, error) {
-	key := store.CheckRunKey{RepoID: t.RepoID, HeadSHA: t.HeadSHA, Name: p.Name}
-	digest := outputDigest(v, out)
+// leaseFor bounds how long one publication may hold a commit's check run.
+const leaseFor = 2 * time.Minute
 
-	rec, err := p.State.Get(ctx, key)
-	if errors.Is(err, store.ErrNotFound) {
-		// Not ours on record (a new commit, or state lost): ask GitHub, so a
-		// second check run with the same name is never created.
-		id, ferr := gh.FindCheckRun(ctx, t.Owner, t.Repo, t.HeadSHA, p.Name, p.AppID)
-		if ferr != nil {
-			return Result{}, ferr
-		}
-		rec, err = store.CheckRunRecord{ID: id}, nil
-	}
+// BusyError means another evaluation is publishing on the same commit (a
+// pull request sharing the head); the job should try again shortly.
+type BusyError struct {
+	SHA string
+	At  time.Time
+}
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("another evaluation is publishing the check run on %s", short(e.SHA))
+}
+
+// RetryAt is when to try again.
+func (e *BusyError) RetryAt() time.Time { return e.At }
+
+// Publish records pull request t.Number's verdict on t.HeadSHA and writes the
+// commit's check run. The pull request's verdicts on its earlier heads are
+// withdrawn, and those commits' check runs refreshed if other pull requests
+// still share them.
+func (p *Publisher) Publish(ctx context.Context, gh GitHub, t Target, v decision.Verdict, out report.Output) (Result, error) {
+	key := p.key(t)
+	owner, err := p.claim(ctx, key)
 	if err != nil {
 		return Result{}, err
 	}
-	if rec.ID != 0 && rec.OutputDigest == digest {
-		return Result{CheckRunID: rec.ID, Unchanged: true}, nil
-	}
+	defer p.State.Release(context.WithoutCancel(ctx), key, owner)
 
-	sent := map[string]bool{}
-	for _, k := range rec.Annotations {
-		sent[k] = true
+	encoded, err := json.Marshal(out)
+	if err != nil {
+		return Result{}, err
 	}
-	current := map[string]bool{}
-	var pending []decision.Annotation
-	for _, a := range out.Annotations {
-		k := annotationKey(a)
-		current[k] = true
-		if !sent[k] {
-			pending = append(pending, a)
-		}
+	err = p.State.SaveVerdict(ctx, t.RepoID, t.HeadSHA, store.HeadVerdict{
+		PR: t.Number, BaseRef: t.BaseRef, Conclusion: string(v.Conclusion), Output: string(encoded),
+	})
+	if err != nil {
+		return Result{}, err
 	}
-	summary := out.Summary
-	if stale := countMissing(rec.Annotations, current); stale > 0 {
-		note := fmt.Sprintf("\n_%d line %s from an earlier evaluation of this commit no longer %s. GitHub cannot remove annotations from a check run; the findings above are current._\n",
-			stale, plural(stale, "annotation", "annotations"), plural(stale, "applies", "apply"))
-		if len(summary)+len(note) <= 65535 {
-			summary += note
-		}
+	res, err := p.writeShared(ctx, gh, t, key)
+	if err != nil {
+		return res, err
 	}
-
-	res := Result{}
-	now := github.Timestamp{Time: p.Now()}
-	conclusion := string(v.Conclusion)
-	completed := "completed"
-	title := clip(out.Title, 255)
-	externalID := fmt.Sprintf("pr:%d", t.Number)
-	first := take(&pending)
-	output := &github.CheckRunOutput{Title: &title, Summary: &summary, Annotations: toGitHub(first)}
-
-	if rec.ID == 0 {
-		id, err := gh.CreateCheckRun(ctx, t.Owner, t.Repo, github.CreateCheckRunOptions{
-			Name: p.Name, HeadSHA: t.HeadSHA, ExternalID: &externalID,
-			Status: &completed, Conclusion: &conclusion, CompletedAt: &now, Output: output,
-		})
-		if err != nil {
-			return res, err
-		}
-		rec.ID, res.Created = id, true
-	} else {
-		err := gh.UpdateCheckRun(ctx, t.Owner, t.Repo, rec.ID, github.UpdateCheckRunOptions{
-			Name: p.Name, ExternalID: &externalID,
-			Status: &completed, Conclusion: &conclusion, CompletedAt: &now, Output: output,
-		})
-		if err != nil {
-			return res, err
-		}
-	}
-	res.CheckRunID = rec.ID
-	rec.Annotations = appendKeys(rec.Annotations, first)
-	res.AnnotationsSent += len(first)
-
-	// GitHub takes at most 50 annotations per request; the rest go in
-	// further updates, which append to the ones already there.
-	for len(pending) > 0 {
-		batch := take(&pending)
-		err := gh.UpdateCheckRun(ctx, t.Owner, t.Repo, rec.ID, github.UpdateCheckRunOptions{
-			Name:   p.Name,
-			Output: &github.CheckRunOutput{Title: &title, Summary: &summary, Annotations: toGitHub(batch)},
-		})
-		if err != nil {
-			// Remember what got through, so a retry sends only the rest.
-			rec.OutputDigest = ""
-			_ = p.State.Put(context.WithoutCancel(ctx), key, rec)
-			return res, err
-		}
-		rec.Annotations = appendKeys(rec.Annotations, batch)
-		res.AnnotationsSent += len(batch)
-	}
-	rec.OutputDigest = digest
-	if err := p.State.Put(ctx, key, rec); err != nil {
+	if err := p.withdraw(ctx, gh, t, t.HeadSHA); err != nil {
 		return res, err
 	}
 	return res, nil
 }
 
-func countMissing(keys []string, current map[string]bool) int {
-	n := 0
-	for _, k := range keys {
-		if !current[k] {
-			n++
+// Withdraw removes a closed pull request's verdicts and refreshes the check
+// runs of commits it shared with other open pull requests.
+func (p *Publisher) Withdraw(ctx context.Context, gh GitHub, t Target) error {
+	return p.withdraw(ctx, gh, t, "")
+}
+
+func (p *Publisher) withdraw(ctx context.Context, gh GitHub, t Target, keep string) error {
+	shas, err := p.State.WithdrawVerdicts(ctx, t.RepoID, t.Number, keep)
+	if err != nil {
+		return err
+	}
+	for _, sha := range shas {
+		other := t
+		other.HeadSHA = sha
+		if err := p.refresh(ctx, gh, other); err != nil {
+			return fmt.Errorf("refresh the check run on %s after #%d left it: %w", short(sha), t.Number, err)
 		}
 	}
-	return n
+	return nil
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
+// refresh rewrites a commit's check run from the verdicts stored for it,
+// without evaluating anything. A commit no open pull request has as its head
+// any more is left alone.
+func (p *Publisher) refresh(ctx context.Context, gh GitHub, t Target) error {
+	vs, err := p.State.Verdicts(ctx, t.RepoID, t.HeadSHA)
+	if err != nil || len(vs) == 0 {
+		return err
 	}
-	return many
-}
-
-func take(pending *[]decision.Annotation) []decision.Annotation {
-	n := min(len(*pending), BatchSize)
-	batch := (*pending)[:n]
-	*pending = (*pending)[n:]
-	return batch
-}
-
-func appendKeys(keys []string, as []decision.Annotation) []string {
-	for _, a := range as {
-		keys = append(keys, annotationKey(a))
+	key := p.key(t)
+	owner, err := p.claim(ctx, key)
+	if err != nil {
+		return err
 	}
-	return keys
+	defer p.State.Release(context.WithoutCancel(ctx), key, owner)
+	_, err = p.writeShared(ctx, gh, t, key)
+	return err
 }
 
-func toGitHub(as []decision.Annotation) []*github.CheckRunAnnotation {
-	out := make([]*github.CheckRunAnnotation, 0, len(as))
-	for _, a := range as {
-		path, level := a.Path, string(a.Level)
-		start, end := a.StartLine, a.EndLine
-		title, msg := clip(a.Title, 255), clip(a.Message, 64000)
-		out = append(out, &github.CheckRunAnnotation{
-			Path: &path, StartLine: &start, EndLine: &end, AnnotationLevel: &level, Title: &title, Message: &msg,
-		})
-	}
-	return out
+func (p *Publisher) key(t Target) store.CheckRunKey {
+	return store.CheckRunKey{RepoID: t.RepoID, HeadSHA: t.HeadSHA, Name: p.Name}
 }
 
-func annotationKey(a decision.Annotation) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%d\x00%d\x00%s\x00%s\x00%s", a.Path, a.StartLine, a.EndLine, a.Level, a.Title, a.Message)
-	return hex.EncodeToString(h.Sum(nil))[:20]
+func (p *Publisher) claim(ctx context.Context, key store.CheckRunKey) (string, error) {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	owner := hex.EncodeToString(b[:])
+	ok, err := p.State.Claim(ctx, key, owner, p.Now().Add(leaseFor))
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", &BusyError{SHA: key.HeadSHA, At: p.Now().Add(2 * time.Second)}
+	}
+	return owner, nil
 }
 
-// outputDigest identifies what the check run shows; an unchanged digest means
-// there is nothing to write.
-func outputDigest(v decision.Verdict, out report.Output) string {
-	h := sha256.New()
-	io.WriteString(h, string(v.Conclusion)+"\x00"+out.Title+"\x00"+out.Summary)
-	for _, a := range out.Annotations {
-		io.WriteString(h, "\x00"+annotationKey(a))
+// writeShared writes the check run from every open pull request's verdict on
+// the commit.
+func (p *Publisher) writeShared(ctx context.Context, gh GitHub, t Target, key store.CheckRunKey) (Result, error) {
+	stored, err := p.State.Verdicts(ctx, t.RepoID, t.HeadSHA)
+	if err != nil {
+		return Result{}, err
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	vs := make([]report.PRVerdict, 0, len(stored))
+	for _, s := range stored {
+		v := report.PRVerdict{Number: s.PR, Base: s.BaseRef, Conclusion: decision.Conclusion(s.Conclusion)}
+		if err := json.Unmarshal([]byte(s.Output), &v.Output); err != nil {
+			return Result{}, fmt.Errorf("read stored verdict of #%d: %w", s.PR, err)
+		}
+		vs = append(vs, v)
+	}
+	conclusion, out := report.Shared(vs)
+	return p.write(ctx, gh, t, key, conclusion, out)
 }
 
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
 	}
-	cut := n - len("…")
-	for cut > 0 && (s[cut]&0xC0) == 0x80 {
-		cut--
-	}
-	return s[:cut] + "…"
+	return sha
 }

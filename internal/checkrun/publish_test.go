@@ -13,6 +13,7 @@ import (
 	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/report"
 	"github.com/mergeguard/mergeguard/internal/store"
+	"github.com/mergeguard/mergeguard/internal/testsupport/dbtest"
 )
 
 type call struct {
@@ -62,19 +63,8 @@ func (f *fakeGitHub) UpdateCheckRun(ctx context.Context, owner, repo string, id 
 	return f.record(call{op: "update", annotations: len(o.Output.Annotations), conclusion: o.GetConclusion(), summary: o.Output.GetSummary()})
 }
 
-type memState map[store.CheckRunKey]store.CheckRunRecord
-
-func (m memState) Get(_ context.Context, k store.CheckRunKey) (store.CheckRunRecord, error) {
-	r, ok := m[k]
-	if !ok {
-		return r, store.ErrNotFound
-	}
-	return r, nil
-}
-
-func (m memState) Put(_ context.Context, k store.CheckRunKey, r store.CheckRunRecord) error {
-	m[k] = r
-	return nil
+func newState(t *testing.T) store.CheckRuns {
+	return store.CheckRuns{DB: dbtest.Open(t, dbtest.SQLiteConfig(t)), Now: time.Now}
 }
 
 // verdict has n line findings (from a rule whose severity never changes)
@@ -94,8 +84,7 @@ func verdict(n int, blocked bool) (decision.Verdict, report.Output) {
 
 func TestPublish(t *testing.T) {
 	gh := &fakeGitHub{}
-	state := memState{}
-	p := &Publisher{State: state, Name: "mergeguard", AppID: 1, Now: time.Now}
+	p := &Publisher{State: newState(t), Name: "mergeguard", AppID: 1, Now: time.Now}
 	target := Target{RepoID: 1, Owner: "acme", Repo: "shop", HeadSHA: "abc", Number: 3}
 	ctx := context.Background()
 
@@ -140,7 +129,7 @@ func TestPublish(t *testing.T) {
 
 func TestPublishAdoptsAnExistingCheckRun(t *testing.T) {
 	gh := &fakeGitHub{existing: 42}
-	p := &Publisher{State: memState{}, Name: "mergeguard", AppID: 1, Now: time.Now}
+	p := &Publisher{State: newState(t), Name: "mergeguard", AppID: 1, Now: time.Now}
 	v, out := verdict(1, true)
 	res, err := p.Publish(context.Background(), gh, Target{RepoID: 1, HeadSHA: "abc"}, v, out)
 	if err != nil {
@@ -153,8 +142,7 @@ func TestPublishAdoptsAnExistingCheckRun(t *testing.T) {
 
 func TestPublishResumesAfterAFailedBatch(t *testing.T) {
 	gh := &fakeGitHub{failAt: 3} // find, create, update(fails)
-	state := memState{}
-	p := &Publisher{State: state, Name: "mergeguard", AppID: 1, Now: time.Now}
+	p := &Publisher{State: newState(t), Name: "mergeguard", AppID: 1, Now: time.Now}
 	v, out := verdict(120, true)
 	target := Target{RepoID: 1, HeadSHA: "abc"}
 	if _, err := p.Publish(context.Background(), gh, target, v, out); err == nil {
@@ -173,5 +161,91 @@ func TestPublishResumesAfterAFailedBatch(t *testing.T) {
 	}
 	if sent != 70 {
 		t.Fatalf("retry sent %d annotations, want the 70 that had not gone through (%v)", sent, gh.calls)
+	}
+}
+
+func TestPullRequestsSharingAHeadGetTheStrictestVerdict(t *testing.T) {
+	gh := &fakeGitHub{}
+	state := newState(t)
+	p := &Publisher{State: state, Name: "mergeguard", AppID: 1, Now: time.Now}
+	ctx := context.Background()
+	intoMain := Target{RepoID: 1, Owner: "acme", Repo: "shop", HeadSHA: "shared", Number: 12, BaseRef: "main"}
+	intoRelease := intoMain
+	intoRelease.Number, intoRelease.BaseRef = 13, "release"
+
+	blocked, blockedOut := verdict(0, true)
+	passing, passingOut := verdict(0, false)
+	if _, err := p.Publish(ctx, gh, intoMain, blocked, blockedOut); err != nil {
+		t.Fatal(err)
+	}
+	// The pull request into release passes, but the commit's check run must
+	// not turn green while the pull request into main is blocked.
+	if _, err := p.Publish(ctx, gh, intoRelease, passing, passingOut); err != nil {
+		t.Fatal(err)
+	}
+	last := gh.calls[len(gh.calls)-1]
+	if last.op != "update" || last.conclusion != "failure" || !strings.Contains(last.summary, "head of 2 open pull requests") {
+		t.Fatalf("shared head: %v %q", gh.calls, last.summary)
+	}
+	creates := 0
+	for _, c := range gh.calls {
+		if c.op == "create" {
+			creates++
+		}
+	}
+	if creates != 1 {
+		t.Fatalf("%d check runs created on one commit", creates)
+	}
+
+	// The blocked pull request moves to a new head: the shared commit now
+	// shows only the remaining pull request's verdict.
+	gh.calls = nil
+	moved := intoMain
+	moved.HeadSHA = "newhead"
+	if _, err := p.Publish(ctx, gh, moved, blocked, blockedOut); err != nil {
+		t.Fatal(err)
+	}
+	var refreshed *call
+	for i := range gh.calls {
+		if gh.calls[i].op == "update" && gh.calls[i].conclusion == "success" {
+			refreshed = &gh.calls[i]
+		}
+	}
+	if refreshed == nil || strings.Contains(refreshed.summary, "head of 2") {
+		t.Fatalf("the shared commit was not refreshed after #12 left it: %v", gh.calls)
+	}
+
+	// Closing the remaining pull request leaves nothing to show on its head.
+	gh.calls = nil
+	if err := p.Withdraw(ctx, gh, intoRelease); err != nil {
+		t.Fatal(err)
+	}
+	if len(gh.calls) != 0 {
+		t.Fatalf("withdrawing the last pull request on a commit rewrote its check run: %v", gh.calls)
+	}
+	if vs, _ := state.Verdicts(ctx, 1, "shared"); len(vs) != 0 {
+		t.Fatalf("verdicts left: %+v", vs)
+	}
+}
+
+func TestConcurrentPublicationOnOneCommitWaits(t *testing.T) {
+	state := newState(t)
+	p := &Publisher{State: state, Name: "mergeguard", AppID: 1, Now: time.Now}
+	target := Target{RepoID: 1, HeadSHA: "abc", Number: 1, BaseRef: "main"}
+	key := store.CheckRunKey{RepoID: 1, HeadSHA: "abc", Name: "mergeguard"}
+	if ok, err := state.Claim(context.Background(), key, "other-evaluation", time.Now().Add(time.Minute)); !ok || err != nil {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	v, out := verdict(1, true)
+	_, err := p.Publish(context.Background(), &fakeGitHub{}, target, v, out)
+	var busy *BusyError
+	if !errors.As(err, &busy) || busy.RetryAt().Before(time.Now()) {
+		t.Fatalf("want a BusyError to retry shortly, got %v", err)
+	}
+	if err := state.Release(context.Background(), key, "other-evaluation"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Publish(context.Background(), &fakeGitHub{}, target, v, out); err != nil {
+		t.Fatalf("after the lease is released: %v", err)
 	}
 }

@@ -26,6 +26,8 @@ type GitHub interface {
 	PullRequestFiles(ctx context.Context, owner, repo string, number, changedFiles int) ([]*github.CommitFile, bool, error)
 	PullRequestReviews(ctx context.Context, owner, repo string, number int) ([]*github.PullRequestReview, error)
 	PullRequestCommits(ctx context.Context, owner, repo string, number int) ([]*github.RepositoryCommit, error)
+	Compare(ctx context.Context, owner, repo, base, head string) (githubapp.Comparison, error)
+	TeamMembers(ctx context.Context, org, slug string) ([]string, error)
 	checkrun.GitHub
 }
 
@@ -41,10 +43,17 @@ type Service struct {
 	GitHub    func(installationID int64) GitHub
 	Judge     Judge
 	Publisher *checkrun.Publisher
-	Now       func() time.Time
-	Log       *slog.Logger
-	Metrics   *metrics.Metrics
+	// Teams are the team slugs whose members rules may ask about (those the
+	// configuration mentions).
+	Teams   []string
+	Now     func() time.Time
+	Log     *slog.Logger
+	Metrics *metrics.Metrics
 }
+
+// maxCompares bounds the comparisons one evaluation makes to learn what
+// changed after each review; reviews on further commits count as unknown.
+const maxCompares = 10
 
 // Request names the pull request and why it is evaluated.
 type Request struct {
@@ -70,25 +79,31 @@ func (s *Service) Evaluate(ctx context.Context, req Request) error {
 	log := s.Log.With("delivery_id", req.DeliveryID, "repo", req.Owner+"/"+req.Repo, "pr", req.Number)
 	gh := s.GitHub(req.InstallationID)
 
-	src, err := s.fetch(ctx, gh, req)
+	in, err := s.facts(ctx, gh, req)
 	if err != nil {
 		return err
 	}
-	if src.PullRequest.GetState() == "closed" {
-		log.Info("pull request is closed; nothing to guard")
+	target := checkrun.Target{
+		RepoID: req.RepoID, Owner: req.Owner, Repo: req.Repo, HeadSHA: in.PullRequest.Head.SHA,
+		Number: req.Number, BaseRef: in.PullRequest.Base.Ref,
+	}
+	if in.PullRequest.State == "closed" {
+		// Its verdict no longer holds back commits it shared with other
+		// pull requests.
+		if err := s.Publisher.Withdraw(ctx, gh, target); err != nil {
+			return err
+		}
+		log.Info("pull request is closed; its verdicts are withdrawn")
 		return nil
 	}
-
-	j, err := s.Judge.Decide(ctx, facts.Build(src), src.Now)
+	j, err := s.Judge.Decide(ctx, in, time.Unix(0, in.Time.NS))
 	if err != nil {
 		return fmt.Errorf("%s/%s#%d: %w", req.Owner, req.Repo, req.Number, err)
 	}
 	s.Metrics.EvaluationDuration.Observe(j.Took.Seconds())
 	verdict, out := j.Verdict, j.Output
-	head := src.PullRequest.GetHead().GetSHA()
-	res, err := s.Publisher.Publish(ctx, gh, checkrun.Target{
-		RepoID: req.RepoID, Owner: req.Owner, Repo: req.Repo, HeadSHA: head, Number: req.Number,
-	}, verdict, out)
+	head := target.HeadSHA
+	res, err := s.Publisher.Publish(ctx, gh, target, verdict, out)
 	if err != nil {
 		return fmt.Errorf("publish check run on %s/%s@%s: %w", req.Owner, req.Repo, shortSHA(head), err)
 	}
@@ -102,6 +117,20 @@ func (s *Service) Evaluate(ctx context.Context, req Request) error {
 	return nil
 }
 
+// Facts fetches a pull request's facts and builds the policy input document,
+// without evaluating or publishing anything.
+func (s *Service) Facts(ctx context.Context, req Request) (facts.Input, error) {
+	return s.facts(ctx, s.GitHub(req.InstallationID), req)
+}
+
+func (s *Service) facts(ctx context.Context, gh GitHub, req Request) (facts.Input, error) {
+	src, err := s.fetch(ctx, gh, req)
+	if err != nil {
+		return facts.Input{}, err
+	}
+	return facts.Build(src), nil
+}
+
 // fetch reads everything the policy may look at. Each resource is fetched
 // once per evaluation; repeated GETs are conditional (see githubapp).
 func (s *Service) fetch(ctx context.Context, gh GitHub, req Request) (facts.Sources, error) {
@@ -109,7 +138,7 @@ func (s *Service) fetch(ctx context.Context, gh GitHub, req Request) (facts.Sour
 	if err != nil {
 		return facts.Sources{}, s.classify(err)
 	}
-	src := facts.Sources{PullRequest: pr, Trigger: req.Trigger}
+	src := facts.Sources{PullRequest: pr, Trigger: req.Trigger, Now: s.Now()}
 	if pr.GetState() == "closed" {
 		return src, nil
 	}
@@ -124,10 +153,60 @@ func (s *Service) fetch(ctx context.Context, gh GitHub, req Request) (facts.Sour
 	if src.Commits, err = gh.PullRequestCommits(ctx, req.Owner, req.Repo, req.Number); err != nil {
 		return src, s.classify(err)
 	}
+	head := pr.GetHead().GetSHA()
+	if src.ReviewChanges, err = s.reviewChanges(ctx, gh, req, src.Reviews, head); err != nil {
+		return src, err
+	}
+	if src.Teams, err = s.teams(ctx, gh, req.Owner); err != nil {
+		return src, err
+	}
 	// The evaluation instant is taken after fetching: the facts are at
 	// least as old as the time the rules see.
 	src.Now = s.Now()
 	return src, nil
+}
+
+// reviewChanges compares each reviewed commit with the head, so stale-
+// approval rules know which files changed after a review.
+func (s *Service) reviewChanges(ctx context.Context, gh GitHub, req Request, reviews []*github.PullRequestReview, head string) (map[string]facts.Changes, error) {
+	out := map[string]facts.Changes{}
+	commits := facts.ReviewedCommits(facts.LatestDecisiveReviews(reviews, head))
+	for i, sha := range commits {
+		if i == maxCompares {
+			break
+		}
+		cmp, err := gh.Compare(ctx, req.Owner, req.Repo, sha, head)
+		switch {
+		case githubapp.IsNotFound(err):
+			continue // the reviewed commit no longer exists: unknown
+		case err != nil:
+			return nil, err
+		case cmp.Status == "ahead" || cmp.Status == "identical":
+			out[sha] = facts.Changes{Known: !cmp.Truncated, Files: cmp.Files}
+		}
+		// "diverged" or "behind": the reviewed commit is not in the head's
+		// history (a force-push), so what changed since is unknown.
+	}
+	return out, nil
+}
+
+// teams fetches the members of the configured teams of the repository's
+// organization.
+func (s *Service) teams(ctx context.Context, gh GitHub, org string) (map[string]facts.Team, error) {
+	out := map[string]facts.Team{}
+	for _, slug := range s.Teams {
+		members, err := gh.TeamMembers(ctx, org, slug)
+		switch {
+		case githubapp.IsNotFound(err):
+			out[slug] = facts.Team{Members: []string{}, Error: fmt.Sprintf(
+				"team %s/%s does not exist, or the App cannot see it: check the team name in the configuration and that the App has the Members: read permission", org, slug)}
+		case err != nil:
+			return nil, err
+		default:
+			out[slug] = facts.Team{Found: true, Members: members}
+		}
+	}
+	return out, nil
 }
 
 func (s *Service) classify(err error) error {

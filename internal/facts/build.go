@@ -16,9 +16,14 @@ type Sources struct {
 	Files          []File
 	FilesTruncated bool
 	Reviews        []*github.PullRequestReview
-	Commits        []*github.RepositoryCommit
-	Trigger        Trigger
-	Now            time.Time
+	// ReviewChanges says, per reviewed commit SHA, what changed up to the
+	// head. A review on a commit missing here has unknown changes.
+	ReviewChanges map[string]Changes
+	Commits       []*github.RepositoryCommit
+	Teams         map[string]Team
+	MergeGroup    *MergeGroup
+	Trigger       Trigger
+	Now           time.Time
 }
 
 // Build assembles the input document.
@@ -34,14 +39,48 @@ func Build(src Sources) Input {
 		Repository:     repository(pr.GetBase().GetRepo()),
 		Files:          src.Files,
 		FilesTruncated: src.FilesTruncated,
-		Reviews:        LatestDecisiveReviews(src.Reviews, headSHA),
+		Reviews:        withChanges(LatestDecisiveReviews(src.Reviews, headSHA), src.ReviewChanges),
+		Teams:          src.Teams,
 		Time:           Time{RFC3339: src.Now.UTC().Format(time.RFC3339Nano), NS: src.Now.UnixNano()},
 		Trigger:        src.Trigger,
 	}
+	in.PullRequest.MergeGroup = src.MergeGroup
 	if in.Files == nil {
 		in.Files = []File{}
 	}
+	if in.Teams == nil {
+		in.Teams = map[string]Team{}
+	}
 	return in
+}
+
+func withChanges(reviews []Review, changes map[string]Changes) []Review {
+	for i := range reviews {
+		r := &reviews[i]
+		r.FilesChangedSince = []string{}
+		switch c, ok := changes[r.CommitSHA]; {
+		case r.OnHead:
+			r.ChangesSinceKnown = true
+		case ok && c.Known:
+			r.ChangesSinceKnown = true
+			r.FilesChangedSince = append(r.FilesChangedSince, c.Files...)
+		}
+	}
+	return reviews
+}
+
+// ReviewedCommits lists the distinct commits that reviews were given on,
+// other than the head: those whose later changes must be looked up.
+func ReviewedCommits(reviews []Review) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range reviews {
+		if !r.OnHead && r.CommitSHA != "" && !seen[r.CommitSHA] {
+			seen[r.CommitSHA] = true
+			out = append(out, r.CommitSHA)
+		}
+	}
+	return out
 }
 
 func pullRequest(pr *github.PullRequest, commits []*github.RepositoryCommit) PullRequest {
@@ -84,6 +123,11 @@ func branch(b *github.PullRequestBranch, baseRepo string) Branch {
 }
 
 func repository(r *github.Repository) Repository {
+	if r == nil {
+		// A pull request object without base.repo (never sent by GitHub, but
+		// possible in a hand-written file) has no repository facts.
+		return Repository{Topics: []string{}, Visibility: "unknown"}
+	}
 	out := Repository{
 		Owner:         r.GetOwner().GetLogin(),
 		Name:          r.GetName(),
@@ -181,6 +225,10 @@ func FilesFromGitHub(in []*github.CommitFile) []File {
 }
 
 func normaliseFile(f File) File {
+	// JSON (and so the policy) cannot carry invalid UTF-8; replace it here so
+	// that the path a rule reports is the path in the input.
+	f.Path = strings.ToValidUTF8(f.Path, "\uFFFD")
+	f.PreviousPath = strings.ToValidUTF8(f.PreviousPath, "\uFFFD")
 	if f.Hunks == nil {
 		f.Hunks = []Hunk{}
 	}

@@ -89,3 +89,26 @@ func TestBuild(t *testing.T) {
 		t.Errorf("reviews must be an empty list, not null; labels %v", in.PullRequest.Labels)
 	}
 }
+
+func TestBuildToleratesAnEmptyPullRequest(t *testing.T) {
+	for _, pr := range []*github.PullRequest{nil, {}, {Base: &github.PullRequestBranch{}}, {Head: &github.PullRequestBranch{}, Labels: []*github.Label{nil}}} {
+		in := Build(Sources{PullRequest: pr, Reviews: []*github.PullRequestReview{nil, {}}, Commits: []*github.RepositoryCommit{nil}})
+		if in.Version != Version || in.Files == nil || in.Reviews == nil || in.Repository.Topics == nil {
+			t.Fatalf("input %+v", in)
+		}
+	}
+}
+
+// When the fork a pull request came from is deleted, GitHub keeps the pull
+// request and sends head.repo as null.
+func TestHeadFromADeletedFork(t *testing.T) {
+	pr := &github.PullRequest{
+		Number: ptr(3), User: &github.User{Login: ptr("visitor")},
+		Base: &github.PullRequestBranch{Ref: ptr("main"), SHA: ptr("b"), Repo: &github.Repository{FullName: ptr("acme/shop")}},
+		Head: &github.PullRequestBranch{Ref: ptr("patch-1"), SHA: ptr("h")},
+	}
+	in := Build(Sources{PullRequest: pr})
+	if h := in.PullRequest.Head; !h.Fork || h.Repo != "" || h.SHA != "h" {
+		t.Fatalf("head %+v: a head without a repository is not the base repository", h)
+	}
+}

@@ -17,8 +17,11 @@ type Input struct {
 	// so a rule can refuse to pass a pull request it cannot fully see.
 	FilesTruncated bool     `json:"files_truncated"`
 	Reviews        []Review `json:"reviews"`
-	Time           Time     `json:"time"`
-	Trigger        Trigger  `json:"trigger"`
+	// Teams holds the teams the configuration mentions, by slug: only those
+	// are fetched, never the whole organization.
+	Teams   map[string]Team `json:"teams"`
+	Time    Time            `json:"time"`
+	Trigger Trigger         `json:"trigger"`
 }
 
 // PullRequest describes the pull request itself.
@@ -36,6 +39,16 @@ type PullRequest struct {
 	UpdatedAt   string   `json:"updated_at"`
 	CommitCount int      `json:"commit_count"`
 	Commits     []Commit `json:"commits"`
+	// MergeGroup is set when the evaluation is for a merge queue entry.
+	MergeGroup *MergeGroup `json:"merge_group"`
+}
+
+// MergeGroup is the merge queue commit being checked.
+type MergeGroup struct {
+	HeadSHA string `json:"head_sha"`
+	HeadRef string `json:"head_ref"`
+	BaseSHA string `json:"base_sha"`
+	BaseRef string `json:"base_ref"`
 }
 
 // Actor is a GitHub account.
@@ -119,6 +132,29 @@ type Review struct {
 	CommitSHA   string `json:"commit_sha"`
 	OnHead      bool   `json:"on_head"`
 	SubmittedAt string `json:"submitted_at"`
+	// ChangesSinceKnown is false when mergeguard could not tell what changed
+	// after the review (the reviewed commit was force-pushed away, or more
+	// files changed than GitHub lists); a stale-approval rule should then
+	// treat the review as given on an unknown version.
+	ChangesSinceKnown bool `json:"changes_since_known"`
+	// FilesChangedSince are the paths changed between the reviewed commit
+	// and the head (old and new path of a rename); empty when on the head.
+	FilesChangedSince []string `json:"files_changed_since"`
+}
+
+// Team is a team's membership as seen by the App.
+type Team struct {
+	// Found is false when the team does not exist or the App cannot see it.
+	Found   bool     `json:"found"`
+	Members []string `json:"members"`
+	// Error says why a team was not found, for the check's message.
+	Error string `json:"error,omitempty"`
+}
+
+// Changes is what changed between a reviewed commit and the head.
+type Changes struct {
+	Known bool
+	Files []string
 }
 
 // Time is the evaluation instant. Rules read it instead of a clock, so a

@@ -13,7 +13,7 @@ import (
 func ParseUnifiedDiff(data []byte) ([]File, error) {
 	fds, err := diff.ParseMultiFileDiff(data)
 	if err != nil {
-		return nil, fmt.Errorf("parse unified diff: %w", err)
+		return nil, fmt.Errorf("parse unified diff: %w; the file must be a unified diff as `git diff` prints it, with every hunk header like @@ -10,3 +10,4 @@", err)
 	}
 	if len(fds) == 0 && len(strings.TrimSpace(string(data))) > 0 {
 		return nil, fmt.Errorf("parse unified diff: no file headers found (expected lines starting with \"diff --git\" or \"---\"/\"+++\")")

@@ -1,5 +1,5 @@
-// Package githubapp talks to GitHub as a GitHub App: an App JWT for /app
-// endpoints, installation tokens (cached until shortly before they expire)
+// Package githubapp talks to GitHub as a GitHub App: an App JWT to create
+// installation tokens (POST /app/installations/{id}/access_tokens), tokens (cached until shortly before they expire)
 // for everything else, conditional GETs, and rate limits reported as
 // *RateLimitError. It is the only package that imports ghinstallation.
 package githubapp
@@ -32,7 +32,9 @@ type Config struct {
 	// Transport is the network transport (http.DefaultTransport's settings
 	// with timeouts when nil). Tests point it at a fake GitHub.
 	Transport http.RoundTripper
-	// CacheBytes bounds the conditional-request cache (default 64 MiB).
+	// CacheBytes bounds the conditional-request cache (default 16 MiB).
+	// Cached bodies are live memory; the cache mostly saves rate limit on
+	// re-evaluating unchanged pull requests, whose responses are small.
 	CacheBytes int64
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
@@ -44,7 +46,6 @@ type Config struct {
 type App struct {
 	cfg     Config
 	baseURL *url.URL
-	apps    *ghinstallation.AppsTransport
 	cache   *bodyStore
 
 	mu            sync.Mutex
@@ -67,7 +68,7 @@ func New(cfg Config) (*App, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.CacheBytes <= 0 {
-		cfg.CacheBytes = 64 << 20
+		cfg.CacheBytes = 16 << 20
 	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 30 * time.Second
@@ -76,8 +77,6 @@ func New(cfg Config) (*App, error) {
 		cfg.Transport = defaultTransport()
 	}
 	a := &App{cfg: cfg, baseURL: u, cache: newBodyStore(cfg.CacheBytes), installations: map[int64]*Installation{}}
-	a.apps = ghinstallation.NewAppsTransportFromPrivateKey(a.base("app"), cfg.AppID, cfg.PrivateKey)
-	a.apps.BaseURL = apiRoot(u)
 	return a, nil
 }
 
@@ -89,12 +88,6 @@ func (a *App) base(installation string) http.RoundTripper {
 		next: a.cfg.Transport, userAgent: version.UserAgent(), metrics: a.cfg.Metrics,
 		installation: installation, now: a.cfg.Now,
 	}
-}
-
-// AppClient returns a client authenticated as the App itself (JWT), for the
-// /app endpoints.
-func (a *App) AppClient() *github.Client {
-	return a.client(a.apps)
 }
 
 // Installation returns the client for one installation. Its token is created

@@ -93,7 +93,7 @@ type bodyStore struct {
 }
 
 func newBodyStore(maxBytes int64) *bodyStore {
-	s := &bodyStore{maxBytes: maxBytes, maxEntry: maxBytes / 8}
+	s := &bodyStore{maxBytes: maxBytes, maxEntry: min(maxBytes/8, 1<<20)}
 	// The entry count is a backstop; the byte budget is what binds.
 	s.lru, _ = lru.NewWithEvict(100_000, func(_ string, v cachedResponse) {
 		s.bytes -= int64(len(v.body))

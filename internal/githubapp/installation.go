@@ -87,6 +87,55 @@ func (i *Installation) PullRequestCommits(ctx context.Context, owner, repo strin
 	}
 }
 
+// maxComparedFiles is GitHub's cap on the files of a comparison.
+const maxComparedFiles = 300
+
+// Comparison is what changed between two commits.
+type Comparison struct {
+	// Status is "ahead", "behind", "diverged" or "identical": "diverged"
+	// means base is not in head's history (the branch was rewritten).
+	Status string
+	Files  []string
+	// Truncated is true when GitHub's 300-file cap may have cut Files.
+	Truncated bool
+}
+
+// Compare lists the files changed from base to head. Only the first page is
+// read: the file list is not paginated, and the commits are not needed.
+func (i *Installation) Compare(ctx context.Context, owner, repo, base, head string) (Comparison, error) {
+	cmp, _, err := i.client.Repositories.CompareCommits(ctx, owner, repo, base, head, &github.ListOptions{PerPage: 1})
+	if err != nil {
+		return Comparison{}, fmt.Errorf("compare %s...%s in %s/%s: %w", short(base), short(head), owner, repo, i.explain(err))
+	}
+	out := Comparison{Status: cmp.GetStatus(), Truncated: len(cmp.Files) >= maxComparedFiles}
+	for _, f := range cmp.Files {
+		out.Files = append(out.Files, f.GetFilename())
+		if prev := f.GetPreviousFilename(); prev != "" {
+			out.Files = append(out.Files, prev)
+		}
+	}
+	return out, nil
+}
+
+// TeamMembers lists the logins of a team's members, child teams included.
+func (i *Installation) TeamMembers(ctx context.Context, org, slug string) ([]string, error) {
+	var logins []string
+	opts := &github.TeamListTeamMembersOptions{ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		page, resp, err := i.client.Teams.ListTeamMembersBySlug(ctx, org, slug, opts)
+		if err != nil {
+			return nil, fmt.Errorf("list members of team %s/%s: %w", org, slug, i.explain(err))
+		}
+		for _, u := range page {
+			logins = append(logins, u.GetLogin())
+		}
+		if resp.NextPage == 0 {
+			return logins, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
 // FindCheckRun returns the ID of the latest check run with this name that
 // this App created on the commit, or 0 when there is none.
 func (i *Installation) FindCheckRun(ctx context.Context, owner, repo, sha, name string, appID int64) (int64, error) {

@@ -220,7 +220,7 @@ func (e *Engine) Rules() []Meta {
 // that fails to evaluate yields a result with Err set; the other rules still
 // report. The returned error is only for a document that cannot be converted.
 func (e *Engine) Evaluate(ctx context.Context, input any, now time.Time) ([]decision.RuleResult, error) {
-	value, err := ast.InterfaceToValue(input)
+	value, err := inputValue(input)
 	if err != nil {
 		return nil, fmt.Errorf("convert policy input: %w", err)
 	}

@@ -17,6 +17,8 @@ var forbiddenBuiltins = map[string]string{
 	"rand.intn":          "a verdict must not depend on chance",
 	"uuid.rfc4122":       "a verdict must not depend on chance",
 	"trace":              "use print() for debugging output",
+	"json.match_schema":  "JSON schemas can reference files on the server (file:// $ref)",
+	"json.verify_schema": "JSON schemas can reference files on the server (file:// $ref)",
 }
 
 // Capabilities returns the sandboxed OPA capabilities: this OPA version's

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -68,6 +69,9 @@ type Config struct {
 	Metrics      *metrics.Metrics
 	// Now is the clock (time.Now in production).
 	Now func() time.Time
+	// Retention bounds how long deliveries and state are kept
+	// (store.DefaultRetention when zero).
+	Retention store.Retention
 }
 
 // Outcome says what Accept did with a delivery.
@@ -114,10 +118,16 @@ func New(db *store.DB, ev Evaluator, cfg Config) (*Queue, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Retention == (store.Retention{}) {
+		cfg.Retention = store.DefaultRetention
+	}
 	q := &Queue{db: db, evaluator: ev, cfg: cfg, log: cfg.Logger}
 
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &evaluateWorker{q: q}); err != nil {
+		return nil, err
+	}
+	if err := river.AddWorkerSafely(workers, &pruneWorker{q: q}); err != nil {
 		return nil, err
 	}
 	rc := &river.Config{
@@ -126,13 +136,15 @@ func New(db *store.DB, ev Evaluator, cfg Config) (*Queue, error) {
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.JobTimeout + 3*time.Minute,
 		MaxAttempts:          cfg.MaxAttempts,
-		ErrorHandler:         &errorHandler{log: cfg.Logger},
+		RetryPolicy:          backoff{now: cfg.Now},
+		PeriodicJobs:         []*river.PeriodicJob{prunePeriodically()},
 		Logger:               slog.New(minLevel{slog.LevelWarn, cfg.Logger.Handler()}),
 	}
 	if db.SQL != nil {
 		rc.FetchPollInterval = cfg.PollInterval
 		rc.FetchCooldown = min(cfg.PollInterval, 50*time.Millisecond)
 	}
+	rc.ErrorHandler = &errorHandler{q: q}
 	client, err := newRiverClient(db, rc)
 	if err != nil {
 		return nil, fmt.Errorf("create job queue: %w", err)
@@ -176,23 +188,22 @@ func (q *Queue) Accept(ctx context.Context, d store.Delivery) (Outcome, error) {
 			return err
 		}
 		if st.JobID != nil {
-			active, err := q.client.jobActiveTx(ctx, tx.Raw(), *st.JobID)
+			job, err := q.client.jobTx(ctx, tx.Raw(), *st.JobID)
 			if err != nil {
 				return err
 			}
-			if active {
+			if active(job) {
 				out = Coalesced
+				if backingOff(job, q.cfg.Now()) {
+					// A new event is new information: do not let it wait
+					// out the backoff of an earlier failure.
+					return q.client.retryNowTx(ctx, tx.Raw(), job.ID)
+				}
 				return nil
 			}
 		}
-		id, err := q.client.insertTx(ctx, tx.Raw(), EvaluateArgs{
-			InstallationID: d.InstallationID, RepoID: d.PR.RepoID, Repo: d.PR.Repo, Number: d.PR.Number, DeliveryID: d.ID,
-		})
-		if err != nil {
-			return err
-		}
 		out = Queued
-		return store.SetPRJob(ctx, tx, d.PR, id)
+		return q.enqueue(ctx, tx, st)
 	})
 	if err != nil {
 		return "", fmt.Errorf("accept delivery %s for %s: %w", d.ID, d.PR, err)
@@ -200,19 +211,77 @@ func (q *Queue) Accept(ctx context.Context, d store.Delivery) (Outcome, error) {
 	return out, nil
 }
 
+// enqueue creates the job that will evaluate the pull request's latest state.
+func (q *Queue) enqueue(ctx context.Context, tx store.Tx, st store.PRState) error {
+	id, err := q.client.insertTx(ctx, tx.Raw(), EvaluateArgs{
+		InstallationID: st.InstallationID, RepoID: st.Key.RepoID, Repo: st.Key.Repo, Number: st.Key.Number, DeliveryID: st.DeliveryID,
+	})
+	if err != nil {
+		return err
+	}
+	return store.SetPRJob(ctx, tx, st.Key, id)
+}
+
+// release detaches a job that is giving up (cancelled, or out of attempts)
+// from its pull request. Events that arrived after the job last started
+// evaluating go to a new job: a failure must not swallow a later review.
+func (q *Queue) release(ctx context.Context, jobID int64, args EvaluateArgs) error {
+	return q.db.InTx(ctx, func(tx store.Tx) error {
+		st, err := store.GetPRState(ctx, tx, args.RepoID, args.Number)
+		if errors.Is(err, store.ErrNotFound) || err == nil && (st.JobID == nil || *st.JobID != jobID) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if st.Seq > st.StartedSeq {
+			return q.enqueue(ctx, tx, st)
+		}
+		return store.ClearPRJob(ctx, tx, st.Key, jobID)
+	})
+}
+
 // errorHandler logs failed and panicking jobs with their delivery ID, so an
 // operator can trace a failure back to the webhook that caused it. River
-// recovers the panic and retries the job.
-type errorHandler struct{ log *slog.Logger }
+// recovers the panic and retries the job; on the last attempt the pull
+// request is released so later events are not lost.
+type errorHandler struct{ q *Queue }
 
 func (h *errorHandler) HandleError(ctx context.Context, job *rivertype.JobRow, err error) *river.ErrorHandlerResult {
-	h.log.Error("evaluation job failed; it will be retried", append(jobAttrs(job), "err", err)...)
+	h.finalAttempt(ctx, job, "evaluation job failed", append(jobAttrs(job), "err", err))
 	return nil
 }
 
 func (h *errorHandler) HandlePanic(ctx context.Context, job *rivertype.JobRow, panicVal any, trace string) *river.ErrorHandlerResult {
-	h.log.Error("evaluation job panicked; it will be retried", append(jobAttrs(job), "panic", fmt.Sprint(panicVal), "stack", trace)...)
+	h.finalAttempt(ctx, job, "evaluation job panicked", append(jobAttrs(job), "panic", fmt.Sprint(panicVal), "stack", trace))
 	return nil
+}
+
+func (h *errorHandler) finalAttempt(ctx context.Context, job *rivertype.JobRow, msg string, attrs []any) {
+	if job.Attempt < job.MaxAttempts {
+		h.q.log.Error(msg+"; it will be retried", attrs...)
+		return
+	}
+	h.q.log.Error(msg+" on its last attempt; giving up", attrs...)
+	args, err := decodeArgs(job.EncodedArgs)
+	if err == nil {
+		err = h.q.release(ctx, job.ID, args)
+	}
+	if err != nil {
+		h.q.log.Error("could not release the pull request of a failed job", append(jobAttrs(job), "err", err)...)
+	}
+}
+
+// backoff is the retry policy: exponential from 2 seconds, capped at 5
+// minutes, with jitter. River's default grows to hours, which would leave a
+// verdict stale long after GitHub recovers.
+type backoff struct{ now func() time.Time }
+
+func (b backoff) NextRetry(job *rivertype.JobRow) time.Time {
+	d := 2 * time.Second << min(max(job.Attempt-1, 0), 8)
+	d = min(d, 5*time.Minute)
+	jitter := time.Duration(rand.Int64N(int64(d)/5+1)) - d/10
+	return b.now().Add(d + jitter)
 }
 
 func jobAttrs(job *rivertype.JobRow) []any {

@@ -70,8 +70,13 @@ func (r *recorder) settle(t *testing.T, d time.Duration) {
 
 func newQueue(t *testing.T, db *store.DB, ev queue.Evaluator, log *slog.Logger) *queue.Queue {
 	t.Helper()
+	return newQueueQuiet(t, db, ev, log, 200*time.Millisecond)
+}
+
+func newQueueQuiet(t *testing.T, db *store.DB, ev queue.Evaluator, log *slog.Logger, quiet time.Duration) *queue.Queue {
+	t.Helper()
 	q, err := queue.New(db, ev, queue.Config{
-		Workers: 4, CoalesceQuiet: 200 * time.Millisecond, CoalesceMax: 2 * time.Second,
+		Workers: 4, CoalesceQuiet: quiet, CoalesceMax: 10 * quiet,
 		PollInterval: 20 * time.Millisecond, Logger: log,
 	})
 	if err != nil {
@@ -135,7 +140,8 @@ func TestOneEventOneEvaluation(t *testing.T) {
 func TestBurstIsCoalescedIntoOneEvaluationOfTheLatestEvent(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		rec := newRecorder()
-		q := newQueue(t, db, rec, nil)
+		// A wide window, so a loaded machine cannot split the burst.
+		q := newQueueQuiet(t, db, rec, nil, time.Second)
 		start(t, q)
 		var last store.Delivery
 		outcomes := map[queue.Outcome]int{}
@@ -198,7 +204,7 @@ func jobRow(t *testing.T, db *store.DB) (state string, scheduledAt time.Time, at
 	ctx := context.Background()
 	var raw any
 	err := db.InTx(ctx, func(tx store.Tx) error {
-		return tx.QueryRow(ctx, `SELECT state, scheduled_at, attempt FROM river_job ORDER BY id DESC LIMIT 1`).Scan(&state, &raw, &attempt)
+		return tx.QueryRow(ctx, `SELECT state, scheduled_at, attempt FROM river_job WHERE kind = 'evaluate_pr' ORDER BY id DESC LIMIT 1`).Scan(&state, &raw, &attempt)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -311,4 +317,74 @@ func TestAcceptFailsLoudlyWhenTheDatabaseIsGone(t *testing.T) {
 	if _, err := q.Accept(context.Background(), delivery("opened")); err == nil || errors.Is(err, context.Canceled) {
 		t.Fatalf("want an error from a closed database, got %v", err)
 	}
+}
+
+// An event that joins a job which then gives up must not be lost with it.
+func TestEventDuringAJobThatGivesUpIsEvaluated(t *testing.T) {
+	for _, how := range []string{"permanent error", "last attempt fails"} {
+		t.Run(how, func(t *testing.T) {
+			dbtest.Each(t, func(t *testing.T, db *store.DB) {
+				rec := newRecorder()
+				joined := make(chan struct{})
+				rec.answer = func(n int, _ queue.Request) error {
+					if n > 1 {
+						return nil
+					}
+					<-joined
+					if how == "permanent error" {
+						return permanent{}
+					}
+					return errors.New("GitHub is down")
+				}
+				q, err := queue.New(db, rec, queue.Config{
+					Workers: 2, CoalesceQuiet: 10 * time.Millisecond, CoalesceMax: time.Second,
+					PollInterval: 20 * time.Millisecond, MaxAttempts: 1,
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				start(t, q)
+				accept(t, q, delivery("opened"))
+				wait.Until(t, 10*time.Second, "the first evaluation to start", func() bool { return rec.count() > 0 })
+				review := delivery("submitted")
+				if out := accept(t, q, review); out != queue.Coalesced {
+					t.Fatalf("outcome %s", out)
+				}
+				close(joined)
+				rec.wait(t, 5*time.Second)
+				if got := rec.wait(t, 10*time.Second); got.DeliveryID != review.ID {
+					t.Fatalf("evaluated %s, want the review that arrived during the failing job", got.DeliveryID)
+				}
+			})
+		})
+	}
+}
+
+func TestNewEventWakesAJobWaitingOutItsBackoff(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		rec := newRecorder()
+		rec.answer = func(n int, _ queue.Request) error {
+			if n == 1 {
+				return errors.New("HTTP 502 from GitHub")
+			}
+			return nil
+		}
+		q := newQueue(t, db, rec, nil)
+		start(t, q)
+		accept(t, q, delivery("opened"))
+		rec.wait(t, 10*time.Second)
+		var retryAt time.Time
+		wait.Until(t, 5*time.Second, "the job to wait for its retry", func() bool {
+			var state string
+			state, retryAt, _ = jobRow(t, db)
+			return state == "retryable" || state == "available"
+		})
+		if out := accept(t, q, delivery("submitted")); out != queue.Coalesced {
+			t.Fatalf("outcome %s", out)
+		}
+		if _, at, _ := jobRow(t, db); !at.Before(retryAt) {
+			t.Fatalf("the retry stays at %s: a new event must make the waiting job run at once", at)
+		}
+		rec.wait(t, 10*time.Second)
+	})
 }

@@ -18,12 +18,12 @@ import (
 // It is only correct when no other process can be working jobs on this
 // database: on SQLite, after store.LockSQLite. (River's rescuer would get to
 // them too, but only after its rescue delay of several minutes.)
-func ResumeInterrupted(ctx context.Context, db *store.DB) (int, error) {
+func ResumeInterrupted(ctx context.Context, db *store.DB, now time.Time) (int, error) {
 	if db.SQL == nil {
 		return 0, nil
 	}
 	exec := riversqlite.New(db.SQL).GetExecutor()
-	now := time.Now().UTC()
+	now = now.UTC()
 	jobs, err := exec.JobGetStuck(ctx, &riverdriver.JobGetStuckParams{Max: 10_000, StuckHorizon: now})
 	if err != nil {
 		return 0, fmt.Errorf("find interrupted jobs: %w", err)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -24,7 +25,9 @@ type riverClient interface {
 	Stop(ctx context.Context) error
 	StopAndCancel(ctx context.Context) error
 	insertTx(ctx context.Context, tx any, args river.JobArgs) (int64, error)
-	jobActiveTx(ctx context.Context, tx any, id int64) (bool, error)
+	// jobTx returns the job, or nil when it no longer exists.
+	jobTx(ctx context.Context, tx any, id int64) (*rivertype.JobRow, error)
+	retryNowTx(ctx context.Context, tx any, id int64) error
 }
 
 type typedClient[TTx any] struct {
@@ -43,25 +46,50 @@ func (c typedClient[TTx]) insertTx(ctx context.Context, tx any, args river.JobAr
 	return res.Job.ID, nil
 }
 
-// jobActiveTx reports whether the job can still run: it exists and is not
-// completed, cancelled or discarded (River's cleaner deletes old jobs).
-func (c typedClient[TTx]) jobActiveTx(ctx context.Context, tx any, id int64) (bool, error) {
+func (c typedClient[TTx]) jobTx(ctx context.Context, tx any, id int64) (*rivertype.JobRow, error) {
 	t, ok := tx.(TTx)
 	if !ok {
-		return false, fmt.Errorf("get job: transaction is %T, River expects %T", tx, *new(TTx))
+		return nil, fmt.Errorf("get job: transaction is %T, River expects %T", tx, *new(TTx))
 	}
 	job, err := c.JobGetTx(ctx, t, id)
 	if errors.Is(err, river.ErrNotFound) {
-		return false, nil
+		return nil, nil // River's cleaner deletes finished jobs
 	}
 	if err != nil {
-		return false, fmt.Errorf("get job %d: %w", id, err)
+		return nil, fmt.Errorf("get job %d: %w", id, err)
+	}
+	return job, nil
+}
+
+func (c typedClient[TTx]) retryNowTx(ctx context.Context, tx any, id int64) error {
+	t, ok := tx.(TTx)
+	if !ok {
+		return fmt.Errorf("retry job: transaction is %T, River expects %T", tx, *new(TTx))
+	}
+	if _, err := c.JobRetryTx(ctx, t, id); err != nil {
+		return fmt.Errorf("retry job %d: %w", id, err)
+	}
+	return nil
+}
+
+// active reports whether the job can still run.
+func active(job *rivertype.JobRow) bool {
+	if job == nil {
+		return false
 	}
 	switch job.State {
 	case rivertype.JobStateCompleted, rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
-		return false, nil
+		return false
 	}
-	return true, nil
+	return true
+}
+
+// backingOff reports whether the job failed and waits for its retry. River
+// keeps short retries "available" with a later time and longer ones
+// "retryable"; a rate-limit wait is "scheduled" and is not a backoff.
+func backingOff(job *rivertype.JobRow, now time.Time) bool {
+	return (job.State == rivertype.JobStateRetryable || job.State == rivertype.JobStateAvailable) &&
+		len(job.Errors) > 0 && job.ScheduledAt.After(now)
 }
 
 func newRiverClient(db *store.DB, cfg *river.Config) (riverClient, error) {

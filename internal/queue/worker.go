@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -87,12 +88,15 @@ func (q *Queue) work(ctx context.Context, jobID int64, args EvaluateArgs) error 
 			}
 		}
 
+		if err := q.db.InTx(ctx, func(tx store.Tx) error { return store.StartPRRound(ctx, tx, st.Key, st.Seq, jobID) }); err != nil {
+			return err
+		}
 		err = q.evaluator.EvaluatePR(ctx, Request{
 			InstallationID: st.InstallationID, RepoID: st.Key.RepoID, Repo: st.Key.Repo, Number: st.Key.Number,
 			Event: st.Event, Action: st.Action, DeliveryID: st.DeliveryID,
 		})
 		if err != nil {
-			return q.steer(ctx, log, err)
+			return q.steer(ctx, log, jobID, args, err)
 		}
 
 		var done bool
@@ -145,9 +149,7 @@ func (q *Queue) quietWait(st store.PRState) time.Duration {
 }
 
 // steer turns an evaluation error into River's instructions.
-func (q *Queue) steer(ctx context.Context, log interface {
-	Warn(string, ...any)
-}, err error) error {
+func (q *Queue) steer(ctx context.Context, log *slog.Logger, jobID int64, args EvaluateArgs, err error) error {
 	if ctx.Err() != nil {
 		return q.interrupted(ctx, err)
 	}
@@ -160,6 +162,9 @@ func (q *Queue) steer(ctx context.Context, log interface {
 	var perm interface{ Permanent() bool }
 	if errors.As(err, &perm) && perm.Permanent() {
 		log.Warn("evaluation cannot succeed; giving up on this job", "err", err)
+		if rerr := q.release(ctx, jobID, args); rerr != nil {
+			return rerr // retried: the release must happen
+		}
 		return river.JobCancel(err)
 	}
 	return err

@@ -123,16 +123,20 @@ func summary(v decision.Verdict, c Context, omitted int) string {
 	}
 	fmt.Fprintf(&b, "<sub>Evaluated `%s` with policy `%s` in %s mode.</sub>\n", shortSHA(c.HeadSHA), c.PolicyDigest, v.Mode)
 
-	s := b.String()
-	if len(s) > maxSummaryBytes {
-		const note = "\n\n_The summary was cut at GitHub's size limit. Run `mergeguard eval` locally for the full report._\n"
-		cut := maxSummaryBytes - len(note)
-		for cut > 0 && (s[cut]&0xC0) == 0x80 { // do not split a UTF-8 sequence
-			cut--
-		}
-		s = s[:cut] + note
+	return fitSummary(b.String())
+}
+
+// fitSummary cuts a summary to GitHub's size limit, saying so.
+func fitSummary(s string) string {
+	if len(s) <= maxSummaryBytes {
+		return s
 	}
-	return s
+	const note = "\n\n_The summary was cut at GitHub's size limit. Run `mergeguard eval` locally for the full report._\n"
+	cut := maxSummaryBytes - len(note)
+	for cut > 0 && (s[cut]&0xC0) == 0x80 { // do not split a UTF-8 sequence
+		cut--
+	}
+	return s[:cut] + note
 }
 
 func headline(r decision.RuleResult) string {

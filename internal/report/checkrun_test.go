@@ -104,3 +104,29 @@ func TestText(t *testing.T) {
 		}
 	}
 }
+
+func TestSharedHeadShowsTheStrictestVerdict(t *testing.T) {
+	pass := decision.Decide(decision.Enforce, []decision.RuleResult{passing})
+	fail := decision.Decide(decision.Enforce, []decision.RuleResult{reviewers, migration})
+	intoRelease := PRVerdict{Number: 13, Base: "release/2.4", Conclusion: pass.Conclusion, Output: CheckRun(pass, Context{})}
+	intoMain := PRVerdict{Number: 12, Base: "main", Conclusion: fail.Conclusion, Output: CheckRun(fail, Context{})}
+
+	if c, out := Shared([]PRVerdict{intoRelease}); c != decision.Success || out.Title != intoRelease.Output.Title {
+		t.Fatalf("one pull request keeps its own verdict: %s %q", c, out.Title)
+	}
+	c, out := Shared([]PRVerdict{intoRelease, intoMain})
+	if c != decision.Failure || out.Title != "#12 into main: Blocked by Required reviewers" {
+		t.Fatalf("conclusion %s, title %q", c, out.Title)
+	}
+	for _, want := range []string{"head of 2 open pull requests", "## #12 into `main`: Blocked by Required reviewers", "## #13 into `release/2.4`: Passed"} {
+		if !strings.Contains(out.Summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.Summary)
+		}
+	}
+	if strings.Index(out.Summary, "#12") > strings.Index(out.Summary, "#13") {
+		t.Error("the strictest verdict comes first")
+	}
+	if len(out.Annotations) != 1 {
+		t.Errorf("annotations %+v", out.Annotations)
+	}
+}

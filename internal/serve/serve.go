@@ -74,7 +74,7 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 			return err
 		}
 		defer release()
-		n, err := queue.ResumeInterrupted(ctx, db)
+		n, err := queue.ResumeInterrupted(ctx, db, now())
 		if err != nil {
 			return err
 		}
@@ -103,8 +103,8 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 	}
 	ev := &evaluator.Service{
 		GitHub:    func(id int64) evaluator.GitHub { return gh.Installation(id) },
-		Judge:     evaluator.Judge{Engine: engine, Mode: s.Mode, Policy: evaluator.BundledPolicy(engine)},
-		Publisher: &checkrun.Publisher{State: store.CheckRuns{DB: db}, Name: s.CheckName, AppID: s.AppID, Now: now},
+		Judge:     evaluator.Judge{Engine: engine, Mode: s.Mode, Policy: evaluator.BundledPolicy(engine), MaxAnnotations: s.MaxAnnotations},
+		Publisher: &checkrun.Publisher{State: store.CheckRuns{DB: db, Now: now}, Name: s.CheckName, AppID: s.AppID, Now: now},
 		Now:       now,
 		Log:       log,
 		Metrics:   m,
@@ -137,8 +137,9 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 				return nil
 			}},
 		},
-		Metrics: m,
-		Log:     log,
+		Metrics:         m,
+		Log:             log,
+		SeparateMetrics: s.MetricsAddr != "",
 	})
 
 	ln := opts.Listener
@@ -147,7 +148,9 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 			return fmt.Errorf("listen on %s (%s): %w", s.Addr, settings.EnvAddr, err)
 		}
 	}
-	if err := q.Start(ctx); err != nil {
+	// River treats the end of Start's context as a hard stop that cancels
+	// running jobs; shutdown is q.Stop's job, after the HTTP server stops.
+	if err := q.Start(context.WithoutCancel(ctx)); err != nil {
 		ln.Close()
 		return fmt.Errorf("start job queue: %w", err)
 	}
@@ -159,11 +162,25 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 		opts.OnListening(ln.Addr())
 	}
 
+	metricsErr := make(chan error, 1)
+	if s.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", s.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			_ = q.Stop(context.WithoutCancel(ctx))
+			return fmt.Errorf("listen on %s (%s): %w", s.MetricsAddr, settings.EnvMetricsAddr, err)
+		}
+		log.Info("serving metrics separately", "addr", mln.Addr().String())
+		go func() { metricsErr <- srv.ServeMetrics(ctx, mln) }()
+	} else {
+		metricsErr <- nil
+	}
+
 	serveErr := srv.Serve(ctx, ln)
 	log.Info("shutting down: waiting for running evaluations", "timeout", s.ShutdownTimeout.String())
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.ShutdownTimeout)
 	defer cancel()
 	stopErr := q.Stop(stopCtx)
 	log.Info("mergeguard stopped")
-	return errors.Join(serveErr, stopErr)
+	return errors.Join(serveErr, <-metricsErr, stopErr)
 }

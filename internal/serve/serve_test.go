@@ -375,6 +375,52 @@ func TestGracefulShutdownMidEvaluationResumesOnRestart(t *testing.T) {
 	waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("failure"))
 }
 
+func TestSIGTERMLetsARunningEvaluationFinish(t *testing.T) {
+	gh := fakegithub.New(t)
+	pr := newPR(gh)
+	gh.Pause()
+	h := start(t, gh, config{shutdown: 10 * time.Second})
+	h.deliver("pull_request", "", gh.Payload("pull_request", "opened", pr, nil))
+	time.Sleep(500 * time.Millisecond) // the job is running, waiting on GitHub
+	stopped := make(chan error, 1)
+	go func() { stopped <- h.stop() }()
+	time.Sleep(300 * time.Millisecond)
+	gh.Resume() // GitHub answers after the shutdown began
+	if err := <-stopped; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if runs := gh.CheckRuns("acme/shop", pr.HeadSHA()); len(runs) != 1 || runs[0].Conclusion != "failure" {
+		t.Fatalf("the running evaluation was not allowed to finish: %+v\n%s", runs, h.logs)
+	}
+}
+
+// One branch proposed into main and into a release branch: the commit's
+// check run must not pass while either pull request is blocked.
+func TestPullRequestsSharingAHeadCommit(t *testing.T) {
+	gh := fakegithub.New(t)
+	repo := gh.AddRepo(77, "acme", "shop")
+	head := fakegithub.FakeSHA("hotfix")
+	files := []fakegithub.File{{Path: "shop/charge.go", Status: "modified", Patch: goPatch}}
+	intoMain := repo.OpenPR(fakegithub.PRSpec{Title: "Fix rounding", Author: "dev", BaseRef: "main", HeadRef: "hotfix", HeadSHA: head, Files: files})
+	intoRelease := repo.OpenPR(fakegithub.PRSpec{Title: "Fix rounding (backport)", Author: "dev", BaseRef: "release/2.4", HeadRef: "hotfix", HeadSHA: head, Files: files})
+	review := intoRelease.Review("alice", "APPROVED")
+	h := start(t, gh, config{})
+
+	h.deliver("pull_request", "", gh.Payload("pull_request", "opened", intoMain, nil))
+	h.deliver("pull_request_review", "", gh.Payload("pull_request_review", "submitted", intoRelease, &review))
+	runs := waitCheck(t, gh, "acme/shop", head, func(rs []fakegithub.CheckRun) bool {
+		return len(rs) == 1 && strings.Contains(rs[0].Summary, "head of 2 open pull requests")
+	})
+	if runs[0].Conclusion != "failure" || runs[0].Title != "#1 into main: Blocked by Required reviewers" {
+		t.Fatalf("shared head shows %s %q; the approval of the backport must not unblock main", runs[0].Conclusion, runs[0].Title)
+	}
+
+	// Closing the blocked pull request lets the backport's verdict stand.
+	intoMain.Close()
+	h.deliver("pull_request", "", gh.Payload("pull_request", "closed", intoMain, nil))
+	waitCheck(t, gh, "acme/shop", head, one("success"))
+}
+
 func TestReportModeIsNeutral(t *testing.T) {
 	gh := fakegithub.New(t)
 	pr := newPR(gh)
@@ -413,7 +459,13 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 	if code, body := h.get("/readyz"); code != 200 || !strings.Contains(body, `"database":"ok"`) || !strings.Contains(body, `"policies":"ok"`) {
 		t.Errorf("readyz %d %s", code, body)
 	}
-	code, body := h.get("/metrics")
+	// The check run is published before the job records its duration.
+	var code int
+	var body string
+	wait.Until(t, 10*time.Second, "the job's metrics", func() bool {
+		code, body = h.get("/metrics")
+		return strings.Contains(body, `mergeguard_job_duration_seconds_count{outcome="success"} 1`) // recorded last
+	})
 	for _, want := range []string{
 		`mergeguard_webhook_deliveries_total{event="pull_request",outcome="accepted"} 1`,
 		`mergeguard_github_requests_total{method="POST",status="201"}`,
@@ -429,6 +481,41 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 	}
 	if code, _ := h.get("/webhook"); code != http.StatusMethodNotAllowed {
 		t.Errorf("GET /webhook: %d, want 405", code)
+	}
+}
+
+func TestMetricsCanBeServedOffThePublicAddress(t *testing.T) {
+	gh := fakegithub.New(t)
+	key, _ := jwt.ParseRSAPrivateKeyFromPEM([]byte(gh.PrivateKeyPEM()))
+	probe, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := probe.Addr().String()
+	probe.Close()
+	h := startWith(t, gh, settings.Settings{
+		AppID: gh.AppID(), PrivateKey: key, WebhookSecret: []byte(secret), GitHubAPIURL: gh.URL(),
+		Database: dbtest.SQLiteConfig(t), CheckName: "mergeguard", Mode: decision.Enforce, Workers: 1,
+		CoalesceQuiet: 10 * time.Millisecond, CoalesceMax: time.Second, ShutdownTimeout: time.Second,
+		MetricsAddr: metricsAddr,
+	}, nil)
+	wait.Until(t, 5*time.Second, "the server", func() bool { code, _ := h.get("/healthz"); return code == 200 })
+	if code, _ := h.get("/metrics"); code != http.StatusNotFound {
+		t.Errorf("public /metrics answered %d, want 404", code)
+	}
+	var body string
+	wait.Until(t, 5*time.Second, "the metrics listener", func() bool {
+		resp, err := http.Get("http://" + metricsAddr + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body = string(b)
+		return resp.StatusCode == 200
+	})
+	if !strings.Contains(body, "mergeguard_webhook_deliveries_total") && !strings.Contains(body, "go_goroutines") {
+		t.Fatalf("metrics listener body: %.200s", body)
 	}
 }
 

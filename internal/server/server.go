@@ -31,12 +31,16 @@ type Config struct {
 	Log     *slog.Logger
 	// ShutdownTimeout bounds how long in-flight requests may take on shutdown.
 	ShutdownTimeout time.Duration
+	// SeparateMetrics serves /metrics only from MetricsHandler, so it can
+	// listen on an address that is not exposed with the webhook.
+	SeparateMetrics bool
 }
 
 // Server serves mergeguard's routes.
 type Server struct {
 	cfg     Config
 	handler http.Handler
+	metrics http.Handler
 }
 
 // New builds the server.
@@ -45,21 +49,29 @@ func New(cfg Config) *Server {
 		cfg.ShutdownTimeout = 10 * time.Second
 	}
 	s := &Server{cfg: cfg}
-	s.handler = s.routes()
+	s.handler, s.metrics = s.routes()
 	return s
 }
 
-// routes lists every route the server answers.
-func (s *Server) routes() http.Handler {
+// routes lists every route the server answers: the main routes and, when
+// metrics are separate, the metrics listener's.
+func (s *Server) routes() (main, metricsOnly http.Handler) {
+	metrics := promhttp.HandlerFor(s.cfg.Metrics.Registry, promhttp.HandlerOpts{})
 	mux := http.NewServeMux()
 	mux.Handle("POST /webhook", s.cfg.Webhook)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Metrics.Registry, promhttp.HandlerOpts{}))
-	return s.recoverPanics(mux)
+	if !s.cfg.SeparateMetrics {
+		mux.Handle("GET /metrics", metrics)
+		return s.recoverPanics(mux), nil
+	}
+	m := http.NewServeMux()
+	m.Handle("GET /metrics", metrics)
+	m.HandleFunc("GET /healthz", s.healthz)
+	return s.recoverPanics(mux), s.recoverPanics(m)
 }
 
-// Handler returns the routes, for tests and embedding.
+// Handler returns the main routes, for tests and embedding.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // healthz answers while the process can serve HTTP at all.
@@ -101,11 +113,23 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-// Serve serves on ln until ctx ends, then stops accepting connections and
-// waits for in-flight requests (up to ShutdownTimeout).
+// Serve serves the main routes on ln until ctx ends, then stops accepting
+// connections and waits for in-flight requests (up to ShutdownTimeout).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	return s.serve(ctx, ln, s.handler)
+}
+
+// ServeMetrics serves /metrics on ln until ctx ends (SeparateMetrics only).
+func (s *Server) ServeMetrics(ctx context.Context, ln net.Listener) error {
+	if s.metrics == nil {
+		return errors.New("metrics are served with the main routes")
+	}
+	return s.serve(ctx, ln, s.metrics)
+}
+
+func (s *Server) serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 	srv := &http.Server{
-		Handler:           s.handler,
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -22,7 +22,9 @@ import (
 
 // Settings is the validated server configuration.
 type Settings struct {
-	Addr          string
+	Addr string
+	// MetricsAddr, when set, serves /metrics there instead of on Addr.
+	MetricsAddr   string
 	AppID         int64
 	PrivateKey    *rsa.PrivateKey
 	PrivateKeyPEM []byte
@@ -42,6 +44,8 @@ type Settings struct {
 	CoalesceMax   time.Duration
 	// ShutdownTimeout bounds how long running jobs may take to finish on SIGTERM.
 	ShutdownTimeout time.Duration
+	// MaxAnnotations caps the line annotations on one check run.
+	MaxAnnotations int
 }
 
 // Database is where jobs and state live.
@@ -70,6 +74,8 @@ const (
 	EnvCoalesceQuiet   = "MERGEGUARD_COALESCE_QUIET"
 	EnvCoalesceMax     = "MERGEGUARD_COALESCE_MAX"
 	EnvShutdownTimeout = "MERGEGUARD_SHUTDOWN_TIMEOUT"
+	EnvMaxAnnotations  = "MERGEGUARD_MAX_ANNOTATIONS"
+	EnvMetricsAddr     = "MERGEGUARD_METRICS_ADDR"
 )
 
 // VariableError is a problem with one environment variable.
@@ -92,6 +98,15 @@ func FromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) 
 	}
 	if _, port, err := net.SplitHostPort(s.Addr); err != nil || port == "" {
 		return s, &VariableError{EnvAddr, fmt.Sprintf("%q is not a listen address; use host:port or :port, e.g. :8080", s.Addr)}
+	}
+	s.MetricsAddr = get(EnvMetricsAddr)
+	if s.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(s.MetricsAddr); err != nil || port == "" {
+			return s, &VariableError{EnvMetricsAddr, fmt.Sprintf("%q is not a listen address; use host:port or :port, e.g. 127.0.0.1:9090", s.MetricsAddr)}
+		}
+		if s.MetricsAddr == s.Addr {
+			return s, &VariableError{EnvMetricsAddr, "is the same as " + EnvAddr + "; leave it unset to serve /metrics on the main address"}
+		}
 	}
 
 	appID := get(EnvAppID)
@@ -152,6 +167,9 @@ func FromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) 
 		return s, err
 	}
 	if s.ShutdownTimeout, err = durationVar(get, EnvShutdownTimeout, 30*time.Second, time.Second, time.Hour); err != nil {
+		return s, err
+	}
+	if s.MaxAnnotations, err = intVar(get, EnvMaxAnnotations, 200, 1, 10_000); err != nil {
 		return s, err
 	}
 	return s, nil

@@ -53,7 +53,8 @@ func TestFromEnv(t *testing.T) {
 		}
 		if s.Addr != ":8080" || s.AppID != 12345 || s.GitHubAPIURL != "https://api.github.com/" ||
 			s.Database != (Database{Driver: "sqlite", Path: "mergeguard.db"}) || s.CheckName != "mergeguard" ||
-			s.Mode != "enforce" || s.Workers != 10 || s.CoalesceQuiet != 500*time.Millisecond || s.PrivateKey == nil {
+			s.Mode != "enforce" || s.Workers != 10 || s.CoalesceQuiet != 500*time.Millisecond || s.PrivateKey == nil ||
+			s.MaxAnnotations != 200 {
 			t.Fatalf("defaults: %+v", s)
 		}
 	})
@@ -96,6 +97,9 @@ func TestFromEnv(t *testing.T) {
 		{"bad workers", map[string]string{EnvWorkers: "0"}, EnvWorkers, "whole number"},
 		{"bad duration", map[string]string{EnvCoalesceQuiet: "soon"}, EnvCoalesceQuiet, "duration"},
 		{"bad log level", map[string]string{EnvLogLevel: "loud"}, EnvLogLevel, "debug, info"},
+		{"bad annotation cap", map[string]string{EnvMaxAnnotations: "-5"}, EnvMaxAnnotations, "whole number"},
+		{"bad metrics addr", map[string]string{EnvMetricsAddr: "9090"}, EnvMetricsAddr, "listen address"},
+		{"metrics addr equals addr", map[string]string{EnvAddr: ":8080", EnvMetricsAddr: ":8080"}, EnvMetricsAddr, "the same as"},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {

@@ -50,7 +50,7 @@ func Open(ctx context.Context, cfg settings.Database) (*DB, error) {
 		}
 		if err := pool.Ping(ctx); err != nil {
 			pool.Close()
-			return nil, fmt.Errorf("connect to PostgreSQL: %w", redact(err))
+			return nil, fmt.Errorf("connect to PostgreSQL (%s): %w; check that the server is running and the URL's host, user, password and database are right", settings.EnvDatabaseURL, redact(err))
 		}
 		return &DB{Driver: Postgres, Pool: pool}, nil
 	}
@@ -105,6 +105,8 @@ func (db *DB) Ping(ctx context.Context) error {
 type Tx interface {
 	Exec(ctx context.Context, query string, args ...any) (rowsAffected int64, err error)
 	QueryRow(ctx context.Context, query string, args ...any) Row
+	// Query calls fn for each row of the result.
+	Query(ctx context.Context, query string, args []any, fn func(Row) error) error
 	// Raw returns the driver's transaction (*sql.Tx or pgx.Tx), for River's InsertTx.
 	Raw() any
 }
@@ -158,6 +160,20 @@ func (t sqlTx) QueryRow(ctx context.Context, q string, args ...any) Row {
 
 func (t sqlTx) Raw() any { return t.tx }
 
+func (t sqlTx) Query(ctx context.Context, q string, args []any, fn func(Row) error) error {
+	rows, err := t.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 type sqlRow struct{ row *sql.Row }
 
 func (r sqlRow) Scan(dest ...any) error {
@@ -183,6 +199,20 @@ func (t pgTx) QueryRow(ctx context.Context, q string, args ...any) Row {
 }
 
 func (t pgTx) Raw() any { return t.tx }
+
+func (t pgTx) Query(ctx context.Context, q string, args []any, fn func(Row) error) error {
+	rows, err := t.tx.Query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
 
 type pgRow struct{ row pgx.Row }
 

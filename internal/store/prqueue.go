@@ -54,6 +54,8 @@ type PRState struct {
 	Event        string
 	Action       string
 	DeliveryID   string
+	// StartedSeq is the seq the job last started evaluating at.
+	StartedSeq int64
 }
 
 // NotePREvent records an event for the pull request (bumping seq) and
@@ -85,10 +87,10 @@ func GetPRState(ctx context.Context, tx Tx, repoID int64, number int) (PRState, 
 	var s PRState
 	var first, last int64
 	err := tx.QueryRow(ctx, `SELECT repo_id, pr_number, installation_id, repo, seq, job_id,
-			first_event_at, last_event_at, event, action, delivery_id
+			first_event_at, last_event_at, event, action, delivery_id, started_seq
 		FROM pr_queue WHERE repo_id = $1 AND pr_number = $2`, repoID, number).
 		Scan(&s.Key.RepoID, &s.Key.Number, &s.InstallationID, &s.Key.Repo, &s.Seq, &s.JobID,
-			&first, &last, &s.Event, &s.Action, &s.DeliveryID)
+			&first, &last, &s.Event, &s.Action, &s.DeliveryID, &s.StartedSeq)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return s, err
@@ -104,6 +106,27 @@ func SetPRJob(ctx context.Context, tx Tx, key PRKey, jobID int64) error {
 	_, err := tx.Exec(ctx, `UPDATE pr_queue SET job_id = $1 WHERE repo_id = $2 AND pr_number = $3`, jobID, key.RepoID, key.Number)
 	if err != nil {
 		return fmt.Errorf("set job for %s: %w", key, err)
+	}
+	return nil
+}
+
+// StartPRRound records that job jobID starts evaluating the state at seq.
+func StartPRRound(ctx context.Context, tx Tx, key PRKey, seq, jobID int64) error {
+	_, err := tx.Exec(ctx, `UPDATE pr_queue SET started_seq = $1 WHERE repo_id = $2 AND pr_number = $3 AND job_id = $4`,
+		seq, key.RepoID, key.Number, jobID)
+	if err != nil {
+		return fmt.Errorf("start evaluation of %s: %w", key, err)
+	}
+	return nil
+}
+
+// ClearPRJob detaches job jobID from the pull request, so the next event
+// creates a new job.
+func ClearPRJob(ctx context.Context, tx Tx, key PRKey, jobID int64) error {
+	_, err := tx.Exec(ctx, `UPDATE pr_queue SET job_id = NULL WHERE repo_id = $1 AND pr_number = $2 AND job_id = $3`,
+		key.RepoID, key.Number, jobID)
+	if err != nil {
+		return fmt.Errorf("release %s: %w", key, err)
 	}
 	return nil
 }

@@ -135,3 +135,41 @@ func TestCheckRunRecords(t *testing.T) {
 		}
 	})
 }
+
+func TestPruneRemovesOnlyWhatIsPastRetention(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.UnixMilli(1_800_000_000_000)
+		old, recent := now.Add(-30*24*time.Hour), now.Add(-time.Hour)
+		err := db.InTx(ctx, func(tx store.Tx) error {
+			for id, at := range map[string]time.Time{"old": old, "recent": recent} {
+				d := delivery(id, at)
+				d.PR.Number = map[string]int{"old": 1, "recent": 2}[id]
+				if _, err := store.RecordDelivery(ctx, tx, d); err != nil {
+					return err
+				}
+				if _, err := store.NotePREvent(ctx, tx, d); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := store.Prune(ctx, db, now, store.Retention{Deliveries: 14 * 24 * time.Hour, State: 7 * 24 * time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Deliveries != 1 || p.PullRequests != 1 {
+			t.Fatalf("pruned %+v, want the old delivery and the old idle pull request", p)
+		}
+		err = db.InTx(ctx, func(tx store.Tx) error {
+			_, err := store.GetPRState(ctx, tx, 100, 2)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("the recent pull request must stay: %v", err)
+		}
+	})
+}

@@ -15,6 +15,9 @@ var handledActions = map[string]map[string]bool{
 	"pull_request": {
 		"opened": true, "synchronize": true, "reopened": true, "ready_for_review": true,
 		"edited": true, "labeled": true, "unlabeled": true, "converted_to_draft": true,
+		// closed: the pull request's verdict must stop holding back a head
+		// commit it shared with another pull request.
+		"closed": true,
 	},
 	"pull_request_review": {"submitted": true, "edited": true, "dismissed": true},
 }

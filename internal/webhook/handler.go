@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/google/go-github/v60/github"
+	"golang.org/x/sync/semaphore"
+	"golang.org/x/time/rate"
 
 	"github.com/mergeguard/mergeguard/internal/metrics"
 	"github.com/mergeguard/mergeguard/internal/queue"
@@ -31,6 +33,11 @@ type Acceptor interface {
 	Accept(ctx context.Context, d store.Delivery) (queue.Outcome, error)
 }
 
+// bodyBudget bounds the bytes of request bodies being read at once. A
+// delivery is verified only after its body is read, so without a bound any
+// caller could make the server buffer 25 MiB per connection.
+const bodyBudget = 64 << 20
+
 // Handler serves POST /webhook.
 type Handler struct {
 	secret   []byte
@@ -38,6 +45,10 @@ type Handler struct {
 	log      *slog.Logger
 	metrics  *metrics.Metrics
 	now      func() time.Time
+	reading  *semaphore.Weighted
+	// rejected rate-limits warnings about rejected requests: anyone can send
+	// them, and the metric already counts every one.
+	rejected rate.Sometimes
 }
 
 // New returns the handler. An empty secret is refused: go-github would then
@@ -46,7 +57,11 @@ func New(secret []byte, a Acceptor, log *slog.Logger, m *metrics.Metrics, now fu
 	if len(bytes.TrimSpace(secret)) == 0 {
 		return nil, errors.New("webhook secret is empty: refusing to accept unsigned deliveries")
 	}
-	return &Handler{secret: secret, acceptor: a, log: log, metrics: m, now: now}, nil
+	return &Handler{
+		secret: secret, acceptor: a, log: log, metrics: m, now: now,
+		reading:  semaphore.NewWeighted(bodyBudget),
+		rejected: rate.Sometimes{Interval: 10 * time.Second},
+	}, nil
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -56,11 +71,30 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log := h.log.With("delivery_id", clip(id, 64), "event", clip(event, 64), "remote", r.RemoteAddr)
 	answer := func(status int, outcome, key, msg string, level slog.Level) {
 		h.metrics.Deliveries.WithLabelValues(label, outcome).Inc()
+		if level == slog.LevelWarn && status != http.StatusServiceUnavailable {
+			// Rejections can come from anyone: warn at most every 10s.
+			level = slog.LevelDebug
+			h.rejected.Do(func() { level = slog.LevelWarn })
+		}
 		log.Log(r.Context(), level, "webhook "+outcome, "status", status, key, msg)
 		writeJSON(w, status, map[string]string{key: msg})
 	}
 
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	// Refuse what cannot be a valid delivery before reading the body.
+	sig := r.Header.Get("X-Hub-Signature-256")
+	switch {
+	case sig == "":
+		answer(http.StatusUnauthorized, metrics.DeliveryBadSignature, "error", "missing X-Hub-Signature-256 header: configure a webhook secret on the GitHub App", slog.LevelWarn)
+		return
+	case !strings.HasPrefix(sig, "sha256=") || len(sig) != len("sha256=")+64:
+		answer(http.StatusUnauthorized, metrics.DeliveryBadSignature, "error", "X-Hub-Signature-256 must be sha256=<64 hex digits>", slog.LevelWarn)
+		return
+	case r.ContentLength > MaxBodyBytes:
+		answer(http.StatusRequestEntityTooLarge, metrics.DeliveryTooLarge, "error", "payload larger than 25 MiB", slog.LevelWarn)
+		return
+	}
+
+	body, err := h.readBody(w, r)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -68,16 +102,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		answer(http.StatusBadRequest, metrics.DeliveryMalformed, "error", "could not read the request body", slog.LevelWarn)
-		return
-	}
-
-	sig := r.Header.Get("X-Hub-Signature-256")
-	switch {
-	case sig == "":
-		answer(http.StatusUnauthorized, metrics.DeliveryBadSignature, "error", "missing X-Hub-Signature-256 header: configure a webhook secret on the GitHub App", slog.LevelWarn)
-		return
-	case !strings.HasPrefix(sig, "sha256="):
-		answer(http.StatusUnauthorized, metrics.DeliveryBadSignature, "error", "X-Hub-Signature-256 must be sha256=<hex>", slog.LevelWarn)
 		return
 	}
 	// hmac.Equal inside ValidateSignature compares in constant time.
@@ -136,6 +160,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.metrics.Deliveries.WithLabelValues(label, string(outcome)).Inc()
 	log.Info("webhook "+string(outcome), "status", status)
 	writeJSON(w, status, map[string]string{"status": string(outcome), "delivery": d.ID})
+}
+
+// readBody reads the body within the shared byte budget, reserving the
+// declared length (or the maximum when none is declared).
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	reserve := int64(MaxBodyBytes)
+	if r.ContentLength >= 0 {
+		reserve = max(r.ContentLength, 1)
+	}
+	if err := h.reading.Acquire(r.Context(), reserve); err != nil {
+		return nil, err
+	}
+	defer h.reading.Release(reserve)
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, min(reserve, MaxBodyBytes)))
 }
 
 // jsonPayload returns the JSON payload of a delivery sent as

@@ -159,15 +159,60 @@ func TestHandlerExtractsThePullRequest(t *testing.T) {
 }
 
 func TestHandlerRejectsOversizedBodies(t *testing.T) {
-	acc := &fakeAcceptor{outcome: queue.Queued}
-	m := metrics.New()
-	h, _ := New([]byte(secret), acc, slog.New(slog.DiscardHandler), m, time.Now)
-	req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(make([]byte, MaxBodyBytes+1)))
-	req.Header.Set("X-GitHub-Event", "pull_request")
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusRequestEntityTooLarge || len(acc.got) != 0 {
-		t.Fatalf("status %d, accepted %d", rec.Code, len(acc.got))
+	wellFormed := "sha256=" + strings.Repeat("0", 64)
+	for name, declared := range map[string]bool{"declared length": true, "chunked": false} {
+		t.Run(name, func(t *testing.T) {
+			acc := &fakeAcceptor{outcome: queue.Queued}
+			h, _ := New([]byte(secret), acc, slog.New(slog.DiscardHandler), metrics.New(), time.Now)
+			req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(make([]byte, MaxBodyBytes+1)))
+			if !declared {
+				req.ContentLength = -1
+			}
+			req.Header.Set("X-GitHub-Event", "pull_request")
+			req.Header.Set("X-Hub-Signature-256", wellFormed)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusRequestEntityTooLarge || len(acc.got) != 0 {
+				t.Fatalf("status %d, accepted %d", rec.Code, len(acc.got))
+			}
+		})
+	}
+}
+
+// failingReader fails the test if anything reads it.
+type failingReader struct{ t *testing.T }
+
+func (f failingReader) Read([]byte) (int, error) {
+	f.t.Error("the body of a request without a usable signature header was read")
+	return 0, errors.New("read")
+}
+
+func TestUnsignedRequestsAreRejectedBeforeTheBodyIsRead(t *testing.T) {
+	for _, sig := range []string{"", "sha1=abc", "sha256=short"} {
+		h, _ := New([]byte(secret), &fakeAcceptor{}, slog.New(slog.DiscardHandler), metrics.New(), time.Now)
+		req := httptest.NewRequest(http.MethodPost, "/webhook", failingReader{t})
+		req.Header.Set("X-GitHub-Event", "pull_request")
+		if sig != "" {
+			req.Header.Set("X-Hub-Signature-256", sig)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusUnauthorized {
+			t.Errorf("signature %q: status %d, want 401", sig, rec.Code)
+		}
+	}
+}
+
+func TestRejectionWarningsAreRateLimited(t *testing.T) {
+	var logs bytes.Buffer
+	h, _ := New([]byte(secret), &fakeAcceptor{}, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})), metrics.New(), time.Now)
+	for i := 0; i < 50; i++ {
+		req := httptest.NewRequest(http.MethodPost, "/webhook", strings.NewReader("{}"))
+		req.Header.Set("X-Hub-Signature-256", sign([]byte("other")))
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	if n := strings.Count(logs.String(), "level=WARN"); n != 1 {
+		t.Fatalf("%d warnings for 50 rejected requests in a burst, want 1", n)
 	}
 }
 

@@ -37,13 +37,18 @@ func (s *Server) listPage(w *responder, r *http.Request, n func(*PR) int, item f
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	from, to, status, body := pagination(w, r, n(p))
+	return s.listPageOf(w, r, n(p), func(i int) any { return item(p, i) })
+}
+
+// listPageOf serves one page of a list of n items.
+func (s *Server) listPageOf(w *responder, r *http.Request, n int, item func(int) any) (int, any) {
+	from, to, status, body := pagination(w, r, n)
 	if status != 0 {
 		return status, body
 	}
 	out := []any{}
 	for i := from; i < to; i++ {
-		out = append(out, item(p, i))
+		out = append(out, item(i))
 	}
 	return 200, out
 }

@@ -60,8 +60,13 @@ type Server struct {
 	repos         map[string]*Repo
 	tokens        map[string]token
 	checkRuns     []*CheckRun
+	teams         map[string]*team
 	nextID        int64
 	requests      []Request
+	resetAt       int
+	// unknown are requests to routes the fake does not implement; a reset
+	// does not clear them.
+	unknown       []Request
 	faults        []*fault
 	paused        chan struct{}
 	rateRemaining int
@@ -102,17 +107,17 @@ func New(t testing.TB) *Server {
 	})
 	s := &Server{
 		t: t, appID: 424242, key: testKey, now: time.Now,
-		installations: map[int64]*installation{}, repos: map[string]*Repo{}, tokens: map[string]token{},
+		installations: map[int64]*installation{}, repos: map[string]*Repo{}, tokens: map[string]token{}, teams: map[string]*team{},
 		nextID: 1000, rateRemaining: 5000,
 	}
 	s.srv = httptest.NewServer(s.routes())
 	t.Cleanup(func() {
 		s.Resume()
 		s.srv.Close()
-		for _, r := range s.Requests() {
-			if r.Route == "" {
-				t.Errorf("fake GitHub: the app called %s %s, which the fake does not implement (add it, checked against the OpenAPI description)", r.Method, r.Path)
-			}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, r := range s.unknown {
+			t.Errorf("fake GitHub: the app called %s %s, which the fake does not implement (add it, checked against the OpenAPI description)", r.Method, r.Path)
 		}
 	})
 	return s
@@ -136,18 +141,22 @@ func (s *Server) AddInstallation(id int64, account string) {
 	s.installations[id] = &installation{id: id, account: account}
 }
 
-// Requests returns a copy of the request log.
+// Requests returns a copy of the request log since the last reset.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
+	return append([]Request(nil), s.requests[s.resetAt:]...)
 }
 
-// ResetRequests clears the request log.
+// ResetRequests clears the request log. Requests still being answered keep
+// their place, so their status is not written into a later entry.
 func (s *Server) ResetRequests() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = nil
+	for i := range s.requests {
+		s.requests[i] = Request{Route: "(reset)"}
+	}
+	s.resetAt = len(s.requests)
 }
 
 // Count returns how many logged requests match method and route ("" matches
@@ -218,6 +227,8 @@ var routeTable = []route{
 	{"GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs", (*Server).listCheckRunsForRef, "token"},
 	{"POST", "/repos/{owner}/{repo}/check-runs", (*Server).createCheckRun, "token"},
 	{"PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}", (*Server).updateCheckRun, "token"},
+	{"GET", "/repos/{owner}/{repo}/compare/{basehead}", (*Server).compare, "token"},
+	{"GET", "/orgs/{org}/teams/{team_slug}/members", (*Server).teamMembers, "token"},
 }
 
 // responder carries per-request state to handlers.
@@ -237,7 +248,11 @@ func (s *Server) routes() http.Handler {
 		})
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.log(Request{Method: r.Method, Path: r.URL.Path, Status: 404, UserAgent: r.UserAgent()})
+		req := Request{Method: r.Method, Path: r.URL.Path, Status: 404, UserAgent: r.UserAgent()}
+		s.log(req)
+		s.mu.Lock()
+		s.unknown = append(s.unknown, req)
+		s.mu.Unlock()
 		writeJSON(w, 404, errorBody("Not Found"))
 	})
 	return mux
@@ -254,7 +269,9 @@ func (s *Server) serve(rt route, w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	rec := Request{Method: r.Method, Route: rt.path, Path: r.URL.Path, UserAgent: r.UserAgent(), IfNoneMatch: r.Header.Get("If-None-Match") != ""}
+	// The request is logged on arrival, before it changes any state, so a
+	// test that sees its effect also finds it in the log.
+	idx := s.log(Request{Method: r.Method, Route: rt.path, Path: r.URL.Path, UserAgent: r.UserAgent(), IfNoneMatch: r.Header.Get("If-None-Match") != ""})
 	resp := &responder{ResponseWriter: w, route: rt.path}
 
 	status, body := s.authenticate(rt, resp, r)
@@ -268,12 +285,10 @@ func (s *Server) serve(rt route, w http.ResponseWriter, r *http.Request) {
 			status, body = rt.handler(s, resp, r)
 		}
 	}
-	rec.Installation = resp.installation
-	s.finish(resp, r, status, body, &rec)
-	s.log(rec)
+	s.finish(resp, r, status, body, idx)
 }
 
-func (s *Server) finish(w *responder, r *http.Request, status int, body any, rec *Request) {
+func (s *Server) finish(w *responder, r *http.Request, status int, body any, idx int) {
 	s.mu.Lock()
 	if w.Header().Get("X-RateLimit-Remaining") == "" {
 		if s.rateRemaining > 0 {
@@ -304,7 +319,9 @@ func (s *Server) finish(w *responder, r *http.Request, status int, body any, rec
 			status, data = http.StatusNotModified, nil
 		}
 	}
-	rec.Status = status
+	s.mu.Lock()
+	s.requests[idx].Status, s.requests[idx].Installation = status, w.installation
+	s.mu.Unlock()
 	if data != nil {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	}
@@ -326,10 +343,12 @@ func (s *Server) takeFault(rt route) *fault {
 	return nil
 }
 
-func (s *Server) log(r Request) {
+// log appends a request and returns its index, for finish to complete.
+func (s *Server) log(r Request) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = append(s.requests, r)
+	return len(s.requests) - 1
 }
 
 func (s *Server) id() int64 {

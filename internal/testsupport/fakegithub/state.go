@@ -18,7 +18,9 @@ type Repo struct {
 	private       bool
 	pulls         map[int]*PR
 	nextNumber    int
-	created       time.Time
+	// orphans are commits that a force-push removed from a branch.
+	orphans map[string]bool
+	created time.Time
 }
 
 // File is a changed file of a pull request, as the list-files API shows it.
@@ -70,6 +72,8 @@ type PR struct {
 type commit struct {
 	sha     string
 	message string
+	// touched are the paths this commit changed.
+	touched []string
 }
 
 // PRSpec describes a pull request to open.
@@ -98,7 +102,7 @@ func (s *Server) AddRepo(installationID int64, owner, name string) *Repo {
 	}
 	r := &Repo{
 		s: s, id: s.id(), owner: owner, name: name, installation: installationID,
-		defaultBranch: "main", private: true, pulls: map[int]*PR{}, nextNumber: 1,
+		defaultBranch: "main", private: true, pulls: map[int]*PR{}, nextNumber: 1, orphans: map[string]bool{},
 		created: time.Date(2024, 1, 15, 9, 0, 0, 0, time.UTC),
 	}
 	s.repos[lower(owner+"/"+name)] = r
@@ -150,7 +154,7 @@ func (r *Repo) OpenPR(spec PRSpec) *PR {
 	if msg == "" {
 		msg = spec.Title
 	}
-	pr.commits = []commit{{sha: pr.headSHA, message: msg}}
+	pr.commits = []commit{{sha: pr.headSHA, message: msg, touched: paths(spec.Files)}}
 	r.pulls[pr.Number] = pr
 	return pr
 }
@@ -172,17 +176,52 @@ func (p *PR) HeadSHA() string {
 // Repo is the pull request's repository.
 func (p *PR) Repo() *Repo { return p.repo }
 
-// Push moves the head to a new commit, replacing the changed files when
-// files are given.
+// Push adds a commit on top of the head. The files it changes replace the
+// pull request's entries for the same paths (or are added), as the pull
+// request's diff would change.
 func (p *PR) Push(sha, message string, files ...File) {
 	p.repo.s.mu.Lock()
 	defer p.repo.s.mu.Unlock()
 	p.headSHA = sha
-	if files != nil {
-		p.files = files
-	}
-	p.commits = append(p.commits, commit{sha: sha, message: message})
+	p.upsertFiles(files)
+	p.commits = append(p.commits, commit{sha: sha, message: message, touched: paths(files)})
 	p.updated = p.repo.s.now().UTC().Truncate(time.Second)
+}
+
+// ForcePush replaces the pull request's history with a single new commit;
+// the old commits still exist but are no longer in the branch.
+func (p *PR) ForcePush(sha, message string, files ...File) {
+	p.repo.s.mu.Lock()
+	defer p.repo.s.mu.Unlock()
+	for _, c := range p.commits {
+		p.repo.orphans[c.sha] = true
+	}
+	p.headSHA = sha
+	p.upsertFiles(files)
+	p.commits = []commit{{sha: sha, message: message, touched: paths(p.files)}}
+	p.updated = p.repo.s.now().UTC().Truncate(time.Second)
+}
+
+func (p *PR) upsertFiles(files []File) {
+	for _, f := range files {
+		replaced := false
+		for i := range p.files {
+			if p.files[i].Path == f.Path {
+				p.files[i], replaced = f, true
+			}
+		}
+		if !replaced {
+			p.files = append(p.files, f)
+		}
+	}
+}
+
+func paths(files []File) []string {
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = f.Path
+	}
+	return out
 }
 
 // Review submits a review on the current head. state is APPROVED,
@@ -195,6 +234,21 @@ func (p *PR) Review(login, state string) Review {
 		rv.UserType = "Bot"
 	}
 	p.reviews = append(p.reviews, rv)
+	return rv
+}
+
+// ReviewOn submits a review on a given commit, which need not exist (GitHub
+// keeps reviews on commits that were force-pushed away).
+func (p *PR) ReviewOn(login, state, sha string) Review {
+	rv := p.Review(login, state)
+	p.repo.s.mu.Lock()
+	defer p.repo.s.mu.Unlock()
+	for i := range p.reviews {
+		if p.reviews[i].ID == rv.ID {
+			p.reviews[i].CommitSHA = sha
+		}
+	}
+	rv.CommitSHA = sha
 	return rv
 }
 

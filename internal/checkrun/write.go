@@ -1,0 +1,187 @@
+package checkrun
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/mergeguard/mergeguard/internal/decision"
+	"github.com/mergeguard/mergeguard/internal/report"
+	"github.com/mergeguard/mergeguard/internal/store"
+)
+
+// write creates or updates the check run on t.HeadSHA to show the output.
+// The caller holds the commit's lease.
+func (p *Publisher) write(ctx context.Context, gh GitHub, t Target, key store.CheckRunKey, conclusion decision.Conclusion, out report.Output) (Result, error) {
+	digest := outputDigest(conclusion, out)
+
+	rec, err := p.State.Get(ctx, key)
+	if errors.Is(err, store.ErrNotFound) || err == nil && rec.ID == 0 {
+		// Not ours on record (a new commit, or state lost): ask GitHub, so a
+		// second check run with the same name is never created.
+		id, ferr := gh.FindCheckRun(ctx, t.Owner, t.Repo, t.HeadSHA, p.Name, p.AppID)
+		if ferr != nil {
+			return Result{}, ferr
+		}
+		rec, err = store.CheckRunRecord{ID: id}, nil
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	if rec.ID != 0 && rec.OutputDigest == digest {
+		return Result{CheckRunID: rec.ID, Unchanged: true}, nil
+	}
+
+	sent := map[string]bool{}
+	for _, k := range rec.Annotations {
+		sent[k] = true
+	}
+	current := map[string]bool{}
+	var pending []decision.Annotation
+	for _, a := range out.Annotations {
+		k := annotationKey(a)
+		current[k] = true
+		if !sent[k] {
+			pending = append(pending, a)
+		}
+	}
+	summary := out.Summary
+	if stale := countMissing(rec.Annotations, current); stale > 0 {
+		note := fmt.Sprintf("\n_%d line %s from an earlier evaluation of this commit no longer %s. GitHub cannot remove annotations from a check run; the findings above are current._\n",
+			stale, plural(stale, "annotation", "annotations"), plural(stale, "applies", "apply"))
+		if len(summary)+len(note) <= 65535 {
+			summary += note
+		}
+	}
+
+	res := Result{}
+	now := github.Timestamp{Time: p.Now()}
+	conclusionText := string(conclusion)
+	completed := "completed"
+	title := clip(out.Title, 255)
+	externalID := fmt.Sprintf("pr:%d", t.Number)
+	first := take(&pending)
+	output := &github.CheckRunOutput{Title: &title, Summary: &summary, Annotations: toGitHub(first)}
+
+	if rec.ID == 0 {
+		id, err := gh.CreateCheckRun(ctx, t.Owner, t.Repo, github.CreateCheckRunOptions{
+			Name: p.Name, HeadSHA: t.HeadSHA, ExternalID: &externalID,
+			Status: &completed, Conclusion: &conclusionText, CompletedAt: &now, Output: output,
+		})
+		if err != nil {
+			return res, err
+		}
+		rec.ID, res.Created = id, true
+	} else {
+		err := gh.UpdateCheckRun(ctx, t.Owner, t.Repo, rec.ID, github.UpdateCheckRunOptions{
+			Name: p.Name, ExternalID: &externalID,
+			Status: &completed, Conclusion: &conclusionText, CompletedAt: &now, Output: output,
+		})
+		if err != nil {
+			return res, err
+		}
+	}
+	res.CheckRunID = rec.ID
+	rec.Annotations = appendKeys(rec.Annotations, first)
+	res.AnnotationsSent += len(first)
+
+	// GitHub takes at most 50 annotations per request; the rest go in
+	// further updates, which append to the ones already there.
+	for len(pending) > 0 {
+		batch := take(&pending)
+		err := gh.UpdateCheckRun(ctx, t.Owner, t.Repo, rec.ID, github.UpdateCheckRunOptions{
+			Name:   p.Name,
+			Output: &github.CheckRunOutput{Title: &title, Summary: &summary, Annotations: toGitHub(batch)},
+		})
+		if err != nil {
+			// Remember what got through, so a retry sends only the rest.
+			rec.OutputDigest = ""
+			_ = p.State.Put(context.WithoutCancel(ctx), key, rec)
+			return res, err
+		}
+		rec.Annotations = appendKeys(rec.Annotations, batch)
+		res.AnnotationsSent += len(batch)
+	}
+	rec.OutputDigest = digest
+	if err := p.State.Put(ctx, key, rec); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+func countMissing(keys []string, current map[string]bool) int {
+	n := 0
+	for _, k := range keys {
+		if !current[k] {
+			n++
+		}
+	}
+	return n
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func take(pending *[]decision.Annotation) []decision.Annotation {
+	n := min(len(*pending), BatchSize)
+	batch := (*pending)[:n]
+	*pending = (*pending)[n:]
+	return batch
+}
+
+func appendKeys(keys []string, as []decision.Annotation) []string {
+	for _, a := range as {
+		keys = append(keys, annotationKey(a))
+	}
+	return keys
+}
+
+func toGitHub(as []decision.Annotation) []*github.CheckRunAnnotation {
+	out := make([]*github.CheckRunAnnotation, 0, len(as))
+	for _, a := range as {
+		path, level := a.Path, string(a.Level)
+		start, end := a.StartLine, a.EndLine
+		title, msg := clip(a.Title, 255), clip(a.Message, 64000)
+		out = append(out, &github.CheckRunAnnotation{
+			Path: &path, StartLine: &start, EndLine: &end, AnnotationLevel: &level, Title: &title, Message: &msg,
+		})
+	}
+	return out
+}
+
+func annotationKey(a decision.Annotation) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%d\x00%d\x00%s\x00%s\x00%s", a.Path, a.StartLine, a.EndLine, a.Level, a.Title, a.Message)
+	return hex.EncodeToString(h.Sum(nil))[:20]
+}
+
+// outputDigest identifies what the check run shows; an unchanged digest means
+// there is nothing to write.
+func outputDigest(conclusion decision.Conclusion, out report.Output) string {
+	h := sha256.New()
+	io.WriteString(h, string(conclusion)+"\x00"+out.Title+"\x00"+out.Summary)
+	for _, a := range out.Annotations {
+		io.WriteString(h, "\x00"+annotationKey(a))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && (s[cut]&0xC0) == 0x80 {
+		cut--
+	}
+	return s[:cut] + "…"
+}

@@ -1,0 +1,142 @@
+package evaluator_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v4"
+
+	"github.com/mergeguard/mergeguard/internal/evaluator"
+	"github.com/mergeguard/mergeguard/internal/facts"
+	"github.com/mergeguard/mergeguard/internal/githubapp"
+	"github.com/mergeguard/mergeguard/internal/metrics"
+	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
+)
+
+func service(t *testing.T, gh *fakegithub.Server, teams ...string) *evaluator.Service {
+	t.Helper()
+	key, err := jwt.ParseRSAPrivateKeyFromPEM([]byte(gh.PrivateKeyPEM()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := githubapp.New(githubapp.Config{AppID: gh.AppID(), PrivateKey: key, BaseURL: gh.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &evaluator.Service{
+		GitHub: func(id int64) evaluator.GitHub { return app.Installation(id) },
+		Teams:  teams,
+		Now:    func() time.Time { return time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC) },
+		Log:    slog.New(slog.DiscardHandler), Metrics: metrics.New(),
+	}
+}
+
+func request(pr *fakegithub.PR) evaluator.Request {
+	owner, name, _ := strings.Cut(pr.Repo().FullName(), "/")
+	return evaluator.Request{InstallationID: pr.Repo().Installation(), RepoID: pr.Repo().ID(), Owner: owner, Repo: name,
+		Number: pr.Number, Trigger: facts.Trigger{Event: "pull_request", Action: "synchronize"}}
+}
+
+func review(t *testing.T, in facts.Input, login string) facts.Review {
+	t.Helper()
+	for _, r := range in.Reviews {
+		if r.Author.Login == login {
+			return r
+		}
+	}
+	t.Fatalf("no review by %s in %+v", login, in.Reviews)
+	return facts.Review{}
+}
+
+func TestFactsSayWhatChangedAfterEachReview(t *testing.T) {
+	gh := fakegithub.New(t)
+	repo := gh.AddRepo(7, "acme", "shop")
+	pr := repo.OpenPR(fakegithub.PRSpec{Title: "Add charge retries", Author: "dev", Files: []fakegithub.File{
+		{Path: "payments/charge.go", Status: "modified", Patch: "@@ -1 +1 @@\n-a\n+b\n"},
+	}})
+	first := pr.HeadSHA()
+	pr.Review("early", "APPROVED")
+	pr.Push(fakegithub.FakeSHA("second"), "Retry on timeout",
+		fakegithub.File{Path: "payments/retry.go", Status: "added", Patch: "@@ -0,0 +1 @@\n+package payments\n"})
+	pr.Review("current", "APPROVED")
+	pr.ReviewOn("ghost", "APPROVED", fakegithub.FakeSHA("a commit that no longer exists"))
+	other := repo.OpenPR(fakegithub.PRSpec{Title: "Rewrite", Author: "dev", Files: []fakegithub.File{{Path: "x.go", Patch: "@@ -1 +1 @@\n-a\n+b\n"}}})
+	other.Review("before-force-push", "APPROVED")
+	other.ForcePush(fakegithub.FakeSHA("rewritten"), "Squash")
+
+	s := service(t, gh)
+	gh.ResetRequests()
+	in, err := s.Facts(context.Background(), request(pr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := review(t, in, "early"); !r.ChangesSinceKnown || r.OnHead || r.CommitSHA != first || !slices.Equal(r.FilesChangedSince, []string{"payments/retry.go"}) {
+		t.Errorf("approval on the first commit: %+v", r)
+	}
+	if r := review(t, in, "current"); !r.OnHead || !r.ChangesSinceKnown || len(r.FilesChangedSince) != 0 {
+		t.Errorf("approval on the head: %+v", r)
+	}
+	if r := review(t, in, "ghost"); r.ChangesSinceKnown {
+		t.Errorf("a review on a vanished commit must be unknown, got %+v", r)
+	}
+	// token, pull request, files, reviews, commits, and one compare per
+	// reviewed commit that is not the head (the first commit, the vanished one)
+	if n := len(gh.Requests()); n != 7 || gh.Count("GET", "/repos/{owner}/{repo}/compare/{basehead}") != 2 {
+		t.Errorf("%d requests: %+v", n, gh.Requests())
+	}
+
+	in, err = s.Facts(context.Background(), request(other))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := review(t, in, "before-force-push"); r.ChangesSinceKnown {
+		t.Errorf("a review before a force-push must be unknown, got %+v", r)
+	}
+}
+
+func TestFactsHoldOnlyTheConfiguredTeams(t *testing.T) {
+	gh := fakegithub.New(t)
+	repo := gh.AddRepo(7, "acme", "shop")
+	gh.AddTeam("acme", "dba", "dora", "dan")
+	gh.AddTeam("acme", "everyone-else", "x", "y", "z")
+	pr := repo.OpenPR(fakegithub.PRSpec{Title: "Index", Author: "dev", Files: []fakegithub.File{{Path: "db/1.sql", Patch: "@@ -0,0 +1 @@\n+select 1;\n"}}})
+	in, err := service(t, gh, "dba", "dbas").Facts(context.Background(), request(pr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Teams) != 2 {
+		t.Fatalf("teams %+v: only configured teams are fetched", in.Teams)
+	}
+	if dba := in.Teams["dba"]; !dba.Found || !slices.Equal(dba.Members, []string{"dora", "dan"}) {
+		t.Errorf("dba: %+v", dba)
+	}
+	if typo := in.Teams["dbas"]; typo.Found || !strings.Contains(typo.Error, "team acme/dbas does not exist") || typo.Members == nil {
+		t.Errorf("an unknown team must be reported, not dropped: %+v", typo)
+	}
+}
+
+func TestFactsOfAPullRequestBeyondGitHubsFileCap(t *testing.T) {
+	gh := fakegithub.New(t)
+	repo := gh.AddRepo(7, "acme", "monorepo")
+	files := make([]fakegithub.File, 3001)
+	for i := range files {
+		files[i] = fakegithub.File{Path: fmt.Sprintf("gen/file%04d.go", i), Status: "added", Patch: "@@ -0,0 +1 @@\n+package gen\n"}
+	}
+	pr := repo.OpenPR(fakegithub.PRSpec{Title: "Regenerate", Author: "dev", Files: files})
+	gh.ResetRequests()
+	in, err := service(t, gh).Facts(context.Background(), request(pr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !in.FilesTruncated || len(in.Files) != 3000 {
+		t.Fatalf("files_truncated=%v with %d files", in.FilesTruncated, len(in.Files))
+	}
+	if n := gh.Count("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files"); n != 30 {
+		t.Fatalf("%d pages of files, want 30 (100 per page)", n)
+	}
+}

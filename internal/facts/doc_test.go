@@ -1,0 +1,132 @@
+package facts_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/mergeguard/mergeguard/internal/facts"
+	"github.com/mergeguard/mergeguard/internal/localpr"
+)
+
+var update = flag.Bool("update", false, "rewrite the generated example in docs/input.md")
+
+var docPath = filepath.Join("..", "..", "docs", "input.md")
+
+const (
+	beginExample = "<!-- BEGIN GENERATED EXAMPLE -->\n"
+	endExample   = "<!-- END GENERATED EXAMPLE -->"
+)
+
+// exampleInput is the documented example: the approved example pull request,
+// plus the shapes it lacks (a review on an older commit, a binary file, a
+// file without a patch, a patch that cannot be read, teams found and not).
+func exampleInput(t *testing.T) facts.Input {
+	t.Helper()
+	at := time.Date(2026, 11, 20, 15, 4, 5, 0, time.UTC)
+	src, err := localpr.Load(filepath.Join("..", "..", "testdata", "prs", "approved"), at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := src.Commits[0].GetSHA()
+	s := func(v string) *string { return &v }
+	n := func(v int) *int { return &v }
+	src.Reviews = append(src.Reviews, &github.PullRequestReview{
+		User: &github.User{Login: s("priya"), Type: s("User")}, State: s("CHANGES_REQUESTED"),
+		CommitID: s(first), AuthorAssociation: s("MEMBER"),
+		SubmittedAt: &github.Timestamp{Time: at.Add(-90 * time.Minute)},
+	})
+	src.ReviewChanges = map[string]facts.Changes{first: {Known: true, Files: []string{"checkout/discount.go", "checkout/discount_test.go"}}}
+	src.Files = append(src.Files, facts.FilesFromGitHub([]*github.CommitFile{
+		{Filename: s("assets/banner.png"), Status: s("added")},
+		{Filename: s("testdata/golden/catalog.json"), Status: s("modified"), Additions: n(48210), Deletions: n(47988), Changes: n(96198)},
+		{Filename: s("checkout/legacy.go"), Status: s("modified"), Changes: n(2), Patch: s("@@ -4,9 +4,9 @@\n-a\n+b\n")},
+	})...)
+	src.Teams = map[string]facts.Team{
+		"payments-core": {Found: true, Members: []string{"jonas", "priya", "wen"}},
+		"paymnets":      {Members: []string{}, Error: "team acme/paymnets does not exist, or the App cannot see it: check the team name in the configuration and that the App has the Members: read permission"},
+	}
+	src.Trigger = facts.Trigger{Event: "pull_request_review", Action: "submitted"}
+	return facts.Build(src)
+}
+
+func TestInputDocExampleIsCurrent(t *testing.T) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(exampleInput(t)); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(docPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, rest, ok1 := strings.Cut(string(doc), beginExample)
+	_, after, ok2 := strings.Cut(rest, endExample)
+	if !ok1 || !ok2 {
+		t.Fatalf("%s lost its generated-example markers", docPath)
+	}
+	want := before + beginExample + "```json\n" + buf.String() + "```\n" + endExample + after
+	if *update {
+		if err := os.WriteFile(docPath, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if want != string(doc) {
+		t.Fatalf("the example in %s is out of date: run go test ./internal/facts/ -run TestInputDoc -update", docPath)
+	}
+}
+
+// TestInputDocDescribesEveryField walks the Input type and requires a table
+// row for every JSON field, so a new fact cannot ship undocumented.
+func TestInputDocDescribesEveryField(t *testing.T) {
+	doc, err := os.ReadFile(docPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var missing []string
+	for _, p := range fieldPaths(reflect.TypeOf(facts.Input{}), "input") {
+		if !strings.Contains(string(doc), "| `"+p+"` |") {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) > 0 {
+		t.Fatalf("%s does not document:\n  %s", docPath, strings.Join(missing, "\n  "))
+	}
+}
+
+func fieldPaths(t reflect.Type, prefix string) []string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Slice:
+		return fieldPaths(t.Elem(), prefix+"[_]")
+	case reflect.Map:
+		return fieldPaths(t.Elem(), prefix+"[slug]")
+	case reflect.Struct:
+		var out []string
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" || name == "-" {
+				continue
+			}
+			p := prefix + "." + name
+			out = append(out, p)
+			out = append(out, fieldPaths(f.Type, p)...)
+		}
+		return out
+	}
+	return nil
+}
