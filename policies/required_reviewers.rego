@@ -8,9 +8,18 @@
 #   remedy: >-
 #     Ask a teammate who did not write this change to review and approve it. If
 #     someone requested changes, address them and ask that reviewer to look again.
+#   config:
+#     approvals:
+#       description: Approvals needed from people other than the author.
+#       default: 1
+#       minimum: 1
+#       maximum: 10
+#       stricter: higher
 package mergeguard.rules.required_reviewers
 
-min_approvals := 1
+import data.mergeguard.config
+
+min_approvals := config.rules.required_reviewers.approvals
 
 author := lower(input.pull_request.author.login)
 

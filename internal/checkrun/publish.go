@@ -48,6 +48,9 @@ type Publisher struct {
 	Name  string
 	AppID int64
 	Now   func() time.Time
+	// Exclusive check runs show one pull request's verdict only (the policy
+	// repository's own check): no verdicts are kept or combined.
+	Exclusive bool
 }
 
 // Target is the commit a check run belongs to.
@@ -99,6 +102,9 @@ func (p *Publisher) Publish(ctx context.Context, gh GitHub, t Target, v decision
 		return Result{}, err
 	}
 	defer p.State.Release(context.WithoutCancel(ctx), key, owner)
+	if p.Exclusive {
+		return p.write(ctx, gh, t, key, v.Conclusion, out)
+	}
 
 	encoded, err := json.Marshal(out)
 	if err != nil {

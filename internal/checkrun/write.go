@@ -67,6 +67,9 @@ func (p *Publisher) write(ctx context.Context, gh GitHub, t Target, key store.Ch
 	externalID := fmt.Sprintf("pr:%d", t.Number)
 	first := take(&pending)
 	output := &github.CheckRunOutput{Title: &title, Summary: &summary, Annotations: toGitHub(first)}
+	if out.Text != "" {
+		output.Text = &out.Text
+	}
 
 	if rec.ID == 0 {
 		id, err := gh.CreateCheckRun(ctx, t.Owner, t.Repo, github.CreateCheckRunOptions{
@@ -168,7 +171,7 @@ func annotationKey(a decision.Annotation) string {
 // there is nothing to write.
 func outputDigest(conclusion decision.Conclusion, out report.Output) string {
 	h := sha256.New()
-	io.WriteString(h, string(conclusion)+"\x00"+out.Title+"\x00"+out.Summary)
+	io.WriteString(h, string(conclusion)+"\x00"+out.Title+"\x00"+out.Summary+"\x00"+out.Text)
 	for _, a := range out.Annotations {
 		io.WriteString(h, "\x00"+annotationKey(a))
 	}

@@ -1,8 +1,13 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -10,98 +15,209 @@ import (
 	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/evaluator"
 	"github.com/mergeguard/mergeguard/internal/facts"
+	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/localpr"
-	"github.com/mergeguard/mergeguard/internal/policy"
+	"github.com/mergeguard/mergeguard/internal/metrics"
+	"github.com/mergeguard/mergeguard/internal/policysource"
 	"github.com/mergeguard/mergeguard/internal/report"
+	"github.com/mergeguard/mergeguard/internal/settings"
 	"github.com/mergeguard/mergeguard/policies"
 )
 
-func newEvalCommand(getenv Env) *cobra.Command {
-	var (
-		format    string
-		at        string
-		mode      string
-		inputOnly bool
-	)
-	cmd := &cobra.Command{
-		Use:   "eval DIR",
-		Short: "Evaluate a pull request described by files, offline",
-		Long: `Evaluate a pull request described by files in DIR with the bundled policies and
-print what the check run would say. Nothing is sent anywhere.
+type evalFlags struct {
+	format, at, mode                 string
+	inputOnly                        bool
+	policyDir, config, repoConfig    string
+	repo                             string
+	pr                               int
+	policyRepo, policyFolder, apiURL string
+}
 
-DIR holds:
+func newEvalCommand(getenv Env) *cobra.Command {
+	var f evalFlags
+	cmd := &cobra.Command{
+		Use:   "eval [DIR]",
+		Short: "Evaluate a pull request and print the verdict, without posting anything",
+		Long: `Evaluate a pull request and print what the check run would say. Nothing is
+posted anywhere.
+
+Offline, DIR holds the pull request:
   pull_request.json  the pull request, as GitHub's REST API returns it (required)
   diff.patch         its unified diff, e.g. from "git diff main...HEAD" (required)
   reviews.json       its reviews, as GitHub lists them (optional)
   commits.json       its commits, as GitHub lists them (optional)
 
+Live, --repo OWNER/NAME --pr N reads the pull request from GitHub with the
+token in GITHUB_TOKEN (and MERGEGUARD_GITHUB_API_URL for GitHub Enterprise
+Server), and uses the organization's policy repository unless a local policy
+is given.
+
+Policy: the bundled rules, or a checkout of a policy repository
+(--policy-dir), an organization configuration file (--config) and a
+repository's .github/mergeguard.yaml (--repo-config).
+
 Exit status: 0 when the policy lets the pull request merge, 1 when it blocks
 it (also in report mode, where the check run itself would be neutral), 2 on
 an error.`,
-		Example: "  mergeguard eval testdata/prs/approved\n  mergeguard eval --format json --at 2026-11-20T16:00:00+01:00 testdata/prs/unreviewed",
-		Args:    cobra.ExactArgs(1),
+		Example: `  mergeguard eval testdata/prs/approved
+  mergeguard eval --policy-dir ../org-policy testdata/prs/unreviewed
+  mergeguard eval --format json --at 2026-11-20T16:00:00+01:00 testdata/prs/unreviewed
+  GITHUB_TOKEN=$(gh auth token) mergeguard eval --repo acme/shop --pr 42 --at 2026-11-27T16:00:00+01:00`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "json" {
-				return &ExitError{Code: ExitFailure, Err: fmt.Errorf("--format %q: use text or json", format)}
-			}
-			m := decision.Mode(mode)
-			if !m.Valid() {
-				return &ExitError{Code: ExitFailure, Err: fmt.Errorf("--mode %q: use enforce or report", mode)}
-			}
-			now := time.Now()
-			if at != "" {
-				t, err := time.Parse(time.RFC3339, at)
-				if err != nil {
-					return &ExitError{Code: ExitFailure, Err: fmt.Errorf("--at %q: give an RFC 3339 time such as 2026-11-20T16:00:00+01:00", at)}
-				}
-				now = t
-			}
-			src, err := localpr.Load(args[0], now)
-			if err != nil {
-				return &ExitError{Code: ExitFailure, Err: err}
-			}
-			input := facts.Build(src)
-			out := cmd.OutOrStdout()
-			if inputOnly {
-				return writeJSON(out, input)
-			}
-
-			mods, err := policy.LoadFS(policies.FS, ".")
-			if err != nil {
-				return &ExitError{Code: ExitFailure, Err: err}
-			}
-			engine, err := policy.Compile(cmd.Context(), mods, policy.Options{})
-			if err != nil {
-				return &ExitError{Code: ExitFailure, Err: err}
-			}
-			judge := evaluator.Judge{Engine: engine, Mode: m, Policy: evaluator.BundledPolicy(engine)}
-			j, err := judge.Decide(cmd.Context(), input, now)
-			if err != nil {
-				return &ExitError{Code: ExitFailure, Err: err}
-			}
-			verdict := j.Verdict
-			if format == "json" {
-				err = writeJSON(out, evalResult{
-					Verdict: verdict, Output: j.Output,
-					HeadSHA: input.PullRequest.Head.SHA, Policy: judge.Policy, Time: input.Time.RFC3339,
-				})
-			} else {
-				err = report.Text(out, verdict, j.Output)
-			}
-			if err != nil {
-				return &ExitError{Code: ExitFailure, Err: err}
-			}
-			if verdict.Blocked {
-				return &ExitError{Code: ExitBlocked}
-			}
-			return nil
+			return f.run(cmd, args, getenv)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
-	cmd.Flags().StringVar(&at, "at", "", "evaluate as of this RFC 3339 instant (input.time) instead of now")
-	cmd.Flags().StringVar(&mode, "mode", string(decision.Enforce), "enforce or report")
-	cmd.Flags().BoolVar(&inputOnly, "input-only", false, "print the policy input document instead of evaluating it")
+	fl := cmd.Flags()
+	fl.StringVar(&f.format, "format", "text", "output format: text or json")
+	fl.StringVar(&f.at, "at", "", "evaluate as of this RFC 3339 instant (input.time) instead of now")
+	fl.StringVar(&f.mode, "mode", "", "enforce or report (default: as configured)")
+	fl.BoolVar(&f.inputOnly, "input-only", false, "print the policy input document instead of evaluating it")
+	fl.StringVar(&f.policyDir, "policy-dir", "", "a checkout of the policy repository to evaluate with")
+	fl.StringVar(&f.config, "config", "", "an organization configuration file (config.yaml) to use")
+	fl.StringVar(&f.repoConfig, "repo-config", "", "a repository configuration file (.github/mergeguard.yaml) to apply")
+	fl.StringVar(&f.repo, "repo", "", "evaluate a live pull request in OWNER/NAME (needs GITHUB_TOKEN)")
+	fl.IntVar(&f.pr, "pr", 0, "the live pull request's number")
+	fl.StringVar(&f.policyRepo, "policy-repo", ".github", "name of the organization's policy repository (live only)")
+	fl.StringVar(&f.policyFolder, "policy-folder", "mergeguard", "folder of the policy in the policy repository")
 	return cmd
+}
+
+func (f *evalFlags) run(cmd *cobra.Command, args []string, getenv Env) error {
+	fail := func(err error) error { return &ExitError{Code: ExitFailure, Err: err} }
+	live := f.repo != "" || f.pr != 0
+	switch {
+	case f.format != "text" && f.format != "json":
+		return fail(fmt.Errorf("--format %q: use text or json", f.format))
+	case f.mode != "" && !decision.Mode(f.mode).Valid():
+		return fail(fmt.Errorf("--mode %q: use enforce or report", f.mode))
+	case live && len(args) == 1:
+		return fail(errors.New("give either a directory or --repo and --pr, not both"))
+	case live && (f.pr <= 0 || !strings.Contains(f.repo, "/")):
+		return fail(errors.New("--repo OWNER/NAME and --pr N go together, e.g. --repo acme/shop --pr 42"))
+	case !live && len(args) == 0:
+		return fail(errors.New("give a directory describing a pull request, or --repo OWNER/NAME --pr N for a live one"))
+	}
+	now := time.Now()
+	if f.at != "" {
+		t, err := time.Parse(time.RFC3339, f.at)
+		if err != nil {
+			return fail(fmt.Errorf("--at %q: give an RFC 3339 time such as 2026-11-20T16:00:00+01:00", f.at))
+		}
+		now = t
+	}
+	bundled, err := policies.Modules()
+	if err != nil {
+		return fail(err)
+	}
+	layout := policysource.Layout{Dir: f.policyFolder}
+	local := policysource.Local{
+		PolicyDir: f.policyDir, ConfigFile: f.config, RepoConfigFile: f.repoConfig,
+		Layout: layout, Bundled: bundled,
+	}
+	ctx := cmd.Context()
+
+	var in facts.Input
+	var j evaluator.Judgement
+	var policyLabel string
+	if live {
+		in, j, policyLabel, err = f.assessLive(ctx, getenv, local, now)
+	} else {
+		in, j, policyLabel, err = f.assessOffline(ctx, args[0], local, now)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	out := cmd.OutOrStdout()
+	if f.inputOnly {
+		return writeJSON(out, in)
+	}
+	if f.mode != "" && j.Verdict.Mode != decision.Mode(f.mode) {
+		// Re-decide the same results in the mode asked for.
+		j.Verdict = decision.Decide(decision.Mode(f.mode), j.Verdict.Rules)
+		j.Output = report.CheckRun(j.Verdict, report.Context{HeadSHA: in.PullRequest.Head.SHA, PolicyDigest: policyLabel})
+	}
+	if f.format == "json" {
+		err = writeJSON(out, evalResult{
+			Verdict: j.Verdict, Output: j.Output,
+			HeadSHA: in.PullRequest.Head.SHA, Policy: policyLabel, Time: in.Time.RFC3339,
+		})
+	} else {
+		err = report.Text(out, j.Verdict, j.Output)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	if j.Verdict.Blocked {
+		return &ExitError{Code: ExitBlocked}
+	}
+	return nil
+}
+
+func (f *evalFlags) assessOffline(ctx context.Context, dir string, local policysource.Local, now time.Time) (facts.Input, evaluator.Judgement, string, error) {
+	src, err := localpr.Load(dir, now)
+	if err != nil {
+		return facts.Input{}, evaluator.Judgement{}, "", err
+	}
+	in := facts.Build(src)
+	if f.inputOnly {
+		return in, evaluator.Judgement{}, "", nil
+	}
+	res, err := local.Resolve(ctx)
+	if err != nil {
+		return in, evaluator.Judgement{}, "", err
+	}
+	judge := evaluator.Judge{Engine: res.Engine, Mode: res.Config.Mode, Policy: res.Label, Notices: res.Notices}
+	j, err := judge.Decide(ctx, in, now)
+	return in, j, res.Label, err
+}
+
+func (f *evalFlags) assessLive(ctx context.Context, getenv Env, local policysource.Local, now time.Time) (facts.Input, evaluator.Judgement, string, error) {
+	apiURL := "https://api.github.com/"
+	if v := getenv(settings.EnvGitHubAPIURL); v != "" {
+		u, err := settings.ParseAPIURL(v)
+		if err != nil {
+			return facts.Input{}, evaluator.Judgement{}, "", err
+		}
+		apiURL = u
+	}
+	gh, err := githubapp.NewTokenClient(getenv("GITHUB_TOKEN"), apiURL, nil)
+	if err != nil {
+		return facts.Input{}, evaluator.Judgement{}, "", err
+	}
+	source, err := policysource.New(ctx, policysource.Options{Repo: f.policyRepo, Layout: local.Layout, Bundled: local.Bundled})
+	if err != nil {
+		return facts.Input{}, evaluator.Judgement{}, "", err
+	}
+	var pols evaluator.Policies = source
+	if f.policyDir != "" || f.config != "" || f.repoConfig != "" {
+		res, err := local.Resolve(ctx)
+		if err != nil {
+			return facts.Input{}, evaluator.Judgement{}, "", err
+		}
+		pols = policysource.Fixed{Resolved: res, Source: source}
+	}
+	owner, name, _ := strings.Cut(f.repo, "/")
+	svc := &evaluator.Service{
+		GitHub:         func(int64) evaluator.GitHub { return gh },
+		Policies:       pols,
+		DefaultMode:    decision.Enforce,
+		RepoConfigPath: ".github/mergeguard.yaml",
+		Now:            func() time.Time { return now },
+		Log:            slog.New(slog.DiscardHandler),
+		Metrics:        metrics.New(),
+	}
+	a, err := svc.Assess(ctx, evaluator.Request{Owner: owner, Repo: name, Number: f.pr, Trigger: facts.Trigger{Event: "eval"}})
+	if githubapp.StatusCode(err) == 401 {
+		err = fmt.Errorf("GitHub rejected GITHUB_TOKEN (HTTP 401): use a token that can read %s: %w", f.repo, err)
+	}
+	if err != nil {
+		return facts.Input{}, evaluator.Judgement{}, "", err
+	}
+	if a.Closed {
+		return a.Input, evaluator.Judgement{}, "", fmt.Errorf("%s#%s is closed: there is nothing to evaluate", f.repo, strconv.Itoa(f.pr))
+	}
+	return a.Input, a.Judgement, a.Policy.Label, nil
 }
 
 type evalResult struct {

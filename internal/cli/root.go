@@ -59,6 +59,7 @@ func Run(ctx context.Context, args []string, getenv Env, stdout, stderr io.Write
 	root.AddCommand(
 		newEvalCommand(getenv),
 		newServeCommand(getenv),
+		newTestCommand(),
 	)
 	return root.ExecuteContext(ctx)
 }

@@ -94,6 +94,8 @@ type RuleResult struct {
 	SkipReasons []string `json:"skip_reasons,omitempty"`
 	// Err describes why the rule could not be evaluated (Outcome Error).
 	Err string `json:"error,omitempty"`
+	// Prints is the rule's print() output, kept when debugging a policy.
+	Prints []string `json:"prints,omitempty"`
 }
 
 // Conclude fills in Outcome from the rule's findings and severity. Denials of

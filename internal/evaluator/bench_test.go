@@ -19,11 +19,15 @@ import (
 // render the check run. Fetching from GitHub is not included.
 func BenchmarkEvaluation(b *testing.B) {
 	ctx := context.Background()
-	mods, err := policy.LoadFS(policies.FS, ".")
+	mods, err := policies.Modules()
 	if err != nil {
 		b.Fatal(err)
 	}
-	engine, err := policy.Compile(ctx, mods, policy.Options{})
+	compiled, err := policy.Compile(ctx, mods, policy.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	engine, err := compiled.DefaultEngine(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -32,7 +36,7 @@ func BenchmarkEvaluation(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	judge := evaluator.Judge{Engine: engine, Mode: decision.Enforce, Policy: evaluator.BundledPolicy(engine)}
+	judge := evaluator.Judge{Engine: engine, Mode: decision.Enforce, Policy: "bundled@" + engine.Digest()}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -49,13 +53,17 @@ func BenchmarkEvaluation(b *testing.B) {
 // BenchmarkCompile is the cost paid once per policy version, never per event.
 func BenchmarkCompile(b *testing.B) {
 	ctx := context.Background()
-	mods, err := policy.LoadFS(policies.FS, ".")
+	mods, err := policies.Modules()
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		if _, err := policy.Compile(ctx, mods, policy.Options{}); err != nil {
+		p, err := policy.Compile(ctx, mods, policy.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := p.DefaultEngine(ctx); err != nil {
 			b.Fatal(err)
 		}
 	}

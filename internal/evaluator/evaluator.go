@@ -1,7 +1,7 @@
 // Package evaluator is what a worker does for one pull request: fetch the
-// facts from GitHub, evaluate the policy on them, publish the verdict as the
-// check run. Fetching is done first and deciding is pure, so the same policy
-// code runs here, in `mergeguard eval`, and in tests.
+// facts from GitHub, resolve the policy that applies, evaluate it, publish
+// the verdict as the check run. Fetching is done first and deciding is pure,
+// so the same policy code runs here, in `mergeguard eval`, and in tests.
 package evaluator
 
 import (
@@ -18,6 +18,8 @@ import (
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/metrics"
+	"github.com/mergeguard/mergeguard/internal/policysource"
+	"github.com/mergeguard/mergeguard/internal/report"
 )
 
 // GitHub is what an evaluation reads and writes on GitHub.
@@ -29,26 +31,35 @@ type GitHub interface {
 	Compare(ctx context.Context, owner, repo, base, head string) (githubapp.Comparison, error)
 	TeamMembers(ctx context.Context, org, slug string) ([]string, error)
 	checkrun.GitHub
+	policysource.GitHub
 }
 
-// Engine evaluates compiled policies.
-type Engine interface {
-	Evaluate(ctx context.Context, input any, now time.Time) ([]decision.RuleResult, error)
-	Digest() string
+// Policies says which policy applies to a pull request.
+type Policies interface {
+	Resolve(ctx context.Context, gh policysource.GitHub, f policysource.For) (policysource.Resolved, error)
+	// PolicyRepo is the name of each organization's policy repository.
+	PolicyRepo() string
+	// CheckCommit checks the policy folder of a policy repository commit.
+	CheckCommit(ctx context.Context, gh policysource.GitHub, owner, repo, sha string) (policysource.CheckResult, error)
 }
 
 // Service evaluates pull requests.
 type Service struct {
 	// GitHub returns the client for an installation.
-	GitHub    func(installationID int64) GitHub
-	Judge     Judge
-	Publisher *checkrun.Publisher
-	// Teams are the team slugs whose members rules may ask about (those the
-	// configuration mentions).
-	Teams   []string
-	Now     func() time.Time
-	Log     *slog.Logger
-	Metrics *metrics.Metrics
+	GitHub   func(installationID int64) GitHub
+	Policies Policies
+	// Publisher writes the check run; PolicyPublisher the policy
+	// repository's own check (MERGEGUARD_CHECK_NAME + "/policy").
+	Publisher       *checkrun.Publisher
+	PolicyPublisher *checkrun.Publisher
+	// DefaultMode applies when the policy is too broken to say.
+	DefaultMode    decision.Mode
+	MaxAnnotations int
+	// RepoConfigPath is the repository's own configuration file.
+	RepoConfigPath string
+	Now            func() time.Time
+	Log            *slog.Logger
+	Metrics        *metrics.Metrics
 }
 
 // maxCompares bounds the comparisons one evaluation makes to learn what
@@ -74,20 +85,28 @@ func (e *PermanentError) Error() string   { return e.Err.Error() }
 func (e *PermanentError) Unwrap() error   { return e.Err }
 func (e *PermanentError) Permanent() bool { return true }
 
-// Evaluate fetches, decides and publishes.
+// Assessment is an evaluation's result before anything is published.
+type Assessment struct {
+	Input     facts.Input
+	Policy    policysource.Resolved
+	Judgement Judgement
+	// Closed is true for a closed pull request: nothing was judged.
+	Closed bool
+}
+
+// Evaluate assesses the pull request and publishes the verdict.
 func (s *Service) Evaluate(ctx context.Context, req Request) error {
 	log := s.Log.With("delivery_id", req.DeliveryID, "repo", req.Owner+"/"+req.Repo, "pr", req.Number)
 	gh := s.GitHub(req.InstallationID)
-
-	in, err := s.facts(ctx, gh, req)
+	a, err := s.assess(ctx, gh, req)
 	if err != nil {
 		return err
 	}
 	target := checkrun.Target{
-		RepoID: req.RepoID, Owner: req.Owner, Repo: req.Repo, HeadSHA: in.PullRequest.Head.SHA,
-		Number: req.Number, BaseRef: in.PullRequest.Base.Ref,
+		RepoID: req.RepoID, Owner: req.Owner, Repo: req.Repo, HeadSHA: a.Input.PullRequest.Head.SHA,
+		Number: req.Number, BaseRef: a.Input.PullRequest.Base.Ref,
 	}
-	if in.PullRequest.State == "closed" {
+	if a.Closed {
 		// Its verdict no longer holds back commits it shared with other
 		// pull requests.
 		if err := s.Publisher.Withdraw(ctx, gh, target); err != nil {
@@ -96,74 +115,133 @@ func (s *Service) Evaluate(ctx context.Context, req Request) error {
 		log.Info("pull request is closed; its verdicts are withdrawn")
 		return nil
 	}
-	j, err := s.Judge.Decide(ctx, in, time.Unix(0, in.Time.NS))
-	if err != nil {
-		return fmt.Errorf("%s/%s#%d: %w", req.Owner, req.Repo, req.Number, err)
-	}
-	s.Metrics.EvaluationDuration.Observe(j.Took.Seconds())
-	verdict, out := j.Verdict, j.Output
-	head := target.HeadSHA
+	s.Metrics.EvaluationDuration.Observe(a.Judgement.Took.Seconds())
+	verdict, out := a.Judgement.Verdict, a.Judgement.Output
 	res, err := s.Publisher.Publish(ctx, gh, target, verdict, out)
 	if err != nil {
-		return fmt.Errorf("publish check run on %s/%s@%s: %w", req.Owner, req.Repo, shortSHA(head), err)
+		return fmt.Errorf("publish check run on %s/%s@%s: %w", req.Owner, req.Repo, shortSHA(target.HeadSHA), err)
 	}
 	if !res.Unchanged {
 		s.Metrics.Verdicts.WithLabelValues(string(verdict.Conclusion)).Inc()
 	}
 	log.Info("pull request evaluated",
-		"head_sha", head, "conclusion", verdict.Conclusion, "title", out.Title,
+		"head_sha", target.HeadSHA, "conclusion", verdict.Conclusion, "title", out.Title, "policy", a.Policy.Label,
 		"check_run_id", res.CheckRunID, "created", res.Created, "unchanged", res.Unchanged,
 		"annotations_sent", res.AnnotationsSent, "trigger", req.Trigger.Event+"."+req.Trigger.Action)
+	if strings.EqualFold(req.Repo, s.Policies.PolicyRepo()) {
+		return s.checkPolicyRepo(ctx, gh, target)
+	}
 	return nil
 }
 
-// Facts fetches a pull request's facts and builds the policy input document,
-// without evaluating or publishing anything.
-func (s *Service) Facts(ctx context.Context, req Request) (facts.Input, error) {
-	return s.facts(ctx, s.GitHub(req.InstallationID), req)
+// Assess fetches the facts, resolves the policy and decides, publishing
+// nothing: what `mergeguard eval --repo --pr` shows.
+func (s *Service) Assess(ctx context.Context, req Request) (Assessment, error) {
+	return s.assess(ctx, s.GitHub(req.InstallationID), req)
 }
 
-func (s *Service) facts(ctx context.Context, gh GitHub, req Request) (facts.Input, error) {
-	src, err := s.fetch(ctx, gh, req)
-	if err != nil {
-		return facts.Input{}, err
-	}
-	return facts.Build(src), nil
-}
-
-// fetch reads everything the policy may look at. Each resource is fetched
-// once per evaluation; repeated GETs are conditional (see githubapp).
-func (s *Service) fetch(ctx context.Context, gh GitHub, req Request) (facts.Sources, error) {
+func (s *Service) assess(ctx context.Context, gh GitHub, req Request) (Assessment, error) {
 	pr, err := gh.PullRequest(ctx, req.Owner, req.Repo, req.Number)
 	if err != nil {
-		return facts.Sources{}, s.classify(err)
+		return Assessment{}, s.classify(err)
 	}
 	src := facts.Sources{PullRequest: pr, Trigger: req.Trigger, Now: s.Now()}
 	if pr.GetState() == "closed" {
-		return src, nil
+		return Assessment{Input: facts.Build(src), Closed: true}, nil
 	}
 	files, truncated, err := gh.PullRequestFiles(ctx, req.Owner, req.Repo, req.Number, pr.GetChangedFiles())
 	if err != nil {
-		return src, s.classify(err)
+		return Assessment{}, s.classify(err)
 	}
 	src.Files, src.FilesTruncated = facts.FilesFromGitHub(files), truncated
+
+	// The policy comes before the rest of the facts: it names the teams.
+	resolved, err := s.Policies.Resolve(ctx, gh, policysource.For{
+		Owner: req.Owner, Repo: req.Repo, BaseRef: pr.GetBase().GetRef(),
+		ChangesRepoConfig: changes(src.Files, s.RepoConfigPath),
+	})
+	if err != nil {
+		return Assessment{}, fmt.Errorf("resolve the policy for %s/%s: %w", req.Owner, req.Repo, err)
+	}
 	if src.Reviews, err = gh.PullRequestReviews(ctx, req.Owner, req.Repo, req.Number); err != nil {
-		return src, s.classify(err)
+		return Assessment{}, s.classify(err)
 	}
 	if src.Commits, err = gh.PullRequestCommits(ctx, req.Owner, req.Repo, req.Number); err != nil {
-		return src, s.classify(err)
+		return Assessment{}, s.classify(err)
 	}
 	head := pr.GetHead().GetSHA()
 	if src.ReviewChanges, err = s.reviewChanges(ctx, gh, req, src.Reviews, head); err != nil {
-		return src, err
+		return Assessment{}, err
 	}
-	if src.Teams, err = s.teams(ctx, gh, req.Owner); err != nil {
-		return src, err
+	var teams []string
+	if resolved.Engine != nil {
+		teams = resolved.Config.Teams()
+	}
+	if src.Teams, err = s.teams(ctx, gh, req.Owner, teams); err != nil {
+		return Assessment{}, err
 	}
 	// The evaluation instant is taken after fetching: the facts are at
 	// least as old as the time the rules see.
 	src.Now = s.Now()
-	return src, nil
+	in := facts.Build(src)
+
+	a := Assessment{Input: in, Policy: resolved}
+	if resolved.Engine == nil {
+		a.Judgement = s.brokenPolicy(resolved, head)
+		return a, nil
+	}
+	judge := Judge{
+		Engine: resolved.Engine, Mode: resolved.Config.Mode, Policy: resolved.Label, MaxAnnotations: s.MaxAnnotations,
+		Notices: resolved.Notices, FallbackLabel: resolved.FallbackLabel,
+	}
+	if resolved.Fallback != nil {
+		judge.Fallback = resolved.Fallback
+	}
+	if a.Judgement, err = judge.Decide(ctx, in, src.Now); err != nil {
+		return a, fmt.Errorf("%s/%s#%d: %w", req.Owner, req.Repo, req.Number, err)
+	}
+	return a, nil
+}
+
+// brokenPolicy is the verdict when no usable policy applies: blocked, naming
+// each problem's file and line.
+func (s *Service) brokenPolicy(res policysource.Resolved, head string) Judgement {
+	lines := make([]string, len(res.Problems))
+	for i, p := range res.Problems {
+		lines[i] = res.Label + ": " + p.String()
+	}
+	v := decision.Decide(s.DefaultMode, []decision.RuleResult{{
+		ID: "policy", Title: "Organization policy", Severity: decision.SeverityError,
+		Err: strings.Join(lines, "\n"),
+	}})
+	return Judgement{Verdict: v, Output: report.CheckRun(v, report.Context{
+		HeadSHA: head, PolicyDigest: res.Label, MaxAnnotations: s.MaxAnnotations, Notices: res.Notices,
+	})}
+}
+
+// checkPolicyRepo publishes the policy repository's own check: the policy
+// as this pull request would merge it compiles, its configuration is valid,
+// its tests pass.
+func (s *Service) checkPolicyRepo(ctx context.Context, gh GitHub, t checkrun.Target) error {
+	res, err := s.Policies.CheckCommit(ctx, gh, t.Owner, t.Repo, t.HeadSHA)
+	if err != nil {
+		return fmt.Errorf("check the policy at %s/%s@%s: %w", t.Owner, t.Repo, shortSHA(t.HeadSHA), err)
+	}
+	v := decision.Decide(decision.Enforce, res.Results())
+	out := report.CheckRun(v, report.Context{HeadSHA: t.HeadSHA, PolicyDigest: res.Version.Label + " as this pull request would merge it", MaxAnnotations: s.MaxAnnotations})
+	if _, err := s.PolicyPublisher.Publish(ctx, gh, t, v, out); err != nil {
+		return fmt.Errorf("publish the policy check on %s/%s@%s: %w", t.Owner, t.Repo, shortSHA(t.HeadSHA), err)
+	}
+	return nil
+}
+
+func changes(files []facts.File, path string) bool {
+	for _, f := range files {
+		if f.Path == path || f.PreviousPath == path {
+			return true
+		}
+	}
+	return false
 }
 
 // reviewChanges compares each reviewed commit with the head, so stale-
@@ -192,9 +270,9 @@ func (s *Service) reviewChanges(ctx context.Context, gh GitHub, req Request, rev
 
 // teams fetches the members of the configured teams of the repository's
 // organization.
-func (s *Service) teams(ctx context.Context, gh GitHub, org string) (map[string]facts.Team, error) {
+func (s *Service) teams(ctx context.Context, gh GitHub, org string, slugs []string) (map[string]facts.Team, error) {
 	out := map[string]facts.Team{}
-	for _, slug := range s.Teams {
+	for _, slug := range slugs {
 		members, err := gh.TeamMembers(ctx, org, slug)
 		switch {
 		case githubapp.IsNotFound(err):

@@ -15,10 +15,15 @@ import (
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/metrics"
+	"github.com/mergeguard/mergeguard/internal/policysource"
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
+	"github.com/mergeguard/mergeguard/policies"
 )
 
-func service(t *testing.T, gh *fakegithub.Server, teams ...string) *evaluator.Service {
+// service evaluates with the bundled policy (the fake has no policy
+// repository) unless policy files are given, which are then served from
+// acme/.github.
+func service(t *testing.T, gh *fakegithub.Server, policy map[string]string) *evaluator.Service {
 	t.Helper()
 	key, err := jwt.ParseRSAPrivateKeyFromPEM([]byte(gh.PrivateKeyPEM()))
 	if err != nil {
@@ -28,12 +33,36 @@ func service(t *testing.T, gh *fakegithub.Server, teams ...string) *evaluator.Se
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &evaluator.Service{
-		GitHub: func(id int64) evaluator.GitHub { return app.Installation(id) },
-		Teams:  teams,
-		Now:    func() time.Time { return time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC) },
-		Log:    slog.New(slog.DiscardHandler), Metrics: metrics.New(),
+	if policy != nil {
+		gh.AddRepo(7, "acme", ".github").CommitFiles("", "policy", policy)
 	}
+	bundled, err := policies.Modules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	source, err := policysource.New(context.Background(), policysource.Options{Bundled: bundled})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &evaluator.Service{
+		GitHub:         func(id int64) evaluator.GitHub { return app.Installation(id) },
+		Policies:       source,
+		RepoConfigPath: ".github/mergeguard.yaml",
+		Now:            func() time.Time { return time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC) },
+		Log:            slog.New(slog.DiscardHandler), Metrics: metrics.New(),
+	}
+}
+
+func facts_(t *testing.T, s *evaluator.Service, req evaluator.Request) facts.Input {
+	t.Helper()
+	a, err := s.Assess(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Policy.Problems) > 0 {
+		t.Fatalf("the policy did not resolve: %v", a.Policy.Problems)
+	}
+	return a.Input
 }
 
 func request(pr *fakegithub.PR) evaluator.Request {
@@ -69,12 +98,10 @@ func TestFactsSayWhatChangedAfterEachReview(t *testing.T) {
 	other.Review("before-force-push", "APPROVED")
 	other.ForcePush(fakegithub.FakeSHA("rewritten"), "Squash")
 
-	s := service(t, gh)
+	s := service(t, gh, nil)
+	in := facts_(t, s, request(pr))
 	gh.ResetRequests()
-	in, err := s.Facts(context.Background(), request(pr))
-	if err != nil {
-		t.Fatal(err)
-	}
+	in = facts_(t, s, request(pr))
 	if r := review(t, in, "early"); !r.ChangesSinceKnown || r.OnHead || r.CommitSHA != first || !slices.Equal(r.FilesChangedSince, []string{"payments/retry.go"}) {
 		t.Errorf("approval on the first commit: %+v", r)
 	}
@@ -84,19 +111,37 @@ func TestFactsSayWhatChangedAfterEachReview(t *testing.T) {
 	if r := review(t, in, "ghost"); r.ChangesSinceKnown {
 		t.Errorf("a review on a vanished commit must be unknown, got %+v", r)
 	}
-	// token, pull request, files, reviews, commits, and one compare per
-	// reviewed commit that is not the head (the first commit, the vanished one)
-	if n := len(gh.Requests()); n != 7 || gh.Count("GET", "/repos/{owner}/{repo}/compare/{basehead}") != 2 {
+	// Again, with the token, the policy and the repository's configuration
+	// cached: pull request, files, reviews, commits, and one compare per
+	// reviewed commit that is not the head (the first commit, the vanished one).
+	if n := len(gh.Requests()); n != 6 || gh.Count("GET", "/repos/{owner}/{repo}/compare/{basehead}") != 2 {
 		t.Errorf("%d requests: %+v", n, gh.Requests())
 	}
 
-	in, err = s.Facts(context.Background(), request(other))
-	if err != nil {
-		t.Fatal(err)
-	}
+	in = facts_(t, s, request(other))
 	if r := review(t, in, "before-force-push"); r.ChangesSinceKnown {
 		t.Errorf("a review before a force-push must be unknown, got %+v", r)
 	}
+}
+
+// teamPolicy is a custom rule that names teams in its configuration.
+var teamPolicy = map[string]string{
+	"mergeguard/policies/db.rego": `# METADATA
+# title: Database owners
+# custom:
+#   remedy: Ask the database team.
+#   config:
+#     teams:
+#       default: []
+#       type: list
+package mergeguard.rules.db_owners
+
+warn contains "database change" if {
+	some f in input.files
+	startswith(f.path, "db/")
+}
+`,
+	"mergeguard/config.yaml": "rules:\n  db_owners:\n    teams: [dba, dbas]\n",
 }
 
 func TestFactsHoldOnlyTheConfiguredTeams(t *testing.T) {
@@ -105,10 +150,7 @@ func TestFactsHoldOnlyTheConfiguredTeams(t *testing.T) {
 	gh.AddTeam("acme", "dba", "dora", "dan")
 	gh.AddTeam("acme", "everyone-else", "x", "y", "z")
 	pr := repo.OpenPR(fakegithub.PRSpec{Title: "Index", Author: "dev", Files: []fakegithub.File{{Path: "db/1.sql", Patch: "@@ -0,0 +1 @@\n+select 1;\n"}}})
-	in, err := service(t, gh, "dba", "dbas").Facts(context.Background(), request(pr))
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := facts_(t, service(t, gh, teamPolicy), request(pr))
 	if len(in.Teams) != 2 {
 		t.Fatalf("teams %+v: only configured teams are fetched", in.Teams)
 	}
@@ -128,11 +170,9 @@ func TestFactsOfAPullRequestBeyondGitHubsFileCap(t *testing.T) {
 		files[i] = fakegithub.File{Path: fmt.Sprintf("gen/file%04d.go", i), Status: "added", Patch: "@@ -0,0 +1 @@\n+package gen\n"}
 	}
 	pr := repo.OpenPR(fakegithub.PRSpec{Title: "Regenerate", Author: "dev", Files: files})
+	s := service(t, gh, nil)
 	gh.ResetRequests()
-	in, err := service(t, gh).Facts(context.Background(), request(pr))
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := facts_(t, s, request(pr))
 	if !in.FilesTruncated || len(in.Files) != 3000 {
 		t.Fatalf("files_truncated=%v with %d files", in.FilesTruncated, len(in.Files))
 	}

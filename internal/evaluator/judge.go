@@ -10,6 +10,12 @@ import (
 	"github.com/mergeguard/mergeguard/internal/report"
 )
 
+// Engine evaluates compiled policies.
+type Engine interface {
+	Evaluate(ctx context.Context, input any, now time.Time) ([]decision.RuleResult, error)
+	Digest() string
+}
+
 // Judge is the pure part of an evaluation: policy, decision and rendering,
 // with no I/O. The worker and `mergeguard eval` both use it, so an offline
 // verdict is the verdict the check run would show.
@@ -19,6 +25,12 @@ type Judge struct {
 	// Policy names the policy in the summary, e.g. "bundled@3f2a1c0b9d8e".
 	Policy         string
 	MaxAnnotations int
+	// Notices go at the top of the summary.
+	Notices []string
+	// Fallback, when set, supplies the result of a rule that fails at run
+	// time (on_policy_error: last_good).
+	Fallback      Engine
+	FallbackLabel string
 }
 
 // Judgement is a verdict and how the check run shows it.
@@ -33,14 +45,52 @@ type Judgement struct {
 func (j Judge) Decide(ctx context.Context, in facts.Input, now time.Time) (Judgement, error) {
 	start := time.Now()
 	results, err := j.Engine.Evaluate(ctx, in, now)
-	took := time.Since(start)
 	if err != nil {
 		return Judgement{}, fmt.Errorf("evaluate policy: %w", err)
 	}
+	notices := j.Notices
+	if j.Fallback != nil && anyError(results) {
+		results, notices, err = j.fallBack(ctx, in, now, results, notices)
+		if err != nil {
+			return Judgement{}, err
+		}
+	}
+	took := time.Since(start)
 	v := decision.Decide(j.Mode, results)
-	out := report.CheckRun(v, report.Context{HeadSHA: in.PullRequest.Head.SHA, PolicyDigest: j.Policy, MaxAnnotations: j.MaxAnnotations})
+	out := report.CheckRun(v, report.Context{HeadSHA: in.PullRequest.Head.SHA, PolicyDigest: j.Policy, MaxAnnotations: j.MaxAnnotations, Notices: notices})
 	return Judgement{Verdict: v, Output: out, Took: took}, nil
 }
 
-// BundledPolicy names the policy compiled into the binary.
-func BundledPolicy(e Engine) string { return "bundled@" + e.Digest() }
+func anyError(results []decision.RuleResult) bool {
+	for _, r := range results {
+		if r.Err != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// fallBack replaces the results of rules that failed at run time with the
+// last good policy's results for the same rules, when those succeeded.
+func (j Judge) fallBack(ctx context.Context, in facts.Input, now time.Time, results []decision.RuleResult, notices []string) ([]decision.RuleResult, []string, error) {
+	previous, err := j.Fallback.Evaluate(ctx, in, now)
+	if err != nil {
+		return nil, nil, fmt.Errorf("evaluate the last good policy: %w", err)
+	}
+	byID := map[string]decision.RuleResult{}
+	for _, r := range previous {
+		byID[r.ID] = r
+	}
+	out := make([]decision.RuleResult, len(results))
+	for i, r := range results {
+		out[i] = r
+		if r.Err == "" {
+			continue
+		}
+		if p, ok := byID[r.ID]; ok && p.Err == "" {
+			out[i] = p
+			notices = append(notices, fmt.Sprintf("Rule %s failed with %s (%s); its result comes from the last policy that compiled, %s (on_policy_error: last_good).", r.ID, j.Policy, r.Err, j.FallbackLabel))
+		}
+	}
+	return out, notices, nil
+}

@@ -26,6 +26,8 @@ type Metrics struct {
 	GitHubRequests *prometheus.CounterVec
 	// RateLimitRemaining is GitHub's x-ratelimit-remaining by installation.
 	RateLimitRemaining *prometheus.GaugeVec
+	// PolicyCompilations counts compiled policy versions by result.
+	PolicyCompilations *prometheus.CounterVec
 }
 
 // Outcome labels of Deliveries.
@@ -39,6 +41,8 @@ const (
 	DeliveryMalformed    = "malformed"
 	DeliveryTooLarge     = "too_large"
 	DeliveryError        = "error"
+	// DeliveryPush is a push, noted to refresh cached policy and configuration.
+	DeliveryPush = "push"
 )
 
 // New creates the collectors on a fresh registry, with Go runtime and process
@@ -48,7 +52,7 @@ func New() *Metrics {
 		Registry: prometheus.NewRegistry(),
 		Deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mergeguard_webhook_deliveries_total",
-			Help: "Webhook deliveries by event and outcome (accepted, coalesced, duplicate, ignored, ping, bad_signature, malformed, too_large, error).",
+			Help: "Webhook deliveries by event and outcome (accepted, coalesced, duplicate, ignored, push, ping, bad_signature, malformed, too_large, error).",
 		}, []string{"event", "outcome"}),
 		JobDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "mergeguard_job_duration_seconds",
@@ -77,12 +81,16 @@ func New() *Metrics {
 			Name: "mergeguard_github_rate_limit_remaining",
 			Help: "Requests left in GitHub's primary rate limit window, per installation (\"app\" for App-authenticated calls).",
 		}, []string{"installation"}),
+		PolicyCompilations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mergeguard_policy_compilations_total",
+			Help: "Policy versions compiled (once per policy repository commit), by result (ok, broken).",
+		}, []string{"result"}),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.Deliveries, m.JobDuration, m.EventToVerdict, m.EvaluationDuration,
-		m.Verdicts, m.GitHubRequests, m.RateLimitRemaining,
+		m.Verdicts, m.GitHubRequests, m.RateLimitRemaining, m.PolicyCompilations,
 	)
 	return m
 }

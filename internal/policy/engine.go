@@ -2,237 +2,136 @@ package policy
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
-	"slices"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/topdown"
+	"github.com/open-policy-agent/opa/v1/topdown/print"
 
 	"github.com/mergeguard/mergeguard/internal/decision"
+	"github.com/mergeguard/mergeguard/internal/policyconfig"
 )
 
-// DefaultTimeout bounds one evaluation of all rules.
-const DefaultTimeout = 2 * time.Second
-
-// rulesRoot is where rule packages live: package mergeguard.rules.<id>.
-var rulesRoot = ast.MustParseRef("data.mergeguard.rules")
-
-var ruleIDPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-
-// Options tune compilation.
-type Options struct {
-	// Timeout bounds one Evaluate call; zero means DefaultTimeout.
-	Timeout time.Duration
-	// Config is exposed to rules as data.mergeguard.config.
-	Config map[string]any
-}
-
-// Meta is what a rule's METADATA block says about it.
-type Meta struct {
-	ID          string
-	Title       string
-	Description string
-	Severity    decision.Severity
-	Remedy      string
-	// File is the module holding the package's METADATA.
-	File string
-}
+// maxEngines bounds the configurations prepared per policy version; there is
+// one per distinct repository configuration.
+const maxEngines = 256
 
 type rule struct {
-	meta  Meta
-	query rego.PreparedEvalQuery
-	// which of deny, warn and skip the package defines
-	sets []string
+	meta     Meta
+	query    rego.PreparedEvalQuery
+	enabled  bool
+	severity decision.Severity
 }
 
-// Engine holds compiled policies. It is safe for concurrent use.
+// Engine is a policy bound to one configuration. It is safe for concurrent
+// use.
 type Engine struct {
-	digest  string
-	timeout time.Duration
-	rules   []rule
+	policy *Policy
+	rules  []rule
+	debug  bool
 }
 
-// Compile parses and compiles modules (test modules are ignored) and prepares
-// one query per rule. Failures are returned as *CompileError, naming the file
-// and line of each problem.
-func Compile(ctx context.Context, modules []Module, opts Options) (*Engine, error) {
-	var sources []Module
-	for _, m := range modules {
-		if !m.IsTest() {
-			sources = append(sources, m)
-		}
-	}
-	parsed, err := parse(sources)
+// Engine returns the policy bound to cfg (data.mergeguard.config), preparing
+// the rules' queries the first time a configuration is seen.
+func (p *Policy) Engine(ctx context.Context, cfg policyconfig.Config) (*Engine, error) {
+	data := cfg.Data()
+	// The key covers everything the engine depends on: the rules' data and
+	// whether print() output is kept.
+	raw, err := json.Marshal(map[string]any{"data": data, "debug": cfg.Debug})
 	if err != nil {
 		return nil, err
 	}
+	sum := sha256.Sum256(raw)
+	key := hex.EncodeToString(sum[:])
 
-	compiler := ast.NewCompiler().
-		WithCapabilities(Capabilities()).
-		WithDefaultRegoVersion(ast.RegoV1)
-	compiler.Compile(parsed)
-	if compiler.Failed() {
-		return nil, &CompileError{Problems: problemsFromAST(compiler.Errors)}
+	p.mu.Lock()
+	if e, ok := p.engines[key]; ok {
+		p.mu.Unlock()
+		return e, nil
 	}
+	p.mu.Unlock()
 
-	metas, problems := ruleMetas(compiler, parsed)
-	if len(problems) > 0 {
-		return nil, &CompileError{Problems: problems}
-	}
-
-	config := opts.Config
-	if config == nil {
-		config = map[string]any{}
-	}
-	store := inmem.NewFromObject(map[string]any{"mergeguard": map[string]any{"config": config}})
-
-	e := &Engine{digest: Digest(sources), timeout: opts.Timeout}
-	if e.timeout <= 0 {
-		e.timeout = DefaultTimeout
-	}
-	for _, rm := range metas {
-		var parts []string
-		for _, set := range rm.sets {
-			parts = append(parts, fmt.Sprintf("%s := data.mergeguard.rules.%s.%s", set, rm.meta.ID, set))
+	store := inmem.NewFromObject(map[string]any{"mergeguard": map[string]any{"config": data}})
+	e := &Engine{policy: p, debug: cfg.Debug}
+	for _, rm := range p.rules {
+		rc, configured := cfg.Rules[rm.meta.ID]
+		r := rule{meta: rm.meta, enabled: !configured || rc.Enabled, severity: rm.meta.Severity}
+		if configured && rc.Severity != "" {
+			r.severity = rc.Severity
 		}
-		pq, err := rego.New(
-			rego.Query(strings.Join(parts, "; ")),
-			rego.Compiler(compiler),
-			rego.Store(store),
-			rego.Capabilities(Capabilities()),
-			rego.StrictBuiltinErrors(true),
-		).PrepareForEval(ctx)
-		if err != nil {
-			return nil, &CompileError{Problems: []Problem{{File: rm.meta.File, Message: fmt.Sprintf("prepare rule %s: %v", rm.meta.ID, err)}}}
+		if r.enabled {
+			parts := make([]string, 0, len(rm.sets))
+			for _, set := range rm.sets {
+				parts = append(parts, fmt.Sprintf("%s := data.mergeguard.rules.%s.%s", set, rm.meta.ID, set))
+			}
+			pq, err := rego.New(
+				rego.Query(strings.Join(parts, "; ")),
+				rego.Compiler(p.compiler),
+				rego.Store(store),
+				rego.Capabilities(Capabilities()),
+				rego.StrictBuiltinErrors(true),
+				rego.EnablePrintStatements(true),
+			).PrepareForEval(ctx)
+			if err != nil {
+				return nil, &CompileError{Problems: []Problem{{File: rm.meta.File, Message: fmt.Sprintf("prepare rule %s: %v", rm.meta.ID, err)}}}
+			}
+			r.query = pq
 		}
-		e.rules = append(e.rules, rule{meta: rm.meta, query: pq, sets: rm.sets})
+		e.rules = append(e.rules, r)
 	}
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.engines) >= maxEngines {
+		clear(p.engines)
+	}
+	p.engines[key] = e
 	return e, nil
 }
 
-type ruleMeta struct {
-	meta Meta
-	sets []string
-}
-
-// ruleMetas finds the rule packages and checks their METADATA.
-func ruleMetas(compiler *ast.Compiler, mods map[string]*ast.Module) ([]ruleMeta, []Problem) {
-	byID := map[string]*ruleMeta{}
-	var problems []Problem
-	files := make([]string, 0, len(mods))
-	for f := range mods {
-		files = append(files, f)
-	}
-	slices.Sort(files)
-	annotations := compiler.GetAnnotationSet()
-	for _, file := range files {
-		mod := mods[file]
-		path := mod.Package.Path
-		if !path.HasPrefix(rulesRoot) {
-			continue
-		}
-		loc := mod.Package.Location
-		if len(path) != len(rulesRoot)+1 {
-			problems = append(problems, problemAt(loc, fmt.Sprintf("package %s: rule packages are named mergeguard.rules.<id>, one level below mergeguard.rules", trimData(path))))
-			continue
-		}
-		id, ok := path[len(path)-1].Value.(ast.String)
-		if !ok || !ruleIDPattern.MatchString(string(id)) {
-			problems = append(problems, problemAt(loc, fmt.Sprintf("package %s: a rule id is lower_snake_case", trimData(path))))
-			continue
-		}
-		rm := byID[string(id)]
-		if rm == nil {
-			rm = &ruleMeta{meta: Meta{ID: string(id), Severity: decision.SeverityError}}
-			byID[string(id)] = rm
-		}
-		for _, r := range mod.Rules {
-			name := r.Head.Name.String()
-			if len(r.Head.Reference) > 0 {
-				name = r.Head.Reference[0].String()
-			}
-			if (name == "deny" || name == "warn" || name == "skip") && !slices.Contains(rm.sets, name) {
-				rm.sets = append(rm.sets, name)
-			}
-		}
-		if a := annotations.GetPackageScope(mod.Package); a != nil && rm.meta.File == "" {
-			rm.meta.File = file
-			rm.meta.Title = strings.TrimSpace(a.Title)
-			rm.meta.Description = strings.TrimSpace(a.Description)
-			if s, ok := a.Custom["severity"]; ok {
-				sev, _ := s.(string)
-				rm.meta.Severity = decision.Severity(sev)
-				if !rm.meta.Severity.Valid() {
-					problems = append(problems, problemAt(a.Location, fmt.Sprintf("rule %s: custom.severity is %v; use \"error\" (blocks the merge) or \"warning\" (reported only)", id, s)))
-				}
-			}
-			if r, ok := a.Custom["remedy"].(string); ok {
-				rm.meta.Remedy = strings.TrimSpace(r)
-			}
-		}
-	}
-	ids := make([]string, 0, len(byID))
-	for id := range byID {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	var out []ruleMeta
-	for _, id := range ids {
-		rm := byID[id]
-		switch {
-		case rm.meta.File == "":
-			problems = append(problems, Problem{Message: fmt.Sprintf("rule %s: add a METADATA block above \"package mergeguard.rules.%s\" with a title and custom.remedy", id, id)})
-		case rm.meta.Title == "":
-			problems = append(problems, Problem{File: rm.meta.File, Message: fmt.Sprintf("rule %s: METADATA needs a title: it names the rule in the check run", id)})
-		case rm.meta.Remedy == "":
-			problems = append(problems, Problem{File: rm.meta.File, Message: fmt.Sprintf("rule %s: METADATA needs custom.remedy: one sentence telling the author what to do next", id)})
-		case len(rm.sets) == 0:
-			problems = append(problems, Problem{File: rm.meta.File, Message: fmt.Sprintf("rule %s defines neither deny nor warn, so it can never say anything", id)})
-		default:
-			slices.Sort(rm.sets)
-			out = append(out, *rm)
-		}
-	}
-	return out, problems
-}
-
-func trimData(r ast.Ref) string { return strings.TrimPrefix(r.String(), "data.") }
-
 // Digest identifies the compiled policy by content.
-func (e *Engine) Digest() string { return e.digest }
+func (e *Engine) Digest() string { return e.policy.digest }
 
 // Rules describes the compiled rules in id order.
-func (e *Engine) Rules() []Meta {
-	out := make([]Meta, len(e.rules))
-	for i, r := range e.rules {
-		out[i] = r.meta
-	}
-	return out
-}
+func (e *Engine) Rules() []Meta { return e.policy.Rules() }
 
-// Evaluate runs every rule against one input document at instant now. A rule
-// that fails to evaluate yields a result with Err set; the other rules still
-// report. The returned error is only for a document that cannot be converted.
+// Evaluate runs every enabled rule against one input document at instant
+// now, each within the policy's time limit. A rule that fails to evaluate
+// yields a result with Err set; the other rules still report. The returned
+// error is for a document that cannot be converted, or a cancelled ctx.
 func (e *Engine) Evaluate(ctx context.Context, input any, now time.Time) ([]decision.RuleResult, error) {
 	value, err := inputValue(input)
 	if err != nil {
 		return nil, fmt.Errorf("convert policy input: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, e.timeout)
-	defer cancel()
 	results := make([]decision.RuleResult, 0, len(e.rules))
 	for _, r := range e.rules {
 		res := decision.RuleResult{
 			ID: r.meta.ID, Title: r.meta.Title, Description: r.meta.Description,
-			Severity: r.meta.Severity, Remedy: r.meta.Remedy,
+			Severity: r.severity, Remedy: r.meta.Remedy,
 		}
-		rs, err := r.query.Eval(ctx, rego.EvalParsedInput(value), rego.EvalTime(now))
+		if !r.enabled {
+			res.SkipReasons = []string{"disabled in the configuration"}
+			results = append(results, res)
+			continue
+		}
+		prints := &printed{}
+		// Each rule has its own time limit, so one runaway rule cannot
+		// silence the others.
+		rctx, cancel := context.WithTimeout(ctx, e.policy.timeout)
+		rs, err := r.query.Eval(rctx, rego.EvalParsedInput(value), rego.EvalTime(now), rego.EvalPrintHook(prints))
+		cancel()
+		if err != nil && ctx.Err() != nil {
+			return nil, ctx.Err() // the caller gave up: not the rule's fault
+		}
 		switch {
 		case err != nil:
 			res.Err = e.describeEvalError(err)
@@ -240,6 +139,9 @@ func (e *Engine) Evaluate(ctx context.Context, input any, now time.Time) ([]deci
 			res.Err = fmt.Sprintf("rule %s produced no result: a deny, warn or skip rule is undefined (for example a partial set with an error in its head)", r.meta.ID)
 		default:
 			res.Err = fillFindings(&res, rs[0].Bindings)
+		}
+		if e.debug {
+			res.Prints = prints.lines
 		}
 		results = append(results, res)
 	}
@@ -249,10 +151,31 @@ func (e *Engine) Evaluate(ctx context.Context, input any, now time.Time) ([]deci
 func (e *Engine) describeEvalError(err error) string {
 	var te *topdown.Error
 	if errors.As(err, &te) && te.Code == topdown.CancelErr || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Sprintf("evaluation did not finish within the %s time limit; look for unbounded iteration in this rule", e.timeout)
+		return fmt.Sprintf("evaluation did not finish within the %s time limit; look for unbounded iteration in this rule", e.policy.timeout)
 	}
 	if errors.As(err, &te) && te.Location != nil {
 		return fmt.Sprintf("%s:%d: %s", te.Location.File, te.Location.Row, te.Message)
 	}
 	return err.Error()
+}
+
+// printed collects a rule's print() output, for debugging a policy.
+type printed struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+const maxPrintLines = 100
+
+func (p *printed) Print(pctx print.Context, msg string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.lines) < maxPrintLines {
+		loc := ""
+		if pctx.Location != nil {
+			loc = fmt.Sprintf("%s:%d: ", pctx.Location.File, pctx.Location.Row)
+		}
+		p.lines = append(p.lines, loc+msg)
+	}
+	return nil
 }

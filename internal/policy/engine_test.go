@@ -20,7 +20,11 @@ package mergeguard.rules.example
 
 func compile(t *testing.T, src string, opts Options) (*Engine, error) {
 	t.Helper()
-	return Compile(context.Background(), []Module{{Path: "example.rego", Source: []byte(src)}}, opts)
+	p, err := Compile(context.Background(), []Module{{Path: "example.rego", Source: []byte(src)}}, opts)
+	if err != nil {
+		return nil, err
+	}
+	return p.DefaultEngine(context.Background())
 }
 
 func mustCompile(t *testing.T, src string) *Engine {
@@ -131,7 +135,11 @@ package mergeguard.rules.fine
 
 deny contains "denied" if input.a
 `
-	e, err := Compile(context.Background(), []Module{{Path: "broken.rego", Source: []byte(broken)}, {Path: "fine.rego", Source: []byte(fine)}}, Options{})
+	p, err := Compile(context.Background(), []Module{{Path: "broken.rego", Source: []byte(broken)}, {Path: "fine.rego", Source: []byte(fine)}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := p.DefaultEngine(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,18 +172,6 @@ deny contains "slow" if {
 	}
 	if r := res[0].Conclude(); r.Outcome != decision.Error || !strings.Contains(r.Err, "time limit") {
 		t.Fatalf("want a time-limit error, got %+v", r)
-	}
-}
-
-func TestConfigIsData(t *testing.T) {
-	e, err := compile(t, header+`deny contains "over" if count(input.files) > data.mergeguard.config.max_files`,
-		Options{Config: map[string]any{"max_files": 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, _ := e.Evaluate(context.Background(), map[string]any{"files": []any{1, 2}}, time.Now())
-	if r := res[0].Conclude(); r.Outcome != decision.Fail {
-		t.Fatalf("config not visible: %+v", r)
 	}
 }
 

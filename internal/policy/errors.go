@@ -54,7 +54,20 @@ func problemsFromAST(err error) []Problem {
 	}
 	out := make([]Problem, 0, len(errs))
 	for _, e := range errs {
-		p := Problem{Message: explainForbidden(e.Message)}
+		msg := e.Message
+		if e.Details != nil {
+			// Type errors say what was given and what was expected.
+			var lines []string
+			for _, l := range e.Details.Lines() {
+				if l = strings.TrimSpace(l); l != "" {
+					lines = append(lines, l)
+				}
+			}
+			if len(lines) > 0 {
+				msg += " (" + strings.Join(lines, "; ") + ")"
+			}
+		}
+		p := Problem{Message: explainForbidden(msg)}
 		if e.Location != nil {
 			p.File, p.Line, p.Column = e.Location.File, e.Location.Row, e.Location.Col
 		}

@@ -22,6 +22,8 @@ type Module struct {
 	// Path names the file in messages, relative to its policy root.
 	Path   string
 	Source []byte
+	// Bundled marks mergeguard's own policies, compiled into the binary.
+	Bundled bool
 }
 
 // IsTest reports whether the module holds Rego unit tests, which are run by

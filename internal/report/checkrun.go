@@ -21,12 +21,17 @@ type Context struct {
 	HeadSHA        string
 	PolicyDigest   string
 	MaxAnnotations int
+	// Notices are shown above the rules: a policy fallback, a repository
+	// setting the organization did not let through.
+	Notices []string
 }
 
 // Output is what a check run shows.
 type Output struct {
-	Title       string                `json:"title"`
-	Summary     string                `json:"summary"`
+	Title   string `json:"title"`
+	Summary string `json:"summary"`
+	// Text holds the rules' print() output when the policy is debugged.
+	Text        string                `json:"text,omitempty"`
 	Annotations []decision.Annotation `json:"annotations"`
 	// OmittedAnnotations counts annotations left out by the cap.
 	OmittedAnnotations int `json:"omitted_annotations"`
@@ -44,7 +49,22 @@ func CheckRun(v decision.Verdict, c Context) Output {
 		out.Annotations, out.OmittedAnnotations = all[:max], len(all)-max
 	}
 	out.Summary = summary(v, c, out.OmittedAnnotations)
+	out.Text = debugText(v)
 	return out
+}
+
+// debugText collects the rules' print() output.
+func debugText(v decision.Verdict) string {
+	var b strings.Builder
+	for _, r := range v.Rules {
+		if len(r.Prints) == 0 {
+			continue
+		}
+		fence := strings.Repeat("`", 3)
+		printed := strings.ReplaceAll(strings.Join(r.Prints, "\n"), fence, strings.Repeat("'", 3))
+		fmt.Fprintf(&b, "### print() output of %s\n\n%s\n%s\n%s\n\n", r.ID, fence, printed, fence)
+	}
+	return fitSummary(b.String())
 }
 
 // Title states the verdict in one line.
@@ -90,6 +110,9 @@ func summary(v decision.Verdict, c Context, omitted int) string {
 	default:
 		b.WriteString("**All rules are satisfied.**\n\n")
 	}
+	for _, n := range c.Notices {
+		fmt.Fprintf(&b, "> ⚠️ %s\n\n", line(n))
+	}
 
 	if len(v.Rules) > 0 {
 		b.WriteString("| Rule | Result | Details |\n| --- | --- | --- |\n")
@@ -105,7 +128,15 @@ func summary(v decision.Verdict, c Context, omitted int) string {
 		}
 		fmt.Fprintf(&b, "### %s %s\n\n", outcomeIcon(r.Outcome), line(r.Title))
 		if r.Outcome == decision.Error {
-			fmt.Fprintf(&b, "This rule could not be evaluated, so mergeguard blocks rather than guess: %s\n\n", line(r.Err))
+			if problems := strings.Split(strings.TrimSpace(r.Err), "\n"); len(problems) > 1 {
+				b.WriteString("This could not be evaluated, so mergeguard blocks rather than guess:\n\n")
+				for _, p := range problems {
+					fmt.Fprintf(&b, "- %s\n", line(p))
+				}
+				b.WriteString("\n")
+			} else {
+				fmt.Fprintf(&b, "This rule could not be evaluated, so mergeguard blocks rather than guess: %s\n\n", line(r.Err))
+			}
 			b.WriteString("**Next step:** this is a problem in the policy, not in your change. Ask the team that owns the mergeguard policy to fix it; the check re-runs on the next push or review.\n\n")
 			continue
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/metrics"
 	"github.com/mergeguard/mergeguard/internal/policy"
+	"github.com/mergeguard/mergeguard/internal/policysource"
 	"github.com/mergeguard/mergeguard/internal/queue"
 	"github.com/mergeguard/mergeguard/internal/server"
 	"github.com/mergeguard/mergeguard/internal/settings"
@@ -27,6 +28,9 @@ import (
 	"github.com/mergeguard/mergeguard/internal/webhook"
 	"github.com/mergeguard/mergeguard/policies"
 )
+
+// repoConfigPath is where a repository keeps its own configuration.
+const repoConfigPath = ".github/mergeguard.yaml"
 
 // Options are what tests may replace.
 type Options struct {
@@ -83,15 +87,26 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 		}
 	}
 
-	mods := opts.Policy
-	if mods == nil {
-		if mods, err = policy.LoadFS(policies.FS, "."); err != nil {
+	bundled := opts.Policy
+	if bundled == nil {
+		if bundled, err = policies.Modules(); err != nil {
 			return err
 		}
 	}
-	engine, err := policy.Compile(ctx, mods, policy.Options{})
+	source, err := policysource.New(ctx, policysource.Options{
+		Repo: s.PolicyRepo, Layout: policysource.Layout{Dir: s.PolicyDir}, RepoConfigPath: repoConfigPath,
+		Bundled: bundled, Timeout: s.PolicyTimeout, DefaultMode: s.Mode,
+		LastGood: store.PolicyState{DB: db, Now: now}, Now: now, Log: log,
+		OnCompile: func(_ string, ok bool) {
+			result := "ok"
+			if !ok {
+				result = "broken"
+			}
+			m.PolicyCompilations.WithLabelValues(result).Inc()
+		},
+	})
 	if err != nil {
-		return fmt.Errorf("bundled policies: %w", err)
+		return err
 	}
 
 	gh, err := githubapp.New(githubapp.Config{
@@ -101,13 +116,18 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 	if err != nil {
 		return err
 	}
+	checkRuns := store.CheckRuns{DB: db, Now: now}
 	ev := &evaluator.Service{
-		GitHub:    func(id int64) evaluator.GitHub { return gh.Installation(id) },
-		Judge:     evaluator.Judge{Engine: engine, Mode: s.Mode, Policy: evaluator.BundledPolicy(engine), MaxAnnotations: s.MaxAnnotations},
-		Publisher: &checkrun.Publisher{State: store.CheckRuns{DB: db, Now: now}, Name: s.CheckName, AppID: s.AppID, Now: now},
-		Now:       now,
-		Log:       log,
-		Metrics:   m,
+		GitHub:          func(id int64) evaluator.GitHub { return gh.Installation(id) },
+		Policies:        source,
+		Publisher:       &checkrun.Publisher{State: checkRuns, Name: s.CheckName, AppID: s.AppID, Now: now},
+		PolicyPublisher: &checkrun.Publisher{State: checkRuns, Name: s.CheckName + "/policy", AppID: s.AppID, Now: now, Exclusive: true},
+		DefaultMode:     s.Mode,
+		MaxAnnotations:  s.MaxAnnotations,
+		RepoConfigPath:  repoConfigPath,
+		Now:             now,
+		Log:             log,
+		Metrics:         m,
 	}
 	q, err := queue.New(db, queue.EvaluatorFunc(func(ctx context.Context, r queue.Request) error {
 		owner, name, _ := strings.Cut(r.Repo, "/")
@@ -122,7 +142,9 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 	if err != nil {
 		return err
 	}
-	wh, err := webhook.New(s.WebhookSecret, q, log, m, now)
+	wh, err := webhook.New(s.WebhookSecret, q, log, m, now, webhook.WithPushObserver(func(p webhook.Push) {
+		source.Pushed(p.Owner, p.Repo, p.Branch, p.DefaultBranch, p.Files)
+	}))
 	if err != nil {
 		return err
 	}
@@ -131,8 +153,8 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 		Ready: []server.Check{
 			{Name: "database", Check: db.Ping},
 			{Name: "policies", Check: func(context.Context) error {
-				if len(engine.Rules()) == 0 {
-					return errors.New("no rules compiled")
+				if !source.Bundled().OK() || len(source.Bundled().Policy.Rules()) == 0 {
+					return errors.New("the bundled policy did not compile")
 				}
 				return nil
 			}},
@@ -157,7 +179,8 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 	log.Info("mergeguard is serving",
 		"version", version.String(), "addr", ln.Addr().String(), "database", s.Database.Driver,
 		"github_api", s.GitHubAPIURL, "app_id", s.AppID, "check_name", s.CheckName, "mode", s.Mode,
-		"policy", evaluator.BundledPolicy(engine), "rules", len(engine.Rules()))
+		"bundled_policy", source.Bundled().Label, "rules", len(source.Bundled().Policy.Rules()),
+		"policy_repo", s.PolicyRepo+"/"+s.PolicyDir)
 	if opts.OnListening != nil {
 		opts.OnListening(ln.Addr())
 	}

@@ -37,10 +37,11 @@ type harness struct {
 }
 
 type config struct {
-	db       settings.Database
-	policy   []policy.Module
-	mode     decision.Mode
-	shutdown time.Duration
+	db            settings.Database
+	policy        []policy.Module
+	mode          decision.Mode
+	shutdown      time.Duration
+	policyTimeout time.Duration
 }
 
 func start(t *testing.T, gh *fakegithub.Server, cfg config) *harness {
@@ -62,6 +63,7 @@ func start(t *testing.T, gh *fakegithub.Server, cfg config) *harness {
 		Addr: "127.0.0.1:0", AppID: gh.AppID(), PrivateKey: key, WebhookSecret: []byte(secret),
 		GitHubAPIURL: gh.URL(), Database: cfg.db, CheckName: "mergeguard", Mode: cfg.mode,
 		Workers: 4, CoalesceQuiet: 150 * time.Millisecond, CoalesceMax: time.Second, ShutdownTimeout: cfg.shutdown,
+		PolicyRepo: ".github", PolicyDir: "mergeguard", PolicyTimeout: cfg.policyTimeout,
 	}
 	return startWith(t, gh, s, cfg.policy)
 }
@@ -193,9 +195,12 @@ func TestOpenedPullRequestGetsABlockingCheckRunThatFlipsOnApproval(t *testing.T)
 					t.Errorf("summary lacks %q:\n%s", want, cr.Summary)
 				}
 			}
-			// token, pull request, files, reviews, commits, check-run lookup, create
-			if got := len(gh.Requests()); got != 7 {
-				t.Errorf("first evaluation made %d GitHub requests, want 7: %+v", got, gh.Requests())
+			// token, pull request, files, the organization's policy repository
+			// (none here) and the repository's configuration (none), reviews,
+			// commits, check-run lookup, create. Policy and configuration are
+			// then cached.
+			if got := len(gh.Requests()); got != 9 {
+				t.Errorf("first evaluation made %d GitHub requests, want 9: %+v", got, gh.Requests())
 			}
 			for _, r := range gh.Requests() {
 				if !strings.HasPrefix(r.UserAgent, "mergeguard/") {

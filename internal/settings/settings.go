@@ -46,6 +46,11 @@ type Settings struct {
 	ShutdownTimeout time.Duration
 	// MaxAnnotations caps the line annotations on one check run.
 	MaxAnnotations int
+	// PolicyRepo is the name of each organization's policy repository and
+	// PolicyDir the folder in it; PolicyTimeout bounds one evaluation.
+	PolicyRepo    string
+	PolicyDir     string
+	PolicyTimeout time.Duration
 }
 
 // Database is where jobs and state live.
@@ -76,6 +81,9 @@ const (
 	EnvShutdownTimeout = "MERGEGUARD_SHUTDOWN_TIMEOUT"
 	EnvMaxAnnotations  = "MERGEGUARD_MAX_ANNOTATIONS"
 	EnvMetricsAddr     = "MERGEGUARD_METRICS_ADDR"
+	EnvPolicyRepo      = "MERGEGUARD_POLICY_REPO"
+	EnvPolicyDir       = "MERGEGUARD_POLICY_DIR"
+	EnvPolicyTimeout   = "MERGEGUARD_POLICY_TIMEOUT"
 )
 
 // VariableError is a problem with one environment variable.
@@ -131,7 +139,7 @@ func FromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) 
 	}
 	s.WebhookSecret = []byte(secret)
 
-	if s.GitHubAPIURL, err = apiURL(get(EnvGitHubAPIURL)); err != nil {
+	if s.GitHubAPIURL, err = ParseAPIURL(get(EnvGitHubAPIURL)); err != nil {
 		return s, err
 	}
 	if s.Database, err = ParseDatabaseURL(get(EnvDatabaseURL)); err != nil {
@@ -172,6 +180,23 @@ func FromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) 
 	if s.MaxAnnotations, err = intVar(get, EnvMaxAnnotations, 200, 1, 10_000); err != nil {
 		return s, err
 	}
+	s.PolicyRepo = get(EnvPolicyRepo)
+	if s.PolicyRepo == "" {
+		s.PolicyRepo = ".github"
+	}
+	if strings.ContainsAny(s.PolicyRepo, "/ ") {
+		return s, &VariableError{EnvPolicyRepo, fmt.Sprintf("%q: give the repository's name only (it is looked up in each organization), e.g. .github", s.PolicyRepo)}
+	}
+	s.PolicyDir = strings.Trim(get(EnvPolicyDir), "/")
+	if s.PolicyDir == "" {
+		s.PolicyDir = "mergeguard"
+	}
+	if strings.Contains(s.PolicyDir, "..") {
+		return s, &VariableError{EnvPolicyDir, "must be a folder inside the policy repository"}
+	}
+	if s.PolicyTimeout, err = durationVar(get, EnvPolicyTimeout, 2*time.Second, 10*time.Millisecond, time.Minute); err != nil {
+		return s, err
+	}
 	return s, nil
 }
 
@@ -206,7 +231,8 @@ func privateKey(getenv func(string) string, readFile func(string) ([]byte, error
 	return pem, key, nil
 }
 
-func apiURL(raw string) (string, error) {
+// ParseAPIURL validates a REST API root and makes it end with a slash.
+func ParseAPIURL(raw string) (string, error) {
 	if raw == "" {
 		return "https://api.github.com/", nil
 	}

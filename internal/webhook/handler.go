@@ -49,19 +49,41 @@ type Handler struct {
 	// rejected rate-limits warnings about rejected requests: anyone can send
 	// them, and the metric already counts every one.
 	rejected rate.Sometimes
+	// pushed is told of every push, so cached policy and configuration
+	// are refreshed at once rather than after their time to live.
+	pushed func(Push)
+}
+
+// Push is what a push delivery says.
+type Push struct {
+	Owner, Repo, Branch, DefaultBranch string
+	// Files are the paths its commits added, modified or removed.
+	Files []string
+}
+
+// Option configures a Handler.
+type Option func(*Handler)
+
+// WithPushObserver calls fn for every push delivery.
+func WithPushObserver(fn func(Push)) Option {
+	return func(h *Handler) { h.pushed = fn }
 }
 
 // New returns the handler. An empty secret is refused: go-github would then
 // accept unsigned payloads.
-func New(secret []byte, a Acceptor, log *slog.Logger, m *metrics.Metrics, now func() time.Time) (*Handler, error) {
+func New(secret []byte, a Acceptor, log *slog.Logger, m *metrics.Metrics, now func() time.Time, opts ...Option) (*Handler, error) {
 	if len(bytes.TrimSpace(secret)) == 0 {
 		return nil, errors.New("webhook secret is empty: refusing to accept unsigned deliveries")
 	}
-	return &Handler{
+	h := &Handler{
 		secret: secret, acceptor: a, log: log, metrics: m, now: now,
 		reading:  semaphore.NewWeighted(bodyBudget),
 		rejected: rate.Sometimes{Interval: 10 * time.Second},
-	}, nil
+	}
+	for _, o := range opts {
+		o(h)
+	}
+	return h, nil
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -128,6 +150,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if p, ok := parsePush(event, payload); ok && h.pushed != nil {
+		h.pushed(p)
+		answer(http.StatusAccepted, metrics.DeliveryPush, "status", "noted", slog.LevelDebug)
+		return
+	}
+
 	d, err := parseDelivery(event, id, payload)
 	var malformed *malformedError
 	switch {
@@ -160,6 +188,27 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.metrics.Deliveries.WithLabelValues(label, string(outcome)).Inc()
 	log.Info("webhook "+string(outcome), "status", status)
 	writeJSON(w, status, map[string]string{"status": string(outcome), "delivery": d.ID})
+}
+
+// parsePush reads a push to a branch.
+func parsePush(event string, payload []byte) (Push, bool) {
+	if event != "push" {
+		return Push{}, false
+	}
+	var e github.PushEvent
+	if err := json.Unmarshal(payload, &e); err != nil {
+		return Push{}, false
+	}
+	branch, ok := strings.CutPrefix(e.GetRef(), "refs/heads/")
+	repo := e.GetRepo()
+	p := Push{Owner: repo.GetOwner().GetLogin(), Repo: repo.GetName(), Branch: branch, DefaultBranch: repo.GetDefaultBranch()}
+	if p.Owner == "" {
+		p.Owner = repo.GetOwner().GetName()
+	}
+	for _, c := range e.Commits {
+		p.Files = append(append(append(p.Files, c.Added...), c.Modified...), c.Removed...)
+	}
+	return p, ok && p.Owner != "" && p.Repo != ""
 }
 
 // readBody reads the body within the shared byte budget, reserving the

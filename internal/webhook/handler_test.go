@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -242,4 +243,22 @@ func FuzzParseDelivery(f *testing.F) {
 			t.Fatalf("accepted an incomplete delivery %+v", d)
 		}
 	})
+}
+
+func TestPushesAreReportedToTheObserver(t *testing.T) {
+	var got []Push
+	h, _ := New([]byte(secret), &fakeAcceptor{}, slog.New(slog.DiscardHandler), metrics.New(), time.Now,
+		WithPushObserver(func(p Push) { got = append(got, p) }))
+	body := []byte(`{"ref":"refs/heads/main","repository":{"name":".github","default_branch":"main","owner":{"login":"acme"}},
+		"commits":[{"added":["mergeguard/policies/new.rego"],"modified":["mergeguard/config.yaml"],"removed":[]}],"installation":{"id":1}}`)
+	req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(body))
+	req.Header.Set("X-GitHub-Event", "push")
+	req.Header.Set("X-GitHub-Delivery", "p-1")
+	req.Header.Set("X-Hub-Signature-256", sign(body))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	want := Push{Owner: "acme", Repo: ".github", Branch: "main", DefaultBranch: "main", Files: []string{"mergeguard/policies/new.rego", "mergeguard/config.yaml"}}
+	if rec.Code != http.StatusAccepted || len(got) != 1 || fmt.Sprint(got[0]) != fmt.Sprint(want) {
+		t.Fatalf("status %d, pushes %+v", rec.Code, got)
+	}
 }

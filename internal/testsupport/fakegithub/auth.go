@@ -94,3 +94,15 @@ func (s *Server) Tokens() int {
 	defer s.mu.Unlock()
 	return len(s.tokens)
 }
+
+// PersonalToken issues a long-lived token that sees an installation's
+// repositories, like a personal access token given to `mergeguard eval`.
+func (s *Server) PersonalToken(installation int64) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var b [20]byte
+	_, _ = rand.Read(b[:])
+	tok := "ghp_" + hex.EncodeToString(b[:])
+	s.tokens[tok] = token{installation: installation, expires: s.now().Add(24 * time.Hour)}
+	return tok
+}

@@ -220,6 +220,9 @@ func (s *Server) suiteFor(cr *CheckRun) int64 {
 }
 
 func (rp *Repo) knowsCommit(sha string) bool {
+	if _, ok := rp.trees[sha]; ok {
+		return true
+	}
 	for _, p := range rp.pulls {
 		for _, c := range p.commits {
 			if c.sha == sha {

@@ -223,9 +223,15 @@ func routeFor(routes []fakegithub.Route, method, path string) (fakegithub.Route,
 	best, bestScore := fakegithub.Route{}, -1
 	for _, rt := range routes {
 		tsegs := strings.Split(rt.Path, "/")
-		if rt.Method != method || len(tsegs) != len(segs) {
+		actual := segs
+		// GitHub's {path} parameter is a file path: it spans the rest.
+		if tsegs[len(tsegs)-1] == "{path}" && len(segs) > len(tsegs) {
+			actual = append(append([]string{}, segs[:len(tsegs)-1]...), strings.Join(segs[len(tsegs)-1:], "/"))
+		}
+		if rt.Method != method || len(tsegs) != len(actual) {
 			continue
 		}
+		segs := actual
 		score := 0
 		for i, ts := range tsegs {
 			if strings.HasPrefix(ts, "{") && strings.HasSuffix(ts, "}") && segs[i] != "" {
@@ -272,6 +278,29 @@ func responseSchema(doc *openapi3.T, rt fakegithub.Route, status int) (*openapi3
 		return nil, fmt.Errorf("GitHub documents no application/json body for %d from %s %s", status, rt.Method, rt.Path)
 	}
 	return mt.Schema, nil
+}
+
+// rawMediaTypes are custom media types GitHub documents in prose rather than
+// in the OpenAPI description (raw file contents for blobs).
+var rawMediaTypes = map[string]bool{"application/vnd.github.raw": true, "application/vnd.github.v3.raw": true}
+
+// checkCustomMedia checks a response in one of GitHub's custom media types:
+// the operation must document it (or it must be a raw content type), and the
+// body must not be empty.
+func checkCustomMedia(doc *openapi3.T, rt fakegithub.Route, status int, media string, body []byte) error {
+	op := doc.Paths.Value(rt.Path).GetOperation(rt.Method)
+	resp := op.Responses.Status(status)
+	documented := resp != nil && resp.Value != nil && resp.Value.Content.Get(media) != nil
+	if !documented && !rawMediaTypes[media] {
+		return fmt.Errorf("GitHub documents no %s response for %s %s", media, rt.Method, rt.Path)
+	}
+	if len(body) == 0 {
+		return fmt.Errorf("empty %s body", media)
+	}
+	if media == "application/vnd.github.sha" && len(strings.TrimSpace(string(body))) != 40 {
+		return fmt.Errorf("a SHA response must be 40 hex digits, got %q", body)
+	}
+	return nil
 }
 
 // TestResponsesMatchGitHubsSchemas drives the fake through the real App
@@ -351,6 +380,31 @@ func TestResponsesMatchGitHubsSchemas(t *testing.T) {
 	if cmp, err := inst.Compare(ctx, owner, name, old, rewritten.HeadSHA()); err != nil || cmp.Status != "diverged" {
 		t.Fatalf("compare across a force-push: %+v, %v", cmp, err)
 	}
+	// The organization's policy repository: read at a commit, by tree and blob.
+	policyRepo := gh.AddRepo(repo.Installation(), "acme", ".github")
+	policySHA := policyRepo.CommitFiles("", "Add mergeguard policy", map[string]string{
+		"mergeguard/config.yaml":          "mode: enforce\n",
+		"mergeguard/policies/custom.rego": "package mergeguard.rules.custom\n",
+	})
+	if branch, err := inst.DefaultBranch(ctx, "acme", ".github"); err != nil || branch != "main" {
+		t.Fatalf("default branch: %q, %v", branch, err)
+	}
+	if sha, err := inst.CommitSHA(ctx, "acme", ".github", "main"); err != nil || sha != policySHA {
+		t.Fatalf("commit SHA: %q, %v", sha, err)
+	}
+	entries, err := inst.Files(ctx, "acme", ".github", policySHA)
+	if err != nil || len(entries) != 2 {
+		t.Fatalf("tree: %+v, %v", entries, err)
+	}
+	if b, err := inst.Blob(ctx, "acme", ".github", entries[0].SHA); err != nil || string(b) != "mode: enforce\n" {
+		t.Fatalf("blob: %q, %v", b, err)
+	}
+	if b, found, err := inst.File(ctx, "acme", ".github", "mergeguard/config.yaml", "main"); err != nil || !found || string(b) != "mode: enforce\n" {
+		t.Fatalf("file: %q %v %v", b, found, err)
+	}
+	if _, found, err := inst.File(ctx, "acme", "storefront", ".github/mergeguard.yaml", "main"); err != nil || found {
+		t.Fatalf("a missing file: %v %v", found, err)
+	}
 	gh.AddTeam("acme", "payments-core", "jonas", "ines")
 	if members, err := inst.TeamMembers(ctx, "acme", "payments-core"); err != nil || len(members) != 2 {
 		t.Fatalf("team members: %v, %v", members, err)
@@ -416,6 +470,16 @@ func TestResponsesMatchGitHubsSchemas(t *testing.T) {
 				// 304 Not Modified and 204 carry no body to check.
 				if ex.status != http.StatusNotModified && ex.status != http.StatusNoContent {
 					t.Errorf("%s %s answered %d with an empty body", ex.method, ex.path, ex.status)
+				}
+				return
+			}
+			if media, _, _ := strings.Cut(ex.contentType, ";"); strings.HasPrefix(media, "application/vnd.github.") {
+				// GitHub's custom media types: a SHA as text, a raw blob.
+				if err := checkCustomMedia(doc, rt, ex.status, media, ex.body); err != nil {
+					t.Fatalf("%s %s: %v", ex.method, ex.path, err)
+				}
+				if ex.status < 300 {
+					validated[rt] = true
 				}
 				return
 			}
@@ -582,6 +646,8 @@ func TestWebhookPayloadsMatchGitHubsSchemas(t *testing.T) {
 		{event: "pull_request", action: "edited"},
 		{event: "pull_request", action: "labeled"},
 		{event: "pull_request", action: "unlabeled"},
+		{event: "pull_request", action: "converted_to_draft"},
+		{event: "pull_request", action: "closed"},
 		{event: "pull_request_review", action: "submitted", review: &review},
 		{event: "pull_request_review", action: "submitted", review: &bot},
 		{event: "pull_request_review", action: "edited", review: &review},
@@ -603,4 +669,15 @@ func TestWebhookPayloadsMatchGitHubsSchemas(t *testing.T) {
 			}
 		})
 	}
+	t.Run("webhook-push", func(t *testing.T) {
+		policy := gh.AddRepo(31337, "acme", ".github")
+		policy.CommitFiles("", "Tighten reviews", map[string]string{"mergeguard/config.yaml": "mode: enforce\n"})
+		value, err := decodeJSON(gh.PushPayload(policy, "main", "mergeguard/config.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := validate(t, doc.Components.Schemas["webhook-push"], value); err != nil {
+			t.Errorf("fake push delivery does not match GitHub's schema webhook-push:\n%v", err)
+		}
+	})
 }

@@ -229,6 +229,11 @@ var routeTable = []route{
 	{"PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}", (*Server).updateCheckRun, "token"},
 	{"GET", "/repos/{owner}/{repo}/compare/{basehead}", (*Server).compare, "token"},
 	{"GET", "/orgs/{org}/teams/{team_slug}/members", (*Server).teamMembers, "token"},
+	{"GET", "/repos/{owner}/{repo}", (*Server).getRepo, "token"},
+	{"GET", "/repos/{owner}/{repo}/commits/{ref}", (*Server).getCommit, "token"},
+	{"GET", "/repos/{owner}/{repo}/git/trees/{tree_sha}", (*Server).getTree, "token"},
+	{"GET", "/repos/{owner}/{repo}/git/blobs/{file_sha}", (*Server).getBlob, "token"},
+	{"GET", "/repos/{owner}/{repo}/contents/{path}", (*Server).getContents, "token"},
 }
 
 // responder carries per-request state to handlers.
@@ -243,7 +248,9 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range routeTable {
 		rt := rt
-		mux.HandleFunc(rt.method+" "+APIPrefix+rt.path, func(w http.ResponseWriter, r *http.Request) {
+		// A file path spans segments: Go's pattern for that is {path...}.
+		pattern := strings.Replace(rt.path, "{path}", "{path...}", 1)
+		mux.HandleFunc(rt.method+" "+APIPrefix+pattern, func(w http.ResponseWriter, r *http.Request) {
 			s.serve(rt, w, r)
 		})
 	}
@@ -304,9 +311,14 @@ func (s *Server) finish(w *responder, r *http.Request, status int, body any, idx
 		w.Header().Set("Link", w.link)
 	}
 	var data []byte
-	if raw, ok := body.(json.RawMessage); ok {
-		data = raw
-	} else if body != nil {
+	isJSON := true
+	switch b := body.(type) {
+	case json.RawMessage:
+		data = b
+	case rawBody:
+		data, isJSON = []byte(b), false
+	case nil:
+	default:
 		data, _ = json.Marshal(body)
 	}
 	if r.Method == http.MethodGet && status == 200 {
@@ -322,7 +334,7 @@ func (s *Server) finish(w *responder, r *http.Request, status int, body any, idx
 	s.mu.Lock()
 	s.requests[idx].Status, s.requests[idx].Installation = status, w.installation
 	s.mu.Unlock()
-	if data != nil {
+	if data != nil && isJSON {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	}
 	w.WriteHeader(status)

@@ -20,7 +20,11 @@ type Repo struct {
 	nextNumber    int
 	// orphans are commits that a force-push removed from a branch.
 	orphans map[string]bool
-	created time.Time
+	// trees holds each commit's files (CommitFiles), branches their heads.
+	trees    map[string]map[string]string
+	messages map[string]string
+	branches map[string]string
+	created  time.Time
 }
 
 // File is a changed file of a pull request, as the list-files API shows it.
@@ -103,6 +107,7 @@ func (s *Server) AddRepo(installationID int64, owner, name string) *Repo {
 	r := &Repo{
 		s: s, id: s.id(), owner: owner, name: name, installation: installationID,
 		defaultBranch: "main", private: true, pulls: map[int]*PR{}, nextNumber: 1, orphans: map[string]bool{},
+		trees: map[string]map[string]string{}, messages: map[string]string{}, branches: map[string]string{},
 		created: time.Date(2024, 1, 15, 9, 0, 0, 0, time.UTC),
 	}
 	s.repos[lower(owner+"/"+name)] = r

@@ -61,3 +61,39 @@ func Sign(secret string, body []byte) string {
 	mac.Write(body)
 	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
 }
+
+// PushPayload builds a push delivery for the commit a branch points at, as
+// GitHub sends it from an App's webhook. files are the paths the pushed
+// commit modified.
+func (s *Server) PushPayload(r *Repo, branch string, files ...string) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	head := r.branches[branch]
+	repo := s.repoJSON(r)
+	// Push payloads carry the repository with a few fields of their own.
+	repo["stargazers"], repo["master_branch"] = 3, r.defaultBranch
+	repo["created_at"], repo["pushed_at"] = r.created.Unix(), r.created.Unix()
+	pusher := map[string]any{"name": "octo-dev", "email": "octo-dev@users.noreply.github.com"}
+	commit := map[string]any{
+		"id": head, "tree_id": FakeSHA("tree", head), "distinct": true, "message": r.messages[head],
+		"timestamp": ts(r.created), "url": webHost + "/" + r.FullName() + "/commit/" + head,
+		"author": pusher, "committer": pusher,
+		"added": []string{}, "removed": []string{}, "modified": append([]string{}, files...),
+	}
+	body := map[string]any{
+		"ref": "refs/heads/" + branch, "before": FakeSHA("before", head), "after": head,
+		"created": false, "deleted": false, "forced": false, "base_ref": nil,
+		"compare":      webHost + "/" + r.FullName() + "/compare/" + head,
+		"commits":      []any{commit},
+		"head_commit":  commit,
+		"repository":   repo,
+		"pusher":       pusher,
+		"sender":       s.userJSON("octo-dev", "User"),
+		"installation": map[string]any{"id": r.installation, "node_id": nodeID("MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u", r.installation)},
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
+)
+
+var (
+	policyRepo = filepath.Join("..", "..", "testdata", "policy-repo")
+	approved   = filepath.Join("..", "..", "testdata", "prs", "approved")
+	unreviewed = filepath.Join("..", "..", "testdata", "prs", "unreviewed")
+)
+
+func TestTestCommand(t *testing.T) {
+	out, errOut, code := runMain(t, nil, "test", policyRepo)
+	if code != 0 || !strings.Contains(out, "PASS: 4/4") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+
+	// A failing test and a broken rule, in a folder of .rego files.
+	dir := t.TempDir()
+	write := func(name, content string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rule, _ := os.ReadFile(filepath.Join(policyRepo, "mergeguard", "policies", "changelog.rego"))
+	test, _ := os.ReadFile(filepath.Join(policyRepo, "mergeguard", "policies", "changelog_test.rego"))
+	write("changelog.rego", string(rule))
+	write("changelog_test.rego", strings.Replace(string(test), `{"labelled as needing no changelog entry"}`, `{"wrong"}`, 1))
+	out, _, code = runMain(t, nil, "test", dir)
+	if code != 1 || !strings.Contains(out, "test_label_skips: FAIL") || !strings.Contains(out, "FAIL: 1/4") {
+		t.Fatalf("failing test: exit %d\n%s", code, out)
+	}
+	write("changelog.rego", string(rule)+"\ndeny contains x if {\n")
+	out, _, code = runMain(t, nil, "test", dir)
+	if code != 1 || !strings.Contains(out, "The policy cannot be used") || !strings.Contains(out, "mergeguard/policies/changelog.rego:") {
+		t.Fatalf("broken rule: exit %d\n%s", code, out)
+	}
+	_, errOut, code = runMain(t, nil, "test", t.TempDir())
+	if code != 2 || !strings.Contains(errOut, "holds no policy") {
+		t.Fatalf("empty folder: exit %d %s", code, errOut)
+	}
+}
+
+func TestEvalWithALocalPolicy(t *testing.T) {
+	out, _, code := runMain(t, nil, "eval", "--policy-dir", policyRepo, approved)
+	if code != 0 || !strings.Contains(out, "SKIP   changelog") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	dir := t.TempDir()
+	strict := filepath.Join(dir, "mergeguard.yaml")
+	os.WriteFile(strict, []byte("rules:\n  required_reviewers:\n    approvals: 2\n"), 0o644)
+	out, _, code = runMain(t, nil, "eval", "--policy-dir", policyRepo, "--repo-config", strict, approved)
+	if code != 1 || !strings.Contains(out, "Needs 1 more approval") {
+		t.Fatalf("a repository tightening approvals: exit %d\n%s", code, out)
+	}
+	loose := filepath.Join(dir, "loose.yaml")
+	os.WriteFile(loose, []byte("rules:\n  required_reviewers:\n    enabled: false\n"), 0o644)
+	out, _, code = runMain(t, nil, "eval", "--config", loose, unreviewed)
+	if code != 0 || !strings.Contains(out, "SKIP   required_reviewers") {
+		t.Fatalf("a configuration disabling the rule: exit %d\n%s", code, out)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("rules:\n  required_reviewers:\n    approvals: lots\n"), 0o644)
+	_, errOut, code := runMain(t, nil, "eval", "--config", bad, approved)
+	if code != 2 || !strings.Contains(errOut, "config.yaml:3: rules.required_reviewers.approvals: must be an integer") {
+		t.Fatalf("an invalid configuration: exit %d %s", code, errOut)
+	}
+}
+
+func TestEvalALivePullRequest(t *testing.T) {
+	gh := fakegithub.New(t)
+	policy := gh.AddRepo(5, "acme", ".github")
+	policy.CommitFiles("", "Policy", map[string]string{"mergeguard/config.yaml": "rules:\n  required_reviewers:\n    approvals: 2\n"})
+	shop := gh.AddRepo(5, "acme", "shop")
+	pr := shop.OpenPR(fakegithub.PRSpec{Title: "Refunds", Author: "dev", Files: []fakegithub.File{{Path: "a.go", Patch: "@@ -1 +1 @@\n-a\n+b\n"}}})
+	pr.Review("alice", "APPROVED")
+	env := map[string]string{"GITHUB_TOKEN": gh.PersonalToken(5), "MERGEGUARD_GITHUB_API_URL": gh.URL()}
+
+	out, errOut, code := runMain(t, env, "eval", "--repo", "acme/shop", "--pr", "1")
+	if code != 1 || !strings.Contains(out, "Needs 1 more approval") {
+		t.Fatalf("with the organization's policy: exit %d\n%s%s", code, out, errOut)
+	}
+	if n := gh.Count("POST", "/repos/{owner}/{repo}/check-runs") + gh.Count("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}"); n != 0 {
+		t.Fatalf("eval must not post anything: %d check-run writes", n)
+	}
+	out, _, code = runMain(t, env, "eval", "--repo", "acme/shop", "--pr", "1", "--policy-dir", policyRepo)
+	if code != 0 {
+		t.Fatalf("with a local policy (1 approval): exit %d\n%s", code, out)
+	}
+	_, errOut, code = runMain(t, map[string]string{"MERGEGUARD_GITHUB_API_URL": gh.URL()}, "eval", "--repo", "acme/shop", "--pr", "1")
+	if code != 2 || !strings.Contains(errOut, "GITHUB_TOKEN") {
+		t.Fatalf("without a token: exit %d %s", code, errOut)
+	}
+	_, errOut, code = runMain(t, map[string]string{"GITHUB_TOKEN": "ghp_wrong", "MERGEGUARD_GITHUB_API_URL": gh.URL()}, "eval", "--repo", "acme/shop", "--pr", "1")
+	if code != 2 || !strings.Contains(errOut, "rejected GITHUB_TOKEN") {
+		t.Fatalf("a wrong token: exit %d %s", code, errOut)
+	}
+}

@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mergeguard/mergeguard/internal/policysource"
+	"github.com/mergeguard/mergeguard/policies"
+)
+
+func newTestCommand() *cobra.Command {
+	var folder string
+	var verbose bool
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "test [DIR]",
+		Short: "Check a policy: it compiles, its configuration is valid, its Rego tests pass",
+		Long: `Check a policy the way mergeguard's policy check does on pull requests to the
+policy repository: the rules compile together with mergeguard's bundled rules
+in the same sandbox, config.yaml is valid, and every Rego test (test_* rules
+in *_test.rego files) passes.
+
+DIR is a checkout of the policy repository (holding mergeguard/), or a folder
+of .rego files (and optionally a config.yaml); the default is the current
+directory.
+
+Exit status: 0 when everything passes, 1 when the policy is broken or a test
+fails, 2 when DIR cannot be read.`,
+		Example: "  mergeguard test\n  mergeguard test ../acme-github\n  mergeguard test -v policies/",
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			layout := policysource.Layout{Dir: folder}
+			files, err := policysource.ReadDir(dir, layout)
+			if err != nil {
+				return &ExitError{Code: ExitFailure, Err: err}
+			}
+			bundled, err := policies.Modules()
+			if err != nil {
+				return &ExitError{Code: ExitFailure, Err: err}
+			}
+			res := policysource.Check(cmd.Context(), dir, files, layout, bundled, timeout)
+			printCheck(cmd.OutOrStdout(), res, verbose)
+			if res.Failed() {
+				return &ExitError{Code: ExitBlocked}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&folder, "policy-folder", "mergeguard", "folder of the policy in the policy repository")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "list every test, and print() output of failing ones")
+	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Second, "time limit per test")
+	return cmd
+}
+
+func printCheck(w io.Writer, res policysource.CheckResult, verbose bool) {
+	if !res.Version.OK() {
+		fmt.Fprintf(w, "The policy cannot be used (%d %s):\n", len(res.Version.Problems), plural(len(res.Version.Problems), "problem", "problems"))
+		for _, p := range res.Version.Problems {
+			fmt.Fprintf(w, "  %s\n", p)
+		}
+		return
+	}
+	passed, failed, skipped := 0, 0, 0
+	file := ""
+	for _, t := range res.Tests {
+		switch {
+		case t.Skipped:
+			skipped++
+		case t.Passed:
+			passed++
+		default:
+			failed++
+		}
+		if t.Passed && !verbose || t.Skipped && !verbose {
+			continue
+		}
+		if t.File != file {
+			file = t.File
+			fmt.Fprintf(w, "%s:\n", file)
+		}
+		status := "PASS"
+		switch {
+		case t.Skipped:
+			status = "SKIPPED"
+		case !t.Passed:
+			status = "FAIL"
+		}
+		fmt.Fprintf(w, "data.%s.%s: %s (%s)\n", t.Package, t.Name, status, t.Duration.Round(time.Microsecond))
+		if !t.Passed && !t.Skipped {
+			if t.Err != "" {
+				fmt.Fprintf(w, "  %s\n", t.Err)
+			}
+			for _, l := range strings.Split(strings.TrimSpace(t.Output), "\n") {
+				if l != "" {
+					fmt.Fprintf(w, "  %s\n", l)
+				}
+			}
+		}
+	}
+	if failed > 0 || verbose {
+		fmt.Fprintln(w, strings.Repeat("-", 80))
+	}
+	total := passed + failed + skipped
+	switch {
+	case total == 0:
+		fmt.Fprintln(w, "The policy compiles and its configuration is valid, but it has no Rego tests (*_test.rego).")
+	case failed > 0:
+		fmt.Fprintf(w, "PASS: %d/%d\nFAIL: %d/%d\n", passed, total, failed, total)
+	default:
+		fmt.Fprintf(w, "PASS: %d/%d\n", passed, total)
+	}
+	if skipped > 0 {
+		fmt.Fprintf(w, "SKIPPED: %d/%d\n", skipped, total)
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

@@ -1,0 +1,81 @@
+package githubapp
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// DefaultBranch returns a repository's default branch.
+func (i *Installation) DefaultBranch(ctx context.Context, owner, repo string) (string, error) {
+	r, _, err := i.client.Repositories.Get(ctx, owner, repo)
+	if err != nil {
+		return "", fmt.Errorf("get repository %s/%s: %w", owner, repo, i.explain(err))
+	}
+	return r.GetDefaultBranch(), nil
+}
+
+// CommitSHA resolves a branch, tag or SHA to a commit SHA. Repeated calls are
+// conditional, so checking whether a branch moved costs a 304.
+func (i *Installation) CommitSHA(ctx context.Context, owner, repo, ref string) (string, error) {
+	sha, _, err := i.client.Repositories.GetCommitSHA1(ctx, owner, repo, ref, "")
+	if err != nil {
+		return "", fmt.Errorf("resolve %s in %s/%s: %w", ref, owner, repo, i.explain(err))
+	}
+	return sha, nil
+}
+
+// TreeEntry is a file in a commit's tree.
+type TreeEntry struct {
+	Path string
+	SHA  string
+	Size int
+}
+
+// Files lists the files (blobs) of a commit's tree, recursively.
+func (i *Installation) Files(ctx context.Context, owner, repo, sha string) ([]TreeEntry, error) {
+	tree, _, err := i.client.Git.GetTree(ctx, owner, repo, sha, true)
+	if err != nil {
+		return nil, fmt.Errorf("read the tree of %s/%s@%s: %w", owner, repo, short(sha), i.explain(err))
+	}
+	if tree.GetTruncated() {
+		return nil, fmt.Errorf("the tree of %s/%s@%s is too large for GitHub to list", owner, repo, short(sha))
+	}
+	var out []TreeEntry
+	for _, e := range tree.Entries {
+		if e.GetType() == "blob" {
+			out = append(out, TreeEntry{Path: e.GetPath(), SHA: e.GetSHA(), Size: e.GetSize()})
+		}
+	}
+	return out, nil
+}
+
+// Blob returns a file's content by its blob SHA.
+func (i *Installation) Blob(ctx context.Context, owner, repo, sha string) ([]byte, error) {
+	b, _, err := i.client.Git.GetBlobRaw(ctx, owner, repo, sha)
+	if err != nil {
+		return nil, fmt.Errorf("read blob %s in %s/%s: %w", short(sha), owner, repo, i.explain(err))
+	}
+	return b, nil
+}
+
+// File returns a file's content at ref; found is false when it does not
+// exist there.
+func (i *Installation) File(ctx context.Context, owner, repo, path, ref string) (content []byte, found bool, err error) {
+	fc, _, _, err := i.client.Repositories.GetContents(ctx, owner, repo, path, &github.RepositoryContentGetOptions{Ref: ref})
+	if IsNotFound(err) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("read %s at %s in %s/%s: %w", path, ref, owner, repo, i.explain(err))
+	}
+	if fc == nil {
+		return nil, false, fmt.Errorf("%s in %s/%s is a directory, not a file", path, owner, repo)
+	}
+	s, err := fc.GetContent()
+	if err != nil {
+		return nil, false, fmt.Errorf("decode %s in %s/%s: %w", path, owner, repo, err)
+	}
+	return []byte(s), true, nil
+}

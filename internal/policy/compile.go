@@ -1,0 +1,231 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/mergeguard/mergeguard/internal/decision"
+	"github.com/mergeguard/mergeguard/internal/policyconfig"
+)
+
+// DefaultTimeout bounds one rule's evaluation.
+const DefaultTimeout = 2 * time.Second
+
+// rulesRoot is where rule packages live: package mergeguard.rules.<id>.
+var rulesRoot = ast.MustParseRef("data.mergeguard.rules")
+
+var ruleIDPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// Options tune compilation.
+type Options struct {
+	// Timeout bounds each rule's evaluation; zero means DefaultTimeout.
+	Timeout time.Duration
+}
+
+// Meta is what a rule's METADATA block says about it.
+type Meta struct {
+	ID          string
+	Title       string
+	Description string
+	Severity    decision.Severity
+	Remedy      string
+	// Settings are the configuration keys the rule declares.
+	Settings map[string]policyconfig.Setting
+	// File is the module holding the package's METADATA.
+	File    string
+	Bundled bool
+}
+
+// Policy is a compiled set of modules: one policy version. Binding a
+// configuration to it (Engine) is cheap and cached; compiling is not, so a
+// Policy is made once per version and shared.
+type Policy struct {
+	digest   string
+	timeout  time.Duration
+	compiler *ast.Compiler
+	rules    []ruleMeta
+
+	mu      sync.Mutex
+	engines map[string]*Engine
+}
+
+type ruleMeta struct {
+	meta Meta
+	// which of deny, warn and skip the package defines
+	sets []string
+}
+
+// Compile parses and compiles modules (test modules are ignored). Failures
+// are returned as *CompileError, naming the file and line of each problem.
+func Compile(ctx context.Context, modules []Module, opts Options) (*Policy, error) {
+	var sources []Module
+	bundled := map[string]bool{}
+	for _, m := range modules {
+		if !m.IsTest() {
+			sources = append(sources, m)
+			bundled[m.Path] = m.Bundled
+		}
+	}
+	parsed, err := parse(sources)
+	if err != nil {
+		return nil, err
+	}
+	compiler := ast.NewCompiler().
+		WithCapabilities(Capabilities()).
+		WithEnablePrintStatements(true).
+		WithDefaultRegoVersion(ast.RegoV1)
+	compiler.Compile(parsed)
+	if compiler.Failed() {
+		return nil, &CompileError{Problems: problemsFromAST(compiler.Errors)}
+	}
+	rules, problems := ruleMetas(compiler, parsed, bundled)
+	if len(problems) > 0 {
+		return nil, &CompileError{Problems: problems}
+	}
+	p := &Policy{digest: Digest(sources), timeout: opts.Timeout, compiler: compiler, rules: rules, engines: map[string]*Engine{}}
+	if p.timeout <= 0 {
+		p.timeout = DefaultTimeout
+	}
+	return p, nil
+}
+
+// Digest identifies the compiled policy by content.
+func (p *Policy) Digest() string { return p.digest }
+
+// DefaultEngine binds the configuration that applies when nothing is
+// configured.
+func (p *Policy) DefaultEngine(ctx context.Context) (*Engine, error) {
+	return p.Engine(ctx, policyconfig.Defaults(p.Schema()))
+}
+
+// Rules describes the compiled rules in id order.
+func (p *Policy) Rules() []Meta {
+	out := make([]Meta, len(p.rules))
+	for i, r := range p.rules {
+		out[i] = r.meta
+	}
+	return out
+}
+
+// Schema is what the policy's configuration may contain.
+func (p *Policy) Schema() policyconfig.Schema {
+	s := policyconfig.Schema{Rules: map[string]policyconfig.RuleSchema{}, Severities: map[string]decision.Severity{}}
+	for _, r := range p.rules {
+		s.Rules[r.meta.ID] = policyconfig.RuleSchema{ID: r.meta.ID, Settings: r.meta.Settings}
+		s.Severities[r.meta.ID] = r.meta.Severity
+	}
+	return s
+}
+
+// ruleMetas finds the rule packages and checks their METADATA. bundled says
+// which files are mergeguard's own: a custom module may not add to a bundled
+// rule's package.
+func ruleMetas(compiler *ast.Compiler, mods map[string]*ast.Module, bundled map[string]bool) ([]ruleMeta, []Problem) {
+	byID := map[string]*ruleMeta{}
+	var problems []Problem
+	files := make([]string, 0, len(mods))
+	for f := range mods {
+		files = append(files, f)
+	}
+	slices.Sort(files)
+	// Which rule ids mergeguard itself defines, before looking at the rest.
+	bundledIDs := map[string]string{}
+	for _, file := range files {
+		if path := mods[file].Package.Path; bundled[file] && len(path) == len(rulesRoot)+1 && path.HasPrefix(rulesRoot) {
+			if id, ok := path[len(path)-1].Value.(ast.String); ok {
+				bundledIDs[string(id)] = file
+			}
+		}
+	}
+	annotations := compiler.GetAnnotationSet()
+	for _, file := range files {
+		mod := mods[file]
+		path := mod.Package.Path
+		if !path.HasPrefix(rulesRoot) {
+			continue
+		}
+		loc := mod.Package.Location
+		if len(path) != len(rulesRoot)+1 {
+			problems = append(problems, problemAt(loc, fmt.Sprintf("package %s: rule packages are named mergeguard.rules.<id>, one level below mergeguard.rules", trimData(path))))
+			continue
+		}
+		id, ok := path[len(path)-1].Value.(ast.String)
+		if !ok || !ruleIDPattern.MatchString(string(id)) {
+			problems = append(problems, problemAt(loc, fmt.Sprintf("package %s: a rule id is lower_snake_case", trimData(path))))
+			continue
+		}
+		if b, ok := bundledIDs[string(id)]; ok && !bundled[file] {
+			problems = append(problems, problemAt(loc, fmt.Sprintf("package %s is mergeguard's bundled rule (%s): give your rule another id, or configure the bundled one in config.yaml (rules.%s)", trimData(path), b, id)))
+			continue
+		}
+		rm := byID[string(id)]
+		if rm == nil {
+			rm = &ruleMeta{meta: Meta{ID: string(id), Severity: decision.SeverityError, Bundled: bundled[file]}}
+			byID[string(id)] = rm
+		}
+		for _, r := range mod.Rules {
+			name := r.Head.Name.String()
+			if len(r.Head.Reference) > 0 {
+				name = r.Head.Reference[0].String()
+			}
+			if (name == "deny" || name == "warn" || name == "skip") && !slices.Contains(rm.sets, name) {
+				rm.sets = append(rm.sets, name)
+			}
+		}
+		if a := annotations.GetPackageScope(mod.Package); a != nil && rm.meta.File == "" {
+			rm.meta.File = file
+			rm.meta.Title = strings.TrimSpace(a.Title)
+			rm.meta.Description = strings.TrimSpace(a.Description)
+			if s, ok := a.Custom["severity"]; ok {
+				sev, _ := s.(string)
+				rm.meta.Severity = decision.Severity(sev)
+				if !rm.meta.Severity.Valid() {
+					problems = append(problems, problemAt(a.Location, fmt.Sprintf("rule %s: custom.severity is %v; use \"error\" (blocks the merge) or \"warning\" (reported only)", id, s)))
+				}
+			}
+			if r, ok := a.Custom["remedy"].(string); ok {
+				rm.meta.Remedy = strings.TrimSpace(r)
+			}
+			settings, err := policyconfig.ParseSettings(string(id), a.Custom["config"])
+			if err != nil {
+				problems = append(problems, problemAt(a.Location, err.Error()))
+			}
+			rm.meta.Settings = settings
+		}
+	}
+	ids := make([]string, 0, len(byID))
+	for id := range byID {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var out []ruleMeta
+	for _, id := range ids {
+		rm := byID[id]
+		switch {
+		case rm.meta.File == "":
+			problems = append(problems, Problem{Message: fmt.Sprintf("rule %s: add a METADATA block above \"package mergeguard.rules.%s\" with a title and custom.remedy", id, id)})
+		case rm.meta.Title == "":
+			problems = append(problems, Problem{File: rm.meta.File, Message: fmt.Sprintf("rule %s: METADATA needs a title: it names the rule in the check run", id)})
+		case rm.meta.Remedy == "":
+			problems = append(problems, Problem{File: rm.meta.File, Message: fmt.Sprintf("rule %s: METADATA needs custom.remedy: one sentence telling the author what to do next", id)})
+		case len(rm.sets) == 0:
+			problems = append(problems, Problem{File: rm.meta.File, Message: fmt.Sprintf("rule %s defines neither deny nor warn, so it can never say anything", id)})
+		default:
+			slices.Sort(rm.sets)
+			if rm.meta.Settings == nil {
+				rm.meta.Settings = map[string]policyconfig.Setting{}
+			}
+			out = append(out, *rm)
+		}
+	}
+	return out, problems
+}
+
+func trimData(r ast.Ref) string { return strings.TrimPrefix(r.String(), "data.") }

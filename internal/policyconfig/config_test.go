@@ -1,0 +1,232 @@
+package policyconfig
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mergeguard/mergeguard/internal/decision"
+)
+
+func schema(t *testing.T) Schema {
+	t.Helper()
+	reviewers, err := ParseSettings("required_reviewers", map[string]any{
+		"approvals":     map[string]any{"default": 1, "minimum": 1, "stricter": "higher"},
+		"ignore_bots":   map[string]any{"default": true, "stricter": "true"},
+		"exempt_labels": map[string]any{"default": []any{"dependencies"}, "stricter": "fewer"},
+		"protected":     map[string]any{"default": []any{"deploy/**"}, "stricter": "more"},
+		"teams":         map[string]any{"default": []any{}, "type": "list"},
+		"window":        map[string]any{"default": "business", "enum": []any{"business", "always"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Schema{
+		Rules: map[string]RuleSchema{
+			"required_reviewers": {ID: "required_reviewers", Settings: reviewers},
+			"no_todo":            {ID: "no_todo", Settings: map[string]Setting{}},
+		},
+		Severities: map[string]decision.Severity{"required_reviewers": decision.SeverityError, "no_todo": decision.SeverityWarning},
+	}
+}
+
+func parse(t *testing.T, kind Kind, src string) *File {
+	t.Helper()
+	name := "mergeguard/config.yaml"
+	if kind == RepoFile {
+		name = ".github/mergeguard.yaml"
+	}
+	f, err := Parse(name, kind, []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := Resolve(nil, nil, schema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr := c.Rules["required_reviewers"]
+	if c.Mode != decision.Enforce || c.OnPolicyError != FailClosed || !rr.Enabled || rr.Values["approvals"] != int64(1) {
+		t.Fatalf("defaults: %+v", c)
+	}
+	data := c.Data()["rules"].(map[string]any)["required_reviewers"].(map[string]any)
+	if data["enabled"] != true || data["approvals"] != int64(1) {
+		t.Fatalf("data %+v", data)
+	}
+}
+
+func TestParseAndResolveProblems(t *testing.T) {
+	tests := []struct {
+		name, src, want string
+		line            int
+		kind            Kind
+	}{
+		{"yaml syntax", "mode: enforce\nrules:\n  required_reviewers: [\n", "not valid YAML", 0, OrgFile},
+		{"not a mapping", "- mode\n", "must be a mapping", 1, OrgFile},
+		{"unknown key", "mode: enforce\nmodes: report\n", `unknown setting "modes"`, 2, OrgFile},
+		{"org-only key in a repository", "locked: [mode]\n", "can only be set in the organization's", 1, RepoFile},
+		{"bad mode", "mode: strict\n", "use enforce", 1, OrgFile},
+		{"bad on_policy_error", "on_policy_error: ignore\n", "fail_closed", 1, OrgFile},
+		{"unknown rule", "rules:\n  required_reviewer:\n    enabled: false\n", `there is no rule "required_reviewer"`, 2, OrgFile},
+		{"unknown rule without settings", "rules:\n  nope:\n", `there is no rule "nope"`, 2, OrgFile},
+		{"unknown setting", "rules:\n  required_reviewers:\n    approval: 2\n", `has no setting "approval"; its settings are enabled, severity, approvals`, 3, OrgFile},
+		{"wrong type", "rules:\n  required_reviewers:\n    approvals: two\n", "must be an integer, not a string", 3, OrgFile},
+		{"below minimum", "rules:\n  required_reviewers:\n    approvals: 0\n", "at least 1", 3, OrgFile},
+		{"not in enum", "rules:\n  required_reviewers:\n    window: never\n", "one of business, always", 3, OrgFile},
+		{"list of wrong items", "rules:\n  required_reviewers:\n    protected: [1]\n", "item 1 must be a string", 3, OrgFile},
+		{"bad severity", "rules:\n  no_todo:\n    severity: fatal\n", "use error", 3, OrgFile},
+		{"locked unknown", "locked: [rules.required_reviewers.approval]\n", "is not a setting", 1, OrgFile},
+		{"duplicate rule", "rules:\n  no_todo: {}\n  no_todo: {}\n", "configured twice", 3, OrgFile},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := Parse("cfg.yaml", tt.kind, []byte(tt.src))
+			if err == nil {
+				if tt.kind == RepoFile {
+					_, err = Resolve(nil, f, schema(t))
+				} else {
+					_, err = Resolve(f, nil, schema(t))
+				}
+			}
+			ce, ok := err.(*Error)
+			if !ok || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want one containing %q", err, tt.want)
+			}
+			if tt.line > 0 && ce.Problems[0].Line != tt.line {
+				t.Fatalf("problem on line %d, want %d: %v", ce.Problems[0].Line, tt.line, err)
+			}
+		})
+	}
+}
+
+func TestRepositoryOverridesAndLocks(t *testing.T) {
+	org := parse(t, OrgFile, `
+mode: enforce
+locked:
+  - mode
+  - rules.required_reviewers.approvals
+  - rules.required_reviewers.protected
+  - rules.required_reviewers.exempt_labels
+rules:
+  required_reviewers:
+    approvals: 2
+  no_todo:
+    severity: warning
+`)
+	tests := []struct {
+		name, repo string
+		check      func(c Config) bool
+		notices    int
+	}{
+		{"tighten a locked number", "rules:\n  required_reviewers:\n    approvals: 3\n",
+			func(c Config) bool { return c.Rules["required_reviewers"].Values["approvals"] == int64(3) }, 0},
+		{"loosen a locked number", "rules:\n  required_reviewers:\n    approvals: 1\n",
+			func(c Config) bool { return c.Rules["required_reviewers"].Values["approvals"] == int64(2) }, 1},
+		{"loosen an unlocked setting", "rules:\n  no_todo:\n    enabled: false\n",
+			func(c Config) bool { return !c.Rules["no_todo"].Enabled }, 0},
+		{"report mode is looser than enforce", "mode: report\n",
+			func(c Config) bool { return c.Mode == decision.Enforce }, 1},
+		{"protect more paths", "rules:\n  required_reviewers:\n    protected: [deploy/**, infra/**]\n",
+			func(c Config) bool { return len(c.Rules["required_reviewers"].Values["protected"].([]any)) == 2 }, 0},
+		{"protect other paths instead", "rules:\n  required_reviewers:\n    protected: [infra/**]\n",
+			func(c Config) bool {
+				return c.Rules["required_reviewers"].Values["protected"].([]any)[0] == "deploy/**"
+			}, 1},
+		{"exempt fewer labels", "rules:\n  required_reviewers:\n    exempt_labels: []\n",
+			func(c Config) bool { return len(c.Rules["required_reviewers"].Values["exempt_labels"].([]any)) == 0 }, 0},
+		{"same value as the organization", "rules:\n  required_reviewers:\n    approvals: 2\n",
+			func(c Config) bool { return c.Rules["required_reviewers"].Values["approvals"] == int64(2) }, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Resolve(org, parse(t, RepoFile, tt.repo), schema(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(c) || len(c.Notices) != tt.notices {
+				t.Fatalf("config %+v, notices %q", c.Rules, c.Notices)
+			}
+			if tt.notices > 0 && !strings.Contains(c.Notices[0], ".github/mergeguard.yaml line ") {
+				t.Fatalf("notice does not say where: %q", c.Notices[0])
+			}
+		})
+	}
+}
+
+func TestLockingARuleLocksAllItsSettings(t *testing.T) {
+	org := parse(t, OrgFile, "locked: [rules.required_reviewers]\n")
+	c, err := Resolve(org, parse(t, RepoFile, "rules:\n  required_reviewers:\n    enabled: false\n    severity: warning\n"), schema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rr := c.Rules["required_reviewers"]; !rr.Enabled || rr.Severity != "" || len(c.Notices) != 2 {
+		t.Fatalf("rule %+v, notices %q", rr, c.Notices)
+	}
+}
+
+func TestTeamsNamedAnywhere(t *testing.T) {
+	s := schema(t)
+	s.Rules["paths"] = RuleSchema{ID: "paths", Settings: map[string]Setting{
+		"requirements": {Key: "requirements", Default: []any{}, Type: TypeList},
+	}}
+	org := parse(t, OrgFile, `
+rules:
+  required_reviewers:
+    teams: [acme/dba, "@acme/payments-core"]
+  paths:
+    requirements:
+      - paths: [infra/**]
+        teams: [platform]
+        team: sre
+`)
+	c, err := Resolve(org, nil, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Teams(); !slices.Equal(got, []string{"dba", "payments-core", "platform", "sre"}) {
+		t.Fatalf("teams %v", got)
+	}
+}
+
+func TestSettingDeclarationsAreChecked(t *testing.T) {
+	for name, decl := range map[string]any{
+		"no default":            map[string]any{"description": "x"},
+		"built-in name":         "enabled",
+		"bad stricter":          map[string]any{"default": 1, "stricter": "more"},
+		"default breaks limits": map[string]any{"default": 0, "minimum": 1},
+		"not an object":         "x",
+		"bad type":              map[string]any{"default": 1, "type": "float"},
+	} {
+		raw := map[string]any{"key": decl}
+		if name == "built-in name" {
+			raw = map[string]any{"enabled": map[string]any{"default": true}}
+		}
+		if _, err := ParseSettings("r", raw); err == nil {
+			t.Errorf("%s: want an error", name)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add("mode: enforce\nrules:\n  required_reviewers:\n    approvals: 2\n")
+	f.Add("locked: [mode]\nrules: {a: {b: [1, {c: d}]}}\n")
+	f.Add("rules:\n  x: &a {y: 1}\n  z: *a\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		for _, kind := range []Kind{OrgFile, RepoFile} {
+			file, err := Parse("f.yaml", kind, []byte(src))
+			if err != nil {
+				if _, ok := err.(*Error); !ok {
+					t.Fatalf("error of type %T", err)
+				}
+				continue
+			}
+			c, err := Resolve(file, nil, Schema{Rules: map[string]RuleSchema{}})
+			if err == nil && c.Mode == "" {
+				t.Fatal("resolved config without a mode")
+			}
+		}
+	})
+}

@@ -1,0 +1,257 @@
+// Package policysource decides which policy applies to a pull request: the
+// bundled rules, the organization's policy repository (<owner>/.github,
+// folder mergeguard/) read at a commit and compiled once per commit, and the
+// repository's .github/mergeguard.yaml. It also checks a policy folder the
+// way `mergeguard test` and the policy repository's own check run do.
+package policysource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mergeguard/mergeguard/internal/decision"
+	"github.com/mergeguard/mergeguard/internal/policy"
+	"github.com/mergeguard/mergeguard/internal/policyconfig"
+)
+
+// Files are the files of a policy folder, by repository-relative path
+// (mergeguard/config.yaml, mergeguard/policies/deploy.rego, …).
+type Files map[string][]byte
+
+// Layout says where policy lives in a policy repository.
+type Layout struct {
+	// Dir is the policy folder (default "mergeguard").
+	Dir string
+}
+
+// ConfigPath is the organization's configuration file.
+func (l Layout) ConfigPath() string { return path.Join(l.dir(), "config.yaml") }
+
+// PoliciesDir holds custom rules and their tests.
+func (l Layout) PoliciesDir() string { return path.Join(l.dir(), "policies") }
+
+func (l Layout) dir() string {
+	if l.Dir == "" {
+		return "mergeguard"
+	}
+	return strings.Trim(l.Dir, "/")
+}
+
+// Contains reports whether a repository path belongs to the policy folder.
+func (l Layout) Contains(p string) bool {
+	return p == l.ConfigPath() || strings.HasPrefix(p, l.PoliciesDir()+"/") && strings.HasSuffix(p, ".rego")
+}
+
+// Problem is something wrong with the policy, at a file and line when known.
+type Problem struct {
+	File    string
+	Line    int
+	Message string
+}
+
+func (p Problem) String() string {
+	switch {
+	case p.File != "" && p.Line > 0:
+		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Message)
+	case p.File != "":
+		return fmt.Sprintf("%s: %s", p.File, p.Message)
+	}
+	return p.Message
+}
+
+// Version is one compiled policy: the bundled rules plus a policy folder at
+// one commit.
+type Version struct {
+	// Label names the version in check runs, e.g. acme/.github@3f2a1c0.
+	Label  string
+	SHA    string
+	Policy *policy.Policy
+	// Org is the organization's configuration file, if any.
+	Org *policyconfig.File
+	// Tests are the folder's Rego tests.
+	Tests []policy.Module
+	// Problems make the version unusable; Policy is nil then.
+	Problems []Problem
+}
+
+// OK reports whether the version compiled and its configuration is valid.
+func (v *Version) OK() bool { return v != nil && len(v.Problems) == 0 && v.Policy != nil }
+
+// OnPolicyError is what the version's configuration chose for a broken
+// policy, or "" when it could not be read.
+func (v *Version) OnPolicyError() string {
+	if v == nil || v.Org == nil {
+		return ""
+	}
+	s, _ := v.Org.Values["on_policy_error"].(string)
+	return s
+}
+
+// Build compiles the bundled modules with a policy folder's policies and
+// validates its configuration. Problems are recorded on the version rather
+// than returned: a broken policy is a state to report, not an I/O failure.
+func Build(ctx context.Context, label, sha string, files Files, layout Layout, bundled []policy.Module, timeout time.Duration) *Version {
+	v := &Version{Label: label, SHA: sha}
+	mods := slices.Clone(bundled)
+	var names []string
+	for p := range files {
+		names = append(names, p)
+	}
+	slices.Sort(names)
+	for _, p := range names {
+		if !strings.HasPrefix(p, layout.PoliciesDir()+"/") || path.Ext(p) != ".rego" {
+			continue
+		}
+		m := policy.Module{Path: p, Source: files[p]}
+		if m.IsTest() {
+			v.Tests = append(v.Tests, m)
+			continue
+		}
+		mods = append(mods, m)
+	}
+	if raw, ok := files[layout.ConfigPath()]; ok {
+		f, err := policyconfig.Parse(layout.ConfigPath(), policyconfig.OrgFile, raw)
+		if err != nil {
+			v.Problems = append(v.Problems, configProblems(err)...)
+		}
+		v.Org = f
+	}
+	p, err := policy.Compile(ctx, mods, policy.Options{Timeout: timeout})
+	if err != nil {
+		v.Problems = append(v.Problems, compileProblems(err)...)
+		return v
+	}
+	if len(v.Problems) == 0 {
+		// Validate the organization's settings against the rules they name.
+		if _, err := policyconfig.Resolve(v.Org, nil, p.Schema()); err != nil {
+			v.Problems = append(v.Problems, configProblems(err)...)
+		}
+	}
+	if len(v.Problems) == 0 {
+		v.Policy = p
+	}
+	return v
+}
+
+// CheckResult is what a policy folder's check found.
+type CheckResult struct {
+	Version *Version
+	Tests   []policy.TestResult
+}
+
+// Failed reports whether the folder would break the merge gate.
+func (r CheckResult) Failed() bool {
+	if !r.Version.OK() {
+		return true
+	}
+	for _, t := range r.Tests {
+		if !t.Passed && !t.Skipped {
+			return true
+		}
+	}
+	return false
+}
+
+// Check builds a policy folder and runs its Rego tests together with the
+// bundled rules they may refer to.
+func Check(ctx context.Context, label string, files Files, layout Layout, bundled []policy.Module, timeout time.Duration) CheckResult {
+	v := Build(ctx, label, "", files, layout, bundled, timeout)
+	res := CheckResult{Version: v}
+	if v.Policy == nil {
+		return res
+	}
+	mods := slices.Clone(bundled)
+	for p, src := range files {
+		if strings.HasPrefix(p, layout.PoliciesDir()+"/") && path.Ext(p) == ".rego" {
+			mods = append(mods, policy.Module{Path: p, Source: src})
+		}
+	}
+	var own []policy.Module
+	for _, m := range mods {
+		if !m.IsTest() || !m.Bundled {
+			own = append(own, m)
+		}
+	}
+	results, err := policy.RunTests(ctx, own, timeout)
+	if err != nil {
+		v.Problems = append(v.Problems, compileProblems(err)...)
+		v.Policy = nil
+		return res
+	}
+	for _, r := range results {
+		if !strings.HasPrefix(r.File, layout.PoliciesDir()+"/") {
+			continue // the bundled rules' tests run in mergeguard's own CI
+		}
+		res.Tests = append(res.Tests, r)
+	}
+	return res
+}
+
+// Results states the check as rule results, so it renders like any verdict:
+// problems and failing tests become annotations on the policy files.
+func (r CheckResult) Results() []decision.RuleResult {
+	compiles := decision.RuleResult{
+		ID: "policy_compiles", Title: "Policy compiles and its configuration is valid", Severity: decision.SeverityError,
+		Remedy: "Fix the files at the lines shown; `mergeguard test` runs the same checks on a checkout of this repository.",
+	}
+	for _, p := range r.Version.Problems {
+		f := decision.Finding{Message: p.Message}
+		if p.File != "" {
+			f.Location = &decision.Location{Path: p.File, StartLine: p.Line}
+			if p.Line == 0 {
+				f.Location.StartLine = 1
+			}
+		}
+		compiles.Denials = append(compiles.Denials, f)
+	}
+	tests := decision.RuleResult{
+		ID: "policy_tests", Title: "Policy tests pass", Severity: decision.SeverityError,
+		Remedy: "Run `mergeguard test` on a checkout to see each failure, then fix the rule or the test.",
+	}
+	switch {
+	case !r.Version.OK():
+		tests.SkipReasons = []string{"the policy does not compile, so its tests cannot run"}
+	case len(r.Tests) == 0 && len(r.Version.Tests) == 0:
+		tests.Warnings = []decision.Finding{{Message: "no Rego tests (*_test.rego) in the policy folder: an untested rule can block every merge by mistake"}}
+	}
+	for _, t := range r.Tests {
+		if t.Passed || t.Skipped {
+			continue
+		}
+		msg := fmt.Sprintf("%s failed", t.Name)
+		if t.Err != "" {
+			msg += ": " + t.Err
+		}
+		tests.Denials = append(tests.Denials, decision.Finding{Message: msg, Location: &decision.Location{Path: t.File, StartLine: max(t.Line, 1)}})
+	}
+	return []decision.RuleResult{compiles, tests}
+}
+
+func compileProblems(err error) []Problem {
+	var ce *policy.CompileError
+	if !errors.As(err, &ce) {
+		return []Problem{{Message: err.Error()}}
+	}
+	out := make([]Problem, len(ce.Problems))
+	for i, p := range ce.Problems {
+		out[i] = Problem{File: p.File, Line: p.Line, Message: p.Message}
+	}
+	return out
+}
+
+func configProblems(err error) []Problem {
+	var ce *policyconfig.Error
+	if !errors.As(err, &ce) {
+		return []Problem{{Message: err.Error()}}
+	}
+	out := make([]Problem, len(ce.Problems))
+	for i, p := range ce.Problems {
+		out[i] = Problem{File: p.File, Line: p.Line, Message: p.Message}
+	}
+	return out
+}
