@@ -2,9 +2,14 @@ package policies_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"testing"
 
+	"github.com/open-policy-agent/opa/v1/rego"
+
 	"github.com/mergeguard/mergeguard/internal/policy"
+	"github.com/mergeguard/mergeguard/internal/policyconfig"
 	"github.com/mergeguard/mergeguard/policies"
 )
 
@@ -33,7 +38,7 @@ func TestRegoUnitTests(t *testing.T) {
 // TestBundledPoliciesCompile keeps the embedded default loadable: a server
 // without a policy repository depends on it.
 func TestBundledPoliciesCompile(t *testing.T) {
-	mods, err := policy.LoadFS(policies.FS, ".")
+	mods, err := policies.Modules()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,5 +48,48 @@ func TestBundledPoliciesCompile(t *testing.T) {
 	}
 	if len(e.Rules()) == 0 {
 		t.Fatal("bundled policy set has no rules")
+	}
+}
+
+// TestRegoTestDefaultsMatchTheRules keeps each rule test's `defaults` — the
+// configuration its tests start from — equal to the defaults the rule
+// declares, so that the tests exercise what an unconfigured install runs.
+func TestRegoTestDefaultsMatchTheRules(t *testing.T) {
+	ctx := context.Background()
+	mods, err := policies.Modules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	compiled, err := policy.Compile(ctx, mods, policy.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opts []func(*rego.Rego)
+	for _, m := range mods {
+		opts = append(opts, rego.Module(m.Path, string(m.Source)))
+	}
+	defaults := policyconfig.Defaults(compiled.Schema())
+	for _, rule := range compiled.Rules() {
+		want := map[string]any{}
+		for k, v := range defaults.Rules[rule.ID].Values {
+			want[k] = v
+		}
+		if len(want) == 0 {
+			continue
+		}
+		query := fmt.Sprintf("data.mergeguard.rules.%s_test.defaults", rule.ID)
+		rs, err := rego.New(append(opts, rego.Query(query))...).Eval(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rs) == 0 {
+			t.Errorf("%s: the rule declares settings but its tests define no `defaults`", rule.ID)
+			continue
+		}
+		got, _ := json.Marshal(rs[0].Expressions[0].Value)
+		wantJSON, _ := json.Marshal(want)
+		if string(got) != string(wantJSON) {
+			t.Errorf("%s: test defaults\n%s\ndiffer from the rule's declared defaults\n%s", rule.ID, got, wantJSON)
+		}
 	}
 }

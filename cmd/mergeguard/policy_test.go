@@ -13,6 +13,7 @@ var (
 	policyRepo = filepath.Join("..", "..", "testdata", "policy-repo")
 	approved   = filepath.Join("..", "..", "testdata", "prs", "approved")
 	unreviewed = filepath.Join("..", "..", "testdata", "prs", "unreviewed")
+	production = filepath.Join("..", "..", "testdata", "prs", "production-change")
 )
 
 func TestTestCommand(t *testing.T) {
@@ -52,6 +53,37 @@ func TestEvalWithALocalPolicy(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "SKIP   changelog") {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
+	out, _, code = runMain(t, nil, "eval", "--policy-dir", policyRepo, production)
+	if code != 1 || !strings.Contains(out, "needs 1 more approval from @acme/prod-access, other than the author (can approve: @ada, @sven)") ||
+		!strings.Contains(out, "The author's own membership does not count") {
+		t.Fatalf("a production change approved outside the team: exit %d\n%s", code, out)
+	}
+	out, _, code = runMain(t, nil, "eval", production)
+	if code != 0 || !strings.Contains(out, "no team is set for production paths") {
+		t.Fatalf("without teams configured any approval counts, with a warning: exit %d\n%s", code, out)
+	}
+
+	// Offline, teams.json stands in for GitHub: a team the configuration
+	// names but the file lacks is reported as GitHub's unknown team would be,
+	// and a malformed file is an error.
+	noTeams := t.TempDir()
+	for _, name := range []string{"pull_request.json", "diff.patch", "reviews.json"} {
+		data, err := os.ReadFile(filepath.Join(production, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(noTeams, name), data, 0o644)
+	}
+	out, _, code = runMain(t, nil, "eval", "--policy-dir", policyRepo, noTeams)
+	if code != 1 || !strings.Contains(out, "team prod-access is not in "+filepath.Join(noTeams, "teams.json")+": list its members there") {
+		t.Fatalf("a team missing from teams.json: exit %d\n%s", code, out)
+	}
+	os.WriteFile(filepath.Join(noTeams, "teams.json"), []byte(`{"prod-access": "ada"}`), 0o644)
+	_, errOut, code := runMain(t, nil, "eval", "--policy-dir", policyRepo, noTeams)
+	if code != 2 || !strings.Contains(errOut, "teams.json is not valid") {
+		t.Fatalf("a malformed teams.json: exit %d %s", code, errOut)
+	}
+
 	dir := t.TempDir()
 	strict := filepath.Join(dir, "mergeguard.yaml")
 	os.WriteFile(strict, []byte("rules:\n  required_reviewers:\n    approvals: 2\n"), 0o644)
@@ -67,7 +99,7 @@ func TestEvalWithALocalPolicy(t *testing.T) {
 	}
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("rules:\n  required_reviewers:\n    approvals: lots\n"), 0o644)
-	_, errOut, code := runMain(t, nil, "eval", "--config", bad, approved)
+	_, errOut, code = runMain(t, nil, "eval", "--config", bad, approved)
 	if code != 2 || !strings.Contains(errOut, "config.yaml:3: rules.required_reviewers.approvals: must be an integer") {
 		t.Fatalf("an invalid configuration: exit %d %s", code, errOut)
 	}

@@ -46,6 +46,8 @@ Offline, DIR holds the pull request:
   diff.patch         its unified diff, e.g. from "git diff main...HEAD" (required)
   reviews.json       its reviews, as GitHub lists them (optional)
   commits.json       its commits, as GitHub lists them (optional)
+  teams.json         members of the teams the configuration names,
+                     {"slug": ["login", ...]} (optional)
 
 Live, --repo OWNER/NAME --pr N reads the pull request from GitHub with the
 token in GITHUB_TOKEN (and MERGEGUARD_GITHUB_API_URL for GitHub Enterprise
@@ -159,14 +161,15 @@ func (f *evalFlags) assessOffline(ctx context.Context, dir string, local policys
 	if err != nil {
 		return facts.Input{}, evaluator.Judgement{}, "", err
 	}
-	in := facts.Build(src)
 	if f.inputOnly {
-		return in, evaluator.Judgement{}, "", nil
+		return facts.Build(src), evaluator.Judgement{}, "", nil
 	}
 	res, err := local.Resolve(ctx)
 	if err != nil {
-		return in, evaluator.Judgement{}, "", err
+		return facts.Build(src), evaluator.Judgement{}, "", err
 	}
+	localpr.SelectTeams(dir, &src, res.Config.Teams())
+	in := facts.Build(src)
 	judge := evaluator.Judge{Engine: res.Engine, Mode: res.Config.Mode, Policy: res.Label, Notices: res.Notices}
 	j, err := judge.Decide(ctx, in, now)
 	return in, j, res.Label, err

@@ -2,6 +2,7 @@ package evaluator_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/localpr"
 	"github.com/mergeguard/mergeguard/internal/policy"
+	"github.com/mergeguard/mergeguard/internal/policyconfig"
 	"github.com/mergeguard/mergeguard/policies"
 )
 
@@ -19,14 +21,7 @@ import (
 // render the check run. Fetching from GitHub is not included.
 func BenchmarkEvaluation(b *testing.B) {
 	ctx := context.Background()
-	mods, err := policies.Modules()
-	if err != nil {
-		b.Fatal(err)
-	}
-	compiled, err := policy.Compile(ctx, mods, policy.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	compiled := compileBundled(b)
 	engine, err := compiled.DefaultEngine(ctx)
 	if err != nil {
 		b.Fatal(err)
@@ -50,6 +45,19 @@ func BenchmarkEvaluation(b *testing.B) {
 	}
 }
 
+func compileBundled(b *testing.B) *policy.Policy {
+	b.Helper()
+	mods, err := policies.Modules()
+	if err != nil {
+		b.Fatal(err)
+	}
+	compiled, err := policy.Compile(context.Background(), mods, policy.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return compiled
+}
+
 // BenchmarkCompile is the cost paid once per policy version, never per event.
 func BenchmarkCompile(b *testing.B) {
 	ctx := context.Background()
@@ -67,4 +75,83 @@ func BenchmarkCompile(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkReviewRulesOnTheLargestPullRequest evaluates the bundled review
+// rules at their most expensive: 3000 changed files spread over production,
+// migrations and payments paths, 30 reviews of which half are stale with 200
+// files changed since, five 50-member teams, and requirements including one
+// that needs three distinct teams out of four.
+func BenchmarkReviewRulesOnTheLargestPullRequest(b *testing.B) {
+	ctx := context.Background()
+	compiled := compileBundled(b)
+	org, err := policyconfig.Parse("mergeguard/config.yaml", policyconfig.OrgFile, []byte(`
+rules:
+  production_access: {teams: [prod], guard_teams: [platform], approvals: 2}
+  required_reviewers:
+    requirements:
+      - {paths: ["db/migrations/**"], teams: [dba]}
+      - {paths: ["payments/**"], teams: [payments], approvals: 2}
+      - {paths: ["**/*.go"], teams: [dba, payments, prod, platform], approvals: 3, distinct_teams: 3}
+`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := policyconfig.Resolve(org, nil, compiled.Schema())
+	if err != nil {
+		b.Fatal(err)
+	}
+	engine, err := compiled.Engine(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := largeReviewInput()
+	now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
+	judge := evaluator.Judge{Engine: engine, Mode: decision.Enforce, Policy: "bundled"}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		j, err := judge.Decide(ctx, in, now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range j.Verdict.Rules {
+			if r.Err != "" {
+				b.Fatalf("%s: %s", r.ID, r.Err)
+			}
+		}
+	}
+}
+
+func largeReviewInput() facts.Input {
+	in := facts.Input{
+		Version:     facts.Version,
+		PullRequest: facts.PullRequest{Number: 1, Author: facts.Actor{Login: "dev", Type: "User"}},
+		Repository:  facts.Repository{Owner: "acme", Name: "shop", FullName: "acme/shop"},
+		Teams:       map[string]facts.Team{},
+	}
+	dirs := []string{"deploy/prod/svc%d/app.yaml", "db/migrations/%04d.sql", "payments/svc%d/charge.go", "services/svc%d/handler.go"}
+	for i := range 3000 {
+		path := fmt.Sprintf(dirs[i%len(dirs)], i)
+		in.Files = append(in.Files, facts.File{Path: path, Status: "modified", Additions: 1,
+			Hunks: []facts.Hunk{{OldStart: 1, OldLines: 1, NewStart: 1, NewLines: 1}}, AddedLines: []facts.Line{{Line: 1, Text: "x"}}, RemovedLines: []int{1}})
+	}
+	for t, slug := range []string{"prod", "platform", "dba", "payments", "sre"} {
+		var members []string
+		for m := range 50 {
+			members = append(members, fmt.Sprintf("user%d", t*40+m)) // overlapping teams
+		}
+		in.Teams[slug] = facts.Team{Found: true, Members: members}
+	}
+	for r := range 30 {
+		rv := facts.Review{Author: facts.Actor{Login: fmt.Sprintf("user%d", r*7), Type: "User"}, State: "APPROVED",
+			CommitSHA: "0123456789012345678901234567890123456789", OnHead: r%2 == 0, ChangesSinceKnown: true, FilesChangedSince: []string{}}
+		if !rv.OnHead {
+			for f := range 200 {
+				rv.FilesChangedSince = append(rv.FilesChangedSince, in.Files[(r*97+f)%len(in.Files)].Path)
+			}
+		}
+		in.Reviews = append(in.Reviews, rv)
+	}
+	return in
 }

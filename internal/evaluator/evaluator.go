@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
@@ -278,6 +279,11 @@ func (s *Service) teams(ctx context.Context, gh GitHub, org string, slugs []stri
 		case githubapp.IsNotFound(err):
 			out[slug] = facts.Team{Members: []string{}, Error: fmt.Sprintf(
 				"team %s/%s does not exist, or the App cannot see it: check the team name in the configuration and that the App has the Members: read permission", org, slug)}
+		case githubapp.StatusCode(err) == http.StatusForbidden:
+			// Rate limits are classified before this point; a plain 403 is a
+			// missing permission, which waiting will not fix.
+			out[slug] = facts.Team{Members: []string{}, Error: fmt.Sprintf(
+				"the App may not read the members of team %s/%s: grant it the organization permission Members: read, then accept the new permissions in the installation's settings", org, slug)}
 		case err != nil:
 			return nil, err
 		default:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -159,6 +160,19 @@ func TestFactsHoldOnlyTheConfiguredTeams(t *testing.T) {
 	}
 	if typo := in.Teams["dbas"]; typo.Found || !strings.Contains(typo.Error, "team acme/dbas does not exist") || typo.Members == nil {
 		t.Errorf("an unknown team must be reported, not dropped: %+v", typo)
+	}
+}
+
+func TestFactsReportATeamTheAppMayNotRead(t *testing.T) {
+	gh := fakegithub.New(t)
+	repo := gh.AddRepo(7, "acme", "shop")
+	gh.AddTeam("acme", "dba", "dora")
+	gh.AddTeam("acme", "dbas", "x")
+	gh.Fail("GET", "/orgs/{org}/teams/{team_slug}/members", 100, http.StatusForbidden, nil, `{"message":"Resource not accessible by integration"}`)
+	pr := repo.OpenPR(fakegithub.PRSpec{Title: "Index", Author: "dev", Files: []fakegithub.File{{Path: "db/1.sql", Patch: "@@ -0,0 +1 @@\n+select 1;\n"}}})
+	in := facts_(t, service(t, gh, teamPolicy), request(pr))
+	if dba := in.Teams["dba"]; dba.Found || !strings.Contains(dba.Error, "Members: read") {
+		t.Fatalf("a 403 must be reported in the check, not retried forever: %+v", dba)
 	}
 }
 

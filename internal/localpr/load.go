@@ -5,6 +5,8 @@
 //	diff.patch         its unified diff, as `git diff base...head` prints it (required)
 //	reviews.json       its reviews, as GitHub lists them (optional)
 //	commits.json       its commits, as GitHub lists them (optional)
+//	teams.json         members of the teams the configuration names, as
+//	                   {"slug": ["login", ...]} (optional)
 package localpr
 
 import (
@@ -30,6 +32,7 @@ const (
 	DiffFile        = "diff.patch"
 	ReviewsFile     = "reviews.json"
 	CommitsFile     = "commits.json"
+	TeamsFile       = "teams.json"
 )
 
 // maxFileBytes bounds each input file; a real diff this large would exceed
@@ -63,7 +66,36 @@ func Load(dir string, now time.Time) (facts.Sources, error) {
 	if err := readJSON(dir, CommitsFile, false, &src.Commits); err != nil {
 		return src, err
 	}
+	var teams map[string][]string
+	if err := readJSON(dir, TeamsFile, false, &teams); err != nil {
+		return src, err
+	}
+	if teams != nil {
+		src.Teams = map[string]facts.Team{}
+		for slug, members := range teams {
+			if members == nil {
+				members = []string{}
+			}
+			src.Teams[slug] = facts.Team{Found: true, Members: members}
+		}
+	}
 	return src, nil
+}
+
+// SelectTeams keeps the teams in src that the configuration names and marks
+// the named ones teams.json lacks as unknown, as the server would see a team
+// it cannot find.
+func SelectTeams(dir string, src *facts.Sources, named []string) {
+	selected := make(map[string]facts.Team, len(named))
+	for _, slug := range named {
+		if team, ok := src.Teams[slug]; ok {
+			selected[slug] = team
+			continue
+		}
+		selected[slug] = facts.Team{Members: []string{}, Error: fmt.Sprintf(
+			"team %s is not in %s: list its members there to evaluate offline", slug, filepath.Join(dir, TeamsFile))}
+	}
+	src.Teams = selected
 }
 
 func checkPullRequest(pr *github.PullRequest) error {

@@ -85,6 +85,9 @@ func Compile(ctx context.Context, modules []Module, opts Options) (*Policy, erro
 	if compiler.Failed() {
 		return nil, &CompileError{Problems: problemsFromAST(compiler.Errors)}
 	}
+	if problems := reservedPackages(parsed, bundled); len(problems) > 0 {
+		return nil, &CompileError{Problems: problems}
+	}
 	rules, problems := ruleMetas(compiler, parsed, bundled)
 	if len(problems) > 0 {
 		return nil, &CompileError{Problems: problems}
@@ -122,6 +125,29 @@ func (p *Policy) Schema() policyconfig.Schema {
 		s.Severities[r.meta.ID] = r.meta.Severity
 	}
 	return s
+}
+
+// reservedPackages keeps custom modules out of mergeguard's namespace: they
+// may define rule packages (mergeguard.rules.<id>, and <id>_test for tests)
+// and packages of their own outside mergeguard.*, but not add to
+// mergeguard.lib or other bundled packages, whose functions a single extra
+// clause could change for every rule.
+func reservedPackages(mods map[string]*ast.Module, bundled map[string]bool) []Problem {
+	var problems []Problem
+	root := ast.MustParseRef("data.mergeguard")
+	for file, mod := range mods {
+		path := mod.Package.Path
+		if bundled[file] || !path.HasPrefix(root) {
+			continue
+		}
+		if path.HasPrefix(rulesRoot) && len(path) == len(rulesRoot)+1 {
+			continue
+		}
+		problems = append(problems, problemAt(mod.Package.Location, fmt.Sprintf(
+			"package %s is reserved for mergeguard: name rule packages mergeguard.rules.<id>, and helper packages outside mergeguard (for example acme.lib)", trimData(path))))
+	}
+	slices.SortFunc(problems, func(a, b Problem) int { return strings.Compare(a.File, b.File) })
+	return problems
 }
 
 // ruleMetas finds the rule packages and checks their METADATA. bundled says

@@ -131,3 +131,21 @@ func TestBadSettingDeclarationsFailToCompile(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestCustomModulesStayOutOfMergeguardsNamespace(t *testing.T) {
+	lib := Module{Path: "lib.rego", Source: []byte("package mergeguard.lib\n\nmatches(_, _) := true\n"), Bundled: true}
+	for name, src := range map[string]string{
+		"extend the library":   "package mergeguard.lib\n\nmatches(_, _) := false\n",
+		"shadow configuration": "package mergeguard.config\n\nrules := {}\n",
+		"nested rule package":  "package mergeguard.rules.team.rule\n\ndeny contains 1 if false\n",
+	} {
+		_, err := Compile(context.Background(), []Module{lib, {Path: "mergeguard/policies/x.rego", Source: []byte(src)}}, Options{})
+		if err == nil || !strings.Contains(err.Error(), "reserved for mergeguard") {
+			t.Errorf("%s: got %v", name, err)
+		}
+	}
+	ok := Module{Path: "mergeguard/policies/h.rego", Source: []byte("package acme.lib\n\nowners := {\"dba\"}\n")}
+	if _, err := Compile(context.Background(), []Module{lib, ok}, Options{}); err != nil {
+		t.Errorf("a helper package of one's own: %v", err)
+	}
+}

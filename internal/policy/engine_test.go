@@ -96,7 +96,7 @@ func TestCompileProblems(t *testing.T) {
 		{"no remedy", "# METADATA\n# title: T\npackage mergeguard.rules.example\ndeny contains \"x\" if true", "custom.remedy", 0},
 		{"bad severity", strings.Replace(header, "severity: error", "severity: fatal", 1) + `deny contains "x" if true`, "use \"error\"", 0},
 		{"no deny or warn", header + "allow := true", "neither deny nor warn", 0},
-		{"nested package", strings.Replace(header, "rules.example", "rules.team.example", 1) + `deny contains "x" if true`, "one level below", 0},
+		{"nested package", strings.Replace(header, "rules.example", "rules.team.example", 1) + `deny contains "x" if true`, "name rule packages mergeguard.rules.<id>", 0},
 		{"rego v0 syntax", header + "deny[msg] { msg := \"x\" }", "example.rego", 7},
 	}
 	for _, tt := range tests {

@@ -12,7 +12,7 @@ func schema(t *testing.T) Schema {
 	t.Helper()
 	reviewers, err := ParseSettings("required_reviewers", map[string]any{
 		"approvals":     map[string]any{"default": 1, "minimum": 1, "stricter": "higher"},
-		"ignore_bots":   map[string]any{"default": true, "stricter": "true"},
+		"ignore_bots":   map[string]any{"default": true, "stricter": true}, // as YAML reads an unquoted true
 		"exempt_labels": map[string]any{"default": []any{"dependencies"}, "stricter": "fewer"},
 		"protected":     map[string]any{"default": []any{"deploy/**"}, "stricter": "more"},
 		"teams":         map[string]any{"default": []any{}, "type": "list"},
@@ -110,9 +110,11 @@ locked:
   - rules.required_reviewers.approvals
   - rules.required_reviewers.protected
   - rules.required_reviewers.exempt_labels
+  - rules.required_reviewers.ignore_bots
 rules:
   required_reviewers:
     approvals: 2
+    ignore_bots: false
   no_todo:
     severity: warning
 `)
@@ -137,6 +139,8 @@ rules:
 			}, 1},
 		{"exempt fewer labels", "rules:\n  required_reviewers:\n    exempt_labels: []\n",
 			func(c Config) bool { return len(c.Rules["required_reviewers"].Values["exempt_labels"].([]any)) == 0 }, 0},
+		{"tighten a locked boolean", "rules:\n  required_reviewers:\n    ignore_bots: true\n",
+			func(c Config) bool { return c.Rules["required_reviewers"].Values["ignore_bots"] == true }, 0},
 		{"same value as the organization", "rules:\n  required_reviewers:\n    approvals: 2\n",
 			func(c Config) bool { return c.Rules["required_reviewers"].Values["approvals"] == int64(2) }, 0},
 	}
@@ -171,6 +175,9 @@ func TestTeamsNamedAnywhere(t *testing.T) {
 	s := schema(t)
 	s.Rules["paths"] = RuleSchema{ID: "paths", Settings: map[string]Setting{
 		"requirements": {Key: "requirements", Default: []any{}, Type: TypeList},
+		"guard_teams":  {Key: "guard_teams", Default: []any{}, Type: TypeList},
+		"oncall_team":  {Key: "oncall_team", Default: "", Type: TypeString},
+		"steam":        {Key: "steam", Default: "", Type: TypeString},
 	}}
 	org := parse(t, OrgFile, `
 rules:
@@ -181,12 +188,15 @@ rules:
       - paths: [infra/**]
         teams: [platform]
         team: sre
+    guard_teams: [security]
+    oncall_team: oncall
+    steam: not-a-team
 `)
 	c, err := Resolve(org, nil, s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.Teams(); !slices.Equal(got, []string{"dba", "payments-core", "platform", "sre"}) {
+	if got := c.Teams(); !slices.Equal(got, []string{"dba", "oncall", "payments-core", "platform", "security", "sre"}) {
 		t.Fatalf("teams %v", got)
 	}
 }
@@ -196,6 +206,7 @@ func TestSettingDeclarationsAreChecked(t *testing.T) {
 		"no default":            map[string]any{"description": "x"},
 		"built-in name":         "enabled",
 		"bad stricter":          map[string]any{"default": 1, "stricter": "more"},
+		"stricter not a word":   map[string]any{"default": 1, "stricter": 2},
 		"default breaks limits": map[string]any{"default": 0, "minimum": 1},
 		"not an object":         "x",
 		"bad type":              map[string]any{"default": 1, "type": "float"},

@@ -276,15 +276,15 @@ func (c Config) Data() map[string]any {
 }
 
 // Teams lists the team slugs the configuration names: every value of a
-// setting called teams (a list) or team (a string), at any depth. Only these
-// teams' members are fetched.
+// setting called teams (a list) or team (a string), or ending in _teams or
+// _team, at any depth. Only these teams' members are fetched.
 func (c Config) Teams() []string {
 	seen := map[string]bool{}
 	var walk func(key string, v any)
 	walk = func(key string, v any) {
 		switch x := v.(type) {
 		case string:
-			if key == "team" || key == "teams" {
+			if namesTeams(key) {
 				seen[strings.TrimPrefix(x[strings.LastIndex(x, "/")+1:], "@")] = true
 			}
 		case []any:
@@ -304,6 +304,10 @@ func (c Config) Teams() []string {
 	}
 	delete(seen, "")
 	return sortedKeys(seen)
+}
+
+func namesTeams(key string) bool {
+	return key == "team" || key == "teams" || strings.HasSuffix(key, "_team") || strings.HasSuffix(key, "_teams")
 }
 
 func ruleOf(path string) string {

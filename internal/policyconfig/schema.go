@@ -92,7 +92,15 @@ func ParseSettings(ruleID string, raw any) (map[string]Setting, error) {
 			s.Type = t
 		}
 		s.Description, _ = d["description"].(string)
-		s.Stricter, _ = d["stricter"].(string)
+		switch v := d["stricter"].(type) {
+		case string:
+			s.Stricter = v
+		case bool: // YAML reads an unquoted true or false as a boolean
+			s.Stricter = fmt.Sprint(v)
+		case nil:
+		default:
+			return nil, fmt.Errorf("rule %s: custom.config.%s: stricter must be higher, lower, true, false, more or fewer", ruleID, key)
+		}
 		s.Minimum, s.Maximum = number(d["minimum"]), number(d["maximum"])
 		if enum, ok := d["enum"].([]any); ok {
 			for _, e := range enum {

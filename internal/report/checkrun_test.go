@@ -66,6 +66,23 @@ func TestSummarySaysWhatToDoNext(t *testing.T) {
 	}
 }
 
+func TestWarningsAloneGetNoNextStep(t *testing.T) {
+	stale := decision.RuleResult{
+		ID: "production_access", Title: "Production access", Severity: decision.SeverityError,
+		Remedy:   "Ask a member of the team to approve.",
+		Warnings: []decision.Finding{{Message: "Configuration: no team is set for production paths."}},
+	}
+	v := decision.Decide(decision.Enforce, []decision.RuleResult{stale})
+	out := CheckRun(v, Context{HeadSHA: "0123456789abcdef"})
+	if !strings.Contains(out.Summary, "no team is set") || strings.Contains(out.Summary, "Next step") {
+		t.Errorf("a passing rule's warning must not tell the author to get an approval:\n%s", out.Summary)
+	}
+	var text bytes.Buffer
+	if err := Text(&text, v, out); err != nil || !strings.Contains(text.String(), "no team is set") || strings.Contains(text.String(), "next step") {
+		t.Errorf("text: %v\n%s", err, text.String())
+	}
+}
+
 func TestAnnotationCapIsReported(t *testing.T) {
 	r := decision.RuleResult{ID: "many", Title: "Many", Severity: decision.SeverityError, Remedy: "x"}
 	for i := 1; i <= 250; i++ {

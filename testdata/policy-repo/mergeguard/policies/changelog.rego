@@ -17,13 +17,13 @@
 package mergeguard.rules.changelog
 
 import data.mergeguard.config
+import data.mergeguard.lib
 
 settings := config.rules.changelog
 
 changed_code contains f.path if {
 	some f in input.files
-	some pattern in settings.paths
-	glob.match(pattern, ["/"], f.path)
+	lib.matches(settings.paths, f.path)
 	f.path != "CHANGELOG.md"
 }
 
@@ -37,11 +37,7 @@ deny contains msg if {
 	not "CHANGELOG.md" in {f.path | some f in input.files}
 	msg := sprintf("%d changed %s under %s, but CHANGELOG.md is unchanged.", [
 		count(changed_code),
-		plural(count(changed_code)),
+		lib.plural(count(changed_code), "file", "files"),
 		concat(", ", settings.paths),
 	])
 }
-
-plural(1) := "file"
-
-plural(n) := "files" if n != 1

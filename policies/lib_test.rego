@@ -1,0 +1,78 @@
+package mergeguard.lib_test
+
+import data.mergeguard.lib
+
+test_globs if {
+	every c in [
+		["**/*.md", "README.md", true],
+		["**/*.md", "docs/a/b.md", true],
+		["**/*.md", "docs/a/bmd", false],
+		["docs/**", "docs/setup/a.md", true],
+		["docs/**", "docsx/a.md", false],
+		["*.go", "a/b.go", false],
+		["*.go", "b.go", true],
+		["prod/**/*.tfvars", "prod/main.tfvars", true],
+		["prod/**/*.tfvars", "prod/eu/west/main.tfvars", true],
+		["**/prod*/**/*.tfvars", "infra/production/main.tfvars", true],
+		["**/prod*/**/*.tfvars", "infra/nonprod/main.tfvars", false],
+		["k8s/**/prod*/**", "k8s/prod/deploy.yaml", true],
+		["k8s/**/prod*/**", "k8s/apps/prod-eu/deploy.yaml", true],
+		[".github/workflows/*deploy*", ".github/workflows/deploy-prod.yml", true],
+	] {
+		matched(c[0], c[1]) == c[2]
+	}
+}
+
+matched(pattern, path) := true if lib.matches([pattern], path) else := false
+
+test_renamed_file_counts_under_its_old_path if {
+	lib.changed(["prod/**"]) == {"prod/app.yaml"} with input as {"files": [{"path": "staging/app.yaml", "previous_path": "prod/app.yaml"}]}
+}
+
+teams := {"a": {"found": true, "members": ["x", "y"]}, "b": {"found": true, "members": ["x"]}, "c": {"found": true, "members": ["z"]}}
+
+test_distinct_teams_counts_each_person_once if {
+	# x can stand for a or b, not both; y only for a: two teams.
+	lib.distinct_teams({"x", "y"}, ["a", "b"]) == 2 with input.teams as teams
+	lib.distinct_teams({"x"}, ["a", "b"]) == 1 with input.teams as teams
+	lib.distinct_teams({"x", "y"}, ["a", "b", "c"]) == 2 with input.teams as teams
+	lib.distinct_teams(set(), ["a"]) == 0 with input.teams as teams
+	lib.distinct_teams({"x"}, []) == 0 with input.teams as teams
+}
+
+test_some_of_names_five_and_counts_the_rest if {
+	lib.some_of({"a", "b"}) == "@a, @b"
+	lib.some_of({"g", "f", "e", "d", "c", "b", "a"}) == "@a, @b, @c, @d, @e and 2 more"
+}
+
+test_file_list if {
+	lib.file_list(["b", "a"]) == "`a`, `b`"
+	lib.file_list(["d", "c", "b", "a"]) == "`a`, `b`, `c` and 1 more file"
+}
+
+test_team_names if {
+	lib.team_slug("@acme/dba") == "dba"
+	lib.team_slug("dba") == "dba"
+	lib.team_name("dba") == "@acme/dba" with input.repository.owner as "acme"
+}
+
+test_located_points_at_the_first_changed_line if {
+	files := [
+		{"path": "a.sql", "hunks": [{"new_start": 3}], "added_lines": [{"line": 5}, {"line": 4}]},
+		{"path": "b.sql", "hunks": [{"new_start": 7}, {"new_start": 2}], "added_lines": []},
+		{"path": "gone.sql", "hunks": [{"new_start": 0}], "added_lines": []},
+	]
+	lib.located("m", "a.sql") == {"msg": "m", "path": "a.sql", "line": 4} with input.files as files
+	lib.located("m", "b.sql") == {"msg": "m", "path": "b.sql", "line": 2} with input.files as files
+	lib.located("m", "gone.sql") == {"msg": "m", "path": "gone.sql"} with input.files as files
+}
+
+test_changed_matches_any_of_the_globs if {
+	files := [
+		{"path": "README.md"}, {"path": "docs/a/b.md"}, {"path": "deploy/prod/x.yaml"},
+		{"path": "src/a.go"}, {"path": "src/a_test.go"}, {"path": "new/place.txt", "previous_path": "deploy/prod/old.txt"},
+	]
+	lib.changed(["**/*.md", "deploy/prod/**", "src/{a,b}_test.go"]) == {"README.md", "docs/a/b.md", "deploy/prod/x.yaml", "src/a_test.go", "deploy/prod/old.txt"} with input.files as files
+	lib.changed([]) == set() with input.files as files
+	lib.changed(["src/*.go"]) == {"src/a.go", "src/a_test.go"} with input.files as files
+}
