@@ -43,13 +43,27 @@ team_slug(team) := slug if {
 # team_name shows a team as GitHub does: @acme/dba.
 team_name(team) := sprintf("@%s/%s", [input.repository.owner, team_slug(team)])
 
-# members(team) is the team's logins, lower-cased; empty when unknown.
-members(team) := {lower(m) | some m in input.teams[team_slug(team)].members}
+# members(team) is the team's logins, lower-cased; empty when unknown or
+# when the team belongs to another organization.
+members(team) := set() if {
+	foreign(team)
+} else := {lower(m) | some m in input.teams[team_slug(team)].members}
+
+# foreign(team) is true for "other-org/team": only the repository's own
+# organization's teams can approve, whatever a same-named team contains.
+foreign(team) if {
+	parts := split(trim_prefix(team, "@"), "/")
+	count(parts) == 2
+	lower(parts[0]) != lower(input.repository.owner)
+}
 
 # team_unknown(team) is the reason a configured team cannot be used.
-team_unknown(team) := input.teams[team_slug(team)].error if not input.teams[team_slug(team)].found
-
-team_unknown(team) := sprintf("team %s was not fetched; it must be named in a teams setting", [team_name(team)]) if {
+team_unknown(team) := sprintf("team %s is not a team of %s; only the organization's own teams can approve its pull requests", [team, input.repository.owner]) if {
+	foreign(team)
+} else := input.teams[team_slug(team)].error if {
+	not input.teams[team_slug(team)].found
+	input.teams[team_slug(team)]
+} else := sprintf("team %s was not fetched; it must be named in a teams setting", [team_name(team)]) if {
 	not input.teams[team_slug(team)]
 }
 

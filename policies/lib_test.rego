@@ -76,3 +76,12 @@ test_changed_matches_any_of_the_globs if {
 	lib.changed([]) == set() with input.files as files
 	lib.changed(["src/*.go"]) == {"src/a.go", "src/a_test.go"} with input.files as files
 }
+
+test_a_team_of_another_organization_is_unknown if {
+	doc := {"repository": {"owner": "acme"}, "teams": {"dba": {"found": true, "members": ["Dora"]}}}
+	lib.members("globex/dba") == set() with input as doc
+	lib.team_unknown("@globex/dba") == "team @globex/dba is not a team of acme; only the organization's own teams can approve its pull requests" with input as doc
+	lib.members("ACME/dba") == {"dora"} with input as doc
+	not lib.team_unknown("acme/dba") with input as doc
+	lib.team_unknown("ops") == "team @acme/ops was not fetched; it must be named in a teams setting" with input as doc
+}

@@ -46,6 +46,23 @@ func TestTestCommand(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, "holds no policy") {
 		t.Fatalf("empty folder: exit %d %s", code, errOut)
 	}
+
+	// mergeguard's own policies folder is tested as the bundled set, as the
+	// command's help suggests.
+	out, errOut, code = runMain(t, nil, "test", filepath.Join("..", "..", "policies"))
+	if code != 0 || !strings.Contains(out, "PASS: ") || strings.Contains(out, "FAIL") || !strings.Contains(errOut, "bundled policies") {
+		t.Fatalf("the bundled policies: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// A misnamed file in a checkout is reported, not silently skipped.
+	checkout := t.TempDir()
+	os.MkdirAll(filepath.Join(checkout, "mergeguard"), 0o755)
+	os.WriteFile(filepath.Join(checkout, "mergeguard", "config.yaml"), []byte("rules: {}\n"), 0o644)
+	os.WriteFile(filepath.Join(checkout, "mergeguard", "config.yml"), []byte("rules: {}\n"), 0o644)
+	_, errOut, code = runMain(t, nil, "test", checkout)
+	if code != 0 || !strings.Contains(errOut, "warning: mergeguard/config.yml is not read") {
+		t.Fatalf("a misnamed file: exit %d %s", code, errOut)
+	}
 }
 
 func TestEvalWithALocalPolicy(t *testing.T) {
@@ -132,5 +149,15 @@ func TestEvalALivePullRequest(t *testing.T) {
 	_, errOut, code = runMain(t, map[string]string{"GITHUB_TOKEN": "ghp_wrong", "MERGEGUARD_GITHUB_API_URL": gh.URL()}, "eval", "--repo", "acme/shop", "--pr", "1")
 	if code != 2 || !strings.Contains(errOut, "rejected GITHUB_TOKEN") {
 		t.Fatalf("a wrong token: exit %d %s", code, errOut)
+	}
+
+	// The server's settings apply, as the server would use them: another
+	// policy repository name, and report mode where no file sets a mode.
+	other := gh.AddRepo(5, "acme", "policy")
+	other.CommitFiles("", "Policy", map[string]string{"mergeguard/config.yaml": "rules:\n  required_reviewers:\n    approvals: 3\n"})
+	out, _, code = runMain(t, map[string]string{"GITHUB_TOKEN": gh.PersonalToken(5), "MERGEGUARD_GITHUB_API_URL": gh.URL(), "MERGEGUARD_POLICY_REPO": "policy", "MERGEGUARD_MODE": "report"},
+		"eval", "--repo", "acme/shop", "--pr", "1")
+	if code != 1 || !strings.Contains(out, "Needs 2 more approvals") || !strings.Contains(out, "mode: report") {
+		t.Fatalf("with MERGEGUARD_POLICY_REPO and MERGEGUARD_MODE: exit %d\n%s", code, out)
 	}
 }

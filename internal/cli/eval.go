@@ -31,6 +31,7 @@ type evalFlags struct {
 	repo                             string
 	pr                               int
 	policyRepo, policyFolder, apiURL string
+	defaultMode                      decision.Mode
 }
 
 func newEvalCommand(getenv Env) *cobra.Command {
@@ -80,8 +81,8 @@ an error.`,
 	fl.StringVar(&f.repoConfig, "repo-config", "", "a repository configuration file (.github/mergeguard.yaml) to apply")
 	fl.StringVar(&f.repo, "repo", "", "evaluate a live pull request in OWNER/NAME (needs GITHUB_TOKEN)")
 	fl.IntVar(&f.pr, "pr", 0, "the live pull request's number")
-	fl.StringVar(&f.policyRepo, "policy-repo", ".github", "name of the organization's policy repository (live only)")
-	fl.StringVar(&f.policyFolder, "policy-folder", "mergeguard", "folder of the policy in the policy repository")
+	fl.StringVar(&f.policyRepo, "policy-repo", "", "name of the organization's policy repository, live only (default $MERGEGUARD_POLICY_REPO, or .github)")
+	fl.StringVar(&f.policyFolder, "policy-folder", "", "folder of the policy in the policy repository (default $MERGEGUARD_POLICY_DIR, or mergeguard)")
 	return cmd
 }
 
@@ -112,10 +113,23 @@ func (f *evalFlags) run(cmd *cobra.Command, args []string, getenv Env) error {
 	if err != nil {
 		return fail(err)
 	}
+	// The server's settings apply unless a flag says otherwise, so that a
+	// simulation decides as the server would.
+	env, err := settings.PolicyFromEnv(getenv)
+	if err != nil {
+		return fail(err)
+	}
+	if f.policyRepo == "" {
+		f.policyRepo = env.PolicyRepo
+	}
+	if f.policyFolder == "" {
+		f.policyFolder = env.PolicyDir
+	}
+	f.defaultMode = env.Mode
 	layout := policysource.Layout{Dir: f.policyFolder}
 	local := policysource.Local{
 		PolicyDir: f.policyDir, ConfigFile: f.config, RepoConfigFile: f.repoConfig,
-		Layout: layout, Bundled: bundled,
+		Layout: layout, Bundled: bundled, Timeout: env.PolicyTimeout, DefaultMode: env.Mode,
 	}
 	ctx := cmd.Context()
 
@@ -188,7 +202,9 @@ func (f *evalFlags) assessLive(ctx context.Context, getenv Env, local policysour
 	if err != nil {
 		return facts.Input{}, evaluator.Judgement{}, "", err
 	}
-	source, err := policysource.New(ctx, policysource.Options{Repo: f.policyRepo, Layout: local.Layout, Bundled: local.Bundled})
+	source, err := policysource.New(ctx, policysource.Options{
+		Repo: f.policyRepo, Layout: local.Layout, Bundled: local.Bundled, Timeout: local.Timeout, DefaultMode: f.defaultMode,
+	})
 	if err != nil {
 		return facts.Input{}, evaluator.Judgement{}, "", err
 	}
@@ -204,7 +220,7 @@ func (f *evalFlags) assessLive(ctx context.Context, getenv Env, local policysour
 	svc := &evaluator.Service{
 		GitHub:         func(int64) evaluator.GitHub { return gh },
 		Policies:       pols,
-		DefaultMode:    decision.Enforce,
+		DefaultMode:    f.defaultMode,
 		RepoConfigPath: ".github/mergeguard.yaml",
 		Now:            func() time.Time { return now },
 		Log:            slog.New(slog.DiscardHandler),

@@ -38,15 +38,26 @@ fails, 2 when DIR cannot be read.`,
 				dir = args[0]
 			}
 			layout := policysource.Layout{Dir: folder}
-			files, err := policysource.ReadDir(dir, layout)
+			read, err := policysource.ReadDir(dir, layout)
 			if err != nil {
 				return &ExitError{Code: ExitFailure, Err: err}
 			}
-			bundled, err := policies.Modules()
-			if err != nil {
-				return &ExitError{Code: ExitFailure, Err: err}
+			var res policysource.CheckResult
+			if policysource.IsBundledSet(read) {
+				// mergeguard's own policies/ folder: test it in place of
+				// the embedded copy, not as custom rules added to it.
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s holds mergeguard's bundled policies; testing them in place of the built-in ones.\n", dir)
+				res = policysource.CheckBundledSet(cmd.Context(), dir, read, timeout)
+			} else {
+				bundled, err := policies.Modules()
+				if err != nil {
+					return &ExitError{Code: ExitFailure, Err: err}
+				}
+				res = policysource.Check(cmd.Context(), dir, read, layout, bundled, timeout)
 			}
-			res := policysource.Check(cmd.Context(), dir, files, layout, bundled, timeout)
+			for _, n := range res.Version.Notices {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", n)
+			}
 			printCheck(cmd.OutOrStdout(), res, verbose)
 			if res.Failed() {
 				return &ExitError{Code: ExitBlocked}

@@ -130,7 +130,7 @@ func (s *Service) Evaluate(ctx context.Context, req Request) error {
 		"check_run_id", res.CheckRunID, "created", res.Created, "unchanged", res.Unchanged,
 		"annotations_sent", res.AnnotationsSent, "trigger", req.Trigger.Event+"."+req.Trigger.Action)
 	if strings.EqualFold(req.Repo, s.Policies.PolicyRepo()) {
-		return s.checkPolicyRepo(ctx, gh, target)
+		return s.checkPolicyRepo(ctx, gh, target, a.Input.PullRequest.Author)
 	}
 	return nil
 }
@@ -157,10 +157,11 @@ func (s *Service) assess(ctx context.Context, gh GitHub, req Request) (Assessmen
 	src.Files, src.FilesTruncated = facts.FilesFromGitHub(files), truncated
 
 	// The policy comes before the rest of the facts: it names the teams.
-	resolved, err := s.Policies.Resolve(ctx, gh, policysource.For{
-		Owner: req.Owner, Repo: req.Repo, BaseRef: pr.GetBase().GetRef(),
-		ChangesRepoConfig: changes(src.Files, s.RepoConfigPath),
-	})
+	target, err := s.policyTarget(ctx, gh, req, pr, src)
+	if err != nil {
+		return Assessment{}, err
+	}
+	resolved, err := s.Policies.Resolve(ctx, gh, target)
 	if err != nil {
 		return Assessment{}, fmt.Errorf("resolve the policy for %s/%s: %w", req.Owner, req.Repo, err)
 	}
@@ -198,10 +199,59 @@ func (s *Service) assess(ctx context.Context, gh GitHub, req Request) (Assessmen
 	if resolved.Fallback != nil {
 		judge.Fallback = resolved.Fallback
 	}
+	if len(resolved.ProposedProblems) > 0 {
+		judge.Extra = append(judge.Extra, proposedConfigResult(resolved.ProposedProblems))
+	}
 	if a.Judgement, err = judge.Decide(ctx, in, src.Now); err != nil {
 		return a, fmt.Errorf("%s/%s#%d: %w", req.Owner, req.Repo, req.Number, err)
 	}
 	return a, nil
+}
+
+// policyTarget describes the pull request to the policy source: whether it
+// changes the repository's configuration file (and only that), and the
+// version of the file it proposes.
+func (s *Service) policyTarget(ctx context.Context, gh GitHub, req Request, pr *github.PullRequest, src facts.Sources) (policysource.For, error) {
+	f := policysource.For{Owner: req.Owner, Repo: req.Repo, BaseRef: pr.GetBase().GetRef()}
+	for _, file := range src.Files {
+		if file.Path != s.RepoConfigPath && file.PreviousPath != s.RepoConfigPath {
+			continue
+		}
+		f.ChangesRepoConfig = true
+		f.OnlyRepoConfig = len(src.Files) == 1 && !src.FilesTruncated
+		if file.Status == "removed" || file.Path != s.RepoConfigPath {
+			return f, nil // deleted or moved away: nothing to validate
+		}
+		// Read from the base repository at the head commit: a fork's
+		// commits are reachable there too.
+		content, found, err := gh.File(ctx, req.Owner, req.Repo, s.RepoConfigPath, pr.GetHead().GetSHA())
+		if err != nil {
+			return f, fmt.Errorf("read the proposed %s: %w", s.RepoConfigPath, err)
+		}
+		if found {
+			f.ProposedRepoConfig = append([]byte{}, content...)
+		}
+		return f, nil
+	}
+	return f, nil
+}
+
+// proposedConfigResult reports problems in the pull request's own version of
+// the repository's configuration file as a failing rule, annotated on the
+// file's lines, so that a broken file cannot be merged.
+func proposedConfigResult(problems []policysource.Problem) decision.RuleResult {
+	r := decision.RuleResult{
+		ID: "repository_config", Title: "Repository configuration", Severity: decision.SeverityError,
+		Remedy: "Fix the file at the lines shown; `mergeguard eval --repo-config FILE` checks it locally.",
+	}
+	for _, p := range problems {
+		f := decision.Finding{Message: p.Message}
+		if p.File != "" {
+			f.Location = &decision.Location{Path: p.File, StartLine: max(p.Line, 1)}
+		}
+		r.Denials = append(r.Denials, f)
+	}
+	return r
 }
 
 // brokenPolicy is the verdict when no usable policy applies: blocked, naming
@@ -211,7 +261,11 @@ func (s *Service) brokenPolicy(res policysource.Resolved, head string) Judgement
 	for i, p := range res.Problems {
 		lines[i] = res.Label + ": " + p.String()
 	}
-	v := decision.Decide(s.DefaultMode, []decision.RuleResult{{
+	mode := res.Mode
+	if mode == "" {
+		mode = s.DefaultMode
+	}
+	v := decision.Decide(mode, []decision.RuleResult{{
 		ID: "policy", Title: "Organization policy", Severity: decision.SeverityError,
 		Err: strings.Join(lines, "\n"),
 	}})
@@ -220,29 +274,36 @@ func (s *Service) brokenPolicy(res policysource.Resolved, head string) Judgement
 	})}
 }
 
+// trusted are the author associations whose policy changes the policy
+// repository's check runs: people GitHub lets push to the organization's
+// repositories.
+var trusted = map[string]bool{"OWNER": true, "MEMBER": true, "COLLABORATOR": true}
+
 // checkPolicyRepo publishes the policy repository's own check: the policy
 // as this pull request would merge it compiles, its configuration is valid,
 // its tests pass.
-func (s *Service) checkPolicyRepo(ctx context.Context, gh GitHub, t checkrun.Target) error {
-	res, err := s.Policies.CheckCommit(ctx, gh, t.Owner, t.Repo, t.HeadSHA)
-	if err != nil {
-		return fmt.Errorf("check the policy at %s/%s@%s: %w", t.Owner, t.Repo, shortSHA(t.HeadSHA), err)
+func (s *Service) checkPolicyRepo(ctx context.Context, gh GitHub, t checkrun.Target, author facts.Actor) error {
+	label := fmt.Sprintf("%s/%s@%s", t.Owner, t.Repo, shortSHA(t.HeadSHA))
+	var v decision.Verdict
+	if trusted[author.Association] {
+		res, err := s.Policies.CheckCommit(ctx, gh, t.Owner, t.Repo, t.HeadSHA)
+		if err != nil {
+			return fmt.Errorf("check the policy at %s: %w", label, err)
+		}
+		v, label = decision.Decide(decision.Enforce, res.Results()), res.Version.Label
+	} else {
+		v = decision.Decide(decision.Enforce, []decision.RuleResult{{
+			ID: "policy_outside_contributor", Title: "Policy checked", Severity: decision.SeverityError,
+			Denials: []decision.Finding{{Message: fmt.Sprintf(
+				"@%s is not a member or collaborator of %s, and mergeguard does not run policy code proposed by outside contributors: a policy and its tests run on the server, unrestricted in memory.", author.Login, t.Owner)}},
+			Remedy: "A member of the organization can review the change and push it to a branch of this repository; its pull request is then checked.",
+		}})
 	}
-	v := decision.Decide(decision.Enforce, res.Results())
-	out := report.CheckRun(v, report.Context{HeadSHA: t.HeadSHA, PolicyDigest: res.Version.Label + " as this pull request would merge it", MaxAnnotations: s.MaxAnnotations})
+	out := report.CheckRun(v, report.Context{HeadSHA: t.HeadSHA, PolicyDigest: label + " as of this pull request's head", MaxAnnotations: s.MaxAnnotations})
 	if _, err := s.PolicyPublisher.Publish(ctx, gh, t, v, out); err != nil {
 		return fmt.Errorf("publish the policy check on %s/%s@%s: %w", t.Owner, t.Repo, shortSHA(t.HeadSHA), err)
 	}
 	return nil
-}
-
-func changes(files []facts.File, path string) bool {
-	for _, f := range files {
-		if f.Path == path || f.PreviousPath == path {
-			return true
-		}
-	}
-	return false
 }
 
 // reviewChanges compares each reviewed commit with the head, so stale-

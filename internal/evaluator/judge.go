@@ -10,9 +10,9 @@ import (
 	"github.com/mergeguard/mergeguard/internal/report"
 )
 
-// Engine evaluates compiled policies.
+// Engine evaluates compiled policies; with only, just those rules.
 type Engine interface {
-	Evaluate(ctx context.Context, input any, now time.Time) ([]decision.RuleResult, error)
+	Evaluate(ctx context.Context, input any, now time.Time, only ...string) ([]decision.RuleResult, error)
 	Digest() string
 }
 
@@ -31,6 +31,9 @@ type Judge struct {
 	// time (on_policy_error: last_good).
 	Fallback      Engine
 	FallbackLabel string
+	// Extra results are decided alongside the policy's: findings mergeguard
+	// makes itself, such as a broken configuration file in the pull request.
+	Extra []decision.RuleResult
 }
 
 // Judgement is a verdict and how the check run shows it.
@@ -56,7 +59,7 @@ func (j Judge) Decide(ctx context.Context, in facts.Input, now time.Time) (Judge
 		}
 	}
 	took := time.Since(start)
-	v := decision.Decide(j.Mode, results)
+	v := decision.Decide(j.Mode, append(results, j.Extra...))
 	out := report.CheckRun(v, report.Context{HeadSHA: in.PullRequest.Head.SHA, PolicyDigest: j.Policy, MaxAnnotations: j.MaxAnnotations, Notices: notices})
 	return Judgement{Verdict: v, Output: out, Took: took}, nil
 }
@@ -73,7 +76,15 @@ func anyError(results []decision.RuleResult) bool {
 // fallBack replaces the results of rules that failed at run time with the
 // last good policy's results for the same rules, when those succeeded.
 func (j Judge) fallBack(ctx context.Context, in facts.Input, now time.Time, results []decision.RuleResult, notices []string) ([]decision.RuleResult, []string, error) {
-	previous, err := j.Fallback.Evaluate(ctx, in, now)
+	var failed []string
+	for _, r := range results {
+		if r.Err != "" {
+			failed = append(failed, r.ID)
+		}
+	}
+	// Only the failed rules: evaluating all of them again would double the
+	// time a slow policy takes.
+	previous, err := j.Fallback.Evaluate(ctx, in, now, failed...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("evaluate the last good policy: %w", err)
 	}

@@ -2,6 +2,7 @@ package githubapp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/google/go-github/v60/github"
@@ -33,6 +34,10 @@ type TreeEntry struct {
 	Size int
 }
 
+// ErrTreeTooLarge is returned when GitHub truncates a recursive tree
+// listing (more than 100,000 entries or 7 MB).
+var ErrTreeTooLarge = errors.New("the repository's tree is too large for GitHub to list in one response")
+
 // Files lists the files (blobs) of a commit's tree, recursively.
 func (i *Installation) Files(ctx context.Context, owner, repo, sha string) ([]TreeEntry, error) {
 	tree, _, err := i.client.Git.GetTree(ctx, owner, repo, sha, true)
@@ -40,7 +45,7 @@ func (i *Installation) Files(ctx context.Context, owner, repo, sha string) ([]Tr
 		return nil, fmt.Errorf("read the tree of %s/%s@%s: %w", owner, repo, short(sha), i.explain(err))
 	}
 	if tree.GetTruncated() {
-		return nil, fmt.Errorf("the tree of %s/%s@%s is too large for GitHub to list", owner, repo, short(sha))
+		return nil, fmt.Errorf("%s/%s@%s: %w", owner, repo, short(sha), ErrTreeTooLarge)
 	}
 	var out []TreeEntry
 	for _, e := range tree.Entries {

@@ -18,6 +18,13 @@ import (
 // DefaultTimeout bounds one rule's evaluation.
 const DefaultTimeout = 2 * time.Second
 
+// EvaluationBudget bounds one evaluation of all rules together. Rules run one
+// after another, each within its own limit; without an overall bound, many
+// slow rules would add up past the worker's job timeout, and the job would
+// be cancelled with no verdict at all. A rule that finds the budget spent is
+// reported as not evaluated, which blocks like any rule error.
+const EvaluationBudget = 30 * time.Second
+
 // rulesRoot is where rule packages live: package mergeguard.rules.<id>.
 var rulesRoot = ast.MustParseRef("data.mergeguard.rules")
 
@@ -25,8 +32,11 @@ var ruleIDPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 // Options tune compilation.
 type Options struct {
-	// Timeout bounds each rule's evaluation; zero means DefaultTimeout.
+	// Timeout bounds each rule's evaluation; zero means DefaultTimeout. It
+	// is capped at the budget.
 	Timeout time.Duration
+	// Budget bounds one evaluation of all rules; zero means EvaluationBudget.
+	Budget time.Duration
 }
 
 // Meta is what a rule's METADATA block says about it.
@@ -49,6 +59,7 @@ type Meta struct {
 type Policy struct {
 	digest   string
 	timeout  time.Duration
+	total    time.Duration
 	compiler *ast.Compiler
 	rules    []ruleMeta
 
@@ -96,11 +107,18 @@ func Compile(ctx context.Context, modules []Module, opts Options) (*Policy, erro
 	if p.timeout <= 0 {
 		p.timeout = DefaultTimeout
 	}
+	p.total = opts.Budget
+	if p.total <= 0 {
+		p.total = EvaluationBudget
+	}
+	p.timeout = min(p.timeout, p.total)
 	return p, nil
 }
 
 // Digest identifies the compiled policy by content.
 func (p *Policy) Digest() string { return p.digest }
+
+func (p *Policy) budget() time.Duration { return p.total }
 
 // DefaultEngine binds the configuration that applies when nothing is
 // configured.

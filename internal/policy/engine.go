@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -104,16 +105,22 @@ func (e *Engine) Digest() string { return e.policy.digest }
 func (e *Engine) Rules() []Meta { return e.policy.Rules() }
 
 // Evaluate runs every enabled rule against one input document at instant
-// now, each within the policy's time limit. A rule that fails to evaluate
-// yields a result with Err set; the other rules still report. The returned
-// error is for a document that cannot be converted, or a cancelled ctx.
-func (e *Engine) Evaluate(ctx context.Context, input any, now time.Time) ([]decision.RuleResult, error) {
+// now, each within the policy's time limit and all within EvaluationBudget.
+// A rule that fails to evaluate yields a result with Err set; the other
+// rules still report. With only, just the rules with those IDs are
+// evaluated. The returned error is for a document that cannot be converted,
+// or a cancelled ctx.
+func (e *Engine) Evaluate(ctx context.Context, input any, now time.Time, only ...string) ([]decision.RuleResult, error) {
 	value, err := inputValue(input)
 	if err != nil {
 		return nil, fmt.Errorf("convert policy input: %w", err)
 	}
+	deadline := time.Now().Add(e.policy.budget())
 	results := make([]decision.RuleResult, 0, len(e.rules))
 	for _, r := range e.rules {
+		if len(only) > 0 && !slices.Contains(only, r.meta.ID) {
+			continue
+		}
 		res := decision.RuleResult{
 			ID: r.meta.ID, Title: r.meta.Title, Description: r.meta.Description,
 			Severity: r.severity, Remedy: r.meta.Remedy,
@@ -123,10 +130,17 @@ func (e *Engine) Evaluate(ctx context.Context, input any, now time.Time) ([]deci
 			results = append(results, res)
 			continue
 		}
+		remaining := time.Until(deadline)
+		if remaining <= 0 {
+			res.Err = fmt.Sprintf("%s: not evaluated: the rules before it used up the %s that one evaluation of all rules may take; make the slow rules faster (each rule's time is in the server's logs at debug level)", r.meta.File, e.policy.budget())
+			results = append(results, res)
+			continue
+		}
 		prints := &printed{}
 		// Each rule has its own time limit, so one runaway rule cannot
 		// silence the others.
-		rctx, cancel := context.WithTimeout(ctx, e.policy.timeout)
+		limit := min(e.policy.timeout, remaining)
+		rctx, cancel := context.WithTimeout(ctx, limit)
 		rs, err := r.query.Eval(rctx, rego.EvalParsedInput(value), rego.EvalTime(now), rego.EvalPrintHook(prints))
 		cancel()
 		if err != nil && ctx.Err() != nil {
@@ -134,9 +148,9 @@ func (e *Engine) Evaluate(ctx context.Context, input any, now time.Time) ([]deci
 		}
 		switch {
 		case err != nil:
-			res.Err = e.describeEvalError(err)
+			res.Err = e.describeEvalError(err, r.meta, limit)
 		case len(rs) != 1:
-			res.Err = fmt.Sprintf("rule %s produced no result: a deny, warn or skip rule is undefined (for example a partial set with an error in its head)", r.meta.ID)
+			res.Err = fmt.Sprintf("%s: rule %s produced no result: a deny, warn or skip rule is undefined (for example a partial set with an error in its head)", r.meta.File, r.meta.ID)
 		default:
 			res.Err = fillFindings(&res, rs[0].Bindings)
 		}
@@ -148,10 +162,13 @@ func (e *Engine) Evaluate(ctx context.Context, input any, now time.Time) ([]deci
 	return results, nil
 }
 
-func (e *Engine) describeEvalError(err error) string {
+func (e *Engine) describeEvalError(err error, meta Meta, limit time.Duration) string {
 	var te *topdown.Error
 	if errors.As(err, &te) && te.Code == topdown.CancelErr || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Sprintf("evaluation did not finish within the %s time limit; look for unbounded iteration in this rule", e.policy.timeout)
+		if limit < e.policy.timeout {
+			return fmt.Sprintf("%s: evaluation did not finish within the %s left of the %s that one evaluation of all rules may take; look for unbounded iteration in this rule or the ones before it", meta.File, limit.Round(time.Millisecond), e.policy.budget())
+		}
+		return fmt.Sprintf("%s: evaluation did not finish within the %s time limit; look for unbounded iteration in this rule", meta.File, e.policy.timeout)
 	}
 	if errors.As(err, &te) && te.Location != nil {
 		return fmt.Sprintf("%s:%d: %s", te.Location.File, te.Location.Row, te.Message)

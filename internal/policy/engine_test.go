@@ -170,8 +170,47 @@ deny contains "slow" if {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := res[0].Conclude(); r.Outcome != decision.Error || !strings.Contains(r.Err, "time limit") {
-		t.Fatalf("want a time-limit error, got %+v", r)
+	if r := res[0].Conclude(); r.Outcome != decision.Error || !strings.Contains(r.Err, "time limit") || !strings.HasPrefix(r.Err, "example.rego: ") {
+		t.Fatalf("want a time-limit error naming the file, got %+v", r)
+	}
+}
+
+func TestSlowRulesShareOneOverallBudget(t *testing.T) {
+	var mods []Module
+	for _, id := range []string{"a", "b", "c"} {
+		mods = append(mods, Module{Path: id + ".rego", Source: []byte(strings.NewReplacer("example", id).Replace(header) + `
+deny contains "slow" if {
+	some a in numbers.range(1, 100000)
+	some b in numbers.range(1, 100000)
+	a * b == -1
+}`)})
+	}
+	p, err := Compile(context.Background(), mods, Options{Timeout: 200 * time.Millisecond, Budget: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := p.DefaultEngine(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Evaluate(context.Background(), map[string]any{}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range [][2]string{
+		{"a.rego: ", "did not finish within the 200ms time limit"},
+		{"b.rego: ", "left of the 300ms that one evaluation of all rules may take"},
+		{"c.rego: ", "not evaluated: the rules before it used up the 300ms"},
+	} {
+		if r := res[i].Conclude(); r.Outcome != decision.Error || !strings.HasPrefix(r.Err, want[0]) || !strings.Contains(r.Err, want[1]) {
+			t.Errorf("rule %s: %q, want %q…%q", res[i].ID, r.Err, want[0], want[1])
+		}
+	}
+
+	// The fallback evaluates just the rules it is asked for.
+	only, err := e.Evaluate(context.Background(), map[string]any{}, time.Now(), "c")
+	if err != nil || len(only) != 1 || only[0].ID != "c" {
+		t.Fatalf("only c: %+v %v", only, err)
 	}
 }
 

@@ -19,6 +19,10 @@ var forbiddenBuiltins = map[string]string{
 	"trace":              "use print() for debugging output",
 	"json.match_schema":  "JSON schemas can reference files on the server (file:// $ref)",
 	"json.verify_schema": "JSON schemas can reference files on the server (file:// $ref)",
+	// OPA verifies certificate validity against the server's clock, not the
+	// evaluation time, so a verdict could not be reproduced with --at.
+	"crypto.x509.parse_and_verify_certificates":              "certificate verification reads the server's clock; rules read input.time",
+	"crypto.x509.parse_and_verify_certificates_with_options": "certificate verification reads the server's clock; rules read input.time",
 }
 
 // Capabilities returns the sandboxed OPA capabilities: this OPA version's

@@ -171,6 +171,56 @@ func TestLockingARuleLocksAllItsSettings(t *testing.T) {
 	}
 }
 
+func TestLockingASettingAlsoLocksItsRuleAndTheMode(t *testing.T) {
+	org := parse(t, OrgFile, "locked: [rules.required_reviewers.approvals]\nrules:\n  required_reviewers:\n    approvals: 2\n")
+	tests := []struct {
+		repo, says string
+		held       func(c Config) bool
+	}{
+		{"rules:\n  required_reviewers:\n    enabled: false\n", "which also locks whether the rule is enabled",
+			func(c Config) bool { return c.Rules["required_reviewers"].Enabled }},
+		{"rules:\n  required_reviewers:\n    severity: warning\n", "which also locks the rule's severity",
+			func(c Config) bool { return c.Rules["required_reviewers"].Severity == "" }},
+		{"mode: report\n", "which also locks mode",
+			func(c Config) bool { return c.Mode == decision.Enforce }},
+	}
+	for _, tt := range tests {
+		c, err := Resolve(org, parse(t, RepoFile, tt.repo), schema(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !tt.held(c) || len(c.Notices) != 1 || !strings.Contains(c.Notices[0], tt.says) {
+			t.Errorf("%q: config %+v, notices %q", tt.repo, c, c.Notices)
+		}
+	}
+	// A rule nothing locks can still be turned off by a repository.
+	c, err := Resolve(org, parse(t, RepoFile, "rules:\n  no_todo:\n    enabled: false\n"), schema(t))
+	if err != nil || c.Rules["no_todo"].Enabled || len(c.Notices) != 0 {
+		t.Errorf("an unlocked rule: %+v %q %v", c.Rules["no_todo"], c.Notices, err)
+	}
+}
+
+func TestResolvePartialKeepsTheValidRepositorySettings(t *testing.T) {
+	org := parse(t, OrgFile, "rules:\n  required_reviewers:\n    approvals: 1\n")
+	repo := parse(t, RepoFile, "rules:\n  required_reviewers:\n    approvals: 3\n    window: sometimes\n  retired_rule:\n    enabled: true\n")
+	if _, err := Resolve(org, repo, schema(t)); err == nil {
+		t.Fatal("Resolve must reject the file")
+	}
+	c, problems, err := ResolvePartial(org, repo, schema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Rules["required_reviewers"].Values["approvals"] != int64(3) {
+		t.Errorf("the valid tightening must apply: %+v", c.Rules["required_reviewers"].Values)
+	}
+	if len(problems) != 2 || problems[0].Line != 4 || problems[1].Line != 5 {
+		t.Errorf("problems %+v", problems)
+	}
+	if _, _, err := ResolvePartial(parse(t, OrgFile, "rules:\n  nope:\n    x: 1\n"), repo, schema(t)); err == nil {
+		t.Error("a broken organization file is still an error")
+	}
+}
+
 func TestTeamsNamedAnywhere(t *testing.T) {
 	s := schema(t)
 	s.Rules["paths"] = RuleSchema{ID: "paths", Settings: map[string]Setting{

@@ -82,6 +82,26 @@ func Resolve(org, repo *File, s Schema) (Config, error) {
 	return c, nil
 }
 
+// ResolvePartial is Resolve for a repository file known to have problems:
+// the repository's valid settings are applied and its problems returned, so
+// that a mistake in one setting does not drop the repository's tightening of
+// the others. Problems in the organization's file are still an error.
+func ResolvePartial(org, repo *File, s Schema) (Config, []Problem, error) {
+	c := Defaults(s)
+	if org != nil {
+		problems := append(c.apply(org, s, false), c.checkLocked(org, s)...)
+		if len(problems) > 0 {
+			return c, nil, &Error{problems}
+		}
+	}
+	if repo == nil {
+		return c, nil, nil
+	}
+	problems := c.apply(repo, s, true)
+	sort.SliceStable(problems, func(i, j int) bool { return problems[i].Line < problems[j].Line })
+	return c, problems, nil
+}
+
 func (c *Config) apply(f *File, s Schema, fromRepo bool) []Problem {
 	var problems []Problem
 	bad := func(path, format string, args ...any) {
@@ -104,10 +124,10 @@ func (c *Config) apply(f *File, s Schema, fromRepo bool) []Problem {
 			}
 			continue
 		}
-		if fromRepo && c.isLocked(path) && !reflect.DeepEqual(current, val) && !stricter(path, val, current, s) {
+		if why := c.lock(path); fromRepo && why != "" && !reflect.DeepEqual(current, val) && !stricter(path, val, current, s) {
 			c.Notices = append(c.Notices, fmt.Sprintf(
-				"%s line %d sets %s to %s, but the organization locks this setting: its value %s applies (a repository may only make a locked setting stricter).",
-				f.Path, f.Lines[path], path, show(val), show(current)))
+				"%s line %d sets %s to %s, but %s: its value %s applies (a repository may only make a locked setting stricter).",
+				f.Path, f.Lines[path], path, show(val), why, show(current)))
 			continue
 		}
 		set()
@@ -208,14 +228,40 @@ func (c *Config) checkLocked(f *File, s Schema) []Problem {
 	return problems
 }
 
-// isLocked reports whether the organization locked path or a parent of it.
-func (c *Config) isLocked(path string) bool {
+// lock returns why path is locked, or "" when it is not. A path is locked
+// when the organization locked it or a parent of it. Locking one setting of
+// a rule also locks the rule's enabled and severity, and locking anything
+// also locks mode: otherwise a repository could keep the locked value and
+// switch the rule off, or make the whole check report-only.
+func (c *Config) lock(path string) string {
 	for _, l := range c.Locked {
 		if path == l || strings.HasPrefix(path, l+".") {
-			return true
+			return "the organization locks this setting"
 		}
 	}
-	return false
+	if rule, ok := strings.CutSuffix(path, ".enabled"); ok {
+		if l := c.lockedUnder(rule + "."); l != "" {
+			return fmt.Sprintf("the organization locks %s, which also locks whether the rule is enabled", l)
+		}
+	}
+	if rule, ok := strings.CutSuffix(path, ".severity"); ok {
+		if l := c.lockedUnder(rule + "."); l != "" {
+			return fmt.Sprintf("the organization locks %s, which also locks the rule's severity", l)
+		}
+	}
+	if path == "mode" && len(c.Locked) > 0 {
+		return fmt.Sprintf("the organization locks %s, which also locks mode", c.Locked[0])
+	}
+	return ""
+}
+
+func (c *Config) lockedUnder(prefix string) string {
+	for _, l := range c.Locked {
+		if strings.HasPrefix(l, prefix) {
+			return l
+		}
+	}
+	return ""
 }
 
 // stricter reports whether a repository's value makes path stricter than

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -48,20 +49,43 @@ func (l Layout) Contains(p string) bool {
 }
 
 // Problem is something wrong with the policy, at a file and line when known.
-type Problem struct {
-	File    string
-	Line    int
-	Message string
+type Problem = policy.Problem
+
+// Folder is a policy folder as read from a commit or from disk.
+type Folder struct {
+	Files Files
+	// Unread says which files under the folder mergeguard does not read,
+	// and why, so that a misnamed file is not silently ignored.
+	Unread []string
+	// Problems make the folder unusable as read: more files, or larger
+	// ones, than mergeguard reads.
+	Problems []Problem
 }
 
-func (p Problem) String() string {
-	switch {
-	case p.File != "" && p.Line > 0:
-		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Message)
-	case p.File != "":
-		return fmt.Sprintf("%s: %s", p.File, p.Message)
+// note records a path under the policy folder that is not read, when it
+// looks like it was meant to be.
+func (f *Folder) note(layout Layout, p string) {
+	if why := layout.whyUnread(p); why != "" {
+		f.Unread = append(f.Unread, fmt.Sprintf("%s is not read: %s.", p, why))
 	}
-	return p.Message
+}
+
+// whyUnread says why a path under the policy folder that looks like policy
+// is not read, or "" when it is read or is not meant to be (a README).
+func (l Layout) whyUnread(p string) string {
+	if l.Contains(p) || !strings.HasPrefix(p, l.dir()+"/") {
+		return ""
+	}
+	ext := strings.ToLower(path.Ext(p))
+	switch {
+	case ext == ".rego" && path.Ext(p) != ".rego":
+		return "policy files end in .rego, in lower case"
+	case ext == ".rego":
+		return fmt.Sprintf("rules and their tests go under %s/", l.PoliciesDir())
+	case ext == ".yaml" || ext == ".yml" || ext == ".json":
+		return fmt.Sprintf("the configuration is read from %s only", l.ConfigPath())
+	}
+	return ""
 }
 
 // Version is one compiled policy: the bundled rules plus a policy folder at
@@ -77,6 +101,9 @@ type Version struct {
 	Tests []policy.Module
 	// Problems make the version unusable; Policy is nil then.
 	Problems []Problem
+	// Notices are shown on every check run the version decides: files of
+	// the policy folder that were not read.
+	Notices []string
 }
 
 // OK reports whether the version compiled and its configuration is valid.
@@ -95,8 +122,13 @@ func (v *Version) OnPolicyError() string {
 // Build compiles the bundled modules with a policy folder's policies and
 // validates its configuration. Problems are recorded on the version rather
 // than returned: a broken policy is a state to report, not an I/O failure.
-func Build(ctx context.Context, label, sha string, files Files, layout Layout, bundled []policy.Module, timeout time.Duration) *Version {
-	v := &Version{Label: label, SHA: sha}
+func Build(ctx context.Context, label, sha string, folder Folder, layout Layout, bundled []policy.Module, timeout time.Duration) *Version {
+	v := &Version{Label: label, SHA: sha, Notices: folder.Unread}
+	if len(folder.Problems) > 0 {
+		v.Problems = folder.Problems
+		return v
+	}
+	files := folder.Files
 	mods := slices.Clone(bundled)
 	var names []string
 	for p := range files {
@@ -159,14 +191,14 @@ func (r CheckResult) Failed() bool {
 
 // Check builds a policy folder and runs its Rego tests together with the
 // bundled rules they may refer to.
-func Check(ctx context.Context, label string, files Files, layout Layout, bundled []policy.Module, timeout time.Duration) CheckResult {
-	v := Build(ctx, label, "", files, layout, bundled, timeout)
+func Check(ctx context.Context, label string, folder Folder, layout Layout, bundled []policy.Module, timeout time.Duration) CheckResult {
+	v := Build(ctx, label, "", folder, layout, bundled, timeout)
 	res := CheckResult{Version: v}
 	if v.Policy == nil {
 		return res
 	}
 	mods := slices.Clone(bundled)
-	for p, src := range files {
+	for p, src := range folder.Files {
 		if strings.HasPrefix(p, layout.PoliciesDir()+"/") && path.Ext(p) == ".rego" {
 			mods = append(mods, policy.Module{Path: p, Source: src})
 		}
@@ -192,6 +224,51 @@ func Check(ctx context.Context, label string, files Files, layout Layout, bundle
 	return res
 }
 
+// bundledPackage finds the package that only mergeguard's own policies
+// declare.
+var bundledPackage = regexp.MustCompile(`(?m)^package\s+mergeguard\.lib\s*$`)
+
+// IsBundledSet reports whether a folder is mergeguard's own policies folder
+// (a checkout's policies/), which must be tested as the bundled set rather
+// than as custom rules added to it.
+func IsBundledSet(folder Folder) bool {
+	for p, src := range folder.Files {
+		if path.Ext(p) == ".rego" && bundledPackage.Match(src) {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckBundledSet compiles and tests a folder holding mergeguard's own
+// policies in place of the embedded ones.
+func CheckBundledSet(ctx context.Context, label string, folder Folder, timeout time.Duration) CheckResult {
+	var mods []policy.Module
+	for p, src := range folder.Files {
+		if path.Ext(p) == ".rego" {
+			mods = append(mods, policy.Module{Path: p, Source: src, Bundled: true})
+		}
+	}
+	slices.SortFunc(mods, func(a, b policy.Module) int { return strings.Compare(a.Path, b.Path) })
+	v := &Version{Label: label, Notices: folder.Unread}
+	res := CheckResult{Version: v}
+	p, err := policy.Compile(ctx, mods, policy.Options{Timeout: timeout})
+	if err != nil {
+		v.Problems = compileProblems(err)
+		return res
+	}
+	v.Policy = p
+	for _, m := range mods {
+		if m.IsTest() {
+			v.Tests = append(v.Tests, m)
+		}
+	}
+	if res.Tests, err = policy.RunTests(ctx, mods, timeout); err != nil {
+		v.Problems, v.Policy = compileProblems(err), nil
+	}
+	return res
+}
+
 // Results states the check as rule results, so it renders like any verdict:
 // problems and failing tests become annotations on the policy files.
 func (r CheckResult) Results() []decision.RuleResult {
@@ -208,6 +285,9 @@ func (r CheckResult) Results() []decision.RuleResult {
 			}
 		}
 		compiles.Denials = append(compiles.Denials, f)
+	}
+	for _, n := range r.Version.Notices {
+		compiles.Warnings = append(compiles.Warnings, decision.Finding{Message: n})
 	}
 	tests := decision.RuleResult{
 		ID: "policy_tests", Title: "Policy tests pass", Severity: decision.SeverityError,
@@ -237,11 +317,7 @@ func compileProblems(err error) []Problem {
 	if !errors.As(err, &ce) {
 		return []Problem{{Message: err.Error()}}
 	}
-	out := make([]Problem, len(ce.Problems))
-	for i, p := range ce.Problems {
-		out[i] = Problem{File: p.File, Line: p.Line, Message: p.Message}
-	}
-	return out
+	return ce.Problems
 }
 
 func configProblems(err error) []Problem {
@@ -249,8 +325,12 @@ func configProblems(err error) []Problem {
 	if !errors.As(err, &ce) {
 		return []Problem{{Message: err.Error()}}
 	}
-	out := make([]Problem, len(ce.Problems))
-	for i, p := range ce.Problems {
+	return fromConfig(ce.Problems)
+}
+
+func fromConfig(ps []policyconfig.Problem) []Problem {
+	out := make([]Problem, len(ps))
+	for i, p := range ps {
 		out[i] = Problem{File: p.File, Line: p.Line, Message: p.Message}
 	}
 	return out

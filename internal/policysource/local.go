@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/mergeguard/mergeguard/internal/decision"
@@ -18,8 +19,9 @@ import (
 // ReadDir reads a policy folder from disk. dir is a checkout of a policy
 // repository (holding the layout's folder, e.g. mergeguard/), or a folder of
 // .rego files, which then stands for the policies folder.
-func ReadDir(dir string, layout Layout) (Files, error) {
-	files := Files{}
+func ReadDir(dir string, layout Layout) (Folder, error) {
+	folder := Folder{Files: Files{}}
+	files := folder.Files
 	root := filepath.Join(dir, filepath.FromSlash(layout.dir()))
 	checkout := true
 	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
@@ -50,6 +52,9 @@ func ReadDir(dir string, layout Layout) (Files, error) {
 			repoPath = layout.ConfigPath()
 		}
 		if repoPath == "" || !layout.Contains(repoPath) {
+			if checkout {
+				folder.note(layout, repoPath)
+			}
 			return nil
 		}
 		if len(files) == maxPolicyFiles {
@@ -63,12 +68,20 @@ func ReadDir(dir string, layout Layout) (Files, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read policies from %s: %w", dir, err)
+		return Folder{}, fmt.Errorf("read policies from %s: %w", dir, err)
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("%s holds no policy: expected %s/config.yaml or %s/**/*.rego (a checkout of the policy repository), or .rego files", dir, layout.dir(), layout.PoliciesDir())
+		return Folder{}, fmt.Errorf("%s holds no policy: expected %s/config.yaml or %s/**/*.rego (a checkout of the policy repository), or .rego files%s",
+			dir, layout.dir(), layout.PoliciesDir(), unreadHint(folder.Unread))
 	}
-	return files, nil
+	return folder, nil
+}
+
+func unreadHint(unread []string) string {
+	if len(unread) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(unread, " ") + ")"
 }
 
 // Local is policy read from disk, for `mergeguard eval` and `mergeguard test`.
@@ -83,6 +96,9 @@ type Local struct {
 	Layout         Layout
 	Bundled        []policy.Module
 	Timeout        time.Duration
+	// DefaultMode applies when no configuration sets mode, as the server's
+	// MERGEGUARD_MODE does.
+	DefaultMode decision.Mode
 }
 
 // ErrBrokenPolicy is returned, wrapped with the problems, when local policy
@@ -91,11 +107,11 @@ var ErrBrokenPolicy = errors.New("the policy is not usable")
 
 // Resolve builds the local policy and configuration.
 func (l Local) Resolve(ctx context.Context) (Resolved, error) {
-	files := Files{}
+	folder := Folder{Files: Files{}}
 	label := "bundled@" + policy.Digest(l.Bundled)
 	if l.PolicyDir != "" {
 		var err error
-		if files, err = ReadDir(l.PolicyDir, l.Layout); err != nil {
+		if folder, err = ReadDir(l.PolicyDir, l.Layout); err != nil {
 			return Resolved{}, err
 		}
 		label = "local:" + l.PolicyDir
@@ -105,10 +121,10 @@ func (l Local) Resolve(ctx context.Context) (Resolved, error) {
 		if err != nil {
 			return Resolved{}, fmt.Errorf("read configuration: %w", err)
 		}
-		files[l.Layout.ConfigPath()] = b
+		folder.Files[l.Layout.ConfigPath()] = b
 		label += " with " + l.ConfigFile
 	}
-	v := Build(ctx, label, "", files, l.Layout, l.Bundled, l.Timeout)
+	v := Build(ctx, label, "", folder, l.Layout, l.Bundled, l.Timeout)
 	if !v.OK() {
 		return Resolved{}, fmt.Errorf("%w: %s", ErrBrokenPolicy, problemList(v.Problems))
 	}
@@ -126,14 +142,13 @@ func (l Local) Resolve(ctx context.Context) (Resolved, error) {
 	if err != nil {
 		return Resolved{}, fmt.Errorf("%w: %v", ErrBrokenPolicy, err)
 	}
-	if !setsMode(v.Org) && !setsMode(repoFile) {
-		cfg.Mode = decision.Enforce
+	mode := l.DefaultMode
+	if mode == "" {
+		mode = decision.Enforce
 	}
-	engine, err := v.Policy.Engine(ctx, cfg)
-	if err != nil {
-		return Resolved{}, err
-	}
-	return Resolved{Engine: engine, Label: label, Config: cfg, Notices: cfg.Notices}, nil
+	res, err := bind(ctx, v, repoFile, cfg, mode)
+	res.Label = label
+	return res, err
 }
 
 // Fixed always resolves to one policy: a live pull request evaluated with a

@@ -2,10 +2,13 @@ package policysource
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mergeguard/mergeguard/internal/decision"
@@ -38,7 +41,7 @@ type Options struct {
 	// RepoConfigPath is a repository's own configuration (".github/mergeguard.yaml").
 	RepoConfigPath string
 	Bundled        []policy.Module
-	// Timeout bounds one evaluation of all rules.
+	// Timeout bounds each rule's evaluation.
 	Timeout time.Duration
 	// DefaultMode applies when no configuration sets mode.
 	DefaultMode decision.Mode
@@ -71,7 +74,13 @@ type repoConfig struct {
 }
 
 type orgState struct {
-	mu       sync.Mutex
+	// lock admits one refresh at a time; a channel, so that waiting for it
+	// respects the caller's context.
+	lock chan struct{}
+	// stale is set by a push to the policy repository: the next evaluation
+	// looks for a new commit. Atomic, so the webhook handler never waits
+	// for a refresh in progress.
+	stale    atomic.Bool
 	checked  time.Time
 	sha      string
 	current  *Version
@@ -106,7 +115,7 @@ func New(ctx context.Context, opts Options) (*Source, error) {
 	}
 	s := &Source{opts: opts, orgs: map[string]*orgState{}, repoConfigs: map[string]repoConfig{}}
 	digest := policy.Digest(opts.Bundled)
-	s.bundled = s.build(ctx, "bundled@"+digest, "", nil)
+	s.bundled = s.build(ctx, "bundled@"+digest, "", Folder{})
 	if !s.bundled.OK() {
 		return nil, fmt.Errorf("bundled policy: %s", problemList(s.bundled.Problems))
 	}
@@ -116,8 +125,8 @@ func New(ctx context.Context, opts Options) (*Source, error) {
 // Bundled is the policy compiled into the binary.
 func (s *Source) Bundled() *Version { return s.bundled }
 
-func (s *Source) build(ctx context.Context, label, sha string, files Files) *Version {
-	v := Build(ctx, label, sha, files, s.opts.Layout, s.opts.Bundled, s.opts.Timeout)
+func (s *Source) build(ctx context.Context, label, sha string, folder Folder) *Version {
+	v := Build(ctx, label, sha, folder, s.opts.Layout, s.opts.Bundled, s.opts.Timeout)
 	if s.opts.OnCompile != nil {
 		s.opts.OnCompile(label, v.OK())
 	}
@@ -125,12 +134,9 @@ func (s *Source) build(ctx context.Context, label, sha string, files Files) *Ver
 }
 
 // Invalidate makes the next evaluation in the organization look for a new
-// policy commit (after a push to its policy repository).
+// policy commit (after a push to its policy repository). It never waits.
 func (s *Source) Invalidate(owner string) {
-	st := s.state(owner)
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	st.checked = time.Time{}
+	s.state(owner).stale.Store(true)
 }
 
 // Pushed tells the source about a push: to the default branch of an
@@ -189,7 +195,7 @@ func (s *Source) state(owner string) *orgState {
 	key := strings.ToLower(owner)
 	st, ok := s.orgs[key]
 	if !ok {
-		st = &orgState{}
+		st = &orgState{lock: make(chan struct{}, 1)}
 		s.orgs[key] = st
 	}
 	return st
@@ -197,22 +203,40 @@ func (s *Source) state(owner string) *orgState {
 
 // org returns the organization's current and last good policy versions,
 // reading a new commit of the policy repository when the cached one is older
-// than the TTL. One evaluation per organization refreshes at a time.
+// than the TTL or a push made it stale. One evaluation per organization
+// refreshes at a time; the others wait for it, as long as their context
+// allows.
 func (s *Source) org(ctx context.Context, gh GitHub, owner string) (current, lastGood, previousGood *Version, err error) {
 	st := s.state(owner)
-	st.mu.Lock()
-	defer st.mu.Unlock()
+	select {
+	case st.lock <- struct{}{}:
+	case <-ctx.Done():
+		return nil, nil, nil, fmt.Errorf("wait for the policy of %s: %w", owner, ctx.Err())
+	}
+	defer func() { <-st.lock }()
 	now := s.opts.Now()
-	if st.current != nil && now.Sub(st.checked) < s.opts.TTL {
+	if st.current != nil && now.Sub(st.checked) < s.opts.TTL && !st.stale.Load() {
 		return st.current, st.lastGood, st.previousGood, nil
 	}
+	// Cleared before reading, so a push during the refresh is not lost.
+	st.stale.Store(false)
 	sha, err := s.headSHA(ctx, gh, owner)
+	if errors.Is(err, errNoPolicyRepo) {
+		if lost := s.lostPolicyRepo(ctx, st, owner); lost != nil {
+			st.current, st.sha, st.checked = lost, "", now
+			s.opts.Log.Warn("the policy repository can no longer be read", "owner", owner)
+			return st.current, st.lastGood, st.previousGood, nil
+		}
+		sha, err = "", nil
+	}
 	if err != nil {
+		st.stale.Store(true)
 		return nil, nil, nil, err
 	}
 	if st.current == nil || sha != st.sha {
 		v, err := s.load(ctx, gh, owner, sha)
 		if err != nil {
+			st.stale.Store(true)
 			return nil, nil, nil, err
 		}
 		st.current, st.sha = v, sha
@@ -238,12 +262,16 @@ func (s *Source) org(ctx context.Context, gh GitHub, owner string) (current, las
 	return st.current, st.lastGood, st.previousGood, nil
 }
 
-// headSHA is the policy repository's default-branch commit, or "" when the
-// organization has no policy repository the App can read.
+// errNoPolicyRepo: the organization has no policy repository the App can
+// read.
+var errNoPolicyRepo = errors.New("no policy repository")
+
+// headSHA is the policy repository's default-branch commit; "" for an empty
+// repository, errNoPolicyRepo when there is none the App can read.
 func (s *Source) headSHA(ctx context.Context, gh GitHub, owner string) (string, error) {
 	branch, err := gh.DefaultBranch(ctx, owner, s.opts.Repo)
 	if githubapp.IsNotFound(err) {
-		return "", nil
+		return "", errNoPolicyRepo
 	}
 	if err != nil {
 		return "", err
@@ -255,23 +283,43 @@ func (s *Source) headSHA(ctx context.Context, gh GitHub, owner string) (string, 
 	return sha, err
 }
 
+// lostPolicyRepo returns a broken version when an organization whose policy
+// repository mergeguard has used can no longer read it (it was deleted, or
+// the installation no longer includes it): quietly falling back to the
+// bundled defaults would drop the organization's rules. It returns nil for
+// an organization that never had one.
+func (s *Source) lostPolicyRepo(ctx context.Context, st *orgState, owner string) *Version {
+	known := st.lastGood != nil && st.lastGood.SHA != ""
+	if !known && s.opts.LastGood != nil {
+		sha, err := s.opts.LastGood.GetLastGood(ctx, owner)
+		known = err == nil && sha != ""
+	}
+	if !known {
+		return nil
+	}
+	repo := owner + "/" + s.opts.Repo
+	return &Version{Label: repo + " (cannot be read)", Problems: []Problem{{Message: fmt.Sprintf(
+		"mergeguard used the policy in %s before, and GitHub now answers that it does not exist: it was deleted or renamed, or the App's installation no longer includes it. "+
+			"Give the App access to it again. To use the bundled defaults instead, keep an empty %s the App can read.", repo, repo)}}}
+}
+
 // load reads and compiles the policy folder at sha.
 func (s *Source) load(ctx context.Context, gh GitHub, owner, sha string) (*Version, error) {
 	if sha == "" {
 		return s.bundled, nil
 	}
-	files, err := s.Fetch(ctx, gh, owner, s.opts.Repo, sha)
+	folder, err := s.Fetch(ctx, gh, owner, s.opts.Repo, sha)
 	if err != nil {
 		return nil, err
 	}
 	label := fmt.Sprintf("%s/%s@%s", owner, s.opts.Repo, short(sha))
-	if len(files) == 0 {
+	if len(folder.Files) == 0 && len(folder.Problems) == 0 {
 		v := *s.bundled
-		v.Label = label + " (no " + s.opts.Layout.dir() + "/ folder: bundled defaults)"
-		v.SHA = sha
+		v.Label = fmt.Sprintf("%s (no %s or %s/*.rego: bundled defaults)", label, s.opts.Layout.ConfigPath(), s.opts.Layout.PoliciesDir())
+		v.SHA, v.Notices = sha, folder.Unread
 		return &v, nil
 	}
-	return s.build(ctx, label, sha, files), nil
+	return s.build(ctx, label, sha, folder), nil
 }
 
 // restore rebuilds the last good version recorded before a restart.
@@ -296,59 +344,77 @@ const (
 	maxPolicyBytes = 1 << 20
 )
 
-// Fetch reads the policy folder of repo at sha.
-func (s *Source) Fetch(ctx context.Context, gh GitHub, owner, repo, sha string) (Files, error) {
+// Fetch reads the policy folder of repo at sha. More files, or larger ones,
+// than mergeguard reads are problems of the folder, not errors: the policy
+// is then broken and says why, rather than retried forever.
+func (s *Source) Fetch(ctx context.Context, gh GitHub, owner, repo, sha string) (Folder, error) {
+	folder := Folder{Files: Files{}}
 	entries, err := gh.Files(ctx, owner, repo, sha)
-	if err != nil {
-		return nil, err
+	if errors.Is(err, githubapp.ErrTreeTooLarge) {
+		folder.Problems = []Problem{{Message: fmt.Sprintf("%s/%s has more files than GitHub lists in one tree, so mergeguard cannot find its policy folder; keep the policy repository small", owner, repo)}}
+		return folder, nil
 	}
-	files := Files{}
+	if err != nil {
+		return Folder{}, err
+	}
 	for _, e := range entries {
 		if !s.opts.Layout.Contains(e.Path) {
+			folder.note(s.opts.Layout, e.Path)
 			continue
 		}
-		if len(files) == maxPolicyFiles {
-			return nil, fmt.Errorf("%s/%s@%s has more than %d policy files", owner, repo, short(sha), maxPolicyFiles)
+		if len(folder.Files) == maxPolicyFiles {
+			folder.Problems = append(folder.Problems, Problem{Message: fmt.Sprintf("%s holds more than %d policy files; mergeguard reads at most %d", s.opts.Layout.dir(), maxPolicyFiles, maxPolicyFiles)})
+			return folder, nil
 		}
 		if e.Size > maxPolicyBytes {
-			return nil, fmt.Errorf("%s in %s/%s is larger than 1 MiB", e.Path, owner, repo)
+			folder.Problems = append(folder.Problems, Problem{File: e.Path, Message: "larger than 1 MiB; mergeguard reads policy files up to 1 MiB"})
+			continue
 		}
 		b, err := gh.Blob(ctx, owner, repo, e.SHA)
 		if err != nil {
-			return nil, err
+			return Folder{}, err
 		}
-		files[e.Path] = b
+		folder.Files[e.Path] = b
 	}
-	return files, nil
+	return folder, nil
 }
 
 // CheckCommit checks the policy folder of a commit of the policy repository:
 // it compiles, its configuration is valid, its tests pass.
 func (s *Source) CheckCommit(ctx context.Context, gh GitHub, owner, repo, sha string) (CheckResult, error) {
-	files, err := s.Fetch(ctx, gh, owner, repo, sha)
+	folder, err := s.Fetch(ctx, gh, owner, repo, sha)
 	if err != nil {
 		return CheckResult{}, err
 	}
-	return Check(ctx, fmt.Sprintf("%s/%s@%s", owner, repo, short(sha)), files, s.opts.Layout, s.opts.Bundled, s.opts.Timeout), nil
+	return Check(ctx, fmt.Sprintf("%s/%s@%s", owner, repo, short(sha)), folder, s.opts.Layout, s.opts.Bundled, s.opts.Timeout), nil
 }
 
 // For says how a pull request in owner/repo into baseRef is to be judged.
 type For struct {
 	Owner, Repo, BaseRef string
 	// ChangesRepoConfig is true when the pull request changes the
-	// repository's configuration file: a broken file on the base branch
-	// must not block the change that fixes it.
-	ChangesRepoConfig bool
+	// repository's configuration file, and OnlyRepoConfig when it changes
+	// nothing else: a broken file on the base branch must not block the
+	// change that fixes it, nor let other changes through with it.
+	ChangesRepoConfig, OnlyRepoConfig bool
+	// ProposedRepoConfig is the pull request's version of that file, when it
+	// changes it and does not delete it: it is validated, so that a broken
+	// file cannot be merged.
+	ProposedRepoConfig []byte
 }
 
 // Resolved is the policy and configuration that apply to one pull request.
 type Resolved struct {
 	// Engine is nil when the policy is broken and the verdict must fail
-	// closed; Problems say why.
+	// closed; Problems say why, and Mode is the mode to report it in.
 	Engine   *policy.Engine
 	Label    string
 	Config   policyconfig.Config
 	Problems []Problem
+	Mode     decision.Mode
+	// ProposedProblems are what is wrong with the pull request's own
+	// version of the repository's configuration file.
+	ProposedProblems []Problem
 	// Notices go at the top of the check run: a fallback, an override the
 	// organization did not allow.
 	Notices []string
@@ -374,78 +440,48 @@ func (s *Source) Resolve(ctx context.Context, gh GitHub, f For) (Resolved, error
 	}
 	isPolicyRepo := strings.EqualFold(f.Repo, s.opts.Repo)
 
-	v, res := current, Resolved{}
-	if !current.OK() {
-		fallback := lastGood
-		if fallback == nil && isPolicyRepo {
-			fallback = s.bundled
-		}
-		switch {
-		case isPolicyRepo && fallback != nil:
-			// The policy repository's own pull requests must be able to fix
-			// it: judge them by the last policy that compiled, and let the
-			// mergeguard/policy check judge the change.
-			v = fallback
-			res.Notices = append(res.Notices, fmt.Sprintf("The organization's policy %s does not compile, so this pull request to the policy repository is judged by %s.", current.Label, fallback.Label))
-		case onError == policyconfig.LastGood && fallback != nil:
-			v = fallback
-			res.Notices = append(res.Notices, fmt.Sprintf("The organization's policy %s does not compile (%s); this verdict uses the last policy that compiled, %s, because the configuration sets on_policy_error: last_good.",
-				current.Label, firstProblem(current.Problems), fallback.Label))
-		default:
-			res.Label, res.Problems = current.Label, current.Problems
-			if onError == policyconfig.LastGood {
-				res.Notices = append(res.Notices, "on_policy_error is last_good, but no policy that compiled is known for this organization, so mergeguard blocks.")
-			}
-			return res, nil
-		}
+	v, res := s.usable(current, lastGood, isPolicyRepo, onError)
+	if v == nil {
+		return res, nil
 	}
 	res.Label = v.Label
 
 	var repoFile *policyconfig.File
-	var repoProblems []Problem
+	var problems []Problem
 	if !isPolicyRepo {
-		raw, found, err := s.repoConfig(ctx, gh, f.Owner, f.Repo, f.BaseRef)
-		if err != nil {
+		if repoFile, problems, err = s.readRepoConfig(ctx, gh, f); err != nil {
 			return Resolved{}, err
 		}
-		if found {
-			repoFile, err = policyconfig.Parse(s.opts.RepoConfigPath, policyconfig.RepoFile, raw)
-			if err != nil {
-				repoProblems = configProblems(err)
-			}
+		if f.ChangesRepoConfig {
+			res.ProposedProblems = s.validateProposed(f.ProposedRepoConfig, v)
 		}
 	}
-	cfg, err := policyconfig.Resolve(v.Org, repoFile, v.Policy.Schema())
+	cfg, repoProblems, err := policyconfig.ResolvePartial(v.Org, repoFile, v.Policy.Schema())
 	if err != nil {
-		repoProblems = append(repoProblems, configProblems(err)...)
+		return res, fmt.Errorf("organization configuration of %s: %w", v.Label, err)
 	}
-	if len(repoProblems) > 0 {
-		where := fmt.Sprintf("%s on %s", s.opts.RepoConfigPath, f.BaseRef)
-		switch {
-		case f.ChangesRepoConfig, onError == policyconfig.LastGood:
-			why := "this pull request changes it"
-			if !f.ChangesRepoConfig {
-				why = "the configuration sets on_policy_error: last_good"
+	problems = append(problems, fromConfig(repoProblems)...)
+	if len(problems) > 0 {
+		if !f.OnlyRepoConfig && onError != policyconfig.LastGood {
+			res.Problems, res.Mode = problems, s.orgMode(v)
+			if f.ChangesRepoConfig {
+				res.Notices = append(res.Notices, fmt.Sprintf("This pull request changes %[1]s together with other files. A pull request that changes only %[1]s is judged without the broken file, so the fix can merge; split it out.", s.opts.RepoConfigPath))
 			}
-			res.Notices = append(res.Notices, fmt.Sprintf("The repository's %s is not valid (%s); it is ignored here because %s, and the organization's configuration applies.", where, firstProblem(repoProblems), why))
-			cfg, err = policyconfig.Resolve(v.Org, nil, v.Policy.Schema())
-			if err != nil {
-				return res, fmt.Errorf("organization configuration of %s: %w", v.Label, err)
-			}
-		default:
-			res.Problems = repoProblems
 			return res, nil
 		}
+		why := "this pull request changes only that file"
+		if !f.OnlyRepoConfig {
+			why = "the configuration sets on_policy_error: last_good"
+		}
+		res.Notices = append(res.Notices, fmt.Sprintf("The repository's %s on %s is not valid (%s); because %s, its valid settings apply and the rest is ignored.",
+			s.opts.RepoConfigPath, f.BaseRef, firstProblem(problems), why))
 	}
-	if !setsMode(v.Org) && !setsMode(repoFile) {
-		cfg.Mode = s.opts.DefaultMode
-	}
-	engine, err := v.Policy.Engine(ctx, cfg)
+	bound, err := bind(ctx, v, repoFile, cfg, s.opts.DefaultMode)
 	if err != nil {
 		return res, err
 	}
-	res.Engine, res.Config = engine, cfg
-	res.Notices = append(res.Notices, cfg.Notices...)
+	res.Engine, res.Config = bound.Engine, bound.Config
+	res.Notices = append(res.Notices, bound.Notices...)
 	// The fallback for rules failing at run time: the newest good version
 	// other than the one in use.
 	fallback := lastGood
@@ -453,7 +489,7 @@ func (s *Source) Resolve(ctx context.Context, gh GitHub, f For) (Resolved, error
 		fallback = previousGood
 	}
 	if onError == policyconfig.LastGood && fallback.OK() && fallback != v {
-		if fcfg, err := policyconfig.Resolve(fallback.Org, repoFile, fallback.Policy.Schema()); err == nil {
+		if fcfg, _, err := policyconfig.ResolvePartial(fallback.Org, repoFile, fallback.Policy.Schema()); err == nil {
 			fcfg.Mode = cfg.Mode
 			if fe, err := fallback.Policy.Engine(ctx, fcfg); err == nil {
 				res.Fallback, res.FallbackLabel = fe, fallback.Label
@@ -461,6 +497,98 @@ func (s *Source) Resolve(ctx context.Context, gh GitHub, f For) (Resolved, error
 		}
 	}
 	return res, nil
+}
+
+// usable picks the policy version that judges a pull request, or returns
+// nil with the problems when none may.
+func (s *Source) usable(current, lastGood *Version, isPolicyRepo bool, onError string) (*Version, Resolved) {
+	var res Resolved
+	if current.OK() {
+		return current, res
+	}
+	fallback := lastGood
+	if fallback == nil && isPolicyRepo {
+		fallback = s.bundled
+	}
+	switch {
+	case isPolicyRepo && fallback != nil:
+		// The policy repository's own pull requests must be able to fix it:
+		// judge them by the last policy that compiled, and let the
+		// mergeguard/policy check judge the change.
+		res.Notices = append(res.Notices, fmt.Sprintf("The organization's policy %s does not compile, so this pull request to the policy repository is judged by %s.", current.Label, fallback.Label))
+		return fallback, res
+	case onError == policyconfig.LastGood && fallback != nil:
+		res.Notices = append(res.Notices, fmt.Sprintf("The organization's policy %s does not compile (%s); this verdict uses the last policy that compiled, %s, because the configuration sets on_policy_error: last_good.",
+			current.Label, firstProblem(current.Problems), fallback.Label))
+		return fallback, res
+	}
+	res.Label, res.Problems, res.Mode = current.Label, current.Problems, s.orgMode(lastGood)
+	if setsMode(current.Org) {
+		res.Mode = s.orgMode(current)
+	}
+	if onError == policyconfig.LastGood {
+		res.Notices = append(res.Notices, "on_policy_error is last_good, but no policy that compiled is known for this organization, so mergeguard blocks.")
+	}
+	return nil, res
+}
+
+// orgMode is the mode a broken policy is reported in: the one the
+// organization's last usable configuration sets, else the server's default.
+// A broken policy must not turn an enforcing organization report-only.
+func (s *Source) orgMode(v *Version) decision.Mode {
+	if v != nil && v.Org != nil {
+		if m, ok := v.Org.Values["mode"].(string); ok && decision.Mode(m).Valid() {
+			return decision.Mode(m)
+		}
+	}
+	return s.opts.DefaultMode
+}
+
+// readRepoConfig reads the repository's configuration file from the base
+// branch. Problems with it are returned, not errors; the file is nil when it
+// cannot be parsed at all.
+func (s *Source) readRepoConfig(ctx context.Context, gh GitHub, f For) (*policyconfig.File, []Problem, error) {
+	raw, found, err := s.repoConfig(ctx, gh, f.Owner, f.Repo, f.BaseRef)
+	if err != nil || !found {
+		return nil, nil, err
+	}
+	file, err := policyconfig.Parse(s.opts.RepoConfigPath, policyconfig.RepoFile, raw)
+	if err != nil {
+		return nil, configProblems(err), nil
+	}
+	return file, nil, nil
+}
+
+// validateProposed checks the pull request's version of the repository's
+// configuration file against the policy that would read it.
+func (s *Source) validateProposed(raw []byte, v *Version) []Problem {
+	if raw == nil {
+		return nil // deleted: the organization's configuration applies
+	}
+	file, err := policyconfig.Parse(s.opts.RepoConfigPath, policyconfig.RepoFile, raw)
+	if err != nil {
+		return configProblems(err)
+	}
+	_, problems, err := policyconfig.ResolvePartial(v.Org, file, v.Policy.Schema())
+	if err != nil {
+		return nil // the organization's file is at fault, and reported as such
+	}
+	return fromConfig(problems)
+}
+
+// bind applies the server's default mode where no file sets one, and binds
+// the policy to the configuration. Notices are the version's and the
+// configuration's.
+func bind(ctx context.Context, v *Version, repoFile *policyconfig.File, cfg policyconfig.Config, defaultMode decision.Mode) (Resolved, error) {
+	if !setsMode(v.Org) && !setsMode(repoFile) {
+		cfg.Mode = defaultMode
+	}
+	engine, err := v.Policy.Engine(ctx, cfg)
+	if err != nil {
+		return Resolved{}, err
+	}
+	notices := append(slices.Clone(v.Notices), cfg.Notices...)
+	return Resolved{Engine: engine, Label: v.Label, Config: cfg, Notices: notices}, nil
 }
 
 func setsMode(f *policyconfig.File) bool {

@@ -51,7 +51,7 @@ func startForBenchmark(b *testing.B, gh *fakegithub.Server, key *rsa.PrivateKey,
 	}
 	s := settings.Settings{
 		AppID: gh.AppID(), PrivateKey: key, WebhookSecret: []byte(secret), GitHubAPIURL: gh.URL(),
-		Database: db, CheckName: "mergeguard", Mode: decision.Enforce, Workers: 10,
+		Database: db, CheckName: "mergeguard", Policy: settings.Policy{Mode: decision.Enforce}, Workers: 10,
 		CoalesceQuiet: 500 * time.Millisecond, CoalesceMax: 3 * time.Second, ShutdownTimeout: 5 * time.Second,
 	}
 	ctx, cancel := context.WithCancel(context.Background())

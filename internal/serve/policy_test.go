@@ -248,16 +248,7 @@ func TestThePolicyRepositoryChecksItsOwnPullRequests(t *testing.T) {
 			pr := policy.OpenPR(fakegithub.PRSpec{Title: tt.name, Author: "platform-dev", HeadRef: branch, HeadSHA: head,
 				Files: []fakegithub.File{{Path: "mergeguard/config.yaml", Patch: "@@ -0,0 +1 @@\n+x\n"}}})
 			h.deliver("pull_request", "", gh.Payload("pull_request", "opened", pr, nil))
-			var check fakegithub.CheckRun
-			wait.Until(t, 15*time.Second, "the mergeguard/policy check", func() bool {
-				for _, cr := range gh.CheckRuns("acme/.github", head) {
-					if cr.Name == "mergeguard/policy" && cr.Status == "completed" {
-						check = cr
-						return true
-					}
-				}
-				return false
-			})
+			check := waitPolicyCheck(t, gh, head)
 			if check.Conclusion != tt.conclusion {
 				t.Fatalf("conclusion %s, want %s:\n%s", check.Conclusion, tt.conclusion, check.Summary)
 			}
@@ -272,6 +263,26 @@ func TestThePolicyRepositoryChecksItsOwnPullRequests(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestPolicyChangesFromOutsideContributorsAreNotRun(t *testing.T) {
+	gh := fakegithub.New(t)
+	policy, _ := policyOrg(gh, map[string]string{"mergeguard/config.yaml": "rules: {}\n"})
+	h := start(t, gh, config{})
+	head := policy.CommitFiles("fork-change", "A rule", map[string]string{"mergeguard/policies/no_todo.rego": noTodoRule})
+	pr := policy.OpenPR(fakegithub.PRSpec{Title: "A rule", Author: "stranger", AuthorAssociation: "CONTRIBUTOR", HeadRef: "fork-change", HeadSHA: head,
+		Files: []fakegithub.File{{Path: "mergeguard/policies/no_todo.rego", Status: "added", Patch: "@@ -0,0 +1 @@\n+x\n"}}})
+	gh.ResetRequests()
+	h.deliver("pull_request", "", gh.Payload("pull_request", "opened", pr, nil))
+	check := waitPolicyCheck(t, gh, head)
+	if check.Conclusion != "failure" || !strings.Contains(check.Summary, "does not run policy code proposed by outside contributors") {
+		t.Fatalf("conclusion %s:\n%s", check.Conclusion, check.Summary)
+	}
+	for _, r := range gh.Requests() {
+		if strings.Contains(r.Path, head) && r.Route == "/repos/{owner}/{repo}/git/trees/{tree_sha}" {
+			t.Fatalf("the proposed policy must not even be read: %s %s", r.Method, r.Path)
+		}
 	}
 }
 
@@ -290,4 +301,38 @@ func TestPushToThePolicyRepositoryAppliesTheNewPolicyAtOnce(t *testing.T) {
 	}
 	h.deliver("pull_request", "", gh.Payload("pull_request", "edited", pr, nil))
 	waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("failure"))
+}
+
+func TestABrokenRepositoryConfigurationCannotBeMerged(t *testing.T) {
+	gh := fakegithub.New(t)
+	_, shop := policyOrg(gh, map[string]string{"mergeguard/config.yaml": "rules: {}\n"})
+	h := start(t, gh, config{})
+	head := shop.CommitFiles("tighten", "Tighten reviews", map[string]string{".github/mergeguard.yaml": "rules:\n  required_reviewers:\n    aprovals: 2\n"})
+	pr := shop.OpenPR(fakegithub.PRSpec{Title: "Tighten reviews", Author: "dev", HeadRef: "tighten", HeadSHA: head,
+		Files: []fakegithub.File{{Path: ".github/mergeguard.yaml", Status: "added", Patch: "@@ -0,0 +1,3 @@\n+rules:\n+  required_reviewers:\n+    aprovals: 2\n"}}})
+	r := pr.Review("alice", "APPROVED")
+	h.deliver("pull_request_review", "", gh.Payload("pull_request_review", "submitted", pr, &r))
+	cr := waitCheck(t, gh, "acme/shop", head, one("failure"))[0]
+	if cr.Title != "Blocked by Repository configuration" || len(cr.Annotations) != 1 ||
+		cr.Annotations[0].Path != ".github/mergeguard.yaml" || cr.Annotations[0].StartLine != 3 ||
+		!strings.Contains(cr.Annotations[0].Message, `no setting "aprovals"`) {
+		t.Fatalf("check %q, annotations %+v\n%s", cr.Title, cr.Annotations, cr.Summary)
+	}
+}
+
+// waitPolicyCheck waits for the completed mergeguard/policy check on a
+// commit of acme/.github.
+func waitPolicyCheck(t *testing.T, gh *fakegithub.Server, head string) fakegithub.CheckRun {
+	t.Helper()
+	var check fakegithub.CheckRun
+	wait.Until(t, 15*time.Second, "the mergeguard/policy check", func() bool {
+		for _, cr := range gh.CheckRuns("acme/.github", head) {
+			if cr.Name == "mergeguard/policy" && cr.Status == "completed" {
+				check = cr
+				return true
+			}
+		}
+		return false
+	})
+	return check
 }

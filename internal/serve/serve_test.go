@@ -61,9 +61,9 @@ func start(t *testing.T, gh *fakegithub.Server, cfg config) *harness {
 	}
 	s := settings.Settings{
 		Addr: "127.0.0.1:0", AppID: gh.AppID(), PrivateKey: key, WebhookSecret: []byte(secret),
-		GitHubAPIURL: gh.URL(), Database: cfg.db, CheckName: "mergeguard", Mode: cfg.mode,
+		GitHubAPIURL: gh.URL(), Database: cfg.db, CheckName: "mergeguard",
 		Workers: 4, CoalesceQuiet: 150 * time.Millisecond, CoalesceMax: time.Second, ShutdownTimeout: cfg.shutdown,
-		PolicyRepo: ".github", PolicyDir: "mergeguard", PolicyTimeout: cfg.policyTimeout,
+		Policy: settings.Policy{Mode: cfg.mode, PolicyRepo: ".github", PolicyDir: "mergeguard", PolicyTimeout: cfg.policyTimeout},
 	}
 	return startWith(t, gh, s, cfg.policy)
 }
@@ -500,7 +500,7 @@ func TestMetricsCanBeServedOffThePublicAddress(t *testing.T) {
 	probe.Close()
 	h := startWith(t, gh, settings.Settings{
 		AppID: gh.AppID(), PrivateKey: key, WebhookSecret: []byte(secret), GitHubAPIURL: gh.URL(),
-		Database: dbtest.SQLiteConfig(t), CheckName: "mergeguard", Mode: decision.Enforce, Workers: 1,
+		Database: dbtest.SQLiteConfig(t), CheckName: "mergeguard", Policy: settings.Policy{Mode: decision.Enforce}, Workers: 1,
 		CoalesceQuiet: 10 * time.Millisecond, CoalesceMax: time.Second, ShutdownTimeout: time.Second,
 		MetricsAddr: metricsAddr,
 	}, nil)
@@ -547,7 +547,7 @@ func TestRejectedAppCredentialsAreReported(t *testing.T) {
 	key, _ := jwt.ParseRSAPrivateKeyFromPEM([]byte(gh.PrivateKeyPEM()))
 	s := settings.Settings{
 		AppID: gh.AppID() + 1, PrivateKey: key, WebhookSecret: []byte(secret), GitHubAPIURL: gh.URL(),
-		Database: dbtest.SQLiteConfig(t), CheckName: "mergeguard", Mode: decision.Enforce, Workers: 1,
+		Database: dbtest.SQLiteConfig(t), CheckName: "mergeguard", Policy: settings.Policy{Mode: decision.Enforce}, Workers: 1,
 		CoalesceQuiet: 10 * time.Millisecond, CoalesceMax: time.Second, ShutdownTimeout: time.Second,
 	}
 	h := startWith(t, gh, s, nil)

@@ -33,7 +33,6 @@ type Settings struct {
 	GitHubAPIURL string
 	Database     Database
 	CheckName    string
-	Mode         decision.Mode
 	LogLevel     slog.Level
 	LogFormat    string
 	// Workers is how many pull requests are evaluated at once.
@@ -46,11 +45,8 @@ type Settings struct {
 	ShutdownTimeout time.Duration
 	// MaxAnnotations caps the line annotations on one check run.
 	MaxAnnotations int
-	// PolicyRepo is the name of each organization's policy repository and
-	// PolicyDir the folder in it; PolicyTimeout bounds one evaluation.
-	PolicyRepo    string
-	PolicyDir     string
-	PolicyTimeout time.Duration
+	// Policy holds the mode and where policy comes from.
+	Policy
 }
 
 // Database is where jobs and state live.
@@ -154,14 +150,6 @@ func FromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) 
 		return s, &VariableError{EnvCheckName, "longer than 100 characters; branch protection shows this name, keep it short"}
 	}
 
-	s.Mode = decision.Mode(strings.ToLower(get(EnvMode)))
-	if s.Mode == "" {
-		s.Mode = decision.Enforce
-	}
-	if !s.Mode.Valid() {
-		return s, &VariableError{EnvMode, fmt.Sprintf("%q: use enforce (failing rules fail the check) or report (the check is neutral)", s.Mode)}
-	}
-
 	if err := s.Logging(get(EnvLogLevel), get(EnvLogFormat)); err != nil {
 		return s, err
 	}
@@ -180,24 +168,55 @@ func FromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) 
 	if s.MaxAnnotations, err = intVar(get, EnvMaxAnnotations, 200, 1, 10_000); err != nil {
 		return s, err
 	}
-	s.PolicyRepo = get(EnvPolicyRepo)
-	if s.PolicyRepo == "" {
-		s.PolicyRepo = ".github"
-	}
-	if strings.ContainsAny(s.PolicyRepo, "/ ") {
-		return s, &VariableError{EnvPolicyRepo, fmt.Sprintf("%q: give the repository's name only (it is looked up in each organization), e.g. .github", s.PolicyRepo)}
-	}
-	s.PolicyDir = strings.Trim(get(EnvPolicyDir), "/")
-	if s.PolicyDir == "" {
-		s.PolicyDir = "mergeguard"
-	}
-	if strings.Contains(s.PolicyDir, "..") {
-		return s, &VariableError{EnvPolicyDir, "must be a folder inside the policy repository"}
-	}
-	if s.PolicyTimeout, err = durationVar(get, EnvPolicyTimeout, 2*time.Second, 10*time.Millisecond, time.Minute); err != nil {
+	if s.Policy, err = PolicyFromEnv(getenv); err != nil {
 		return s, err
 	}
 	return s, nil
+}
+
+// Policy is how policy is found and run: the settings `mergeguard eval`
+// shares with the server, so a simulation decides as the server would.
+type Policy struct {
+	// Mode applies where no configuration sets one.
+	Mode decision.Mode
+	// PolicyRepo is the name of each organization's policy repository and
+	// PolicyDir the folder in it; PolicyTimeout bounds each rule's
+	// evaluation (all rules together have policy.EvaluationBudget).
+	PolicyRepo    string
+	PolicyDir     string
+	PolicyTimeout time.Duration
+}
+
+// PolicyFromEnv reads MERGEGUARD_MODE and the MERGEGUARD_POLICY_* variables.
+func PolicyFromEnv(getenv func(string) string) (Policy, error) {
+	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
+	var p Policy
+	p.Mode = decision.Mode(strings.ToLower(get(EnvMode)))
+	if p.Mode == "" {
+		p.Mode = decision.Enforce
+	}
+	if !p.Mode.Valid() {
+		return p, &VariableError{EnvMode, fmt.Sprintf("%q: use enforce (failing rules fail the check) or report (the check is neutral)", p.Mode)}
+	}
+	p.PolicyRepo = get(EnvPolicyRepo)
+	if p.PolicyRepo == "" {
+		p.PolicyRepo = ".github"
+	}
+	if strings.ContainsAny(p.PolicyRepo, "/ ") {
+		return p, &VariableError{EnvPolicyRepo, fmt.Sprintf("%q: give the repository's name only (it is looked up in each organization), e.g. .github", p.PolicyRepo)}
+	}
+	p.PolicyDir = strings.Trim(get(EnvPolicyDir), "/")
+	if p.PolicyDir == "" {
+		p.PolicyDir = "mergeguard"
+	}
+	if strings.Contains(p.PolicyDir, "..") {
+		return p, &VariableError{EnvPolicyDir, "must be a folder inside the policy repository"}
+	}
+	var err error
+	if p.PolicyTimeout, err = durationVar(get, EnvPolicyTimeout, 2*time.Second, 10*time.Millisecond, 30*time.Second); err != nil {
+		return p, err
+	}
+	return p, nil
 }
 
 func privateKey(getenv func(string) string, readFile func(string) ([]byte, error)) ([]byte, *rsa.PrivateKey, error) {

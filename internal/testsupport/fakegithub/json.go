@@ -137,7 +137,7 @@ func (s *Server) prJSON(p *PR) map[string]any {
 			"review_comments": link(u + "/comments"), "review_comment": link(s.api() + "/repos/" + full + "/pulls/comments{/number}"),
 			"commits": link(u + "/commits"), "statuses": link(s.api() + "/repos/" + full + "/statuses/" + p.headSHA),
 		},
-		"author_association": "MEMBER", "auto_merge": nil, "merged": false, "mergeable": true,
+		"author_association": p.AuthorAssociation, "auto_merge": nil, "merged": false, "mergeable": true,
 		"rebaseable": true, "mergeable_state": "blocked", "merged_by": nil, "comments": 0, "review_comments": 0,
 		"maintainer_can_modify": false, "commits": len(p.commits), "additions": adds, "deletions": dels,
 		"changed_files": len(p.files),

@@ -59,18 +59,21 @@ type PR struct {
 	Author string
 	// AuthorType is "User" or "Bot".
 	AuthorType string
-	BaseRef    string
-	HeadRef    string
-	Draft      bool
-	Labels     []string
-	state      string
-	headSHA    string
-	baseSHA    string
-	files      []File
-	reviews    []Review
-	commits    []commit
-	created    time.Time
-	updated    time.Time
+	// AuthorAssociation is the author's relation to the repository
+	// (default MEMBER).
+	AuthorAssociation string
+	BaseRef           string
+	HeadRef           string
+	Draft             bool
+	Labels            []string
+	state             string
+	headSHA           string
+	baseSHA           string
+	files             []File
+	reviews           []Review
+	commits           []commit
+	created           time.Time
+	updated           time.Time
 }
 
 type commit struct {
@@ -87,12 +90,14 @@ type PRSpec struct {
 	Body       string
 	Author     string
 	AuthorType string
-	BaseRef    string
-	HeadRef    string
-	HeadSHA    string
-	Draft      bool
-	Labels     []string
-	Files      []File
+	// AuthorAssociation is OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, … (default MEMBER).
+	AuthorAssociation string
+	BaseRef           string
+	HeadRef           string
+	HeadSHA           string
+	Draft             bool
+	Labels            []string
+	Files             []File
 	// CommitMessage is the head commit's message.
 	CommitMessage string
 }
@@ -136,7 +141,7 @@ func (r *Repo) OpenPR(spec PRSpec) *PR {
 	now := r.s.now().UTC().Truncate(time.Second)
 	pr := &PR{
 		repo: r, id: r.s.id(), Number: spec.Number, Title: spec.Title, Body: spec.Body,
-		Author: spec.Author, AuthorType: spec.AuthorType, BaseRef: spec.BaseRef, HeadRef: spec.HeadRef,
+		Author: spec.Author, AuthorType: spec.AuthorType, AuthorAssociation: spec.AuthorAssociation, BaseRef: spec.BaseRef, HeadRef: spec.HeadRef,
 		Draft: spec.Draft, Labels: spec.Labels, state: "open", headSHA: spec.HeadSHA,
 		baseSHA: FakeSHA("base", r.FullName()), files: spec.Files, created: now, updated: now,
 	}
@@ -145,6 +150,9 @@ func (r *Repo) OpenPR(spec PRSpec) *PR {
 	}
 	if pr.AuthorType == "" {
 		pr.AuthorType = "User"
+	}
+	if pr.AuthorAssociation == "" {
+		pr.AuthorAssociation = "MEMBER"
 	}
 	if pr.BaseRef == "" {
 		pr.BaseRef = r.defaultBranch
