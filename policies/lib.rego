@@ -27,8 +27,11 @@ changed(patterns) := matched if {
 }
 
 # any_of(patterns) is one glob matching what any of the patterns match: one
-# match per path instead of one per pattern.
-any_of(patterns) := concat("", ["{", concat(",", [gitignore_style(p) | some p in patterns]), "}"])
+# match per path instead of one per pattern. A comma outside braces is
+# escaped, so that it stays part of its pattern.
+any_of(patterns) := concat("", ["{", concat(",", [escape_commas(gitignore_style(p)) | some p in patterns]), "}"])
+
+escape_commas(p) := replace(p, ",", "\\,") if not contains(p, "{") else := p
 
 # changed_paths is every path the pull request touches, old paths of renames
 # included. (A rule, so it is built once per evaluation.)
@@ -76,10 +79,17 @@ is_bot(actor) if endswith(actor.login, "[bot]")
 
 # approvers(teams, users) is who may give an approval: members of the teams
 # and the named users, never the author.
-approvers(teams, users) := ({m | some t in teams; some m in members(t)} | {lower(u) | some u in users}) - {author}
+approvers(teams, users) := ({m | some t in teams; some m in members(t)} | {login(u) | some u in users}) - {author}
+
+# login("@Ada") is "ada": configured names may carry GitHub's @.
+login(name) := lower(trim_prefix(name, "@"))
+
+# bot(name) is a bot's name without GitHub's [bot] suffix, so that
+# "dependabot" and "dependabot[bot]" name the same account.
+bot(name) := trim_suffix(login(name), "[bot]")
 
 # who(teams, users) names the teams and users that can approve, for messages.
-who(teams, users) := concat(" or ", array.concat([team_name(t) | some t in teams], [sprintf("@%s", [u]) | some u in users]))
+who(teams, users) := concat(" or ", array.concat([team_name(t) | some t in teams], [sprintf("@%s", [trim_prefix(u, "@")]) | some u in users]))
 
 # some_of(logins) lists up to 5 logins, and how many more there are.
 some_of(logins) := listed if {
@@ -114,16 +124,19 @@ short(sha) := substring(sha, 0, 7)
 # people can represent, each person standing for one team only: a maximum
 # matching, computed with the deficiency form of Hall's theorem (teams minus
 # the largest shortfall of any subset of teams). Enumerating subsets is
-# exact and cheap for the few teams one requirement names (at most 10).
+# exact, and cheap for the few teams one requirement may name (at most 10,
+# which the rule checks).
 distinct_teams(_, teams) := 0 if count(teams) == 0
 
 distinct_teams(people, teams) := count(slugs) - max(shortfalls) if {
 	count(teams) > 0
 	slugs := [s | some s in {team_slug(t) | some t in teams}]
+	# Who of the people each team has, computed once.
+	have := [{p | some p in people; p in members(s)} | some s in slugs]
 	shortfalls := {shortfall |
 		some mask in numbers.range(0, bits.lsh(1, count(slugs)) - 1)
-		subset := {slugs[j] | some j in numbers.range(0, count(slugs) - 1); bits.and(mask, bits.lsh(1, j)) != 0}
-		covered := {p | some p in people; some s in subset; p in members(s)}
+		subset := {j | some j in numbers.range(0, count(slugs) - 1); bits.and(mask, bits.lsh(1, j)) != 0}
+		covered := {p | some j in subset; some p in have[j]}
 		shortfall := count(subset) - count(covered)
 	}
 }

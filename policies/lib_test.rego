@@ -85,3 +85,9 @@ test_a_team_of_another_organization_is_unknown if {
 	not lib.team_unknown("acme/dba") with input as doc
 	lib.team_unknown("ops") == "team @acme/ops was not fetched; it must be named in a teams setting" with input as doc
 }
+
+test_a_comma_is_part_of_its_pattern if {
+	files := [{"path": "a,b/x"}, {"path": "a"}, {"path": "b/x"}, {"path": "c.go"}]
+	lib.changed(["a,b/**"]) == {"a,b/x"} with input.files as files
+	lib.changed(["{a,c.go}"]) == {"a", "c.go"} with input.files as files
+}

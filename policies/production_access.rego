@@ -7,26 +7,33 @@
 #   ownership needs one from the platform team.
 # custom:
 #   severity: error
+#   locked: true
 #   remedy: >-
-#     Ask a member of the team named above (not the author) to review the
-#     current version of the files listed and approve. If the change does not
-#     need to touch them, move it into a separate pull request.
+#     Ask a member of the team named above (not the author, and not someone who
+#     pushed commits to this pull request) to review the current version of
+#     the files listed and approve. If the change does not need to touch them,
+#     move it into a separate pull request.
 #   config:
 #     paths:
 #       description: Production paths (globs).
 #       default:
-#         - "deploy/prod/**"
-#         - "deploy/production/**"
-#         - "k8s/**/prod*/**"
-#         - "terraform/**/prod*/**"
-#         - "**/prod*/**/*.tfvars"
+#         - "deploy/{prod,production}/**"
+#         - "deploy/{prod,production}.*"
+#         - "k8s/**/{prod,production}{,-*,_*}/**"
+#         - "k8s/**/{prod,production}{,-*,_*}.{yaml,yml}"
+#         - "helm/**/values-{prod,production}*.{yaml,yml}"
+#         - "terraform/**/{prod,production}{,-*,_*}/**"
+#         - "**/{prod,production}{,-*,_*}.tfvars"
+#         - "**/{prod,production}{,-*,_*}/**/*.tfvars"
 #         - ".github/workflows/*deploy*"
 #       stricter: more
+#       items: {type: string, format: glob}
 #     teams:
 #       description: >-
 #         Teams whose members may approve production changes. Empty: anyone but
 #         the author may, and the check warns until teams are configured.
 #       default: []
+#       type: list
 #     approvals:
 #       description: Approvals from those teams needed on production changes.
 #       default: 1
@@ -44,13 +51,16 @@
 #         - ".github/CODEOWNERS"
 #         - "docs/CODEOWNERS"
 #         - ".github/workflows/**"
+#         - ".github/actions/**"
 #         - ".github/mergeguard.yaml"
 #       stricter: more
+#       items: {type: string, format: glob}
 #     guard_teams:
 #       description: >-
 #         Teams whose members may approve changes to guard_paths (the platform or
 #         security team). Empty: anyone but the author may, with a warning.
 #       default: []
+#       type: list
 #     guard_approvals:
 #       description: Approvals from guard_teams needed on changes to guard_paths.
 #       default: 1
@@ -87,7 +97,10 @@ active contains p if {
 	count(p.files) > 0
 }
 
-skip contains "No production or protected configuration files changed." if count(active) == 0
+skip contains "No production or protected configuration files changed." if {
+	count(active) == 0
+	not input.files_truncated
+}
 
 # approved_fresh(p) are the people, other than the author and never a bot,
 # who approved a version after which none of p's files changed. An approval
@@ -98,7 +111,19 @@ approved_fresh(p) := {login |
 	not lib.is_bot(review.author)
 	login := lower(review.author.login)
 	login != lib.author
+	not login in pushers
 	fresh(review, p.files)
+}
+
+# pushers are the people, other than the author, who authored or committed
+# commits of this pull request. Their approval is not a second person's: they
+# changed the code themselves.
+pushers := {lower(name) |
+	some c in input.pull_request.commits
+	some name in [c.author, c.committer]
+	name != ""
+	lower(name) != lib.author
+	lower(name) != "web-flow" # GitHub's committer for changes made in its web interface
 }
 
 fresh(review, _) if review.on_head
@@ -137,11 +162,13 @@ can_approve(p) := "" if {
 
 # The two-person rule, said plainly when the author might expect their own
 # membership to be enough.
-own_membership(p) := " The author's own membership does not count: production needs a second person." if {
+own_membership(p) := sprintf(" The author's own membership does not count: %s.", [second_person[p.setting]]) if {
 	count(p.teams) > 0
 	some t in p.teams
 	lib.author in lib.members(t)
 } else := ""
+
+second_person := {"teams": "production needs a second person", "guard_teams": "these files need a second person"}
 
 # Approvals that would count but for a later change to the protected files.
 warn contains msg if {
@@ -152,15 +179,32 @@ warn contains msg if {
 	login := lower(review.author.login)
 	login != lib.author
 	not fresh(review, p.files)
+	not login in pushers
 	may_approve(p, login)
 	msg := sprintf("@%s's approval does not count for %s: %s.", [review.author.login, p.name, staleness(review, p.files)])
+}
+
+warn contains msg if {
+	some p in active
+	some review in input.reviews
+	review.state == "APPROVED"
+	login := lower(review.author.login)
+	login in pushers
+	may_approve(p, login)
+	msg := sprintf("@%s's approval does not count for %s: @%s pushed commits to this pull request, so it needs another person's approval.", [review.author.login, p.name, review.author.login])
+}
+
+# A pull request larger than GitHub lists might hide a production file.
+deny contains msg if {
+	input.files_truncated
+	msg := "This pull request changes more files than GitHub lists (3000), so mergeguard cannot tell whether it touches production paths or guarded files; split it into smaller pull requests."
 }
 
 may_approve(p, _) if count(p.teams) == 0
 
 may_approve(p, login) if login in lib.approvers(p.teams, [])
 
-staleness(review, files) := sprintf("given on %s, which a force-push removed", [lib.short(review.commit_sha)]) if {
+staleness(review, files) := sprintf("given on %s, and mergeguard cannot tell what changed since (a force-push, or more changes than GitHub compares)", [lib.short(review.commit_sha)]) if {
 	not review.changes_since_known
 } else := sprintf("given on %s, before %s changed", [
 	lib.short(review.commit_sha),

@@ -6,11 +6,14 @@ import data.mergeguard.rules.production_access as pa
 # defaults in the rule's METADATA; a Go test keeps them equal).
 defaults := {
 	"paths": [
-		"deploy/prod/**",
-		"deploy/production/**",
-		"k8s/**/prod*/**",
-		"terraform/**/prod*/**",
-		"**/prod*/**/*.tfvars",
+		"deploy/{prod,production}/**",
+		"deploy/{prod,production}.*",
+		"k8s/**/{prod,production}{,-*,_*}/**",
+		"k8s/**/{prod,production}{,-*,_*}.{yaml,yml}",
+		"helm/**/values-{prod,production}*.{yaml,yml}",
+		"terraform/**/{prod,production}{,-*,_*}/**",
+		"**/{prod,production}{,-*,_*}.tfvars",
+		"**/{prod,production}{,-*,_*}/**/*.tfvars",
 		".github/workflows/*deploy*",
 	],
 	"teams": [],
@@ -21,6 +24,7 @@ defaults := {
 		".github/CODEOWNERS",
 		"docs/CODEOWNERS",
 		".github/workflows/**",
+		".github/actions/**",
 		".github/mergeguard.yaml",
 	],
 	"guard_teams": [],
@@ -118,7 +122,7 @@ test_approval_before_an_unrelated_change_still_counts if {
 
 test_approval_before_a_force_push_is_stale if {
 	unknown := object.union(earlier("olga", []), {"changes_since_known": false})
-	pa.warn == {"@olga's approval does not count for production paths: given on 0ld5ha0, which a force-push removed."} with input as doc([unknown], [prod])
+	pa.warn == {"@olga's approval does not count for production paths: given on 0ld5ha0, and mergeguard cannot tell what changed since (a force-push, or more changes than GitHub compares)."} with input as doc([unknown], [prod])
 		with data.mergeguard.config as configured
 }
 
@@ -133,16 +137,63 @@ test_default_paths if {
 	every p in [
 		"deploy/prod/app.yaml",
 		"deploy/production/values.yaml",
+		"deploy/prod.yaml",
+		"k8s/apps/prod/deployment.yaml",
 		"k8s/apps/prod-eu/deployment.yaml",
+		"k8s/overlays/prod.yaml",
+		"k8s/overlays/production_us.yml",
+		"helm/api/values-prod.yaml",
 		"terraform/aws/prod/main.tf",
+		"terraform/prod.tfvars",
+		"terraform/envs/production.tfvars",
 		"infra/prod/main.tfvars",
 		"infra/production/eu/main.tfvars",
 	] {
 		count(pa.deny) == 1 with input as doc([], [p]) with data.mergeguard.config as configured
 	}
-	every p in ["deploy/staging/app.yaml", "k8s/apps/staging/deployment.yaml", "infra/nonprod/main.tfvars", "src/prod.go"] {
+	every p in [
+		"deploy/staging/app.yaml",
+		"k8s/apps/staging/deployment.yaml",
+		"k8s/products/catalog.yaml",
+		"infra/nonprod/main.tfvars",
+		"terraform/products.tfvars",
+		"src/prod.go",
+	] {
 		count(pa.skip) == 1 with input as doc([], [p]) with data.mergeguard.config as configured
 	}
+}
+
+test_composite_actions_are_guarded if {
+	count(pa.deny) == 1 with input as doc([], [".github/actions/setup/action.yml"]) with data.mergeguard.config as configured
+}
+
+test_someone_who_pushed_commits_is_not_the_second_person if {
+	# Olga (prod-access) pushed a commit to the production file on dev's
+	# branch, then approved: no second person has seen her change.
+	pushed := object.union(doc([review("olga", "APPROVED")], [prod]), {"pull_request": {
+		"author": {"login": "dev", "type": "User"},
+		"commits": [
+			{"sha": "a", "message": "More replicas", "author": "dev", "committer": "web-flow"},
+			{"sha": "b", "message": "Fix the replica count", "author": "Olga", "committer": "Olga"},
+		],
+	}})
+	count(pa.deny) == 1 with input as pushed with data.mergeguard.config as configured
+	pa.warn == {"@olga's approval does not count for production paths: @olga pushed commits to this pull request, so it needs another person's approval."} with input as pushed
+		with data.mergeguard.config as configured
+	count(pa.deny) == 0 with input as object.union(pushed, {"reviews": [review("olga", "APPROVED"), review("omar", "APPROVED")]})
+		with data.mergeguard.config as configured
+}
+
+test_a_pull_request_beyond_githubs_file_list_is_blocked if {
+	truncated := object.union(doc([review("olga", "APPROVED")], ["src/a.go"]), {"files_truncated": true})
+	some d in pa.deny with input as truncated with data.mergeguard.config as configured
+	contains(d, "cannot tell whether it touches production paths")
+}
+
+test_guard_second_person_wording if {
+	in_team := doc_by("pat", [], [".github/CODEOWNERS"])
+	some d in pa.deny with input as in_team with data.mergeguard.config as configured
+	endswith(d.msg, "The author's own membership does not count: these files need a second person.")
 }
 
 test_moving_a_file_out_of_production_is_a_production_change if {

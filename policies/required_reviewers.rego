@@ -28,6 +28,7 @@
 #       description: Files whose later change keeps approvals counting (paths mode).
 #       default: ["**/*.md", "docs/**"]
 #       stricter: fewer
+#       items: {type: string, format: glob}
 #     requirements:
 #       description: >-
 #         Extra approvals for paths: a list of {paths, teams, users, approvals,
@@ -35,6 +36,15 @@
 #       default: []
 #       type: list
 #       stricter: more
+#       items:
+#         type: object
+#         required: [paths]
+#         keys:
+#           paths: {type: list, items: {type: string, format: glob}}
+#           teams: {type: list, items: {type: string}}
+#           users: {type: list, items: {type: string}}
+#           approvals: {type: integer, minimum: 0, maximum: 10}
+#           distinct_teams: {type: integer, minimum: 0, maximum: 10}
 #     trusted_bots:
 #       description: Bot accounts whose approvals count.
 #       default: []
@@ -61,7 +71,7 @@ author := lib.author
 # The author's pull requests are judged by bot_author_approvals when the
 # author is a configured bot.
 needed := settings.bot_author_approvals if {
-	author in {lower(b) | some b in settings.bot_authors}
+	lib.bot(author) in {lib.bot(b) | some b in settings.bot_authors}
 } else := settings.approvals
 
 # A review can count when its author is not the pull request's author and is
@@ -75,7 +85,7 @@ eligible contains review if {
 
 trusted(actor) if not lib.is_bot(actor)
 
-trusted(actor) if lower(actor.login) in {lower(b) | some b in settings.trusted_bots}
+trusted(actor) if lib.bot(actor.login) in {lib.bot(b) | some b in settings.trusted_bots}
 
 approvals contains review if {
 	some review in eligible
@@ -89,7 +99,7 @@ stale(review, _) := sprintf("given on %s, and the pull request changed since (in
 	not review.on_head
 }
 
-stale(review, _) := sprintf("given on %s, which a force-push removed, so what changed since is unknown", [lib.short(review.commit_sha)]) if {
+stale(review, _) := sprintf("given on %s, and mergeguard cannot tell what changed since (a force-push, or more changes than GitHub compares)", [lib.short(review.commit_sha)]) if {
 	settings.invalidate_on_push == "paths"
 	not review.on_head
 	not review.changes_since_known
@@ -139,14 +149,23 @@ warn contains msg if {
 # requirement_files[i] are the changed files requirement i covers.
 requirement_files[i] := lib.changed(req.paths) if some i, req in valid_requirements
 
-# requirement_approvers[i] are the people whose approvals count for req:
-# allowed by its teams and users (anyone but the author when it names none),
-# and still fresh for its paths.
+# requirement_changes[i][login] are the files requirement i covers that
+# changed after login's approval.
+requirement_changes[i][login] := {f | some f in review.files_changed_since; lib.matches(req.paths, f)} if {
+	some i, req in valid_requirements
+	some review in approvals
+	login := lower(review.author.login)
+	allowed(req, login)
+}
+
+# requirement_approvers[i] are the people whose approvals count for
+# requirement i: allowed by its teams and users (anyone but the author when
+# it names none), and still fresh for its paths.
 requirement_approvers[i] := {login |
 	some review in approvals
 	login := lower(review.author.login)
 	allowed(req, login)
-	not stale(review, {f | some f in review.files_changed_since; lib.matches(req.paths, f)})
+	not stale(review, requirement_changes[i][login])
 } if {
 	some i, req in valid_requirements
 }
@@ -161,9 +180,12 @@ from_whom(req) := " from someone other than the author" if {
 	count(object.get(req, "teams", [])) + count(object.get(req, "users", [])) == 0
 } else := sprintf(" from %s", [lib.who(object.get(req, "teams", []), object.get(req, "users", []))])
 
-can_approve(req) := "" if {
-	count(lib.approvers(object.get(req, "teams", []), object.get(req, "users", []))) == 0
-} else := sprintf(" (can approve: %s)", [lib.some_of(lib.approvers(object.get(req, "teams", []), object.get(req, "users", [])))])
+# can_approve(i, req) names people who could still give a missing approval.
+can_approve(i, req) := "" if {
+	count(still_can(i, req)) == 0
+} else := sprintf(" (can approve: %s)", [lib.some_of(still_can(i, req))])
+
+still_can(i, req) := lib.approvers(object.get(req, "teams", []), object.get(req, "users", [])) - requirement_approvers[i]
 
 deny contains lib.located(msg, path) if {
 	some i, req in valid_requirements
@@ -174,7 +196,7 @@ deny contains lib.located(msg, path) if {
 	missing > 0
 	path := sort(files)[0]
 	msg := sprintf("Needs %d more %s%s for %s%s.", [
-		missing, lib.plural(missing, "approval", "approvals"), from_whom(req), lib.file_list(files), can_approve(req),
+		missing, lib.plural(missing, "approval", "approvals"), from_whom(req), lib.file_list(files), can_approve(i, req),
 	])
 }
 
@@ -188,8 +210,28 @@ deny contains lib.located(msg, path) if {
 	have < want
 	path := sort(files)[0]
 	msg := sprintf("Needs approvals from %d different teams (of %s) for %s; the approvals so far represent %d%s.", [
-		want, concat(", ", [lib.team_name(t) | some t in req.teams]), lib.file_list(files), have, can_approve(req),
+		want, concat(", ", [lib.team_name(t) | some t in req.teams]), lib.file_list(files), have, can_approve(i, req),
 	])
+}
+
+# An approval that still counts in general but no longer for a requirement
+# says why, so that the missing approval is not a mystery.
+warn contains msg if {
+	some i, req in valid_requirements
+	count(requirement_files[i]) > 0
+	some review in approvals
+	login := lower(review.author.login)
+	not stale(review, general_changes[review.author.login])
+	reason := stale(review, requirement_changes[i][login])
+	msg := sprintf("@%s's approval no longer counts for %s: %s.", [review.author.login, concat(", ", [sprintf("`%s`", [p]) | some p in req.paths]), reason])
+}
+
+# A pull request larger than GitHub lists cannot be checked against the
+# path requirements: the files it hides might need them.
+deny contains msg if {
+	input.files_truncated
+	count(valid_requirements) > 0
+	msg := "This pull request changes more files than GitHub lists (3000), so mergeguard cannot tell which of the path requirements (rules.required_reviewers.requirements) apply; split it into smaller pull requests."
 }
 
 # A team the App cannot see makes a requirement impossible to check: block
@@ -210,51 +252,64 @@ warn contains msg if {
 	msg := sprintf("Configuration: %s (rules.required_reviewers.requirements).", [reason])
 }
 
-# The shape of requirements is checked here: a malformed one blocks with a
-# message naming it, rather than being skipped.
+# The shape of requirements is checked when the configuration is loaded;
+# what a shape cannot say is checked here. A requirement with problems
+# blocks with a message naming each, rather than being skipped.
 
 valid_requirements[i] := req if {
 	some i, req in settings.requirements
-	not requirement_problem(i, req)
+	count(requirement_problems[i]) == 0
 }
 
+requirement_problems[i] := {problem | some problem in problems_of(req)} if some i, req in settings.requirements
+
 deny contains msg if {
-	some i, req in settings.requirements
-	problem := requirement_problem(i, req)
+	some i, problems in requirement_problems
+	some problem in problems
 	msg := sprintf("Configuration: rules.required_reviewers.requirements[%d] %s; fix it in mergeguard/config.yaml.", [i, problem])
 }
 
-requirement_problem(_, req) := "must be a mapping with paths, and teams, users, approvals or distinct_teams" if not is_object(req)
+problems_of(req) := {"must be a mapping with paths, and teams, users, approvals or distinct_teams"} if {
+	not is_object(req)
+} else := {problem |
+	some check in shape_checks
+	problem := check_requirement(check, req)
+}
 
-requirement_problem(_, req) := "needs paths: a list of globs" if {
-	is_object(req)
-	not strings_list(object.get(req, "paths", null))
-} else := "paths must not be empty" if {
-	is_object(req)
+shape_checks := ["paths", "paths_empty", "teams", "users", "approvals", "distinct_teams", "too_many_teams", "unknown"]
+
+check_requirement("paths", req) := "needs paths: a list of globs" if not strings_list(object.get(req, "paths", null))
+
+check_requirement("paths_empty", req) := "paths must not be empty" if {
+	strings_list(object.get(req, "paths", null))
 	count(req.paths) == 0
 }
 
-requirement_problem(_, req) := sprintf("%s must be a list of names", [key]) if {
-	is_object(req)
-	some key in ["teams", "users"]
-	value := object.get(req, key, [])
-	not strings_list(value)
+check_requirement("teams", req) := "teams must be a list of names" if not strings_list(object.get(req, "teams", []))
+
+check_requirement("users", req) := "users must be a list of names" if not strings_list(object.get(req, "users", []))
+
+check_requirement("approvals", req) := "approvals must be a whole number from 0 to 10" if not small_count(object.get(req, "approvals", 0))
+
+check_requirement("distinct_teams", req) := msg if {
+	want := object.get(req, "distinct_teams", 0)
+	not small_count(want)
+	msg := "distinct_teams must be a whole number from 0 to 10"
+} else := msg if {
+	want := object.get(req, "distinct_teams", 0)
+	strings_list(object.get(req, "teams", []))
+	teams := {lib.team_slug(t) | some t in object.get(req, "teams", [])}
+	want > count(teams)
+	msg := sprintf("distinct_teams is %d, but it names %d different %s", [want, count(teams), lib.plural(count(teams), "team", "teams")])
 }
 
-requirement_problem(_, req) := sprintf("%s must be a whole number from 0 to 10", [key]) if {
-	is_object(req)
-	some key in ["approvals", "distinct_teams"]
-	value := object.get(req, key, 0)
-	not small_count(value)
+check_requirement("too_many_teams", req) := "with distinct_teams, name at most 10 teams" if {
+	object.get(req, "distinct_teams", 0) != 0
+	strings_list(object.get(req, "teams", []))
+	count({lib.team_slug(t) | some t in req.teams}) > 10
 }
 
-requirement_problem(_, req) := "distinct_teams cannot exceed the number of teams" if {
-	is_object(req)
-	object.get(req, "distinct_teams", 0) > count(object.get(req, "teams", []))
-}
-
-requirement_problem(_, req) := sprintf("has unknown settings %v", [sort(unknown)]) if {
-	is_object(req)
+check_requirement("unknown", req) := sprintf("has unknown settings %v", [sort(unknown)]) if {
 	unknown := object.keys(req) - {"paths", "teams", "users", "approvals", "distinct_teams"}
 	count(unknown) > 0
 }

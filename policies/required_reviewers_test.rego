@@ -140,7 +140,7 @@ test_invalidate_never if {
 
 test_force_pushed_approval_is_stale if {
 	unknown := object.union(earlier("bob", []), {"changes_since_known": false})
-	rr.warn == {"@bob's approval no longer counts: given on 0ld5ha0, which a force-push removed, so what changed since is unknown."} with input as doc([unknown], ["a.go"])
+	rr.warn == {"@bob's approval no longer counts: given on 0ld5ha0, and mergeguard cannot tell what changed since (a force-push, or more changes than GitHub compares)."} with input as doc([unknown], ["a.go"])
 		with data.mergeguard.config as cfg({})
 }
 
@@ -265,4 +265,57 @@ test_malformed_requirements_block_with_a_message if {
 	every d in denials {
 		startswith(d, "Configuration: rules.required_reviewers.requirements[")
 	}
+}
+
+test_a_requirement_with_several_mistakes_reports_each if {
+	# The likeliest typo: singular keys. Each problem is reported; the rule
+	# does not fail on conflicting messages.
+	denials := rr.deny with input as doc([review("alice", "APPROVED")], ["web/x.ts"])
+		with data.mergeguard.config as cfg({"requirements": [{"path": ["db/**"], "team": ["dba"]}, {"paths": ["db/**"], "teams": "dba", "users": "bob"}]})
+	denials == {
+		"Configuration: rules.required_reviewers.requirements[0] needs paths: a list of globs; fix it in mergeguard/config.yaml.",
+		"Configuration: rules.required_reviewers.requirements[0] has unknown settings [\"path\", \"team\"]; fix it in mergeguard/config.yaml.",
+		"Configuration: rules.required_reviewers.requirements[1] teams must be a list of names; fix it in mergeguard/config.yaml.",
+		"Configuration: rules.required_reviewers.requirements[1] users must be a list of names; fix it in mergeguard/config.yaml.",
+	}
+}
+
+test_distinct_teams_counts_distinct_team_names_and_at_most_ten if {
+	dup := {"paths": ["db/**"], "teams": ["dba", "@acme/dba"], "distinct_teams": 2}
+	denials := rr.deny with input as doc([], ["web/x.ts"]) with data.mergeguard.config as cfg({"requirements": [dup]})
+	"Configuration: rules.required_reviewers.requirements[0] distinct_teams is 2, but it names 1 different team; fix it in mergeguard/config.yaml." in denials
+	many := {"paths": ["db/**"], "teams": [sprintf("t%d", [n]) | some n in numbers.range(1, 11)], "distinct_teams": 2}
+	"Configuration: rules.required_reviewers.requirements[0] with distinct_teams, name at most 10 teams; fix it in mergeguard/config.yaml." in rr.deny with input as doc([], ["web/x.ts"])
+		with data.mergeguard.config as cfg({"requirements": [many]})
+}
+
+test_a_pull_request_beyond_githubs_file_list_cannot_pass_path_requirements if {
+	truncated := object.union(doc([review("dora", "APPROVED")], ["src/a.go"]), {"files_truncated": true})
+	some d in rr.deny with input as truncated with data.mergeguard.config as cfg({"requirements": [dba]})
+	contains(d, "cannot tell which of the path requirements")
+	count(rr.deny) == 0 with input as truncated with data.mergeguard.config as cfg({})
+}
+
+test_approval_stale_for_a_requirement_only_says_why if {
+	# Pia approved; then only payments/README.md changed: general approvals
+	# ignore documentation, the payments requirement does not.
+	req := {"paths": ["payments/**"], "teams": ["payments-core"], "approvals": 1}
+	in_doc := doc([earlier("pia", ["payments/README.md"])], ["payments/charge.go", "payments/README.md"])
+	rr.warn == {"@pia's approval no longer counts for `payments/**`: given on 0ld5ha0, before `payments/README.md` changed."} with input as in_doc
+		with data.mergeguard.config as cfg({"requirements": [req]})
+}
+
+test_can_approve_lists_only_people_whose_approval_would_add if {
+	denials := rr.deny with input as doc([review("pia", "APPROVED")], ["payments/charge.go"])
+		with data.mergeguard.config as cfg({"requirements": [payments]})
+	denials == {{"msg": "Needs 1 more approval from @acme/payments-core for `payments/charge.go` (can approve: @paul, @pete).", "path": "payments/charge.go"}}
+}
+
+test_names_with_at_and_bots_with_or_without_the_suffix if {
+	count(rr.deny) == 0 with input as doc([review("bob", "APPROVED")], ["db/x.sql"])
+		with data.mergeguard.config as cfg({"requirements": [{"paths": ["db/**"], "users": ["@Bob"]}]})
+	bot_pr := object.union(doc([], ["go.sum"]), {"pull_request": {"author": {"login": "dependabot[bot]", "type": "Bot"}}})
+	count(rr.deny) == 0 with input as bot_pr with data.mergeguard.config as cfg({"bot_authors": ["dependabot"], "bot_author_approvals": 0})
+	bot_review := object.union(review("renovate[bot]", "APPROVED"), {"author": {"login": "renovate[bot]", "type": "Bot"}})
+	count(rr.deny) == 0 with input as doc([bot_review], ["a.go"]) with data.mergeguard.config as cfg({"trusted_bots": ["@renovate"]})
 }

@@ -175,10 +175,15 @@ func (f *evalFlags) assessOffline(ctx context.Context, dir string, local policys
 	if err != nil {
 		return facts.Input{}, evaluator.Judgement{}, "", err
 	}
+	res, err := local.Resolve(ctx)
 	if f.inputOnly {
+		// The document the policy would see: only the teams its
+		// configuration names (all of teams.json if the policy is broken).
+		if err == nil {
+			localpr.SelectTeams(dir, &src, res.Config.Teams())
+		}
 		return facts.Build(src), evaluator.Judgement{}, "", nil
 	}
-	res, err := local.Resolve(ctx)
 	if err != nil {
 		return facts.Build(src), evaluator.Judgement{}, "", err
 	}

@@ -10,6 +10,7 @@ package decision
 import (
 	"cmp"
 	"slices"
+	"time"
 )
 
 // Outcome is what one rule concluded.
@@ -96,6 +97,10 @@ type RuleResult struct {
 	Err string `json:"error,omitempty"`
 	// Prints is the rule's print() output, kept when debugging a policy.
 	Prints []string `json:"prints,omitempty"`
+	// RecheckAt is the next instant at which the rule's verdict may change
+	// without any event (a freeze starting or ending); the pull request is
+	// evaluated again then.
+	RecheckAt *time.Time `json:"recheck_at,omitempty"`
 }
 
 // Conclude fills in Outcome from the rule's findings and severity. Denials of
@@ -151,6 +156,18 @@ func Decide(mode Mode, results []RuleResult) Verdict {
 }
 
 var outcomeRank = map[Outcome]int{Error: 0, Fail: 1, Warn: 2, Pass: 3, Skip: 4}
+
+// RecheckAt is the earliest instant at which a rule's verdict may change on
+// its own, if any rule said so.
+func (v Verdict) RecheckAt() (time.Time, bool) {
+	var at time.Time
+	for _, r := range v.Rules {
+		if r.RecheckAt != nil && (at.IsZero() || r.RecheckAt.Before(at)) {
+			at = *r.RecheckAt
+		}
+	}
+	return at, !at.IsZero()
+}
 
 // Count returns how many rules ended with the given outcome.
 func (v Verdict) Count(o Outcome) int {

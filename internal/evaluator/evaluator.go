@@ -337,6 +337,8 @@ func (s *Service) teams(ctx context.Context, gh GitHub, org string, slugs []stri
 	for _, slug := range slugs {
 		members, err := gh.TeamMembers(ctx, org, slug)
 		switch {
+		case githubapp.IsTokenError(err):
+			return nil, err // the installation's problem, not the team's
 		case githubapp.IsNotFound(err):
 			out[slug] = facts.Team{Members: []string{}, Error: fmt.Sprintf(
 				"team %s/%s does not exist, or the App cannot see it: check the team name in the configuration and that the App has the Members: read permission", org, slug)}

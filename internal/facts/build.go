@@ -102,7 +102,10 @@ func pullRequest(pr *github.PullRequest, commits []*github.RepositoryCommit) Pul
 		out.Labels = append(out.Labels, l.GetName())
 	}
 	for _, c := range commits {
-		out.Commits = append(out.Commits, Commit{SHA: c.GetSHA(), Message: c.GetCommit().GetMessage()})
+		out.Commits = append(out.Commits, Commit{
+			SHA: c.GetSHA(), Message: c.GetCommit().GetMessage(),
+			Author: c.GetAuthor().GetLogin(), Committer: c.GetCommitter().GetLogin(),
+		})
 	}
 	out.CommitCount = pr.GetCommits()
 	if out.CommitCount == 0 {

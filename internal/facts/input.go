@@ -74,6 +74,11 @@ type Branch struct {
 type Commit struct {
 	SHA     string `json:"sha"`
 	Message string `json:"message"`
+	// Author is the GitHub login of the commit's author, and Committer of
+	// who committed it (pushed it, for most commits); "" when the commit's
+	// e-mail address is not linked to a GitHub account.
+	Author    string `json:"author"`
+	Committer string `json:"committer"`
 }
 
 // Repository is the base repository.

@@ -207,6 +207,14 @@ func (i *Installation) explain(err error) error {
 	return err
 }
 
+// IsTokenError reports whether err came from creating the installation's
+// token rather than from the API call itself: a 403 or 404 then concerns the
+// installation, not the resource asked for.
+func IsTokenError(err error) bool {
+	var he *ghinstallation.HTTPError
+	return errors.As(err, &he)
+}
+
 // IsNotFound reports whether GitHub answered 404 (or 410 Gone).
 func IsNotFound(err error) bool {
 	s := StatusCode(err)

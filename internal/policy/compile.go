@@ -48,6 +48,9 @@ type Meta struct {
 	Remedy      string
 	// Settings are the configuration keys the rule declares.
 	Settings map[string]policyconfig.Setting
+	// Locked rules (custom.locked: true) take only stricter settings from a
+	// repository, as if the organization had locked them.
+	Locked bool
 	// File is the module holding the package's METADATA.
 	File    string
 	Bundled bool
@@ -139,7 +142,7 @@ func (p *Policy) Rules() []Meta {
 func (p *Policy) Schema() policyconfig.Schema {
 	s := policyconfig.Schema{Rules: map[string]policyconfig.RuleSchema{}, Severities: map[string]decision.Severity{}}
 	for _, r := range p.rules {
-		s.Rules[r.meta.ID] = policyconfig.RuleSchema{ID: r.meta.ID, Settings: r.meta.Settings}
+		s.Rules[r.meta.ID] = policyconfig.RuleSchema{ID: r.meta.ID, Settings: r.meta.Settings, Locked: r.meta.Locked}
 		s.Severities[r.meta.ID] = r.meta.Severity
 	}
 	return s
@@ -219,7 +222,7 @@ func ruleMetas(compiler *ast.Compiler, mods map[string]*ast.Module, bundled map[
 			if len(r.Head.Reference) > 0 {
 				name = r.Head.Reference[0].String()
 			}
-			if (name == "deny" || name == "warn" || name == "skip") && !slices.Contains(rm.sets, name) {
+			if (name == "deny" || name == "warn" || name == "skip" || name == "recheck_at") && !slices.Contains(rm.sets, name) {
 				rm.sets = append(rm.sets, name)
 			}
 		}
@@ -236,6 +239,13 @@ func ruleMetas(compiler *ast.Compiler, mods map[string]*ast.Module, bundled map[
 			}
 			if r, ok := a.Custom["remedy"].(string); ok {
 				rm.meta.Remedy = strings.TrimSpace(r)
+			}
+			if l, ok := a.Custom["locked"]; ok {
+				locked, isBool := l.(bool)
+				if !isBool {
+					problems = append(problems, problemAt(a.Location, fmt.Sprintf("rule %s: custom.locked is %v; use true or false", id, l)))
+				}
+				rm.meta.Locked = locked
 			}
 			settings, err := policyconfig.ParseSettings(string(id), a.Custom["config"])
 			if err != nil {
@@ -259,7 +269,7 @@ func ruleMetas(compiler *ast.Compiler, mods map[string]*ast.Module, bundled map[
 			problems = append(problems, Problem{File: rm.meta.File, Message: fmt.Sprintf("rule %s: METADATA needs a title: it names the rule in the check run", id)})
 		case rm.meta.Remedy == "":
 			problems = append(problems, Problem{File: rm.meta.File, Message: fmt.Sprintf("rule %s: METADATA needs custom.remedy: one sentence telling the author what to do next", id)})
-		case len(rm.sets) == 0:
+		case !slices.Contains(rm.sets, "deny") && !slices.Contains(rm.sets, "warn"):
 			problems = append(problems, Problem{File: rm.meta.File, Message: fmt.Sprintf("rule %s defines neither deny nor warn, so it can never say anything", id)})
 		default:
 			slices.Sort(rm.sets)

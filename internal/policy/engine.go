@@ -152,7 +152,7 @@ func (e *Engine) Evaluate(ctx context.Context, input any, now time.Time, only ..
 		case len(rs) != 1:
 			res.Err = fmt.Sprintf("%s: rule %s produced no result: a deny, warn or skip rule is undefined (for example a partial set with an error in its head)", r.meta.File, r.meta.ID)
 		default:
-			res.Err = fillFindings(&res, rs[0].Bindings)
+			res.Err = fillFindings(&res, rs[0].Bindings, now)
 		}
 		if e.debug {
 			res.Prints = prints.lines

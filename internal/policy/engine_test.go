@@ -221,3 +221,35 @@ func TestDigestChangesWithContent(t *testing.T) {
 		t.Fatalf("digests %q %q", a, b)
 	}
 }
+
+func TestRecheckAtIsTheEarliestFutureInstant(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		set  string
+		want string
+		err  string
+	}{
+		{`{1795878000000000000, 1795791600000000000}`, "2026-11-27T15:00:00Z", ""}, // ns
+		{`{"2026-11-27T11:00:00Z", "2026-11-28T09:30:00+01:00"}`, "2026-11-28T08:30:00Z", ""},
+		{`{1000}`, "", ""}, // only past instants: nothing to schedule
+		{`{"soon"}`, "", "recheck_at entry \"soon\""},
+	}
+	for _, tt := range tests {
+		e := mustCompile(t, header+"\ndeny := set()\n\nrecheck_at := "+tt.set+"\n")
+		res, err := e.Evaluate(context.Background(), map[string]any{}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := res[0]
+		switch {
+		case tt.err != "":
+			if !strings.Contains(r.Err, tt.err) {
+				t.Errorf("%s: error %q, want %q", tt.set, r.Err, tt.err)
+			}
+		case tt.want == "" && r.RecheckAt != nil:
+			t.Errorf("%s: recheck at %v, want none", tt.set, r.RecheckAt)
+		case tt.want != "" && (r.RecheckAt == nil || r.RecheckAt.Format(time.RFC3339) != tt.want):
+			t.Errorf("%s: recheck at %v, want %s", tt.set, r.RecheckAt, tt.want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/mergeguard/mergeguard/internal/decision"
 )
@@ -13,7 +14,7 @@ import (
 // fillFindings reads the deny, warn and skip sets of one rule into res. It
 // returns a message when a set holds something that is not a finding, since
 // silently dropping a malformed denial would let a change through.
-func fillFindings(res *decision.RuleResult, bindings map[string]any) string {
+func fillFindings(res *decision.RuleResult, bindings map[string]any, now time.Time) string {
 	var problems []string
 	for _, set := range []string{"deny", "warn"} {
 		raw, ok := bindings[set]
@@ -47,6 +48,13 @@ func fillFindings(res *decision.RuleResult, bindings map[string]any) string {
 				problems = append(problems, fmt.Sprintf("skip entry %s: a skip reason is a non-empty string", compactJSON(item)))
 			}
 		}
+	}
+	if raw, ok := bindings["recheck_at"]; ok {
+		at, err := recheckAt(raw, now)
+		if err != "" {
+			problems = append(problems, err)
+		}
+		res.RecheckAt = at
 	}
 	sortFindings(res.Denials)
 	sortFindings(res.Warnings)
@@ -161,4 +169,37 @@ func compactJSON(v any) string {
 		return string(b[:120]) + "…"
 	}
 	return string(b)
+}
+
+// recheckAt reads a rule's recheck_at set — instants as nanoseconds since
+// the epoch or RFC 3339 strings — and returns the earliest one after now.
+func recheckAt(raw any, now time.Time) (*time.Time, string) {
+	items, ok := raw.([]any)
+	if !ok {
+		return nil, fmt.Sprintf("recheck_at must be a set, got %s", typeName(raw))
+	}
+	var earliest *time.Time
+	for _, item := range items {
+		var t time.Time
+		switch v := item.(type) {
+		case json.Number:
+			ns, err := v.Int64()
+			if err != nil {
+				return nil, fmt.Sprintf("recheck_at entry %s: an instant is nanoseconds since the epoch (a whole number) or an RFC 3339 string", v)
+			}
+			t = time.Unix(0, ns)
+		case string:
+			var err error
+			if t, err = time.Parse(time.RFC3339Nano, v); err != nil {
+				return nil, fmt.Sprintf("recheck_at entry %q: an instant is nanoseconds since the epoch or an RFC 3339 string", v)
+			}
+		default:
+			return nil, fmt.Sprintf("recheck_at entry %s: an instant is nanoseconds since the epoch or an RFC 3339 string", compactJSON(item))
+		}
+		if t.After(now) && (earliest == nil || t.Before(*earliest)) {
+			t := t.UTC()
+			earliest = &t
+		}
+	}
+	return earliest, ""
 }

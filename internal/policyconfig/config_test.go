@@ -200,6 +200,23 @@ func TestLockingASettingAlsoLocksItsRuleAndTheMode(t *testing.T) {
 	}
 }
 
+func TestARuleCanDeclareItsSettingsLocked(t *testing.T) {
+	s := schema(t)
+	rr := s.Rules["required_reviewers"]
+	rr.Locked = true
+	s.Rules["required_reviewers"] = rr
+	c, err := Resolve(nil, parse(t, RepoFile, "mode: report\nrules:\n  required_reviewers:\n    protected: []\n    enabled: false\n  no_todo:\n    enabled: false\n"), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Mode != decision.Enforce || !c.Rules["required_reviewers"].Enabled || len(c.Rules["required_reviewers"].Values["protected"].([]any)) != 1 || c.Rules["no_todo"].Enabled {
+		t.Fatalf("config %+v", c)
+	}
+	if len(c.Notices) != 3 || !strings.Contains(strings.Join(c.Notices, " "), "protects the merge gate itself") {
+		t.Fatalf("notices %q", c.Notices)
+	}
+}
+
 func TestResolvePartialKeepsTheValidRepositorySettings(t *testing.T) {
 	org := parse(t, OrgFile, "rules:\n  required_reviewers:\n    approvals: 1\n")
 	repo := parse(t, RepoFile, "rules:\n  required_reviewers:\n    approvals: 3\n    window: sometimes\n  retired_rule:\n    enabled: true\n")
@@ -290,4 +307,75 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestShapedSettingsAreCheckedWhenLoaded(t *testing.T) {
+	settings, err := ParseSettings("change_freeze", map[string]any{
+		"timezone": map[string]any{"default": "UTC", "format": "timezone"},
+		"paths":    map[string]any{"default": []any{}, "type": "list", "items": map[string]any{"type": "string", "format": "glob"}},
+		"windows": map[string]any{"default": []any{}, "type": "list", "items": map[string]any{
+			"type": "object", "required": []any{"start", "end"},
+			"keys": map[string]any{
+				"start":  map[string]any{"type": "string", "format": "weekly_time"},
+				"end":    map[string]any{"type": "string", "format": "weekly_time"},
+				"reason": map[string]any{"type": "string"},
+			},
+		}},
+		"dates": map[string]any{"default": []any{}, "type": "list", "items": map[string]any{
+			"type": "object", "keys": map[string]any{"start": map[string]any{"type": "string", "format": "date_time"}},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Schema{Rules: map[string]RuleSchema{"change_freeze": {ID: "change_freeze", Settings: settings}}}
+	tests := []struct{ yaml, want string }{
+		{"timezone: Europe/Berlin", ""},
+		{"timezone: Europe/Berln", `"Europe/Berln" is not a time zone`},
+		{"timezone: Local", "is not a time zone"},
+		{"windows: [{start: Fri 15:00, end: monday 8:00, reason: weekend}]", ""},
+		{"windows: [{start: Fry 15:00, end: Mon 08:00}]", `item 1: start: "Fry 15:00" is not a day and time`},
+		{"windows: [{start: Fri 25:00, end: Mon 08:00}]", "is not a day and time"},
+		{"windows: [{start: Fri 15:00}]", "item 1: needs end"},
+		{"windows: [{start: Fri 15:00, end: Mon 08:00, until: x}]", `unknown key "until"`},
+		{"windows: [Fri 15:00]", "item 1: must be an object, not a string"},
+		{"dates: [{start: 2026-12-21}, {start: 2026-12-21 18:00}]", ""},
+		{"dates: [{start: 2026-02-30}]", `"2026-02-30" is not a date`},
+		{"paths: [\"docs/**\"]", ""},
+		{"paths: [\"docs/[\"]", "is not a valid glob"},
+	}
+	for _, tt := range tests {
+		org := parse(t, OrgFile, "rules:\n  change_freeze:\n    "+tt.yaml+"\n")
+		_, err := Resolve(org, nil, s)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: %v", tt.yaml, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "mergeguard/config.yaml:3")):
+			t.Errorf("%s: got %v, want %q at line 3", tt.yaml, err, tt.want)
+		}
+	}
+	for _, bad := range []map[string]any{
+		{"x": map[string]any{"default": "", "format": "colour"}},
+		{"x": map[string]any{"default": 1, "format": "timezone"}},
+		{"x": map[string]any{"default": []any{}, "type": "list", "items": map[string]any{"type": "object", "required": []any{"a"}}}},
+		{"x": map[string]any{"default": "", "items": map[string]any{"type": "string"}}},
+	} {
+		if _, err := ParseSettings("r", bad); err == nil {
+			t.Errorf("declaration %v must be rejected", bad)
+		}
+	}
+}
+
+func TestParseWeeklyTime(t *testing.T) {
+	for s, want := range map[string][2]int{"Fri 15:00": {5, 900}, "sunday 0:05": {0, 5}, "MON 08:00": {1, 480}, "Sat 23:59": {6, 1439}} {
+		d, m, ok := ParseWeeklyTime(s)
+		if !ok || d != want[0] || m != want[1] {
+			t.Errorf("%q: %d %d %v", s, d, m, ok)
+		}
+	}
+	for _, s := range []string{"Fr 15:00", "Fri 24:00", "Fri 15", "Fri15:00", "Fridays 15:00", ""} {
+		if _, _, ok := ParseWeeklyTime(s); ok {
+			t.Errorf("%q must not parse", s)
+		}
+	}
 }

@@ -156,11 +156,24 @@ func Parse(path string, kind Kind, data []byte) (*File, error) {
 }
 
 func decode(n *yaml.Node) (any, error) {
+	keepTimestampsAsText(n)
 	var v any
 	if err := n.Decode(&v); err != nil {
 		return nil, err
 	}
 	return fromYAML(v)
+}
+
+// keepTimestampsAsText makes an unquoted date (2026-12-21) a string, as the
+// author wrote it: YAML would read it as a timestamp in UTC, losing the time
+// zone the rule applies.
+func keepTimestampsAsText(n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!timestamp" {
+		n.Tag = "!!str"
+	}
+	for _, c := range n.Content {
+		keepTimestampsAsText(c)
+	}
 }
 
 // fromYAML converts decoded YAML to JSON-shaped values.

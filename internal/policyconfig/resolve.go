@@ -124,7 +124,7 @@ func (c *Config) apply(f *File, s Schema, fromRepo bool) []Problem {
 			}
 			continue
 		}
-		if why := c.lock(path); fromRepo && why != "" && !reflect.DeepEqual(current, val) && !stricter(path, val, current, s) {
+		if why := c.lock(path, s); fromRepo && why != "" && !reflect.DeepEqual(current, val) && !stricter(path, val, current, s) {
 			c.Notices = append(c.Notices, fmt.Sprintf(
 				"%s line %d sets %s to %s, but %s: its value %s applies (a repository may only make a locked setting stricter).",
 				f.Path, f.Lines[path], path, show(val), why, show(current)))
@@ -233,11 +233,14 @@ func (c *Config) checkLocked(f *File, s Schema) []Problem {
 // a rule also locks the rule's enabled and severity, and locking anything
 // also locks mode: otherwise a repository could keep the locked value and
 // switch the rule off, or make the whole check report-only.
-func (c *Config) lock(path string) string {
+func (c *Config) lock(path string, s Schema) string {
 	for _, l := range c.Locked {
 		if path == l || strings.HasPrefix(path, l+".") {
 			return "the organization locks this setting"
 		}
+	}
+	if id := ruleOf(path); strings.HasPrefix(path, "rules.") && s.Rules[id].Locked {
+		return fmt.Sprintf("rule %s protects the merge gate itself, so its settings are locked", id)
 	}
 	if rule, ok := strings.CutSuffix(path, ".enabled"); ok {
 		if l := c.lockedUnder(rule + "."); l != "" {
@@ -251,6 +254,13 @@ func (c *Config) lock(path string) string {
 	}
 	if path == "mode" && len(c.Locked) > 0 {
 		return fmt.Sprintf("the organization locks %s, which also locks mode", c.Locked[0])
+	}
+	if path == "mode" {
+		for _, id := range sortedKeys(s.Rules) {
+			if s.Rules[id].Locked {
+				return fmt.Sprintf("rule %s protects the merge gate itself, which also locks mode", id)
+			}
+		}
 	}
 	return ""
 }

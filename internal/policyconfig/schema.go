@@ -8,6 +8,7 @@ package policyconfig
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -35,6 +36,9 @@ type Setting struct {
 	Maximum     *float64
 	Enum        []string
 	Stricter    string
+	// Shape is the declaration as a value shape, with any format, items
+	// and keys it declares.
+	Shape *Shape
 }
 
 // Value types.
@@ -51,6 +55,10 @@ const (
 type RuleSchema struct {
 	ID       string
 	Settings map[string]Setting
+	// Locked rules take only stricter values from a repository, as if the
+	// organization had locked every setting: rules that protect the merge
+	// gate itself.
+	Locked bool
 }
 
 // Keys lists the rule's settings, including the ones every rule has.
@@ -110,6 +118,13 @@ func ParseSettings(ruleID string, raw any) (map[string]Setting, error) {
 		if err := s.check(); err != nil {
 			return nil, fmt.Errorf("rule %s: custom.config.%s: %w", ruleID, key, err)
 		}
+		decl := maps.Clone(d)
+		decl["type"] = s.Type
+		sh, err := parseShape(decl, fmt.Sprintf("rule %s: custom.config.%s", ruleID, key))
+		if err != nil {
+			return nil, err
+		}
+		s.Shape = sh
 		if err := s.validate(s.Default); err != nil {
 			return nil, fmt.Errorf("rule %s: custom.config.%s: default %s", ruleID, key, err)
 		}
@@ -139,21 +154,16 @@ func (s Setting) check() error {
 
 // validate checks a configured value against the declaration.
 func (s Setting) validate(v any) error {
+	if s.Shape != nil {
+		if err := s.Shape.validate(v); err != nil {
+			return err
+		}
+	}
 	if got := typeOf(v); got != s.Type && !(s.Type == TypeNumber && got == TypeInteger) {
 		return fmt.Errorf("must be %s, not %s", article(s.Type), article(got))
 	}
-	if f, ok := toFloat(v); ok {
-		if s.Minimum != nil && f < *s.Minimum {
-			return fmt.Errorf("must be at least %v", *s.Minimum)
-		}
-		if s.Maximum != nil && f > *s.Maximum {
-			return fmt.Errorf("must be at most %v", *s.Maximum)
-		}
-	}
-	if str, ok := v.(string); ok && len(s.Enum) > 0 && !slices.Contains(s.Enum, str) {
-		return fmt.Errorf("must be one of %s, not %q", strings.Join(s.Enum, ", "), str)
-	}
-	if list, ok := v.([]any); ok && typeOf(s.Default) == TypeList {
+	// Without declared items, a list's items must be like the default's.
+	if list, ok := v.([]any); ok && typeOf(s.Default) == TypeList && (s.Shape == nil || s.Shape.Items == nil) {
 		if def := s.Default.([]any); len(def) > 0 {
 			want := typeOf(def[0])
 			for i, e := range list {

@@ -116,6 +116,15 @@ func TestPathRequirementNamesTheTeamAndWhoCanApprove(t *testing.T) {
 	if n := gh.Count("GET", "/orgs/{org}/teams/{team_slug}/members"); n != 6 {
 		t.Errorf("%d team requests for two evaluations of three configured teams, want 6", n)
 	}
+	conditional := 0
+	for _, r := range gh.Requests() {
+		if r.Route == "/orgs/{org}/teams/{team_slug}/members" && r.IfNoneMatch && r.Status == 304 {
+			conditional++
+		}
+	}
+	if conditional != 3 {
+		t.Errorf("%d of the second evaluation's 3 team requests were conditional and answered 304 Not Modified", conditional)
+	}
 }
 
 func TestUnknownTeamIsAConfigurationErrorInTheCheck(t *testing.T) {
