@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -91,5 +93,34 @@ func TestRegoTestDefaultsMatchTheRules(t *testing.T) {
 		if string(got) != string(wantJSON) {
 			t.Errorf("%s: test defaults\n%s\ndiffer from the rule's declared defaults\n%s", rule.ID, got, wantJSON)
 		}
+	}
+}
+
+// TestGuideExampleConfigurationIsValid keeps the example configuration in
+// the author's guide loadable by the bundled rules.
+func TestGuideExampleConfigurationIsValid(t *testing.T) {
+	guide, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(guide), "### An example configuration\n\n```yaml\n")
+	if !ok {
+		t.Fatal("the guide lost its example configuration")
+	}
+	example, _, _ := strings.Cut(rest, "```")
+	mods, err := policies.Modules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	compiled, err := policy.Compile(context.Background(), mods, policy.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := policyconfig.Parse("mergeguard/config.yaml", policyconfig.OrgFile, []byte(example))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := policyconfig.Resolve(file, nil, compiled.Schema()); err != nil {
+		t.Fatalf("the guide's example configuration: %v", err)
 	}
 }

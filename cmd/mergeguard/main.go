@@ -8,6 +8,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// The time zone database, built in: freeze windows are computed in the
+	// organization's zone wherever the binary runs, with the zone rules of
+	// the Go release it was built with.
+	_ "time/tzdata"
 
 	"github.com/mergeguard/mergeguard/internal/cli"
 )

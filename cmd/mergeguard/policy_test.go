@@ -13,6 +13,9 @@ var (
 	policyRepo = filepath.Join("..", "..", "testdata", "policy-repo")
 	approved   = filepath.Join("..", "..", "testdata", "prs", "approved")
 	unreviewed = filepath.Join("..", "..", "testdata", "prs", "unreviewed")
+	// weekday is an instant outside the example policy's freezes, so that
+	// the tests do not depend on the day they run.
+	weekday    = "2026-11-25T11:00:00+01:00"
 	production = filepath.Join("..", "..", "testdata", "prs", "production-change")
 )
 
@@ -66,11 +69,11 @@ func TestTestCommand(t *testing.T) {
 }
 
 func TestEvalWithALocalPolicy(t *testing.T) {
-	out, _, code := runMain(t, nil, "eval", "--policy-dir", policyRepo, approved)
+	out, _, code := runMain(t, nil, "eval", "--at", weekday, "--policy-dir", policyRepo, approved)
 	if code != 0 || !strings.Contains(out, "SKIP   changelog") {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
-	out, _, code = runMain(t, nil, "eval", "--policy-dir", policyRepo, production)
+	out, _, code = runMain(t, nil, "eval", "--at", weekday, "--policy-dir", policyRepo, production)
 	if code != 1 || !strings.Contains(out, "needs 1 more approval from @acme/prod-access, other than the author (can approve: @ada, @sven)") ||
 		!strings.Contains(out, "The author's own membership does not count") {
 		t.Fatalf("a production change approved outside the team: exit %d\n%s", code, out)
@@ -91,20 +94,42 @@ func TestEvalWithALocalPolicy(t *testing.T) {
 		}
 		os.WriteFile(filepath.Join(noTeams, name), data, 0o644)
 	}
-	out, _, code = runMain(t, nil, "eval", "--policy-dir", policyRepo, noTeams)
+	out, _, code = runMain(t, nil, "eval", "--at", weekday, "--policy-dir", policyRepo, noTeams)
 	if code != 1 || !strings.Contains(out, "team prod-access is not in "+filepath.Join(noTeams, "teams.json")+": list its members there") {
 		t.Fatalf("a team missing from teams.json: exit %d\n%s", code, out)
 	}
 	os.WriteFile(filepath.Join(noTeams, "teams.json"), []byte(`{"prod-access": "ada"}`), 0o644)
-	_, errOut, code := runMain(t, nil, "eval", "--policy-dir", policyRepo, noTeams)
+	_, errOut, code := runMain(t, nil, "eval", "--at", weekday, "--policy-dir", policyRepo, noTeams)
 	if code != 2 || !strings.Contains(errOut, "teams.json is not valid") {
 		t.Fatalf("a malformed teams.json: exit %d %s", code, errOut)
+	}
+
+	// The example policy freezes weekends; --at shows the verdict then.
+	out, _, code = runMain(t, nil, "eval", "--at", "2026-11-27T16:00:00+01:00", "--policy-dir", policyRepo, approved)
+	if code != 1 || !strings.Contains(out, "Merges into `main` are frozen until Mon 30 Nov 2026 08:00 CET (Europe/Berlin): weekend freeze") {
+		t.Fatalf("on Friday afternoon: exit %d\n%s", code, out)
+	}
+	// An incident freeze, described in freezes.json.
+	incident := t.TempDir()
+	for _, name := range []string{"pull_request.json", "diff.patch", "reviews.json", "teams.json"} {
+		data, _ := os.ReadFile(filepath.Join(approved, name))
+		os.WriteFile(filepath.Join(incident, name), data, 0o644)
+	}
+	os.WriteFile(filepath.Join(incident, "freezes.json"), []byte(`[{"id": 3, "reason": "checkout errors, INC-42", "created_by": "ines", "starts_at": "2026-11-25T09:00:00+01:00", "ends_at": "2026-11-25T13:00:00+01:00"}]`), 0o644)
+	out, _, code = runMain(t, nil, "eval", "--at", weekday, "--policy-dir", policyRepo, incident)
+	if code != 1 || !strings.Contains(out, "frozen until Wed 25 Nov 2026 13:00 CET (Europe/Berlin): checkout errors, INC-42 (incident freeze started by @ines") {
+		t.Fatalf("an incident freeze: exit %d\n%s", code, out)
+	}
+	os.WriteFile(filepath.Join(incident, "freezes.json"), []byte(`[{"id": 3, "reason": "", "starts_at": "yesterday"}]`), 0o644)
+	_, errOut, code = runMain(t, nil, "eval", "--at", weekday, incident)
+	if code != 2 || !strings.Contains(errOut, "freezes.json: freeze 1: starts_at") {
+		t.Fatalf("a malformed freezes.json: exit %d %s", code, errOut)
 	}
 
 	dir := t.TempDir()
 	strict := filepath.Join(dir, "mergeguard.yaml")
 	os.WriteFile(strict, []byte("rules:\n  required_reviewers:\n    approvals: 2\n"), 0o644)
-	out, _, code = runMain(t, nil, "eval", "--policy-dir", policyRepo, "--repo-config", strict, approved)
+	out, _, code = runMain(t, nil, "eval", "--at", weekday, "--policy-dir", policyRepo, "--repo-config", strict, approved)
 	if code != 1 || !strings.Contains(out, "Needs 1 more approval") {
 		t.Fatalf("a repository tightening approvals: exit %d\n%s", code, out)
 	}
@@ -138,7 +163,7 @@ func TestEvalALivePullRequest(t *testing.T) {
 	if n := gh.Count("POST", "/repos/{owner}/{repo}/check-runs") + gh.Count("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}"); n != 0 {
 		t.Fatalf("eval must not post anything: %d check-run writes", n)
 	}
-	out, _, code = runMain(t, env, "eval", "--repo", "acme/shop", "--pr", "1", "--policy-dir", policyRepo)
+	out, _, code = runMain(t, env, "eval", "--at", weekday, "--repo", "acme/shop", "--pr", "1", "--policy-dir", policyRepo)
 	if code != 0 {
 		t.Fatalf("with a local policy (1 approval): exit %d\n%s", code, out)
 	}

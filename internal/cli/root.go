@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -60,6 +61,7 @@ func Run(ctx context.Context, args []string, getenv Env, stdout, stderr io.Write
 		newEvalCommand(getenv),
 		newServeCommand(getenv),
 		newTestCommand(),
+		newFreezeCommand(getenv, time.Now),
 	)
 	return root.ExecuteContext(ctx)
 }

@@ -58,6 +58,25 @@ func compileBundled(b *testing.B) *policy.Policy {
 	return compiled
 }
 
+// engineWith is the bundled policy bound to an organization configuration.
+func engineWith(b *testing.B, config string) *policy.Engine {
+	b.Helper()
+	compiled := compileBundled(b)
+	org, err := policyconfig.Parse("mergeguard/config.yaml", policyconfig.OrgFile, []byte(config))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := policyconfig.Resolve(org, nil, compiled.Schema())
+	if err != nil {
+		b.Fatal(err)
+	}
+	engine, err := compiled.Engine(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return engine
+}
+
 // BenchmarkCompile is the cost paid once per policy version, never per event.
 func BenchmarkCompile(b *testing.B) {
 	ctx := context.Background()
@@ -84,8 +103,7 @@ func BenchmarkCompile(b *testing.B) {
 // that needs three distinct teams out of four.
 func BenchmarkReviewRulesOnTheLargestPullRequest(b *testing.B) {
 	ctx := context.Background()
-	compiled := compileBundled(b)
-	org, err := policyconfig.Parse("mergeguard/config.yaml", policyconfig.OrgFile, []byte(`
+	engine := engineWith(b, `
 rules:
   production_access: {teams: [prod], guard_teams: [platform], approvals: 2}
   required_reviewers:
@@ -93,18 +111,7 @@ rules:
       - {paths: ["db/migrations/**"], teams: [dba]}
       - {paths: ["payments/**"], teams: [payments], approvals: 2}
       - {paths: ["**/*.go"], teams: [dba, payments, prod, platform], approvals: 3, distinct_teams: 3}
-`))
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg, err := policyconfig.Resolve(org, nil, compiled.Schema())
-	if err != nil {
-		b.Fatal(err)
-	}
-	engine, err := compiled.Engine(ctx, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
+`)
 	in := largeReviewInput()
 	now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
 	judge := evaluator.Judge{Engine: engine, Mode: decision.Enforce, Policy: "bundled"}
@@ -154,4 +161,48 @@ func largeReviewInput() facts.Input {
 		in.Reviews = append(in.Reviews, rv)
 	}
 	return in
+}
+
+// BenchmarkFreezeRule is the change-freeze rule with several windows, holiday
+// dates and incident freezes, in a zone with daylight saving time: the
+// calendar arithmetic runs on every evaluation.
+func BenchmarkFreezeRule(b *testing.B) {
+	ctx := context.Background()
+	engine := engineWith(b, `
+rules:
+  change_freeze:
+    timezone: Europe/Berlin
+    windows:
+      - {start: "Fri 15:00", end: "Mon 08:00", reason: weekend}
+      - {start: "Mon 22:00", end: "Tue 06:00", reason: nightly batch}
+      - {start: "Wed 22:00", end: "Thu 06:00", reason: nightly batch}
+      - {start: "Thu 12:00", end: "Thu 13:00", reason: release sync}
+      - {start: "Sun 20:00", end: "Sun 23:00", reason: maintenance}
+    dates:
+      - {start: 2026-12-21, end: 2027-01-04, reason: holidays}
+      - {start: 2026-11-26, end: 2026-11-27, reason: black friday}
+      - {start: "2027-03-01 18:00", end: "2027-03-02 06:00", reason: datacenter move}
+`)
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	src, err := localpr.Load(filepath.Join("..", "..", "testdata", "prs", "approved"), now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	src.Freezes = []facts.Freeze{
+		facts.NewFreeze(1, "checkout errors", nil, "ic", now.Add(-time.Hour), now.Add(time.Hour)),
+		facts.NewFreeze(2, "db failover", []string{"storefront"}, "dba", now.Add(-2*time.Hour), time.Time{}),
+	}
+	in := facts.Build(src)
+	judge := evaluator.Judge{Engine: engine, Mode: decision.Enforce, Policy: "bundled"}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		j, err := judge.Decide(ctx, in, now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !j.Verdict.Blocked {
+			b.Fatal("the incident freezes must block")
+		}
+	}
 }

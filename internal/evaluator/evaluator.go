@@ -58,9 +58,25 @@ type Service struct {
 	MaxAnnotations int
 	// RepoConfigPath is the repository's own configuration file.
 	RepoConfigPath string
-	Now            func() time.Time
-	Log            *slog.Logger
-	Metrics        *metrics.Metrics
+	// Freezes reads the organization's incident freezes; nil means none.
+	Freezes Freezes
+	// Scheduler re-evaluates a repository's open pull requests when a rule
+	// says its verdict will change with time; nil means no re-evaluation.
+	Scheduler Scheduler
+	Now       func() time.Time
+	Log       *slog.Logger
+	Metrics   *metrics.Metrics
+}
+
+// Freezes reads incident freezes.
+type Freezes interface {
+	// Freezes returns the organization's freezes that have not ended by now.
+	Freezes(ctx context.Context, owner string, now time.Time) ([]facts.Freeze, error)
+}
+
+// Scheduler schedules re-evaluations.
+type Scheduler interface {
+	ScheduleSweep(ctx context.Context, installationID, repoID int64, repo string, at time.Time, reason string) error
 }
 
 // maxCompares bounds the comparisons one evaluation makes to learn what
@@ -76,6 +92,9 @@ type Request struct {
 	Number         int
 	Trigger        facts.Trigger
 	DeliveryID     string
+	// MergeGroup is set when the pull request is checked as the tip of a
+	// merge queue entry.
+	MergeGroup *facts.MergeGroup
 }
 
 // PermanentError is an evaluation that cannot succeed by retrying (the pull
@@ -125,6 +144,9 @@ func (s *Service) Evaluate(ctx context.Context, req Request) error {
 	if !res.Unchanged {
 		s.Metrics.Verdicts.WithLabelValues(string(verdict.Conclusion)).Inc()
 	}
+	if err := s.scheduleRecheck(ctx, req, verdict); err != nil {
+		return err
+	}
 	log.Info("pull request evaluated",
 		"head_sha", target.HeadSHA, "conclusion", verdict.Conclusion, "title", out.Title, "policy", a.Policy.Label,
 		"check_run_id", res.CheckRunID, "created", res.Created, "unchanged", res.Unchanged,
@@ -146,7 +168,7 @@ func (s *Service) assess(ctx context.Context, gh GitHub, req Request) (Assessmen
 	if err != nil {
 		return Assessment{}, s.classify(err)
 	}
-	src := facts.Sources{PullRequest: pr, Trigger: req.Trigger, Now: s.Now()}
+	src := facts.Sources{PullRequest: pr, Trigger: req.Trigger, MergeGroup: req.MergeGroup, Now: s.Now()}
 	if pr.GetState() == "closed" {
 		return Assessment{Input: facts.Build(src), Closed: true}, nil
 	}
@@ -181,6 +203,11 @@ func (s *Service) assess(ctx context.Context, gh GitHub, req Request) (Assessmen
 	}
 	if src.Teams, err = s.teams(ctx, gh, req.Owner, teams); err != nil {
 		return Assessment{}, err
+	}
+	if s.Freezes != nil {
+		if src.Freezes, err = s.Freezes.Freezes(ctx, req.Owner, s.Now()); err != nil {
+			return Assessment{}, fmt.Errorf("read the freezes of %s: %w", req.Owner, err)
+		}
 	}
 	// The evaluation instant is taken after fetching: the facts are at
 	// least as old as the time the rules see.
@@ -272,6 +299,22 @@ func (s *Service) brokenPolicy(res policysource.Resolved, head string) Judgement
 	return Judgement{Verdict: v, Output: report.CheckRun(v, report.Context{
 		HeadSHA: head, PolicyDigest: res.Label, MaxAnnotations: s.MaxAnnotations, Notices: res.Notices,
 	})}
+}
+
+// scheduleRecheck asks for the repository's open pull requests to be
+// evaluated again when a rule said its verdict changes with time (a freeze
+// starting or ending). Every pull request asks for the same instants, and
+// the scheduler keeps one sweep per repository and instant.
+func (s *Service) scheduleRecheck(ctx context.Context, req Request, v decision.Verdict) error {
+	at, ok := v.RecheckAt()
+	if !ok || s.Scheduler == nil {
+		return nil
+	}
+	repo := req.Owner + "/" + req.Repo
+	if err := s.Scheduler.ScheduleSweep(ctx, req.InstallationID, req.RepoID, repo, at, "recheck"); err != nil {
+		return fmt.Errorf("schedule the re-evaluation of %s at %s: %w", repo, at.Format(time.RFC3339), err)
+	}
+	return nil
 }
 
 // trusted are the author associations whose policy changes the policy

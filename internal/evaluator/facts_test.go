@@ -10,11 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v4"
-
 	"github.com/mergeguard/mergeguard/internal/evaluator"
 	"github.com/mergeguard/mergeguard/internal/facts"
-	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/metrics"
 	"github.com/mergeguard/mergeguard/internal/policysource"
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
@@ -26,14 +23,7 @@ import (
 // acme/.github.
 func service(t *testing.T, gh *fakegithub.Server, policy map[string]string) *evaluator.Service {
 	t.Helper()
-	key, err := jwt.ParseRSAPrivateKeyFromPEM([]byte(gh.PrivateKeyPEM()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := githubapp.New(githubapp.Config{AppID: gh.AppID(), PrivateKey: key, BaseURL: gh.URL()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := gh.App(t)
 	if policy != nil {
 		gh.AddRepo(7, "acme", ".github").CommitFiles("", "policy", policy)
 	}

@@ -60,7 +60,11 @@ func (j Judge) Decide(ctx context.Context, in facts.Input, now time.Time) (Judge
 	}
 	took := time.Since(start)
 	v := decision.Decide(j.Mode, append(results, j.Extra...))
-	out := report.CheckRun(v, report.Context{HeadSHA: in.PullRequest.Head.SHA, PolicyDigest: j.Policy, MaxAnnotations: j.MaxAnnotations, Notices: notices})
+	head := in.PullRequest.Head.SHA
+	if mg := in.PullRequest.MergeGroup; mg != nil {
+		head = mg.HeadSHA
+	}
+	out := report.CheckRun(v, report.Context{HeadSHA: head, PolicyDigest: j.Policy, MaxAnnotations: j.MaxAnnotations, Notices: notices})
 	return Judgement{Verdict: v, Output: out, Took: took}, nil
 }
 

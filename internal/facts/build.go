@@ -21,6 +21,7 @@ type Sources struct {
 	ReviewChanges map[string]Changes
 	Commits       []*github.RepositoryCommit
 	Teams         map[string]Team
+	Freezes       []Freeze
 	MergeGroup    *MergeGroup
 	Trigger       Trigger
 	Now           time.Time
@@ -41,6 +42,7 @@ func Build(src Sources) Input {
 		FilesTruncated: src.FilesTruncated,
 		Reviews:        withChanges(LatestDecisiveReviews(src.Reviews, headSHA), src.ReviewChanges),
 		Teams:          src.Teams,
+		Freezes:        src.Freezes,
 		Time:           Time{RFC3339: src.Now.UTC().Format(time.RFC3339Nano), NS: src.Now.UnixNano()},
 		Trigger:        src.Trigger,
 	}
@@ -50,6 +52,9 @@ func Build(src Sources) Input {
 	}
 	if in.Teams == nil {
 		in.Teams = map[string]Team{}
+	}
+	if in.Freezes == nil {
+		in.Freezes = []Freeze{}
 	}
 	return in
 }

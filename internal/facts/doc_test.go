@@ -54,6 +54,7 @@ func exampleInput(t *testing.T) facts.Input {
 		"payments-core": {Found: true, Members: []string{"jonas", "priya", "wen"}},
 		"paymnets":      {Members: []string{}, Error: "team acme/paymnets does not exist, or the App cannot see it: check the team name in the configuration and that the App has the Members: read permission"},
 	}
+	src.Freezes = []facts.Freeze{facts.NewFreeze(7, "checkout errors, INC-42", []string{"storefront"}, "ines", at.Add(-time.Hour), at.Add(2*time.Hour))}
 	src.Trigger = facts.Trigger{Event: "pull_request_review", Action: "submitted"}
 	return facts.Build(src)
 }

@@ -4,6 +4,8 @@
 // changes together with Version.
 package facts
 
+import "time"
+
 // Version is the version of the input document's shape (input.version).
 const Version = 1
 
@@ -19,9 +21,12 @@ type Input struct {
 	Reviews        []Review `json:"reviews"`
 	// Teams holds the teams the configuration mentions, by slug: only those
 	// are fetched, never the whole organization.
-	Teams   map[string]Team `json:"teams"`
-	Time    Time            `json:"time"`
-	Trigger Trigger         `json:"trigger"`
+	Teams map[string]Team `json:"teams"`
+	// Freezes are the organization's incident freezes that have not ended
+	// by the evaluation time (see Freeze).
+	Freezes []Freeze `json:"freezes"`
+	Time    Time     `json:"time"`
+	Trigger Trigger  `json:"trigger"`
 }
 
 // PullRequest describes the pull request itself.
@@ -154,6 +159,37 @@ type Team struct {
 	Members []string `json:"members"`
 	// Error says why a team was not found, for the check's message.
 	Error string `json:"error,omitempty"`
+}
+
+// Freeze is an incident freeze ("stop the bleeding"), started with
+// /guard freeze or `mergeguard freeze start`.
+type Freeze struct {
+	ID     int64  `json:"id"`
+	Reason string `json:"reason"`
+	// Repositories are the names of the repositories it applies to; empty
+	// for the whole organization.
+	Repositories []string `json:"repositories"`
+	CreatedBy    string   `json:"created_by"`
+	StartsAt     string   `json:"starts_at"`
+	StartsNS     int64    `json:"starts_ns"`
+	// EndsAt and EndsNS are when it ends: as planned, or when someone ended
+	// it; "" and 0 when it lasts until someone ends it.
+	EndsAt string `json:"ends_at"`
+	EndsNS int64  `json:"ends_ns"`
+}
+
+// NewFreeze states a freeze in the input's shape; ends is zero for a freeze
+// without a planned end.
+func NewFreeze(id int64, reason string, repos []string, by string, starts, ends time.Time) Freeze {
+	f := Freeze{ID: id, Reason: reason, Repositories: repos, CreatedBy: by,
+		StartsAt: starts.UTC().Format(time.RFC3339), StartsNS: starts.UnixNano()}
+	if f.Repositories == nil {
+		f.Repositories = []string{}
+	}
+	if !ends.IsZero() {
+		f.EndsAt, f.EndsNS = ends.UTC().Format(time.RFC3339), ends.UnixNano()
+	}
+	return f
 }
 
 // Changes is what changed between a reviewed commit and the head.

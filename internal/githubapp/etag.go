@@ -63,15 +63,22 @@ func (c *etagCache) RoundTrip(req *http.Request) (*http.Response, error) {
 		}, nil
 	case resp.StatusCode == http.StatusOK && resp.Header.Get("ETag") != "":
 		body, err := io.ReadAll(io.LimitReader(resp.Body, c.store.maxEntry+1))
-		resp.Body.Close()
 		if err != nil {
+			resp.Body.Close()
 			return nil, err
 		}
-		if int64(len(body)) <= c.store.maxEntry {
-			c.store.put(key, cachedResponse{etag: resp.Header.Get("ETag"), header: resp.Header.Clone(), body: body})
-		} else {
+		if int64(len(body)) > c.store.maxEntry {
+			// Too large to keep (a page of 100 pull requests can be): the
+			// caller still gets all of it, the part read and the rest.
 			c.store.remove(key)
+			resp.Body = struct {
+				io.Reader
+				io.Closer
+			}{io.MultiReader(bytes.NewReader(body), resp.Body), resp.Body}
+			return resp, nil
 		}
+		resp.Body.Close()
+		c.store.put(key, cachedResponse{etag: resp.Header.Get("ETag"), header: resp.Header.Clone(), body: body})
 		resp.Body = io.NopCloser(bytes.NewReader(body))
 		return resp, nil
 	default:

@@ -7,6 +7,8 @@
 //	commits.json       its commits, as GitHub lists them (optional)
 //	teams.json         members of the teams the configuration names, as
 //	                   {"slug": ["login", ...]} (optional)
+//	freezes.json       incident freezes, as [{"id", "reason", "repositories",
+//	                   "created_by", "starts_at", "ends_at"}] (optional)
 package localpr
 
 import (
@@ -33,6 +35,7 @@ const (
 	ReviewsFile     = "reviews.json"
 	CommitsFile     = "commits.json"
 	TeamsFile       = "teams.json"
+	FreezesFile     = "freezes.json"
 )
 
 // maxFileBytes bounds each input file; a real diff this large would exceed
@@ -79,7 +82,49 @@ func Load(dir string, now time.Time) (facts.Sources, error) {
 			src.Teams[slug] = facts.Team{Found: true, Members: members}
 		}
 	}
+	if src.Freezes, err = readFreezes(dir); err != nil {
+		return src, err
+	}
 	return src, nil
+}
+
+// freezeFile is an incident freeze as freezes.json gives it.
+type freezeFile struct {
+	ID           int64    `json:"id"`
+	Reason       string   `json:"reason"`
+	Repositories []string `json:"repositories"`
+	CreatedBy    string   `json:"created_by"`
+	StartsAt     string   `json:"starts_at"`
+	EndsAt       string   `json:"ends_at"`
+}
+
+func readFreezes(dir string) ([]facts.Freeze, error) {
+	var in []freezeFile
+	if err := readJSON(dir, FreezesFile, false, &in); err != nil {
+		return nil, err
+	}
+	var out []facts.Freeze
+	for i, f := range in {
+		where := fmt.Sprintf("%s: freeze %d", filepath.Join(dir, FreezesFile), i+1)
+		starts, err := time.Parse(time.RFC3339, f.StartsAt)
+		if err != nil {
+			return nil, fmt.Errorf("%s: starts_at %q: give an RFC 3339 time such as 2026-11-27T16:00:00+01:00", where, f.StartsAt)
+		}
+		var ends time.Time
+		if f.EndsAt != "" {
+			if ends, err = time.Parse(time.RFC3339, f.EndsAt); err != nil {
+				return nil, fmt.Errorf("%s: ends_at %q: give an RFC 3339 time, or leave it out for a freeze until someone ends it", where, f.EndsAt)
+			}
+			if !ends.After(starts) {
+				return nil, fmt.Errorf("%s: ends_at must be after starts_at", where)
+			}
+		}
+		if strings.TrimSpace(f.Reason) == "" {
+			return nil, fmt.Errorf("%s: needs a reason", where)
+		}
+		out = append(out, facts.NewFreeze(f.ID, f.Reason, f.Repositories, f.CreatedBy, starts, ends))
+	}
+	return out, nil
 }
 
 // SelectTeams keeps the teams in src that the configuration names and marks

@@ -72,6 +72,16 @@ type Config struct {
 	// Retention bounds how long deliveries and state are kept
 	// (store.DefaultRetention when zero).
 	Retention store.Retention
+	// Lister reads open pull requests and repositories for sweeps;
+	// MergeGroups checks merge groups; Comments runs commands. A job of a
+	// kind without its handler is cancelled with a message.
+	Lister      Lister
+	MergeGroups MergeGroupEvaluator
+	Comments    CommentHandler
+	// StubRiverTime makes River read Now too, for scheduled jobs; tests set
+	// it with a controllable clock. Otherwise River uses the database's
+	// clock.
+	StubRiverTime bool
 }
 
 // Outcome says what Accept did with a delivery.
@@ -130,6 +140,18 @@ func New(db *store.DB, ev Evaluator, cfg Config) (*Queue, error) {
 	if err := river.AddWorkerSafely(workers, &pruneWorker{q: q}); err != nil {
 		return nil, err
 	}
+	if err := river.AddWorkerSafely(workers, &sweepWorker{q: q}); err != nil {
+		return nil, err
+	}
+	if err := river.AddWorkerSafely(workers, &orgSweepWorker{q: q}); err != nil {
+		return nil, err
+	}
+	if err := river.AddWorkerSafely(workers, &mergeGroupWorker{q: q}); err != nil {
+		return nil, err
+	}
+	if err := river.AddWorkerSafely(workers, &commentWorker{q: q}); err != nil {
+		return nil, err
+	}
 	rc := &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:              workers,
@@ -145,6 +167,9 @@ func New(db *store.DB, ev Evaluator, cfg Config) (*Queue, error) {
 		rc.FetchCooldown = min(cfg.PollInterval, 50*time.Millisecond)
 	}
 	rc.ErrorHandler = &errorHandler{q: q}
+	if cfg.StubRiverTime {
+		rc.Test.Time = riverTime{cfg.Now}
+	}
 	client, err := newRiverClient(db, rc)
 	if err != nil {
 		return nil, fmt.Errorf("create job queue: %w", err)
@@ -248,12 +273,12 @@ func (q *Queue) release(ctx context.Context, jobID int64, args EvaluateArgs) err
 type errorHandler struct{ q *Queue }
 
 func (h *errorHandler) HandleError(ctx context.Context, job *rivertype.JobRow, err error) *river.ErrorHandlerResult {
-	h.finalAttempt(ctx, job, "evaluation job failed", append(jobAttrs(job), "err", err))
+	h.finalAttempt(ctx, job, job.Kind+" job failed", append(jobAttrs(job), "err", err))
 	return nil
 }
 
 func (h *errorHandler) HandlePanic(ctx context.Context, job *rivertype.JobRow, panicVal any, trace string) *river.ErrorHandlerResult {
-	h.finalAttempt(ctx, job, "evaluation job panicked", append(jobAttrs(job), "panic", fmt.Sprint(panicVal), "stack", trace))
+	h.finalAttempt(ctx, job, job.Kind+" job panicked", append(jobAttrs(job), "panic", fmt.Sprint(panicVal), "stack", trace))
 	return nil
 }
 
@@ -263,6 +288,9 @@ func (h *errorHandler) finalAttempt(ctx context.Context, job *rivertype.JobRow, 
 		return
 	}
 	h.q.log.Error(msg+" on its last attempt; giving up", attrs...)
+	if job.Kind != (EvaluateArgs{}).Kind() {
+		return // only evaluations hold a pull request's coalescing row
+	}
 	args, err := decodeArgs(job.EncodedArgs)
 	if err == nil {
 		err = h.q.release(ctx, job.ID, args)
@@ -311,3 +339,13 @@ func (m minLevel) WithGroup(name string) slog.Handler {
 }
 
 var errNotOwner = errors.New("pull request is owned by another job")
+
+// riverTime hands the queue's clock to River.
+type riverTime struct{ now func() time.Time }
+
+func (t riverTime) NowUTC() time.Time { return t.now().UTC() }
+
+func (t riverTime) NowUTCOrNil() *time.Time {
+	n := t.now().UTC()
+	return &n
+}

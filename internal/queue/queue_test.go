@@ -75,10 +75,15 @@ func newQueue(t *testing.T, db *store.DB, ev queue.Evaluator, log *slog.Logger) 
 
 func newQueueQuiet(t *testing.T, db *store.DB, ev queue.Evaluator, log *slog.Logger, quiet time.Duration) *queue.Queue {
 	t.Helper()
-	q, err := queue.New(db, ev, queue.Config{
+	return newQueueWith(t, db, ev, queue.Config{
 		Workers: 4, CoalesceQuiet: quiet, CoalesceMax: 10 * quiet,
 		PollInterval: 20 * time.Millisecond, Logger: log,
 	})
+}
+
+func newQueueWith(t *testing.T, db *store.DB, ev queue.Evaluator, cfg queue.Config) *queue.Queue {
+	t.Helper()
+	q, err := queue.New(db, ev, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,9 @@ type riverClient interface {
 	Stop(ctx context.Context) error
 	StopAndCancel(ctx context.Context) error
 	insertTx(ctx context.Context, tx any, args river.JobArgs) (int64, error)
+	// insertOptsTx inserts with options; skipped is true for a unique job
+	// that already exists.
+	insertOptsTx(ctx context.Context, tx any, args river.JobArgs, opts *river.InsertOpts) (skipped bool, err error)
 	// jobTx returns the job, or nil when it no longer exists.
 	jobTx(ctx context.Context, tx any, id int64) (*rivertype.JobRow, error)
 	retryNowTx(ctx context.Context, tx any, id int64) error
@@ -44,6 +47,18 @@ func (c typedClient[TTx]) insertTx(ctx context.Context, tx any, args river.JobAr
 		return 0, fmt.Errorf("insert %s job: %w", args.Kind(), err)
 	}
 	return res.Job.ID, nil
+}
+
+func (c typedClient[TTx]) insertOptsTx(ctx context.Context, tx any, args river.JobArgs, opts *river.InsertOpts) (bool, error) {
+	t, ok := tx.(TTx)
+	if !ok {
+		return false, fmt.Errorf("insert job: transaction is %T, River expects %T", tx, *new(TTx))
+	}
+	res, err := c.InsertTx(ctx, t, args, opts)
+	if err != nil {
+		return false, fmt.Errorf("insert %s job: %w", args.Kind(), err)
+	}
+	return res.UniqueSkippedAsDuplicate, nil
 }
 
 func (c typedClient[TTx]) jobTx(ctx context.Context, tx any, id int64) (*rivertype.JobRow, error) {

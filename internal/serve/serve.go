@@ -17,6 +17,7 @@ import (
 	"github.com/mergeguard/mergeguard/internal/evaluator"
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
+	"github.com/mergeguard/mergeguard/internal/incident"
 	"github.com/mergeguard/mergeguard/internal/metrics"
 	"github.com/mergeguard/mergeguard/internal/policy"
 	"github.com/mergeguard/mergeguard/internal/policysource"
@@ -125,9 +126,14 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 		DefaultMode:     s.Mode,
 		MaxAnnotations:  s.MaxAnnotations,
 		RepoConfigPath:  repoConfigPath,
+		Freezes:         freezes{db},
 		Now:             now,
 		Log:             log,
 		Metrics:         m,
+	}
+	commands := &incident.Commands{
+		DB: db, GitHub: func(id int64) incident.GitHub { return gh.Installation(id) },
+		Policies: source, Now: now, Log: log,
 	}
 	q, err := queue.New(db, queue.EvaluatorFunc(func(ctx context.Context, r queue.Request) error {
 		owner, name, _ := strings.Cut(r.Repo, "/")
@@ -137,13 +143,18 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 		})
 	}), queue.Config{
 		Workers: s.Workers, CoalesceQuiet: s.CoalesceQuiet, CoalesceMax: s.CoalesceMax,
-		PollInterval: opts.PollInterval, Logger: log, Metrics: m, Now: now,
+		PollInterval: opts.PollInterval, Logger: log, Metrics: m, Now: now, StubRiverTime: opts.Now != nil,
+		Lister:      lister{gh},
+		MergeGroups: mergeGroups{ev},
+		Comments:    comments{commands},
 	})
 	if err != nil {
 		return err
 	}
-	wh, err := webhook.New(s.WebhookSecret, q, log, m, now, webhook.WithPushObserver(func(p webhook.Push) {
-		source.Pushed(p.Owner, p.Repo, p.Branch, p.DefaultBranch, p.Files)
+	ev.Scheduler = q
+	commands.Sweeps = q
+	wh, err := webhook.New(s.WebhookSecret, q, log, m, now, webhook.WithPushObserver(func(ctx context.Context, p webhook.Push) error {
+		return pushed(ctx, db, source, q, now(), p)
 	}))
 	if err != nil {
 		return err

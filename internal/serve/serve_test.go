@@ -42,6 +42,8 @@ type config struct {
 	mode          decision.Mode
 	shutdown      time.Duration
 	policyTimeout time.Duration
+	// now is the server's clock (time.Now when nil).
+	now func() time.Time
 }
 
 func start(t *testing.T, gh *fakegithub.Server, cfg config) *harness {
@@ -65,10 +67,10 @@ func start(t *testing.T, gh *fakegithub.Server, cfg config) *harness {
 		Workers: 4, CoalesceQuiet: 150 * time.Millisecond, CoalesceMax: time.Second, ShutdownTimeout: cfg.shutdown,
 		Policy: settings.Policy{Mode: cfg.mode, PolicyRepo: ".github", PolicyDir: "mergeguard", PolicyTimeout: cfg.policyTimeout},
 	}
-	return startWith(t, gh, s, cfg.policy)
+	return startWith(t, gh, s, cfg.policy, cfg.now)
 }
 
-func startWith(t *testing.T, gh *fakegithub.Server, s settings.Settings, pol []policy.Module) *harness {
+func startWith(t *testing.T, gh *fakegithub.Server, s settings.Settings, pol []policy.Module, now ...func() time.Time) *harness {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -80,11 +82,18 @@ func startWith(t *testing.T, gh *fakegithub.Server, s settings.Settings, pol []p
 	go func() {
 		h.done <- serve.Run(ctx, s, serve.Options{
 			Log:      slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-			Listener: ln, PollInterval: 20 * time.Millisecond, Policy: pol,
+			Listener: ln, PollInterval: 20 * time.Millisecond, Policy: pol, Now: clockOf(now),
 		})
 	}()
 	t.Cleanup(func() { h.stop() })
 	return h
+}
+
+func clockOf(now []func() time.Time) func() time.Time {
+	if len(now) > 0 {
+		return now[0]
+	}
+	return nil
 }
 
 func (h *harness) stop() error {
@@ -552,7 +561,7 @@ func TestRejectedAppCredentialsAreReported(t *testing.T) {
 	}
 	h := startWith(t, gh, s, nil)
 	h.deliver("pull_request", "", gh.Payload("pull_request", "opened", pr, nil))
-	wait.Until(t, 10*time.Second, "the failed job to be logged", func() bool { return h.logs.Contains("evaluation job failed") })
+	wait.Until(t, 10*time.Second, "the failed job to be logged", func() bool { return h.logs.Contains("evaluate_pr job failed") })
 	if !strings.Contains(h.logs.String(), "check that MERGEGUARD_APP_ID and the private key belong to the same GitHub App") {
 		t.Fatalf("token failure not logged:\n%s", h.logs)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -141,4 +142,16 @@ func FinishPR(ctx context.Context, tx Tx, key PRKey, seq, jobID int64) (bool, er
 		return false, fmt.Errorf("finish evaluation of %s: %w", key, err)
 	}
 	return n == 1, nil
+}
+
+// InstallationOf returns the installation of the organization's most
+// recently active pull request, for work that starts without a webhook (a
+// freeze from the CLI).
+func InstallationOf(ctx context.Context, db *DB, owner string) (int64, error) {
+	var id int64
+	err := db.InTx(ctx, func(tx Tx) error {
+		return tx.QueryRow(ctx, `SELECT installation_id FROM pr_queue WHERE lower(repo) LIKE $1 ORDER BY last_event_at DESC LIMIT 1`,
+			strings.ToLower(owner)+"/%").Scan(&id)
+	})
+	return id, err
 }

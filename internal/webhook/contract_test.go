@@ -78,6 +78,21 @@ func loadExamples(t *testing.T) []example {
 		name, _ := reference.At(m, "repository", "name").(string)
 		ex.repo = owner + "/" + name
 		ex.number = int(intAt(m, "pull_request", "number"))
+		switch ex.event {
+		case "issue_comment":
+			// GitHub's examples hold no command; give them one, so the
+			// contract covers how a command comment is read.
+			ex.number = int(intAt(m, "issue", "number"))
+			if c, ok := m["comment"].(map[string]any); ok {
+				c["body"] = "/guard help"
+				if ex.payload, err = json.Marshal(m); err != nil {
+					t.Fatal(err)
+				}
+			}
+		case "merge_group":
+			ref, _ := reference.At(m, "merge_group", "head_ref").(string)
+			fmt.Sscanf(ref[strings.LastIndex(ref, "/pr-")+len("/pr-"):], "%d", &ex.number)
+		}
 		if ex.event == "pull_request" {
 			// A pull_request delivery carries the number twice; they must
 			// agree, or it would matter which one the app reads.
@@ -133,7 +148,7 @@ func show(d store.Delivery) string {
 
 // parse runs parseDelivery, turning a panic into an error so one bad
 // payload reports its file instead of aborting the whole run.
-func parse(ex example) (d store.Delivery, err error) {
+func parse(ex example) (d store.Delivery, job queue.Job, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("parseDelivery panicked: %v", p)
@@ -147,7 +162,7 @@ func TestParseDeliveryOnGitHubsExamplePayloads(t *testing.T) {
 	accepted := map[string]int{}
 	for _, ex := range examples {
 		t.Run(ex.file, func(t *testing.T) {
-			d, err := parse(ex)
+			d, job, err := parse(ex)
 			var malformed *malformedError
 			switch want := ex.want(); {
 			case handledActions[ex.event] == nil:
@@ -172,6 +187,20 @@ func TestParseDeliveryOnGitHubsExamplePayloads(t *testing.T) {
 				}
 				if want := ex.delivery("id"); d != want {
 					t.Fatalf("%s: parsed\n  %s\nwant (read from the payload)\n  %s", ex.file, show(d), show(want))
+				}
+				switch j := job.(type) {
+				case nil:
+					if ex.event != "pull_request" && ex.event != "pull_request_review" {
+						t.Fatalf("%s: no job for a %s", ex.file, ex.event)
+					}
+				case queue.MergeGroupArgs:
+					if j.HeadSHA == "" || j.BaseRef != "main" || j.Number != ex.number {
+						t.Fatalf("%s: merge group job %+v", ex.file, j)
+					}
+				case queue.CommentArgs:
+					if j.Body != "/guard help" || j.CommentID == 0 || j.Author == "" || j.URL == "" {
+						t.Fatalf("%s: command job %+v", ex.file, j)
+					}
 				}
 				accepted[ex.event]++
 			}

@@ -3,9 +3,13 @@ package webhook
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/mergeguard/mergeguard/internal/queue"
 	"github.com/mergeguard/mergeguard/internal/store"
 )
 
@@ -20,6 +24,10 @@ var handledActions = map[string]map[string]bool{
 		"closed": true,
 	},
 	"pull_request_review": {"submitted": true, "edited": true, "dismissed": true},
+	// A merge queue entry waits for its checks on the merge group's commit.
+	"merge_group": {"checks_requested": true},
+	// Comments may hold /guard commands; an edit does not run one again.
+	"issue_comment": {"created": true},
 }
 
 // knownEvents are the events the App subscribes to; they label metrics.
@@ -46,20 +54,31 @@ type malformedError struct{ reason string }
 
 func (e *malformedError) Error() string { return e.reason }
 
-// parseDelivery decodes a verified payload into the delivery it stands for.
-func parseDelivery(event, id string, payload []byte) (store.Delivery, error) {
+// mergeQueueRef is the branch GitHub creates for a merge queue entry:
+// gh-readonly-queue/<base>/pr-<number>-<head sha>.
+var mergeQueueRef = regexp.MustCompile(`^(?:refs/heads/)?gh-readonly-queue/.+/pr-([0-9]+)-[0-9a-f]{7,64}$`)
+
+// maxCommentBytes bounds a comment kept for a command job; GitHub allows
+// 65,536 characters.
+const maxCommentBytes = 256 << 10
+
+// parseDelivery decodes a verified payload into the delivery it stands for
+// and, for merge groups and commands, the job to run. A nil job means the
+// pull request is evaluated through the coalescing queue.
+func parseDelivery(event, id string, payload []byte) (store.Delivery, queue.Job, error) {
 	if handledActions[event] == nil {
-		return store.Delivery{}, errIgnored
+		return store.Delivery{}, nil, errIgnored
 	}
 	parsed, err := github.ParseWebHook(event, payload)
 	if err != nil {
-		return store.Delivery{}, &malformedError{fmt.Sprintf("payload is not a valid %s event: %v", event, err)}
+		return store.Delivery{}, nil, &malformedError{fmt.Sprintf("payload is not a valid %s event: %v", event, err)}
 	}
 	var (
 		action       string
 		installation *github.Installation
 		repo         *github.Repository
 		number       int
+		job          func(d store.Delivery) queue.Job
 	)
 	switch e := parsed.(type) {
 	case *github.PullRequestEvent:
@@ -71,22 +90,68 @@ func parseDelivery(event, id string, payload []byte) (store.Delivery, error) {
 	case *github.PullRequestReviewEvent:
 		action, installation, repo = e.GetAction(), e.GetInstallation(), e.GetRepo()
 		number = e.GetPullRequest().GetNumber()
+	case *github.MergeGroupEvent:
+		action, installation, repo = e.GetAction(), e.GetInstallation(), e.GetRepo()
+		mg := e.GetMergeGroup()
+		m := mergeQueueRef.FindStringSubmatch(mg.GetHeadRef())
+		if m == nil && handledActions[event][action] {
+			return store.Delivery{}, nil, &malformedError{fmt.Sprintf("merge_group.head_ref %q is not a merge queue branch (gh-readonly-queue/<base>/pr-<number>-<sha>)", clip(mg.GetHeadRef(), 200))}
+		}
+		if m != nil {
+			number, _ = strconv.Atoi(m[1])
+		}
+		if mg.GetHeadSHA() == "" && handledActions[event][action] {
+			return store.Delivery{}, nil, &malformedError{"merge_group has no head_sha"}
+		}
+		job = func(d store.Delivery) queue.Job {
+			return queue.MergeGroupArgs{MergeGroupRequest: queue.MergeGroupRequest{
+				InstallationID: d.InstallationID, RepoID: d.PR.RepoID, Repo: d.PR.Repo, Number: d.PR.Number,
+				HeadSHA: mg.GetHeadSHA(), HeadRef: strings.TrimPrefix(mg.GetHeadRef(), "refs/heads/"),
+				BaseSHA: mg.GetBaseSHA(), BaseRef: strings.TrimPrefix(mg.GetBaseRef(), "refs/heads/"), DeliveryID: d.ID,
+			}}
+		}
+	case *github.IssueCommentEvent:
+		action, installation, repo = e.GetAction(), e.GetInstallation(), e.GetRepo()
+		number = e.GetIssue().GetNumber()
+		c := e.GetComment()
+		// Bots' comments are never commands: mergeguard's own replies
+		// quote commands, and must not run them.
+		if c.GetUser().GetType() == "Bot" || strings.HasSuffix(c.GetUser().GetLogin(), "[bot]") {
+			return store.Delivery{}, nil, errIgnored
+		}
+		if !strings.Contains(c.GetBody(), "/guard") {
+			return store.Delivery{}, nil, errIgnored
+		}
+		if len(c.GetBody()) > maxCommentBytes {
+			return store.Delivery{}, nil, &malformedError{"comment is larger than 256 KiB"}
+		}
+		job = func(d store.Delivery) queue.Job {
+			return queue.CommentArgs{Comment: queue.Comment{
+				InstallationID: d.InstallationID, RepoID: d.PR.RepoID, Repo: d.PR.Repo, Number: d.PR.Number,
+				IsPullRequest: e.GetIssue().IsPullRequest(), CommentID: c.GetID(), URL: c.GetHTMLURL(),
+				Author: c.GetUser().GetLogin(), AuthorType: c.GetUser().GetType(), Association: c.GetAuthorAssociation(),
+				Body: c.GetBody(), DeliveryID: d.ID,
+			}}
+		}
 	default:
-		return store.Delivery{}, errIgnored
+		return store.Delivery{}, nil, errIgnored
 	}
 	if !handledActions[event][action] {
-		return store.Delivery{}, errIgnored
+		return store.Delivery{}, nil, errIgnored
 	}
 	d := store.Delivery{ID: id, Event: event, Action: action}
 	switch {
 	case installation.GetID() <= 0:
-		return d, &malformedError{"payload has no installation.id: mergeguard only handles deliveries from its GitHub App's webhook, not from a repository or organization webhook"}
+		return d, nil, &malformedError{"payload has no installation.id: mergeguard only handles deliveries from its GitHub App's webhook, not from a repository or organization webhook"}
 	case repo.GetID() <= 0 || repo.GetOwner().GetLogin() == "" || repo.GetName() == "":
-		return d, &malformedError{"payload has no repository id, owner and name"}
+		return d, nil, &malformedError{"payload has no repository id, owner and name"}
 	case number <= 0:
-		return d, &malformedError{"payload has no pull request number"}
+		return d, nil, &malformedError{"payload has no pull request or issue number"}
 	}
 	d.InstallationID = installation.GetID()
 	d.PR = store.PRKey{RepoID: repo.GetID(), Repo: repo.GetOwner().GetLogin() + "/" + repo.GetName(), Number: number}
-	return d, nil
+	if job != nil {
+		return d, job(d), nil
+	}
+	return d, nil, nil
 }

@@ -28,9 +28,12 @@ import (
 // MaxBodyBytes is the largest delivery accepted; GitHub caps payloads at 25 MB.
 const MaxBodyBytes = 25 << 20
 
-// Acceptor durably records a delivery and schedules its evaluation.
+// Acceptor durably records a delivery and schedules its work: a pull
+// request's evaluation (Accept), or a job of its own (AcceptJob: a merge
+// group check, a command).
 type Acceptor interface {
 	Accept(ctx context.Context, d store.Delivery) (queue.Outcome, error)
+	AcceptJob(ctx context.Context, d store.Delivery, job queue.Job) (queue.Outcome, error)
 }
 
 // bodyBudget bounds the bytes of request bodies being read at once. A
@@ -50,13 +53,18 @@ type Handler struct {
 	// them, and the metric already counts every one.
 	rejected rate.Sometimes
 	// pushed is told of every push, so cached policy and configuration
-	// are refreshed at once rather than after their time to live.
-	pushed func(Push)
+	// are refreshed at once rather than after their time to live, and pull
+	// requests they judge are evaluated again.
+	pushed func(context.Context, Push) error
 }
 
 // Push is what a push delivery says.
 type Push struct {
+	InstallationID                     int64
+	RepoID                             int64
 	Owner, Repo, Branch, DefaultBranch string
+	// After is the commit the branch now points at.
+	After string
 	// Files are the paths its commits added, modified or removed.
 	Files []string
 }
@@ -64,8 +72,10 @@ type Push struct {
 // Option configures a Handler.
 type Option func(*Handler)
 
-// WithPushObserver calls fn for every push delivery.
-func WithPushObserver(fn func(Push)) Option {
+// WithPushObserver calls fn for every push delivery. An error is answered
+// with 503, so that GitHub shows the delivery as failed and it can be
+// redelivered.
+func WithPushObserver(fn func(context.Context, Push) error) Option {
 	return func(h *Handler) { h.pushed = fn }
 }
 
@@ -151,12 +161,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if p, ok := parsePush(event, payload); ok && h.pushed != nil {
-		h.pushed(p)
+		if err := h.pushed(r.Context(), p); err != nil {
+			h.metrics.Deliveries.WithLabelValues(label, metrics.DeliveryError).Inc()
+			log.Error("could not act on a push; GitHub will show the delivery as failed", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{
+				"error": "the push could not be acted on; redeliver it from the GitHub App's advanced settings once mergeguard is healthy",
+			})
+			return
+		}
 		answer(http.StatusAccepted, metrics.DeliveryPush, "status", "noted", slog.LevelDebug)
 		return
 	}
 
-	d, err := parseDelivery(event, id, payload)
+	d, job, err := parseDelivery(event, id, payload)
 	var malformed *malformedError
 	switch {
 	case errors.Is(err, errIgnored):
@@ -172,7 +189,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d.ReceivedAt = h.now()
 	log = log.With("action", d.Action, "repo", d.PR.Repo, "pr", d.PR.Number)
 
-	outcome, err := h.acceptor.Accept(r.Context(), d)
+	var outcome queue.Outcome
+	if job != nil {
+		outcome, err = h.acceptor.AcceptJob(r.Context(), d, job)
+	} else {
+		outcome, err = h.acceptor.Accept(r.Context(), d)
+	}
 	if err != nil {
 		h.metrics.Deliveries.WithLabelValues(label, metrics.DeliveryError).Inc()
 		log.Error("could not store webhook delivery; GitHub will show it as failed", "err", err)
@@ -201,7 +223,10 @@ func parsePush(event string, payload []byte) (Push, bool) {
 	}
 	branch, ok := strings.CutPrefix(e.GetRef(), "refs/heads/")
 	repo := e.GetRepo()
-	p := Push{Owner: repo.GetOwner().GetLogin(), Repo: repo.GetName(), Branch: branch, DefaultBranch: repo.GetDefaultBranch()}
+	p := Push{
+		InstallationID: e.GetInstallation().GetID(), RepoID: repo.GetID(),
+		Owner: repo.GetOwner().GetLogin(), Repo: repo.GetName(), Branch: branch, DefaultBranch: repo.GetDefaultBranch(), After: e.GetAfter(),
+	}
 	if p.Owner == "" {
 		p.Owner = repo.GetOwner().GetName()
 	}

@@ -27,12 +27,19 @@ const secret = "It's a Secret to Everybody"
 
 type fakeAcceptor struct {
 	got     []store.Delivery
+	jobs    []queue.Job
 	outcome queue.Outcome
 	err     error
 }
 
 func (f *fakeAcceptor) Accept(_ context.Context, d store.Delivery) (queue.Outcome, error) {
 	f.got = append(f.got, d)
+	return f.outcome, f.err
+}
+
+func (f *fakeAcceptor) AcceptJob(_ context.Context, d store.Delivery, job queue.Job) (queue.Outcome, error) {
+	f.got = append(f.got, d)
+	f.jobs = append(f.jobs, job)
 	return f.outcome, f.err
 }
 
@@ -234,13 +241,25 @@ func FuzzParseDelivery(f *testing.F) {
 	f.Add("pull_request_review", reviewSubmitted)
 	f.Add("pull_request", `{"action":"opened","number":-1}`)
 	f.Add("pull_request", `null`)
+	f.Add("merge_group", mergeGroup)
+	f.Add("issue_comment", comment)
 	f.Fuzz(func(t *testing.T, event, payload string) {
-		d, err := parseDelivery(event, "id", []byte(payload))
+		d, job, err := parseDelivery(event, "id", []byte(payload))
 		if err != nil {
 			return
 		}
 		if d.InstallationID <= 0 || d.PR.RepoID <= 0 || d.PR.Number <= 0 || d.PR.Repo == "" || !handledActions[event][d.Action] {
 			t.Fatalf("accepted an incomplete delivery %+v", d)
+		}
+		switch j := job.(type) {
+		case queue.MergeGroupArgs:
+			if j.HeadSHA == "" || j.Number != d.PR.Number {
+				t.Fatalf("merge group job %+v", j)
+			}
+		case queue.CommentArgs:
+			if !strings.Contains(j.Body, "/guard") || strings.HasSuffix(j.Author, "[bot]") {
+				t.Fatalf("command job %+v", j)
+			}
 		}
 	})
 }
@@ -248,8 +267,8 @@ func FuzzParseDelivery(f *testing.F) {
 func TestPushesAreReportedToTheObserver(t *testing.T) {
 	var got []Push
 	h, _ := New([]byte(secret), &fakeAcceptor{}, slog.New(slog.DiscardHandler), metrics.New(), time.Now,
-		WithPushObserver(func(p Push) { got = append(got, p) }))
-	body := []byte(`{"ref":"refs/heads/main","repository":{"name":".github","default_branch":"main","owner":{"login":"acme"}},
+		WithPushObserver(func(_ context.Context, p Push) error { got = append(got, p); return nil }))
+	body := []byte(`{"ref":"refs/heads/main","after":"c0ffee","repository":{"id":5,"name":".github","default_branch":"main","owner":{"login":"acme"}},
 		"commits":[{"added":["mergeguard/policies/new.rego"],"modified":["mergeguard/config.yaml"],"removed":[]}],"installation":{"id":1}}`)
 	req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(body))
 	req.Header.Set("X-GitHub-Event", "push")
@@ -257,8 +276,80 @@ func TestPushesAreReportedToTheObserver(t *testing.T) {
 	req.Header.Set("X-Hub-Signature-256", sign(body))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	want := Push{Owner: "acme", Repo: ".github", Branch: "main", DefaultBranch: "main", Files: []string{"mergeguard/policies/new.rego", "mergeguard/config.yaml"}}
+	want := Push{InstallationID: 1, RepoID: 5, Owner: "acme", Repo: ".github", Branch: "main", DefaultBranch: "main", After: "c0ffee", Files: []string{"mergeguard/policies/new.rego", "mergeguard/config.yaml"}}
 	if rec.Code != http.StatusAccepted || len(got) != 1 || fmt.Sprint(got[0]) != fmt.Sprint(want) {
 		t.Fatalf("status %d, pushes %+v", rec.Code, got)
+	}
+}
+
+const mergeGroup = `{"action":"checks_requested",
+ "merge_group":{"head_sha":"2ffea6db159f6b6c47a24e778fb9ef40cf6b1c7d","head_ref":"refs/heads/gh-readonly-queue/main/pr-7-929f8209d40f77f4abc622a499c93a83babdbe64",
+  "base_sha":"380387fbc80638b734a49e1be1c4dfec1c01b33c","base_ref":"refs/heads/main"},
+ "repository":{"id":100,"name":"shop","full_name":"acme/shop","owner":{"login":"acme"}},
+ "installation":{"id":42}}`
+
+const comment = `{"action":"created",
+ "issue":{"number":3},
+ "comment":{"id":11,"html_url":"https://github.com/acme/.github/issues/3#issuecomment-11","body":"/guard freeze 2h outage","user":{"login":"ic","type":"User"},"author_association":"MEMBER"},
+ "repository":{"id":5,"name":".github","full_name":"acme/.github","owner":{"login":"acme"}},
+ "installation":{"id":42}}`
+
+func TestMergeGroupsAndCommandsBecomeJobs(t *testing.T) {
+	tests := []struct {
+		name, event, body string
+		status            int
+		check             func(queue.Job) bool
+	}{
+		{"merge group", "merge_group", mergeGroup, 202, func(j queue.Job) bool {
+			mg, ok := j.(queue.MergeGroupArgs)
+			return ok && mg.Number == 7 && mg.HeadSHA == "2ffea6db159f6b6c47a24e778fb9ef40cf6b1c7d" && mg.BaseRef == "main" && mg.Repo == "acme/shop"
+		}},
+		{"merge group with a foreign branch", "merge_group", strings.Replace(mergeGroup, "gh-readonly-queue/main/pr-7-", "feature/pr-7-", 1), 400, nil},
+		{"command", "issue_comment", comment, 202, func(j queue.Job) bool {
+			c, ok := j.(queue.CommentArgs)
+			return ok && c.Body == "/guard freeze 2h outage" && c.Author == "ic" && c.Number == 3 && c.CommentID == 11 && !c.IsPullRequest
+		}},
+		{"comment without a command", "issue_comment", strings.Replace(comment, "/guard freeze 2h outage", "thanks!", 1), 202, nil},
+		{"a bot's comment", "issue_comment", strings.Replace(comment, `"type":"User"`, `"type":"Bot"`, 1), 202, nil},
+		{"an edited comment", "issue_comment", strings.Replace(comment, `"created"`, `"edited"`, 1), 202, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			acc := &fakeAcceptor{outcome: queue.Queued}
+			h, _ := New([]byte(secret), acc, slog.New(slog.DiscardHandler), metrics.New(), time.Now)
+			req := httptest.NewRequest(http.MethodPost, "/webhook", strings.NewReader(tt.body))
+			req.Header.Set("X-GitHub-Event", tt.event)
+			req.Header.Set("X-GitHub-Delivery", "d-1")
+			req.Header.Set("X-Hub-Signature-256", sign([]byte(tt.body)))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.status {
+				t.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+			if tt.check == nil {
+				if len(acc.jobs) != 0 {
+					t.Fatalf("no job expected, got %+v", acc.jobs)
+				}
+				return
+			}
+			if len(acc.jobs) != 1 || !tt.check(acc.jobs[0]) {
+				t.Fatalf("jobs %+v", acc.jobs)
+			}
+		})
+	}
+}
+
+func TestAFailedPushObserverFailsTheDelivery(t *testing.T) {
+	h, _ := New([]byte(secret), &fakeAcceptor{}, slog.New(slog.DiscardHandler), metrics.New(), time.Now,
+		WithPushObserver(func(context.Context, Push) error { return fmt.Errorf("database down") }))
+	body := []byte(`{"ref":"refs/heads/main","repository":{"id":5,"name":".github","owner":{"login":"acme"}},"installation":{"id":1}}`)
+	req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(body))
+	req.Header.Set("X-GitHub-Event", "push")
+	req.Header.Set("X-GitHub-Delivery", "p-2")
+	req.Header.Set("X-Hub-Signature-256", sign(body))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "redeliver") {
+		t.Fatalf("status %d %s", rec.Code, rec.Body)
 	}
 }

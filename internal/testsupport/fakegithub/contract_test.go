@@ -413,6 +413,32 @@ func TestResponsesMatchGitHubsSchemas(t *testing.T) {
 		t.Fatalf("an unknown team: got %v, want a 404", err)
 	}
 
+	// Sweeps over open pull requests and the installation's repositories,
+	// and comment commands answered with a reaction and a reply.
+	repo.OpenPR(fakegithub.PRSpec{Title: "Abandoned", Author: "ines"}).Close()
+	if open, err := inst.OpenPullRequests(ctx, owner, name); err != nil || len(open) != 2 {
+		t.Fatalf("open pull requests: %+v, %v, want the 2 open ones", open, err)
+	}
+	if repos, err := inst.Repositories(ctx); err != nil || len(repos) != 2 {
+		t.Fatalf("installation repositories: %+v, %v", repos, err)
+	}
+	_, commandID := gh.CommentPayload(repo, pr.Number, "mira", "MEMBER", "/mergeguard recheck")
+	for range 2 {
+		// The second time GitHub answers 200 with the existing reaction.
+		if err := inst.AddReaction(ctx, owner, name, commandID, "eyes"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := inst.AddReaction(ctx, owner, name, commandID, "thumbsup"); githubapp.StatusCode(err) != http.StatusUnprocessableEntity {
+		t.Fatalf("an unknown reaction: got %v, want a 422", err)
+	}
+	if err := inst.CreateComment(ctx, owner, name, pr.Number, "Re-evaluated: 1 policy blocks this merge."); err != nil {
+		t.Fatal(err)
+	}
+	if err := inst.CreateComment(ctx, owner, name, 9999, "Nobody will read this."); !githubapp.IsNotFound(err) {
+		t.Fatalf("a comment on a missing issue: got %v, want a 404", err)
+	}
+
 	const check = "mergeguard"
 	// An empty list first: total_count 0 and no runs is a shape of its own.
 	if id, err := inst.FindCheckRun(ctx, owner, name, pr.HeadSHA(), check, gh.AppID()); err != nil || id != 0 {
@@ -483,21 +509,7 @@ func TestResponsesMatchGitHubsSchemas(t *testing.T) {
 				}
 				return
 			}
-			if !strings.HasPrefix(ex.contentType, "application/json") {
-				t.Errorf("%s %s: Content-Type %q, want application/json", ex.method, ex.path, ex.contentType)
-			}
-			schema, err := responseSchema(doc, rt, ex.status)
-			if err != nil {
-				t.Fatal(err)
-			}
-			value, err := decodeJSON(ex.body)
-			if err != nil {
-				t.Fatalf("%s %s: body is not JSON: %v", ex.method, ex.path, err)
-			}
-			if err := validate(t, schema, value); err != nil {
-				t.Fatalf("%s %s (route %s) answered %d with a body that does not match GitHub's schema %s:\n%v",
-					ex.method, ex.path, rt.Path, ex.status, schemaName(schema), err)
-			}
+			schema, value := checkResponse(t, doc, rt, ex)
 			if ex.status < 300 {
 				validated[rt] = true
 			}

@@ -73,9 +73,9 @@ func (s *Server) repoJSON(r *Repo) map[string]any {
 		"trees_url": u + "/git/trees{/sha}", "clone_url": webHost + "/" + full + ".git",
 		"mirror_url": nil, "hooks_url": u + "/hooks", "svn_url": webHost + "/" + full, "homepage": nil,
 		"language": "Go", "forks_count": 0, "forks": 0, "stargazers_count": 3, "watchers_count": 3, "watchers": 3,
-		"size": 2048, "default_branch": r.defaultBranch, "open_issues_count": len(r.pulls), "open_issues": len(r.pulls),
+		"size": 2048, "default_branch": r.defaultBranch, "open_issues_count": r.openIssues(), "open_issues": r.openIssues(),
 		"is_template": false, "topics": []string{}, "has_issues": true, "has_projects": true, "has_wiki": false,
-		"has_pages": false, "has_downloads": true, "has_discussions": false, "archived": false, "disabled": false,
+		"has_pages": false, "has_downloads": true, "has_discussions": false, "archived": r.archived, "disabled": false,
 		"pushed_at": ts(r.created.Add(24 * time.Hour)), "created_at": ts(r.created), "updated_at": ts(r.created.Add(24 * time.Hour)),
 		"allow_forking": true, "web_commit_signoff_required": false, "license": nil,
 	}
@@ -213,7 +213,7 @@ func (s *Server) commitJSON(p *PR, c commit, parent string) map[string]any {
 func (s *Server) appJSON() map[string]any {
 	id := s.appID
 	return map[string]any{
-		"id": id, "slug": "mergeguard", "node_id": nodeID("A_", id), "client_id": "Iv1.8a61f9b3a7aba766",
+		"id": id, "slug": appSlug, "node_id": nodeID("A_", id), "client_id": "Iv1.8a61f9b3a7aba766",
 		"owner": s.userJSON("mergeguard", "Organization"), "name": "mergeguard",
 		"description": "Stops unsafe changes before they merge", "external_url": "https://mergeguard.example.com",
 		"html_url": webHost + "/apps/mergeguard", "created_at": "2024-01-10T12:00:00Z", "updated_at": "2024-01-10T12:00:00Z",

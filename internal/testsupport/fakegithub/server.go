@@ -220,6 +220,7 @@ type route struct {
 
 var routeTable = []route{
 	{"POST", "/app/installations/{installation_id}/access_tokens", (*Server).createToken, "jwt"},
+	{"GET", "/repos/{owner}/{repo}/pulls", (*Server).listPulls, "token"},
 	{"GET", "/repos/{owner}/{repo}/pulls/{pull_number}", (*Server).getPull, "token"},
 	{"GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files", (*Server).listFiles, "token"},
 	{"GET", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews", (*Server).listReviews, "token"},
@@ -234,6 +235,9 @@ var routeTable = []route{
 	{"GET", "/repos/{owner}/{repo}/git/trees/{tree_sha}", (*Server).getTree, "token"},
 	{"GET", "/repos/{owner}/{repo}/git/blobs/{file_sha}", (*Server).getBlob, "token"},
 	{"GET", "/repos/{owner}/{repo}/contents/{path}", (*Server).getContents, "token"},
+	{"GET", "/installation/repositories", (*Server).listInstallationRepos, "token"},
+	{"POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", (*Server).createComment, "token"},
+	{"POST", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", (*Server).createReaction, "token"},
 }
 
 // responder carries per-request state to handlers.

@@ -25,6 +25,13 @@ type Repo struct {
 	messages map[string]string
 	branches map[string]string
 	created  time.Time
+	// issues are the repository's plain issues; they share the number
+	// sequence (nextNumber) with pulls, as on GitHub.
+	issues map[int]*issue
+	// comments are the issue comments on the repository's issues and pull
+	// requests, oldest first.
+	comments []*comment
+	archived bool
 }
 
 // File is a changed file of a pull request, as the list-files API shows it.
@@ -113,6 +120,7 @@ func (s *Server) AddRepo(installationID int64, owner, name string) *Repo {
 		s: s, id: s.id(), owner: owner, name: name, installation: installationID,
 		defaultBranch: "main", private: true, pulls: map[int]*PR{}, nextNumber: 1, orphans: map[string]bool{},
 		trees: map[string]map[string]string{}, messages: map[string]string{}, branches: map[string]string{},
+		issues:  map[int]*issue{},
 		created: time.Date(2024, 1, 15, 9, 0, 0, 0, time.UTC),
 	}
 	s.repos[lower(owner+"/"+name)] = r

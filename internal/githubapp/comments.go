@@ -1,0 +1,27 @@
+package githubapp
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// CreateComment posts a comment on an issue or pull request (GitHub's issue
+// comments serve both). GitHub shows it as written by the App's bot.
+func (i *Installation) CreateComment(ctx context.Context, owner, repo string, number int, body string) error {
+	if _, _, err := i.client.Issues.CreateComment(ctx, owner, repo, number, &github.IssueComment{Body: &body}); err != nil {
+		return fmt.Errorf("comment on %s/%s#%d: %w", owner, repo, number, i.explain(err))
+	}
+	return nil
+}
+
+// AddReaction reacts to an issue or pull request comment with content ("+1",
+// "-1", "laugh", "confused", "heart", "hooray", "rocket" or "eyes"). Adding
+// a reaction the App already added succeeds without adding another.
+func (i *Installation) AddReaction(ctx context.Context, owner, repo string, commentID int64, content string) error {
+	if _, _, err := i.client.Reactions.CreateIssueCommentReaction(ctx, owner, repo, commentID, content); err != nil {
+		return fmt.Errorf("react %q to comment %d in %s/%s: %w", content, commentID, owner, repo, i.explain(err))
+	}
+	return nil
+}

@@ -1,0 +1,37 @@
+package githubapp
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// A body too large to keep must still reach the caller whole: a page of 100
+// pull requests is larger than the cache's per-entry limit.
+func TestETagCachePassesLargeBodiesThroughWhole(t *testing.T) {
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<12) // 64 KiB
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `W/"big"`)
+		w.Write(big)
+	}))
+	defer srv.Close()
+	store := newBodyStore(64 << 10) // keeps entries up to 8 KiB
+	c := &etagCache{next: http.DefaultTransport, store: store, scope: "1"}
+	for range 2 {
+		req, _ := http.NewRequest("GET", srv.URL+"/repos/a/b/pulls", nil)
+		resp, err := c.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || !bytes.Equal(got, big) {
+			t.Fatalf("got %d bytes (%v), want all %d", len(got), err, len(big))
+		}
+		if req.Header.Get("If-None-Match") != "" || store.lru.Len() != 0 {
+			t.Fatal("a body over the limit was kept")
+		}
+	}
+}
