@@ -11,6 +11,10 @@ matches(patterns, path) if {
 	glob.match(gitignore_style(pattern), ["/"], path)
 }
 
+# A rule matching many paths against the same patterns can build their
+# combined glob once (a rule, not a function, is evaluated once) and match
+# each path with glob.match(g, ["/"], path).
+
 # gitignore_style rewrites each "**/" as "{**/,}" (some folders, or none),
 # the form glob.match understands.
 gitignore_style(pattern) := concat("", ["{**/,}", substring(inner, 3, -1)]) if {

@@ -26,8 +26,8 @@ func TestEvalExamples(t *testing.T) {
 		code  int
 		title string
 	}{
-		{"approved", 0, "Passed: 1 of 1 rule passed"},
-		{"unreviewed", 1, "Blocked by Required reviewers"},
+		{"approved", 0, "Passed: 3 of 3 rules passed"},
+		{"unreviewed", 1, "Blocked by Diff coverage and Required reviewers"},
 		{"changes-requested", 1, "Blocked by Required reviewers"},
 	}
 	for _, tt := range tests {

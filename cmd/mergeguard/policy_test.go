@@ -134,7 +134,7 @@ func TestEvalWithALocalPolicy(t *testing.T) {
 		t.Fatalf("a repository tightening approvals: exit %d\n%s", code, out)
 	}
 	loose := filepath.Join(dir, "loose.yaml")
-	os.WriteFile(loose, []byte("rules:\n  required_reviewers:\n    enabled: false\n"), 0o644)
+	os.WriteFile(loose, []byte("rules:\n  required_reviewers:\n    enabled: false\n  diff_coverage:\n    enabled: false\n"), 0o644)
 	out, _, code = runMain(t, nil, "eval", "--config", loose, unreviewed)
 	if code != 0 || !strings.Contains(out, "SKIP   required_reviewers") {
 		t.Fatalf("a configuration disabling the rule: exit %d\n%s", code, out)

@@ -49,6 +49,8 @@ Offline, DIR holds the pull request:
   commits.json       its commits, as GitHub lists them (optional)
   teams.json         members of the teams the configuration names,
                      {"slug": ["login", ...]} (optional)
+  freezes.json       incident freezes (optional)
+  coverage.*         coverage reports of the head commit (optional)
 
 Live, --repo OWNER/NAME --pr N reads the pull request from GitHub with the
 token in GITHUB_TOKEN (and MERGEGUARD_GITHUB_API_URL for GitHub Enterprise

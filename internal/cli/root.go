@@ -62,6 +62,7 @@ func Run(ctx context.Context, args []string, getenv Env, stdout, stderr io.Write
 		newServeCommand(getenv),
 		newTestCommand(),
 		newFreezeCommand(getenv, time.Now),
+		newCoverageCommand(getenv),
 	)
 	return root.ExecuteContext(ctx)
 }

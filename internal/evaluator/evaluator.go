@@ -60,6 +60,8 @@ type Service struct {
 	RepoConfigPath string
 	// Freezes reads the organization's incident freezes; nil means none.
 	Freezes Freezes
+	// Coverage reads uploaded coverage reports; nil means none.
+	Coverage Coverage
 	// Scheduler re-evaluates a repository's open pull requests when a rule
 	// says its verdict will change with time; nil means no re-evaluation.
 	Scheduler Scheduler
@@ -207,6 +209,12 @@ func (s *Service) assess(ctx context.Context, gh GitHub, req Request) (Assessmen
 	if s.Freezes != nil {
 		if src.Freezes, err = s.Freezes.Freezes(ctx, req.Owner, s.Now()); err != nil {
 			return Assessment{}, fmt.Errorf("read the freezes of %s: %w", req.Owner, err)
+		}
+	}
+	// Coverage is read only when a rule uses it: a report can be large.
+	if s.Coverage != nil && resolved.Engine != nil && resolved.Config.Rules["diff_coverage"].Enabled {
+		if src.Coverage, err = s.coverageFacts(ctx, req, head, src.Files); err != nil {
+			return Assessment{}, err
 		}
 	}
 	// The evaluation instant is taken after fetching: the facts are at

@@ -22,6 +22,7 @@ type Sources struct {
 	Commits       []*github.RepositoryCommit
 	Teams         map[string]Team
 	Freezes       []Freeze
+	Coverage      Coverage
 	MergeGroup    *MergeGroup
 	Trigger       Trigger
 	Now           time.Time
@@ -43,6 +44,7 @@ func Build(src Sources) Input {
 		Reviews:        withChanges(LatestDecisiveReviews(src.Reviews, headSHA), src.ReviewChanges),
 		Teams:          src.Teams,
 		Freezes:        src.Freezes,
+		Coverage:       src.Coverage,
 		Time:           Time{RFC3339: src.Now.UTC().Format(time.RFC3339Nano), NS: src.Now.UnixNano()},
 		Trigger:        src.Trigger,
 	}
@@ -55,6 +57,15 @@ func Build(src Sources) Input {
 	}
 	if in.Freezes == nil {
 		in.Freezes = []Freeze{}
+	}
+	if in.Coverage.Status == "" {
+		in.Coverage.Status = "not_uploaded"
+	}
+	if in.Coverage.Flags == nil {
+		in.Coverage.Flags = []string{}
+	}
+	if in.Coverage.Files == nil {
+		in.Coverage.Files = map[string]CoverageFile{}
 	}
 	return in
 }

@@ -25,8 +25,11 @@ type Input struct {
 	// Freezes are the organization's incident freezes that have not ended
 	// by the evaluation time (see Freeze).
 	Freezes []Freeze `json:"freezes"`
-	Time    Time     `json:"time"`
-	Trigger Trigger  `json:"trigger"`
+	// Coverage is the diff coverage of the head commit, from the reports
+	// CI uploaded (see Coverage).
+	Coverage Coverage `json:"coverage"`
+	Time     Time     `json:"time"`
+	Trigger  Trigger  `json:"trigger"`
 }
 
 // PullRequest describes the pull request itself.
@@ -190,6 +193,37 @@ func NewFreeze(id int64, reason string, repos []string, by string, starts, ends 
 		f.EndsAt, f.EndsNS = ends.UTC().Format(time.RFC3339), ends.UnixNano()
 	}
 	return f
+}
+
+// Coverage is what the uploaded coverage reports say about the lines the
+// pull request adds.
+type Coverage struct {
+	// Status is "ready" (reports for the head commit are in), "waiting"
+	// (none yet, or not every flag the configuration expects), or
+	// "not_uploaded" (the repository has not uploaded coverage lately).
+	Status string `json:"status"`
+	SHA    string `json:"sha"`
+	// Flags are the flags uploaded for the head commit ("" for an upload
+	// without one).
+	Flags []string `json:"flags"`
+	// WaitingSince is when the head commit was first evaluated, so a rule
+	// can stop waiting for a report that does not come.
+	WaitingSince   string `json:"waiting_since"`
+	WaitingSinceNS int64  `json:"waiting_since_ns"`
+	// Files are the changed files with added lines, by path.
+	Files map[string]CoverageFile `json:"files"`
+}
+
+// CoverageFile is one changed file's added lines, as the reports see them.
+type CoverageFile struct {
+	// InReport is false when no report has the file; its lines are then
+	// not measured.
+	InReport   bool   `json:"in_report"`
+	ReportPath string `json:"report_path,omitempty"`
+	// Measured are the added lines the report counts as coverable, and
+	// Covered those of them that ran.
+	Measured []int `json:"measured"`
+	Covered  []int `json:"covered"`
 }
 
 // Changes is what changed between a reviewed commit and the head.

@@ -9,6 +9,8 @@
 //	                   {"slug": ["login", ...]} (optional)
 //	freezes.json       incident freezes, as [{"id", "reason", "repositories",
 //	                   "created_by", "starts_at", "ends_at"}] (optional)
+//	coverage.*         coverage reports of the head commit: a Go profile,
+//	                   LCOV, Cobertura or JaCoCo XML (optional; several merge)
 package localpr
 
 import (
@@ -25,6 +27,8 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/mergeguard/mergeguard/internal/coverage"
+	"github.com/mergeguard/mergeguard/internal/diffcover"
 	"github.com/mergeguard/mergeguard/internal/facts"
 )
 
@@ -85,7 +89,39 @@ func Load(dir string, now time.Time) (facts.Sources, error) {
 	if src.Freezes, err = readFreezes(dir); err != nil {
 		return src, err
 	}
+	if src.Coverage, err = readCoverage(dir, &pr, src.Files, now); err != nil {
+		return src, err
+	}
 	return src, nil
+}
+
+// readCoverage reads coverage.* in dir as the head commit's reports, so
+// diff coverage can be tried offline. Without any, the repository is taken
+// as one that does not upload coverage.
+func readCoverage(dir string, pr *github.PullRequest, files []facts.File, now time.Time) (facts.Coverage, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "coverage.*"))
+	if err != nil || len(paths) == 0 {
+		return facts.Coverage{}, err
+	}
+	merged := coverage.Report{Files: map[string]map[int]int{}}
+	var flags []string
+	for _, p := range paths {
+		data, err := readFile(dir, filepath.Base(p), true)
+		if err != nil {
+			return facts.Coverage{}, err
+		}
+		r, _, err := coverage.Parse(data)
+		if err != nil {
+			return facts.Coverage{}, fmt.Errorf("%s: %w", p, err)
+		}
+		merged.Merge(r.Normalize(pr.GetBase().GetRepo().GetFullName()))
+		flags = append(flags, strings.TrimPrefix(filepath.Ext(p), "."))
+	}
+	return facts.Coverage{
+		Status: "ready", SHA: pr.GetHead().GetSHA(), Flags: flags,
+		WaitingSince: now.UTC().Format(time.RFC3339), WaitingSinceNS: now.UnixNano(),
+		Files: diffcover.Lines(files, merged),
+	}, nil
 }
 
 // freezeFile is an incident freeze as freezes.json gives it.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mergeguard/mergeguard/internal/coverage"
+	"github.com/mergeguard/mergeguard/internal/diffcover"
 	"github.com/mergeguard/mergeguard/internal/evaluator"
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
@@ -118,3 +120,71 @@ func touches(files []string, prefix string) bool {
 
 var _ incident.Sweeper = (*queue.Queue)(nil)
 var _ evaluator.Scheduler = (*queue.Queue)(nil)
+
+// coverageSource reads uploaded reports for the evaluator.
+type coverageSource struct{ db *store.DB }
+
+func (c coverageSource) Reports(ctx context.Context, repo, sha string) (map[string]coverage.Report, error) {
+	stored, err := store.Coverage(ctx, c.db, repo, sha)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]coverage.Report, len(stored))
+	for _, s := range stored {
+		r, err := diffcover.Decode(s.Data)
+		if err != nil {
+			return nil, fmt.Errorf("the %q coverage of %s@%s: %w", s.Flag, repo, s.SHA, err)
+		}
+		out[s.Flag] = r
+	}
+	return out, nil
+}
+
+func (c coverageSource) Uploads(ctx context.Context, repo string, since time.Time) (bool, error) {
+	return store.HasCoverage(ctx, c.db, repo, since)
+}
+
+func (c coverageSource) HeadSince(ctx context.Context, repoID int64, number int, sha string, now time.Time) (time.Time, error) {
+	return store.NoteHead(ctx, c.db, repoID, number, sha, now)
+}
+
+// heads reads a pull request's head for uploads from pull_request
+// workflows, with the installation mergeguard knows for the organization.
+type heads struct {
+	app *githubapp.App
+	db  *store.DB
+}
+
+func (h heads) PullRequestHead(ctx context.Context, repo string, number int) (string, error) {
+	owner, name, _ := strings.Cut(repo, "/")
+	installation, err := store.InstallationOf(ctx, h.db, owner)
+	if err != nil {
+		return "", fmt.Errorf("no installation of mergeguard is known for %s yet: %w", owner, err)
+	}
+	pr, err := h.app.Installation(installation).PullRequest(ctx, owner, name, number)
+	if err != nil {
+		return "", err
+	}
+	return pr.GetHead().GetSHA(), nil
+}
+
+// reevaluate queues the pull requests whose head is the commit a report
+// arrived for.
+func reevaluate(q *queue.Queue, db *store.DB, now func() time.Time) func(ctx context.Context, repo, sha string) (int, error) {
+	return func(ctx context.Context, repo, sha string) (int, error) {
+		prs, err := store.PullRequestsAt(ctx, db, repo, sha)
+		if err != nil {
+			return 0, err
+		}
+		at := now()
+		for _, pr := range prs {
+			if _, err := q.Accept(ctx, store.Delivery{
+				ID:    fmt.Sprintf("coverage:%d:%d:%.12s:%d", pr.Key.RepoID, pr.Key.Number, sha, at.UnixMilli()),
+				Event: "coverage", Action: "uploaded", InstallationID: pr.InstallationID, PR: pr.Key, ReceivedAt: at,
+			}); err != nil {
+				return 0, err
+			}
+		}
+		return len(prs), nil
+	}
+}

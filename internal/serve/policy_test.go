@@ -60,7 +60,8 @@ func TestCustomRuleFromThePolicyRepository(t *testing.T) {
 	h.deliver("pull_request", "", gh.Payload("pull_request", "opened", pr, nil))
 	runs := waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("failure"))
 	cr := runs[0]
-	if cr.Title != "Blocked by No TODOs" || len(cr.Annotations) != 1 || cr.Annotations[0].StartLine != 2 {
+	todo := cr.Annotations[0] // failures come first
+	if cr.Title != "Blocked by No TODOs" || todo.Title != "No TODOs" || todo.StartLine != 2 || todo.Level != "failure" {
 		t.Fatalf("check run %q with annotations %+v", cr.Title, cr.Annotations)
 	}
 	label := "acme/.github@" + policy.Branch("main")[:7]

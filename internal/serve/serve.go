@@ -14,11 +14,13 @@ import (
 	"time"
 
 	"github.com/mergeguard/mergeguard/internal/checkrun"
+	"github.com/mergeguard/mergeguard/internal/coverageapi"
 	"github.com/mergeguard/mergeguard/internal/evaluator"
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/incident"
 	"github.com/mergeguard/mergeguard/internal/metrics"
+	"github.com/mergeguard/mergeguard/internal/oidcauth"
 	"github.com/mergeguard/mergeguard/internal/policy"
 	"github.com/mergeguard/mergeguard/internal/policysource"
 	"github.com/mergeguard/mergeguard/internal/queue"
@@ -49,6 +51,9 @@ type Options struct {
 	PollInterval time.Duration
 	// Policy replaces the bundled policies when set.
 	Policy []policy.Module
+	// OIDCClient fetches the OIDC issuer's keys (http.DefaultClient when
+	// nil).
+	OIDCClient *http.Client
 }
 
 // Run serves until ctx ends, then shuts down gracefully: it stops taking
@@ -127,6 +132,7 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 		MaxAnnotations:  s.MaxAnnotations,
 		RepoConfigPath:  repoConfigPath,
 		Freezes:         freezes{db},
+		Coverage:        coverageSource{db},
 		Now:             now,
 		Log:             log,
 		Metrics:         m,
@@ -159,8 +165,20 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 	if err != nil {
 		return err
 	}
+	var verifier coverageapi.Verifier
+	if s.Coverage.OIDCIssuer != "" {
+		v, err := oidcauth.New(oidcauth.Config{Issuer: s.Coverage.OIDCIssuer, Audience: s.Coverage.OIDCAudience, Now: now, HTTPClient: opts.OIDCClient})
+		if err != nil {
+			return err
+		}
+		verifier = v
+	}
 	srv := server.New(server.Config{
 		Webhook: wh,
+		Coverage: &coverageapi.Handler{
+			DB: db, Verifier: verifier, Tokens: s.Coverage.Tokens, Heads: heads{gh, db},
+			Reevaluate: reevaluate(q, db, now), MaxBytes: s.Coverage.MaxBytes, Now: now, Log: log,
+		},
 		Ready: []server.Check{
 			{Name: "database", Check: db.Ping},
 			{Name: "policies", Check: func(context.Context) error {

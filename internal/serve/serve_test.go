@@ -27,6 +27,9 @@ import (
 
 const secret = "e2e-webhook-secret"
 
+// uploadToken may upload coverage for acme's repositories.
+const uploadToken = "e2e-upload-token-0123456789abcdef0123456789"
+
 type harness struct {
 	t      *testing.T
 	gh     *fakegithub.Server
@@ -65,7 +68,8 @@ func start(t *testing.T, gh *fakegithub.Server, cfg config) *harness {
 		Addr: "127.0.0.1:0", AppID: gh.AppID(), PrivateKey: key, WebhookSecret: []byte(secret),
 		GitHubAPIURL: gh.URL(), Database: cfg.db, CheckName: "mergeguard",
 		Workers: 4, CoalesceQuiet: 150 * time.Millisecond, CoalesceMax: time.Second, ShutdownTimeout: cfg.shutdown,
-		Policy: settings.Policy{Mode: cfg.mode, PolicyRepo: ".github", PolicyDir: "mergeguard", PolicyTimeout: cfg.policyTimeout},
+		Policy:   settings.Policy{Mode: cfg.mode, PolicyRepo: ".github", PolicyDir: "mergeguard", PolicyTimeout: cfg.policyTimeout},
+		Coverage: settings.Coverage{Tokens: []settings.UploadToken{{Scope: "acme/*", Token: uploadToken}}, MaxBytes: 1 << 20},
 	}
 	return startWith(t, gh, s, cfg.policy, cfg.now)
 }

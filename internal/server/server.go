@@ -26,9 +26,11 @@ type Check struct {
 // Config holds the server's dependencies.
 type Config struct {
 	Webhook http.Handler
-	Ready   []Check
-	Metrics *metrics.Metrics
-	Log     *slog.Logger
+	// Coverage receives coverage reports from CI (nil: not served).
+	Coverage http.Handler
+	Ready    []Check
+	Metrics  *metrics.Metrics
+	Log      *slog.Logger
 	// ShutdownTimeout bounds how long in-flight requests may take on shutdown.
 	ShutdownTimeout time.Duration
 	// SeparateMetrics serves /metrics only from MetricsHandler, so it can
@@ -59,6 +61,9 @@ func (s *Server) routes() (main, metricsOnly http.Handler) {
 	metrics := promhttp.HandlerFor(s.cfg.Metrics.Registry, promhttp.HandlerOpts{})
 	mux := http.NewServeMux()
 	mux.Handle("POST /webhook", s.cfg.Webhook)
+	if s.cfg.Coverage != nil {
+		mux.Handle("POST /api/v1/coverage", s.cfg.Coverage)
+	}
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if !s.cfg.SeparateMetrics {

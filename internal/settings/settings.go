@@ -47,6 +47,33 @@ type Settings struct {
 	MaxAnnotations int
 	// Policy holds the mode and where policy comes from.
 	Policy
+	// Coverage is how CI uploads coverage reports.
+	Coverage Coverage
+}
+
+// Coverage configures POST /api/v1/coverage.
+type Coverage struct {
+	// OIDCIssuer and OIDCAudience say which GitHub Actions ID tokens are
+	// accepted; OIDCIssuer is "" when OIDC is off.
+	OIDCIssuer   string
+	OIDCAudience string
+	// Tokens are static upload tokens, each for a scope.
+	Tokens []UploadToken
+	// MaxBytes bounds a report (after decompression).
+	MaxBytes int64
+}
+
+// UploadToken is an upload token and the repositories it may upload for:
+// "owner/name", "owner/*" or "*".
+type UploadToken struct {
+	Scope string
+	Token string
+}
+
+// Allows reports whether the token may upload for repo ("owner/name").
+func (t UploadToken) Allows(repo string) bool {
+	owner, _, _ := strings.Cut(repo, "/")
+	return t.Scope == "*" || strings.EqualFold(t.Scope, repo) || strings.EqualFold(t.Scope, owner+"/*")
 }
 
 // Database is where jobs and state live.
@@ -80,6 +107,10 @@ const (
 	EnvPolicyRepo      = "MERGEGUARD_POLICY_REPO"
 	EnvPolicyDir       = "MERGEGUARD_POLICY_DIR"
 	EnvPolicyTimeout   = "MERGEGUARD_POLICY_TIMEOUT"
+	EnvOIDCIssuer      = "MERGEGUARD_OIDC_ISSUER"
+	EnvOIDCAudience    = "MERGEGUARD_OIDC_AUDIENCE"
+	EnvUploadTokens    = "MERGEGUARD_UPLOAD_TOKENS"
+	EnvCoverageMax     = "MERGEGUARD_COVERAGE_MAX_BYTES"
 )
 
 // VariableError is a problem with one environment variable.
@@ -171,6 +202,9 @@ func FromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) 
 	if s.Policy, err = PolicyFromEnv(getenv); err != nil {
 		return s, err
 	}
+	if s.Coverage, err = coverageFromEnv(get); err != nil {
+		return s, err
+	}
 	return s, nil
 }
 
@@ -217,6 +251,59 @@ func PolicyFromEnv(getenv func(string) string) (Policy, error) {
 		return p, err
 	}
 	return p, nil
+}
+
+// DefaultOIDCIssuer is GitHub Actions' token issuer on github.com.
+const DefaultOIDCIssuer = "https://token.actions.githubusercontent.com"
+
+func coverageFromEnv(get func(string) string) (Coverage, error) {
+	c := Coverage{OIDCIssuer: get(EnvOIDCIssuer), OIDCAudience: get(EnvOIDCAudience)}
+	switch c.OIDCIssuer {
+	case "":
+		c.OIDCIssuer = DefaultOIDCIssuer
+	case "off":
+		c.OIDCIssuer = ""
+	default:
+		u, err := url.Parse(c.OIDCIssuer)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			return c, &VariableError{EnvOIDCIssuer, fmt.Sprintf("%q: give the token issuer's https URL (GitHub Enterprise Server: https://HOST/_services/token), or off", c.OIDCIssuer)}
+		}
+	}
+	if c.OIDCAudience == "" {
+		c.OIDCAudience = "mergeguard"
+	}
+	for _, entry := range strings.Split(get(EnvUploadTokens), ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		scope, token, ok := strings.Cut(entry, "=")
+		valid := ok && (scope == "*" || strings.Count(scope, "/") == 1 && !strings.HasPrefix(scope, "/") && !strings.HasSuffix(scope, "/"))
+		if !valid {
+			return c, &VariableError{EnvUploadTokens, "entries are SCOPE=TOKEN, comma-separated, with SCOPE owner/name, owner/* or *"}
+		}
+		if len(token) < 32 {
+			return c, &VariableError{EnvUploadTokens, fmt.Sprintf("the token for %s is shorter than 32 characters; use a long random one (openssl rand -hex 32)", scope)}
+		}
+		c.Tokens = append(c.Tokens, UploadToken{Scope: scope, Token: token})
+	}
+	var err error
+	if c.MaxBytes, err = bytesVar(get, EnvCoverageMax, 64<<20, 1<<20, 1<<30); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func bytesVar(get func(string) string, name string, def, lo, hi int64) (int64, error) {
+	v := get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < lo || n > hi {
+		return 0, &VariableError{name, fmt.Sprintf("%q: give a number of bytes from %d to %d", v, lo, hi)}
+	}
+	return n, nil
 }
 
 func privateKey(getenv func(string) string, readFile func(string) ([]byte, error)) ([]byte, *rsa.PrivateKey, error) {

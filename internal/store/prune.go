@@ -11,7 +11,8 @@ type Retention struct {
 	// Deliveries are kept to recognise redeliveries; GitHub offers to
 	// redeliver for a few days.
 	Deliveries time.Duration
-	// State covers check-run records, verdicts and idle pull requests.
+	// State covers check-run records, verdicts, idle pull requests and
+	// coverage reports.
 	State time.Duration
 }
 
@@ -20,7 +21,7 @@ var DefaultRetention = Retention{Deliveries: 14 * 24 * time.Hour, State: 90 * 24
 
 // Pruned counts removed rows.
 type Pruned struct {
-	Deliveries, CheckRuns, Verdicts, PullRequests int64
+	Deliveries, CheckRuns, Verdicts, PullRequests, Coverage int64
 }
 
 // Prune deletes rows older than the retention. A pull request with a
@@ -38,6 +39,9 @@ func Prune(ctx context.Context, db *DB, now time.Time, r Retention) (Pruned, err
 			return err
 		}
 		if p.CheckRuns, err = tx.Exec(ctx, `DELETE FROM check_runs WHERE updated_at < $1 AND lease_until < $2`, state, now.UnixMilli()); err != nil {
+			return err
+		}
+		if p.Coverage, err = tx.Exec(ctx, `DELETE FROM coverage_reports WHERE uploaded_at < $1`, state); err != nil {
 			return err
 		}
 		p.PullRequests, err = tx.Exec(ctx, `DELETE FROM pr_queue WHERE job_id IS NULL AND last_event_at < $1`, state)

@@ -1,0 +1,115 @@
+package coverage
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// supported ends every "what is this?" error, so the uploader learns what
+// to send instead.
+const supported = "upload a Go cover profile (go test -coverprofile), an LCOV tracefile, Cobertura XML or JaCoCo XML"
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// detect tells the format by content, never by file name (the upload has
+// none): an XML root of <coverage> is Cobertura and <report> is JaCoCo; a
+// first line "mode: …" is a Go profile; "TN:" or "SF:" starts an LCOV
+// tracefile. The parsers check the rest.
+func detect(data []byte) (Format, error) {
+	data = bytes.TrimPrefix(data, utf8BOM)
+	switch {
+	case bytes.HasPrefix(data, []byte{0x1F, 0x8B}):
+		return "", &Error{Problem: "the report is gzip-compressed; upload it uncompressed (the upload itself may use Content-Encoding)"}
+	case bytes.HasPrefix(data, []byte{0xFE, 0xFF}), bytes.HasPrefix(data, []byte{0xFF, 0xFE}):
+		return "", &Error{Problem: "the report is UTF-16 text; write it as UTF-8 (PowerShell: Out-File -Encoding utf8)"}
+	}
+
+	// The first line with content decides; blank lines before it are
+	// tolerated because concatenating reports in a shell often adds them.
+	lineNo := 0
+	rest := data
+	var first []byte
+	for len(rest) > 0 {
+		var line []byte
+		line, rest = nextLine(rest)
+		lineNo++
+		if line = bytes.TrimSpace(line); len(line) > 0 {
+			first = line
+			break
+		}
+	}
+	switch {
+	case first == nil:
+		return "", &Error{Problem: "the report is empty; check that the tests ran with coverage on and that the right file was uploaded"}
+	case first[0] == '<':
+		return detectXML(data)
+	case bytes.HasPrefix(first, []byte("mode:")):
+		return GoCover, nil
+	case bytes.HasPrefix(first, []byte("TN:")), bytes.HasPrefix(first, []byte("SF:")):
+		return LCOV, nil
+	case first[0] == '{' || first[0] == '[':
+		return "", &Error{Line: lineNo, Problem: "the report is JSON, which is not a supported coverage format; " + supported + " (Istanbul/nyc/c8/Jest: --reporter=lcov or cobertura; coverage.py: coverage xml)"}
+	}
+	return "", &Error{Line: lineNo, Problem: fmt.Sprintf("the format is not recognized (it starts %s); %s", quoteStart(first), supported)}
+}
+
+// detectXML reads up to the root element: <coverage> is Cobertura, <report>
+// is JaCoCo.
+func detectXML(data []byte) (Format, error) {
+	d := newXMLDecoder(data)
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			line, _ := d.InputPos()
+			return "", &Error{Line: line, Problem: fmt.Sprintf("the report looks like XML but cannot be read before its root element: %v", xmlProblem(err))}
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch t.Name.Local {
+			case "coverage":
+				return Cobertura, nil
+			case "report":
+				return JaCoCo, nil
+			}
+			line, _ := d.InputPos()
+			return "", &Error{Line: line, Where: "/" + clip(t.Name.Local), Problem: fmt.Sprintf("the XML root element is <%s>, which is neither Cobertura's <coverage> nor JaCoCo's <report>; %s", clip(t.Name.Local), supported)}
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) > 0 {
+				line, _ := d.InputPos()
+				return "", &Error{Line: line, Problem: "the report has text before its XML root element; " + supported}
+			}
+		}
+	}
+}
+
+// nextLine splits off the first line of data, without its "\n" (a "\r"
+// before it stays; callers trim it).
+func nextLine(data []byte) (line, rest []byte) {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		return data[:i], data[i+1:]
+	}
+	return data, nil
+}
+
+// quoteStart quotes the beginning of a line for an error message: short,
+// and valid UTF-8 whatever the input.
+func quoteStart(b []byte) string {
+	return fmt.Sprintf("%q", clip(string(b)))
+}
+
+// clip shortens text from the report for an error message, so that one
+// huge token cannot make a huge error.
+func clip(s string) string {
+	const n = 60
+	if len(s) <= n {
+		return strings.ToValidUTF8(s, "\uFFFD")
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strings.ToValidUTF8(s[:cut], "\uFFFD") + "…"
+}
