@@ -60,9 +60,11 @@ func Run(ctx context.Context, args []string, getenv Env, stdout, stderr io.Write
 	root.AddCommand(
 		newEvalCommand(getenv),
 		newServeCommand(getenv),
+		newSetupCommand(getenv),
 		newTestCommand(),
 		newFreezeCommand(getenv, time.Now),
 		newCoverageCommand(getenv),
+		newAuditCommand(getenv, time.Now),
 	)
 	return root.ExecuteContext(ctx)
 }

@@ -26,11 +26,18 @@ func newServeCommand(getenv Env) *cobra.Command {
                                  GitHub Enterprise Server: https://HOST/api/v3/)
   MERGEGUARD_DATABASE_URL        sqlite:PATH (default sqlite:mergeguard.db) or postgres://…
   MERGEGUARD_CHECK_NAME          name of the check run (default mergeguard)
+  MERGEGUARD_CONFIG_FILE         NAME=VALUE file for what the environment leaves
+                                 unset (default mergeguard.env, if it exists;
+                                 mergeguard setup writes it)
 
 See the README for the optional tuning variables.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := settings.FromEnv(getenv, os.ReadFile)
+			env, err := settings.WithConfigFile(getenv)
+			if err != nil {
+				return &ExitError{Code: ExitFailure, Err: err}
+			}
+			s, err := settings.FromEnv(env, os.ReadFile)
 			if err != nil {
 				return &ExitError{Code: ExitFailure, Err: err}
 			}

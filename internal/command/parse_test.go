@@ -38,7 +38,8 @@ func TestParse(t *testing.T) {
 		{"/guard unfreeze 1 2", nil, "Write `/guard unfreeze`"},
 		{"/guard help", &Command{Kind: Help}, ""},
 		{"/guard", nil, "needs a command"},
-		{"/guard deploy`now` please", nil, "`/guard deploy'now'` is not a command"},
+		{"/guard deploy`now` please", nil, "`` /guard deploy`now` `` is not a command"},
+		{"/guard freeze 2h " + strings.Repeat("x", MaxReason+1), nil, "reason is too long"},
 	}
 	for _, tt := range tests {
 		got := Parse(tt.body)
@@ -60,7 +61,7 @@ func TestParse(t *testing.T) {
 }
 
 func equal(a, b Command) bool {
-	return a.Kind == b.Kind && a.For == b.For && a.Until == b.Until && a.Indefinite == b.Indefinite &&
+	return a.Kind == b.Kind && a.Rule == b.Rule && a.For == b.For && a.Until == b.Until && a.Indefinite == b.Indefinite &&
 		slices.Equal(a.Repos, b.Repos) && a.Reason == b.Reason && a.ID == b.ID
 }
 

@@ -28,6 +28,10 @@ const (
 	// Error: the rule could not be evaluated. Treated as blocking, because a
 	// merge gate that cannot decide must not silently let changes through.
 	Error Outcome = "error"
+	// Overridden: the rule failed (or could not be evaluated) and someone
+	// allowed to overrode it for this head commit. It does not block; its
+	// findings stay visible.
+	Overridden Outcome = "overridden"
 )
 
 // Blocks reports whether the outcome prevents a merge in enforcing mode.
@@ -101,6 +105,8 @@ type RuleResult struct {
 	// without any event (a freeze starting or ending); the pull request is
 	// evaluated again then.
 	RecheckAt *time.Time `json:"recheck_at,omitempty"`
+	// Overridden is the override that keeps a failing rule from blocking.
+	Overridden *Override `json:"overridden,omitempty"`
 }
 
 // Conclude fills in Outcome from the rule's findings and severity. Denials of
@@ -118,6 +124,9 @@ func (r RuleResult) Conclude() RuleResult {
 	default:
 		r.Outcome = Pass
 	}
+	if r.Overridden != nil && r.Outcome.Blocks() {
+		r.Outcome = Overridden
+	}
 	return r
 }
 
@@ -129,6 +138,10 @@ type Verdict struct {
 	Blocked    bool         `json:"blocked"`
 	Conclusion Conclusion   `json:"conclusion"`
 	Rules      []RuleResult `json:"rules"`
+	// Overrides and Holds are the interventions in effect, for the summary
+	// and the audit trail.
+	Overrides []Override `json:"overrides,omitempty"`
+	Holds     []Hold     `json:"holds,omitempty"`
 }
 
 // Decide turns rule results into a verdict. Rules are ordered so that the
@@ -155,7 +168,7 @@ func Decide(mode Mode, results []RuleResult) Verdict {
 	return v
 }
 
-var outcomeRank = map[Outcome]int{Error: 0, Fail: 1, Warn: 2, Pass: 3, Skip: 4}
+var outcomeRank = map[Outcome]int{Error: 0, Fail: 1, Warn: 2, Overridden: 3, Pass: 4, Skip: 5}
 
 // RecheckAt is the earliest instant at which a rule's verdict may change on
 // its own, if any rule said so.

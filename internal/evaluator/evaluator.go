@@ -62,6 +62,9 @@ type Service struct {
 	Freezes Freezes
 	// Coverage reads uploaded coverage reports; nil means none.
 	Coverage Coverage
+	// Audit reads overrides and holds and records evaluations; nil means
+	// neither (offline evaluation).
+	Audit Audit
 	// Scheduler re-evaluates a repository's open pull requests when a rule
 	// says its verdict will change with time; nil means no re-evaluation.
 	Scheduler Scheduler
@@ -74,6 +77,29 @@ type Service struct {
 type Freezes interface {
 	// Freezes returns the organization's freezes that have not ended by now.
 	Freezes(ctx context.Context, owner string, now time.Time) ([]facts.Freeze, error)
+}
+
+// Audit is the record of what people decided and what was evaluated.
+type Audit interface {
+	// Interventions returns the pull request's overrides and holds.
+	Interventions(ctx context.Context, repoID int64, repo string, number int) (decision.Interventions, error)
+	// Evaluated records a published evaluation.
+	Evaluated(ctx context.Context, e Evaluated) error
+	// Merged records that a pull request merged, once per head commit.
+	Merged(ctx context.Context, repo string, number int, headSHA, by string, at time.Time) error
+}
+
+// Evaluated is what the audit trail keeps of one evaluation.
+type Evaluated struct {
+	At         time.Time
+	Repo       string // owner/name
+	Number     int
+	HeadSHA    string
+	Policy     string
+	Trigger    string
+	Verdict    decision.Verdict
+	Took       time.Duration
+	DeliveryID string
 }
 
 // Scheduler schedules re-evaluations.
@@ -114,6 +140,9 @@ type Assessment struct {
 	Judgement Judgement
 	// Closed is true for a closed pull request: nothing was judged.
 	Closed bool
+	// MergedBy is who merged a closed pull request ("" if it was not
+	// merged), for the audit trail.
+	MergedBy string
 }
 
 // Evaluate assesses the pull request and publishes the verdict.
@@ -134,6 +163,14 @@ func (s *Service) Evaluate(ctx context.Context, req Request) error {
 		if err := s.Publisher.Withdraw(ctx, gh, target); err != nil {
 			return err
 		}
+		if s.Audit != nil && a.MergedBy != "" {
+			// What merged, by whom, and what the check said of it then: a
+			// merge past a failing check (an administrator's bypass) shows
+			// in `mergeguard audit --bypasses`.
+			if err := s.Audit.Merged(ctx, req.Owner+"/"+req.Repo, req.Number, target.HeadSHA, a.MergedBy, s.Now()); err != nil {
+				return fmt.Errorf("record the merge of %s/%s#%d: %w", req.Owner, req.Repo, req.Number, err)
+			}
+		}
 		log.Info("pull request is closed; its verdicts are withdrawn")
 		return nil
 	}
@@ -145,6 +182,15 @@ func (s *Service) Evaluate(ctx context.Context, req Request) error {
 	}
 	if !res.Unchanged {
 		s.Metrics.Verdicts.WithLabelValues(string(verdict.Conclusion)).Inc()
+	}
+	if s.Audit != nil {
+		err := s.Audit.Evaluated(ctx, Evaluated{
+			At: s.Now(), Repo: req.Owner + "/" + req.Repo, Number: req.Number, HeadSHA: target.HeadSHA, Policy: a.Policy.Label,
+			Trigger: req.Trigger.Event + "." + req.Trigger.Action, Verdict: verdict, Took: a.Judgement.Took, DeliveryID: req.DeliveryID,
+		})
+		if err != nil {
+			return fmt.Errorf("record the evaluation of %s/%s#%d: %w", req.Owner, req.Repo, req.Number, err)
+		}
 	}
 	if err := s.scheduleRecheck(ctx, req, verdict); err != nil {
 		return err
@@ -172,7 +218,14 @@ func (s *Service) assess(ctx context.Context, gh GitHub, req Request) (Assessmen
 	}
 	src := facts.Sources{PullRequest: pr, Trigger: req.Trigger, MergeGroup: req.MergeGroup, Now: s.Now()}
 	if pr.GetState() == "closed" {
-		return Assessment{Input: facts.Build(src), Closed: true}, nil
+		a := Assessment{Input: facts.Build(src), Closed: true}
+		if pr.GetMerged() {
+			a.MergedBy = pr.GetMergedBy().GetLogin()
+			if a.MergedBy == "" {
+				a.MergedBy = "(unknown)"
+			}
+		}
+		return a, nil
 	}
 	files, truncated, err := gh.PullRequestFiles(ctx, req.Owner, req.Repo, req.Number, pr.GetChangedFiles())
 	if err != nil {
@@ -236,6 +289,11 @@ func (s *Service) assess(ctx context.Context, gh GitHub, req Request) (Assessmen
 	}
 	if len(resolved.ProposedProblems) > 0 {
 		judge.Extra = append(judge.Extra, proposedConfigResult(resolved.ProposedProblems))
+	}
+	if s.Audit != nil {
+		if judge.Interventions, err = s.Audit.Interventions(ctx, req.RepoID, req.Owner+"/"+req.Repo, req.Number); err != nil {
+			return a, err
+		}
 	}
 	if a.Judgement, err = judge.Decide(ctx, in, src.Now); err != nil {
 		return a, fmt.Errorf("%s/%s#%d: %w", req.Owner, req.Repo, req.Number, err)

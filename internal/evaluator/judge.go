@@ -34,6 +34,9 @@ type Judge struct {
 	// Extra results are decided alongside the policy's: findings mergeguard
 	// makes itself, such as a broken configuration file in the pull request.
 	Extra []decision.RuleResult
+	// Interventions are the overrides and holds people placed on the pull
+	// request; those for other head commits do not apply.
+	Interventions decision.Interventions
 }
 
 // Judgement is a verdict and how the check run shows it.
@@ -59,7 +62,9 @@ func (j Judge) Decide(ctx context.Context, in facts.Input, now time.Time) (Judge
 		}
 	}
 	took := time.Since(start)
-	v := decision.Decide(j.Mode, append(results, j.Extra...))
+	// Overrides are given for the pull request's head commit, which a merge
+	// group's commit contains.
+	v := decision.DecideWith(j.Mode, append(results, j.Extra...), j.Interventions.Applicable(in.PullRequest.Head.SHA))
 	head := in.PullRequest.Head.SHA
 	if mg := in.PullRequest.MergeGroup; mg != nil {
 		head = mg.HeadSHA

@@ -38,8 +38,13 @@ type Config struct {
 	CacheBytes int64
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
-	// RequestTimeout bounds one HTTP request (default 30s).
+	// RequestTimeout bounds one attempt of an HTTP request (default 30s);
+	// Retry says how failed attempts are repeated.
 	RequestTimeout time.Duration
+	Retry          RetryPolicy
+	// MaxConcurrent bounds the requests of one installation in flight at
+	// once (DefaultMaxConcurrent when zero).
+	MaxConcurrent int
 }
 
 // App is an authenticated GitHub App. It is safe for concurrent use.
@@ -50,6 +55,9 @@ type App struct {
 
 	mu            sync.Mutex
 	installations map[int64]*Installation
+
+	gatesMu sync.Mutex
+	gates   map[string]*gate
 }
 
 // New prepares the App. It makes no request.
@@ -84,10 +92,30 @@ func New(cfg Config) (*App, error) {
 func (a *App) AppID() int64 { return a.cfg.AppID }
 
 func (a *App) base(installation string) http.RoundTripper {
-	return &baseTransport{
+	base := &baseTransport{
 		next: a.cfg.Transport, userAgent: version.UserAgent(), metrics: a.cfg.Metrics,
 		installation: installation, now: a.cfg.Now,
 	}
+	return &guarded{
+		next: base, gate: a.gate(installation), policy: a.cfg.Retry.withDefaults(),
+		timeout: a.cfg.RequestTimeout, now: a.cfg.Now, metrics: a.cfg.Metrics,
+	}
+}
+
+// gate returns the installation's gate; every client of one installation
+// shares it, its token requests included.
+func (a *App) gate(installation string) *gate {
+	a.gatesMu.Lock()
+	defer a.gatesMu.Unlock()
+	if a.gates == nil {
+		a.gates = map[string]*gate{}
+	}
+	g, ok := a.gates[installation]
+	if !ok {
+		g = newGate(a.cfg.MaxConcurrent, a.cfg.Now, a.cfg.Metrics)
+		a.gates[installation] = g
+	}
+	return g
 }
 
 // Installation returns the client for one installation. Its token is created
@@ -112,7 +140,9 @@ func (a *App) Installation(id int64) *Installation {
 }
 
 func (a *App) client(tr http.RoundTripper) *github.Client {
-	c := github.NewClient(&http.Client{Transport: tr, Timeout: a.cfg.RequestTimeout})
+	// No client-wide timeout: it would cut retries short. Each attempt is
+	// bounded by RequestTimeout and all of them by Retry.Budget (guarded).
+	c := github.NewClient(&http.Client{Transport: tr})
 	base := *a.baseURL
 	c.BaseURL = &base
 	c.UserAgent = version.UserAgent()

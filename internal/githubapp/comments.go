@@ -25,3 +25,13 @@ func (i *Installation) AddReaction(ctx context.Context, owner, repo string, comm
 	}
 	return nil
 }
+
+// Permission is a user's permission on a repository as GitHub reports it:
+// admin, write, read or none (maintain counts as write, triage as read).
+func (i *Installation) Permission(ctx context.Context, owner, repo, user string) (string, error) {
+	p, _, err := i.client.Repositories.GetPermissionLevel(ctx, owner, repo, user)
+	if err != nil {
+		return "", fmt.Errorf("read @%s's permission on %s/%s: %w", user, owner, repo, i.explain(err))
+	}
+	return p.GetPermission(), nil
+}

@@ -187,11 +187,18 @@ func StatusCode(err error) int {
 	if errors.As(err, &he) && he.Response != nil {
 		return he.Response.StatusCode
 	}
+	var ue *UnavailableError
+	if errors.As(err, &ue) {
+		return ue.Status
+	}
 	return 0
 }
 
 // explain adds what to do next to errors an operator must act on.
 func (i *Installation) explain(err error) error {
+	if rl := fromGoGitHub(err); rl != nil {
+		return rl
+	}
 	var he *ghinstallation.HTTPError
 	if !errors.As(err, &he) || he.Response == nil {
 		return err

@@ -20,6 +20,9 @@ type RateLimitError struct {
 	Status    int
 	Secondary bool
 	Message   string
+	// Held is true when the request was not sent, because an earlier
+	// request of the same installation met the limit (see gate).
+	Held bool
 }
 
 func (e *RateLimitError) Error() string {
@@ -27,7 +30,14 @@ func (e *RateLimitError) Error() string {
 	if e.Secondary {
 		kind = "secondary"
 	}
-	return fmt.Sprintf("GitHub %s rate limit reached (HTTP %d), retry at %s: %s", kind, e.Status, e.At.UTC().Format(time.RFC3339), e.Message)
+	status, held := "", ""
+	if e.Status != 0 {
+		status = fmt.Sprintf(" (HTTP %d)", e.Status)
+	}
+	if e.Held {
+		held = "request not sent: "
+	}
+	return fmt.Sprintf("%sGitHub %s rate limit reached%s, retry at %s: %s", held, kind, status, e.At.UTC().Format(time.RFC3339), e.Message)
 }
 
 // RetryAt is when the request may be retried.

@@ -36,6 +36,8 @@ type Commands struct {
 	Sweeps   Sweeper
 	Now      func() time.Time
 	Log      *slog.Logger
+	// Prefix starts a command ("/guard" when empty).
+	Prefix string
 }
 
 // Comment is a comment that may hold a command.
@@ -51,7 +53,7 @@ type Comment struct {
 
 // Handle runs the comment's command, if it holds one, and replies.
 func (c *Commands) Handle(ctx context.Context, cm Comment) error {
-	parsed := command.Parse(cm.Body)
+	parsed := freezeCommand(command.ParseAll(cm.Body, command.Options{Prefix: c.Prefix}))
 	if parsed.Ignore() {
 		return nil
 	}
@@ -74,9 +76,28 @@ func (c *Commands) Handle(ctx context.Context, cm Comment) error {
 	return nil
 }
 
+// freezeCommand picks what this package answers from a comment's
+// commands: the first freeze or unfreeze, or else the first command or
+// malformed line (help, or a pull request command written on an issue).
+func freezeCommand(all []command.Parsed) command.Parsed {
+	for _, p := range all {
+		if p.Command != nil && (p.Command.Kind == command.Freeze || p.Command.Kind == command.Unfreeze) {
+			return p
+		}
+	}
+	if len(all) > 0 {
+		return all[0]
+	}
+	return command.Parsed{}
+}
+
 func (c *Commands) run(ctx context.Context, gh GitHub, cm Comment, cmd *command.Command) (reply, reaction string, err error) {
-	if cmd.Kind == command.Help {
-		return command.Usage, "+1", nil
+	switch cmd.Kind {
+	case command.Help:
+		return command.UsageFreeze + "\n\n" + command.UsagePR, "+1", nil
+	case command.Freeze, command.Unfreeze:
+	default:
+		return fmt.Sprintf("%s works on pull requests; write it in a comment on the pull request it is about.", command.Code(string(cmd.Kind))), "confused", nil
 	}
 	policyRepo := c.Policies.PolicyRepo()
 	if !strings.EqualFold(cm.Repo, policyRepo) {

@@ -28,7 +28,37 @@ type Metrics struct {
 	RateLimitRemaining *prometheus.GaugeVec
 	// PolicyCompilations counts compiled policy versions by result.
 	PolicyCompilations *prometheus.CounterVec
+	// GitHubRetries counts requests sent again after a failure, by reason.
+	GitHubRetries *prometheus.CounterVec
+	// GitHubRateLimitWaits counts the times an installation began waiting
+	// out a rate limit, by kind.
+	GitHubRateLimitWaits *prometheus.CounterVec
+	// GitHubRequestsHeld counts requests not sent because their
+	// installation was waiting out a rate limit.
+	GitHubRequestsHeld prometheus.Counter
+	// EvaluationsFailed counts evaluations given up on, by reason.
+	EvaluationsFailed *prometheus.CounterVec
+	// FailureReportErrors counts given-up evaluations whose failed check
+	// run could not be published.
+	FailureReportErrors prometheus.Counter
+	// Redelivery measures the redelivery of missed webhook deliveries.
+	Redelivery *Redelivery
 }
+
+// Reason labels of GitHubRetries.
+const (
+	RetryServerError = "server_error"
+	RetryTimeout     = "timeout"
+	RetryNetwork     = "network"
+)
+
+// Reason labels of EvaluationsFailed.
+const (
+	// FailedExhausted: every attempt failed.
+	FailedExhausted = "retries_exhausted"
+	// FailedPermanent: retrying cannot help (the pull request is gone).
+	FailedPermanent = "permanent"
+)
 
 // Outcome labels of Deliveries.
 const (
@@ -85,12 +115,34 @@ func New() *Metrics {
 			Name: "mergeguard_policy_compilations_total",
 			Help: "Policy versions compiled (once per policy repository commit), by result (ok, broken).",
 		}, []string{"result"}),
+		GitHubRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mergeguard_github_retries_total",
+			Help: "Requests to GitHub sent again after a failure, by reason (server_error, timeout, network).",
+		}, []string{"reason"}),
+		GitHubRateLimitWaits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mergeguard_github_rate_limit_waits_total",
+			Help: "Times an installation began waiting out a GitHub rate limit, by kind (primary, secondary).",
+		}, []string{"kind"}),
+		GitHubRequestsHeld: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "mergeguard_github_requests_held_total",
+			Help: "Requests to GitHub not sent because their installation was waiting out a rate limit.",
+		}),
+		EvaluationsFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mergeguard_evaluations_failed_total",
+			Help: "Pull request evaluations given up on, by reason (retries_exhausted, permanent).",
+		}, []string{"reason"}),
+		FailureReportErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "mergeguard_evaluation_failure_report_errors_total",
+			Help: "Given-up evaluations whose failed check run could not be published: the pull request shows no verdict for its head.",
+		}),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.Deliveries, m.JobDuration, m.EventToVerdict, m.EvaluationDuration,
 		m.Verdicts, m.GitHubRequests, m.RateLimitRemaining, m.PolicyCompilations,
+		m.GitHubRetries, m.GitHubRateLimitWaits, m.GitHubRequestsHeld, m.EvaluationsFailed, m.FailureReportErrors,
 	)
+	m.Redelivery = newRedelivery(m.Registry)
 	return m
 }

@@ -38,6 +38,8 @@ type Engine struct {
 	policy *Policy
 	rules  []rule
 	debug  bool
+	// authz decides who may override a rule (data.mergeguard.overrides).
+	authz rego.PreparedEvalQuery
 }
 
 // Engine returns the policy bound to cfg (data.mergeguard.config), preparing
@@ -62,6 +64,17 @@ func (p *Policy) Engine(ctx context.Context, cfg policyconfig.Config) (*Engine, 
 
 	store := inmem.NewFromObject(map[string]any{"mergeguard": map[string]any{"config": data}})
 	e := &Engine{policy: p, debug: cfg.Debug}
+	authz, err := rego.New(
+		rego.Query("refusals := data.mergeguard.overrides.refusals; keep := data.mergeguard.overrides.keep_on_push"),
+		rego.Compiler(p.compiler),
+		rego.Store(store),
+		rego.Capabilities(Capabilities()),
+		rego.StrictBuiltinErrors(true),
+	).PrepareForEval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("prepare the override policy: %w", err)
+	}
+	e.authz = authz
 	for _, rm := range p.rules {
 		rc, configured := cfg.Rules[rm.meta.ID]
 		r := rule{meta: rm.meta, enabled: !configured || rc.Enabled, severity: rm.meta.Severity}

@@ -39,6 +39,22 @@ type RuleConfig struct {
 	// Severity overrides the rule's own severity when set.
 	Severity decision.Severity
 	Values   map[string]any
+	// Override says who may override the rule on a pull request; nil
+	// means nobody. Only the organization's file sets it.
+	Override *OverrideConfig
+}
+
+// OverrideConfig is rules.<id>.override: who may let the rule's failure
+// through with /guard override, and whether that survives a push.
+type OverrideConfig struct {
+	Teams []string `json:"teams"`
+	Users []string `json:"users"`
+	// Author lets the pull request's author override on their own pull
+	// request (when they are otherwise allowed).
+	Author bool `json:"author"`
+	// KeepOnPush keeps an override across pushes; by default a new push
+	// clears it, since the override was given for the code as it was.
+	KeepOnPush bool `json:"keep_on_push"`
 }
 
 // Schema is what the compiled policy accepts: its rules and their settings.
@@ -124,6 +140,12 @@ func (c *Config) apply(f *File, s Schema, fromRepo bool) []Problem {
 			}
 			continue
 		}
+		if fromRepo && strings.HasSuffix(path, ".override") && strings.Count(path, ".") == 2 {
+			c.Notices = append(c.Notices, fmt.Sprintf(
+				"%s line %d sets %s, but who may override a rule is the organization's decision: set it in the organization's mergeguard/config.yaml.",
+				f.Path, f.Lines[path], path))
+			continue
+		}
 		if why := c.lock(path, s); fromRepo && why != "" && !reflect.DeepEqual(current, val) && !stricter(path, val, current, s) {
 			c.Notices = append(c.Notices, fmt.Sprintf(
 				"%s line %d sets %s to %s, but %s: its value %s applies (a repository may only make a locked setting stricter).",
@@ -195,6 +217,12 @@ func (c *Config) setter(path string, val any, s Schema) (current any, set func()
 			cur = string(s.Severities[id])
 		}
 		return cur, func() { rc.Severity = decision.Severity(sv); c.Rules[id] = rc }, nil
+	case "override":
+		oc, err := parseOverride(val)
+		if err != nil {
+			return nil, nil, err
+		}
+		return rc.Override, func() { rc.Override = &oc; c.Rules[id] = rc }, nil
 	}
 	setting, ok := rs.Settings[key]
 	if !ok {
@@ -316,7 +344,7 @@ func subset(a, b []any) bool {
 
 // Data is the configuration as rules see it: data.mergeguard.config.
 func (c Config) Data() map[string]any {
-	rules := map[string]any{}
+	rules, overrides := map[string]any{}, map[string]any{}
 	for id, rc := range c.Rules {
 		r := maps.Clone(rc.Values)
 		if r == nil {
@@ -327,8 +355,13 @@ func (c Config) Data() map[string]any {
 			r["severity"] = string(rc.Severity)
 		}
 		rules[id] = r
+		if o := rc.Override; o != nil {
+			overrides[id] = map[string]any{
+				"teams": strings2any(o.Teams), "users": strings2any(o.Users), "author": o.Author, "keep_on_push": o.KeepOnPush,
+			}
+		}
 	}
-	return map[string]any{"mode": string(c.Mode), "rules": rules}
+	return map[string]any{"mode": string(c.Mode), "rules": rules, "overrides": overrides}
 }
 
 // Teams lists the team slugs the configuration names: every value of a
@@ -356,6 +389,9 @@ func (c Config) Teams() []string {
 	for _, rc := range c.Rules {
 		if rc.Enabled {
 			walk("", rc.Values)
+		}
+		if rc.Override != nil {
+			walk("teams", strings2any(rc.Override.Teams))
 		}
 	}
 	delete(seen, "")
@@ -392,4 +428,55 @@ func show(v any) string {
 		return "[" + strings.Join(parts, ", ") + "]"
 	}
 	return fmt.Sprint(v)
+}
+
+func strings2any(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// parseOverride validates rules.<id>.override.
+func parseOverride(val any) (OverrideConfig, error) {
+	const shape = "must be a mapping with teams and users (lists of names), author and keep_on_push (true or false)"
+	m, ok := val.(map[string]any)
+	if !ok {
+		return OverrideConfig{}, fmt.Errorf("%s", shape)
+	}
+	var oc OverrideConfig
+	for k, v := range m {
+		switch k {
+		case "teams", "users":
+			list, ok := v.([]any)
+			if !ok {
+				return oc, fmt.Errorf("%s must be a list of names", k)
+			}
+			for _, e := range list {
+				name, ok := e.(string)
+				if !ok || strings.TrimSpace(name) == "" {
+					return oc, fmt.Errorf("%s must be a list of names, not %s", k, show(e))
+				}
+				if k == "teams" {
+					oc.Teams = append(oc.Teams, name)
+				} else {
+					oc.Users = append(oc.Users, name)
+				}
+			}
+		case "author", "keep_on_push":
+			b, ok := v.(bool)
+			if !ok {
+				return oc, fmt.Errorf("%s must be true or false", k)
+			}
+			if k == "author" {
+				oc.Author = b
+			} else {
+				oc.KeepOnPush = b
+			}
+		default:
+			return oc, fmt.Errorf("has no setting %q; %s", k, shape)
+		}
+	}
+	return oc, nil
 }

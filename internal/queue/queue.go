@@ -78,6 +78,12 @@ type Config struct {
 	Lister      Lister
 	MergeGroups MergeGroupEvaluator
 	Comments    CommentHandler
+	// OnGiveUp, when set, shows an evaluation that ends without a verdict
+	// (out of attempts, or unable to succeed) on the pull request.
+	OnGiveUp GiveUpFunc
+	// Redelivery asks GitHub to redeliver missed webhook deliveries (off
+	// when its Deliveries is nil).
+	Redelivery RedeliveryConfig
 	// StubRiverTime makes River read Now too, for scheduled jobs; tests set
 	// it with a controllable clock. Otherwise River uses the database's
 	// clock.
@@ -131,6 +137,7 @@ func New(db *store.DB, ev Evaluator, cfg Config) (*Queue, error) {
 	if cfg.Retention == (store.Retention{}) {
 		cfg.Retention = store.DefaultRetention
 	}
+	cfg.Redelivery = cfg.Redelivery.withDefaults()
 	q := &Queue{db: db, evaluator: ev, cfg: cfg, log: cfg.Logger}
 
 	workers := river.NewWorkers()
@@ -152,6 +159,9 @@ func New(db *store.DB, ev Evaluator, cfg Config) (*Queue, error) {
 	if err := river.AddWorkerSafely(workers, &commentWorker{q: q}); err != nil {
 		return nil, err
 	}
+	if err := river.AddWorkerSafely(workers, &redeliverWorker{q: q}); err != nil {
+		return nil, err
+	}
 	rc := &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:              workers,
@@ -159,7 +169,7 @@ func New(db *store.DB, ev Evaluator, cfg Config) (*Queue, error) {
 		RescueStuckJobsAfter: cfg.JobTimeout + 3*time.Minute,
 		MaxAttempts:          cfg.MaxAttempts,
 		RetryPolicy:          backoff{now: cfg.Now},
-		PeriodicJobs:         []*river.PeriodicJob{prunePeriodically()},
+		PeriodicJobs:         append([]*river.PeriodicJob{prunePeriodically()}, redeliverPeriodically(cfg)...),
 		Logger:               slog.New(minLevel{slog.LevelWarn, cfg.Logger.Handler()}),
 	}
 	if db.SQL != nil {
@@ -268,21 +278,22 @@ func (q *Queue) release(ctx context.Context, jobID int64, args EvaluateArgs) err
 
 // errorHandler logs failed and panicking jobs with their delivery ID, so an
 // operator can trace a failure back to the webhook that caused it. River
-// recovers the panic and retries the job; on the last attempt the pull
-// request is released so later events are not lost.
+// recovers the panic and retries the job; on the last attempt OnGiveUp
+// shows the failure, then the pull request is released so later events are
+// not lost.
 type errorHandler struct{ q *Queue }
 
 func (h *errorHandler) HandleError(ctx context.Context, job *rivertype.JobRow, err error) *river.ErrorHandlerResult {
-	h.finalAttempt(ctx, job, job.Kind+" job failed", append(jobAttrs(job), "err", err))
+	h.finalAttempt(ctx, job, err, job.Kind+" job failed", append(jobAttrs(job), "err", err))
 	return nil
 }
 
 func (h *errorHandler) HandlePanic(ctx context.Context, job *rivertype.JobRow, panicVal any, trace string) *river.ErrorHandlerResult {
-	h.finalAttempt(ctx, job, job.Kind+" job panicked", append(jobAttrs(job), "panic", fmt.Sprint(panicVal), "stack", trace))
+	h.finalAttempt(ctx, job, fmt.Errorf("the evaluation panicked: %v", panicVal), job.Kind+" job panicked", append(jobAttrs(job), "panic", fmt.Sprint(panicVal), "stack", trace))
 	return nil
 }
 
-func (h *errorHandler) finalAttempt(ctx context.Context, job *rivertype.JobRow, msg string, attrs []any) {
+func (h *errorHandler) finalAttempt(ctx context.Context, job *rivertype.JobRow, cause error, msg string, attrs []any) {
 	if job.Attempt < job.MaxAttempts {
 		h.q.log.Error(msg+"; it will be retried", attrs...)
 		return
@@ -293,6 +304,7 @@ func (h *errorHandler) finalAttempt(ctx context.Context, job *rivertype.JobRow, 
 	}
 	args, err := decodeArgs(job.EncodedArgs)
 	if err == nil {
+		h.q.giveUp(ctx, h.q.log.With(jobAttrs(job)...), args, metrics.FailedExhausted, cause)
 		err = h.q.release(ctx, job.ID, args)
 	}
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/mergeguard/mergeguard/internal/metrics"
 	"github.com/mergeguard/mergeguard/internal/store"
 )
 
@@ -162,6 +163,7 @@ func (q *Queue) steer(ctx context.Context, log *slog.Logger, jobID int64, args E
 	var perm interface{ Permanent() bool }
 	if errors.As(err, &perm) && perm.Permanent() {
 		log.Warn("evaluation cannot succeed; giving up on this job", "err", err)
+		q.giveUp(ctx, log, args, metrics.FailedPermanent, err)
 		if rerr := q.release(ctx, jobID, args); rerr != nil {
 			return rerr // retried: the release must happen
 		}

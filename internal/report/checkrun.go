@@ -80,6 +80,8 @@ func Title(v decision.Verdict) string {
 		verdict = fmt.Sprintf("Blocked by %s; %s could not be evaluated", list(failing), list(broken))
 	case len(failing) > 0:
 		verdict = "Blocked by " + list(failing)
+	case v.Count(decision.Overridden) > 0:
+		verdict = "Passed: " + list(names(v, decision.Overridden)) + " overridden"
 	case len(v.Rules) == 0:
 		verdict = "Passed: no rules are configured"
 	case warnings > 0:
@@ -114,6 +116,8 @@ func summary(v decision.Verdict, c Context, omitted int) string {
 		fmt.Fprintf(&b, "> ⚠️ %s\n\n", line(n))
 	}
 
+	interventions(&b, v)
+
 	if len(v.Rules) > 0 {
 		b.WriteString("| Rule | Result | Details |\n| --- | --- | --- |\n")
 		for _, r := range v.Rules {
@@ -127,6 +131,9 @@ func summary(v decision.Verdict, c Context, omitted int) string {
 			continue
 		}
 		fmt.Fprintf(&b, "### %s %s\n\n", outcomeIcon(r.Outcome), line(r.Title))
+		if o := r.Overridden; o != nil && r.Outcome == decision.Overridden {
+			fmt.Fprintf(&b, "Overridden by @%s for this commit; what it found is kept here for the record.\n\n", login(o.By))
+		}
 		if r.Outcome == decision.Error {
 			if problems := strings.Split(strings.TrimSpace(r.Err), "\n"); len(problems) > 1 {
 				b.WriteString("This could not be evaluated, so mergeguard blocks rather than guess:\n\n")
@@ -178,7 +185,7 @@ func headline(r decision.RuleResult) string {
 		return "could not be evaluated"
 	case decision.Skip:
 		return strings.Join(r.SkipReasons, "; ")
-	case decision.Fail, decision.Warn:
+	case decision.Fail, decision.Warn, decision.Overridden:
 		fs := append(append([]decision.Finding{}, r.Denials...), r.Warnings...)
 		if len(fs) == 1 {
 			return fs[0].Message
@@ -191,14 +198,14 @@ func headline(r decision.RuleResult) string {
 func outcomeLabel(o decision.Outcome) string {
 	return outcomeIcon(o) + " " + map[decision.Outcome]string{
 		decision.Pass: "passed", decision.Fail: "failed", decision.Warn: "warning",
-		decision.Skip: "skipped", decision.Error: "error",
+		decision.Skip: "skipped", decision.Error: "error", decision.Overridden: "overridden",
 	}[o]
 }
 
 func outcomeIcon(o decision.Outcome) string {
 	return map[decision.Outcome]string{
 		decision.Pass: "✅", decision.Fail: "❌", decision.Warn: "⚠️",
-		decision.Skip: "⏭️", decision.Error: "🛑",
+		decision.Skip: "⏭️", decision.Error: "🛑", decision.Overridden: "🔓",
 	}[o]
 }
 

@@ -7,13 +7,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mergeguard/mergeguard/internal/command"
 	"github.com/mergeguard/mergeguard/internal/coverage"
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/diffcover"
 	"github.com/mergeguard/mergeguard/internal/evaluator"
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/incident"
 	"github.com/mergeguard/mergeguard/internal/policysource"
+	"github.com/mergeguard/mergeguard/internal/prcommand"
 	"github.com/mergeguard/mergeguard/internal/queue"
 	"github.com/mergeguard/mergeguard/internal/store"
 	"github.com/mergeguard/mergeguard/internal/webhook"
@@ -64,15 +67,69 @@ func (m mergeGroups) EvaluateMergeGroup(ctx context.Context, r queue.MergeGroupR
 	})
 }
 
-// comments hands command jobs to the incident commands.
-type comments struct{ c *incident.Commands }
+// comments hands command jobs to the commands they hold: freezes to the
+// incident commands (in the policy repository), the rest to the pull
+// request commands.
+type comments struct {
+	incident *incident.Commands
+	pr       *prcommand.Handler
+	prefix   string
+}
 
 func (c comments) HandleComment(ctx context.Context, cm queue.Comment) error {
 	owner, name, _ := strings.Cut(cm.Repo, "/")
-	return c.c.Handle(ctx, incident.Comment{
-		InstallationID: cm.InstallationID, Owner: owner, Repo: name, Number: cm.Number,
-		CommentID: cm.CommentID, URL: cm.URL, Author: cm.Author, Body: cm.Body,
+	parsed := command.ParseAll(cm.Body, command.Options{Prefix: c.prefix})
+	var forPR []command.Parsed
+	freeze := false
+	for _, p := range parsed {
+		if p.Command != nil && (p.Command.Kind == command.Freeze || p.Command.Kind == command.Unfreeze) {
+			freeze = true
+			continue
+		}
+		forPR = append(forPR, p)
+	}
+	if freeze || !cm.IsPullRequest {
+		// Freezes, and anything written on an issue: the incident commands
+		// reply (on an issue outside the policy repository they say where
+		// freezes are started).
+		if err := c.incident.Handle(ctx, incident.Comment{
+			InstallationID: cm.InstallationID, Owner: owner, Repo: name, Number: cm.Number,
+			CommentID: cm.CommentID, URL: cm.URL, Author: cm.Author, Body: cm.Body,
+		}); err != nil || !cm.IsPullRequest {
+			return err
+		}
+	}
+	return c.pr.Handle(ctx, prcommand.Comment{
+		PR:        prcommand.PR{InstallationID: cm.InstallationID, RepoID: cm.RepoID, Owner: owner, Repo: name, Number: cm.Number},
+		CommentID: cm.CommentID, URL: cm.URL, Author: cm.Author, Commands: forPR,
 	})
+}
+
+// evaluations lets commands re-evaluate a pull request (through the
+// queue, like any event) and explain its verdict (evaluated now, without
+// publishing).
+type evaluations struct {
+	q  *queue.Queue
+	ev *evaluator.Service
+}
+
+func (e evaluations) Recheck(ctx context.Context, pr prcommand.PR, key string) error {
+	_, err := e.q.Accept(ctx, store.Delivery{
+		ID: "command-" + key, Event: "issue_comment", Action: "created", InstallationID: pr.InstallationID,
+		PR: store.PRKey{RepoID: pr.RepoID, Repo: pr.FullName(), Number: pr.Number},
+	})
+	return err
+}
+
+func (e evaluations) Verdict(ctx context.Context, pr prcommand.PR) (decision.Verdict, error) {
+	a, err := e.ev.Assess(ctx, evaluator.Request{
+		InstallationID: pr.InstallationID, RepoID: pr.RepoID, Owner: pr.Owner, Repo: pr.Repo, Number: pr.Number,
+		Trigger: facts.Trigger{Event: "issue_comment", Action: "created"},
+	})
+	if err != nil {
+		return decision.Verdict{}, err
+	}
+	return a.Judgement.Verdict, nil
 }
 
 // freezes reads incident freezes for the evaluator.

@@ -100,7 +100,7 @@ func TestPathRequirementNamesTheTeamAndWhoCanApprove(t *testing.T) {
 	shop := reviewOrg(t, gh)
 	h := start(t, gh, config{})
 	pr := shop.OpenPR(fakegithub.PRSpec{Title: "Index orders", Author: "dev", Files: []fakegithub.File{
-		{Path: "db/migrations/0042_add_index.sql", Status: "added", Patch: "@@ -0,0 +1 @@\n+CREATE INDEX orders_customer ON orders (customer_id);\n"},
+		{Path: "db/migrations/0042_add_index.sql", Status: "added", Patch: "@@ -0,0 +1 @@\n+CREATE INDEX CONCURRENTLY orders_customer ON orders (customer_id);\n"},
 	}})
 	alice := pr.Review("alice", "APPROVED")
 	h.deliver("pull_request_review", "", gh.Payload("pull_request_review", "submitted", pr, &alice))
@@ -138,4 +138,56 @@ func TestUnknownTeamIsAConfigurationErrorInTheCheck(t *testing.T) {
 	h.deliver("pull_request_review", "", gh.Payload("pull_request_review", "submitted", pr, &olga))
 	cr := waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("failure"))[0]
 	summaryHas(t, cr, "team acme/prod-acess does not exist, or the App cannot see it", "(rules.production_access.teams)")
+}
+
+// migrationPolicy names the database team for the migration rule.
+const migrationPolicy = `rules:
+  migration_safety:
+    reviewers:
+      teams: [dba]
+`
+
+func TestAMigrationThatLocksATableIsAnnotatedAndNeedsTheDatabaseTeam(t *testing.T) {
+	gh := fakegithub.New(t)
+	_, shop := policyOrg(gh, map[string]string{"mergeguard/config.yaml": migrationPolicy})
+	gh.AddTeam("acme", "dba", "dora", "dan")
+	h := start(t, gh, config{})
+	migration := "@@ -0,0 +1,4 @@\n+-- Orders are looked up by customer on the account page.\n+SET lock_timeout = '5s';\n+\n+CREATE INDEX ON orders (customer_id);\n"
+	pr := shop.OpenPR(fakegithub.PRSpec{Title: "Index orders by customer", Author: "dev", Files: []fakegithub.File{
+		{Path: "db/migrations/0042_orders_customer.sql", Status: "added", Patch: migration},
+	}})
+	alice := pr.Review("alice", "APPROVED")
+	h.deliver("pull_request_review", "", gh.Payload("pull_request_review", "submitted", pr, &alice))
+	cr := waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("failure"))[0]
+	summaryHas(t, cr, "Migration safety", "CREATE INDEX CONCURRENTLY", "need 1 more approval from @acme/dba")
+	var onLine bool
+	for _, a := range cr.Annotations {
+		if a.Path == "db/migrations/0042_orders_customer.sql" && a.StartLine == 4 && a.EndLine == 4 &&
+			a.Level == "failure" && strings.Contains(a.Message, "CREATE INDEX CONCURRENTLY") {
+			onLine = true
+		}
+	}
+	if !onLine {
+		t.Errorf("want a failure annotation on line 4 naming CREATE INDEX CONCURRENTLY, got %+v", cr.Annotations)
+	}
+
+	// The database team looks and accepts it: the finding stays, as a warning.
+	dora := pr.Review("dora", "APPROVED")
+	h.deliver("pull_request_review", "", gh.Payload("pull_request_review", "submitted", pr, &dora))
+	cr = waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("success"))[0]
+	summaryHas(t, cr, "Accepted by the database team's approval (@dora)")
+}
+
+func TestAnIgnoredMigrationFindingPassesAndIsShown(t *testing.T) {
+	gh := fakegithub.New(t)
+	_, shop := policyOrg(gh, nil)
+	h := start(t, gh, config{})
+	migration := "@@ -0,0 +1,3 @@\n+SET lock_timeout = '5s';\n+-- mergeguard:ignore create_index countries has 250 rows\n+CREATE INDEX ON countries (iso_code);\n"
+	pr := shop.OpenPR(fakegithub.PRSpec{Title: "Index countries", Author: "dev", Files: []fakegithub.File{
+		{Path: "db/migrations/0043_countries.sql", Status: "added", Patch: migration},
+	}})
+	alice := pr.Review("alice", "APPROVED")
+	h.deliver("pull_request_review", "", gh.Payload("pull_request_review", "submitted", pr, &alice))
+	cr := waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("success"))[0]
+	summaryHas(t, cr, "CREATE INDEX without CONCURRENTLY ignored here: countries has 250 rows")
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/mergeguard/mergeguard/internal/oidcauth"
 	"github.com/mergeguard/mergeguard/internal/policy"
 	"github.com/mergeguard/mergeguard/internal/policysource"
+	"github.com/mergeguard/mergeguard/internal/prcommand"
 	"github.com/mergeguard/mergeguard/internal/queue"
 	"github.com/mergeguard/mergeguard/internal/server"
 	"github.com/mergeguard/mergeguard/internal/settings"
@@ -54,6 +55,12 @@ type Options struct {
 	// OIDCClient fetches the OIDC issuer's keys (http.DefaultClient when
 	// nil).
 	OIDCClient *http.Client
+	// Redelivery tunes the redelivery of missed webhook deliveries
+	// (defaults when zero).
+	Redelivery queue.RedeliveryConfig
+	// MaxAttempts overrides how often a failing job is attempted (the
+	// queue's default when zero).
+	MaxAttempts int
 }
 
 // Run serves until ctx ends, then shuts down gracefully: it stops taking
@@ -133,14 +140,20 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 		RepoConfigPath:  repoConfigPath,
 		Freezes:         freezes{db},
 		Coverage:        coverageSource{db},
+		Audit:           auditTrail{db},
 		Now:             now,
 		Log:             log,
 		Metrics:         m,
 	}
 	commands := &incident.Commands{
 		DB: db, GitHub: func(id int64) incident.GitHub { return gh.Installation(id) },
+		Policies: source, Now: now, Log: log, Prefix: s.CommandPrefix,
+	}
+	prCommands := &prcommand.Handler{
+		DB: db, GitHub: func(id int64) prcommand.GitHub { return gh.Installation(id) },
 		Policies: source, Now: now, Log: log,
 	}
+	cmds := comments{incident: commands, pr: prCommands, prefix: s.CommandPrefix}
 	q, err := queue.New(db, queue.EvaluatorFunc(func(ctx context.Context, r queue.Request) error {
 		owner, name, _ := strings.Cut(r.Repo, "/")
 		return ev.Evaluate(ctx, evaluator.Request{
@@ -152,16 +165,21 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 		PollInterval: opts.PollInterval, Logger: log, Metrics: m, Now: now, StubRiverTime: opts.Now != nil,
 		Lister:      lister{gh},
 		MergeGroups: mergeGroups{ev},
-		Comments:    comments{commands},
+		Comments:    cmds,
+		Redelivery:  redelivery(gh, opts.Redelivery),
+		MaxAttempts: opts.MaxAttempts,
+		OnGiveUp:    failureReport{app: gh, publisher: ev.Publisher, mode: s.Mode, prefix: s.CommandPrefix}.publish,
+		Retention:   store.Retention{Deliveries: store.DefaultRetention.Deliveries, State: store.DefaultRetention.State, Audit: s.AuditRetention},
 	})
 	if err != nil {
 		return err
 	}
 	ev.Scheduler = q
 	commands.Sweeps = q
+	prCommands.Evaluations = evaluations{q, ev}
 	wh, err := webhook.New(s.WebhookSecret, q, log, m, now, webhook.WithPushObserver(func(ctx context.Context, p webhook.Push) error {
 		return pushed(ctx, db, source, q, now(), p)
-	}))
+	}), webhook.WithReceipts(receipts(db)), webhook.WithCommandPrefix(s.CommandPrefix))
 	if err != nil {
 		return err
 	}

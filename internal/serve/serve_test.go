@@ -47,6 +47,9 @@ type config struct {
 	policyTimeout time.Duration
 	// now is the server's clock (time.Now when nil).
 	now func() time.Time
+	// maxAttempts bounds a failing job's attempts (the queue's default
+	// when zero).
+	maxAttempts int
 }
 
 func start(t *testing.T, gh *fakegithub.Server, cfg config) *harness {
@@ -71,10 +74,17 @@ func start(t *testing.T, gh *fakegithub.Server, cfg config) *harness {
 		Policy:   settings.Policy{Mode: cfg.mode, PolicyRepo: ".github", PolicyDir: "mergeguard", PolicyTimeout: cfg.policyTimeout},
 		Coverage: settings.Coverage{Tokens: []settings.UploadToken{{Scope: "acme/*", Token: uploadToken}}, MaxBytes: 1 << 20},
 	}
-	return startWith(t, gh, s, cfg.policy, cfg.now)
+	return startOpts(t, gh, s, serve.Options{Policy: cfg.policy, Now: cfg.now, MaxAttempts: cfg.maxAttempts})
 }
 
 func startWith(t *testing.T, gh *fakegithub.Server, s settings.Settings, pol []policy.Module, now ...func() time.Time) *harness {
+	t.Helper()
+	return startOpts(t, gh, s, serve.Options{Policy: pol, Now: clockOf(now)})
+}
+
+// startOpts runs the server with opts; the log, listener and poll interval
+// are the harness's.
+func startOpts(t *testing.T, gh *fakegithub.Server, s settings.Settings, opts serve.Options) *harness {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -84,10 +94,9 @@ func startWith(t *testing.T, gh *fakegithub.Server, s settings.Settings, pol []p
 	logs := &logbuf.Buffer{}
 	h := &harness{t: t, gh: gh, base: "http://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1), logs: logs}
 	go func() {
-		h.done <- serve.Run(ctx, s, serve.Options{
-			Log:      slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-			Listener: ln, PollInterval: 20 * time.Millisecond, Policy: pol, Now: clockOf(now),
-		})
+		opts.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		opts.Listener, opts.PollInterval = ln, 20*time.Millisecond
+		h.done <- serve.Run(ctx, s, opts)
 	}()
 	t.Cleanup(func() { h.stop() })
 	return h

@@ -17,6 +17,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v4"
 
+	"github.com/mergeguard/mergeguard/internal/command"
 	"github.com/mergeguard/mergeguard/internal/decision"
 )
 
@@ -49,6 +50,11 @@ type Settings struct {
 	Policy
 	// Coverage is how CI uploads coverage reports.
 	Coverage Coverage
+	// CommandPrefix starts a command in a comment ("/guard").
+	CommandPrefix string
+	// AuditRetention is how long the audit trail is kept; 0 keeps it
+	// forever.
+	AuditRetention time.Duration
 }
 
 // Coverage configures POST /api/v1/coverage.
@@ -111,6 +117,8 @@ const (
 	EnvOIDCAudience    = "MERGEGUARD_OIDC_AUDIENCE"
 	EnvUploadTokens    = "MERGEGUARD_UPLOAD_TOKENS"
 	EnvCoverageMax     = "MERGEGUARD_COVERAGE_MAX_BYTES"
+	EnvCommandPrefix   = "MERGEGUARD_COMMAND_PREFIX"
+	EnvAuditRetention  = "MERGEGUARD_AUDIT_RETENTION"
 )
 
 // VariableError is a problem with one environment variable.
@@ -205,7 +213,41 @@ func FromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) 
 	if s.Coverage, err = coverageFromEnv(get); err != nil {
 		return s, err
 	}
+	s.CommandPrefix = get(EnvCommandPrefix)
+	if s.CommandPrefix == "" {
+		s.CommandPrefix = command.DefaultPrefix
+	}
+	if err := command.ValidPrefix(s.CommandPrefix); err != nil {
+		return s, &VariableError{EnvCommandPrefix, err.Error()}
+	}
+	if s.AuditRetention, err = retentionVar(get, EnvAuditRetention, 400*24*time.Hour); err != nil {
+		return s, err
+	}
 	return s, nil
+}
+
+// retentionVar reads a retention: a Go duration or a number of days
+// ("400d"); "0" or "forever" keeps everything.
+func retentionVar(get func(string) string, name string, def time.Duration) (time.Duration, error) {
+	raw := strings.TrimSpace(get(name))
+	switch {
+	case raw == "":
+		return def, nil
+	case raw == "0" || strings.EqualFold(raw, "forever"):
+		return 0, nil
+	}
+	if days, ok := strings.CutSuffix(raw, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 1 || n > 100*365 {
+			return 0, &VariableError{name, fmt.Sprintf("%q: give days such as 400d, a duration such as 2160h, or forever", raw)}
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(raw)
+	if err != nil || d < 24*time.Hour {
+		return 0, &VariableError{name, fmt.Sprintf("%q: give days such as 400d (at least one day), a duration such as 2160h, or forever", raw)}
+	}
+	return d, nil
 }
 
 // Policy is how policy is found and run: the settings `mergeguard eval`

@@ -67,3 +67,14 @@ func AuditLog(ctx context.Context, tx Tx, owner string, since time.Time) ([]Audi
 	}
 	return out, nil
 }
+
+// AuditExists reports whether the log has an entry with this action and
+// subject, so that an action recorded once (a merge) is not recorded again
+// when its event is redelivered.
+func AuditExists(ctx context.Context, tx Tx, action, subject string) (bool, error) {
+	var n int64
+	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = $1 AND subject = $2`, action, subject).Scan(&n); err != nil {
+		return false, fmt.Errorf("read the audit log: %w", err)
+	}
+	return n > 0, nil
+}

@@ -14,14 +14,18 @@ type Retention struct {
 	// State covers check-run records, verdicts, idle pull requests and
 	// coverage reports.
 	State time.Duration
+	// Audit covers the audit trail: evaluations, overrides, holds and the
+	// actions log. Zero keeps it forever.
+	Audit time.Duration
 }
 
-// DefaultRetention keeps deliveries for 14 days and state for 90.
-var DefaultRetention = Retention{Deliveries: 14 * 24 * time.Hour, State: 90 * 24 * time.Hour}
+// DefaultRetention keeps deliveries for 14 days, state for 90 and the
+// audit trail for 400 (a year and its postmortems).
+var DefaultRetention = Retention{Deliveries: 14 * 24 * time.Hour, State: 90 * 24 * time.Hour, Audit: 400 * 24 * time.Hour}
 
 // Pruned counts removed rows.
 type Pruned struct {
-	Deliveries, CheckRuns, Verdicts, PullRequests, Coverage int64
+	Deliveries, CheckRuns, Verdicts, PullRequests, Coverage, Audit int64
 }
 
 // Prune deletes rows older than the retention. A pull request with a
@@ -35,6 +39,11 @@ func Prune(ctx context.Context, db *DB, now time.Time, r Retention) (Pruned, err
 		if p.Deliveries, err = tx.Exec(ctx, `DELETE FROM webhook_deliveries WHERE received_at < $1`, deliveries); err != nil {
 			return err
 		}
+		receipts, err := pruneReceipts(ctx, tx, deliveries)
+		if err != nil {
+			return err
+		}
+		p.Deliveries += receipts
 		if p.Verdicts, err = tx.Exec(ctx, `DELETE FROM head_verdicts WHERE updated_at < $1`, state); err != nil {
 			return err
 		}
@@ -44,6 +53,11 @@ func Prune(ctx context.Context, db *DB, now time.Time, r Retention) (Pruned, err
 		if p.Coverage, err = tx.Exec(ctx, `DELETE FROM coverage_reports WHERE uploaded_at < $1`, state); err != nil {
 			return err
 		}
+		if r.Audit > 0 {
+			if p.Audit, err = pruneAudit(ctx, tx, now.Add(-r.Audit).UnixMilli()); err != nil {
+				return err
+			}
+		}
 		p.PullRequests, err = tx.Exec(ctx, `DELETE FROM pr_queue WHERE job_id IS NULL AND last_event_at < $1`, state)
 		return err
 	})
@@ -51,4 +65,23 @@ func Prune(ctx context.Context, db *DB, now time.Time, r Retention) (Pruned, err
 		return p, fmt.Errorf("prune old rows: %w", err)
 	}
 	return p, nil
+}
+
+// pruneAudit deletes audit records older than before. A hold not yet
+// released is kept, whatever its age: it still blocks.
+func pruneAudit(ctx context.Context, tx Tx, before int64) (int64, error) {
+	var total int64
+	for _, q := range []string{
+		`DELETE FROM evaluations WHERE at < $1`,
+		`DELETE FROM audit_log WHERE at < $1`,
+		`DELETE FROM overrides WHERE created_at < $1`,
+		`DELETE FROM holds WHERE created_at < $1 AND released_at IS NOT NULL`,
+	} {
+		n, err := tx.Exec(ctx, q, before)
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
 }

@@ -154,7 +154,7 @@ func parse(ex example) (d store.Delivery, job queue.Job, err error) {
 			err = fmt.Errorf("parseDelivery panicked: %v", p)
 		}
 	}()
-	return parseDelivery(ex.event, "id", ex.payload)
+	return parseDelivery(ex.event, "id", ex.payload, "/guard")
 }
 
 func TestParseDeliveryOnGitHubsExamplePayloads(t *testing.T) {

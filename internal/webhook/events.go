@@ -65,7 +65,7 @@ const maxCommentBytes = 256 << 10
 // parseDelivery decodes a verified payload into the delivery it stands for
 // and, for merge groups and commands, the job to run. A nil job means the
 // pull request is evaluated through the coalescing queue.
-func parseDelivery(event, id string, payload []byte) (store.Delivery, queue.Job, error) {
+func parseDelivery(event, id string, payload []byte, prefix string) (store.Delivery, queue.Job, error) {
 	if handledActions[event] == nil {
 		return store.Delivery{}, nil, errIgnored
 	}
@@ -119,7 +119,7 @@ func parseDelivery(event, id string, payload []byte) (store.Delivery, queue.Job,
 		if c.GetUser().GetType() == "Bot" || strings.HasSuffix(c.GetUser().GetLogin(), "[bot]") {
 			return store.Delivery{}, nil, errIgnored
 		}
-		if !strings.Contains(c.GetBody(), "/guard") {
+		if !strings.Contains(c.GetBody(), prefix) {
 			return store.Delivery{}, nil, errIgnored
 		}
 		if len(c.GetBody()) > maxCommentBytes {

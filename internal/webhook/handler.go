@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sync/semaphore"
 	"golang.org/x/time/rate"
 
+	"github.com/mergeguard/mergeguard/internal/command"
 	"github.com/mergeguard/mergeguard/internal/metrics"
 	"github.com/mergeguard/mergeguard/internal/queue"
 	"github.com/mergeguard/mergeguard/internal/store"
@@ -43,6 +44,7 @@ const bodyBudget = 64 << 20
 
 // Handler serves POST /webhook.
 type Handler struct {
+	prefix   string
 	secret   []byte
 	acceptor Acceptor
 	log      *slog.Logger
@@ -56,6 +58,9 @@ type Handler struct {
 	// are refreshed at once rather than after their time to live, and pull
 	// requests they judge are evaluated again.
 	pushed func(context.Context, Push) error
+	// receipt notes verified deliveries that need no job (see
+	// WithReceipts).
+	receipt func(context.Context, store.Receipt) error
 }
 
 // Push is what a push delivery says.
@@ -79,6 +84,26 @@ func WithPushObserver(fn func(context.Context, Push) error) Option {
 	return func(h *Handler) { h.pushed = fn }
 }
 
+// WithCommandPrefix sets what starts a command in a comment ("/guard"
+// by default); comments without it are not queued.
+func WithCommandPrefix(prefix string) Option {
+	return func(h *Handler) {
+		if prefix != "" {
+			h.prefix = prefix
+		}
+	}
+}
+
+// WithReceipts calls fn for every verified delivery that needs no job (a
+// ping, a push, an ignored event, a payload mergeguard cannot use), so that
+// the redelivery of missed deliveries knows it arrived. Deliveries that
+// become work are recorded with their job. A failure is logged and the
+// delivery answered as usual: the receipt only saves a needless
+// redelivery.
+func WithReceipts(fn func(context.Context, store.Receipt) error) Option {
+	return func(h *Handler) { h.receipt = fn }
+}
+
 // New returns the handler. An empty secret is refused: go-github would then
 // accept unsigned payloads.
 func New(secret []byte, a Acceptor, log *slog.Logger, m *metrics.Metrics, now func() time.Time, opts ...Option) (*Handler, error) {
@@ -86,7 +111,7 @@ func New(secret []byte, a Acceptor, log *slog.Logger, m *metrics.Metrics, now fu
 		return nil, errors.New("webhook secret is empty: refusing to accept unsigned deliveries")
 	}
 	h := &Handler{
-		secret: secret, acceptor: a, log: log, metrics: m, now: now,
+		secret: secret, acceptor: a, log: log, metrics: m, now: now, prefix: command.DefaultPrefix,
 		reading:  semaphore.NewWeighted(bodyBudget),
 		rejected: rate.Sometimes{Interval: 10 * time.Second},
 	}
@@ -101,7 +126,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := r.Header.Get("X-GitHub-Delivery")
 	label := eventLabel(event)
 	log := h.log.With("delivery_id", clip(id, 64), "event", clip(event, 64), "remote", r.RemoteAddr)
+	verified := false
 	answer := func(status int, outcome, key, msg string, level slog.Level) {
+		if verified {
+			h.noteReceipt(r.Context(), log, store.Receipt{ID: id, Event: event, Outcome: outcome, ReceivedAt: h.now()})
+		}
 		h.metrics.Deliveries.WithLabelValues(label, outcome).Inc()
 		if level == slog.LevelWarn && status != http.StatusServiceUnavailable {
 			// Rejections can come from anyone: warn at most every 10s.
@@ -146,6 +175,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answer(http.StatusBadRequest, metrics.DeliveryMalformed, "error", "missing or invalid X-GitHub-Delivery header", slog.LevelWarn)
 		return
 	}
+	// From here, every answer but a failure to act (503, for GitHub to
+	// show the delivery as failed) or an accepted job means the delivery
+	// arrived and needs nothing more.
+	verified = true
 	payload, err := jsonPayload(r.Header.Get("Content-Type"), body)
 	if err != nil {
 		answer(http.StatusBadRequest, metrics.DeliveryMalformed, "error", err.Error(), slog.LevelWarn)
@@ -173,7 +206,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	d, job, err := parseDelivery(event, id, payload)
+	d, job, err := parseDelivery(event, id, payload, h.prefix)
 	var malformed *malformedError
 	switch {
 	case errors.Is(err, errIgnored):
@@ -210,6 +243,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.metrics.Deliveries.WithLabelValues(label, string(outcome)).Inc()
 	log.Info("webhook "+string(outcome), "status", status)
 	writeJSON(w, status, map[string]string{"status": string(outcome), "delivery": d.ID})
+}
+
+// noteReceipt records a delivery that needed no job, when receipts are
+// kept.
+func (h *Handler) noteReceipt(ctx context.Context, log *slog.Logger, rc store.Receipt) {
+	if h.receipt == nil {
+		return
+	}
+	if err := h.receipt(ctx, rc); err != nil {
+		log.Warn("could not note the delivery as received; it may be redelivered for nothing", "err", err)
+	}
 }
 
 // parsePush reads a push to a branch.

@@ -244,7 +244,7 @@ func FuzzParseDelivery(f *testing.F) {
 	f.Add("merge_group", mergeGroup)
 	f.Add("issue_comment", comment)
 	f.Fuzz(func(t *testing.T, event, payload string) {
-		d, job, err := parseDelivery(event, "id", []byte(payload))
+		d, job, err := parseDelivery(event, "id", []byte(payload), "/guard")
 		if err != nil {
 			return
 		}

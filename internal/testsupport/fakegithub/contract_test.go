@@ -27,6 +27,7 @@ import (
 	"github.com/golang-jwt/jwt/v4"
 	"github.com/google/go-github/v60/github"
 
+	"github.com/mergeguard/mergeguard/internal/appsetup"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
 	"github.com/mergeguard/mergeguard/internal/testsupport/reference"
@@ -437,6 +438,40 @@ func TestResponsesMatchGitHubsSchemas(t *testing.T) {
 	}
 	if err := inst.CreateComment(ctx, owner, name, 9999, "Nobody will read this."); !githubapp.IsNotFound(err) {
 		t.Fatalf("a comment on a missing issue: got %v, want a 404", err)
+	}
+	// Who may change a pull request's state: maintain reports as write.
+	repo.SetPermission("lena", "maintain")
+	if p, err := inst.Permission(ctx, owner, name, "lena"); err != nil || p != "write" {
+		t.Fatalf("permission: %q, %v, want write", p, err)
+	}
+	if p, err := inst.Permission(ctx, owner, name, "mallory"); err != nil || p != "read" {
+		t.Fatalf("permission: %q, %v, want read", p, err)
+	}
+
+	// The App's webhook log, read and redelivered with the App's JWT: a
+	// pull request's delivery that found the webhook down, and a ping
+	// (no action, installation or repository: nulls).
+	failed := gh.LogHookAttempt(fakegithub.HookAttempt{GUID: "72d3162e-cc78-11e3-81ab-4c9367dc0958", Event: "pull_request", Action: "opened",
+		StatusCode: 502, InstallationID: repo.Installation(), RepositoryID: 1296269, Duration: 3 * time.Second})
+	gh.LogHookAttempt(fakegithub.HookAttempt{GUID: "0b989ba4-242f-11e5-81e1-c7b6966d2516", Event: "ping", StatusCode: 200})
+	if attempts, _, err := app.HookDeliveries(ctx, time.Now().Add(-time.Hour), 1); err != nil || len(attempts) != 2 {
+		t.Fatalf("webhook deliveries: %d, %v", len(attempts), err)
+	}
+	if err := app.RedeliverHook(ctx, failed.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	// mergeguard setup's exchange of a manifest code, which takes no
+	// credentials and works once.
+	const manifestCode = "e72e16c7e42f292c6912"
+	gh.AddManifestCode(manifestCode)
+	setupClient := &http.Client{Transport: rec}
+	if _, err := appsetup.Exchange(ctx, setupClient, gh.URL(), manifestCode); err != nil {
+		t.Fatal(err)
+	}
+	var used *appsetup.ExchangeError
+	if _, err := appsetup.Exchange(ctx, setupClient, gh.URL(), manifestCode); !errors.As(err, &used) || used.Status != http.StatusNotFound {
+		t.Fatalf("a used manifest code: got %v, want a 404", err)
 	}
 
 	const check = "mergeguard"

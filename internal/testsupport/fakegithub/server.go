@@ -66,10 +66,15 @@ type Server struct {
 	resetAt       int
 	// unknown are requests to routes the fake does not implement; a reset
 	// does not clear them.
-	unknown       []Request
-	faults        []*fault
+	unknown []Request
+	faults  []*fault
+	// permissions are users' roles on repositories, by owner/name/login.
+	permissions   map[string]string
 	paused        chan struct{}
+	hooks         hookLog
 	rateRemaining int
+	manifests     []*ManifestApp
+	traffic       traffic
 }
 
 type installation struct {
@@ -238,6 +243,10 @@ var routeTable = []route{
 	{"GET", "/installation/repositories", (*Server).listInstallationRepos, "token"},
 	{"POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", (*Server).createComment, "token"},
 	{"POST", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", (*Server).createReaction, "token"},
+	{"GET", "/repos/{owner}/{repo}/collaborators/{username}/permission", (*Server).getPermission, "token"},
+	{"GET", "/app/hook/deliveries", (*Server).listHookDeliveries, "jwt"},
+	{"POST", "/app/hook/deliveries/{delivery_id}/attempts", (*Server).redeliverHookDelivery, "jwt"},
+	{"POST", "/app-manifests/{code}/conversions", (*Server).convertManifest, ""},
 }
 
 // responder carries per-request state to handlers.
@@ -258,6 +267,7 @@ func (s *Server) routes() http.Handler {
 			s.serve(rt, w, r)
 		})
 	}
+	s.webRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		req := Request{Method: r.Method, Path: r.URL.Path, Status: 404, UserAgent: r.UserAgent()}
 		s.log(req)
@@ -270,6 +280,7 @@ func (s *Server) routes() http.Handler {
 }
 
 func (s *Server) serve(rt route, w http.ResponseWriter, r *http.Request) {
+	defer s.traffic.enter()()
 	s.mu.Lock()
 	paused := s.paused
 	s.mu.Unlock()
@@ -283,6 +294,9 @@ func (s *Server) serve(rt route, w http.ResponseWriter, r *http.Request) {
 	// The request is logged on arrival, before it changes any state, so a
 	// test that sees its effect also finds it in the log.
 	idx := s.log(Request{Method: r.Method, Route: rt.path, Path: r.URL.Path, UserAgent: r.UserAgent(), IfNoneMatch: r.Header.Get("If-None-Match") != ""})
+	if s.traffic.stalled(rt, w, r) {
+		return
+	}
 	resp := &responder{ResponseWriter: w, route: rt.path}
 
 	status, body := s.authenticate(rt, resp, r)

@@ -1,0 +1,97 @@
+package prcommand
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/mergeguard/mergeguard/internal/command"
+	"github.com/mergeguard/mergeguard/internal/decision"
+	"github.com/mergeguard/mergeguard/internal/facts"
+	"github.com/mergeguard/mergeguard/internal/githubapp"
+	"github.com/mergeguard/mergeguard/internal/policy"
+	"github.com/mergeguard/mergeguard/internal/policysource"
+	"github.com/mergeguard/mergeguard/internal/store"
+)
+
+// override records an override when the policy allows the comment's
+// author to make it: who may override which rule is the organization's
+// configuration, decided by the policy engine (policies/overrides.rego).
+func (h *Handler) override(ctx context.Context, gh GitHub, cm Comment, key string, cmd *command.Command) (string, error) {
+	pr, err := gh.PullRequest(ctx, cm.Owner, cm.Repo, cm.Number)
+	if err != nil {
+		return "", err
+	}
+	resolved, err := h.Policies.Resolve(ctx, gh, policysource.For{Owner: cm.Owner, Repo: cm.Repo, BaseRef: pr.GetBase().GetRef()})
+	if err != nil {
+		return "", fmt.Errorf("resolve the policy for %s: %w", cm.FullName(), err)
+	}
+	if resolved.Engine == nil {
+		return "The policy for this repository does not load, so nobody can say who may override its rules; the check names the problem. Fix the policy first.", nil
+	}
+	var ids []string
+	for _, m := range resolved.Engine.Rules() {
+		ids = append(ids, m.ID)
+	}
+	if !slices.Contains(ids, cmd.Rule) {
+		return fmt.Sprintf("There is no rule %s. The rules are %s.", command.Code(cmd.Rule), strings.Join(ids, ", ")), nil
+	}
+
+	req := policy.OverrideRequest{Rule: cmd.Rule, Actor: cm.Author}
+	req.PullRequest.Author.Login = pr.GetUser().GetLogin()
+	req.Repository.Owner = cm.Owner
+	teams := map[string]facts.Team{}
+	if oc := resolved.Config.Rules[cmd.Rule].Override; oc != nil {
+		for _, t := range oc.Teams {
+			slug := strings.TrimPrefix(t[strings.LastIndex(t, "/")+1:], "@")
+			members, err := gh.TeamMembers(ctx, cm.Owner, slug)
+			switch {
+			case githubapp.IsNotFound(err):
+				teams[slug] = facts.Team{Members: []string{}, Error: fmt.Sprintf("team %s/%s does not exist, or the App cannot see it", cm.Owner, slug)}
+				continue
+			case err != nil:
+				return "", err
+			}
+			teams[slug] = facts.Team{Found: true, Members: members}
+		}
+	}
+	req.Teams = teams
+	auth, err := resolved.Engine.AuthorizeOverride(ctx, req, h.Now())
+	if err != nil {
+		return "", fmt.Errorf("authorize the override of %s on %s: %w", cmd.Rule, subject(cm.PR), err)
+	}
+	if !auth.Allowed() {
+		return fmt.Sprintf("@%s, the override of %s was not applied. %s", cm.Author, command.Code(cmd.Rule), strings.Join(auth.Refusals, " ")), nil
+	}
+
+	now, head := h.Now(), pr.GetHead().GetSHA()
+	o := decision.Override{Rule: cmd.Rule, By: cm.Author, Reason: cmd.Reason, At: now, HeadSHA: head, KeepOnPush: auth.KeepOnPush}
+	err = h.DB.InTx(ctx, func(tx store.Tx) error {
+		fresh, err := store.AddOverride(ctx, tx, key, ref(cm.PR), o)
+		if err != nil || !fresh {
+			return err
+		}
+		return store.Audit(ctx, tx, store.AuditEntry{At: now, Owner: cm.Owner, Repo: cm.FullName(), Actor: cm.Author, Action: "override",
+			Subject: subject(cm.PR), Details: map[string]any{"rule": cmd.Rule, "reason": cmd.Reason, "head_sha": head, "keep_on_push": auth.KeepOnPush, "comment": cm.URL}})
+	})
+	if err != nil {
+		return "", err
+	}
+	if err := h.Evaluations.Recheck(ctx, cm.PR, key); err != nil {
+		return "", err
+	}
+	lasts := "A new push clears it."
+	if auth.KeepOnPush {
+		lasts = "The configuration keeps it across pushes."
+	}
+	return fmt.Sprintf("@%s overrode %s for %s: %s. %s The check is evaluated again now and lists the override; the audit trail keeps it.",
+		cm.Author, command.Code(cmd.Rule), short(head), command.Code(cmd.Reason), lasts), nil
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}

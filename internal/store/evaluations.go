@@ -1,0 +1,227 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Evaluation is the record of one published evaluation.
+type Evaluation struct {
+	At         time.Time
+	Repo       string // owner/name
+	Number     int
+	HeadSHA    string
+	Policy     string
+	Trigger    string // event.action, "sweep", "command", …
+	Conclusion string
+	// Rules maps each rule to its outcome (pass, fail, overridden, …).
+	Rules      map[string]string
+	Duration   time.Duration
+	DeliveryID string
+}
+
+// RecordEvaluation appends an evaluation to the audit trail.
+func RecordEvaluation(ctx context.Context, tx Tx, e Evaluation) error {
+	id, err := newID()
+	if err != nil {
+		return err
+	}
+	rules, err := json.Marshal(e.Rules)
+	if err != nil {
+		return err
+	}
+	owner, _, _ := strings.Cut(e.Repo, "/")
+	_, err = tx.Exec(ctx, `INSERT INTO evaluations (id, at, owner, repo, pr_number, head_sha, policy, trigger, conclusion, rules, duration_ms, delivery_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		id, e.At.UnixMilli(), strings.ToLower(owner), strings.ToLower(e.Repo), e.Number, e.HeadSHA, e.Policy, e.Trigger, e.Conclusion,
+		string(rules), e.Duration.Milliseconds(), e.DeliveryID)
+	if err != nil {
+		return fmt.Errorf("record the evaluation of %s#%d: %w", e.Repo, e.Number, err)
+	}
+	return nil
+}
+
+// LatestConclusion is the conclusion of the last evaluation of a commit of
+// a pull request, or "" when there is none.
+func LatestConclusion(ctx context.Context, tx Tx, repo string, number int, sha string) (string, error) {
+	var c string
+	err := tx.Query(ctx, `SELECT conclusion FROM evaluations WHERE repo = $1 AND pr_number = $2 AND head_sha = $3
+		ORDER BY at DESC, id DESC LIMIT 1`, []any{strings.ToLower(repo), number, sha}, func(r Row) error { return r.Scan(&c) })
+	if err != nil {
+		return "", fmt.Errorf("read the last evaluation of %s#%d: %w", repo, number, err)
+	}
+	return c, nil
+}
+
+// AuditFilter selects audit records. Zero fields do not filter.
+type AuditFilter struct {
+	Owner  string
+	Repo   string // owner/name
+	Number int
+	Since  time.Time
+	Until  time.Time
+	// Rule keeps evaluations where the rule did not pass and actions about
+	// the rule (overrides).
+	Rule string
+	// Bypasses keeps only what let a change past a rule: overrides,
+	// evaluations with an overridden rule, and merges whose head commit
+	// had not passed.
+	Bypasses bool
+	// Limit bounds the records returned, newest kept (default 10,000).
+	Limit int
+}
+
+// AuditRecord is one line of the audit trail: an evaluation or an action.
+type AuditRecord struct {
+	At     time.Time      `json:"at"`
+	Kind   string         `json:"kind"` // evaluation, override, hold, unhold, merge, freeze.start, freeze.end
+	Repo   string         `json:"repo,omitempty"`
+	Number int            `json:"pr,omitempty"`
+	Actor  string         `json:"actor,omitempty"`
+	Rule   string         `json:"rule,omitempty"`
+	SHA    string         `json:"head_sha,omitempty"`
+	Result string         `json:"result,omitempty"`
+	Reason string         `json:"reason,omitempty"`
+	Detail map[string]any `json:"details,omitempty"`
+}
+
+// AuditTrail returns the matching evaluations and actions, oldest first.
+func AuditTrail(ctx context.Context, tx Tx, f AuditFilter) ([]AuditRecord, error) {
+	if f.Limit <= 0 {
+		f.Limit = 10000
+	}
+	until := f.Until
+	if until.IsZero() {
+		until = time.Unix(1<<40, 0)
+	}
+	var out []AuditRecord
+	where, args := auditWhere(f, until)
+	err := tx.Query(ctx, `SELECT at, repo, pr_number, head_sha, policy, trigger, conclusion, rules, duration_ms FROM evaluations WHERE `+where+
+		` ORDER BY at DESC, id DESC LIMIT `+fmt.Sprint(f.Limit), args, func(r Row) error {
+		var at, ms int64
+		var rec AuditRecord
+		var policy, trigger, rules string
+		if err := r.Scan(&at, &rec.Repo, &rec.Number, &rec.SHA, &policy, &trigger, &rec.Result, &rules, &ms); err != nil {
+			return err
+		}
+		var outcomes map[string]string
+		if err := json.Unmarshal([]byte(rules), &outcomes); err != nil {
+			return fmt.Errorf("evaluation of %s#%d: %w", rec.Repo, rec.Number, err)
+		}
+		rec.At, rec.Kind = time.UnixMilli(at).UTC(), "evaluation"
+		rec.Detail = map[string]any{"policy": policy, "trigger": trigger, "duration_ms": ms, "rules": outcomes}
+		if keepEvaluation(f, outcomes) {
+			out = append(out, rec)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read evaluations: %w", err)
+	}
+	entries, err := auditEntries(ctx, tx, f, until)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, entries...)
+	slices.SortStableFunc(out, func(a, b AuditRecord) int { return a.At.Compare(b.At) })
+	if len(out) > f.Limit {
+		out = out[len(out)-f.Limit:]
+	}
+	return out, nil
+}
+
+func auditWhere(f AuditFilter, until time.Time) (string, []any) {
+	conds := []string{"at >= $1", "at < $2"}
+	args := []any{f.Since.UnixMilli(), until.UnixMilli()}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		conds = append(conds, fmt.Sprintf(cond, len(args)))
+	}
+	if f.Owner != "" {
+		add("owner = $%d", strings.ToLower(f.Owner))
+	}
+	if f.Repo != "" {
+		add("repo = $%d", strings.ToLower(f.Repo))
+	}
+	if f.Number > 0 {
+		add("pr_number = $%d", f.Number)
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+func keepEvaluation(f AuditFilter, outcomes map[string]string) bool {
+	if f.Rule != "" {
+		if o, ok := outcomes[f.Rule]; !ok || o == "pass" || o == "skip" {
+			return false
+		}
+	}
+	if f.Bypasses {
+		for _, o := range outcomes {
+			if o == "overridden" {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// auditEntries reads the audit log (actions people took) as records. The
+// log names pull requests in its subject ("acme/shop#42").
+func auditEntries(ctx context.Context, tx Tx, f AuditFilter, until time.Time) ([]AuditRecord, error) {
+	conds := []string{"at >= $1", "at < $2"}
+	args := []any{f.Since.UnixMilli(), until.UnixMilli()}
+	if f.Owner != "" {
+		args = append(args, strings.ToLower(f.Owner))
+		conds = append(conds, fmt.Sprintf("owner = $%d", len(args)))
+	}
+	var out []AuditRecord
+	err := tx.Query(ctx, `SELECT at, repo, actor, action, subject, details FROM audit_log WHERE `+strings.Join(conds, " AND ")+
+		` ORDER BY at DESC, id DESC LIMIT `+fmt.Sprint(f.Limit), args, func(r Row) error {
+		var at int64
+		var repo, actor, action, subject, details string
+		if err := r.Scan(&at, &repo, &actor, &action, &subject, &details); err != nil {
+			return err
+		}
+		rec := AuditRecord{At: time.UnixMilli(at).UTC(), Kind: action, Repo: repo, Actor: actor}
+		if err := json.Unmarshal([]byte(details), &rec.Detail); err != nil {
+			return fmt.Errorf("audit entry %s: %w", action, err)
+		}
+		if _, num, ok := strings.Cut(subject, "#"); ok {
+			fmt.Sscan(num, &rec.Number)
+		}
+		rec.Rule, _ = rec.Detail["rule"].(string)
+		rec.SHA, _ = rec.Detail["head_sha"].(string)
+		rec.Reason, _ = rec.Detail["reason"].(string)
+		rec.Result, _ = rec.Detail["conclusion"].(string)
+		if keepEntry(f, rec) {
+			out = append(out, rec)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the audit log: %w", err)
+	}
+	return out, nil
+}
+
+func keepEntry(f AuditFilter, rec AuditRecord) bool {
+	// Organization-wide actions (freezes) concern every repository.
+	if f.Repo != "" && rec.Repo != "" && !strings.EqualFold(rec.Repo, f.Repo) {
+		return false
+	}
+	if f.Number > 0 && rec.Number != f.Number {
+		return false
+	}
+	if f.Rule != "" && rec.Rule != f.Rule && !strings.HasPrefix(rec.Kind, "freeze.") {
+		return false
+	}
+	if f.Bypasses {
+		return rec.Kind == "override" || rec.Kind == "merge" && rec.Result != "success"
+	}
+	return true
+}
