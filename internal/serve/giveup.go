@@ -20,11 +20,10 @@ const FailedTitle = "mergeguard could not evaluate this pull request"
 
 // retryHint says how to have the pull request evaluated again; prefix
 // starts a command in a comment ("/guard"). Only what the webhook intake
-// acts on is named: the recheck command and any pull_request event. (The
-// check run's Re-run button sends check_run.rerequested, which is not
-// handled.)
+// acts on is named: the check's Re-run button (check_run.rerequested), the
+// recheck command and any pull_request event.
 func retryHint(prefix string) string {
-	hint := "push a commit, or edit the pull request (its title or description, or add and remove a label): any change to it is evaluated again."
+	hint := "press Re-run on this check, push a commit, or edit the pull request (its title or description, or add and remove a label): any change to it is evaluated again."
 	if prefix != "" {
 		hint = fmt.Sprintf("comment `%s recheck` on the pull request, ", strings.ReplaceAll(prefix, "`", "'")) + hint
 	}

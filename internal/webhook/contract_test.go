@@ -89,6 +89,15 @@ func loadExamples(t *testing.T) []example {
 					t.Fatal(err)
 				}
 			}
+		case "check_run", "check_suite":
+			// A re-run evaluates the first pull request the check names.
+			prs, _ := reference.At(m, ex.event, "pull_requests").([]any)
+			for _, pr := range prs {
+				if n := int(intAt(pr, "number")); n > 0 {
+					ex.number = n
+					break
+				}
+			}
 		case "merge_group":
 			ref, _ := reference.At(m, "merge_group", "head_ref").(string)
 			fmt.Sscanf(ref[strings.LastIndex(ref, "/pr-")+len("/pr-"):], "%d", &ex.number)
@@ -127,6 +136,8 @@ func (ex example) want() outcome {
 	switch {
 	case !handledActions[ex.event][ex.action]:
 		return ignore
+	case (ex.event == "check_run" || ex.event == "check_suite") && ex.number == 0:
+		return ignore // a fork's check names no pull request
 	case !ex.hasInstallation:
 		return noInstallation
 	}
@@ -190,7 +201,7 @@ func TestParseDeliveryOnGitHubsExamplePayloads(t *testing.T) {
 				}
 				switch j := job.(type) {
 				case nil:
-					if ex.event != "pull_request" && ex.event != "pull_request_review" {
+					if ex.event != "pull_request" && ex.event != "pull_request_review" && ex.event != "check_run" && ex.event != "check_suite" {
 						t.Fatalf("%s: no job for a %s", ex.file, ex.event)
 					}
 				case queue.MergeGroupArgs:

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -28,6 +29,9 @@ var handledActions = map[string]map[string]bool{
 	"merge_group": {"checks_requested": true},
 	// Comments may hold /guard commands; an edit does not run one again.
 	"issue_comment": {"created": true},
+	// "Re-run" on the check, and the check's buttons: evaluate again.
+	"check_run":   {"rerequested": true, "requested_action": true},
+	"check_suite": {"rerequested": true},
 }
 
 // knownEvents are the events the App subscribes to; they label metrics.
@@ -68,6 +72,9 @@ const maxCommentBytes = 256 << 10
 func parseDelivery(event, id string, payload []byte, prefix string) (store.Delivery, queue.Job, error) {
 	if handledActions[event] == nil {
 		return store.Delivery{}, nil, errIgnored
+	}
+	if event == "check_run" || event == "check_suite" {
+		return parseCheckDelivery(event, id, payload)
 	}
 	parsed, err := github.ParseWebHook(event, payload)
 	if err != nil {
@@ -154,4 +161,72 @@ func parseDelivery(event, id string, payload []byte, prefix string) (store.Deliv
 		return d, job(d), nil
 	}
 	return d, nil, nil
+}
+
+// checkPayload is what a check_run or check_suite delivery needs to say.
+// It is read on its own rather than through go-github's event types: only
+// these fields matter, and a timestamp elsewhere in the payload in a form
+// go-github does not parse must not lose the re-run.
+type checkPayload struct {
+	Action       string `json:"action"`
+	Installation struct {
+		ID int64 `json:"id"`
+	} `json:"installation"`
+	Repository struct {
+		ID    int64  `json:"id"`
+		Name  string `json:"name"`
+		Owner struct {
+			Login string `json:"login"`
+		} `json:"owner"`
+	} `json:"repository"`
+	CheckRun struct {
+		PullRequests []*github.PullRequest `json:"pull_requests"`
+	} `json:"check_run"`
+	CheckSuite struct {
+		PullRequests []*github.PullRequest `json:"pull_requests"`
+	} `json:"check_suite"`
+}
+
+// parseCheckDelivery reads a re-run request ("Re-run" on the check or its
+// suite, or a button on the check) as an evaluation of its pull request.
+func parseCheckDelivery(event, id string, payload []byte) (store.Delivery, queue.Job, error) {
+	var p checkPayload
+	if err := json.Unmarshal(payload, &p); err != nil {
+		return store.Delivery{}, nil, &malformedError{fmt.Sprintf("payload is not a valid %s event: %v", event, err)}
+	}
+	if !handledActions[event][p.Action] {
+		return store.Delivery{}, nil, errIgnored
+	}
+	prs := p.CheckRun.PullRequests
+	if event == "check_suite" {
+		prs = p.CheckSuite.PullRequests
+	}
+	number := firstPR(prs)
+	if number == 0 {
+		// GitHub lists no pull request for a check on a fork's commit; the
+		// next push or review evaluates it.
+		return store.Delivery{}, nil, errIgnored
+	}
+	d := store.Delivery{ID: id, Event: event, Action: p.Action}
+	switch {
+	case p.Installation.ID <= 0:
+		return d, nil, &malformedError{"payload has no installation.id: mergeguard only handles deliveries from its GitHub App's webhook, not from a repository or organization webhook"}
+	case p.Repository.ID <= 0 || p.Repository.Owner.Login == "" || p.Repository.Name == "":
+		return d, nil, &malformedError{"payload has no repository id, owner and name"}
+	}
+	d.InstallationID = p.Installation.ID
+	d.PR = store.PRKey{RepoID: p.Repository.ID, Repo: p.Repository.Owner.Login + "/" + p.Repository.Name, Number: number}
+	return d, nil, nil
+}
+
+// firstPR is the number of the first pull request a check names, 0 when
+// none. A commit shared by several pull requests is evaluated for the
+// first; the verdicts of a shared head are combined when published.
+func firstPR(prs []*github.PullRequest) int {
+	for _, pr := range prs {
+		if pr.GetNumber() > 0 {
+			return pr.GetNumber()
+		}
+	}
+	return 0
 }
