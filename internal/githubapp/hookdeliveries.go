@@ -64,9 +64,8 @@ func (a *App) appClient() *github.Client {
 func explainApp(err error) error {
 	// go-github refuses a request itself once a response said the limit is
 	// spent; the queue waits only for a *RateLimitError.
-	var spent *github.RateLimitError
-	if errors.As(err, &spent) {
-		return &RateLimitError{At: spent.Rate.Reset.Time, Status: http.StatusForbidden, Message: spent.Message}
+	if rl := fromGoGitHub(err); rl != nil {
+		return rl
 	}
 	switch StatusCode(err) {
 	case http.StatusUnauthorized:

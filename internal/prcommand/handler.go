@@ -86,12 +86,13 @@ func (h *Handler) Handle(ctx context.Context, cm Comment) error {
 		h.Log.Warn("could not react to a command", "comment", cm.URL, "err", err)
 	}
 	var replies []string
+	access := &writeAccess{}
 	for i, p := range cm.Commands {
 		var reply string
 		var err error
 		if p.Command == nil {
 			reply = p.Reply
-		} else if reply, err = h.run(ctx, gh, cm, i, p.Command); err != nil {
+		} else if reply, err = h.run(ctx, gh, cm, i, p.Command, access); err != nil {
 			return err
 		}
 		if reply != "" {
@@ -108,7 +109,14 @@ func (h *Handler) Handle(ctx context.Context, cm Comment) error {
 	return nil
 }
 
-func (h *Handler) run(ctx context.Context, gh GitHub, cm Comment, index int, cmd *command.Command) (string, error) {
+// writeAccess remembers, for one comment, whether its author may change
+// the pull request's state: several commands in a comment ask GitHub once.
+type writeAccess struct {
+	checked, told bool
+	refusal       string
+}
+
+func (h *Handler) run(ctx context.Context, gh GitHub, cm Comment, index int, cmd *command.Command, access *writeAccess) (string, error) {
 	// A retried job runs the same commands again; the key makes each
 	// one's effects happen once.
 	key := fmt.Sprintf("comment-%d-%d", cm.CommentID, index)
@@ -123,8 +131,19 @@ func (h *Handler) run(ctx context.Context, gh GitHub, cm Comment, index int, cmd
 		return "", nil // the policy repository's commands: handled there
 	}
 	// The rest change state: only people who can push to the repository.
-	if why, err := h.mayChange(ctx, gh, cm); err != nil || why != "" {
-		return why, err
+	if !access.checked {
+		why, err := h.mayChange(ctx, gh, cm)
+		if err != nil {
+			return "", err
+		}
+		access.checked, access.refusal = true, why
+	}
+	if access.refusal != "" {
+		if access.told {
+			return "", nil // one refusal per comment is enough
+		}
+		access.told = true
+		return access.refusal, nil
 	}
 	switch cmd.Kind {
 	case command.Override:

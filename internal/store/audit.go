@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -27,8 +25,8 @@ type AuditEntry struct {
 // Audit appends an entry to the audit log, in the caller's transaction, so
 // the record and the change it describes commit together.
 func Audit(ctx context.Context, tx Tx, e AuditEntry) error {
-	id := make([]byte, 12)
-	if _, err := rand.Read(id); err != nil {
+	id, err := newID()
+	if err != nil {
 		return err
 	}
 	details, err := json.Marshal(e.Details)
@@ -37,7 +35,7 @@ func Audit(ctx context.Context, tx Tx, e AuditEntry) error {
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO audit_log (id, at, owner, repo, actor, action, subject, details)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		hex.EncodeToString(id), e.At.UnixMilli(), strings.ToLower(e.Owner), e.Repo, e.Actor, e.Action, e.Subject, string(details))
+		id, e.At.UnixMilli(), strings.ToLower(e.Owner), e.Repo, e.Actor, e.Action, e.Subject, string(details))
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", e.Action, err)
 	}
