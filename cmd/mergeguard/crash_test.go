@@ -40,7 +40,9 @@ type process struct {
 	stderr *logbuf.Buffer
 }
 
-func startServer(t testing.TB, gh *fakegithub.Server, dbPath string) *process {
+// startServer runs `mergeguard serve` as a process on databaseURL (sqlite:PATH
+// or postgres://…).
+func startServer(t testing.TB, gh *fakegithub.Server, databaseURL string) *process {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -60,7 +62,7 @@ func startServer(t testing.TB, gh *fakegithub.Server, dbPath string) *process {
 		"MERGEGUARD_PRIVATE_KEY_FILE="+keyFile,
 		"MERGEGUARD_WEBHOOK_SECRET=crash-test-secret",
 		"MERGEGUARD_GITHUB_API_URL="+gh.URL(),
-		"MERGEGUARD_DATABASE_URL=sqlite:"+dbPath,
+		"MERGEGUARD_DATABASE_URL="+databaseURL,
 		"MERGEGUARD_LOG_FORMAT=text",
 		"MERGEGUARD_COALESCE_QUIET=50ms",
 	)
@@ -115,7 +117,7 @@ func TestKilledRightAfterAcceptingStillProducesTheCheckRun(t *testing.T) {
 			pr := repo.OpenPR(fakegithub.PRSpec{Title: phase, Author: "dev", Files: []fakegithub.File{{Path: "a.go", Patch: "@@ -1 +1 @@\n-a\n+b\n"}}})
 			// GitHub does not answer, so the first process cannot finish.
 			gh.Pause()
-			first := startServer(t, gh, dbPath)
+			first := startServer(t, gh, "sqlite:"+dbPath)
 			if code := first.deliver(t, "pull_request", gh.Payload("pull_request", "opened", pr, nil)); code != http.StatusAccepted {
 				t.Fatalf("status %d", code)
 			}
@@ -131,7 +133,7 @@ func TestKilledRightAfterAcceptingStillProducesTheCheckRun(t *testing.T) {
 				t.Fatalf("%d check runs before the restart", n)
 			}
 
-			second := startServer(t, gh, dbPath)
+			second := startServer(t, gh, "sqlite:"+dbPath)
 			wait.Until(t, 10*time.Second, "the check run after the restart", func() bool {
 				runs := gh.CheckRuns("acme/shop", pr.HeadSHA())
 				if len(runs) > 1 {
@@ -156,7 +158,7 @@ func TestSecondServerOnTheSameSQLiteDatabaseIsRefused(t *testing.T) {
 	}
 	gh := fakegithub.New(t)
 	dbPath := filepath.Join(t.TempDir(), "mergeguard.db")
-	startServer(t, gh, dbPath)
+	startServer(t, gh, "sqlite:"+dbPath)
 	var out, errb bytes.Buffer
 	key := filepath.Join(t.TempDir(), "k.pem")
 	os.WriteFile(key, []byte(gh.PrivateKeyPEM()), 0o600)

@@ -33,7 +33,7 @@ func BenchmarkLargePullRequest(b *testing.B) {
 		specs[i] = fakegithub.File{Path: fmt.Sprintf("services/svc%03d/handler_%04d.go", i%100, i), Status: "modified", Patch: p.String()}
 	}
 	dbPath := b.TempDir() + "/mergeguard.db"
-	srv := startServer(b, gh, dbPath)
+	srv := startServer(b, gh, "sqlite:"+dbPath)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		pr := repo.OpenPR(fakegithub.PRSpec{Title: fmt.Sprint("Regenerate handlers ", i), Author: "dev", Files: specs})

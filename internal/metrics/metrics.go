@@ -43,7 +43,19 @@ type Metrics struct {
 	FailureReportErrors prometheus.Counter
 	// Redelivery measures the redelivery of missed webhook deliveries.
 	Redelivery *Redelivery
+	// JobsTakenOver counts jobs a replica took over from a replica that
+	// died running them, by what became of them.
+	JobsTakenOver *prometheus.CounterVec
 }
+
+// Result labels of JobsTakenOver.
+const (
+	// TakenOverResumed: the job runs again on a live replica.
+	TakenOverResumed = "resumed"
+	// TakenOverGivenUp: the job had used its last attempt (it may be what
+	// kills the replicas); it ends with a failed check run.
+	TakenOverGivenUp = "given_up"
+)
 
 // Reason labels of GitHubRetries.
 const (
@@ -58,6 +70,8 @@ const (
 	FailedExhausted = "retries_exhausted"
 	// FailedPermanent: retrying cannot help (the pull request is gone).
 	FailedPermanent = "permanent"
+	// FailedCrashed: the job's last attempt ended with its server process.
+	FailedCrashed = "crashed"
 )
 
 // Outcome labels of Deliveries.
@@ -129,12 +143,16 @@ func New() *Metrics {
 		}),
 		EvaluationsFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mergeguard_evaluations_failed_total",
-			Help: "Pull request evaluations given up on, by reason (retries_exhausted, permanent).",
+			Help: "Pull request evaluations given up on, by reason (retries_exhausted, permanent, crashed).",
 		}, []string{"reason"}),
 		FailureReportErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "mergeguard_evaluation_failure_report_errors_total",
 			Help: "Given-up evaluations whose failed check run could not be published: the pull request shows no verdict for its head.",
 		}),
+		JobsTakenOver: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mergeguard_jobs_taken_over_total",
+			Help: "Jobs taken over from a replica that died running them (PostgreSQL), by result (resumed, given_up).",
+		}, []string{"result"}),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
@@ -142,6 +160,7 @@ func New() *Metrics {
 		m.Deliveries, m.JobDuration, m.EventToVerdict, m.EvaluationDuration,
 		m.Verdicts, m.GitHubRequests, m.RateLimitRemaining, m.PolicyCompilations,
 		m.GitHubRetries, m.GitHubRateLimitWaits, m.GitHubRequestsHeld, m.EvaluationsFailed, m.FailureReportErrors,
+		m.JobsTakenOver,
 	)
 	m.Redelivery = newRedelivery(m.Registry)
 	return m

@@ -84,6 +84,12 @@ type Config struct {
 	// Redelivery asks GitHub to redeliver missed webhook deliveries (off
 	// when its Deliveries is nil).
 	Redelivery RedeliveryConfig
+	// Replica is this server's membership on PostgreSQL
+	// (store.JoinReplicas); nil on SQLite. With it, jobs run fenced by the
+	// membership, and this server takes over the running jobs of replicas
+	// that died, after ReplicaGrace (store.ReplicaGrace when zero).
+	Replica      Replica
+	ReplicaGrace time.Duration
 	// StubRiverTime makes River read Now too, for scheduled jobs; tests set
 	// it with a controllable clock. Otherwise River uses the database's
 	// clock.
@@ -109,6 +115,10 @@ type Queue struct {
 	evaluator Evaluator
 	cfg       Config
 	log       *slog.Logger
+	// stopTakeovers ends the loop that takes over dead replicas' jobs;
+	// takeoversDone closes when it has.
+	stopTakeovers context.CancelFunc
+	takeoversDone chan struct{}
 }
 
 // New builds the queue. The database must be migrated (see Migrate).
@@ -138,6 +148,9 @@ func New(db *store.DB, ev Evaluator, cfg Config) (*Queue, error) {
 		cfg.Retention = store.DefaultRetention
 	}
 	cfg.Redelivery = cfg.Redelivery.withDefaults()
+	if cfg.ReplicaGrace <= 0 {
+		cfg.ReplicaGrace = store.ReplicaGrace
+	}
 	q := &Queue{db: db, evaluator: ev, cfg: cfg, log: cfg.Logger}
 
 	workers := river.NewWorkers()
@@ -180,6 +193,10 @@ func New(db *store.DB, ev Evaluator, cfg Config) (*Queue, error) {
 	if cfg.StubRiverTime {
 		rc.Test.Time = riverTime{cfg.Now}
 	}
+	if cfg.Replica != nil {
+		rc.ID = clientID(cfg.Replica.Number())
+		rc.Middleware = []rivertype.Middleware{&fence{replica: cfg.Replica}}
+	}
 	client, err := newRiverClient(db, rc)
 	if err != nil {
 		return nil, fmt.Errorf("create job queue: %w", err)
@@ -188,12 +205,31 @@ func New(db *store.DB, ev Evaluator, cfg Config) (*Queue, error) {
 	return q, nil
 }
 
-// Start begins working jobs.
-func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }
+// Start begins working jobs and, on PostgreSQL with a replica number,
+// taking over the jobs of replicas that die.
+func (q *Queue) Start(ctx context.Context) error {
+	if err := q.client.Start(ctx); err != nil {
+		return err
+	}
+	if q.db.Pool != nil && q.cfg.Replica != nil && q.stopTakeovers == nil {
+		tctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		q.stopTakeovers, q.takeoversDone = cancel, make(chan struct{})
+		go func() {
+			defer close(q.takeoversDone)
+			q.runTakeovers(tctx)
+		}()
+	}
+	return nil
+}
 
 // Stop stops fetching new jobs and waits for running ones to finish until ctx
 // ends; then it cancels them (they are picked up again on the next start).
 func (q *Queue) Stop(ctx context.Context) error {
+	if q.stopTakeovers != nil {
+		q.stopTakeovers()
+		<-q.takeoversDone
+		q.stopTakeovers = nil
+	}
 	err := q.client.Stop(ctx)
 	if err == nil {
 		return nil

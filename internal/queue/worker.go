@@ -157,7 +157,7 @@ func (q *Queue) steer(ctx context.Context, log *slog.Logger, jobID int64, args E
 	var rl interface{ RetryAt() time.Time }
 	if errors.As(err, &rl) {
 		wait := max(rl.RetryAt().Sub(q.cfg.Now()), time.Second)
-		log.Warn("GitHub rate limit reached; evaluation rescheduled", "retry_in", wait.Round(time.Second).String(), "err", err)
+		log.Warn("evaluation must wait (a GitHub rate limit, or another evaluation publishing on the same commit); rescheduled", "retry_in", wait.Round(time.Second).String(), "err", err)
 		return river.JobSnooze(wait)
 	}
 	var perm interface{ Permanent() bool }

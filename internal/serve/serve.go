@@ -61,6 +61,9 @@ type Options struct {
 	// MaxAttempts overrides how often a failing job is attempted (the
 	// queue's default when zero).
 	MaxAttempts int
+	// ReplicaGrace overrides how long a replica must be gone before its
+	// running jobs are taken over (store.ReplicaGrace when zero).
+	ReplicaGrace time.Duration
 }
 
 // Run serves until ctx ends, then shuts down gracefully: it stops taking
@@ -85,6 +88,18 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 	if err := queue.Migrate(ctx, db); err != nil {
 		return err
 	}
+	// On PostgreSQL this server is one of possibly several replicas; its
+	// membership lets the others take over its jobs if it dies.
+	replica, err := db.JoinReplicas(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer replica.Close()
+	var replicaNumber int32
+	var membership queue.Replica
+	if replica != nil {
+		replicaNumber, membership = replica.Number(), replica
+	}
 	if db.Driver == store.SQLite {
 		release, err := store.LockSQLite(s.Database.Path)
 		if err != nil {
@@ -97,6 +112,11 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 		}
 		if n > 0 {
 			log.Warn("resumed evaluations interrupted when the previous server process stopped", "jobs", n)
+		}
+		if n, err := (store.CheckRuns{DB: db}).ReleaseAllLeases(ctx); err != nil {
+			return err
+		} else if n > 0 {
+			log.Warn("freed check runs the previous server process was publishing when it stopped", "check_runs", n)
 		}
 	}
 
@@ -129,7 +149,7 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 	if err != nil {
 		return err
 	}
-	checkRuns := store.CheckRuns{DB: db, Now: now}
+	checkRuns := store.CheckRuns{DB: db, Now: now, Replica: replicaNumber}
 	ev := &evaluator.Service{
 		GitHub:          func(id int64) evaluator.GitHub { return gh.Installation(id) },
 		Policies:        source,
@@ -168,8 +188,9 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 		Comments:    cmds,
 		Redelivery:  redelivery(gh, opts.Redelivery),
 		MaxAttempts: opts.MaxAttempts,
-		OnGiveUp:    failureReport{app: gh, publisher: ev.Publisher, mode: s.Mode, prefix: s.CommandPrefix}.publish,
-		Retention:   store.Retention{Deliveries: store.DefaultRetention.Deliveries, State: store.DefaultRetention.State, Audit: s.AuditRetention},
+		Replica:     membership, ReplicaGrace: opts.ReplicaGrace,
+		OnGiveUp:  failureReport{app: gh, publisher: ev.Publisher, mode: s.Mode, prefix: s.CommandPrefix}.publish,
+		Retention: store.Retention{Deliveries: store.DefaultRetention.Deliveries, State: store.DefaultRetention.State, Audit: s.AuditRetention},
 	})
 	if err != nil {
 		return err
@@ -224,7 +245,7 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 		return fmt.Errorf("start job queue: %w", err)
 	}
 	log.Info("mergeguard is serving",
-		"version", version.String(), "addr", ln.Addr().String(), "database", s.Database.Driver,
+		"version", version.String(), "addr", ln.Addr().String(), "database", s.Database.Driver, "replica", replicaNumber,
 		"github_api", s.GitHubAPIURL, "app_id", s.AppID, "check_name", s.CheckName, "mode", s.Mode,
 		"bundled_policy", source.Bundled().Label, "rules", len(source.Bundled().Policy.Rules()),
 		"policy_repo", s.PolicyRepo+"/"+s.PolicyDir)

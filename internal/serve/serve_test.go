@@ -378,7 +378,7 @@ func TestRateLimitedEvaluationWaitsForGitHub(t *testing.T) {
 	h := start(t, gh, config{})
 	h.deliver("pull_request", "", gh.Payload("pull_request", "opened", pr, nil))
 	waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("failure"))
-	if !strings.Contains(h.logs.String(), "rate limit reached; evaluation rescheduled") {
+	if logs := h.logs.String(); !strings.Contains(logs, "evaluation must wait") || !strings.Contains(logs, "secondary rate limit") {
 		t.Errorf("the rescheduling is not logged:\n%s", h.logs)
 	}
 }

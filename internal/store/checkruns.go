@@ -28,6 +28,9 @@ type CheckRunRecord struct {
 type CheckRuns struct {
 	DB  *DB
 	Now func() time.Time
+	// Replica is the number of this server's replica (see JoinReplicas),
+	// recorded with the leases it takes; 0 on SQLite.
+	Replica int32
 }
 
 func (c CheckRuns) now() time.Time {
@@ -86,11 +89,11 @@ func (c CheckRuns) Put(ctx context.Context, k CheckRunKey, rec CheckRunRecord) e
 func (c CheckRuns) Claim(ctx context.Context, k CheckRunKey, owner string, until time.Time) (bool, error) {
 	var claimed bool
 	err := c.DB.InTx(ctx, func(tx Tx) error {
-		n, err := tx.Exec(ctx, `INSERT INTO check_runs (repo_id, head_sha, name, check_run_id, output_digest, annotations, updated_at, lease_owner, lease_until)
-			VALUES ($1, $2, $3, 0, '', '[]', $4, $5, $6)
-			ON CONFLICT (repo_id, head_sha, name) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
+		n, err := tx.Exec(ctx, `INSERT INTO check_runs (repo_id, head_sha, name, check_run_id, output_digest, annotations, updated_at, lease_owner, lease_until, lease_replica)
+			VALUES ($1, $2, $3, 0, '', '[]', $4, $5, $6, $7)
+			ON CONFLICT (repo_id, head_sha, name) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until, lease_replica = excluded.lease_replica
 			WHERE check_runs.lease_until < $4 OR check_runs.lease_owner = excluded.lease_owner`,
-			k.RepoID, k.HeadSHA, k.Name, c.now().UnixMilli(), owner, until.UnixMilli())
+			k.RepoID, k.HeadSHA, k.Name, c.now().UnixMilli(), owner, until.UnixMilli(), int64(c.Replica))
 		claimed = n == 1
 		return err
 	})
@@ -98,6 +101,47 @@ func (c CheckRuns) Claim(ctx context.Context, k CheckRunKey, owner string, until
 		return false, fmt.Errorf("claim check run on %s: %w", k.HeadSHA, err)
 	}
 	return claimed, nil
+}
+
+// ReleaseAllLeases frees every publishing lease. Only for a server that
+// owns the database alone (SQLite, after LockSQLite), at start-up: any lease
+// then is left by a previous process that stopped while publishing, and
+// would otherwise hold its commit's check run until it expires.
+func (c CheckRuns) ReleaseAllLeases(ctx context.Context) (int64, error) {
+	var n int64
+	err := c.DB.InTx(ctx, func(tx Tx) error {
+		var err error
+		n, err = tx.Exec(ctx, `UPDATE check_runs SET lease_owner = '', lease_until = 0 WHERE lease_owner <> ''`)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("release check-run leases left by the previous process: %w", err)
+	}
+	return n, nil
+}
+
+// ReleaseLeasesOf frees the publishing leases held by replicas that died
+// (see JoinReplicas), so their commits' check runs need not wait for the
+// leases to expire.
+func (c CheckRuns) ReleaseLeasesOf(ctx context.Context, replicas []int32) (int64, error) {
+	if len(replicas) == 0 {
+		return 0, nil
+	}
+	var n int64
+	err := c.DB.InTx(ctx, func(tx Tx) error {
+		for _, r := range replicas {
+			m, err := tx.Exec(ctx, `UPDATE check_runs SET lease_owner = '', lease_until = 0 WHERE lease_replica = $1 AND lease_owner <> ''`, int64(r))
+			if err != nil {
+				return err
+			}
+			n += m
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("release check-run leases of stopped replicas: %w", err)
+	}
+	return n, nil
 }
 
 // Release gives up the lease if owner holds it.

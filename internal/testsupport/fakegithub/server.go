@@ -291,6 +291,7 @@ func (s *Server) serve(rt route, w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	s.traffic.delay(r)
 	// The request is logged on arrival, before it changes any state, so a
 	// test that sees its effect also finds it in the log.
 	idx := s.log(Request{Method: r.Method, Route: rt.path, Path: r.URL.Path, UserAgent: r.UserAgent(), IfNoneMatch: r.Header.Get("If-None-Match") != ""})

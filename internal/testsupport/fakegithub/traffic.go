@@ -12,6 +12,7 @@ type traffic struct {
 	inFlight    int
 	maxInFlight int
 	stalls      []*stall
+	latency     time.Duration
 }
 
 type stall struct {
@@ -31,6 +32,31 @@ func (s *Server) Stall(method, route string, n int) {
 	s.traffic.mu.Lock()
 	defer s.traffic.mu.Unlock()
 	s.traffic.stalls = append(s.traffic.stalls, &stall{method: method, route: route, remaining: n})
+}
+
+// SetLatency makes every API request take at least d before it is
+// answered, like a GitHub far away or under load: work stays in flight long
+// enough for a test to interrupt it.
+func (s *Server) SetLatency(d time.Duration) {
+	s.traffic.mu.Lock()
+	defer s.traffic.mu.Unlock()
+	s.traffic.latency = d
+}
+
+// delay waits out the latency, or until the client gives up.
+func (t *traffic) delay(r *http.Request) {
+	t.mu.Lock()
+	d := t.latency
+	t.mu.Unlock()
+	if d <= 0 {
+		return
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-r.Context().Done():
+	}
 }
 
 // InFlight is how many API requests the fake is handling (or holding, see

@@ -1,0 +1,44 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"testing"
+	"time"
+)
+
+// A replica that cannot confirm its membership for half the grace period
+// stops its running jobs, and runs new ones only once it is back.
+func TestALapsedMembershipStopsTheReplicasJobs(t *testing.T) {
+	start := time.Now()
+	r := &Replica{number: 7, log: slog.New(slog.DiscardHandler), confirmed: start, guards: map[*int]context.CancelCauseFunc{}}
+	running, done := r.Guard(context.Background())
+	defer done()
+	lost := errors.New("connection refused")
+
+	r.settle(lost, start.Add(ReplicaGrace/2-time.Second))
+	if running.Err() != nil {
+		t.Fatal("a job was stopped before the membership lapsed: a brief reconnect must not stop work")
+	}
+	r.settle(lost, start.Add(ReplicaGrace/2+time.Second))
+	if !errors.Is(context.Cause(running), ErrMembershipLapsed) {
+		t.Fatalf("running job's context: %v; want it ended by the lapse", context.Cause(running))
+	}
+	next, done2 := r.Guard(context.Background())
+	defer done2()
+	if !errors.Is(context.Cause(next), ErrMembershipLapsed) {
+		t.Fatal("a job started while the membership is lapsed was allowed to run")
+	}
+
+	r.settle(nil, start.Add(ReplicaGrace))
+	again, done3 := r.Guard(context.Background())
+	defer done3()
+	if again.Err() != nil {
+		t.Fatal("jobs stay stopped after the membership came back")
+	}
+	done3()
+	if len(r.guards) != 0 {
+		t.Fatalf("%d guards left after their jobs ended", len(r.guards))
+	}
+}
