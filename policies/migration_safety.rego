@@ -119,26 +119,39 @@ skip contains "No migration files changed (rules.migration_safety.paths)." if co
 
 transaction_glob := lib.any_of(settings.transaction_paths) if count(settings.transaction_paths) > 0
 
-migrations[f.path] := f if {
+# The per-migration documents below are object comprehensions, not partial
+# object rules (migrations[path] := f if ...): OPA checks each key a partial
+# object rule adds against every key added before it, so a partial rule
+# over thousands of files or statements costs time quadratic in them.
+# Each path is matched once, before anything else is looked at, with the
+# glob bound once rather than looked up per file.
+default migrations := {}
+
+migrations := {f.path: f |
 	some f in input.files
+	glob.match(g, ["/"], f.path)
 	f.status != "removed"
-	glob.match(migration_glob, ["/"], f.path)
+} if {
+	g := migration_glob
 }
 
 # statements[path] are a migration's statements in order, down migrations
 # included (they still open and close transactions).
-statements[path] := f.sql.statements if {
+statements := {path: f.sql.statements |
 	some path, f in migrations
 	f.sql
 }
 
 # live[path][i] is statement i of path when a deploy runs it and it could
 # be read whole.
-live[path][i] := st if {
+live := {path: run |
 	some path, stmts in statements
-	some i, st in stmts
-	not st.down
-	not st.incomplete
+	run := {i: st |
+		some i, st in stmts
+		not st.down
+		not st.incomplete
+	}
+	count(run) > 0
 }
 
 # Names. A table is compared by its unquoted, lower-case name without
@@ -171,11 +184,16 @@ maintenance_table(code) := table if {
 created_table(code) := first_capture(concat("", [`(?i)^create\s+(?:(?:global|local)\s+)?(?:unlogged\s+|temp\s+|temporary\s+)?table\s+(?:if\s+not\s+exists\s+)?(`, ident, `)`]), code)
 
 # Tables the same migration creates are empty: nothing on them can lock
-# anyone out.
+# anyone out. created_tables[path] is found once per migration; a function
+# reading every statement at each call made a long migration quadratic.
 created_here(path, table) if {
 	table != ""
-	some st in statements[path]
-	created_table(st.code) == table
+	table in created_tables[path]
+}
+
+created_tables := {path: tables |
+	some path, stmts in statements
+	tables := {table | some st in stmts; table := created_table(st.code)}
 }
 
 large_tables := {table_name(t) | some t in settings.large_tables}
@@ -215,18 +233,24 @@ in_transaction(path, _) if {
 }
 
 in_transaction(path, i) if {
-	opened := [j | some j, st in statements[path]; j < i; regex.match(`(?i)^(?:begin|start\s+transaction)\b`, st.code)]
+	opened := [j | some j in begins[path]; j < i]
 	count(opened) > 0
 	last := max(opened)
 	not closed_between(path, last, i)
 }
 
 closed_between(path, from, to) if {
-	some j, st in statements[path]
+	some j in commits[path]
 	j > from
 	j < to
-	regex.match(`(?i)^(?:commit|end|rollback|abort)\b`, st.code)
 }
+
+# begins[path] and commits[path] are the positions of the statements that
+# open and close transactions, found once per migration rather than at
+# every statement that asks.
+begins := {path: {j | some j, st in stmts; regex.match(`(?i)^(?:begin|start\s+transaction)\b`, st.code)} | some path, stmts in statements}
+
+commits := {path: {j | some j, st in stmts; regex.match(`(?i)^(?:commit|end|rollback|abort)\b`, st.code)} | some path, stmts in statements}
 
 # ALTER TABLE actions, one per clause: "ADD COLUMN a int, ALTER b SET NOT
 # NULL" is two. A clause runs to the next comma that starts another action
@@ -240,12 +264,15 @@ alter_clauses(code) := [trim_space(c) | some c in split(regex.replace(regex.repl
 
 # altered[path][i] is an ALTER TABLE statement on a table the migration did
 # not create, with its table and clauses.
-altered[path][i] := {"table": table, "clauses": alter_clauses(st.code)} if {
-	some path, i
-	st := live[path][i]
-	table := alter_table(st.code)
-	table != ""
-	not created_here(path, table)
+altered := {path: alters |
+	some path, run in live
+	alters := {i: {"table": table, "clauses": alter_clauses(st.code)} |
+		some i, st in run
+		table := alter_table(st.code)
+		table != ""
+		not created_here(path, table)
+	}
+	count(alters) > 0
 }
 
 add_column := concat("", [`(?i)^add\s+(?:column\s+)?(?:if\s+not\s+exists\s+)?`, ident, `\s+(.*)$`])
@@ -382,13 +409,16 @@ found contains {"check": "cluster", "path": path, "i": i, "table": maintenance_t
 # file's SET may be on a line the diff does not show.
 locks := `(?i)^(?:alter\s+table|create\s+(?:unique\s+)?index|drop\s+index|drop\s+table|create\s+(?:or\s+replace\s+)?trigger|truncate|lock\s+table|vacuum|cluster|reindex)\b`
 
-locking[path][i] := table if {
-	some path, i
-	st := live[path][i]
-	regex.match(locks, st.code)
-	not regex.match(concurrent_index, st.code)
-	table := statement_table(st.code)
-	not created_here(path, table)
+locking := {path: tables |
+	some path, run in live
+	tables := {i: table |
+		some i, st in run
+		regex.match(locks, st.code)
+		not regex.match(concurrent_index, st.code)
+		table := statement_table(st.code)
+		not created_here(path, table)
+	}
+	count(tables) > 0
 }
 
 statement_table(code) := alter_table(code) if regex.match(`(?i)^alter\b`, code)

@@ -237,3 +237,75 @@ func BenchmarkDiffCoverageOnTheLargestPullRequest(b *testing.B) {
 	}
 	benchBlocked(b, engine, in, time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), "66.7% must fail an 80% target")
 }
+
+// BenchmarkMigrationSafety is the migration-safety rule alone (the input
+// conversion included): on long migrations, one new file of 2000 statements
+// and 200 changed files of 10, and on the review benchmark's 3000 files, 750
+// of them migrations without statements. The statements mix the checks'
+// subjects (indexes, ALTER TABLE clauses, tables created and then altered,
+// transactions, ignores), so every check runs on every statement and most
+// of them report.
+func BenchmarkMigrationSafety(b *testing.B) {
+	ctx := context.Background()
+	engine := engineWith(b, "rules: {}\n")
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name     string
+		in       facts.Input
+		findings bool
+	}{
+		{"one file of 2000 statements", migrationInput(1, 2000), true},
+		{"200 files of 10 statements", migrationInput(200, 10), true},
+		{"3000 files, 750 migrations", largeReviewInput(), false},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := engine.Evaluate(ctx, tc.in, now, "migration_safety")
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(res) != 1 || res[0].Err != "" || (len(res[0].Denials) > 0) != tc.findings {
+					b.Fatalf("unexpected result %+v", res)
+				}
+			}
+		})
+	}
+}
+
+// migrationInput is a pull request of files migrations of per statements
+// each; the first file is new, the others changed.
+func migrationInput(files, per int) facts.Input {
+	codes := []string{
+		"BEGIN",
+		"ALTER TABLE orders ADD COLUMN note text",
+		"CREATE INDEX idx_orders_a ON orders (a)",
+		"CREATE TABLE audit_%d (id int)",
+		"CREATE INDEX idx_audit_%d ON audit_%d (id)",
+		"UPDATE orders SET note = 'x'",
+		"COMMIT",
+		"ALTER TABLE orders ALTER COLUMN note SET NOT NULL, ADD COLUMN y int",
+		"CREATE INDEX CONCURRENTLY idx_orders_b ON orders (b)",
+		"ALTER TABLE orders RENAME COLUMN a TO b",
+		"DROP INDEX idx_old_%d",
+		"ALTER TABLE audit_%d ADD COLUMN at timestamptz NOT NULL",
+	}
+	in := facts.Input{Version: facts.Version, Teams: map[string]facts.Team{}, Freezes: []facts.Freeze{}}
+	for f := range files {
+		sql := &facts.SQL{Statements: []facts.SQLStatement{}}
+		for i := range per {
+			code := strings.ReplaceAll(codes[i%len(codes)], "%d", fmt.Sprint(i/len(codes)))
+			st := facts.SQLStatement{Text: code + ";", Code: code, Line: i + 1, EndLine: i + 1, Ignores: []facts.SQLIgnore{}}
+			if i%len(codes) == 10 {
+				st.Ignores = []facts.SQLIgnore{{Rule: "drop_index", Reason: "the index is unused", Line: i}}
+			}
+			sql.Statements = append(sql.Statements, st)
+		}
+		status := "modified"
+		if f == 0 {
+			status = "added"
+		}
+		in.Files = append(in.Files, facts.File{Path: fmt.Sprintf("db/migrations/%04d_change.sql", f), Status: status, SQL: sql})
+	}
+	return in
+}
