@@ -186,11 +186,17 @@ include_glob := lib.any_of(settings.include)
 
 exclude_glob := lib.any_of(settings.exclude)
 
-counted[path] := file if {
-	measuring
+# The files that count, by path. An object comprehension rather than a
+# partial object rule (counted[path] := file if ...): OPA checks each key a
+# partial rule adds against every earlier one, quadratic in the files.
+default counted := {}
+
+counted := {path: file |
 	some path, file in cov.files
 	glob.match(include_glob, ["/"], path)
 	not glob.match(exclude_glob, ["/"], path)
+} if {
+	measuring
 }
 
 measured := sum([count(f.measured) | some f in counted])
