@@ -50,7 +50,14 @@ func (f *fence) Work(ctx context.Context, _ *rivertype.JobRow, doInner func(cont
 		// holds one (or to this one, once it is back).
 		return river.JobSnooze(fencedRetry)
 	}
-	return doInner(guarded)
+	err := doInner(guarded)
+	if guarded.Err() != nil && ctx.Err() == nil {
+		// Fenced mid-run: whatever the job made of its cancelled context,
+		// it must neither use up an attempt nor, on its last, give up and
+		// publish a failure from a replica that others may be replacing.
+		return river.JobSnooze(fencedRetry)
+	}
+	return err
 }
 
 // fencedRetry is when a job a lapsed replica fetched becomes available again.
@@ -147,8 +154,7 @@ func (t *takeover) once(ctx context.Context, wall time.Time) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	var dead []string
-	var deadReplicas []int32
+	dead := map[int32][]string{}
 	for n, ids := range owners {
 		if live[n] {
 			delete(t.goneSince, n)
@@ -160,8 +166,7 @@ func (t *takeover) once(ctx context.Context, wall time.Time) (int, error) {
 			continue
 		}
 		if wall.Sub(since) >= t.q.cfg.ReplicaGrace {
-			dead = append(dead, ids...)
-			deadReplicas = append(deadReplicas, n)
+			dead[n] = ids
 		}
 	}
 	for n := range t.goneSince {
@@ -172,20 +177,22 @@ func (t *takeover) once(ctx context.Context, wall time.Time) (int, error) {
 	if len(dead) == 0 {
 		return 0, nil
 	}
-	// The dead replicas' publishing leases first, so the jobs taken over
-	// can publish at once.
-	if _, err := (store.CheckRuns{DB: t.q.db}).ReleaseLeasesOf(ctx, deadReplicas); err != nil {
-		return 0, err
-	}
 	return t.q.takeOver(ctx, dead)
 }
 
-// takeOver makes the running jobs of the dead clients available again, or
+// takeOver makes the running jobs of dead replicas available again, or
 // discards those that used their last attempt: a job that keeps killing its
-// process must not go round the replicas for ever. The update only touches
-// jobs still running under those clients, so two replicas taking over at
-// once, or a job finishing meanwhile, cannot run anything twice.
-func (q *Queue) takeOver(ctx context.Context, clients []string) (int, error) {
+// process must not go round the replicas for ever. It frees the replicas'
+// publishing leases too.
+//
+// All of it happens in one transaction that first takes each dead
+// replica's lock: a replica that came back since it was seen gone keeps
+// its work, and one that comes back now cannot re-take its lock (and so
+// fetches nothing unfenced) until the takeover is committed. Only jobs
+// still running under those replicas, and started before the grace period,
+// are touched: a job that finished meanwhile, or that a fenced replica has
+// just fetched (and is snoozing), is left alone.
+func (q *Queue) takeOver(ctx context.Context, dead map[int32][]string) (int, error) {
 	// River compares job times with the database's clock unless a test
 	// stubs its time; so does this update.
 	var at *time.Time
@@ -200,16 +207,6 @@ func (q *Queue) takeOver(ctx context.Context, clients []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	rows, err := q.db.Pool.Query(ctx, `UPDATE river_job SET
-			state = CASE WHEN attempt >= max_attempts THEN 'discarded' ELSE 'available' END::river_job_state,
-			finalized_at = CASE WHEN attempt >= max_attempts THEN coalesce($3::timestamptz, now()) END,
-			scheduled_at = coalesce($3::timestamptz, now()),
-			errors = array_append(errors, jsonb_set($2::jsonb, '{attempt}', to_jsonb(attempt)))
-		WHERE state = 'running' AND attempted_by[array_length(attempted_by, 1)] = ANY($1::text[])
-		RETURNING id, kind, state::text, args, attempt, max_attempts`, clients, string(errData), at)
-	if err != nil {
-		return 0, fmt.Errorf("take over jobs of stopped replicas: %w", err)
-	}
 	type taken struct {
 		id                   int64
 		kind, state          string
@@ -217,15 +214,45 @@ func (q *Queue) takeOver(ctx context.Context, clients []string) (int, error) {
 		attempt, maxAttempts int
 	}
 	var jobs []taken
-	for rows.Next() {
-		var j taken
-		if err := rows.Scan(&j.id, &j.kind, &j.state, &j.args, &j.attempt, &j.maxAttempts); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("take over jobs of stopped replicas: %w", err)
+	err = q.db.InTx(ctx, func(tx store.Tx) error {
+		var clients []string
+		var replicas []int32
+		for n, ids := range dead {
+			gone, err := store.HoldDeadReplica(ctx, tx, n)
+			if err != nil {
+				return err
+			}
+			if gone {
+				clients = append(clients, ids...)
+				replicas = append(replicas, n)
+			}
 		}
-		jobs = append(jobs, j)
-	}
-	if err := rows.Err(); err != nil {
+		if len(replicas) == 0 {
+			return nil
+		}
+		// The leases first, so the jobs taken over can publish at once.
+		if err := store.ReleaseLeasesOf(ctx, tx, replicas); err != nil {
+			return err
+		}
+		return tx.Query(ctx, `UPDATE river_job SET
+				state = CASE WHEN attempt >= max_attempts THEN 'discarded' ELSE 'available' END::river_job_state,
+				finalized_at = CASE WHEN attempt >= max_attempts THEN coalesce($3::timestamptz, now()) END,
+				scheduled_at = coalesce($3::timestamptz, now()),
+				errors = array_append(errors, jsonb_set($2::jsonb, '{attempt}', to_jsonb(attempt)))
+			WHERE state = 'running' AND attempted_by[array_length(attempted_by, 1)] = ANY($1::text[])
+				AND attempted_at < coalesce($3::timestamptz, now()) - make_interval(secs => $4)
+			RETURNING id, kind, state::text, args, attempt, max_attempts`,
+			[]any{clients, string(errData), at, q.cfg.ReplicaGrace.Seconds()},
+			func(row store.Row) error {
+				var j taken
+				if err := row.Scan(&j.id, &j.kind, &j.state, &j.args, &j.attempt, &j.maxAttempts); err != nil {
+					return err
+				}
+				jobs = append(jobs, j)
+				return nil
+			})
+	})
+	if err != nil {
 		return 0, fmt.Errorf("take over jobs of stopped replicas: %w", err)
 	}
 	for _, j := range jobs {

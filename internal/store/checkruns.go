@@ -121,27 +121,15 @@ func (c CheckRuns) ReleaseAllLeases(ctx context.Context) (int64, error) {
 }
 
 // ReleaseLeasesOf frees the publishing leases held by replicas that died
-// (see JoinReplicas), so their commits' check runs need not wait for the
+// (see HoldDeadReplica), so their commits' check runs need not wait for the
 // leases to expire.
-func (c CheckRuns) ReleaseLeasesOf(ctx context.Context, replicas []int32) (int64, error) {
-	if len(replicas) == 0 {
-		return 0, nil
-	}
-	var n int64
-	err := c.DB.InTx(ctx, func(tx Tx) error {
-		for _, r := range replicas {
-			m, err := tx.Exec(ctx, `UPDATE check_runs SET lease_owner = '', lease_until = 0 WHERE lease_replica = $1 AND lease_owner <> ''`, int64(r))
-			if err != nil {
-				return err
-			}
-			n += m
+func ReleaseLeasesOf(ctx context.Context, tx Tx, replicas []int32) error {
+	for _, r := range replicas {
+		if _, err := tx.Exec(ctx, `UPDATE check_runs SET lease_owner = '', lease_until = 0 WHERE lease_replica = $1 AND lease_owner <> ''`, int64(r)); err != nil {
+			return fmt.Errorf("release check-run leases of stopped replica %d: %w", r, err)
 		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("release check-run leases of stopped replicas: %w", err)
 	}
-	return n, nil
+	return nil
 }
 
 // Release gives up the lease if owner holds it.

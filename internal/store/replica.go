@@ -156,6 +156,14 @@ func (r *Replica) settle(err error, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err == nil {
+		if !r.lapsed && now.Sub(r.confirmed) >= ReplicaGrace/2 {
+			// Confirmed again, but after a gap (the process was frozen,
+			// or checks hung): its running jobs may have been taken over
+			// meanwhile, so they stop all the same.
+			r.log.Error("replica membership was unconfirmed for too long: stopping the jobs that were running, other replicas may have taken them over",
+				"replica", r.number, "since", r.confirmed.Format(time.RFC3339))
+			r.fenceLocked()
+		}
 		r.confirmed = now
 		if r.lapsed {
 			r.lapsed = false
@@ -172,6 +180,11 @@ func (r *Replica) settle(err error, now time.Time) {
 	r.lapsed = true
 	r.log.Error("replica membership lost for too long: stopping this replica's running jobs so other replicas can take them over",
 		"replica", r.number, "since", r.confirmed.Format(time.RFC3339), "err", redact(err))
+	r.fenceLocked()
+}
+
+// fenceLocked ends the running jobs' contexts; r.mu is held.
+func (r *Replica) fenceLocked() {
 	for key, cancel := range r.guards {
 		cancel(ErrMembershipLapsed)
 		delete(r.guards, key)
@@ -243,6 +256,18 @@ func (r *Replica) Close() {
 		defer cancel()
 		conn.Close(ctx)
 	}
+}
+
+// HoldDeadReplica takes replica n's lock for the rest of the transaction
+// and reports whether it could: false means the replica is alive (it holds
+// its lock). While the transaction holds it, the replica cannot come back,
+// so its work can be taken over safely. PostgreSQL only.
+func HoldDeadReplica(ctx context.Context, tx Tx, n int32) (bool, error) {
+	var held bool
+	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1, $2)`, int32(replicaLockClass), n).Scan(&held); err != nil {
+		return false, fmt.Errorf("hold the lock of stopped replica %d: %w", n, err)
+	}
+	return held, nil
 }
 
 // LiveReplicas returns the numbers of the replicas of this database whose

@@ -41,4 +41,19 @@ func TestALapsedMembershipStopsTheReplicasJobs(t *testing.T) {
 	if len(r.guards) != 0 {
 		t.Fatalf("%d guards left after their jobs ended", len(r.guards))
 	}
+
+	// A check that succeeds after a long gap (the process was frozen)
+	// still stops the jobs that ran through it: others may have taken
+	// them over. New jobs run.
+	frozen, done4 := r.Guard(context.Background())
+	defer done4()
+	r.settle(nil, start.Add(ReplicaGrace+ReplicaGrace/2+time.Second))
+	if !errors.Is(context.Cause(frozen), ErrMembershipLapsed) {
+		t.Fatal("a job that ran through a long unconfirmed gap was not stopped")
+	}
+	fresh, done5 := r.Guard(context.Background())
+	defer done5()
+	if fresh.Err() != nil {
+		t.Fatal("a job started after the membership was confirmed again was stopped")
+	}
 }
