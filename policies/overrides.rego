@@ -38,9 +38,13 @@ refusals contains msg if {
 refusals contains msg if {
 	setting
 	not actor in allowed
-	msg := sprintf("Only %s may override %s.", [who, input.rule])
+	count(setting.teams) + count(setting.users) > 0
+	msg := sprintf("Only %s may override %s.", [lib.who(setting.teams, setting.users), input.rule])
 }
 
-who := lib.who(setting.teams, setting.users) if count(setting.teams) + count(setting.users) > 0
-
-else := "the people rules.<rule>.override names, and it names none,"
+refusals contains msg if {
+	setting
+	not actor in allowed
+	count(setting.teams) + count(setting.users) == 0
+	msg := sprintf("Nobody may override %s yet: rules.%s.override names no teams or users. Add them to the organization's configuration to allow overrides.", [input.rule, input.rule])
+}

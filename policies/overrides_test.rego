@@ -43,3 +43,8 @@ test_keep_on_push if {
 	not overrides.keep_on_push with input as doc("olga", "change_freeze") with data.mergeguard.config as freeze_override({})
 	overrides.keep_on_push with input as doc("olga", "change_freeze") with data.mergeguard.config as freeze_override({"keep_on_push": true})
 }
+
+test_an_override_setting_naming_nobody_says_what_to_add if {
+	r := overrides.refusals with input as doc("olga", "change_freeze") with data.mergeguard.config as freeze_override({"teams": [], "users": []})
+	r == {"Nobody may override change_freeze yet: rules.change_freeze.override names no teams or users. Add them to the organization's configuration to allow overrides."}
+}

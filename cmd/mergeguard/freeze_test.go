@@ -2,19 +2,32 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/mergeguard/mergeguard/internal/settings"
 	"github.com/mergeguard/mergeguard/internal/store"
+	"github.com/mergeguard/mergeguard/internal/testsupport/dbtest"
 )
 
 func TestFreezeCommands(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mergeguard.db")
 	env := map[string]string{"MERGEGUARD_DATABASE_URL": "sqlite:" + path, "USER": "ines"}
 
-	out, errOut, code := runMain(t, env, "freeze", "start", "--org", "acme", "--for", "2h", "checkout", "errors,", "INC-42")
+	// Before any server has used the database, a freeze would reach no
+	// one: it is refused, saying which setting points at the server's.
+	out, errOut, code := runMain(t, env, "freeze", "start", "--org", "acme", "--for", "2h", "x")
+	if code != 2 || out != "" || !strings.Contains(errOut, "holds no mergeguard database: set MERGEGUARD_DATABASE_URL") {
+		t.Fatalf("freeze on a database no server uses: exit %d %s", code, errOut)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("the refused freeze created %s", path)
+	}
+	dbtest.Open(t, settings.Database{Driver: store.SQLite, Path: path}) // the server's first start
+
+	out, errOut, code = runMain(t, env, "freeze", "start", "--org", "acme", "--for", "2h", "checkout", "errors,", "INC-42")
 	if code != 0 || !strings.Contains(out, "Merges are frozen: freeze 1 in all repositories of acme, until ") || !strings.Contains(out, ": checkout errors, INC-42") {
 		t.Fatalf("start: exit %d\n%s%s", code, out, errOut)
 	}
@@ -22,7 +35,8 @@ func TestFreezeCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "freeze 2 in shop, until Mon ") || !strings.Contains(out, "(Europe/Berlin)") {
 		t.Fatalf("start with --until: exit %d\n%s", code, out)
 	}
-	out, _, code = runMain(t, env, "freeze", "list", "--org", "acme")
+	// Listing needs no one to act: a container has no $USER.
+	out, _, code = runMain(t, map[string]string{"MERGEGUARD_DATABASE_URL": "sqlite:" + path}, "freeze", "list", "--org", "acme")
 	if code != 0 || !strings.Contains(out, "1   in effect  all") || !strings.Contains(out, "2   in effect  shop") {
 		t.Fatalf("list: exit %d\n%s", code, out)
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mergeguard/mergeguard/internal/settings"
 	"github.com/mergeguard/mergeguard/internal/store"
 )
 
@@ -64,11 +63,7 @@ What was merged during the freeze, and who allowed it:
 			if !ok {
 				return usage(fmt.Errorf("--format %q: use table, json or csv", format))
 			}
-			dbc, err := settings.ParseDatabaseURL(strings.TrimSpace(getenv(settings.EnvDatabaseURL)))
-			if err != nil {
-				return usage(err)
-			}
-			db, err := store.Open(c.Context(), dbc)
+			db, err := openServerDB(c.Context(), getenv)
 			if err != nil {
 				return fail(err)
 			}

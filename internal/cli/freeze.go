@@ -15,7 +15,6 @@ import (
 	"github.com/mergeguard/mergeguard/internal/command"
 	"github.com/mergeguard/mergeguard/internal/incident"
 	"github.com/mergeguard/mergeguard/internal/queue"
-	"github.com/mergeguard/mergeguard/internal/settings"
 	"github.com/mergeguard/mergeguard/internal/store"
 )
 
@@ -34,21 +33,19 @@ a running server re-evaluates the organization's open pull requests within secon
 	cmd.PersistentFlags().StringVar(&org, "org", "", "the organization (required)")
 	cmd.PersistentFlags().StringVar(&by, "by", "", "who is acting, for the audit log (default $USER)")
 
-	open := func(ctx context.Context) (*store.DB, *queue.Queue, error) {
+	// open opens the server's database; acting (starting or ending a
+	// freeze) needs to know who acts, for the audit log.
+	open := func(ctx context.Context, acting bool) (*store.DB, *queue.Queue, error) {
 		if org == "" {
 			return nil, nil, errors.New("--org is required: the organization whose merges to freeze")
 		}
 		if by == "" {
 			by = getenv("USER")
 		}
-		if by == "" {
+		if acting && by == "" {
 			return nil, nil, errors.New("--by is required: who is acting, for the audit log")
 		}
-		dbc, err := settings.ParseDatabaseURL(strings.TrimSpace(getenv(settings.EnvDatabaseURL)))
-		if err != nil {
-			return nil, nil, err
-		}
-		db, err := store.Open(ctx, dbc)
+		db, err := openServerDB(ctx, getenv)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -106,7 +103,7 @@ a running server re-evaluates the organization's open pull requests within secon
 					return fail(fmt.Errorf("--until: %w", err))
 				}
 			}
-			db, q, err := open(c.Context())
+			db, q, err := open(c.Context(), true)
 			if err != nil {
 				return fail(err)
 			}
@@ -139,7 +136,7 @@ a running server re-evaluates the organization's open pull requests within secon
 					return fail(fmt.Errorf("%q is not a freeze number", args[0]))
 				}
 			}
-			db, q, err := open(c.Context())
+			db, q, err := open(c.Context(), true)
 			if err != nil {
 				return fail(err)
 			}
@@ -164,7 +161,7 @@ a running server re-evaluates the organization's open pull requests within secon
 		Short: "List the freezes in effect, and those of the last --since",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			db, _, err := open(c.Context())
+			db, _, err := open(c.Context(), false)
 			if err != nil {
 				return fail(err)
 			}

@@ -69,7 +69,7 @@ GitHub Enterprise Server: set MERGEGUARD_GITHUB_API_URL=https://HOST/api/v3/ fir
 	f.StringVar(&cfg.Name, "name", "", "the App's name, unique on GitHub (default mergeguard-ORG, or mergeguard)")
 	f.StringVar(&cfg.Out, "out", settings.DefaultConfigFile, "file to write the App's credentials to (mode 0600)")
 	f.BoolVar(&cfg.Force, "force", false, "replace the --out file if it exists")
-	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:0", "loopback address of the local setup page (default: a random port)")
+	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:0", "loopback address of the local setup page (port 0: any free port)")
 	f.DurationVar(&cfg.Timeout, "timeout", appsetup.DefaultTimeout, "how long to wait for GitHub to send the browser back")
 	return cmd
 }

@@ -171,8 +171,11 @@ func (h *Handler) authenticate(r *http.Request, repo, sha string) (string, int, 
 			return "token:" + t.Scope, 0, nil
 		}
 	}
-	if h.Verifier == nil || strings.Count(raw, ".") != 2 {
-		return "", http.StatusUnauthorized, errors.New("the token is not a known upload token")
+	if strings.Count(raw, ".") != 2 {
+		return "", http.StatusUnauthorized, errors.New("the token is not a known upload token; use one from MERGEGUARD_UPLOAD_TOKENS, or a GitHub Actions ID token")
+	}
+	if h.Verifier == nil {
+		return "", http.StatusUnauthorized, errors.New("this server does not accept GitHub Actions ID tokens (MERGEGUARD_OIDC_ISSUER is off): upload with a token from MERGEGUARD_UPLOAD_TOKENS, or ask the operator to turn ID tokens on")
 	}
 	h.once.Do(func() { h.verifying = rate.NewLimiter(20, 40) })
 	if !h.verifying.Allow() {

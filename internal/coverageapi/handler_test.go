@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +58,7 @@ func TestUploads(t *testing.T) {
 		body    []byte
 		gzipped bool
 		claims  oidcauth.Claims
+		noOIDC  bool // the server takes upload tokens only
 		status  int
 		says    string
 	}{
@@ -72,6 +74,9 @@ func TestUploads(t *testing.T) {
 			claims: oidcauth.Claims{Repository: "acme/other", SHA: head}, status: 403, says: "from a workflow of acme/other"},
 		{name: "ID token of another commit", query: "repo=acme/shop&sha=" + head, auth: "good.id.token", body: []byte(lcov),
 			claims: oidcauth.Claims{Repository: "acme/shop", SHA: merge, Ref: "refs/heads/main"}, status: 403, says: "is for commit bbbbbbb"},
+		{name: "ID token where they are off", query: "repo=acme/shop&sha=" + head, auth: "good.id.token", body: []byte(lcov), noOIDC: true,
+			claims: oidcauth.Claims{Repository: "acme/shop", SHA: head}, status: 401, says: "does not accept GitHub Actions ID tokens"},
+		{name: "unknown token", query: "repo=acme/shop&sha=" + head, auth: "not-a-token", body: []byte(lcov), status: 401, says: "MERGEGUARD_UPLOAD_TOKENS"},
 		{name: "expired ID token", query: "repo=acme/shop&sha=" + head, auth: "old.id.token", body: []byte(lcov), status: 401, says: "expired"},
 		{name: "issuer unreachable", query: "repo=acme/shop&sha=" + head, auth: "slow.id.token", body: []byte(lcov), status: 503, says: "upload again shortly"},
 		{name: "token scoped to another organization", query: "repo=globex/api&sha=" + head, auth: token, body: []byte(lcov), status: 403, says: "for acme/*"},
@@ -86,8 +91,12 @@ func TestUploads(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			db := dbtest.Open(t, dbtest.SQLiteConfig(t))
 			queued := 0
+			var verifier Verifier = fakeVerifier{tt.claims}
+			if tt.noOIDC {
+				verifier = nil
+			}
 			h := &Handler{
-				DB: db, Verifier: fakeVerifier{tt.claims}, Heads: fakeHeads{7: head},
+				DB: db, Verifier: verifier, Heads: fakeHeads{7: head},
 				Tokens:     []settings.UploadToken{{Scope: "acme/*", Token: token}},
 				Reevaluate: func(context.Context, string, string) (int, error) { queued++; return 1, nil },
 				MaxBytes:   1 << 20, Now: time.Now, Log: slog.New(slog.DiscardHandler),
@@ -114,7 +123,9 @@ func TestUploads(t *testing.T) {
 			if rec.Code != tt.status {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
 			}
-			stored, err := store.Coverage(context.Background(), db, "acme/shop", head)
+			// What the request named is where nothing may have been stored.
+			q, _ := url.ParseQuery(tt.query)
+			stored, err := store.Coverage(context.Background(), db, q.Get("repo"), q.Get("sha"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -277,7 +277,7 @@ func (s *Service) assess(ctx context.Context, gh GitHub, req Request) (Assessmen
 
 	a := Assessment{Input: in, Policy: resolved}
 	if resolved.Engine == nil {
-		a.Judgement = s.brokenPolicy(resolved, head)
+		a.Judgement = s.brokenPolicy(resolved, evaluatedSHA(in))
 		return a, nil
 	}
 	judge := Judge{

@@ -65,12 +65,17 @@ func (j Judge) Decide(ctx context.Context, in facts.Input, now time.Time) (Judge
 	// Overrides are given for the pull request's head commit, which a merge
 	// group's commit contains.
 	v := decision.DecideWith(j.Mode, append(results, j.Extra...), j.Interventions.Applicable(in.PullRequest.Head.SHA))
-	head := in.PullRequest.Head.SHA
-	if mg := in.PullRequest.MergeGroup; mg != nil {
-		head = mg.HeadSHA
-	}
-	out := report.CheckRun(v, report.Context{HeadSHA: head, PolicyDigest: j.Policy, MaxAnnotations: j.MaxAnnotations, Notices: notices})
+	out := report.CheckRun(v, report.Context{HeadSHA: evaluatedSHA(in), PolicyDigest: j.Policy, MaxAnnotations: j.MaxAnnotations, Notices: notices})
 	return Judgement{Verdict: v, Output: out, Took: took}, nil
+}
+
+// evaluatedSHA is the commit a check run says it evaluated: the merge
+// group's when the input is one, else the pull request's head.
+func evaluatedSHA(in facts.Input) string {
+	if mg := in.PullRequest.MergeGroup; mg != nil {
+		return mg.HeadSHA
+	}
+	return in.PullRequest.Head.SHA
 }
 
 func anyError(results []decision.RuleResult) bool {

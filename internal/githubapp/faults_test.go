@@ -16,32 +16,18 @@ import (
 	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/metrics"
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
+	"github.com/mergeguard/mergeguard/internal/testsupport/manualclock"
 	"github.com/mergeguard/mergeguard/internal/testsupport/wait"
 )
 
 const pullRoute = "/repos/{owner}/{repo}/pulls/{pull_number}"
 
-// clock is a settable clock. It starts an hour behind the real one: a reset
+// newClock is a settable clock. It starts an hour behind the real one: a reset
 // time the app's clock has not reached is then already past for go-github,
 // which keeps its own real-time memory of exhausted limits, so the tests
 // see the gate's decisions alone.
-type clock struct {
-	mu sync.Mutex
-	at time.Time
-}
-
-func newClock() *clock { return &clock{at: time.Now().Add(-time.Hour).Truncate(time.Second)} }
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.at
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.at = c.at.Add(d)
+func newClock() *manualclock.Clock {
+	return manualclock.New(time.Now().Add(-time.Hour).Truncate(time.Second))
 }
 
 // faulty is an App talking to a fake GitHub that injects faults, with an
@@ -50,7 +36,7 @@ type faulty struct {
 	gh      *fakegithub.Server
 	app     *githubapp.App
 	metrics *metrics.Metrics
-	clock   *clock
+	clock   *manualclock.Clock
 
 	mu     sync.Mutex
 	sleeps []time.Duration
@@ -66,7 +52,7 @@ func newFaulty(t *testing.T, tune func(*githubapp.Config)) *faulty {
 		f.gh.AddRepo(inst.id, inst.owner, inst.repo).OpenPR(fakegithub.PRSpec{Title: "change", Author: "dev"})
 	}
 	cfg := githubapp.Config{
-		AppID: f.gh.AppID(), PrivateKey: f.gh.PrivateKey(), BaseURL: f.gh.URL(), Metrics: f.metrics, Now: f.clock.now,
+		AppID: f.gh.AppID(), PrivateKey: f.gh.PrivateKey(), BaseURL: f.gh.URL(), Metrics: f.metrics, Now: f.clock.Now,
 		Retry: githubapp.RetryPolicy{Sleep: func(ctx context.Context, d time.Duration) error {
 			f.mu.Lock()
 			defer f.mu.Unlock()
@@ -266,7 +252,7 @@ func TestRateLimitHoldsTheInstallationUntilItsTime(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFaulty(t, nil)
 			f.warm(t)
-			start := f.clock.now()
+			start := f.clock.Now()
 			f.gh.Fail("GET", pullRoute, 1, tt.status, tt.header(start), tt.body)
 
 			_, err := f.get(7)
@@ -276,7 +262,7 @@ func TestRateLimitHoldsTheInstallationUntilItsTime(t *testing.T) {
 			}
 			assertHeld(t, f, start.Add(tt.wait))
 
-			f.clock.advance(time.Second)
+			f.clock.Advance(time.Second)
 			if _, err := f.get(7); err != nil {
 				t.Fatalf("after the wait: %v", err)
 			}
@@ -307,7 +293,7 @@ func assertHeld(t *testing.T, f *faulty, until time.Time) {
 	if _, err := f.get(8); err != nil {
 		t.Fatalf("another installation must not be held: %v", err)
 	}
-	f.clock.advance(until.Sub(f.clock.now()) - time.Second)
+	f.clock.Advance(until.Sub(f.clock.Now()) - time.Second)
 	if _, err := f.get(7); !errors.As(err, &rl) || !rl.Held {
 		t.Fatalf("a second before its time: %v, want it held", err)
 	}
@@ -318,7 +304,7 @@ func assertHeld(t *testing.T, f *faulty, until time.Time) {
 func TestLastRequestOfTheHourHoldsTheInstallation(t *testing.T) {
 	f := newFaulty(t, nil)
 	f.warm(t)
-	reset := f.clock.now().Add(25 * time.Minute)
+	reset := f.clock.Now().Add(25 * time.Minute)
 	f.gh.Fail("GET", pullRoute, 1, http.StatusOK, http.Header{
 		"X-RateLimit-Remaining": {"0"}, "X-RateLimit-Reset": {strconv.FormatInt(reset.Unix(), 10)}, "X-RateLimit-Resource": {"core"},
 	}, `{"number":1,"state":"open"}`)
@@ -326,7 +312,7 @@ func TestLastRequestOfTheHourHoldsTheInstallation(t *testing.T) {
 		t.Fatalf("the last request's answer must be used: %v", err)
 	}
 	assertHeld(t, f, reset)
-	f.clock.advance(time.Second)
+	f.clock.Advance(time.Second)
 	if _, err := f.get(7); err != nil {
 		t.Fatalf("after the reset: %v", err)
 	}

@@ -244,6 +244,11 @@ func (q *Queue) Stop(ctx context.Context) error {
 // will evaluate it. When Accept returns nil, the delivery is committed to the
 // database: it survives a crash right after.
 func (q *Queue) Accept(ctx context.Context, d store.Delivery) (Outcome, error) {
+	if d.ReceivedAt.IsZero() {
+		// Commands and sweeps are events too; their time drives
+		// coalescing and retention like a webhook's.
+		d.ReceivedAt = q.cfg.Now()
+	}
 	var out Outcome
 	err := q.db.InTx(ctx, func(tx store.Tx) error {
 		fresh, err := store.RecordDelivery(ctx, tx, d)

@@ -393,3 +393,28 @@ func TestNewEventWakesAJobWaitingOutItsBackoff(t *testing.T) {
 		rec.wait(t, 10*time.Second)
 	})
 }
+
+// Commands and sweeps hand the queue deliveries without a receipt time;
+// they are timed on arrival like webhooks, so coalescing and retention
+// treat them alike.
+func TestADeliveryWithoutATimeIsTimedOnArrival(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		q := newQueue(t, db, newRecorder(), nil)
+		d := delivery("created")
+		d.ReceivedAt = time.Time{}
+		before := time.Now().Add(-time.Second)
+		accept(t, q, d)
+		var st store.PRState
+		err := db.InTx(context.Background(), func(tx store.Tx) error {
+			var err error
+			st, err = store.GetPRState(context.Background(), tx, d.PR.RepoID, d.PR.Number)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.LastEventAt.Before(before) || st.FirstEventAt.Before(before) {
+			t.Fatalf("event times %v / %v: want the time it was accepted", st.FirstEventAt, st.LastEventAt)
+		}
+	})
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/mergeguard/mergeguard/internal/store"
 	"github.com/mergeguard/mergeguard/internal/testsupport/dbtest"
 	"github.com/mergeguard/mergeguard/internal/testsupport/logbuf"
+	"github.com/mergeguard/mergeguard/internal/testsupport/manualclock"
 	"github.com/mergeguard/mergeguard/internal/testsupport/wait"
 )
 
@@ -87,39 +88,22 @@ func (f *fakeHooks) listings() int {
 	return f.lists
 }
 
-type hookClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *hookClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *hookClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type redeliveryRig struct {
 	q     *queue.Queue
 	hooks *fakeHooks
-	clock *hookClock
+	clock *manualclock.Clock
 	m     *metrics.Metrics
 	logs  *logbuf.Buffer
 }
 
-func newRedeliveryRig(t *testing.T, db *store.DB, hooks *fakeHooks, c *hookClock, cfg queue.RedeliveryConfig) *redeliveryRig {
+func newRedeliveryRig(t *testing.T, db *store.DB, hooks *fakeHooks, c *manualclock.Clock, cfg queue.RedeliveryConfig) *redeliveryRig {
 	t.Helper()
 	cfg.Deliveries = hooks
 	logs := &logbuf.Buffer{}
 	m := metrics.New()
 	q := newQueueWith(t, db, newRecorder(), queue.Config{
 		PollInterval: 20 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(logs, nil)),
-		Metrics: m, Now: c.now, Redelivery: cfg,
+		Metrics: m, Now: c.Now, Redelivery: cfg,
 	})
 	return &redeliveryRig{q: q, hooks: hooks, clock: c, m: m, logs: logs}
 }
@@ -209,7 +193,7 @@ func TestWhichDeliveriesAreRedelivered(t *testing.T) {
 				for guid, withJob := range tt.received {
 					receiveDelivery(t, db, guid, withJob)
 				}
-				rig := newRedeliveryRig(t, db, hooks, &hookClock{t: logStart}, tt.cfg)
+				rig := newRedeliveryRig(t, db, hooks, manualclock.New(logStart), tt.cfg)
 				run := rig.run(t)
 				if got := hooks.requests(); !slices.Equal(got, tt.requested) {
 					t.Errorf("redelivered attempts %v, want %v", got, tt.requested)
@@ -237,23 +221,23 @@ func TestWhichDeliveriesAreRedelivered(t *testing.T) {
 func TestAFailingRedeliveryIsRetriedThenGivenUp(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		hooks := &fakeHooks{}
-		c := &hookClock{t: logStart}
+		c := manualclock.New(logStart)
 		cfg := queue.RedeliveryConfig{Every: 10 * time.Minute, MaxRequests: 2}
 		rig := newRedeliveryRig(t, db, hooks, c, cfg)
-		hooks.add(c.now(), 1, "a", time.Hour, 503)
+		hooks.add(c.Now(), 1, "a", time.Hour, 503)
 
 		if run := rig.run(t); len(run.Requested) != 1 {
 			t.Fatalf("first run %+v", run)
 		}
 		// GitHub's redelivery fails too; the next run within the window
 		// waits for it.
-		c.advance(2 * time.Minute)
-		hooks.add(c.now(), 2, "a", time.Minute, 503)
+		c.Advance(2 * time.Minute)
+		hooks.add(c.Now(), 2, "a", time.Minute, 503)
 		if run := rig.run(t); len(run.Requested) != 0 || run.Missed != 1 {
 			t.Fatalf("run within the window %+v", run)
 		}
 		// After the window, from another process: asked again.
-		c.advance(10 * time.Minute)
+		c.Advance(10 * time.Minute)
 		rig = newRedeliveryRig(t, db, hooks, c, cfg)
 		if run := rig.run(t); len(run.Requested) != 1 {
 			t.Fatalf("run after the window %+v", run)
@@ -261,9 +245,9 @@ func TestAFailingRedeliveryIsRetriedThenGivenUp(t *testing.T) {
 		if got := hooks.requests(); !slices.Equal(got, []int64{1, 2}) {
 			t.Fatalf("redelivered %v", got)
 		}
-		c.advance(time.Minute)
-		hooks.add(c.now(), 3, "a", 30*time.Second, 503)
-		c.advance(10 * time.Minute)
+		c.Advance(time.Minute)
+		hooks.add(c.Now(), 3, "a", 30*time.Second, 503)
+		c.Advance(10 * time.Minute)
 		run := rig.run(t)
 		if len(run.Requested) != 0 || !slices.Equal(run.GaveUp, []string{"a"}) || run.Missed != 0 {
 			t.Fatalf("run after the last request %+v", run)
@@ -275,7 +259,7 @@ func TestAFailingRedeliveryIsRetriedThenGivenUp(t *testing.T) {
 			t.Fatalf("given-up counter %v", got)
 		}
 		// Given up stays given up, and is told once.
-		c.advance(time.Hour)
+		c.Advance(time.Hour)
 		if run := rig.run(t); len(run.Requested) != 0 || len(run.GaveUp) != 0 {
 			t.Fatalf("run after giving up %+v", run)
 		}
@@ -286,13 +270,13 @@ func TestAFailingRedeliveryIsRetriedThenGivenUp(t *testing.T) {
 func TestAGraceDeliveryIsRedeliveredLater(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		hooks := &fakeHooks{}
-		c := &hookClock{t: logStart}
+		c := manualclock.New(logStart)
 		rig := newRedeliveryRig(t, db, hooks, c, queue.RedeliveryConfig{})
-		hooks.add(c.now(), 1, "a", 10*time.Second, 0)
+		hooks.add(c.Now(), 1, "a", 10*time.Second, 0)
 		if run := rig.run(t); len(run.Requested) != 0 {
 			t.Fatalf("redelivered within the grace period: %+v", run)
 		}
-		c.advance(time.Minute)
+		c.Advance(time.Minute)
 		if run := rig.run(t); !slices.Equal(run.Requested, []string{"a"}) {
 			t.Fatalf("after the grace period: %+v", run)
 		}
@@ -304,16 +288,16 @@ func TestAGraceDeliveryIsRedeliveredLater(t *testing.T) {
 func TestRefusedAndRateLimitedRedeliveries(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		hooks := &fakeHooks{}
-		c := &hookClock{t: logStart}
+		c := manualclock.New(logStart)
 		for i, guid := range []string{"a", "b", "c", "d"} {
-			hooks.add(c.now(), int64(i+1), guid, time.Duration(4-i)*time.Hour, 503)
+			hooks.add(c.Now(), int64(i+1), guid, time.Duration(4-i)*time.Hour, 503)
 		}
 		hooks.refuse = func(id int64) error {
 			switch id {
 			case 1:
 				return errors.New("422 Validation Failed")
 			case 3:
-				return rateLimited{c.now().Add(time.Minute)}
+				return rateLimited{c.Now().Add(time.Minute)}
 			}
 			return nil
 		}
@@ -339,11 +323,11 @@ func TestRefusedAndRateLimitedRedeliveries(t *testing.T) {
 		// Once the limit passes, c is asked at once; a, refused with
 		// MaxRequests 1, is given up after the window.
 		hooks.refuse = nil
-		c.advance(time.Minute)
+		c.Advance(time.Minute)
 		if run := rig.run(t); !slices.Equal(run.Requested, []string{"c", "d"}) {
 			t.Fatalf("run after the rate limit %+v", run)
 		}
-		c.advance(10 * time.Minute)
+		c.Advance(10 * time.Minute)
 		if run := rig.run(t); !slices.Equal(run.GaveUp, []string{"a", "b", "c", "d"}) {
 			t.Fatalf("run after the window %+v", run)
 		}
@@ -355,9 +339,9 @@ func TestRefusedAndRateLimitedRedeliveries(t *testing.T) {
 func TestReplicasRunningAtOnceAskOnce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		hooks := &fakeHooks{}
-		c := &hookClock{t: logStart}
+		c := manualclock.New(logStart)
 		for i := range 30 {
-			hooks.add(c.now(), int64(i+1), fmt.Sprintf("guid-%02d", i), time.Duration(i+2)*time.Minute, 503)
+			hooks.add(c.Now(), int64(i+1), fmt.Sprintf("guid-%02d", i), time.Duration(i+2)*time.Minute, 503)
 		}
 		a := newRedeliveryRig(t, db, hooks, c, queue.RedeliveryConfig{MaxPerRun: 30})
 		b := newRedeliveryRig(t, db, hooks, c, queue.RedeliveryConfig{MaxPerRun: 30})

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -100,8 +101,11 @@ func AuditTrail(ctx context.Context, tx Tx, f AuditFilter) ([]AuditRecord, error
 	}
 	var out []AuditRecord
 	where, args := auditWhere(f, until)
+	// Rows are read newest first until Limit of them pass the filters that
+	// are applied here, not in SQL: a LIMIT before them would drop older
+	// matches.
 	err := tx.Query(ctx, `SELECT at, repo, pr_number, head_sha, policy, trigger, conclusion, rules, duration_ms FROM evaluations WHERE `+where+
-		` ORDER BY at DESC, id DESC LIMIT `+fmt.Sprint(f.Limit), args, func(r Row) error {
+		` ORDER BY at DESC, id DESC`, args, func(r Row) error {
 		var at, ms int64
 		var rec AuditRecord
 		var policy, trigger, rules string
@@ -117,9 +121,12 @@ func AuditTrail(ctx context.Context, tx Tx, f AuditFilter) ([]AuditRecord, error
 		if keepEvaluation(f, outcomes) {
 			out = append(out, rec)
 		}
+		if len(out) >= f.Limit {
+			return errEnoughRows
+		}
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errEnoughRows) {
 		return nil, fmt.Errorf("read evaluations: %w", err)
 	}
 	entries, err := auditEntries(ctx, tx, f, until)
@@ -133,6 +140,9 @@ func AuditTrail(ctx context.Context, tx Tx, f AuditFilter) ([]AuditRecord, error
 	}
 	return out, nil
 }
+
+// errEnoughRows stops reading rows once Limit of them are kept.
+var errEnoughRows = errors.New("enough rows")
 
 func auditWhere(f AuditFilter, until time.Time) (string, []any) {
 	conds := []string{"at >= $1", "at < $2"}
@@ -181,7 +191,7 @@ func auditEntries(ctx context.Context, tx Tx, f AuditFilter, until time.Time) ([
 	}
 	var out []AuditRecord
 	err := tx.Query(ctx, `SELECT at, repo, actor, action, subject, details FROM audit_log WHERE `+strings.Join(conds, " AND ")+
-		` ORDER BY at DESC, id DESC LIMIT `+fmt.Sprint(f.Limit), args, func(r Row) error {
+		` ORDER BY at DESC, id DESC`, args, func(r Row) error {
 		var at int64
 		var repo, actor, action, subject, details string
 		if err := r.Scan(&at, &repo, &actor, &action, &subject, &details); err != nil {
@@ -201,9 +211,12 @@ func auditEntries(ctx context.Context, tx Tx, f AuditFilter, until time.Time) ([
 		if keepEntry(f, rec) {
 			out = append(out, rec)
 		}
+		if len(out) >= f.Limit {
+			return errEnoughRows
+		}
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errEnoughRows) {
 		return nil, fmt.Errorf("read the audit log: %w", err)
 	}
 	return out, nil

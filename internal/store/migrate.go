@@ -133,3 +133,19 @@ func firstLine(s string) string {
 	l, _, _ := strings.Cut(s, "\n")
 	return strings.TrimSpace(l)
 }
+
+// Migrated reports whether mergeguard's tables exist in the database (a
+// server has started on it).
+func (db *DB) Migrated(ctx context.Context) (bool, error) {
+	var n int64
+	var err error
+	if db.SQL != nil {
+		err = db.SQL.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'mergeguard_migrations'`).Scan(&n)
+	} else {
+		err = db.Pool.QueryRow(ctx, `SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE tablename = 'mergeguard_migrations' AND schemaname = ANY (current_schemas(false))`).Scan(&n)
+	}
+	if err != nil {
+		return false, fmt.Errorf("look for mergeguard's tables: %w", err)
+	}
+	return n > 0, nil
+}

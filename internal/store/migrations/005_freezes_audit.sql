@@ -19,7 +19,8 @@ CREATE TABLE freezes (
 CREATE INDEX freezes_owner ON freezes (owner, starts_at);
 
 -- What people did through mergeguard (freezes, overrides, holds), for the
--- postmortem: who, when, where, and the details. Never pruned.
+-- postmortem: who, when, where, and the details. Kept for
+-- MERGEGUARD_AUDIT_RETENTION (400 days by default).
 CREATE TABLE audit_log (
     id      TEXT PRIMARY KEY,
     at      BIGINT NOT NULL,
