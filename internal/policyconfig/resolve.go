@@ -140,6 +140,10 @@ func (c *Config) apply(f *File, s Schema, fromRepo bool) []Problem {
 			}
 			continue
 		}
+		if err := c.checkSpans(f, path, val, s); err != nil {
+			bad(path, "%v", err)
+			continue
+		}
 		if fromRepo && strings.HasSuffix(path, ".override") && strings.Count(path, ".") == 2 {
 			c.Notices = append(c.Notices, fmt.Sprintf(
 				"%s line %d sets %s, but who may override a rule is the organization's decision: set it in the organization's mergeguard/config.yaml.",

@@ -130,6 +130,13 @@ func ParseSettings(ruleID string, raw any) (map[string]Setting, error) {
 		}
 		out[key] = s
 	}
+	for _, key := range sortedKeys(out) {
+		for _, zone := range out[key].Shape.zones() {
+			if z, ok := out[zone]; zone != "" && (!ok || z.Shape == nil || z.Shape.Format != "timezone") {
+				return nil, fmt.Errorf("rule %s: custom.config.%s: span: timezone %q must be a setting of the rule with format timezone", ruleID, key, zone)
+			}
+		}
+	}
 	return out, nil
 }
 

@@ -35,6 +35,8 @@ type Shape struct {
 	Items    *Shape
 	Keys     map[string]*Shape
 	Required []string
+	// Span makes the object a stretch of time that must contain an instant.
+	Span *Span
 }
 
 // Formats a string setting may declare, with what they accept.
@@ -155,6 +157,12 @@ func parseShape(raw any, where string) (*Shape, error) {
 				return nil, fmt.Errorf("%s: required key %q is not among its keys", where, name)
 			}
 			sh.Required = append(sh.Required, name)
+		}
+	}
+	if span, ok := d["span"]; ok {
+		var err error
+		if sh.Span, err = parseSpan(span, sh, where); err != nil {
+			return nil, err
 		}
 	}
 	return sh, nil
