@@ -42,6 +42,7 @@
 #           start: {type: string, format: date_time}
 #           end: {type: string, format: date_time}
 #           reason: {type: string}
+#         span: {start: start, end: end, timezone: timezone}
 #     branches:
 #       description: Base branches that freeze (globs); empty means the repository's default branch.
 #       default: []
@@ -100,8 +101,7 @@ now := input.time.ns
 
 base := input.pull_request.base.ref
 
-# Far enough in the future to stand for "until someone ends it".
-open_end := now + (3650 * lib.day_ns)
+notice_ns := settings.notice_hours * 3600000000000
 
 # Where the freeze applies.
 
@@ -156,28 +156,46 @@ skip contains "No freeze windows or dates are configured, and no incident freeze
 	count(active) == 0
 }
 
-# The freeze periods near now, as {start, end, reason, what}.
+# The freeze periods near now, as {start, end, reason, what}: a period
+# without an end lasts until someone ends it, and one with neither start
+# nor end always.
 
-periods contains {"start": s, "end": e, "reason": object.get(w, "reason", ""), "what": sprintf("every %s → %s", [w.start, w.end])} if {
+periods := (always_periods | dated_periods) | weekly_periods
+
+whole_week(w) if lib.weekly_time(w.start) == lib.weekly_time(w.end)
+
+timed_windows := [w | some w in settings.windows; not whole_week(w)]
+
+window_what(w) := sprintf("every %s → %s", [w.start, w.end])
+
+# A weekly window whose end equals its start covers the whole week: one
+# period, rather than occurrences that meet with nothing changing where
+# they do.
+always_periods contains {"reason": object.get(w, "reason", ""), "what": window_what(w)} if {
 	some w in settings.windows
-	some [s, e] in lib.weekly_occurrences(w.start, w.end, tz, now)
+	whole_week(w)
 }
 
-periods contains {"start": s, "end": e, "reason": object.get(d, "reason", ""), "what": sprintf("%s → %s", [d.start, d.end])} if {
+# Date windows and incident freezes.
+
+dated_periods contains {"start": s, "end": e, "reason": object.get(d, "reason", ""), "what": sprintf("%s → %s", [d.start, d.end])} if {
 	some d in settings.dates
 	s := lib.date_start(d.start, tz)
 	e := lib.date_end(d.end, tz)
 	e > s
 }
 
-periods contains {"start": f.starts_ns, "end": incident_end(f), "reason": f.reason, "what": incident_what(f), "incident": true} if {
+dated_periods contains {"start": f.starts_ns, "end": f.ends_ns, "reason": f.reason, "what": incident_what(f), "incident": true} if {
 	some f in input.freezes
 	incident_scope(f)
+	f.ends_ns > 0
 }
 
-incident_end(f) := f.ends_ns if f.ends_ns > 0
-
-incident_end(f) := open_end if f.ends_ns == 0
+dated_periods contains {"start": f.starts_ns, "reason": f.reason, "what": incident_what(f), "incident": true} if {
+	some f in input.freezes
+	incident_scope(f)
+	f.ends_ns == 0
+}
 
 incident_scope(f) if count(f.repositories) == 0
 
@@ -185,21 +203,138 @@ incident_scope(f) if lower(input.repository.name) in {lower(r) | some r in f.rep
 
 incident_what(f) := sprintf("incident freeze started by @%s at %s", [f.created_by, lib.when(f.starts_ns, tz)])
 
-active contains p if {
-	some p in periods
-	p.start <= now
-	now < p.end
+# weekly_around(a) are the occurrences of the weekly windows that begin in
+# the week of instant a, the week before or the week after, as [start, end,
+# window index]. (A start that the clocks skip can fall after the end that
+# night: that occurrence freezes nothing.)
+weekly_around(a) := {[s, e, i] |
+	some i, w in timed_windows
+	some [s, e] in lib.weekly_occurrences(w.start, w.end, tz, a)
+	e > s
 }
 
-# until(p) is when merges reopen: p's end, extended by periods that overlap
-# or follow it without a gap (a weekend that runs into a holiday).
-until(p) := extend(extend(extend(extend(p.end))))
+around_now := weekly_around(now)
 
-extend(t) := max({t} | {q.end | some q in periods; q.start <= t; q.end > t})
+weekly_periods contains {"start": s, "end": e, "reason": object.get(timed_windows[i], "reason", ""), "what": window_what(timed_windows[i])} if {
+	some [s, e, i] in around_now
+}
 
-shown_until(p) := "someone runs `/guard unfreeze` in the policy repository" if {
-	until(p) >= open_end
-} else := sprintf("%s (%s)", [lib.when(until(p), tz), tz])
+ends(p) if "end" in object.keys(p)
+
+covers(p, t) if {
+	object.get(p, "start", t) <= t
+	t < p.end
+}
+
+covers(p, t) if {
+	object.get(p, "start", t) <= t
+	not ends(p)
+}
+
+active contains p if {
+	some p in periods
+	covers(p, now)
+}
+
+# When merges reopen: the first instant after now that no period covers.
+# Frozen time is a union of [start, end) periods, so that instant is the end
+# of one of them. The dated periods are few and known. Weekly periods
+# repeat: while only they keep merges frozen, an end that nothing covers
+# comes within a week, unless they cover the whole week. So the weekly
+# occurrences are examined around now and around each end of a dated
+# period that no other covers: a weekend that runs into the holidays
+# reopens on the first Monday morning after them, however long they last.
+# Only ends before the first stretch of nine days without dated periods
+# matter: merges reopen within that stretch at the latest.
+
+dated_ends := {p.end | some p in dated_periods; ends(p); p.end > now}
+
+dated_frozen_at(t) if {
+	some p in dated_periods
+	covers(p, t)
+}
+
+dated_start_within_nine_days(t) if {
+	some p in dated_periods
+	p.start > t
+	p.start <= t + nine_days_ns
+}
+
+long_gaps := {t |
+	some t in {now} | dated_ends
+	not dated_frozen_at(t)
+	not dated_start_within_nine_days(t)
+}
+
+anchors := {now} | {t | some t in dated_ends; not dated_frozen_at(t); t <= min(long_gaps)} if {
+	count(long_gaps) > 0
+} else := {now} | {t | some t in dated_ends; not dated_frozen_at(t)}
+
+# nearby are the weekly occurrences around each anchor, as [anchor, start,
+# end].
+nearby := {[now, s, e] | some [s, e, _] in around_now} | {[a, s, e] |
+	some a in anchors
+	a != now
+	some [s, e, _] in weekly_around(a)
+}
+
+# Ends within eight days after their anchor: the occurrences around the
+# anchor include every one that covers them.
+weekly_ends := {e | some [a, _, e] in nearby; a < e; e <= a + eight_days_ns}
+
+eight_days_ns := 8 * lib.day_ns
+
+nine_days_ns := 9 * lib.day_ns
+
+weekly_frozen_at(t) if {
+	some [_, s, e] in nearby
+	s <= t
+	t < e
+}
+
+reopen := min(open_at) if {
+	count(active) > 0
+	not endless_weeks
+	open_at := {t |
+		some t in weekly_ends | anchors
+		t > now
+		not dated_frozen_at(t)
+		not weekly_frozen_at(t)
+	}
+	count(open_at) > 0
+}
+
+# The weekly windows alone never leave merges open.
+endless_weeks if count(always_periods) > 0
+
+endless_weeks if {
+	ends_ahead := {e | some [_, e, _] in around_now; e > now; e <= now + eight_days_ns}
+	count(ends_ahead) > 0
+	every e in ends_ahead {
+		some [s2, e2, _] in around_now
+		s2 <= e
+		e < e2
+	}
+}
+
+endless_incident if {
+	some p in active
+	p.incident
+	not ends(p)
+}
+
+windows_without_end := "the configuration changes (the weekly windows in rules.change_freeze.windows leave no time in the week open, so this freeze has no end)"
+
+unfreeze := "someone runs `/guard unfreeze` in the policy repository"
+
+# shown_until says when merges reopen, or what ends a freeze with no end.
+shown_until := sprintf("%s (%s)", [lib.when(reopen, tz), tz]) if {
+	reopen
+} else := unfreeze if {
+	not endless_weeks
+} else := sprintf("%s and %s", [unfreeze, windows_without_end]) if {
+	endless_incident
+} else := windows_without_end
 
 reason_text(p) := sprintf("%s (%s)", [p.reason, p.what]) if p.reason != "" else := p.what
 
@@ -267,7 +402,7 @@ deny contains msg if {
 	not exempt
 	some p in active
 	msg := sprintf("Merges into `%s` are frozen until %s: %s. During the freeze, %s.%s", [
-		base, shown_until(p), reason_text(p), exceptions, hotfix_state,
+		base, shown_until, reason_text(p), exceptions, hotfix_state,
 	])
 }
 
@@ -292,17 +427,34 @@ warn contains msg if {
 	count(active) == 0
 	some p in periods
 	p.start > now
-	p.start - now <= settings.notice_hours * 3600000000000
+	p.start - now <= notice_ns
 	msg := sprintf("Heads-up: merges into `%s` freeze at %s (%s): %s.", [base, lib.when(p.start, tz), tz, reason_text(p)])
 }
 
-# When the verdict can change without an event: a freeze starting or ending,
-# and the heads-up before one. mergeguard re-evaluates open pull requests
-# then.
+# When the verdict can change without an event: a freeze starting or
+# ending, merges reopening, and the heads-up before a freeze (unless
+# merges are frozen then anyway). mergeguard re-evaluates open pull
+# requests then. A freeze with no end adds nothing.
 recheck_at contains t if {
 	applies
-	some p in periods
-	some t in [p.start, p.end, p.start - (settings.notice_hours * 3600000000000)]
+	some t in changes
 	t > now
-	t < open_end
+}
+
+changes contains p.start if some p in periods
+
+changes contains p.end if some p in periods
+
+changes contains reopen
+
+changes contains t if {
+	some p in periods
+	t := p.start - notice_ns
+	t > now
+	not frozen_near_now(t)
+}
+
+frozen_near_now(t) if {
+	some p in periods
+	covers(p, t)
 }

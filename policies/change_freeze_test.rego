@@ -180,6 +180,148 @@ test_overlapping_windows_report_when_merges_really_reopen if {
 	count(cf.deny) == 2 with input as doc("2026-12-26T12:00:00Z") with data.mergeguard.config as c
 }
 
+# When merges really reopen
+
+weekend_and(tz, dates) := cfg({
+	"timezone": tz,
+	"windows": [{"start": "Fri 15:00", "end": "Mon 08:00", "reason": "weekend freeze"}],
+	"dates": dates,
+})
+
+long_holidays := {"start": "2026-12-19", "end": "2027-01-09", "reason": "holiday freeze"}
+
+test_a_date_window_ending_inside_a_later_weekend_reopens_after_that_weekend if {
+	# The holidays end at Sun 10 Jan 00:00, inside the weekend that began on
+	# Fri 8 Jan: merges reopen on Monday morning, three weeks after now.
+	c := weekend_and("Europe/Berlin", [long_holidays])
+	cf.deny == {
+		"Merges into `main` are frozen until Mon 11 Jan 2027 08:00 CET (Europe/Berlin): weekend freeze (every Fri 15:00 → Mon 08:00). During the freeze, revert pull requests pass.",
+		"Merges into `main` are frozen until Mon 11 Jan 2027 08:00 CET (Europe/Berlin): holiday freeze (2026-12-19 → 2027-01-09). During the freeze, revert pull requests pass.",
+	} with input as doc("2026-12-19T11:00:00Z")
+		with data.mergeguard.config as c
+	cf.deny == {"Merges into `main` are frozen until Mon 11 Jan 2027 08:00 CET (Europe/Berlin): holiday freeze (2026-12-19 → 2027-01-09). During the freeze, revert pull requests pass."} with input as doc("2026-12-23T11:00:00Z")
+		with data.mergeguard.config as c
+	frozen("2027-01-10T12:00:00Z", c)
+	frozen("2027-01-11T06:59:59Z", c)
+	open("2027-01-11T07:00:00Z", c)
+}
+
+test_the_reopening_is_a_recheck_time if {
+	c := weekend_and("Europe/Berlin", [long_holidays])
+	ns("2027-01-11T07:00:00Z") in cf.recheck_at with input as doc("2026-12-19T11:00:00Z") with data.mergeguard.config as c
+	min(cf.recheck_at) == ns("2027-01-11T07:00:00Z") with input as doc("2027-01-09T23:00:00Z") with data.mergeguard.config as c
+}
+
+test_a_chain_of_dates_and_weekends if {
+	# Holidays into a weekend, the weekend into a release on Monday 07:00:
+	# merges reopen when the release ends.
+	c := weekend_and("Europe/Berlin", [long_holidays, {"start": "2027-01-11 07:00", "end": "2027-01-12 18:00", "reason": "release"}])
+	some d in cf.deny with input as doc("2026-12-19T11:00:00Z") with data.mergeguard.config as c
+	startswith(d, "Merges into `main` are frozen until Tue 12 Jan 2027 18:00 CET (Europe/Berlin): ")
+	open("2027-01-12T17:00:00Z", c)
+}
+
+test_an_incident_freeze_that_ends_inside_a_weekend_reopens_after_it if {
+	f := object.union(incident([], ns("2026-11-27T16:00:00Z")), {"starts_ns": ns("2026-11-27T09:00:00Z")})
+	x := object.union(doc("2026-11-27T10:00:00Z"), {"freezes": [f]})
+	cf.deny == {"Merges into `main` are frozen until Mon 30 Nov 2026 08:00 UTC (UTC): checkout errors, INC-42 (incident freeze started by @ic at Fri 27 Nov 2026 09:00 UTC). During the freeze, revert pull requests pass."} with input as x
+		with data.mergeguard.config as weekend("UTC")
+}
+
+test_windows_that_follow_each_other_reopen_at_the_last_end if {
+	c := cfg({"windows": [
+		{"start": "Fri 15:00", "end": "Sat 00:00", "reason": "friday"},
+		{"start": "Sat 00:00", "end": "Mon 08:00", "reason": "weekend"},
+	]})
+	some d in cf.deny with input as doc("2026-11-27T16:00:00Z") with data.mergeguard.config as c
+	startswith(d, "Merges into `main` are frozen until Mon 30 Nov 2026 08:00 UTC (UTC): friday")
+}
+
+# A freeze with no end
+
+release_cut := cfg({"windows": [{"start": "Mon 00:00", "end": "Mon 00:00", "reason": "release branch cut"}]})
+
+whole_week_denial := "Merges into `main` are frozen until the configuration changes (the weekly windows in rules.change_freeze.windows leave no time in the week open, so this freeze has no end): release branch cut (every Mon 00:00 → Mon 00:00). During the freeze, revert pull requests pass."
+
+test_a_window_ending_where_it_starts_says_the_freeze_does_not_end if {
+	cf.deny == {whole_week_denial} with input as doc("2026-06-17T12:00:00Z") with data.mergeguard.config as release_cut
+	cf.deny == {whole_week_denial} with input as doc("2026-06-22T00:00:00Z") with data.mergeguard.config as release_cut
+	count(cf.recheck_at) == 0 with input as doc("2026-06-17T12:00:00Z") with data.mergeguard.config as release_cut
+}
+
+test_windows_covering_the_week_together_say_the_freeze_does_not_end if {
+	c := cfg({"timezone": "Europe/Berlin", "windows": [
+		{"start": "Mon 00:00", "end": "Thu 00:00", "reason": "early week"},
+		{"start": "Thu 00:00", "end": "Mon 00:00", "reason": "late week"},
+	]})
+	cf.deny == {"Merges into `main` are frozen until the configuration changes (the weekly windows in rules.change_freeze.windows leave no time in the week open, so this freeze has no end): early week (every Mon 00:00 → Thu 00:00). During the freeze, revert pull requests pass."} with input as doc("2026-03-25T12:00:00Z")
+		with data.mergeguard.config as c
+
+	# Only the reason changes, on Thursday; nothing is scheduled for the
+	# end that never comes, even across the change to summer time.
+	min(cf.recheck_at) == ns("2026-03-25T23:00:00Z") with input as doc("2026-03-25T12:00:00Z") with data.mergeguard.config as c
+	min(cf.recheck_at) == ns("2026-03-29T22:00:00Z") with input as doc("2026-03-28T12:00:00Z") with data.mergeguard.config as c
+	some d in cf.deny with input as doc("2026-03-29T12:00:00Z") with data.mergeguard.config as c
+	contains(d, "so this freeze has no end): late week")
+}
+
+test_a_freeze_with_no_end_and_dates_in_it if {
+	c := object.union(release_cut, {"rules": {"change_freeze": {"dates": [holidays]}}})
+	denials := cf.deny with input as doc("2026-12-22T12:00:00Z") with data.mergeguard.config as c
+	count(denials) == 2
+	every d in denials {
+		startswith(d, "Merges into `main` are frozen until the configuration changes")
+	}
+}
+
+test_an_open_incident_freeze_within_a_freeze_with_no_end_names_both if {
+	x := object.union(doc("2026-12-02T10:00:00Z"), {"freezes": [incident([], 0)]})
+	some d in cf.deny with input as x with data.mergeguard.config as release_cut
+	startswith(d, "Merges into `main` are frozen until someone runs `/guard unfreeze` in the policy repository and the configuration changes (the weekly windows in rules.change_freeze.windows leave no time in the week open, so this freeze has no end): ")
+	count(cf.recheck_at) == 0 with input as x with data.mergeguard.config as release_cut
+}
+
+test_an_open_incident_freeze_across_weekends_ends_when_someone_ends_it if {
+	f := object.union(incident([], 0), {"starts_ns": ns("2026-11-27T09:00:00Z")})
+	x := object.union(doc("2026-11-28T10:00:00Z"), {"freezes": [f]})
+	denials := cf.deny with input as x with data.mergeguard.config as weekend("UTC")
+	count(denials) == 2
+	every d in denials {
+		startswith(d, "Merges into `main` are frozen until someone runs `/guard unfreeze` in the policy repository: ")
+	}
+}
+
+# Windows that freeze nothing (refused when the configuration is loaded;
+# policies_test.go checks that) are ignored by the rule all the same.
+
+test_a_reversed_date_range_freezes_nothing if {
+	c := cfg({"dates": [{"start": "2026-12-10", "end": "2026-12-05"}]})
+	open("2026-12-07T12:00:00Z", c)
+	open("2026-12-10T12:00:00Z", c)
+	count(cf.recheck_at) == 0 with input as doc("2026-12-01T12:00:00Z") with data.mergeguard.config as c
+}
+
+test_a_date_window_whose_start_is_skipped_past_its_end_freezes_nothing if {
+	# 02:30 does not exist in Berlin on 29 March; it counts as 03:30 CEST,
+	# after the end at 03:10 CEST.
+	c := cfg({"timezone": "Europe/Berlin", "dates": [{"start": "2026-03-29 02:30", "end": "2026-03-29 03:10"}]})
+	open("2026-03-29T01:05:00Z", c)
+	open("2026-03-29T01:20:00Z", c)
+}
+
+test_no_heads_up_recheck_while_frozen_anyway if {
+	# The heads-up for Monday's 10:00 window is due at 06:00, during the
+	# weekend freeze: no warning could appear then.
+	c := cfg({"notice_hours": 4, "windows": [
+		{"start": "Fri 15:00", "end": "Mon 08:00", "reason": "weekend"},
+		{"start": "Mon 10:00", "end": "Mon 12:00", "reason": "release"},
+	]})
+	r := cf.recheck_at with input as doc("2026-11-29T12:00:00Z") with data.mergeguard.config as c
+	not ns("2026-11-30T06:00:00Z") in r
+	min(r) == ns("2026-11-30T08:00:00Z")
+	ns("2026-11-30T10:00:00Z") in r
+}
+
 # Scope
 
 test_other_branches_are_not_frozen if {

@@ -91,3 +91,25 @@ test_a_comma_is_part_of_its_pattern if {
 	lib.changed(["a,b/**"]) == {"a,b/x"} with input.files as files
 	lib.changed(["{a,c.go}"]) == {"a", "c.go"} with input.files as files
 }
+
+# lib.instant reads wall times as the author's guide says: a skipped time
+# counts from the same distance after the skip, a repeated one is the first.
+# (The same cases check the Go side that refuses date windows when the
+# configuration is loaded.)
+test_instant_in_a_zone if {
+	every c in [
+		["Europe/Berlin", "2026-07-01T12:00:00Z", "2026-07-01T10:00:00Z"],
+		["Europe/Berlin", "2026-03-29T02:30:00Z", "2026-03-29T01:30:00Z"], # skipped: 03:30 CEST
+		["Europe/Berlin", "2026-10-25T02:30:00Z", "2026-10-25T00:30:00Z"], # twice: the first, CEST
+		["America/New_York", "2026-11-01T01:30:00Z", "2026-11-01T05:30:00Z"], # twice: the first, EDT
+		["America/New_York", "2026-03-08T02:30:00Z", "2026-03-08T07:30:00Z"], # skipped: 03:30 EDT
+		["Australia/Sydney", "2026-04-05T02:30:00Z", "2026-04-04T15:30:00Z"], # twice: the first, AEDT
+		["Australia/Sydney", "2026-10-04T02:30:00Z", "2026-10-03T16:30:00Z"], # skipped: 03:30 AEDT
+		["Pacific/Chatham", "2026-09-27T03:00:00Z", "2026-09-26T14:15:00Z"], # skipped (02:45 to 03:45): 04:00
+		["America/St_Johns", "2026-11-01T01:30:00Z", "2026-11-01T04:00:00Z"], # twice: the first, NDT
+		["Asia/Kolkata", "2026-03-29T02:30:00Z", "2026-03-28T21:00:00Z"],
+		["Africa/Monrovia", "1971-06-01T12:00:00Z", "1971-06-01T12:44:30Z"], # -00:44:30, not a quarter hour
+	] {
+		lib.instant(time.parse_rfc3339_ns(c[1]), c[0]) == time.parse_rfc3339_ns(c[2])
+	}
+}

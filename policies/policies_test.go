@@ -37,18 +37,24 @@ func TestRegoUnitTests(t *testing.T) {
 	}
 }
 
-// TestBundledPoliciesCompile keeps the embedded default loadable: a server
-// without a policy repository depends on it.
-func TestBundledPoliciesCompile(t *testing.T) {
+// bundled compiles the bundled policies, as the server does at start-up.
+func bundled(t *testing.T) ([]policy.Module, *policy.Policy) {
+	t.Helper()
 	mods, err := policies.Modules()
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := policy.Compile(context.Background(), mods, policy.Options{})
+	compiled, err := policy.Compile(context.Background(), mods, policy.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(e.Rules()) == 0 {
+	return mods, compiled
+}
+
+// TestBundledPoliciesCompile keeps the embedded default loadable: a server
+// without a policy repository depends on it.
+func TestBundledPoliciesCompile(t *testing.T) {
+	if _, e := bundled(t); len(e.Rules()) == 0 {
 		t.Fatal("bundled policy set has no rules")
 	}
 }
@@ -58,14 +64,7 @@ func TestBundledPoliciesCompile(t *testing.T) {
 // declares, so that the tests exercise what an unconfigured install runs.
 func TestRegoTestDefaultsMatchTheRules(t *testing.T) {
 	ctx := context.Background()
-	mods, err := policies.Modules()
-	if err != nil {
-		t.Fatal(err)
-	}
-	compiled, err := policy.Compile(ctx, mods, policy.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mods, compiled := bundled(t)
 	var opts []func(*rego.Rego)
 	for _, m := range mods {
 		opts = append(opts, rego.Module(m.Path, string(m.Source)))
@@ -108,19 +107,40 @@ func TestGuideExampleConfigurationIsValid(t *testing.T) {
 		t.Fatal("the guide lost its example configuration")
 	}
 	example, _, _ := strings.Cut(rest, "```")
-	mods, err := policies.Modules()
-	if err != nil {
-		t.Fatal(err)
-	}
-	compiled, err := policy.Compile(context.Background(), mods, policy.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, compiled := bundled(t)
 	file, err := policyconfig.Parse("mergeguard/config.yaml", policyconfig.OrgFile, []byte(example))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := policyconfig.Resolve(file, nil, compiled.Schema()); err != nil {
 		t.Fatalf("the guide's example configuration: %v", err)
+	}
+}
+
+// TestChangeFreezeRefusesDateWindowsThatFreezeNothing: the bundled rule's
+// declarations make the configuration refuse, where it is written, a date
+// window that contains no instant.
+func TestChangeFreezeRefusesDateWindowsThatFreezeNothing(t *testing.T) {
+	_, compiled := bundled(t)
+	tests := []struct{ dates, want string }{
+		{"[{start: 2026-12-10, end: 2026-12-05}]",
+			"mergeguard/config.yaml:5: rules.change_freeze.dates: item 1: 2026-12-10 → 2026-12-05 freezes nothing: it ends before it starts"},
+		{`[{start: "2026-03-29 02:30", end: "2026-03-29 03:10"}]`,
+			"mergeguard/config.yaml:5: rules.change_freeze.dates: item 1: 2026-03-29 02:30 → 2026-03-29 03:10 freezes nothing in Europe/Berlin: the clocks skip 02:30 that day"},
+		{`[{start: "2026-03-29 02:30", end: "2026-03-29 03:40"}, {start: 2026-12-05, end: 2026-12-05}]`, ""},
+	}
+	for _, tt := range tests {
+		src := "rules:\n  change_freeze:\n    timezone: Europe/Berlin\n    windows: [{start: Fri 15:00, end: Mon 08:00}]\n    dates: " + tt.dates + "\n"
+		file, err := policyconfig.Parse("mergeguard/config.yaml", policyconfig.OrgFile, []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = policyconfig.Resolve(file, nil, compiled.Schema())
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: %v", tt.dates, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%s: got %v, want %q", tt.dates, err, tt.want)
+		}
 	}
 }
