@@ -192,13 +192,19 @@ func (s *Service) Evaluate(ctx context.Context, req Request) error {
 			return fmt.Errorf("record the evaluation of %s/%s#%d: %w", req.Owner, req.Repo, req.Number, err)
 		}
 	}
-	if err := s.scheduleRecheck(ctx, req, verdict); err != nil {
+	recheck, err := s.scheduleRecheck(ctx, req, verdict)
+	if err != nil {
 		return err
 	}
-	log.Info("pull request evaluated",
+	attrs := []any{
 		"head_sha", target.HeadSHA, "conclusion", verdict.Conclusion, "title", out.Title, "policy", a.Policy.Label,
 		"check_run_id", res.CheckRunID, "created", res.Created, "unchanged", res.Unchanged,
-		"annotations_sent", res.AnnotationsSent, "trigger", req.Trigger.Event+"."+req.Trigger.Action)
+		"annotations_sent", res.AnnotationsSent, "trigger", req.Trigger.Event + "." + req.Trigger.Action,
+	}
+	if !recheck.IsZero() {
+		attrs = append(attrs, "recheck_at", recheck.UTC().Format(time.RFC3339))
+	}
+	log.Info("pull request evaluated", attrs...)
 	if strings.EqualFold(req.Repo, s.Policies.PolicyRepo()) {
 		return s.checkPolicyRepo(ctx, gh, target, a.Input.PullRequest.Author)
 	}
@@ -369,18 +375,19 @@ func (s *Service) brokenPolicy(res policysource.Resolved, head string) Judgement
 
 // scheduleRecheck asks for the repository's open pull requests to be
 // evaluated again when a rule said its verdict changes with time (a freeze
-// starting or ending). Every pull request asks for the same instants, and
-// the scheduler keeps one sweep per repository and instant.
-func (s *Service) scheduleRecheck(ctx context.Context, req Request, v decision.Verdict) error {
+// starting or ending), and returns when; zero when no rule did (a freeze
+// with no end asks for nothing). Every pull request asks for the same
+// instants, and the scheduler keeps one sweep per repository and instant.
+func (s *Service) scheduleRecheck(ctx context.Context, req Request, v decision.Verdict) (time.Time, error) {
 	at, ok := v.RecheckAt()
 	if !ok || s.Scheduler == nil {
-		return nil
+		return time.Time{}, nil
 	}
 	repo := req.Owner + "/" + req.Repo
 	if err := s.Scheduler.ScheduleSweep(ctx, req.InstallationID, req.RepoID, repo, at, "recheck"); err != nil {
-		return fmt.Errorf("schedule the re-evaluation of %s at %s: %w", repo, at.Format(time.RFC3339), err)
+		return time.Time{}, fmt.Errorf("schedule the re-evaluation of %s at %s: %w", repo, at.Format(time.RFC3339), err)
 	}
-	return nil
+	return at, nil
 }
 
 // trusted are the author associations whose policy changes the policy

@@ -84,6 +84,78 @@ func TestAFreezeWindowFlipsOpenChecksOnTimeAcrossARestart(t *testing.T) {
 	}
 }
 
+const holidayPolicy = `rules:
+  change_freeze:
+    timezone: Europe/Berlin
+    windows:
+      - {start: "Fri 15:00", end: "Mon 08:00", reason: "weekend freeze"}
+    dates:
+      - {start: 2026-12-19, end: 2027-01-09, reason: "holiday freeze"}
+    notice_hours: 0
+`
+
+// evaluatedLines are the server's "pull request evaluated" log lines.
+func evaluatedLines(h *harness) []string {
+	var out []string
+	for _, l := range strings.Split(h.logs.String(), "\n") {
+		if strings.Contains(l, `msg="pull request evaluated"`) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func TestAFreezeRunningIntoTheHolidaysReopensWhenMergesReallyReopen(t *testing.T) {
+	gh := fakegithub.New(t)
+	policy, shop := policyOrg(gh, map[string]string{"mergeguard/config.yaml": holidayPolicy})
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	clk := newClock(time.Date(2026, 12, 19, 12, 0, 0, 0, berlin)) // Saturday: a weekend and the holidays
+	h := start(t, gh, config{now: clk.now})
+
+	pr, review := approvedPR(gh, shop)
+	h.deliver("pull_request_review", "", gh.Payload("pull_request_review", "submitted", pr, &review))
+	cr := waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("failure"))[0]
+	if !strings.Contains(cr.Summary, "Merges into `main` are frozen until Mon 11 Jan 2027 08:00 CET (Europe/Berlin): holiday freeze") {
+		t.Fatalf("the check must name the Monday after the holidays' last weekend:\n%s", cr.Summary)
+	}
+
+	// Sunday 10 January: the holidays are over, the weekend is not. The
+	// check stays red for the weekend alone, and the next look is due when
+	// merges reopen.
+	clk.jump(time.Date(2027, 1, 10, 12, 0, 0, 0, berlin))
+	waitCheck(t, gh, "acme/shop", pr.HeadSHA(), func(runs []fakegithub.CheckRun) bool {
+		return one("failure")(runs) && !strings.Contains(runs[0].Summary, "holiday freeze")
+	})
+	wait.Until(t, 10*time.Second, "the evaluation to be logged", func() bool {
+		lines := evaluatedLines(h)
+		return strings.Contains(lines[len(lines)-1], "recheck_at=2027-01-11T07:00:00Z")
+	})
+	clk.jump(time.Date(2027, 1, 11, 8, 0, 5, 0, berlin))
+	waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("success"))
+
+	// A window that ends where it starts freezes for good: the check says
+	// what ends it, and nothing is scheduled.
+	before := len(evaluatedLines(h))
+	policy.CommitFiles("", "Freeze for the release", map[string]string{"mergeguard/config.yaml": `rules:
+  change_freeze:
+    timezone: Europe/Berlin
+    windows:
+      - {start: "Mon 00:00", end: "Mon 00:00", reason: "release"}
+`})
+	h.deliver("push", "", gh.PushPayload(policy, "main", "mergeguard/config.yaml"))
+	h.deliver("pull_request", "", gh.Payload("pull_request", "edited", pr, nil))
+	cr = waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("failure"))[0]
+	if !strings.Contains(cr.Summary, "Merges into `main` are frozen until the configuration changes (the weekly windows in rules.change_freeze.windows leave no time in the week open, so this freeze has no end): release") {
+		t.Fatalf("summary:\n%s", cr.Summary)
+	}
+	wait.Until(t, 10*time.Second, "the evaluation to be logged", func() bool { return len(evaluatedLines(h)) > before })
+	for _, l := range evaluatedLines(h)[before:] {
+		if strings.Contains(l, "conclusion=failure") && strings.Contains(l, "recheck_at=") {
+			t.Errorf("a freeze with no end scheduled a re-evaluation: %s", l)
+		}
+	}
+}
+
 func incidentOrg(gh *fakegithub.Server) (policy, shop *fakegithub.Repo, issue int) {
 	policy, shop = policyOrg(gh, map[string]string{"mergeguard/config.yaml": "rules:\n  change_freeze:\n    incident_teams: [incident]\n"})
 	gh.AddTeam("acme", "incident", "ic")
