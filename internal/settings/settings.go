@@ -130,7 +130,8 @@ type VariableError struct {
 func (e *VariableError) Error() string { return e.Name + ": " + e.Reason }
 
 // FromEnv reads and validates the settings. readFile reads the private key
-// file (os.ReadFile in production).
+// file (ReadPrivateKeyFile in production, which refuses a key file other
+// users may read).
 func FromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) (Settings, error) {
 	s := Settings{}
 	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
@@ -358,10 +359,13 @@ func privateKey(getenv func(string) string, readFile func(string) ([]byte, error
 	case file != "":
 		name = EnvPrivateKeyFile
 		b, err := readFile(file)
-		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				return nil, nil, &VariableError{name, fmt.Sprintf("%s does not exist; download a private key from the GitHub App's settings page", file)}
-			}
+		var exposed *ExposedFileError
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return nil, nil, &VariableError{name, fmt.Sprintf("%s does not exist; download a private key from the GitHub App's settings page", file)}
+		case errors.As(err, &exposed):
+			return nil, nil, &VariableError{name, fmt.Sprintf("%s is open to other users (mode %04o), and whoever reads the App's private key can act as the App; run chmod 600 %s (Kubernetes: mount the Secret with defaultMode: 0400)", file, exposed.Mode, file)}
+		case err != nil:
 			return nil, nil, &VariableError{name, fmt.Sprintf("cannot read %s: %v", file, err)}
 		}
 		pem = b
