@@ -85,6 +85,9 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 		return err
 	}
 	defer db.Close()
+	if len(db.Tightened) > 0 {
+		log.Warn("the SQLite database was open to every user on this host; mergeguard made it private to its owner", "files", db.Tightened)
+	}
 	if err := queue.Migrate(ctx, db); err != nil {
 		return err
 	}
