@@ -62,6 +62,26 @@ func (e *malformedError) Error() string { return e.reason }
 // gh-readonly-queue/<base>/pr-<number>-<head sha>.
 var mergeQueueRef = regexp.MustCompile(`^(?:refs/heads/)?gh-readonly-queue/.+/pr-([0-9]+)-[0-9a-f]{7,64}$`)
 
+// maxPRNumber is the largest pull request number mergeguard accepts:
+// GitHub's numbers are 32-bit.
+const maxPRNumber = 1<<31 - 1
+
+// mergeQueuePR reads the pull request number from a merge queue branch.
+// The number is parsed strictly: no sign, no leading zero, and no value
+// beyond a pull request number (a number that overflowed would otherwise
+// name some other pull request).
+func mergeQueuePR(ref string) (int, error) {
+	m := mergeQueueRef.FindStringSubmatch(ref)
+	if m == nil {
+		return 0, fmt.Errorf("merge_group.head_ref %q is not a merge queue branch (gh-readonly-queue/<base>/pr-<number>-<sha>)", clip(ref, 200))
+	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil || n < 1 || n > maxPRNumber || m[1][0] == '0' {
+		return 0, fmt.Errorf("merge_group.head_ref %q names pull request %q, which is not a pull request number (1 to %d)", clip(ref, 200), clip(m[1], 40), maxPRNumber)
+	}
+	return int(n), nil
+}
+
 // maxCommentBytes bounds a comment kept for a command job; GitHub allows
 // 65,536 characters.
 const maxCommentBytes = 256 << 10
@@ -100,13 +120,11 @@ func parseDelivery(event, id string, payload []byte, prefix string) (store.Deliv
 	case *github.MergeGroupEvent:
 		action, installation, repo = e.GetAction(), e.GetInstallation(), e.GetRepo()
 		mg := e.GetMergeGroup()
-		m := mergeQueueRef.FindStringSubmatch(mg.GetHeadRef())
-		if m == nil && handledActions[event][action] {
-			return store.Delivery{}, nil, &malformedError{fmt.Sprintf("merge_group.head_ref %q is not a merge queue branch (gh-readonly-queue/<base>/pr-<number>-<sha>)", clip(mg.GetHeadRef(), 200))}
+		n, err := mergeQueuePR(mg.GetHeadRef())
+		if err != nil && handledActions[event][action] {
+			return store.Delivery{}, nil, &malformedError{err.Error()}
 		}
-		if m != nil {
-			number, _ = strconv.Atoi(m[1])
-		}
+		number = n
 		if mg.GetHeadSHA() == "" && handledActions[event][action] {
 			return store.Delivery{}, nil, &malformedError{"merge_group has no head_sha"}
 		}

@@ -305,6 +305,10 @@ func TestMergeGroupsAndCommandsBecomeJobs(t *testing.T) {
 			return ok && mg.Number == 7 && mg.HeadSHA == "2ffea6db159f6b6c47a24e778fb9ef40cf6b1c7d" && mg.BaseRef == "main" && mg.Repo == "acme/shop"
 		}},
 		{"merge group with a foreign branch", "merge_group", strings.Replace(mergeGroup, "gh-readonly-queue/main/pr-7-", "feature/pr-7-", 1), 400, nil},
+		{"merge group naming an overflowing number", "merge_group", strings.Replace(mergeGroup, "/pr-7-", "/pr-99999999999999999999999-", 1), 400, nil},
+		{"merge group naming a number beyond GitHub's", "merge_group", strings.Replace(mergeGroup, "/pr-7-", "/pr-9223372036854775807-", 1), 400, nil},
+		{"merge group naming pull request 0", "merge_group", strings.Replace(mergeGroup, "/pr-7-", "/pr-0-", 1), 400, nil},
+		{"merge group with a leading zero", "merge_group", strings.Replace(mergeGroup, "/pr-7-", "/pr-07-", 1), 400, nil},
 		{"command", "issue_comment", comment, 202, func(j queue.Job) bool {
 			c, ok := j.(queue.CommentArgs)
 			return ok && c.Body == "/guard freeze 2h outage" && c.Author == "ic" && c.Number == 3 && c.CommentID == 11 && !c.IsPullRequest
@@ -352,4 +356,30 @@ func TestAFailedPushObserverFailsTheDelivery(t *testing.T) {
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "redeliver") {
 		t.Fatalf("status %d %s", rec.Code, rec.Body)
 	}
+}
+
+func TestAMergeQueueBranchNamesOnePullRequestExactly(t *testing.T) {
+	ref := "refs/heads/gh-readonly-queue/main/pr-99999999999999999999999-929f8209d40f77f4abc622a499c93a83babdbe64"
+	n, err := mergeQueuePR(ref)
+	if err == nil || !strings.Contains(err.Error(), `names pull request "99999999999999999999999", which is not a pull request number`) {
+		t.Fatalf("parsed %d, %v", n, err)
+	}
+	if n, err := mergeQueuePR("gh-readonly-queue/release/v2/pr-2147483647-929f820"); err != nil || n != 2147483647 {
+		t.Fatalf("the largest number: %d, %v", n, err)
+	}
+}
+
+func FuzzMergeQueuePR(f *testing.F) {
+	f.Add("gh-readonly-queue/main/pr-7-929f8209d40f77f4abc622a499c93a83babdbe64")
+	f.Add("refs/heads/gh-readonly-queue/main/pr-99999999999999999999999-929f820")
+	f.Add("gh-readonly-queue/a/pr-1-/pr-2-929f820")
+	f.Fuzz(func(t *testing.T, ref string) {
+		n, err := mergeQueuePR(ref)
+		if err != nil {
+			return
+		}
+		if n < 1 || n > maxPRNumber || !strings.Contains(ref, fmt.Sprintf("/pr-%d-", n)) {
+			t.Fatalf("%q parsed as %d", ref, n)
+		}
+	})
 }
