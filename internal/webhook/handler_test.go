@@ -8,16 +8,19 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/mergeguard/mergeguard/internal/intake"
 	"github.com/mergeguard/mergeguard/internal/metrics"
 	"github.com/mergeguard/mergeguard/internal/queue"
 	"github.com/mergeguard/mergeguard/internal/store"
@@ -382,4 +385,53 @@ func FuzzMergeQueuePR(f *testing.F) {
 			t.Fatalf("%q parsed as %d", ref, n)
 		}
 	})
+}
+
+// deadlineReader is a body whose connection's read deadline passed.
+type deadlineReader struct{}
+
+func (deadlineReader) Read([]byte) (int, error) { return 0, os.ErrDeadlineExceeded }
+
+func TestIntakeLimitsAnswerAtOnce(t *testing.T) {
+	wellFormed := "sha256=" + strings.Repeat("0", 64)
+	tests := []struct {
+		name    string
+		limits  intake.Limits
+		body    io.Reader
+		length  int64
+		status  int
+		outcome string
+		refused string
+	}{
+		{"memory for bodies in use", intake.Limits{BufferBytes: 1 << 10}, bytes.NewReader(make([]byte, 2<<10)), 2 << 10,
+			http.StatusServiceUnavailable, metrics.DeliveryBusy, metrics.RefusedAddressMemory},
+		{"a body past its deadline", intake.Limits{}, deadlineReader{}, 100, http.StatusRequestTimeout, metrics.DeliveryTooSlow, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := metrics.New()
+			acc := &fakeAcceptor{outcome: queue.Queued}
+			h, _ := New([]byte(secret), acc, slog.New(slog.DiscardHandler), m, time.Now, WithLimits(tt.limits))
+			req := httptest.NewRequest(http.MethodPost, "/webhook", tt.body)
+			req.ContentLength = tt.length
+			req.Header.Set("X-GitHub-Event", "pull_request")
+			req.Header.Set("X-Hub-Signature-256", wellFormed)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.status || len(acc.got) != 0 {
+				t.Fatalf("status %d, accepted %d: %s", rec.Code, len(acc.got), rec.Body)
+			}
+			if got := testutil.ToFloat64(m.Deliveries.WithLabelValues("pull_request", tt.outcome)); got != 1 {
+				t.Errorf("deliveries{%s} = %v", tt.outcome, got)
+			}
+			if tt.refused != "" {
+				if got := testutil.ToFloat64(m.Intake.Refused.WithLabelValues(tt.refused)); got != 1 || rec.Header().Get("Retry-After") == "" {
+					t.Errorf("refused{%s} = %v, Retry-After %q", tt.refused, got, rec.Header().Get("Retry-After"))
+				}
+			}
+			if testutil.ToFloat64(m.Intake.BodyBytes) != 0 {
+				t.Errorf("%v bytes still held", testutil.ToFloat64(m.Intake.BodyBytes))
+			}
+		})
+	}
 }
