@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/queue"
 	"github.com/mergeguard/mergeguard/internal/store"
 )
@@ -106,6 +107,7 @@ func parseDelivery(event, id string, payload []byte, prefix string) (store.Deliv
 		repo         *github.Repository
 		number       int
 		job          func(d store.Delivery) queue.Job
+		head         decision.HeadSighting
 	)
 	switch e := parsed.(type) {
 	case *github.PullRequestEvent:
@@ -114,9 +116,12 @@ func parseDelivery(event, id string, payload []byte, prefix string) (store.Deliv
 		if number == 0 {
 			number = e.GetPullRequest().GetNumber()
 		}
+		head = headSeen(e.GetPullRequest())
+		head.Opened = action == "opened"
 	case *github.PullRequestReviewEvent:
 		action, installation, repo = e.GetAction(), e.GetInstallation(), e.GetRepo()
 		number = e.GetPullRequest().GetNumber()
+		head = headSeen(e.GetPullRequest())
 	case *github.MergeGroupEvent:
 		action, installation, repo = e.GetAction(), e.GetInstallation(), e.GetRepo()
 		mg := e.GetMergeGroup()
@@ -155,7 +160,7 @@ func parseDelivery(event, id string, payload []byte, prefix string) (store.Deliv
 				InstallationID: d.InstallationID, RepoID: d.PR.RepoID, Repo: d.PR.Repo, Number: d.PR.Number,
 				IsPullRequest: e.GetIssue().IsPullRequest(), CommentID: c.GetID(), URL: c.GetHTMLURL(),
 				Author: c.GetUser().GetLogin(), AuthorType: c.GetUser().GetType(), Association: c.GetAuthorAssociation(),
-				Body: c.GetBody(), DeliveryID: d.ID,
+				Body: c.GetBody(), DeliveryID: d.ID, CreatedAt: c.GetCreatedAt().Time,
 			}}
 		}
 	default:
@@ -175,10 +180,18 @@ func parseDelivery(event, id string, payload []byte, prefix string) (store.Deliv
 	}
 	d.InstallationID = installation.GetID()
 	d.PR = store.PRKey{RepoID: repo.GetID(), Repo: repo.GetOwner().GetLogin() + "/" + repo.GetName(), Number: number}
+	d.Head = head
 	if job != nil {
 		return d, job(d), nil
 	}
 	return d, nil, nil
+}
+
+// headSeen is the head a payload's pull request shows, seen no earlier
+// than its updated_at (GitHub wrote the payload after that update); the
+// handler adds when it arrived.
+func headSeen(pr *github.PullRequest) decision.HeadSighting {
+	return decision.HeadSighting{SHA: pr.GetHead().GetSHA(), From: pr.GetUpdatedAt().Time}
 }
 
 // checkPayload is what a check_run or check_suite delivery needs to say.

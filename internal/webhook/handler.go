@@ -239,6 +239,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.ReceivedAt = h.now()
+	if d.Head.SHA != "" {
+		d.Head.To = d.ReceivedAt
+	}
 	log = log.With("action", d.Action, "repo", d.PR.Repo, "pr", d.PR.Number)
 
 	var outcome queue.Outcome

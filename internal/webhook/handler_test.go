@@ -293,7 +293,7 @@ const mergeGroup = `{"action":"checks_requested",
 
 const comment = `{"action":"created",
  "issue":{"number":3},
- "comment":{"id":11,"html_url":"https://github.com/acme/.github/issues/3#issuecomment-11","body":"/guard freeze 2h outage","user":{"login":"ic","type":"User"},"author_association":"MEMBER"},
+ "comment":{"id":11,"html_url":"https://github.com/acme/.github/issues/3#issuecomment-11","body":"/guard freeze 2h outage","user":{"login":"ic","type":"User"},"author_association":"MEMBER","created_at":"2026-11-24T10:00:07Z"},
  "repository":{"id":5,"name":".github","full_name":"acme/.github","owner":{"login":"acme"}},
  "installation":{"id":42}}`
 
@@ -314,7 +314,8 @@ func TestMergeGroupsAndCommandsBecomeJobs(t *testing.T) {
 		{"merge group with a leading zero", "merge_group", strings.Replace(mergeGroup, "/pr-7-", "/pr-07-", 1), 400, nil},
 		{"command", "issue_comment", comment, 202, func(j queue.Job) bool {
 			c, ok := j.(queue.CommentArgs)
-			return ok && c.Body == "/guard freeze 2h outage" && c.Author == "ic" && c.Number == 3 && c.CommentID == 11 && !c.IsPullRequest
+			return ok && c.Body == "/guard freeze 2h outage" && c.Author == "ic" && c.Number == 3 && c.CommentID == 11 && !c.IsPullRequest &&
+				c.CreatedAt.Equal(time.Date(2026, 11, 24, 10, 0, 7, 0, time.UTC))
 		}},
 		{"comment without a command", "issue_comment", strings.Replace(comment, "/guard freeze 2h outage", "thanks!", 1), 202, nil},
 		{"a bot's comment", "issue_comment", strings.Replace(comment, `"type":"User"`, `"type":"Bot"`, 1), 202, nil},

@@ -433,3 +433,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func lower(s string) string { return strings.ToLower(s) }
+
+// SetClock replaces the clock (time.Now) that dates pull requests, pushes,
+// reviews and comments. Set it before the fake is used.
+func (s *Server) SetClock(now func() time.Time) { s.now = now }
