@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -206,7 +207,14 @@ func TestAnAddressKeepsAtMostItsConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	limited := intake.Listen(ln, intake.Limits{ConnectionsPerAddress: 2}, m.Intake, slog.New(slog.DiscardHandler))
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "ok") })}
+	var idle atomic.Int64 // connections that went idle
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "ok") }),
+		ConnState: func(c net.Conn, st http.ConnState) {
+			limited.ConnState(c, st)
+			if st == http.StateIdle {
+				idle.Add(1)
+			}
+		}}
 	go srv.Serve(limited)
 	t.Cleanup(func() { srv.Close() })
 
@@ -228,25 +236,40 @@ func TestAnAddressKeepsAtMostItsConnections(t *testing.T) {
 		}
 		return err
 	}
-	first, second := dial(), dial()
-	if err := get(first); err != nil {
-		t.Fatal(err)
+	refused := func() float64 {
+		return testutil.ToFloat64(m.Intake.Refused.WithLabelValues(metrics.RefusedAddressConnections))
 	}
-	if err := get(second); err != nil {
-		t.Fatal(err)
+	open := func(n float64) {
+		wait.Until(t, 10*time.Second, fmt.Sprintf("%v open connections", n), func() bool { return testutil.ToFloat64(m.Intake.Connections) == n })
 	}
-	third := dial()
-	if err := get(third); err == nil {
-		t.Fatal("a third connection from one address was served")
+
+	// Two connections that send nothing hold the address's places.
+	silent := []net.Conn{dial(), dial()}
+	open(2)
+	if err := get(dial()); err == nil || refused() != 1 {
+		t.Fatalf("a third connection beside two silent ones: %v, refused %v", err, refused())
 	}
-	if n := testutil.ToFloat64(m.Intake.Refused.WithLabelValues(metrics.RefusedAddressConnections)); n != 1 {
-		t.Fatalf("refused connections counted %v, want 1", n)
-	}
-	first.Close()
-	wait.Until(t, 10*time.Second, "the closed connection's place to be given back", func() bool {
-		return testutil.ToFloat64(m.Intake.Connections) == 1
-	})
-	if err := get(dial()); err != nil {
+	silent[0].Close()
+	open(1)
+	later := dial()
+	if err := get(later); err != nil {
 		t.Fatalf("a connection once another closed: %v", err)
 	}
+	silent[1].Close()
+	later.Close()
+	open(0)
+
+	// Connections waiting idle between requests make room for new ones.
+	idle.Store(0)
+	first, second := dial(), dial()
+	for _, c := range []net.Conn{first, second} {
+		if err := get(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wait.Until(t, 10*time.Second, "both connections to wait idle", func() bool { return idle.Load() == 2 })
+	if err := get(dial()); err != nil || refused() != 1 {
+		t.Fatalf("a connection beside two idle ones: %v, refused %v", err, refused())
+	}
+	open(2)
 }

@@ -125,8 +125,8 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 // Serve serves the main routes on ln until ctx ends, then stops accepting
 // connections and waits for in-flight requests (up to ShutdownTimeout).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	ln = intake.Listen(ln, intake.Limits{ConnectionsPerAddress: s.cfg.ConnectionsPerAddress}, s.cfg.Metrics.Intake, s.cfg.Log)
-	return s.serve(ctx, ln, s.handler)
+	limited := intake.Listen(ln, intake.Limits{ConnectionsPerAddress: s.cfg.ConnectionsPerAddress}, s.cfg.Metrics.Intake, s.cfg.Log)
+	return s.serve(ctx, limited, s.handler, limited.ConnState)
 }
 
 // ServeMetrics serves /metrics on ln until ctx ends (SeparateMetrics only).
@@ -134,12 +134,13 @@ func (s *Server) ServeMetrics(ctx context.Context, ln net.Listener) error {
 	if s.metrics == nil {
 		return errors.New("metrics are served with the main routes")
 	}
-	return s.serve(ctx, ln, s.metrics)
+	return s.serve(ctx, ln, s.metrics, nil)
 }
 
-func (s *Server) serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+func (s *Server) serve(ctx context.Context, ln net.Listener, h http.Handler, connState func(net.Conn, http.ConnState)) error {
 	srv := &http.Server{
-		Handler: h,
+		Handler:   h,
+		ConnState: connState,
 		// Headers must arrive within the header timeout; the webhook sets a
 		// deadline for its body by the body's length (intake.BodyTimeout),
 		// and ReadTimeout bounds the rest (coverage uploads).
