@@ -40,16 +40,15 @@ func (h *Handler) writtenOn(ctx context.Context, cm Comment, pr *github.PullRequ
 // on") on the head now.
 func unsureHead(cm Comment, head decision.CommentHead, undone, todo, again string) string {
 	now := head.Candidates[len(head.Candidates)-1]
-	why := "mergeguard has no record of which commit was this pull request's head when you wrote this (it was pushed before mergeguard recorded pushes, or its event has not arrived yet)"
+	why := "mergeguard has no record of this pull request's head from before you wrote this (it was pushed before mergeguard recorded pushes, or its event has not arrived yet), so it cannot tell which commit you were looking at"
 	switch {
 	case cm.WrittenAt.IsZero():
-		why = "mergeguard does not know when this comment was written, so it cannot tell which commit was the head then"
+		why = "mergeguard does not know when this comment was written, so it cannot tell which commit you were looking at"
 	case len(head.Candidates) > 1:
-		why = fmt.Sprintf("this pull request's head changed around the time you wrote this (%s UTC): it was %s shortly before and is %s now",
-			cm.WrittenAt.UTC().Format("2006-01-02 15:04:05"), shortCode(head.Candidates[0]), shortCode(now))
+		why = fmt.Sprintf("this pull request's head was %s before you wrote this (%s UTC) and is %s now; mergeguard cannot tell which of them you were looking at",
+			shortCode(head.Candidates[0]), cm.WrittenAt.UTC().Format("2006-01-02 15:04:05"), shortCode(now))
 	}
-	return fmt.Sprintf("@%s, %s, so mergeguard cannot tell which commit you meant. %s To %s %s, the head now, comment %s again.",
-		cm.Author, why, undone, todo, shortCode(now), again)
+	return fmt.Sprintf("@%s, %s. %s To %s %s, the head now, comment %s again.", cm.Author, why, undone, todo, shortCode(now), again)
 }
 
 // shortCode is a commit's short SHA as inline code.

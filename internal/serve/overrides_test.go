@@ -2,6 +2,7 @@ package serve_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -93,7 +94,7 @@ func TestAnOverrideWrittenBeforeAPushDoesNotPassThePushedCommit(t *testing.T) {
 	// that B was on the lead's screen, so it overrides nothing and asks
 	// again, naming both commits.
 	r.h.deliver("issue_comment", "", comment)
-	replyHas(t, r.gh, "acme/shop", r.pr.Number, "it was `"+a[:7]+"` shortly before and is `"+b[:7]+"` now, so mergeguard cannot tell which commit you meant. Nothing was overridden.")
+	replyHas(t, r.gh, "acme/shop", r.pr.Number, "@lena, this pull request's head was `"+a[:7]+"` before you wrote this ("+writtenAt(t, comment)+" UTC) and is `"+b[:7]+"` now; mergeguard cannot tell which of them you were looking at. Nothing was overridden.")
 	if reply := lastReply(r.gh, "acme/shop", r.pr.Number); !strings.Contains(reply, "To override `required_reviewers` on `"+b[:7]+"`, the head now, comment `/guard override required_reviewers INC-7 read the diff` again.") {
 		t.Errorf("the refusal does not say how to override the head now:\n%s", reply)
 	}
@@ -148,7 +149,21 @@ func TestAReleaseWrittenBeforeAPushKeepsTheHold(t *testing.T) {
 	b := r.push(t)
 
 	r.h.deliver("issue_comment", "", release)
-	replyHas(t, r.gh, "acme/shop", r.pr.Number, "cannot tell which commit you meant. The hold stays. To release it on `"+b[:7]+"`, the head now, comment `/guard unhold` again.")
+	replyHas(t, r.gh, "acme/shop", r.pr.Number, "mergeguard cannot tell which of them you were looking at. The hold stays. To release it on `"+b[:7]+"`, the head now, comment `/guard unhold` again.")
 	cr := waitCheck(t, r.gh, "acme/shop", b, one("failure"))[0]
 	summaryHas(t, cr, "**Hold** by @sam")
+}
+
+// writtenAt is a comment delivery's created_at as replies show it.
+func writtenAt(t *testing.T, payload []byte) string {
+	t.Helper()
+	var p struct {
+		Comment struct {
+			CreatedAt time.Time `json:"created_at"`
+		} `json:"comment"`
+	}
+	if err := json.Unmarshal(payload, &p); err != nil || p.Comment.CreatedAt.IsZero() {
+		t.Fatalf("no comment.created_at in the delivery: %v", err)
+	}
+	return p.Comment.CreatedAt.UTC().Format("2006-01-02 15:04:05")
 }
