@@ -99,7 +99,7 @@ func Start(cfg Config) (*Session, error) {
 	if cfg.Warn == nil {
 		cfg.Warn = func(string) {}
 	}
-	public, err := ParsePublicURL(cfg.PublicURL)
+	public, err := ParsePublicURL(cfg.PublicURL, cfg.APIURL)
 	if err != nil {
 		return nil, err
 	}

@@ -384,7 +384,7 @@ func TestStartRefuses(t *testing.T) {
 		says   string
 	}{
 		{"no public URL", func(c *appsetup.Config) { c.PublicURL = "" }, "--url is required"},
-		{"loopback public URL", func(c *appsetup.Config) { c.PublicURL = "http://127.0.0.1:8080" }, "GitHub cannot reach"},
+		{"plain http public URL", func(c *appsetup.Config) { c.PublicURL = "http://mg.acme.dev" }, "is not https"},
 		{"bad org", func(c *appsetup.Config) { c.Org = "acme/x" }, "not a GitHub organization name"},
 		{"existing file", func(c *appsetup.Config) { c.Out = existing }, "already exists"},
 		{"API URL without a web address", func(c *appsetup.Config) { c.APIURL = "https://ghe.acme.dev/rest/" }, "cannot tell GitHub's web address"},

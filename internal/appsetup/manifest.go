@@ -7,6 +7,7 @@ package appsetup
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"strings"
@@ -78,9 +79,15 @@ func ValidateOrg(org string) error {
 	return nil
 }
 
-// ParsePublicURL checks the address where GitHub will reach mergeguard and
-// returns it without a trailing slash.
-func ParsePublicURL(raw string) (string, error) {
+// ParsePublicURL checks the address where GitHub (whose REST API is at
+// apiURL) will reach mergeguard and returns it without a trailing slash. It
+// must be https: GitHub does not register an App whose webhook is plain
+// http (the browser would never come back, and setup would wait for
+// nothing), and the deliveries would cross the network unencrypted. A
+// loopback address is accepted, over http too, only when GitHub itself runs
+// on this machine (a test or a local GitHub Enterprise Server): no other
+// GitHub can reach it.
+func ParsePublicURL(raw, apiURL string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return "", fmt.Errorf("--url is required: the public https address where GitHub will reach mergeguard, e.g. --url https://mergeguard.example.com")
@@ -89,10 +96,26 @@ func ParsePublicURL(raw string) (string, error) {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return "", fmt.Errorf("--url %q is not a web address: give the public https address where GitHub will reach mergeguard, e.g. https://mergeguard.example.com", raw)
 	}
-	if host := u.Hostname(); host == "localhost" || strings.HasPrefix(host, "127.") || host == "::1" {
+	githubIsLocal := false
+	if api, err := url.Parse(apiURL); err == nil {
+		githubIsLocal = isLoopback(api.Hostname())
+	}
+	switch {
+	case isLoopback(u.Hostname()) && !githubIsLocal:
 		return "", fmt.Errorf("--url %q is this machine's loopback address, which GitHub cannot reach: give the public address (or a tunnel's) that forwards to mergeguard", raw)
+	case u.Scheme != "https" && !isLoopback(u.Hostname()):
+		return "", fmt.Errorf("--url %q is not https: GitHub registers an App only with an https webhook, and deliveries must not cross the network unencrypted; serve mergeguard behind TLS (a reverse proxy, a load balancer or a tunnel) and give that https address, e.g. --url https://%s", raw, u.Host)
 	}
 	return strings.TrimSuffix(u.String(), "/"), nil
+}
+
+// isLoopback reports whether host names this machine.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // DefaultName is the App's name when --name is not given. App names are

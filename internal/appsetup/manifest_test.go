@@ -95,32 +95,43 @@ func TestNewManifest(t *testing.T) {
 }
 
 func TestParsePublicURL(t *testing.T) {
+	const (
+		github = "https://api.github.com/"
+		local  = "http://127.0.0.1:4000/api/v3/"
+	)
 	tests := []struct {
-		in, want, err string
+		in, api, want, err string
 	}{
-		{"https://mergeguard.acme.dev", "https://mergeguard.acme.dev", ""},
-		{"https://mergeguard.acme.dev/", "https://mergeguard.acme.dev", ""},
-		{" https://acme.dev/guard/ ", "https://acme.dev/guard", ""},
-		{"http://10.0.0.5:8080", "http://10.0.0.5:8080", ""},
-		{"", "", "--url is required"},
-		{"mergeguard.acme.dev", "", "not a web address"},
-		{"ftp://acme.dev", "", "not a web address"},
-		{"https://acme.dev/?x=1", "", "not a web address"},
-		{"https://user:pw@acme.dev", "", "not a web address"},
-		{"http://localhost:8080", "", "loopback"},
-		{"http://127.0.0.1:8080", "", "loopback"},
-		{"http://[::1]:8080", "", "loopback"},
+		{"https://mergeguard.acme.dev", github, "https://mergeguard.acme.dev", ""},
+		{"https://mergeguard.acme.dev/", github, "https://mergeguard.acme.dev", ""},
+		{" https://acme.dev/guard/ ", github, "https://acme.dev/guard", ""},
+		{"https://10.0.0.5:8443", github, "https://10.0.0.5:8443", ""},
+		{"", github, "", "--url is required"},
+		{"mergeguard.acme.dev", github, "", "not a web address"},
+		{"ftp://acme.dev", github, "", "not a web address"},
+		{"https://acme.dev/?x=1", github, "", "not a web address"},
+		{"https://user:pw@acme.dev", github, "", "not a web address"},
+		{"http://mergeguard.acme.dev", github, "", `--url "http://mergeguard.acme.dev" is not https`},
+		{"http://10.0.0.5:8080", github, "", "give that https address, e.g. --url https://10.0.0.5:8080"},
+		{"http://10.0.0.5:8080", local, "", "is not https"},
+		{"http://localhost:8080", github, "", "loopback"},
+		{"https://127.0.0.1:8443", github, "", "loopback"},
+		{"http://[::1]:8080", github, "", "loopback"},
+		{"http://127.0.0.2:8080", github, "", "loopback"},
+		// A GitHub on this machine reaches a loopback address, over http too.
+		{"http://127.0.0.1:8080", local, "http://127.0.0.1:8080", ""},
+		{"http://localhost:8080/", "http://localhost:4000/api/v3/", "http://localhost:8080", ""},
 	}
 	for _, tt := range tests {
-		got, err := ParsePublicURL(tt.in)
+		got, err := ParsePublicURL(tt.in, tt.api)
 		if tt.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
-				t.Errorf("%q: error %v, want %q", tt.in, err, tt.err)
+				t.Errorf("%q with GitHub at %s: error %v, want %q", tt.in, tt.api, err, tt.err)
 			}
 			continue
 		}
 		if err != nil || got != tt.want {
-			t.Errorf("%q: %q, %v; want %q", tt.in, got, err, tt.want)
+			t.Errorf("%q with GitHub at %s: %q, %v; want %q", tt.in, tt.api, got, err, tt.want)
 		}
 	}
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"io"
 	"log/slog"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -37,7 +36,7 @@ See the README for the optional tuning variables.`,
 			if err != nil {
 				return &ExitError{Code: ExitFailure, Err: err}
 			}
-			s, err := settings.FromEnv(env, os.ReadFile)
+			s, err := settings.FromEnv(env, settings.ReadPrivateKeyFile)
 			if err != nil {
 				return &ExitError{Code: ExitFailure, Err: err}
 			}

@@ -172,6 +172,7 @@ func TestSetupRefusesBadFlags(t *testing.T) {
 		says string
 	}{
 		{"no url", nil, []string{"setup"}, "--url is required"},
+		{"plain http url", nil, []string{"setup", "--url", "http://mg.acme.dev"}, "is not https"},
 		{"existing file", nil, []string{"setup", "--url", "https://mg.acme.dev", "--out", existing}, "already exists"},
 		{"bad API URL", map[string]string{"MERGEGUARD_GITHUB_API_URL": "ghe.acme.dev"}, []string{"setup", "--url", "https://mg.acme.dev"}, "MERGEGUARD_GITHUB_API_URL"},
 		{"bad org", nil, []string{"setup", "--url", "https://mg.acme.dev", "--org", "a/b"}, "not a GitHub organization name"},

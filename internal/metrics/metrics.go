@@ -43,6 +43,8 @@ type Metrics struct {
 	FailureReportErrors prometheus.Counter
 	// Redelivery measures the redelivery of missed webhook deliveries.
 	Redelivery *Redelivery
+	// Intake measures what clients hold and what was refused at intake.
+	Intake *Intake
 	// JobsTakenOver counts jobs a replica took over from a replica that
 	// died running them, by what became of them.
 	JobsTakenOver *prometheus.CounterVec
@@ -84,7 +86,12 @@ const (
 	DeliveryBadSignature = "bad_signature"
 	DeliveryMalformed    = "malformed"
 	DeliveryTooLarge     = "too_large"
-	DeliveryError        = "error"
+	// DeliveryTooSlow: the body did not arrive within its deadline.
+	DeliveryTooSlow = "too_slow"
+	// DeliveryBusy: refused because an intake limit was reached (see
+	// Intake.Refused for which).
+	DeliveryBusy  = "busy"
+	DeliveryError = "error"
 	// DeliveryPush is a push, noted to refresh cached policy and configuration.
 	DeliveryPush = "push"
 )
@@ -96,7 +103,7 @@ func New() *Metrics {
 		Registry: prometheus.NewRegistry(),
 		Deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mergeguard_webhook_deliveries_total",
-			Help: "Webhook deliveries by event and outcome (accepted, coalesced, duplicate, ignored, push, ping, bad_signature, malformed, too_large, error).",
+			Help: "Webhook deliveries by event and outcome (accepted, coalesced, duplicate, ignored, push, ping, bad_signature, malformed, too_large, too_slow, busy, error).",
 		}, []string{"event", "outcome"}),
 		JobDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "mergeguard_job_duration_seconds",
@@ -163,5 +170,6 @@ func New() *Metrics {
 		m.JobsTakenOver,
 	)
 	m.Redelivery = newRedelivery(m.Registry)
+	m.Intake = newIntake(m.Registry)
 	return m
 }

@@ -79,6 +79,9 @@ func TestParseAndResolveProblems(t *testing.T) {
 		{"list of wrong items", "rules:\n  required_reviewers:\n    protected: [1]\n", "item 1 must be a string", 3, OrgFile},
 		{"bad severity", "rules:\n  no_todo:\n    severity: fatal\n", "use error", 3, OrgFile},
 		{"locked unknown", "locked: [rules.required_reviewers.approval]\n", "is not a setting", 1, OrgFile},
+		{"not a number", "rules:\n  required_reviewers:\n    approvals: .nan\n", ".nan is not a number a rule can use", 3, OrgFile},
+		{"infinite", "rules:\n  required_reviewers:\n    approvals: -.Inf\n", "-.inf is not a number", 3, OrgFile},
+		{"infinite in a list", "rules:\n  required_reviewers:\n    protected: [a, .inf]\n", ".inf is not a number", 3, RepoFile},
 		{"duplicate rule", "rules:\n  no_todo: {}\n  no_todo: {}\n", "configured twice", 3, OrgFile},
 	}
 	for _, tt := range tests {

@@ -3,6 +3,7 @@ package policyconfig
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -201,10 +202,28 @@ func fromYAML(v any) (any, error) {
 			out[i] = c
 		}
 		return out, nil
-	case int, int64, uint64, float64, string, bool, nil:
+	case float64:
+		// YAML has .nan and .inf; JSON, and so the policy's input, has
+		// neither: refuse them here, where the file and line are known.
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, fmt.Errorf("%s is not a number a rule can use: give a finite number such as 80", yamlSpecial(x))
+		}
+		return normalise(x), nil
+	case int, int64, uint64, string, bool, nil:
 		return normalise(x), nil
 	}
 	return nil, fmt.Errorf("unsupported value %v (%T): use numbers, strings, booleans, lists and mappings", v, v)
+}
+
+// yamlSpecial spells a value that is not a finite number as YAML does.
+func yamlSpecial(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return ".nan"
+	case f > 0:
+		return ".inf"
+	}
+	return "-.inf"
 }
 
 func yamlProblem(path string, err error) Problem {

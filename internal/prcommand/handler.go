@@ -61,6 +61,9 @@ type Comment struct {
 	CommentID int64
 	URL       string
 	Author    string
+	// WrittenAt is when GitHub wrote the comment (its created_at): an
+	// override or a release applies to the head at that time.
+	WrittenAt time.Time
 	Commands  []command.Parsed
 }
 
@@ -151,7 +154,7 @@ func (h *Handler) run(ctx context.Context, gh GitHub, cm Comment, index int, cmd
 	case command.Hold:
 		return h.hold(ctx, cm, key, cmd.Reason)
 	case command.Unhold:
-		return h.unhold(ctx, cm, key)
+		return h.unhold(ctx, gh, cm, key)
 	}
 	return "", fmt.Errorf("command %s is not handled here", cmd.Kind)
 }
@@ -196,16 +199,48 @@ func (h *Handler) hold(ctx context.Context, cm Comment, key, reason string) (str
 	return fmt.Sprintf("Held by @%s%s. The check fails until someone with write access comments `/guard unhold`.", cm.Author, why), nil
 }
 
-func (h *Handler) unhold(ctx context.Context, cm Comment, key string) (string, error) {
+// unhold releases the pull request's holds, when the head the comment was
+// written on is still the head: a release someone wrote while looking at
+// one commit does not let a commit pushed since merge.
+func (h *Handler) unhold(ctx context.Context, gh GitHub, cm Comment, key string) (string, error) {
+	var held []decision.Hold
+	if err := h.DB.InTx(ctx, func(tx store.Tx) error {
+		iv, err := store.Interventions(ctx, tx, ref(cm.PR))
+		held = iv.Holds
+		return err
+	}); err != nil {
+		return "", err
+	}
+	if len(held) == 0 {
+		return "This pull request is not on hold, so there is nothing to release.", nil
+	}
+	pr, err := gh.PullRequest(ctx, cm.Owner, cm.Repo, cm.Number)
+	if err != nil {
+		return "", err
+	}
+	written, err := h.writtenOn(ctx, cm, pr)
+	if err != nil {
+		return "", err
+	}
+	current := pr.GetHead().GetSHA()
+	switch {
+	case written.SHA == "":
+		return unsureHead(cm, written, "The hold stays.", "release it on", "`/guard unhold`"), nil
+	case written.SHA != current:
+		return fmt.Sprintf("@%s, you wrote this while the head was %s; %s was pushed since, and the hold stays until someone releases it having seen that commit. To release it, comment `/guard unhold` again.",
+			cm.Author, shortCode(written.SHA), shortCode(current)), nil
+	}
+
 	now := h.Now()
 	var released []decision.Hold
-	err := h.DB.InTx(ctx, func(tx store.Tx) error {
+	err = h.DB.InTx(ctx, func(tx store.Tx) error {
 		var err error
 		if released, err = store.ReleaseHolds(ctx, tx, ref(cm.PR), cm.Author, now); err != nil || len(released) == 0 {
 			return err
 		}
 		return store.Audit(ctx, tx, store.AuditEntry{At: now, Owner: cm.Owner, Repo: cm.FullName(), Actor: cm.Author, Action: "unhold",
-			Subject: subject(cm.PR), Details: map[string]any{"released": len(released), "comment": cm.URL}})
+			Subject: subject(cm.PR), Details: map[string]any{"released": len(released), "comment": cm.URL, "head_sha": current,
+				"written_at": cm.WrittenAt.UTC().Format(time.RFC3339)}})
 	})
 	if err != nil {
 		return "", err
@@ -220,7 +255,7 @@ func (h *Handler) unhold(ctx context.Context, cm Comment, key string) (string, e
 	for i, r := range released {
 		by[i] = "@" + r.By
 	}
-	return fmt.Sprintf("Released the hold by %s. The check is evaluated again now.", strings.Join(by, ", ")), nil
+	return fmt.Sprintf("Released the hold by %s on %s. The check is evaluated again now.", strings.Join(by, ", "), short(current)), nil
 }
 
 func ref(pr PR) store.PRRef {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/mergeguard/mergeguard/internal/command"
 	"github.com/mergeguard/mergeguard/internal/decision"
@@ -65,7 +66,17 @@ func (h *Handler) override(ctx context.Context, gh GitHub, cm Comment, key strin
 		return fmt.Sprintf("@%s, the override of %s was not applied. %s", cm.Author, command.Code(cmd.Rule), strings.Join(auth.Refusals, " ")), nil
 	}
 
-	now, head := h.Now(), pr.GetHead().GetSHA()
+	// The override is for the commit the author was looking at, which
+	// may no longer be the head.
+	written, err := h.writtenOn(ctx, cm, pr)
+	if err != nil {
+		return "", err
+	}
+	again := command.Code("/guard override " + cmd.Rule + " " + cmd.Reason)
+	if written.SHA == "" {
+		return unsureHead(cm, written, "Nothing was overridden.", "override "+command.Code(cmd.Rule)+" on", again), nil
+	}
+	now, head, current := h.Now(), written.SHA, pr.GetHead().GetSHA()
 	o := decision.Override{Rule: cmd.Rule, By: cm.Author, Reason: cmd.Reason, At: now, HeadSHA: head, KeepOnPush: auth.KeepOnPush}
 	err = h.DB.InTx(ctx, func(tx store.Tx) error {
 		fresh, err := store.AddOverride(ctx, tx, key, ref(cm.PR), o)
@@ -73,7 +84,8 @@ func (h *Handler) override(ctx context.Context, gh GitHub, cm Comment, key strin
 			return err
 		}
 		return store.Audit(ctx, tx, store.AuditEntry{At: now, Owner: cm.Owner, Repo: cm.FullName(), Actor: cm.Author, Action: "override",
-			Subject: subject(cm.PR), Details: map[string]any{"rule": cmd.Rule, "reason": cmd.Reason, "head_sha": head, "keep_on_push": auth.KeepOnPush, "comment": cm.URL}})
+			Subject: subject(cm.PR), Details: map[string]any{"rule": cmd.Rule, "reason": cmd.Reason, "head_sha": head, "keep_on_push": auth.KeepOnPush, "comment": cm.URL,
+				"written_at": cm.WrittenAt.UTC().Format(time.RFC3339)}})
 	})
 	if err != nil {
 		return "", err
@@ -82,8 +94,14 @@ func (h *Handler) override(ctx context.Context, gh GitHub, cm Comment, key strin
 		return "", err
 	}
 	lasts := "A new push clears it."
-	if auth.KeepOnPush {
+	switch {
+	case auth.KeepOnPush && head != current:
+		lasts = fmt.Sprintf("The configuration keeps it across pushes, so it also covers %s, pushed after you wrote this and the head now.", shortCode(current))
+	case auth.KeepOnPush:
 		lasts = "The configuration keeps it across pushes."
+	case head != current:
+		lasts = fmt.Sprintf("It does not cover %s, pushed after you wrote this and the head now: to override %s there, comment %s again.",
+			shortCode(current), command.Code(cmd.Rule), again)
 	}
 	return fmt.Sprintf("@%s overrode %s for %s: %s. %s The check is evaluated again now and lists the override; the audit trail keeps it.",
 		cm.Author, command.Code(cmd.Rule), short(head), command.Code(cmd.Reason), lasts), nil

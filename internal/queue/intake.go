@@ -59,6 +59,9 @@ type Comment struct {
 	Association   string `json:"association"`
 	Body          string `json:"body"`
 	DeliveryID    string `json:"delivery_id"`
+	// CreatedAt is when GitHub wrote the comment (zero for jobs queued
+	// by a release that did not record it).
+	CreatedAt time.Time `json:"created_at,omitzero"`
 }
 
 // CommentHandler runs the commands comments hold.

@@ -26,7 +26,7 @@ func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[PruneArgs]) error {
 		return err
 	}
 	if p != (store.Pruned{}) {
-		w.q.log.Info("pruned old rows", "deliveries", p.Deliveries, "check_runs", p.CheckRuns, "verdicts", p.Verdicts, "pull_requests", p.PullRequests, "coverage_reports", p.Coverage)
+		w.q.log.Info("pruned old rows", "deliveries", p.Deliveries, "check_runs", p.CheckRuns, "verdicts", p.Verdicts, "pull_requests", p.PullRequests, "coverage_reports", p.Coverage, "head_sightings", p.HeadSightings)
 	}
 	return nil
 }

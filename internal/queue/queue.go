@@ -259,6 +259,11 @@ func (q *Queue) Accept(ctx context.Context, d store.Delivery) (Outcome, error) {
 			out = Duplicate
 			return nil
 		}
+		if d.Head.SHA != "" {
+			if err := store.RecordHeadSighting(ctx, tx, store.PRRef{RepoID: d.PR.RepoID, Repo: d.PR.Repo, Number: d.PR.Number}, d.Head); err != nil {
+				return err
+			}
+		}
 		st, err := store.NotePREvent(ctx, tx, d)
 		if err != nil {
 			return err

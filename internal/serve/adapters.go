@@ -101,7 +101,7 @@ func (c comments) HandleComment(ctx context.Context, cm queue.Comment) error {
 	}
 	return c.pr.Handle(ctx, prcommand.Comment{
 		PR:        prcommand.PR{InstallationID: cm.InstallationID, RepoID: cm.RepoID, Owner: owner, Repo: name, Number: cm.Number},
-		CommentID: cm.CommentID, URL: cm.URL, Author: cm.Author, Commands: forPR,
+		CommentID: cm.CommentID, URL: cm.URL, Author: cm.Author, WrittenAt: cm.CreatedAt, Commands: forPR,
 	})
 }
 

@@ -130,6 +130,7 @@ func TestAHoldBlocksUntilReleased(t *testing.T) {
 	shop.SetPermission("sam", "write")
 	h := start(t, gh, config{})
 	pr, review := approvedPR(gh, shop)
+	h.deliver("pull_request", "", gh.Payload("pull_request", "opened", pr, nil))
 	h.deliver("pull_request_review", "", gh.Payload("pull_request_review", "submitted", pr, &review))
 	waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("success"))
 
@@ -156,7 +157,7 @@ func TestAHoldBlocksUntilReleased(t *testing.T) {
 	body, _ = gh.CommentPayload(shop, pr.Number, "sam", "MEMBER", "QA is happy.\n/guard unhold")
 	h.deliver("issue_comment", "", body)
 	waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("success"))
-	replyHas(t, gh, "acme/shop", pr.Number, "Released the hold by @sam.")
+	replyHas(t, gh, "acme/shop", pr.Number, "Released the hold by @sam on "+pr.HeadSHA()[:7]+".")
 }
 
 func TestExplainAndHelpReply(t *testing.T) {

@@ -119,6 +119,8 @@ var brokenPolicies = []struct {
 		[]string{"mergeguard/policies/bad.rego:10", "policies cannot reach the network"}},
 	{"invalid configuration", map[string]string{"mergeguard/config.yaml": "rules:\n  required_reviewers:\n    approval: 2\n"},
 		[]string{"mergeguard/config.yaml:3", `has no setting "approval"`}},
+	{"a number JSON cannot carry", map[string]string{"mergeguard/config.yaml": "rules:\n  diff_coverage:\n    target: .nan\n"},
+		[]string{"mergeguard/config.yaml:3", ".nan is not a number"}},
 	{"runtime error", map[string]string{"mergeguard/policies/bad.rego": strings.Replace(noTodoRule, "package mergeguard.rules.no_todo\n", "package mergeguard.rules.no_todo\n\nsize := 1 if count(input.files) > 0\n\nsize := 2 if count(input.files) > 0\n", 1) + "\ndeny contains \"x\" if size > 5\n"},
 		[]string{"mergeguard/policies/bad.rego:", "conflict"}},
 	{"time limit", map[string]string{"mergeguard/policies/bad.rego": strings.Replace(noTodoRule, `contains(l.text, "TODO")`, "some a in numbers.range(1, 100000)\n\tsome b in numbers.range(1, 100000)\n\ta * b == -1", 1)},

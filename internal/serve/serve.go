@@ -19,6 +19,7 @@ import (
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/incident"
+	"github.com/mergeguard/mergeguard/internal/intake"
 	"github.com/mergeguard/mergeguard/internal/metrics"
 	"github.com/mergeguard/mergeguard/internal/oidcauth"
 	"github.com/mergeguard/mergeguard/internal/policy"
@@ -85,6 +86,9 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 		return err
 	}
 	defer db.Close()
+	if len(db.Tightened) > 0 {
+		log.Warn("the SQLite database was open to every user on this host; mergeguard made it private to its owner", "files", db.Tightened)
+	}
 	if err := queue.Migrate(ctx, db); err != nil {
 		return err
 	}
@@ -200,7 +204,8 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 	prCommands.Evaluations = evaluations{q, ev}
 	wh, err := webhook.New(s.WebhookSecret, q, log, m, now, webhook.WithPushObserver(func(ctx context.Context, p webhook.Push) error {
 		return pushed(ctx, db, source, q, now(), p)
-	}), webhook.WithReceipts(receipts(db)), webhook.WithCommandPrefix(s.CommandPrefix))
+	}), webhook.WithReceipts(receipts(db)), webhook.WithCommandPrefix(s.CommandPrefix),
+		webhook.WithLimits(intake.Limits{BufferBytes: s.Intake.BufferBytes, ConnectionsPerAddress: s.Intake.ConnectionsPerAddress}))
 	if err != nil {
 		return err
 	}
@@ -227,9 +232,10 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 				return nil
 			}},
 		},
-		Metrics:         m,
-		Log:             log,
-		SeparateMetrics: s.MetricsAddr != "",
+		Metrics:               m,
+		Log:                   log,
+		SeparateMetrics:       s.MetricsAddr != "",
+		ConnectionsPerAddress: s.Intake.ConnectionsPerAddress,
 	})
 
 	ln := opts.Listener

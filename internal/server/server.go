@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/mergeguard/mergeguard/internal/intake"
 	"github.com/mergeguard/mergeguard/internal/metrics"
 )
 
@@ -36,6 +37,9 @@ type Config struct {
 	// SeparateMetrics serves /metrics only from MetricsHandler, so it can
 	// listen on an address that is not exposed with the webhook.
 	SeparateMetrics bool
+	// ConnectionsPerAddress bounds the connections one address keeps open
+	// on the main listener; 0 means no bound.
+	ConnectionsPerAddress int
 }
 
 // Server serves mergeguard's routes.
@@ -121,7 +125,8 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 // Serve serves the main routes on ln until ctx ends, then stops accepting
 // connections and waits for in-flight requests (up to ShutdownTimeout).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	return s.serve(ctx, ln, s.handler)
+	limited := intake.Listen(ln, intake.Limits{ConnectionsPerAddress: s.cfg.ConnectionsPerAddress}, s.cfg.Metrics.Intake, s.cfg.Log)
+	return s.serve(ctx, limited, s.handler, limited.ConnState)
 }
 
 // ServeMetrics serves /metrics on ln until ctx ends (SeparateMetrics only).
@@ -129,13 +134,17 @@ func (s *Server) ServeMetrics(ctx context.Context, ln net.Listener) error {
 	if s.metrics == nil {
 		return errors.New("metrics are served with the main routes")
 	}
-	return s.serve(ctx, ln, s.metrics)
+	return s.serve(ctx, ln, s.metrics, nil)
 }
 
-func (s *Server) serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+func (s *Server) serve(ctx context.Context, ln net.Listener, h http.Handler, connState func(net.Conn, http.ConnState)) error {
 	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler:   h,
+		ConnState: connState,
+		// Headers must arrive within the header timeout; the webhook sets a
+		// deadline for its body by the body's length (intake.BodyTimeout),
+		// and ReadTimeout bounds the rest (coverage uploads).
+		ReadHeaderTimeout: intake.HeaderTimeout,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 )
 
@@ -36,34 +34,17 @@ func WithConfigFile(getenv func(string) string) (func(string) string, error) {
 	if !explicit {
 		path = DefaultConfigFile
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) && !explicit {
-			return getenv, nil
-		}
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, &VariableError{EnvConfigFile, fmt.Sprintf("%s does not exist; give the file `mergeguard setup` wrote, or unset the variable", path)}
-		}
+	data, err := ReadSecretFile(path, maxConfigFile)
+	var exposed *ExposedFileError
+	switch {
+	case errors.Is(err, os.ErrNotExist) && !explicit:
+		return getenv, nil
+	case errors.Is(err, os.ErrNotExist):
+		return nil, &VariableError{EnvConfigFile, fmt.Sprintf("%s does not exist; give the file `mergeguard setup` wrote, or unset the variable", path)}
+	case errors.As(err, &exposed):
+		return nil, &VariableError{EnvConfigFile, fmt.Sprintf("%s is open to other users (mode %04o) and holds the App's secrets; run chmod 600 %s", path, exposed.Mode, path)}
+	case err != nil:
 		return nil, &VariableError{EnvConfigFile, fmt.Sprintf("cannot read %s: %v", path, err)}
-	}
-	defer f.Close()
-	// Stat the open file, not the path, so the file checked is the file read.
-	info, err := f.Stat()
-	if err != nil {
-		return nil, &VariableError{EnvConfigFile, fmt.Sprintf("cannot read %s: %v", path, err)}
-	}
-	if !info.Mode().IsRegular() {
-		return nil, &VariableError{EnvConfigFile, fmt.Sprintf("%s is not a regular file", path)}
-	}
-	if perm := info.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 != 0 {
-		return nil, &VariableError{EnvConfigFile, fmt.Sprintf("%s is open to other users (mode %04o) and holds the App's secrets; run chmod 600 %s", path, perm, path)}
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxConfigFile+1))
-	if err != nil {
-		return nil, &VariableError{EnvConfigFile, fmt.Sprintf("cannot read %s: %v", path, err)}
-	}
-	if len(data) > maxConfigFile {
-		return nil, &VariableError{EnvConfigFile, fmt.Sprintf("%s is larger than 1 MiB; it should hold a few NAME=VALUE lines", path)}
 	}
 	values, err := parseConfigFile(data)
 	if err != nil {

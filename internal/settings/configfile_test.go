@@ -2,6 +2,7 @@ package settings
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -81,6 +82,8 @@ func FuzzParseConfigFile(f *testing.F) {
 	})
 }
 
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
 // writeConfig writes a configuration file with the given mode.
 func writeConfig(t *testing.T, dir, content string, mode os.FileMode) string {
 	t.Helper()
@@ -100,7 +103,6 @@ func TestWithConfigFile(t *testing.T) {
 	dir := t.TempDir()
 	full := writeConfig(t, dir, "# mergeguard setup\nMERGEGUARD_APP_ID=777\nMERGEGUARD_WEBHOOK_SECRET=from-file\nMERGEGUARD_PRIVATE_KEY="+inline+"\n", 0o600)
 
-	envOf := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	noFile := func(string) ([]byte, error) { return nil, os.ErrNotExist }
 
 	t.Run("the file fills in what the environment leaves unset", func(t *testing.T) {
@@ -190,6 +192,49 @@ func TestWithConfigFile(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "\n") {
 				t.Fatalf("start-up errors are one line: %q", err)
+			}
+		})
+	}
+}
+
+// TestThePrivateKeyFileMustBeTheOwnersAlone reads the key as the server
+// does: a key file other users may read is refused, like the
+// configuration file.
+func TestThePrivateKeyFileMustBeTheOwnersAlone(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("file modes are a unix matter")
+	}
+	keyPEM := testKeyPEM(t)
+	tests := []struct {
+		mode os.FileMode
+		says string
+	}{
+		{0o600, ""},
+		{0o400, ""},
+		{0o644, "open to other users (mode 0644), and whoever reads the App's private key can act as the App; run chmod 600"},
+		{0o640, "mode 0640"},
+		{0o602, "mode 0602"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%04o", tt.mode), func(t *testing.T) {
+			key := filepath.Join(t.TempDir(), "app.pem")
+			if err := os.WriteFile(key, []byte(keyPEM), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(key, tt.mode); err != nil {
+				t.Fatal(err)
+			}
+			env := envOf(map[string]string{EnvAppID: "1", EnvWebhookSecret: "s", EnvPrivateKeyFile: key})
+			s, err := FromEnv(env, ReadPrivateKeyFile)
+			if tt.says == "" {
+				if err != nil || s.PrivateKey == nil {
+					t.Fatalf("an owner-only key file is read: %v", err)
+				}
+				return
+			}
+			var ve *VariableError
+			if !errors.As(err, &ve) || ve.Name != EnvPrivateKeyFile || !strings.Contains(err.Error(), tt.says) {
+				t.Fatalf("error %v, want one naming %s and saying %q", err, EnvPrivateKeyFile, tt.says)
 			}
 		})
 	}

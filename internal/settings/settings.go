@@ -55,6 +55,22 @@ type Settings struct {
 	// AuditRetention is how long the audit trail is kept; 0 keeps it
 	// forever.
 	AuditRetention time.Duration
+	// Intake bounds what clients can make the server hold.
+	Intake Intake
+}
+
+// DefaultIntake is the intake's bounds when the environment sets none.
+var DefaultIntake = Intake{BufferBytes: 64 << 20, ConnectionsPerAddress: 128}
+
+// Intake bounds what clients can make the server hold before they are
+// answered (see internal/intake).
+type Intake struct {
+	// BufferBytes bounds the memory of webhook bodies being read at once;
+	// one address may hold half of it.
+	BufferBytes int64
+	// ConnectionsPerAddress bounds one address's open connections; 0
+	// means no bound.
+	ConnectionsPerAddress int
 }
 
 // Coverage configures POST /api/v1/coverage.
@@ -119,6 +135,8 @@ const (
 	EnvCoverageMax     = "MERGEGUARD_COVERAGE_MAX_BYTES"
 	EnvCommandPrefix   = "MERGEGUARD_COMMAND_PREFIX"
 	EnvAuditRetention  = "MERGEGUARD_AUDIT_RETENTION"
+	EnvIntakeBuffer    = "MERGEGUARD_INTAKE_BUFFER_BYTES"
+	EnvIntakeConns     = "MERGEGUARD_INTAKE_CONNECTIONS_PER_ADDRESS"
 )
 
 // VariableError is a problem with one environment variable.
@@ -130,7 +148,8 @@ type VariableError struct {
 func (e *VariableError) Error() string { return e.Name + ": " + e.Reason }
 
 // FromEnv reads and validates the settings. readFile reads the private key
-// file (os.ReadFile in production).
+// file (ReadPrivateKeyFile in production, which refuses a key file other
+// users may read).
 func FromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) (Settings, error) {
 	s := Settings{}
 	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
@@ -221,6 +240,13 @@ func FromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) 
 		return s, &VariableError{EnvCommandPrefix, err.Error()}
 	}
 	if s.AuditRetention, err = retentionVar(get, EnvAuditRetention, 400*24*time.Hour); err != nil {
+		return s, err
+	}
+	// At least one largest delivery (25 MiB) must fit.
+	if s.Intake.BufferBytes, err = bytesVar(get, EnvIntakeBuffer, DefaultIntake.BufferBytes, 26<<20, 4<<30); err != nil {
+		return s, err
+	}
+	if s.Intake.ConnectionsPerAddress, err = intVar(get, EnvIntakeConns, DefaultIntake.ConnectionsPerAddress, 0, 1_000_000); err != nil {
 		return s, err
 	}
 	return s, nil
@@ -358,10 +384,13 @@ func privateKey(getenv func(string) string, readFile func(string) ([]byte, error
 	case file != "":
 		name = EnvPrivateKeyFile
 		b, err := readFile(file)
-		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				return nil, nil, &VariableError{name, fmt.Sprintf("%s does not exist; download a private key from the GitHub App's settings page", file)}
-			}
+		var exposed *ExposedFileError
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return nil, nil, &VariableError{name, fmt.Sprintf("%s does not exist; download a private key from the GitHub App's settings page", file)}
+		case errors.As(err, &exposed):
+			return nil, nil, &VariableError{name, fmt.Sprintf("%s is open to other users (mode %04o), and whoever reads the App's private key can act as the App; run chmod 600 %s (Kubernetes: mount the Secret with defaultMode: 0400)", file, exposed.Mode, file)}
+		case err != nil:
 			return nil, nil, &VariableError{name, fmt.Sprintf("cannot read %s: %v", file, err)}
 		}
 		pem = b

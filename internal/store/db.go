@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -33,6 +34,10 @@ type DB struct {
 	SQL *sql.DB
 	// Pool is the PostgreSQL pool.
 	Pool *pgxpool.Pool
+	// Tightened lists the SQLite files that every user on the host could
+	// access, and that Open made private (see secureSQLite), for the
+	// caller to report.
+	Tightened []string
 }
 
 // ErrNotFound is returned when a row does not exist.
@@ -63,6 +68,10 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("open SQLite database %s: directory %s does not exist; create it or point %s elsewhere", path, dir, settings.EnvDatabaseURL)
 		}
 	}
+	tightened, err := secureSQLite(path)
+	if err != nil {
+		return nil, err
+	}
 	dsn := "file:" + path +
 		"?_pragma=busy_timeout(10000)" +
 		"&_pragma=journal_mode(WAL)" +
@@ -80,7 +89,49 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
 	}
-	return &DB{Driver: SQLite, SQL: db}, nil
+	return &DB{Driver: SQLite, SQL: db, Tightened: tightened}, nil
+}
+
+// secureSQLite keeps the SQLite database private to its owner: it holds
+// the names, reviews and verdicts of private repositories' pull requests,
+// coverage reports and the audit trail. A new database is created with mode
+// 0600 (SQLite gives the -wal and -shm files beside it the database's
+// mode). Releases before this one created it with the umask's mode,
+// usually 0644: an existing database, or a file beside it, that every user
+// may access is made the owner's alone, and the files changed are returned
+// so that the server can say so. Access given to the file's group but not
+// to everyone (0640) is the operator's choice and is left alone. A file mergeguard cannot change is refused with the command that
+// fixes it.
+func secureSQLite(path string) ([]string, error) {
+	if runtime.GOOS == "windows" {
+		return nil, nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		return nil, f.Close()
+	}
+	if !errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("create SQLite database %s: %w", path, err)
+	}
+	var tightened []string
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		info, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
+		}
+		perm := info.Mode().Perm()
+		if perm&0o007 == 0 {
+			continue
+		}
+		if err := os.Chmod(p, perm&0o700); err != nil {
+			return nil, fmt.Errorf("SQLite database file %s is open to every user on this host (mode %04o) and mergeguard cannot change that (%v): run chmod 600 %s as its owner", p, perm, err, p)
+		}
+		tightened = append(tightened, fmt.Sprintf("%s (mode %04o, now %04o)", p, perm, perm&0o700))
+	}
+	return tightened, nil
 }
 
 // Close releases the database.

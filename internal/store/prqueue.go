@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/mergeguard/mergeguard/internal/decision"
 )
 
 // Delivery is an accepted webhook delivery that concerns a pull request.
@@ -16,6 +18,9 @@ type Delivery struct {
 	InstallationID int64
 	PR             PRKey
 	ReceivedAt     time.Time
+	// Head is the pull request's head as the payload showed it (SHA ""
+	// when it shows none); it is recorded with the delivery.
+	Head decision.HeadSighting
 }
 
 // PRKey identifies a pull request. RepoID is GitHub's immutable repository id

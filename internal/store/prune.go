@@ -11,8 +11,8 @@ type Retention struct {
 	// Deliveries are kept to recognise redeliveries; GitHub offers to
 	// redeliver for a few days.
 	Deliveries time.Duration
-	// State covers check-run records, verdicts, idle pull requests and
-	// coverage reports.
+	// State covers check-run records, verdicts, idle pull requests,
+	// coverage reports and the heads pull requests were seen at.
 	State time.Duration
 	// Audit covers the audit trail: evaluations, overrides, holds and the
 	// actions log. Zero keeps it forever.
@@ -25,7 +25,7 @@ var DefaultRetention = Retention{Deliveries: 14 * 24 * time.Hour, State: 90 * 24
 
 // Pruned counts removed rows.
 type Pruned struct {
-	Deliveries, CheckRuns, Verdicts, PullRequests, Coverage, Audit int64
+	Deliveries, CheckRuns, Verdicts, PullRequests, Coverage, Audit, HeadSightings int64
 }
 
 // Prune deletes rows older than the retention. A pull request with a
@@ -51,6 +51,9 @@ func Prune(ctx context.Context, db *DB, now time.Time, r Retention) (Pruned, err
 			return err
 		}
 		if p.Coverage, err = tx.Exec(ctx, `DELETE FROM coverage_reports WHERE uploaded_at < $1`, state); err != nil {
+			return err
+		}
+		if p.HeadSightings, err = tx.Exec(ctx, `DELETE FROM head_sightings WHERE to_at < $1`, state); err != nil {
 			return err
 		}
 		if r.Audit > 0 {

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/metrics"
 	"github.com/mergeguard/mergeguard/internal/queue"
 	"github.com/mergeguard/mergeguard/internal/store"
@@ -44,6 +45,9 @@ type example struct {
 	repoID          int64
 	repo            string // owner/name
 	number          int
+	// head is the pull request's head and updated_at, for the events
+	// that carry the pull request.
+	head decision.HeadSighting
 }
 
 // loadExamples reads every example, grouped by the event its folder is
@@ -78,6 +82,14 @@ func loadExamples(t *testing.T) []example {
 		name, _ := reference.At(m, "repository", "name").(string)
 		ex.repo = owner + "/" + name
 		ex.number = int(intAt(m, "pull_request", "number"))
+		if ex.event == "pull_request" || ex.event == "pull_request_review" {
+			ex.head.SHA, _ = reference.At(m, "pull_request", "head", "sha").(string)
+			updated, _ := reference.At(m, "pull_request", "updated_at").(string)
+			if ex.head.From, err = time.Parse(time.RFC3339, updated); err != nil {
+				t.Fatalf("%s: pull_request.updated_at %q: %v", ex.file, updated, err)
+			}
+			ex.head.Opened = ex.event == "pull_request" && ex.action == "opened"
+		}
 		switch ex.event {
 		case "issue_comment":
 			// GitHub's examples hold no command; give them one, so the
@@ -147,14 +159,14 @@ func (ex example) want() outcome {
 func (ex example) delivery(id string) store.Delivery {
 	return store.Delivery{
 		ID: id, Event: ex.event, Action: ex.action, InstallationID: ex.installationID,
-		PR: store.PRKey{RepoID: ex.repoID, Repo: ex.repo, Number: ex.number},
+		PR: store.PRKey{RepoID: ex.repoID, Repo: ex.repo, Number: ex.number}, Head: ex.head,
 	}
 }
 
 // show spells out every field: PRKey's String method would hide RepoID.
 func show(d store.Delivery) string {
-	return fmt.Sprintf("id=%q event=%s action=%s installation.id=%d repository.id=%d repo=%q number=%d",
-		d.ID, d.Event, d.Action, d.InstallationID, d.PR.RepoID, d.PR.Repo, d.PR.Number)
+	return fmt.Sprintf("id=%q event=%s action=%s installation.id=%d repository.id=%d repo=%q number=%d head=%q updated_at=%s opened=%v",
+		d.ID, d.Event, d.Action, d.InstallationID, d.PR.RepoID, d.PR.Repo, d.PR.Number, d.Head.SHA, d.Head.From.Format(time.RFC3339), d.Head.Opened)
 }
 
 // parse runs parseDelivery, turning a panic into an error so one bad
@@ -252,7 +264,11 @@ func TestHandlerOnGitHubsExamplePayloads(t *testing.T) {
 					t.Fatalf("%s: status %d, %d deliveries stored, want 202 and 1: %s", ex.file, rec.Code, len(acc.got), rec.Body)
 				}
 				got := acc.got[0]
-				got.ReceivedAt = time.Time{}
+				// The head was seen, at the latest, when the delivery arrived.
+				if got.Head.SHA != "" && !got.Head.To.Equal(got.ReceivedAt) {
+					t.Fatalf("%s: head seen until %s, received at %s", ex.file, got.Head.To, got.ReceivedAt)
+				}
+				got.ReceivedAt, got.Head.To = time.Time{}, time.Time{}
 				if want := ex.delivery(id); got != want {
 					t.Fatalf("%s: stored\n  %s\nwant (read from the payload)\n  %s", ex.file, show(got), show(want))
 				}

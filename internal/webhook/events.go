@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/queue"
 	"github.com/mergeguard/mergeguard/internal/store"
 )
@@ -62,6 +63,26 @@ func (e *malformedError) Error() string { return e.reason }
 // gh-readonly-queue/<base>/pr-<number>-<head sha>.
 var mergeQueueRef = regexp.MustCompile(`^(?:refs/heads/)?gh-readonly-queue/.+/pr-([0-9]+)-[0-9a-f]{7,64}$`)
 
+// maxPRNumber is the largest pull request number mergeguard accepts:
+// GitHub's numbers are 32-bit.
+const maxPRNumber = 1<<31 - 1
+
+// mergeQueuePR reads the pull request number from a merge queue branch.
+// The number is parsed strictly: no sign, no leading zero, and no value
+// beyond a pull request number (a number that overflowed would otherwise
+// name some other pull request).
+func mergeQueuePR(ref string) (int, error) {
+	m := mergeQueueRef.FindStringSubmatch(ref)
+	if m == nil {
+		return 0, fmt.Errorf("merge_group.head_ref %q is not a merge queue branch (gh-readonly-queue/<base>/pr-<number>-<sha>)", clip(ref, 200))
+	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil || n < 1 || n > maxPRNumber || m[1][0] == '0' {
+		return 0, fmt.Errorf("merge_group.head_ref %q names pull request %q, which is not a pull request number (1 to %d)", clip(ref, 200), clip(m[1], 40), maxPRNumber)
+	}
+	return int(n), nil
+}
+
 // maxCommentBytes bounds a comment kept for a command job; GitHub allows
 // 65,536 characters.
 const maxCommentBytes = 256 << 10
@@ -86,6 +107,7 @@ func parseDelivery(event, id string, payload []byte, prefix string) (store.Deliv
 		repo         *github.Repository
 		number       int
 		job          func(d store.Delivery) queue.Job
+		head         decision.HeadSighting
 	)
 	switch e := parsed.(type) {
 	case *github.PullRequestEvent:
@@ -94,19 +116,20 @@ func parseDelivery(event, id string, payload []byte, prefix string) (store.Deliv
 		if number == 0 {
 			number = e.GetPullRequest().GetNumber()
 		}
+		head = headSeen(e.GetPullRequest())
+		head.Opened = action == "opened"
 	case *github.PullRequestReviewEvent:
 		action, installation, repo = e.GetAction(), e.GetInstallation(), e.GetRepo()
 		number = e.GetPullRequest().GetNumber()
+		head = headSeen(e.GetPullRequest())
 	case *github.MergeGroupEvent:
 		action, installation, repo = e.GetAction(), e.GetInstallation(), e.GetRepo()
 		mg := e.GetMergeGroup()
-		m := mergeQueueRef.FindStringSubmatch(mg.GetHeadRef())
-		if m == nil && handledActions[event][action] {
-			return store.Delivery{}, nil, &malformedError{fmt.Sprintf("merge_group.head_ref %q is not a merge queue branch (gh-readonly-queue/<base>/pr-<number>-<sha>)", clip(mg.GetHeadRef(), 200))}
+		n, err := mergeQueuePR(mg.GetHeadRef())
+		if err != nil && handledActions[event][action] {
+			return store.Delivery{}, nil, &malformedError{err.Error()}
 		}
-		if m != nil {
-			number, _ = strconv.Atoi(m[1])
-		}
+		number = n
 		if mg.GetHeadSHA() == "" && handledActions[event][action] {
 			return store.Delivery{}, nil, &malformedError{"merge_group has no head_sha"}
 		}
@@ -137,7 +160,7 @@ func parseDelivery(event, id string, payload []byte, prefix string) (store.Deliv
 				InstallationID: d.InstallationID, RepoID: d.PR.RepoID, Repo: d.PR.Repo, Number: d.PR.Number,
 				IsPullRequest: e.GetIssue().IsPullRequest(), CommentID: c.GetID(), URL: c.GetHTMLURL(),
 				Author: c.GetUser().GetLogin(), AuthorType: c.GetUser().GetType(), Association: c.GetAuthorAssociation(),
-				Body: c.GetBody(), DeliveryID: d.ID,
+				Body: c.GetBody(), DeliveryID: d.ID, CreatedAt: c.GetCreatedAt().Time,
 			}}
 		}
 	default:
@@ -157,10 +180,18 @@ func parseDelivery(event, id string, payload []byte, prefix string) (store.Deliv
 	}
 	d.InstallationID = installation.GetID()
 	d.PR = store.PRKey{RepoID: repo.GetID(), Repo: repo.GetOwner().GetLogin() + "/" + repo.GetName(), Number: number}
+	d.Head = head
 	if job != nil {
 		return d, job(d), nil
 	}
 	return d, nil, nil
+}
+
+// headSeen is the head a payload's pull request shows, seen no earlier
+// than its updated_at (GitHub wrote the payload after that update); the
+// handler adds when it arrived.
+func headSeen(pr *github.PullRequest) decision.HeadSighting {
+	return decision.HeadSighting{SHA: pr.GetHead().GetSHA(), From: pr.GetUpdatedAt().Time}
 }
 
 // checkPayload is what a check_run or check_suite delivery needs to say.

@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -17,10 +16,10 @@ import (
 	"time"
 
 	"github.com/google/go-github/v60/github"
-	"golang.org/x/sync/semaphore"
 	"golang.org/x/time/rate"
 
 	"github.com/mergeguard/mergeguard/internal/command"
+	"github.com/mergeguard/mergeguard/internal/intake"
 	"github.com/mergeguard/mergeguard/internal/metrics"
 	"github.com/mergeguard/mergeguard/internal/queue"
 	"github.com/mergeguard/mergeguard/internal/store"
@@ -37,10 +36,11 @@ type Acceptor interface {
 	AcceptJob(ctx context.Context, d store.Delivery, job queue.Job) (queue.Outcome, error)
 }
 
-// bodyBudget bounds the bytes of request bodies being read at once. A
-// delivery is verified only after its body is read, so without a bound any
-// caller could make the server buffer 25 MiB per connection.
-const bodyBudget = 64 << 20
+// DefaultBufferBytes bounds the memory of deliveries being read at once
+// when WithLimits sets no other bound: a delivery is verified only after
+// its body is read, so without a bound any caller could make the server
+// buffer 25 MiB per connection.
+const DefaultBufferBytes = 64 << 20
 
 // Handler serves POST /webhook.
 type Handler struct {
@@ -50,7 +50,7 @@ type Handler struct {
 	log      *slog.Logger
 	metrics  *metrics.Metrics
 	now      func() time.Time
-	reading  *semaphore.Weighted
+	body     *intake.Reader
 	// rejected rate-limits warnings about rejected requests: anyone can send
 	// them, and the metric already counts every one.
 	rejected rate.Sometimes
@@ -84,6 +84,19 @@ func WithPushObserver(fn func(context.Context, Push) error) Option {
 	return func(h *Handler) { h.pushed = fn }
 }
 
+// WithLimits sets the memory deliveries being read may hold
+// (l.BufferBytes; DefaultBufferBytes when zero). A body is never longer
+// than MaxBodyBytes.
+func WithLimits(l intake.Limits) Option {
+	return func(h *Handler) {
+		if l.BufferBytes <= 0 {
+			l.BufferBytes = DefaultBufferBytes
+		}
+		l.MaxBody = MaxBodyBytes
+		h.body.Limits = l
+	}
+}
+
 // WithCommandPrefix sets what starts a command in a comment ("/guard"
 // by default); comments without it are not queued.
 func WithCommandPrefix(prefix string) Option {
@@ -112,12 +125,13 @@ func New(secret []byte, a Acceptor, log *slog.Logger, m *metrics.Metrics, now fu
 	}
 	h := &Handler{
 		secret: secret, acceptor: a, log: log, metrics: m, now: now, prefix: command.DefaultPrefix,
-		reading:  semaphore.NewWeighted(bodyBudget),
+		body:     &intake.Reader{Limits: intake.Limits{BufferBytes: DefaultBufferBytes, MaxBody: MaxBodyBytes}},
 		rejected: rate.Sometimes{Interval: 10 * time.Second},
 	}
 	for _, o := range opts {
 		o(h)
 	}
+	h.body.Budget = intake.NewBudget(h.body.Limits, m.Intake.BodyBytes)
 	return h, nil
 }
 
@@ -132,7 +146,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.noteReceipt(r.Context(), log, store.Receipt{ID: id, Event: event, Outcome: outcome, ReceivedAt: h.now()})
 		}
 		h.metrics.Deliveries.WithLabelValues(label, outcome).Inc()
-		if level == slog.LevelWarn && status != http.StatusServiceUnavailable {
+		if level == slog.LevelWarn && (status != http.StatusServiceUnavailable || outcome == metrics.DeliveryBusy) {
 			// Rejections can come from anyone: warn at most every 10s.
 			level = slog.LevelDebug
 			h.rejected.Do(func() { level = slog.LevelWarn })
@@ -150,19 +164,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case !strings.HasPrefix(sig, "sha256=") || len(sig) != len("sha256=")+64:
 		answer(http.StatusUnauthorized, metrics.DeliveryBadSignature, "error", "X-Hub-Signature-256 must be sha256=<64 hex digits>", slog.LevelWarn)
 		return
-	case r.ContentLength > MaxBodyBytes:
-		answer(http.StatusRequestEntityTooLarge, metrics.DeliveryTooLarge, "error", "payload larger than 25 MiB", slog.LevelWarn)
-		return
 	}
 
-	body, err := h.readBody(w, r)
+	body, err := h.body.Read(w, r)
 	if err != nil {
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		var busy *intake.BusyError
+		switch {
+		case errors.As(err, &tooBig):
 			answer(http.StatusRequestEntityTooLarge, metrics.DeliveryTooLarge, "error", "payload larger than 25 MiB", slog.LevelWarn)
-			return
+		case errors.As(err, &busy):
+			h.metrics.Intake.Refused.WithLabelValues(busy.Reason).Inc()
+			w.Header().Set("Retry-After", "10")
+			answer(http.StatusServiceUnavailable, metrics.DeliveryBusy, "error", "too many request bodies are being read at once ("+busy.Reason+"); try again shortly", slog.LevelWarn)
+		case errors.Is(err, intake.ErrTooSlow):
+			answer(http.StatusRequestTimeout, metrics.DeliveryTooSlow, "error", "the request body did not arrive in time", slog.LevelWarn)
+		default:
+			answer(http.StatusBadRequest, metrics.DeliveryMalformed, "error", "could not read the request body", slog.LevelWarn)
 		}
-		answer(http.StatusBadRequest, metrics.DeliveryMalformed, "error", "could not read the request body", slog.LevelWarn)
 		return
 	}
 	// hmac.Equal inside ValidateSignature compares in constant time.
@@ -220,6 +239,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.ReceivedAt = h.now()
+	if d.Head.SHA != "" {
+		d.Head.To = d.ReceivedAt
+	}
 	log = log.With("action", d.Action, "repo", d.PR.Repo, "pr", d.PR.Number)
 
 	var outcome queue.Outcome
@@ -278,20 +300,6 @@ func parsePush(event string, payload []byte) (Push, bool) {
 		p.Files = append(append(append(p.Files, c.Added...), c.Modified...), c.Removed...)
 	}
 	return p, ok && p.Owner != "" && p.Repo != ""
-}
-
-// readBody reads the body within the shared byte budget, reserving the
-// declared length (or the maximum when none is declared).
-func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	reserve := int64(MaxBodyBytes)
-	if r.ContentLength >= 0 {
-		reserve = max(r.ContentLength, 1)
-	}
-	if err := h.reading.Acquire(r.Context(), reserve); err != nil {
-		return nil, err
-	}
-	defer h.reading.Release(reserve)
-	return io.ReadAll(http.MaxBytesReader(w, r.Body, min(reserve, MaxBodyBytes)))
 }
 
 // jsonPayload returns the JSON payload of a delivery sent as

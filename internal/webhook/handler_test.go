@@ -8,16 +8,19 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/mergeguard/mergeguard/internal/intake"
 	"github.com/mergeguard/mergeguard/internal/metrics"
 	"github.com/mergeguard/mergeguard/internal/queue"
 	"github.com/mergeguard/mergeguard/internal/store"
@@ -290,7 +293,7 @@ const mergeGroup = `{"action":"checks_requested",
 
 const comment = `{"action":"created",
  "issue":{"number":3},
- "comment":{"id":11,"html_url":"https://github.com/acme/.github/issues/3#issuecomment-11","body":"/guard freeze 2h outage","user":{"login":"ic","type":"User"},"author_association":"MEMBER"},
+ "comment":{"id":11,"html_url":"https://github.com/acme/.github/issues/3#issuecomment-11","body":"/guard freeze 2h outage","user":{"login":"ic","type":"User"},"author_association":"MEMBER","created_at":"2026-11-24T10:00:07Z"},
  "repository":{"id":5,"name":".github","full_name":"acme/.github","owner":{"login":"acme"}},
  "installation":{"id":42}}`
 
@@ -305,9 +308,14 @@ func TestMergeGroupsAndCommandsBecomeJobs(t *testing.T) {
 			return ok && mg.Number == 7 && mg.HeadSHA == "2ffea6db159f6b6c47a24e778fb9ef40cf6b1c7d" && mg.BaseRef == "main" && mg.Repo == "acme/shop"
 		}},
 		{"merge group with a foreign branch", "merge_group", strings.Replace(mergeGroup, "gh-readonly-queue/main/pr-7-", "feature/pr-7-", 1), 400, nil},
+		{"merge group naming an overflowing number", "merge_group", strings.Replace(mergeGroup, "/pr-7-", "/pr-99999999999999999999999-", 1), 400, nil},
+		{"merge group naming a number beyond GitHub's", "merge_group", strings.Replace(mergeGroup, "/pr-7-", "/pr-9223372036854775807-", 1), 400, nil},
+		{"merge group naming pull request 0", "merge_group", strings.Replace(mergeGroup, "/pr-7-", "/pr-0-", 1), 400, nil},
+		{"merge group with a leading zero", "merge_group", strings.Replace(mergeGroup, "/pr-7-", "/pr-07-", 1), 400, nil},
 		{"command", "issue_comment", comment, 202, func(j queue.Job) bool {
 			c, ok := j.(queue.CommentArgs)
-			return ok && c.Body == "/guard freeze 2h outage" && c.Author == "ic" && c.Number == 3 && c.CommentID == 11 && !c.IsPullRequest
+			return ok && c.Body == "/guard freeze 2h outage" && c.Author == "ic" && c.Number == 3 && c.CommentID == 11 && !c.IsPullRequest &&
+				c.CreatedAt.Equal(time.Date(2026, 11, 24, 10, 0, 7, 0, time.UTC))
 		}},
 		{"comment without a command", "issue_comment", strings.Replace(comment, "/guard freeze 2h outage", "thanks!", 1), 202, nil},
 		{"a bot's comment", "issue_comment", strings.Replace(comment, `"type":"User"`, `"type":"Bot"`, 1), 202, nil},
@@ -351,5 +359,80 @@ func TestAFailedPushObserverFailsTheDelivery(t *testing.T) {
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "redeliver") {
 		t.Fatalf("status %d %s", rec.Code, rec.Body)
+	}
+}
+
+func TestAMergeQueueBranchNamesOnePullRequestExactly(t *testing.T) {
+	ref := "refs/heads/gh-readonly-queue/main/pr-99999999999999999999999-929f8209d40f77f4abc622a499c93a83babdbe64"
+	n, err := mergeQueuePR(ref)
+	if err == nil || !strings.Contains(err.Error(), `names pull request "99999999999999999999999", which is not a pull request number`) {
+		t.Fatalf("parsed %d, %v", n, err)
+	}
+	if n, err := mergeQueuePR("gh-readonly-queue/release/v2/pr-2147483647-929f820"); err != nil || n != 2147483647 {
+		t.Fatalf("the largest number: %d, %v", n, err)
+	}
+}
+
+func FuzzMergeQueuePR(f *testing.F) {
+	f.Add("gh-readonly-queue/main/pr-7-929f8209d40f77f4abc622a499c93a83babdbe64")
+	f.Add("refs/heads/gh-readonly-queue/main/pr-99999999999999999999999-929f820")
+	f.Add("gh-readonly-queue/a/pr-1-/pr-2-929f820")
+	f.Fuzz(func(t *testing.T, ref string) {
+		n, err := mergeQueuePR(ref)
+		if err != nil {
+			return
+		}
+		if n < 1 || n > maxPRNumber || !strings.Contains(ref, fmt.Sprintf("/pr-%d-", n)) {
+			t.Fatalf("%q parsed as %d", ref, n)
+		}
+	})
+}
+
+// deadlineReader is a body whose connection's read deadline passed.
+type deadlineReader struct{}
+
+func (deadlineReader) Read([]byte) (int, error) { return 0, os.ErrDeadlineExceeded }
+
+func TestIntakeLimitsAnswerAtOnce(t *testing.T) {
+	wellFormed := "sha256=" + strings.Repeat("0", 64)
+	tests := []struct {
+		name    string
+		limits  intake.Limits
+		body    io.Reader
+		length  int64
+		status  int
+		outcome string
+		refused string
+	}{
+		{"memory for bodies in use", intake.Limits{BufferBytes: 1 << 10}, bytes.NewReader(make([]byte, 2<<10)), 2 << 10,
+			http.StatusServiceUnavailable, metrics.DeliveryBusy, metrics.RefusedAddressMemory},
+		{"a body past its deadline", intake.Limits{}, deadlineReader{}, 100, http.StatusRequestTimeout, metrics.DeliveryTooSlow, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := metrics.New()
+			acc := &fakeAcceptor{outcome: queue.Queued}
+			h, _ := New([]byte(secret), acc, slog.New(slog.DiscardHandler), m, time.Now, WithLimits(tt.limits))
+			req := httptest.NewRequest(http.MethodPost, "/webhook", tt.body)
+			req.ContentLength = tt.length
+			req.Header.Set("X-GitHub-Event", "pull_request")
+			req.Header.Set("X-Hub-Signature-256", wellFormed)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.status || len(acc.got) != 0 {
+				t.Fatalf("status %d, accepted %d: %s", rec.Code, len(acc.got), rec.Body)
+			}
+			if got := testutil.ToFloat64(m.Deliveries.WithLabelValues("pull_request", tt.outcome)); got != 1 {
+				t.Errorf("deliveries{%s} = %v", tt.outcome, got)
+			}
+			if tt.refused != "" {
+				if got := testutil.ToFloat64(m.Intake.Refused.WithLabelValues(tt.refused)); got != 1 || rec.Header().Get("Retry-After") == "" {
+					t.Errorf("refused{%s} = %v, Retry-After %q", tt.refused, got, rec.Header().Get("Retry-After"))
+				}
+			}
+			if testutil.ToFloat64(m.Intake.BodyBytes) != 0 {
+				t.Errorf("%v bytes still held", testutil.ToFloat64(m.Intake.BodyBytes))
+			}
+		})
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -53,7 +54,8 @@ type Server struct {
 	srv   *httptest.Server
 	appID int64
 	key   *rsa.PrivateKey
-	now   func() time.Time
+	// clock dates what the fake records (time.Now unless SetClock).
+	clock atomic.Pointer[func() time.Time]
 
 	mu            sync.Mutex
 	installations map[int64]*installation
@@ -111,7 +113,7 @@ func New(t testing.TB) *Server {
 		testKey = k
 	})
 	s := &Server{
-		t: t, appID: 424242, key: testKey, now: time.Now,
+		t: t, appID: 424242, key: testKey,
 		installations: map[int64]*installation{}, repos: map[string]*Repo{}, tokens: map[string]token{}, teams: map[string]*team{},
 		nextID: 1000, rateRemaining: 5000,
 	}
@@ -433,3 +435,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func lower(s string) string { return strings.ToLower(s) }
+
+// SetClock replaces the clock (time.Now) that dates pull requests, pushes,
+// reviews and comments.
+func (s *Server) SetClock(now func() time.Time) { s.clock.Store(&now) }
+
+func (s *Server) now() time.Time {
+	if now := s.clock.Load(); now != nil {
+		return (*now)()
+	}
+	return time.Now()
+}

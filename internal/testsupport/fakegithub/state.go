@@ -255,6 +255,7 @@ func (p *PR) Review(login, state string) Review {
 		rv.UserType = "Bot"
 	}
 	p.reviews = append(p.reviews, rv)
+	p.updated = rv.Submitted // a review updates the pull request
 	return rv
 }
 
