@@ -61,9 +61,19 @@ func LoadFS(fsys fs.FS, root string) ([]Module, error) {
 // parse parses modules as Rego v1 with METADATA annotations, collecting every
 // syntax error rather than stopping at the first file.
 func parse(modules []Module) (map[string]*ast.Module, error) {
+	return parseEach(modules, nil)
+}
+
+// parseEach is parse telling progress, when set, which file it starts.
+func parseEach(modules []Module, progress func(file string) error) (map[string]*ast.Module, error) {
 	parsed := map[string]*ast.Module{}
 	var problems []Problem
 	for _, m := range modules {
+		if progress != nil {
+			if err := progress(m.Path); err != nil {
+				return nil, err
+			}
+		}
 		mod, err := ast.ParseModuleWithOpts(m.Path, string(m.Source), ast.ParserOptions{
 			ProcessAnnotation: true,
 			RegoVersion:       ast.RegoV1,

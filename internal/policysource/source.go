@@ -43,6 +43,9 @@ type Options struct {
 	Bundled        []policy.Module
 	// Timeout bounds each rule's evaluation.
 	Timeout time.Duration
+	// Workers run the policies isolated, within a memory limit; nil runs
+	// them in this process.
+	Workers *policy.Workers
 	// DefaultMode applies when no configuration sets mode.
 	DefaultMode decision.Mode
 	// TTL is how long a policy commit is trusted before checking for a new
@@ -126,7 +129,7 @@ func New(ctx context.Context, opts Options) (*Source, error) {
 func (s *Source) Bundled() *Version { return s.bundled }
 
 func (s *Source) build(ctx context.Context, label, sha string, folder Folder) *Version {
-	v := Build(ctx, label, sha, folder, s.opts.Layout, s.opts.Bundled, s.opts.Timeout)
+	v := Build(ctx, label, sha, folder, s.opts.Layout, s.opts.Bundled, s.policyOptions())
 	if s.opts.OnCompile != nil {
 		s.opts.OnCompile(label, v.OK())
 	}
@@ -386,7 +389,11 @@ func (s *Source) CheckCommit(ctx context.Context, gh GitHub, owner, repo, sha st
 	if err != nil {
 		return CheckResult{}, err
 	}
-	return Check(ctx, fmt.Sprintf("%s/%s@%s", owner, repo, short(sha)), folder, s.opts.Layout, s.opts.Bundled, s.opts.Timeout), nil
+	return Check(ctx, fmt.Sprintf("%s/%s@%s", owner, repo, short(sha)), folder, s.opts.Layout, s.opts.Bundled, s.policyOptions()), nil
+}
+
+func (s *Source) policyOptions() policy.Options {
+	return policy.Options{Timeout: s.opts.Timeout, Workers: s.opts.Workers}
 }
 
 // For says how a pull request in owner/repo into baseRef is to be judged.

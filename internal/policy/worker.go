@@ -1,0 +1,286 @@
+package policy
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/mergeguard/mergeguard/internal/decision"
+)
+
+// WorkerSubcommand is the hidden subcommand of the mergeguard binary that
+// runs a policy worker.
+const WorkerSubcommand = "policy-worker"
+
+// maxWorkerPolicies bounds the compiled policies one worker keeps; the
+// least recently used goes first.
+const maxWorkerPolicies = 16
+
+// RunAsWorker serves as a policy worker, then exits, when the process was
+// started as one (os.Args[1] is WorkerSubcommand). Test binaries whose
+// tests start policy workers call it first in TestMain; the mergeguard
+// binary has the hidden subcommand instead.
+func RunAsWorker() {
+	if len(os.Args) < 2 || os.Args[1] != WorkerSubcommand {
+		return
+	}
+	if err := ServeWorker(os.Args[2:], os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintf(os.Stderr, "policy worker: %v\n", err)
+		os.Exit(2)
+	}
+	os.Exit(0)
+}
+
+// ServeWorker is a policy worker: it limits its own memory (args:
+// --memory BYTES), then compiles and runs the policies it is sent on in,
+// answering on out, until in closes. Policy code runs nowhere else, so a
+// policy that exhausts the limit takes down only the worker.
+func ServeWorker(args []string, in io.Reader, out io.Writer) error {
+	fs := flag.NewFlagSet(WorkerSubcommand, flag.ContinueOnError)
+	memory := fs.Int64("memory", DefaultMemory, "memory limit in bytes")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	hard, err := limitMemory(*memory)
+	if err != nil {
+		return fmt.Errorf("limit the worker's memory: %w", err)
+	}
+	// A time zone named "Local" is UTC in every policy, wherever it runs:
+	// a verdict must not depend on the server's zone.
+	time.Local = time.UTC
+	s := &workerServer{out: bufio.NewWriter(out), policies: map[string]*cachedPolicy{}}
+	if err := s.send(reply{Ready: &readiness{HardLimit: hard}}); err != nil {
+		return err
+	}
+	r := bufio.NewReader(in)
+	for {
+		var req request
+		if err := readFrame(r, maxRequest, &req); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil // the server is done with this worker
+			}
+			return fmt.Errorf("read a request: %w", err)
+		}
+		if err := s.serve(req); err != nil {
+			return err
+		}
+	}
+}
+
+type workerServer struct {
+	out      *bufio.Writer
+	policies map[string]*cachedPolicy
+	uses     int
+}
+
+type cachedPolicy struct {
+	policy *Policy
+	used   int
+}
+
+func (s *workerServer) send(r reply) error {
+	if err := writeFrame(s.out, r); err != nil {
+		return fmt.Errorf("write a reply: %w", err)
+	}
+	return nil
+}
+
+func (s *workerServer) stage(stage, name string) error {
+	return s.send(reply{Stage: stage, Name: name})
+}
+
+// serve answers one request. Only a failure to write ends the worker; a
+// request that fails is answered with the failure.
+func (s *workerServer) serve(req request) (err error) {
+	ctx := context.Background()
+	var r reply
+	func() {
+		defer func() {
+			if v := recover(); v != nil {
+				r = reply{Error: fmt.Sprintf("internal error in the policy worker: %v\n%s", v, debug.Stack())}
+			}
+		}()
+		r, err = s.handle(ctx, req)
+	}()
+	if err != nil {
+		return err
+	}
+	r.Done = true
+	return s.send(r)
+}
+
+func (s *workerServer) handle(ctx context.Context, req request) (reply, error) {
+	if req.Op == opTest {
+		return s.test(ctx, req)
+	}
+	if req.Policy == nil {
+		return reply{Error: fmt.Sprintf("request %q names no policy", req.Op)}, nil
+	}
+	p, r, err := s.policy(req.Policy)
+	if p == nil || err != nil || req.Op == opCompile {
+		return r, err
+	}
+	e, r := s.engine(ctx, p, req)
+	if e == nil || req.Op == opBind {
+		return r, nil
+	}
+	if err := s.stage(stageInput, ""); err != nil {
+		return reply{}, err
+	}
+	value, err := ast.ValueFromReader(bytes.NewReader(req.Input))
+	if err != nil {
+		return reply{Error: fmt.Sprintf("read the policy input: %v", err)}, nil
+	}
+	switch req.Op {
+	case opEvaluate:
+		_, err := e.evaluate(ctx, value, req.Now, time.Now().Add(req.Budget), req.Only, ruleStream{s})
+		return reply{}, err
+	case opAuthorize:
+		if err := s.stage(stageAuthorize, ""); err != nil {
+			return reply{}, err
+		}
+		auth, err := e.authorize(ctx, value, req.Now)
+		if err != nil {
+			return reply{Error: err.Error()}, nil
+		}
+		return reply{Auth: &auth}, nil
+	}
+	return reply{Error: fmt.Sprintf("unknown request %q", req.Op)}, nil
+}
+
+// policy finds or compiles the policy a request names. A reply with
+// Unknown set asks for its modules.
+func (s *workerServer) policy(ref *policyRef) (*Policy, reply, error) {
+	s.uses++
+	if c, ok := s.policies[ref.Key]; ok {
+		c.used = s.uses
+		return c.policy, reply{Rules: c.policy.Rules()}, nil
+	}
+	if ref.Modules == nil {
+		return nil, reply{Unknown: true}, nil
+	}
+	var sendErr error
+	progress := func(stage, name string) error {
+		sendErr = s.stage(stage, name)
+		return sendErr
+	}
+	p, err := compileLocal(ref.Modules, Options{Timeout: ref.Timeout, Budget: ref.Budget}.withDefaults(), progress)
+	if sendErr != nil {
+		return nil, reply{}, sendErr
+	}
+	var ce *CompileError
+	if errors.As(err, &ce) {
+		return nil, reply{Problems: ce.Problems}, nil
+	}
+	if err != nil {
+		return nil, reply{Error: err.Error()}, nil
+	}
+	if len(s.policies) >= maxWorkerPolicies {
+		s.evict()
+	}
+	s.policies[ref.Key] = &cachedPolicy{policy: p, used: s.uses}
+	return p, reply{Rules: p.Rules()}, nil
+}
+
+func (s *workerServer) evict() {
+	oldest := ""
+	for k, c := range s.policies {
+		if oldest == "" || c.used < s.policies[oldest].used {
+			oldest = k
+		}
+	}
+	delete(s.policies, oldest)
+}
+
+// engine binds the policy to the request's configuration.
+func (s *workerServer) engine(ctx context.Context, p *Policy, req request) (*Engine, reply) {
+	if e := p.cachedEngine(req.BindingKey); e != nil {
+		return e, reply{}
+	}
+	var b binding
+	d := json.NewDecoder(bytes.NewReader(req.Binding))
+	d.UseNumber()
+	if err := d.Decode(&b); err != nil {
+		return nil, reply{Error: fmt.Sprintf("read the configuration: %v", err)}
+	}
+	e, err := p.prepare(ctx, b)
+	var ce *CompileError
+	if errors.As(err, &ce) {
+		return nil, reply{Problems: ce.Problems}
+	}
+	if err != nil {
+		return nil, reply{Error: err.Error()}
+	}
+	p.cacheEngine(req.BindingKey, e)
+	return e, reply{}
+}
+
+func (s *workerServer) test(ctx context.Context, req request) (reply, error) {
+	// Each result is sent as it is ready.
+	_, err := runTests(ctx, req.Modules, req.Timeout, req.Skip, testStream{s})
+	var ce *CompileError
+	switch {
+	case errors.As(err, &ce):
+		return reply{Problems: ce.Problems}, nil
+	case errors.Is(err, errWrite):
+		return reply{}, err
+	case err != nil:
+		return reply{Error: err.Error()}, nil
+	}
+	return reply{}, nil
+}
+
+// errWrite marks a reply the worker could not write: the server is gone.
+var errWrite = errors.New("write a reply")
+
+// ruleStream sends each rule's start and result.
+type ruleStream struct{ s *workerServer }
+
+func (r ruleStream) starting(id string) error { return r.s.stage(stageRule, id) }
+
+func (r ruleStream) finished(res decision.RuleResult) error {
+	b, err := json.Marshal(reply{Rule: &res})
+	if err != nil {
+		return err
+	}
+	if len(b) > maxReply-1024 {
+		// Keep the server's memory bounded: the rule fails instead.
+		size := len(b)
+		res.Denials, res.Warnings, res.SkipReasons, res.Prints = nil, nil, nil, nil
+		res.Err = fmt.Sprintf("rule %s produced %d MiB of findings, more than the %d MiB mergeguard accepts from one rule; report fewer, shorter findings", res.ID, size>>20, (maxReply-1024)>>20)
+		return r.s.send(reply{Rule: &res})
+	}
+	if err := writeRaw(r.s.out, b); err != nil {
+		return fmt.Errorf("%w: %v", errWrite, err)
+	}
+	return r.s.out.Flush()
+}
+
+// testStream sends each test's start and result.
+type testStream struct{ s *workerServer }
+
+func (t testStream) compiling() error { return t.wrap(t.s.stage(stageTests, "")) }
+
+func (t testStream) starting(c testCase) error {
+	id := c.id
+	return t.wrap(t.s.send(reply{Stage: stageTest, Name: c.name, Case: &id}))
+}
+
+func (t testStream) finished(r TestResult) error { return t.wrap(t.s.send(reply{Test: &r})) }
+
+func (testStream) wrap(err error) error {
+	if err != nil {
+		return fmt.Errorf("%w: %v", errWrite, err)
+	}
+	return nil
+}
