@@ -69,6 +69,11 @@ func (f *Folder) note(layout Layout, p string) {
 	}
 }
 
+// tooLarge is the problem of a folder over maxFolderBytes.
+func tooLarge(l Layout) Problem {
+	return Problem{Message: fmt.Sprintf("%s holds more than %d MiB of policy files; mergeguard reads at most %d MiB", l.dir(), maxFolderBytes>>20, maxFolderBytes>>20)}
+}
+
 // whyUnread says why a path under the policy folder that looks like policy
 // is not read, or "" when it is read or is not meant to be (a README).
 func (l Layout) whyUnread(p string) string {

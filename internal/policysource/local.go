@@ -24,6 +24,7 @@ func ReadDir(dir string, layout Layout) (Folder, error) {
 	files := folder.Files
 	root := filepath.Join(dir, filepath.FromSlash(layout.dir()))
 	checkout := true
+	total := 0
 	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
 		root, checkout = dir, false
 	}
@@ -63,6 +64,9 @@ func ReadDir(dir string, layout Layout) (Folder, error) {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			return err
+		}
+		if total += len(b); total > maxFolderBytes {
+			return errors.New(tooLarge(layout).Message)
 		}
 		files[repoPath] = b
 		return nil

@@ -341,10 +341,14 @@ func (s *Source) restore(ctx context.Context, gh GitHub, owner string) *Version 
 	return v
 }
 
-// maxPolicyFiles and maxPolicyBytes bound what is read from a policy folder.
+// maxPolicyFiles, maxPolicyBytes and maxFolderBytes bound what is read from
+// a policy folder. The server holds a folder it checks in memory, and a
+// pull request to the policy repository need not come from someone trusted
+// with the server: 500 files of 1 MiB each would be half a gigabyte.
 const (
 	maxPolicyFiles = 500
 	maxPolicyBytes = 1 << 20
+	maxFolderBytes = 8 << 20
 )
 
 // Fetch reads the policy folder of repo at sha. More files, or larger ones,
@@ -360,6 +364,7 @@ func (s *Source) Fetch(ctx context.Context, gh GitHub, owner, repo, sha string) 
 	if err != nil {
 		return Folder{}, err
 	}
+	total := 0
 	for _, e := range entries {
 		if !s.opts.Layout.Contains(e.Path) {
 			folder.note(s.opts.Layout, e.Path)
@@ -372,6 +377,10 @@ func (s *Source) Fetch(ctx context.Context, gh GitHub, owner, repo, sha string) 
 		if e.Size > maxPolicyBytes {
 			folder.Problems = append(folder.Problems, Problem{File: e.Path, Message: "larger than 1 MiB; mergeguard reads policy files up to 1 MiB"})
 			continue
+		}
+		if total += e.Size; total > maxFolderBytes {
+			folder.Problems = append(folder.Problems, tooLarge(s.opts.Layout))
+			return folder, nil
 		}
 		b, err := gh.Blob(ctx, owner, repo, e.SHA)
 		if err != nil {
