@@ -13,8 +13,6 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/open-policy-agent/opa/v1/ast"
-
 	"github.com/mergeguard/mergeguard/internal/decision"
 )
 
@@ -137,7 +135,7 @@ func (s *workerServer) handle(ctx context.Context, req request) (reply, error) {
 	if err := s.stage(stageInput, ""); err != nil {
 		return reply{}, err
 	}
-	value, err := ast.ValueFromReader(bytes.NewReader(req.Input))
+	value, err := valueFromJSON(req.Input)
 	if err != nil {
 		return reply{Error: fmt.Sprintf("read the policy input: %v", err)}, nil
 	}
