@@ -672,9 +672,10 @@ func (h *headBuffer) String() string {
 
 // outOfMemory reads a worker's error output for the ways the Go runtime
 // dies when the address-space limit refuses it memory (for its heap, its
-// own bookkeeping, or a new thread).
+// own bookkeeping, or a new thread; the race detector's runtime, in tests,
+// says "failed to allocate").
 func outOfMemory(stderr string) bool {
-	for _, sign := range []string{"out of memory", "cannot allocate memory", "failed to create new OS thread"} {
+	for _, sign := range []string{"out of memory", "cannot allocate memory", "failed to create new OS thread", "failed to allocate"} {
 		if strings.Contains(stderr, sign) {
 			return true
 		}
