@@ -169,3 +169,32 @@ func TestAPolicyThatCannotCompileWithinTheLimitIsBroken(t *testing.T) {
 		t.Errorf("stops %+v", s)
 	}
 }
+
+func TestAnInputTooLargeForTheLimitFailsEveryRuleSayingSo(t *testing.T) {
+	ctx := context.Background()
+	// A 32 MiB limit leaves at most 96 MiB of heap; the 100 MiB document
+	// cannot even be received.
+	ws, st := newTestWorkers(t, 32<<20, 1)
+	p, err := Compile(ctx, twoRules(`input.ok`), Options{Workers: ws})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := p.DefaultEngine(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Evaluate(ctx, map[string]any{"ok": true, "huge": strings.Repeat("x", 100<<20)}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if !strings.Contains(r.Err, "not evaluated: the policy worker exceeded its 32 MiB memory limit while receiving its work; the pull request's input document is 100 MiB") {
+			t.Errorf("rule %s: %q", r.ID, r.Err)
+		}
+	}
+	// The first worker to die silently was given the benefit of the doubt:
+	// only the second is counted.
+	if s := st.all(); len(s) != 1 || s[0].Reason != "memory" || s[0].Stage != "" {
+		t.Errorf("stops %+v", s)
+	}
+}

@@ -41,6 +41,7 @@ const (
 const (
 	stageParse     = "parse"     // Name is the file
 	stageCompile   = "compile"   // the modules together
+	stageBind      = "bind"      // preparing the configuration's queries
 	stageInput     = "input"     // reading the input document
 	stageRule      = "rule"      // Name is the rule's id
 	stageAuthorize = "authorize" // the override policy

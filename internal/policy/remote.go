@@ -18,36 +18,33 @@ import (
 // call runs one request about compiled policy p on a worker, sending p's
 // modules when the worker has not compiled it (or no longer has it).
 func (ws *Workers) call(ctx context.Context, p *Policy, req request, handle func(reply) (bool, error)) error {
-	w, err := ws.acquire(ctx, p.key)
-	if err != nil {
+	return ws.on(ctx, p.key, func(w *worker) error {
+		send := func(modules bool) (unknown bool, err error) {
+			req.Policy = &policyRef{Key: p.key, Timeout: p.timeout, Budget: p.total}
+			if modules {
+				req.Policy.Modules = p.sources
+			}
+			err = ws.exchange(ctx, w, req, p.timeout+ws.grace, func(rep reply) (bool, error) {
+				if rep.Unknown {
+					unknown = true
+					return true, nil
+				}
+				if rep.Done && len(rep.Problems) == 0 && rep.Error == "" {
+					w.known[p.key] = true
+				}
+				return handle(rep)
+			})
+			return unknown, err
+		}
+		unknown, err := send(!w.known[p.key])
+		if err == nil && unknown {
+			// The worker dropped the policy from its cache.
+			if unknown, err = send(true); err == nil && unknown {
+				err = errors.New("the policy worker asked twice for the policy's modules")
+			}
+		}
 		return err
-	}
-	defer ws.release(w)
-	send := func(modules bool) (unknown bool, err error) {
-		req.Policy = &policyRef{Key: p.key, Timeout: p.timeout, Budget: p.total}
-		if modules {
-			req.Policy.Modules = p.sources
-		}
-		err = ws.exchange(ctx, w, req, p.timeout+ws.grace, func(rep reply) (bool, error) {
-			if rep.Unknown {
-				unknown = true
-				return true, nil
-			}
-			if rep.Done && len(rep.Problems) == 0 && rep.Error == "" {
-				w.known[p.key] = true
-			}
-			return handle(rep)
-		})
-		return unknown, err
-	}
-	unknown, err := send(!w.known[p.key])
-	if err == nil && unknown {
-		// The worker dropped the policy from its cache.
-		if unknown, err = send(true); err == nil && unknown {
-			err = errors.New("the policy worker asked twice for the policy's modules")
-		}
-	}
-	return err
+	})
 }
 
 // compile compiles sources in a worker, which keeps the compiled policy for
@@ -161,8 +158,7 @@ func (ws *Workers) evaluate(ctx context.Context, e *Engine, input any, now time.
 			}
 			for _, id := range pending {
 				if _, ok := got[id]; !ok {
-					res := e.stoppedIn(id, &stopped{WorkerStop: WorkerStop{Reason: "crash", Detail: "it did not report this rule"}})
-					got[id] = res
+					got[id] = e.failed(id, "not evaluated: the policy worker did not report this rule")
 				}
 			}
 			continue
@@ -173,8 +169,12 @@ func (ws *Workers) evaluate(ctx context.Context, e *Engine, input any, now time.
 		}
 		// It died outside any rule: no rule can be blamed, and a fresh
 		// worker would likely die the same way.
+		why := "not evaluated: " + st.Error()
+		if st.Stage == "" || st.Stage == stageInput {
+			why = fmt.Sprintf("not evaluated: %s; the pull request's input document is %d MiB", st.Error(), len(raw)>>20)
+		}
 		for _, id := range pending {
-			got[id] = e.stoppedIn(id, st)
+			got[id] = e.failed(id, why)
 		}
 	}
 	results := make([]decision.RuleResult, 0, len(want))
@@ -184,15 +184,10 @@ func (ws *Workers) evaluate(ctx context.Context, e *Engine, input any, now time.
 	return results, nil
 }
 
-// stoppedIn is the result of rule id when its worker was stopped.
+// stoppedIn is the result of rule id when its worker was stopped in it.
 func (e *Engine) stoppedIn(id string, st *stopped) decision.RuleResult {
-	i := slices.IndexFunc(e.rules, func(r rule) bool { return r.meta.ID == id })
-	r := e.rules[i]
-	res := ruleResult(r)
 	var why string
 	switch {
-	case st.Stage != stageRule:
-		why = fmt.Sprintf("not evaluated: %s", st.Error())
 	case st.Reason == "memory" || st.Reason == "killed":
 		why = fmt.Sprintf("rule %s: %s. Look for a rule that builds very large strings, arrays or objects; the memory limit for policies is set by MERGEGUARD_POLICY_MEMORY", id, st.Error())
 	case st.Reason == "time":
@@ -200,6 +195,14 @@ func (e *Engine) stoppedIn(id string, st *stopped) decision.RuleResult {
 	default:
 		why = fmt.Sprintf("rule %s: %s", id, st.Error())
 	}
+	return e.failed(id, why)
+}
+
+// failed is the result of rule id, which could not be evaluated: why,
+// after the rule's file.
+func (e *Engine) failed(id, why string) decision.RuleResult {
+	r := e.rules[slices.IndexFunc(e.rules, func(r rule) bool { return r.meta.ID == id })]
+	res := ruleResult(r)
 	res.Err = fmt.Sprintf("%s: %s", r.meta.File, why)
 	return res
 }
@@ -235,27 +238,24 @@ func (ws *Workers) runTests(ctx context.Context, modules []Module, timeout time.
 	var out []TestResult
 	var done []string
 	for {
-		w, err := ws.acquire(ctx, "")
-		if err != nil {
-			return nil, err
-		}
 		var current *testCase
-		err = ws.exchange(ctx, w, request{Op: opTest, Modules: modules, Timeout: timeout, Skip: done}, timeout+ws.grace, func(rep reply) (bool, error) {
-			switch {
-			case rep.Case != nil:
-				current = &testCase{name: rep.Name, id: *rep.Case}
-			case rep.Test != nil:
-				out = append(out, *rep.Test)
-				if current != nil {
-					done = append(done, current.name)
-					current = nil
+		err := ws.on(ctx, "", func(w *worker) error {
+			return ws.exchange(ctx, w, request{Op: opTest, Modules: modules, Timeout: timeout, Skip: done}, timeout+ws.grace, func(rep reply) (bool, error) {
+				switch {
+				case rep.Case != nil:
+					current = &testCase{name: rep.Name, id: *rep.Case}
+				case rep.Test != nil:
+					out = append(out, *rep.Test)
+					if current != nil {
+						done = append(done, current.name)
+						current = nil
+					}
+				case rep.Done:
+					return true, replyError(rep)
 				}
-			case rep.Done:
-				return true, replyError(rep)
-			}
-			return false, nil
+				return false, nil
+			})
 		})
-		ws.release(w)
 		var st *stopped
 		if !errors.As(err, &st) {
 			if err != nil {

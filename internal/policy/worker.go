@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime/debug"
+	"syscall"
 	"time"
 
 	"github.com/mergeguard/mergeguard/internal/decision"
@@ -45,10 +47,15 @@ func RunAsWorker() {
 // policy that exhausts the limit takes down only the worker.
 func ServeWorker(args []string, in io.Reader, out io.Writer) error {
 	fs := flag.NewFlagSet(WorkerSubcommand, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
 	memory := fs.Int64("memory", DefaultMemory, "memory limit in bytes")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	// Ctrl-C in a terminal reaches the whole process group: the server
+	// decides when its workers end (it closes their input), so that the
+	// evaluations it lets finish on shutdown still have them.
+	signal.Ignore(os.Interrupt, syscall.SIGTERM)
 	hard, err := limitMemory(*memory)
 	if err != nil {
 		return fmt.Errorf("limit the worker's memory: %w", err)
@@ -128,9 +135,9 @@ func (s *workerServer) handle(ctx context.Context, req request) (reply, error) {
 	if p == nil || err != nil || req.Op == opCompile {
 		return r, err
 	}
-	e, r := s.engine(ctx, p, req)
-	if e == nil || req.Op == opBind {
-		return r, nil
+	e, r, err := s.engine(ctx, p, req)
+	if e == nil || err != nil || req.Op == opBind {
+		return r, err
 	}
 	if err := s.stage(stageInput, ""); err != nil {
 		return reply{}, err
@@ -201,26 +208,29 @@ func (s *workerServer) evict() {
 }
 
 // engine binds the policy to the request's configuration.
-func (s *workerServer) engine(ctx context.Context, p *Policy, req request) (*Engine, reply) {
+func (s *workerServer) engine(ctx context.Context, p *Policy, req request) (*Engine, reply, error) {
 	if e := p.cachedEngine(req.BindingKey); e != nil {
-		return e, reply{}
+		return e, reply{}, nil
+	}
+	if err := s.stage(stageBind, ""); err != nil {
+		return nil, reply{}, err
 	}
 	var b binding
 	d := json.NewDecoder(bytes.NewReader(req.Binding))
 	d.UseNumber()
 	if err := d.Decode(&b); err != nil {
-		return nil, reply{Error: fmt.Sprintf("read the configuration: %v", err)}
+		return nil, reply{Error: fmt.Sprintf("read the configuration: %v", err)}, nil
 	}
 	e, err := p.prepare(ctx, b)
 	var ce *CompileError
 	if errors.As(err, &ce) {
-		return nil, reply{Problems: ce.Problems}
+		return nil, reply{Problems: ce.Problems}, nil
 	}
 	if err != nil {
-		return nil, reply{Error: err.Error()}
+		return nil, reply{Error: err.Error()}, nil
 	}
 	p.cacheEngine(req.BindingKey, e)
-	return e, reply{}
+	return e, reply{}, nil
 }
 
 func (s *workerServer) test(ctx context.Context, req request) (reply, error) {

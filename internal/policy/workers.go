@@ -270,6 +270,8 @@ func (ws *Workers) release(w *worker) {
 type stopped struct {
 	WorkerStop
 	memory int64
+	// silent says it ended before answering anything.
+	silent bool
 }
 
 func (s *stopped) Error() string {
@@ -301,8 +303,10 @@ func (s *stopped) doing() string {
 		return "compiling the policy with its tests"
 	case stageTest:
 		return "running test " + s.Name
+	case stageBind:
+		return "preparing the policy's configuration"
 	}
-	return "starting its work"
+	return "receiving its work"
 }
 
 // exchange sends req and hands each reply to handle until handle says the
@@ -316,6 +320,7 @@ func (ws *Workers) exchange(ctx context.Context, w *worker, req request, ruleLim
 	stopWatch := context.AfterFunc(ctx, func() { cancelled.Store(true); w.kill() })
 	defer stopWatch()
 	var stage, name string
+	answered := false
 	fail := func(err error) error {
 		w.broken = true
 		w.kill()
@@ -323,7 +328,9 @@ func (ws *Workers) exchange(ctx context.Context, w *worker, req request, ruleLim
 		if cancelled.Load() {
 			return ctx.Err()
 		}
-		return ws.stopped(w, err, timedOut.Load(), stage, name)
+		st := ws.stopped(w, err, timedOut.Load(), stage, name)
+		st.silent = !answered
+		return st
 	}
 	if err := writeFrame(w.inBuf, req); err != nil {
 		return fail(err)
@@ -333,6 +340,7 @@ func (ws *Workers) exchange(ctx context.Context, w *worker, req request, ruleLim
 		if err := readFrame(w.outBuf, maxReply, &rep); err != nil {
 			return fail(err)
 		}
+		answered = true
 		limit := setupLimit
 		switch {
 		case rep.Stage != "":
@@ -368,12 +376,36 @@ func (ws *Workers) stopped(w *worker, err error, timedOut bool, stage, name stri
 			st.Detail = fmt.Sprintf("%v (%v)", err, state)
 		}
 	}
-	ws.cfg.Log.Warn("a policy worker was stopped", "reason", st.Reason, "stage", stage, "name", name,
-		"peak_rss_mib", st.PeakRSS>>20, "memory_limit_mib", ws.cfg.Memory>>20, "detail", st.Detail)
-	if ws.cfg.OnStop != nil {
-		ws.cfg.OnStop(st.WorkerStop)
-	}
 	return st
+}
+
+// on runs fn with a worker, preferring one that compiled the policy key. A
+// worker that ends before it answers anything most likely ended of
+// something else (it died while idle, or was killed meanwhile): fn runs
+// once more, with another worker, before the request is blamed.
+func (ws *Workers) on(ctx context.Context, key string, fn func(*worker) error) error {
+	for attempt := 0; ; attempt++ {
+		w, err := ws.acquire(ctx, key)
+		if err != nil {
+			return err
+		}
+		err = fn(w)
+		ws.release(w)
+		var st *stopped
+		if !errors.As(err, &st) {
+			return err
+		}
+		if st.silent && attempt == 0 {
+			ws.cfg.Log.Info("a policy worker ended before it answered; trying another", "reason", st.Reason, "detail", st.Detail)
+			continue
+		}
+		ws.cfg.Log.Warn("a policy worker was stopped", "reason", st.Reason, "stage", st.Stage, "name", st.Name,
+			"peak_rss_mib", st.PeakRSS>>20, "memory_limit_mib", ws.cfg.Memory>>20, "detail", st.Detail)
+		if ws.cfg.OnStop != nil {
+			ws.cfg.OnStop(st.WorkerStop)
+		}
+		return err
+	}
 }
 
 // headBuffer keeps the start of a worker's error output, where the Go
