@@ -24,7 +24,7 @@ const (
 	// larger, so policy output cannot fill the server's memory.
 	maxReply = 32 << 20
 	// maxRequest bounds one frame to a worker (the input document of the
-	// largest pull request is a few tens of MiB).
+	// largest pull request GitHub describes is about 9 MiB of JSON).
 	maxRequest = 1 << 30
 )
 
@@ -83,9 +83,10 @@ type reply struct {
 	Stage string      `json:"stage,omitempty"`
 	Name  string      `json:"name,omitempty"`
 	Case  *TestResult `json:"case,omitempty"`
-	// Rule and Test are one result.
-	Rule *decision.RuleResult `json:"rule,omitempty"`
-	Test *TestResult          `json:"test,omitempty"`
+	// Results are rules' results, sent with the next rule's stage (one
+	// write instead of two); Test is one test's result.
+	Results []decision.RuleResult `json:"results,omitempty"`
+	Test    *TestResult           `json:"test,omitempty"`
 	// Rules are a compiled policy's.
 	Rules []Meta         `json:"rules,omitempty"`
 	Auth  *Authorization `json:"auth,omitempty"`

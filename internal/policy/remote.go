@@ -143,8 +143,8 @@ func (ws *Workers) evaluate(ctx context.Context, e *Engine, input any, now time.
 		}
 		req := request{Op: opEvaluate, Binding: e.raw, BindingKey: e.key, Input: raw, Now: now, Only: pending, Budget: max(time.Until(deadline), 0)}
 		err := ws.call(ctx, p, req, func(rep reply) (bool, error) {
-			if rep.Rule != nil {
-				got[rep.Rule.ID] = *rep.Rule
+			for _, r := range rep.Results {
+				got[r.ID] = r
 			}
 			if rep.Done {
 				return true, replyError(rep)

@@ -148,8 +148,9 @@ func (s *workerServer) handle(ctx context.Context, req request) (reply, error) {
 	}
 	switch req.Op {
 	case opEvaluate:
-		_, err := e.evaluate(ctx, value, req.Now, time.Now().Add(req.Budget), req.Only, ruleStream{s})
-		return reply{}, err
+		stream := &ruleStream{s: s}
+		_, err := e.evaluate(ctx, value, req.Now, time.Now().Add(req.Budget), req.Only, stream)
+		return reply{Results: stream.pending}, err
 	case opAuthorize:
 		if err := s.stage(stageAuthorize, ""); err != nil {
 			return reply{}, err
@@ -251,27 +252,44 @@ func (s *workerServer) test(ctx context.Context, req request) (reply, error) {
 // errWrite marks a reply the worker could not write: the server is gone.
 var errWrite = errors.New("write a reply")
 
-// ruleStream sends each rule's start and result.
-type ruleStream struct{ s *workerServer }
+// ruleStream sends each rule's start, with the results finished since the
+// last one.
+type ruleStream struct {
+	s       *workerServer
+	pending []decision.RuleResult
+	size    int
+}
 
-func (r ruleStream) starting(id string) error { return r.s.stage(stageRule, id) }
+func (r *ruleStream) starting(id string) error {
+	err := r.s.send(reply{Results: r.pending, Stage: stageRule, Name: id})
+	r.pending, r.size = nil, 0
+	return err
+}
 
-func (r ruleStream) finished(res decision.RuleResult) error {
-	b, err := json.Marshal(reply{Rule: &res})
+// maxResult bounds one rule's result, and a reply of results, well within
+// maxReply.
+const maxResult = 30 << 20
+
+func (r *ruleStream) finished(res decision.RuleResult) error {
+	b, err := json.Marshal(res)
 	if err != nil {
 		return err
 	}
-	if len(b) > maxReply-1024 {
+	if len(b) > maxResult {
 		// Keep the server's memory bounded: the rule fails instead.
-		size := len(b)
 		res.Denials, res.Warnings, res.SkipReasons, res.Prints = nil, nil, nil, nil
-		res.Err = fmt.Sprintf("rule %s produced %d MiB of findings, more than the %d MiB mergeguard accepts from one rule; report fewer, shorter findings", res.ID, size>>20, (maxReply-1024)>>20)
-		return r.s.send(reply{Rule: &res})
+		res.Err = fmt.Sprintf("rule %s produced %d MiB of findings, more than the %d MiB mergeguard accepts from one rule; report fewer, shorter findings", res.ID, len(b)>>20, maxResult>>20)
+		b = nil
 	}
-	if err := writeRaw(r.s.out, b); err != nil {
-		return fmt.Errorf("%w: %v", errWrite, err)
+	if r.size+len(b) > maxResult {
+		if err := r.s.send(reply{Results: r.pending}); err != nil {
+			return err
+		}
+		r.pending, r.size = nil, 0
 	}
-	return r.s.out.Flush()
+	r.pending = append(r.pending, res)
+	r.size += len(b)
+	return nil
 }
 
 // testStream sends each test's start and result.

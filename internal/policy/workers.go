@@ -341,15 +341,15 @@ func (ws *Workers) exchange(ctx context.Context, w *worker, req request, ruleLim
 			return fail(err)
 		}
 		answered = true
-		limit := setupLimit
-		switch {
-		case rep.Stage != "":
-			stage, name = rep.Stage, rep.Name
-			if stage == stageRule || stage == stageTest || stage == stageAuthorize {
-				limit = ruleLimit
-			}
-		case rep.Rule != nil || rep.Test != nil:
+		if len(rep.Results) > 0 || rep.Test != nil {
 			stage, name = "", "" // between two rules or tests
+		}
+		if rep.Stage != "" {
+			stage, name = rep.Stage, rep.Name
+		}
+		limit := setupLimit
+		if stage == stageRule || stage == stageTest || stage == stageAuthorize {
+			limit = ruleLimit
 		}
 		timer.Reset(limit)
 		done, err := handle(rep)
