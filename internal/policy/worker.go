@@ -11,7 +11,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"syscall"
 	"time"
 
@@ -63,7 +65,7 @@ func ServeWorker(args []string, in io.Reader, out io.Writer) error {
 	// A time zone named "Local" is UTC in every policy, wherever it runs:
 	// a verdict must not depend on the server's zone.
 	time.Local = time.UTC
-	s := &workerServer{out: bufio.NewWriter(out), policies: map[string]*cachedPolicy{}}
+	s := &workerServer{out: bufio.NewWriter(out), policies: map[string]*cachedPolicy{}, memory: *memory}
 	if err := s.send(reply{Ready: &readiness{HardLimit: hard}}); err != nil {
 		return err
 	}
@@ -86,6 +88,9 @@ type workerServer struct {
 	out      *bufio.Writer
 	policies map[string]*cachedPolicy
 	uses     int
+	// memory is the worker's memory limit; the compiled policies it keeps
+	// may take a quarter of it.
+	memory int64
 }
 
 type cachedPolicy struct {
@@ -168,6 +173,7 @@ func (s *workerServer) handle(ctx context.Context, req request) (reply, error) {
 // Unknown set asks for its modules.
 func (s *workerServer) policy(ref *policyRef) (*Policy, reply, error) {
 	s.uses++
+	s.trim(ref.Key)
 	if c, ok := s.policies[ref.Key]; ok {
 		c.used = s.uses
 		return c.policy, reply{Rules: c.policy.Rules()}, nil
@@ -196,6 +202,32 @@ func (s *workerServer) policy(ref *policyRef) (*Policy, reply, error) {
 	}
 	s.policies[ref.Key] = &cachedPolicy{policy: p, used: s.uses}
 	return p, reply{Rules: p.Rules()}, nil
+}
+
+// trim forgets every compiled policy but keep when the heap the last
+// collection left is over a quarter of the memory limit, so that what the
+// worker keeps between requests cannot leave a request too little: one
+// organization's evaluation must not fail for the policies of others.
+func (s *workerServer) trim(keep string) {
+	if len(s.policies) <= 1 || liveHeap() <= s.memory/4 {
+		return
+	}
+	for k := range s.policies {
+		if k != keep {
+			delete(s.policies, k)
+		}
+	}
+	runtime.GC()
+}
+
+// liveHeap is the heap the last garbage collection found in use.
+func liveHeap() int64 {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return int64(sample[0].Value.Uint64())
 }
 
 func (s *workerServer) evict() {

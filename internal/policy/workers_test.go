@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -330,5 +333,26 @@ func TestWorkersGetNoSecrets(t *testing.T) {
 	env := workerEnv([]string{"MERGEGUARD_PRIVATE_KEY=secret", "MERGEGUARD_WEBHOOK_SECRET=s", "HOME=/root", "GODEBUG=x=1", "GOMEMLIMIT=192MiB", "PATH=/bin"})
 	if !reflect.DeepEqual(env, []string{"MALLOC_ARENA_MAX=1", "GODEBUG=x=1"}) {
 		t.Fatalf("worker environment %q", env)
+	}
+}
+
+func TestAWorkerForgetsOtherPoliciesWhenTheyCrowdItsMemory(t *testing.T) {
+	mods := bundledModules(t)
+	p1, err := Compile(context.Background(), mods, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// This process holds far more than a quarter of a 1 MiB limit.
+	s := &workerServer{policies: map[string]*cachedPolicy{"a": {policy: p1}, "b": {policy: p1}, "c": {policy: p1}}, memory: 1 << 20}
+	runtime.GC()
+	s.trim("b")
+	if len(s.policies) != 1 || s.policies["b"] == nil {
+		t.Fatalf("kept %v", slices.Collect(maps.Keys(s.policies)))
+	}
+	// With room to spare, nothing is forgotten.
+	s = &workerServer{policies: map[string]*cachedPolicy{"a": {policy: p1}, "b": {policy: p1}}, memory: 64 << 30}
+	s.trim("b")
+	if len(s.policies) != 2 {
+		t.Fatalf("kept %v", slices.Collect(maps.Keys(s.policies)))
 	}
 }
