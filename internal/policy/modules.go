@@ -92,11 +92,23 @@ func parseEach(modules []Module, progress func(file string) error) (map[string]*
 
 // Digest identifies a set of modules by content, so that a verdict can name
 // exactly which policy produced it.
-func Digest(mods []Module) string {
+func Digest(mods []Module) string { return hex.EncodeToString(sum(mods, false))[:12] }
+
+// workerKey names a compiled policy in a policy worker, which serves every
+// organization: the whole hash, and which modules are mergeguard's own, so
+// that no policy can be made to pass for another.
+func workerKey(mods []Module, opts Options) string {
+	return fmt.Sprintf("%x/%s/%s", sum(mods, true), opts.Timeout, opts.Budget)
+}
+
+func sum(mods []Module, bundled bool) []byte {
 	h := sha256.New()
 	for _, m := range mods {
 		fmt.Fprintf(h, "%s\x00%d\x00", m.Path, len(m.Source))
+		if bundled && m.Bundled {
+			h.Write([]byte("bundled\x00"))
+		}
 		h.Write(m.Source)
 	}
-	return hex.EncodeToString(h.Sum(nil))[:12]
+	return h.Sum(nil)
 }

@@ -51,7 +51,7 @@ func (ws *Workers) call(ctx context.Context, p *Policy, req request, handle func
 // what follows; the server keeps only what the rules say about themselves.
 func (ws *Workers) compile(ctx context.Context, sources []Module, opts Options) (*Policy, error) {
 	p := &Policy{digest: Digest(sources), timeout: opts.Timeout, total: opts.Budget, workers: ws, sources: sources, engines: map[string]*Engine{}}
-	p.key = fmt.Sprintf("%s/%s/%s", p.digest, p.timeout, p.total)
+	p.key = workerKey(sources, opts)
 	var metas []Meta
 	err := ws.call(ctx, p, request{Op: opCompile}, func(rep reply) (bool, error) {
 		if !rep.Done {

@@ -102,9 +102,6 @@ func NewWorkers(cfg WorkerConfig) (*Workers, error) {
 	return &Workers{cfg: cfg, command: []string{exe, WorkerSubcommand}, slots: make(chan struct{}, cfg.Size), grace: defaultGrace}, nil
 }
 
-// Memory is each worker's memory limit in bytes.
-func (ws *Workers) Memory() int64 { return ws.cfg.Memory }
-
 // Close stops the workers; the ones busy stop when their request ends.
 func (ws *Workers) Close() error {
 	ws.mu.Lock()
@@ -133,7 +130,7 @@ type worker struct {
 	broken bool
 }
 
-func (ws *Workers) start() (*worker, error) {
+func (ws *Workers) start(ctx context.Context) (*worker, error) {
 	cmd := exec.Command(ws.command[0], ws.command[1], "--memory", strconv.FormatInt(ws.cfg.Memory, 10))
 	// A worker outlives the server only until it next reads its input:
 	// the pipe closes with the server.
@@ -166,10 +163,15 @@ func (ws *Workers) start() (*worker, error) {
 	// The first reply says the worker is ready and how it is limited.
 	var ready reply
 	timer := time.AfterFunc(setupLimit, w.kill)
+	stopWatch := context.AfterFunc(ctx, w.kill)
 	err = readFrame(w.outBuf, maxReply, &ready)
 	timer.Stop()
+	stopWatch()
 	if err != nil || ready.Ready == nil {
 		w.stop()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		detail := firstLine(w.stderr.String())
 		if detail == "" && err != nil {
 			detail = err.Error()
@@ -245,7 +247,7 @@ func (ws *Workers) acquire(ctx context.Context, key string) (*worker, error) {
 	if w != nil {
 		return w, nil
 	}
-	w, err := ws.start()
+	w, err := ws.start(ctx)
 	if err != nil {
 		<-ws.slots
 		return nil, err

@@ -356,3 +356,20 @@ func TestAWorkerForgetsOtherPoliciesWhenTheyCrowdItsMemory(t *testing.T) {
 		t.Fatalf("kept %v", slices.Collect(maps.Keys(s.policies)))
 	}
 }
+
+// Workers serve every organization: a policy must not be taken for
+// another that shares its short digest, nor custom modules for
+// mergeguard's own.
+func TestWorkerKeysNameAPolicyExactly(t *testing.T) {
+	mod := Module{Path: "lib.rego", Source: []byte("package mergeguard.lib\n")}
+	own := mod
+	own.Bundled = true
+	opts := Options{}.withDefaults()
+	a, b := workerKey([]Module{mod}, opts), workerKey([]Module{own}, opts)
+	if a == b || Digest([]Module{mod}) != Digest([]Module{own}) || len(strings.Split(a, "/")[0]) != 64 {
+		t.Fatalf("keys %s and %s", a, b)
+	}
+	if workerKey([]Module{mod}, Options{Timeout: time.Second, Budget: time.Minute}) == a {
+		t.Fatal("the key must include the time limits the worker applies")
+	}
+}
