@@ -123,7 +123,11 @@ func (ws *Workers) evaluate(ctx context.Context, e *Engine, input any, now time.
 		return nil, fmt.Errorf("convert policy input: %w", err)
 	}
 	p := e.policy
-	deadline := time.Now().Add(p.budget())
+	// The evaluation's time budget starts when a worker starts on the
+	// rules, not while it waits for a worker, compiles or reads the input
+	// (as in this process, where those happen elsewhere); a fresh worker
+	// after a death gets what is left.
+	var started time.Time
 	var want []string
 	for _, r := range e.rules {
 		if len(only) == 0 || slices.Contains(only, r.meta.ID) {
@@ -141,8 +145,15 @@ func (ws *Workers) evaluate(ctx context.Context, e *Engine, input any, now time.
 		if len(pending) == 0 {
 			break
 		}
-		req := request{Op: opEvaluate, Binding: e.raw, BindingKey: e.key, Input: raw, Now: now, Only: pending, Budget: max(time.Until(deadline), 0)}
+		budget := p.budget()
+		if !started.IsZero() {
+			budget = max(budget-time.Since(started), 0)
+		}
+		req := request{Op: opEvaluate, Binding: e.raw, BindingKey: e.key, Input: raw, Now: now, Only: pending, Budget: budget}
 		err := ws.call(ctx, p, req, func(rep reply) (bool, error) {
+			if started.IsZero() && (rep.Stage == stageRule || len(rep.Results) > 0) {
+				started = time.Now() // when the worker's clock for it started
+			}
 			for _, r := range rep.Results {
 				got[r.ID] = r
 			}
