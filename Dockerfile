@@ -17,9 +17,10 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/mergeguard /usr/local/bin/mergeguard
 COPY --from=build --chown=65532:65532 /out/data /data
 WORKDIR /data
-# GOMEMLIMIT is a soft limit: the garbage collector works harder near it
-# instead of letting the heap double. Set it to about 75% of the container's
-# memory limit (this default suits 256 MiB); see docs/operations.md.
+# GOMEMLIMIT is the server process's soft limit: the garbage collector works
+# harder near it instead of letting the heap double. Policies run in worker
+# processes with their own limit (MERGEGUARD_POLICY_MEMORY); size the
+# container for both (1 GiB with the defaults), see docs/operations.md.
 ENV MERGEGUARD_ADDR=:8080 \
     MERGEGUARD_DATABASE_URL=sqlite:/data/mergeguard.db \
     GOMEMLIMIT=192MiB

@@ -26,6 +26,7 @@ import (
 
 	"github.com/mergeguard/mergeguard/internal/metrics"
 	"github.com/mergeguard/mergeguard/internal/server"
+	"github.com/mergeguard/mergeguard/internal/settings"
 )
 
 // docs parses every YAML document in a file.
@@ -272,4 +273,41 @@ func TestVariablesAreSettings(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestMemoryLimitFitsTheServerAndItsPolicyWorkers holds the manifest to the
+// sizing rule in docs/operations.md: the server's share (GOMEMLIMIT is 75%
+// of it) plus every policy worker at its limit, which is the policy memory
+// limit plus one 64 MiB heap arena plus about 32 MiB it has before any
+// policy runs.
+func TestMemoryLimitFitsTheServerAndItsPolicyWorkers(t *testing.T) {
+	c := at(kinds(t)["Deployment"], "spec", "template", "spec", "containers", "0")
+	env := map[string]string{}
+	for _, e := range at(c, "env").([]any) {
+		env[str(at(e, "name"))] = str(at(e, "value"))
+	}
+	p, err := settings.PolicyFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit, soft := bytesOf(t, str(at(c, "resources", "limits", "memory"))), bytesOf(t, env["GOMEMLIMIT"])
+	need := soft*4/3 + int64(p.PolicyWorkers)*(p.PolicyMemory+96<<20)
+	if limit < need {
+		t.Errorf("memory limit %d MiB; the server (GOMEMLIMIT %d MiB) and %d policy workers of %d MiB need %d MiB",
+			limit>>20, soft>>20, p.PolicyWorkers, p.PolicyMemory>>20, need>>20)
+	}
+}
+
+// bytesOf reads a Kubernetes quantity (1Gi) or a Go memory limit (192MiB).
+func bytesOf(t *testing.T, q string) int64 {
+	t.Helper()
+	for suffix, unit := range map[string]int64{"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30} {
+		if num, ok := strings.CutSuffix(strings.TrimSuffix(q, "B"), suffix); ok {
+			if n, err := strconv.ParseInt(num, 10, 64); err == nil {
+				return n * unit
+			}
+		}
+	}
+	t.Fatalf("cannot read the size %q", q)
+	return 0
 }

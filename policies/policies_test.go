@@ -23,7 +23,7 @@ func TestRegoUnitTests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	results, err := policy.RunTests(context.Background(), mods, 0)
+	results, err := policy.RunTests(context.Background(), mods, policy.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

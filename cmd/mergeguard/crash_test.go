@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mergeguard/mergeguard/internal/cli"
+	"github.com/mergeguard/mergeguard/internal/policy"
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
 	"github.com/mergeguard/mergeguard/internal/testsupport/logbuf"
 	"github.com/mergeguard/mergeguard/internal/testsupport/wait"
@@ -25,6 +26,12 @@ import (
 const envActAsBinary = "MERGEGUARD_TEST_ACT_AS_BINARY"
 
 func TestMain(m *testing.M) {
+	// `eval`, `test` and `serve` start policy workers by running this
+	// executable with the hidden subcommand: answer as the binary would.
+	if len(os.Args) > 1 && os.Args[1] == policy.WorkerSubcommand {
+		err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+		os.Exit(cli.ExitCode(err, os.Stderr))
+	}
 	if args := os.Getenv(envActAsBinary); args != "" {
 		ctx, stop := signalContext()
 		err := run(ctx, strings.Fields(args), os.Getenv, os.Stdout, os.Stderr)

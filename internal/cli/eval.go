@@ -128,10 +128,15 @@ func (f *evalFlags) run(cmd *cobra.Command, args []string, getenv Env) error {
 		f.policyFolder = env.PolicyDir
 	}
 	f.defaultMode = env.Mode
+	workers, err := localWorkers(env)
+	if err != nil {
+		return fail(err)
+	}
+	defer workers.Close()
 	layout := policysource.Layout{Dir: f.policyFolder}
 	local := policysource.Local{
 		PolicyDir: f.policyDir, ConfigFile: f.config, RepoConfigFile: f.repoConfig,
-		Layout: layout, Bundled: bundled, Timeout: env.PolicyTimeout, DefaultMode: env.Mode,
+		Layout: layout, Bundled: bundled, Timeout: env.PolicyTimeout, Workers: workers, DefaultMode: env.Mode,
 	}
 	ctx := cmd.Context()
 
@@ -210,7 +215,7 @@ func (f *evalFlags) assessLive(ctx context.Context, getenv Env, local policysour
 		return facts.Input{}, evaluator.Judgement{}, "", err
 	}
 	source, err := policysource.New(ctx, policysource.Options{
-		Repo: f.policyRepo, Layout: local.Layout, Bundled: local.Bundled, Timeout: local.Timeout, DefaultMode: f.defaultMode,
+		Repo: f.policyRepo, Layout: local.Layout, Bundled: local.Bundled, Timeout: local.Timeout, Workers: local.Workers, DefaultMode: f.defaultMode,
 	})
 	if err != nil {
 		return facts.Input{}, evaluator.Judgement{}, "", err

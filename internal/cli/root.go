@@ -61,10 +61,11 @@ func Run(ctx context.Context, args []string, getenv Env, stdout, stderr io.Write
 		newEvalCommand(getenv),
 		newServeCommand(getenv),
 		newSetupCommand(getenv),
-		newTestCommand(),
+		newTestCommand(getenv),
 		newFreezeCommand(getenv, time.Now),
 		newCoverageCommand(getenv),
 		newAuditCommand(getenv, time.Now),
+		newPolicyWorkerCommand(),
 	)
 	return root.ExecuteContext(ctx)
 }

@@ -8,11 +8,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mergeguard/mergeguard/internal/policy"
 	"github.com/mergeguard/mergeguard/internal/policysource"
+	"github.com/mergeguard/mergeguard/internal/settings"
 	"github.com/mergeguard/mergeguard/policies"
 )
 
-func newTestCommand() *cobra.Command {
+func newTestCommand(getenv Env) *cobra.Command {
 	var folder string
 	var verbose bool
 	var timeout time.Duration
@@ -22,7 +24,8 @@ func newTestCommand() *cobra.Command {
 		Long: `Check a policy the way mergeguard's policy check does on pull requests to the
 policy repository: the rules compile together with mergeguard's bundled rules
 in the same sandbox, config.yaml is valid, and every Rego test (test_* rules
-in *_test.rego files) passes.
+in *_test.rego files) passes. The policy runs in a separate process within
+the server's memory limit for policies (MERGEGUARD_POLICY_MEMORY).
 
 DIR is a checkout of the policy repository (holding mergeguard/), or a folder
 of .rego files (and optionally a config.yaml); the default is the current
@@ -42,18 +45,28 @@ fails, 2 when DIR cannot be read.`,
 			if err != nil {
 				return &ExitError{Code: ExitFailure, Err: err}
 			}
+			env, err := settings.PolicyFromEnv(getenv)
+			if err != nil {
+				return &ExitError{Code: ExitFailure, Err: err}
+			}
+			workers, err := localWorkers(env)
+			if err != nil {
+				return &ExitError{Code: ExitFailure, Err: err}
+			}
+			defer workers.Close()
+			opts := policy.Options{Timeout: timeout, Workers: workers}
 			var res policysource.CheckResult
 			if policysource.IsBundledSet(read) {
 				// mergeguard's own policies/ folder: test it in place of
 				// the embedded copy, not as custom rules added to it.
 				fmt.Fprintf(cmd.ErrOrStderr(), "%s holds mergeguard's bundled policies; testing them in place of the built-in ones.\n", dir)
-				res = policysource.CheckBundledSet(cmd.Context(), dir, read, timeout)
+				res = policysource.CheckBundledSet(cmd.Context(), dir, read, opts)
 			} else {
 				bundled, err := policies.Modules()
 				if err != nil {
 					return &ExitError{Code: ExitFailure, Err: err}
 				}
-				res = policysource.Check(cmd.Context(), dir, read, layout, bundled, timeout)
+				res = policysource.Check(cmd.Context(), dir, read, layout, bundled, opts)
 			}
 			for _, n := range res.Version.Notices {
 				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", n)

@@ -62,7 +62,20 @@ func compileBundled(b *testing.B) *policy.Policy {
 // engineWith is the bundled policy bound to an organization configuration.
 func engineWith(b *testing.B, config string) *policy.Engine {
 	b.Helper()
-	compiled := compileBundled(b)
+	return engineIn(b, nil, config)
+}
+
+// engineIn is engineWith run by workers (in this process when nil).
+func engineIn(b *testing.B, workers *policy.Workers, config string) *policy.Engine {
+	b.Helper()
+	mods, err := policies.Modules()
+	if err != nil {
+		b.Fatal(err)
+	}
+	compiled, err := policy.Compile(context.Background(), mods, policy.Options{Workers: workers})
+	if err != nil {
+		b.Fatal(err)
+	}
 	org, err := policyconfig.Parse("mergeguard/config.yaml", policyconfig.OrgFile, []byte(config))
 	if err != nil {
 		b.Fatal(err)
@@ -104,16 +117,8 @@ func BenchmarkCompile(b *testing.B) {
 // that needs three distinct teams out of four.
 func BenchmarkReviewRulesOnTheLargestPullRequest(b *testing.B) {
 	ctx := context.Background()
-	engine := engineWith(b, `
-rules:
-  production_access: {teams: [prod], guard_teams: [platform], approvals: 2}
-  required_reviewers:
-    requirements:
-      - {paths: ["db/migrations/**"], teams: [dba]}
-      - {paths: ["payments/**"], teams: [payments], approvals: 2}
-      - {paths: ["**/*.go"], teams: [dba, payments, prod, platform], approvals: 3, distinct_teams: 3}
-`)
-	in := largeReviewInput()
+	engine := engineWith(b, reviewConfig)
+	in := reviewInput(3000)
 	now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
 	judge := evaluator.Judge{Engine: engine, Mode: decision.Enforce, Policy: "bundled"}
 	b.ReportAllocs()
@@ -131,7 +136,21 @@ rules:
 	}
 }
 
-func largeReviewInput() facts.Input {
+// reviewConfig makes the review rules as expensive as they get.
+const reviewConfig = `
+rules:
+  production_access: {teams: [prod], guard_teams: [platform], approvals: 2}
+  required_reviewers:
+    requirements:
+      - {paths: ["db/migrations/**"], teams: [dba]}
+      - {paths: ["payments/**"], teams: [payments], approvals: 2}
+      - {paths: ["**/*.go"], teams: [dba, payments, prod, platform], approvals: 3, distinct_teams: 3}
+`
+
+// reviewInput is a pull request of files changed files spread over
+// production, migrations and payments paths, with 30 reviews of which half
+// are stale, and five 50-member teams.
+func reviewInput(files int) facts.Input {
 	in := facts.Input{
 		Version:     facts.Version,
 		PullRequest: facts.PullRequest{Number: 1, Author: facts.Actor{Login: "dev", Type: "User"}},
@@ -139,7 +158,7 @@ func largeReviewInput() facts.Input {
 		Teams:       map[string]facts.Team{},
 	}
 	dirs := []string{"deploy/prod/svc%d/app.yaml", "db/migrations/%04d.sql", "payments/svc%d/charge.go", "services/svc%d/handler.go"}
-	for i := range 3000 {
+	for i := range files {
 		path := fmt.Sprintf(dirs[i%len(dirs)], i)
 		in.Files = append(in.Files, facts.File{Path: path, Status: "modified", Additions: 1,
 			Hunks: []facts.Hunk{{OldStart: 1, OldLines: 1, NewStart: 1, NewLines: 1}}, AddedLines: []facts.Line{{Line: 1, Text: "x"}}, RemovedLines: []int{1}})
@@ -256,7 +275,7 @@ func BenchmarkMigrationSafety(b *testing.B) {
 	}{
 		{"one file of 2000 statements", migrationInput(1, 2000), true},
 		{"200 files of 10 statements", migrationInput(200, 10), true},
-		{"3000 files, 750 migrations", largeReviewInput(), false},
+		{"3000 files, 750 migrations", reviewInput(3000), false},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()

@@ -28,6 +28,9 @@ type Metrics struct {
 	RateLimitRemaining *prometheus.GaugeVec
 	// PolicyCompilations counts compiled policy versions by result.
 	PolicyCompilations *prometheus.CounterVec
+	// PolicyWorkerStops counts policy workers stopped while running policy
+	// code, by reason.
+	PolicyWorkerStops *prometheus.CounterVec
 	// GitHubRetries counts requests sent again after a failure, by reason.
 	GitHubRetries *prometheus.CounterVec
 	// GitHubRateLimitWaits counts the times an installation began waiting
@@ -136,6 +139,10 @@ func New() *Metrics {
 			Name: "mergeguard_policy_compilations_total",
 			Help: "Policy versions compiled (once per policy repository commit), by result (ok, broken).",
 		}, []string{"result"}),
+		PolicyWorkerStops: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mergeguard_policy_worker_stops_total",
+			Help: "Policy worker processes stopped while running policy code, by reason (memory: the memory limit; time: a builtin call ran past the time limit; crash).",
+		}, []string{"reason"}),
 		GitHubRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mergeguard_github_retries_total",
 			Help: "Requests to GitHub sent again after a failure, by reason (server_error, timeout, network).",
@@ -165,7 +172,7 @@ func New() *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.Deliveries, m.JobDuration, m.EventToVerdict, m.EvaluationDuration,
-		m.Verdicts, m.GitHubRequests, m.RateLimitRemaining, m.PolicyCompilations,
+		m.Verdicts, m.GitHubRequests, m.RateLimitRemaining, m.PolicyCompilations, m.PolicyWorkerStops,
 		m.GitHubRetries, m.GitHubRateLimitWaits, m.GitHubRequestsHeld, m.EvaluationsFailed, m.FailureReportErrors,
 		m.JobsTakenOver,
 	)

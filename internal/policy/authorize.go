@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 )
 
@@ -41,10 +42,17 @@ func (a Authorization) Allowed() bool { return len(a.Refusals) == 0 }
 // (policies/overrides.rego) with the engine's configuration: who may
 // override a rule is policy, decided by the same engine as the rules.
 func (e *Engine) AuthorizeOverride(ctx context.Context, req OverrideRequest, now time.Time) (Authorization, error) {
+	if e.policy.workers != nil {
+		return e.policy.workers.authorize(ctx, e, req, now)
+	}
 	value, err := inputValue(req)
 	if err != nil {
 		return Authorization{}, fmt.Errorf("convert override input: %w", err)
 	}
+	return e.authorize(ctx, value, now)
+}
+
+func (e *Engine) authorize(ctx context.Context, value ast.Value, now time.Time) (Authorization, error) {
 	rctx, cancel := context.WithTimeout(ctx, e.policy.timeout)
 	defer cancel()
 	rs, err := e.authz.Eval(rctx, rego.EvalParsedInput(value), rego.EvalTime(now))

@@ -37,6 +37,22 @@ type Options struct {
 	Timeout time.Duration
 	// Budget bounds one evaluation of all rules; zero means EvaluationBudget.
 	Budget time.Duration
+	// Workers, when set, compiles and runs the policy in isolated worker
+	// processes, each within a memory limit; nil runs it in this process,
+	// with no memory limit.
+	Workers *Workers
+}
+
+// withDefaults fills in the default limits.
+func (o Options) withDefaults() Options {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Budget <= 0 {
+		o.Budget = EvaluationBudget
+	}
+	o.Timeout = min(o.Timeout, o.Budget)
+	return o
 }
 
 // Meta is what a rule's METADATA block says about it.
@@ -65,6 +81,11 @@ type Policy struct {
 	total    time.Duration
 	compiler *ast.Compiler
 	rules    []ruleMeta
+	// workers run the policy when it was compiled in a policy worker;
+	// compiler is nil then, and sources are what a worker compiles.
+	workers *Workers
+	sources []Module
+	key     string
 
 	mu      sync.Mutex
 	engines map[string]*Engine
@@ -78,18 +99,41 @@ type ruleMeta struct {
 
 // Compile parses and compiles modules (test modules are ignored). Failures
 // are returned as *CompileError, naming the file and line of each problem.
+// With opts.Workers, the policy is compiled (and later run) in a policy
+// worker, within its memory limit.
 func Compile(ctx context.Context, modules []Module, opts Options) (*Policy, error) {
 	var sources []Module
-	bundled := map[string]bool{}
 	for _, m := range modules {
 		if !m.IsTest() {
 			sources = append(sources, m)
-			bundled[m.Path] = m.Bundled
 		}
 	}
-	parsed, err := parse(sources)
+	opts = opts.withDefaults()
+	if opts.Workers != nil {
+		return opts.Workers.compile(ctx, sources, opts)
+	}
+	return compileLocal(sources, opts, nil)
+}
+
+// compileLocal compiles non-test modules in this process, telling progress, when
+// set, each stage it starts.
+func compileLocal(sources []Module, opts Options, progress func(stage, name string) error) (*Policy, error) {
+	bundled := map[string]bool{}
+	for _, m := range sources {
+		bundled[m.Path] = m.Bundled
+	}
+	var parsing func(string) error
+	if progress != nil {
+		parsing = func(file string) error { return progress(stageParse, file) }
+	}
+	parsed, err := parseEach(sources, parsing)
 	if err != nil {
 		return nil, err
+	}
+	if progress != nil {
+		if err := progress(stageCompile, ""); err != nil {
+			return nil, err
+		}
 	}
 	compiler := ast.NewCompiler().
 		WithCapabilities(Capabilities()).
@@ -106,16 +150,7 @@ func Compile(ctx context.Context, modules []Module, opts Options) (*Policy, erro
 	if len(problems) > 0 {
 		return nil, &CompileError{Problems: problems}
 	}
-	p := &Policy{digest: Digest(sources), timeout: opts.Timeout, compiler: compiler, rules: rules, engines: map[string]*Engine{}}
-	if p.timeout <= 0 {
-		p.timeout = DefaultTimeout
-	}
-	p.total = opts.Budget
-	if p.total <= 0 {
-		p.total = EvaluationBudget
-	}
-	p.timeout = min(p.timeout, p.total)
-	return p, nil
+	return &Policy{digest: Digest(sources), timeout: opts.Timeout, total: opts.Budget, compiler: compiler, rules: rules, engines: map[string]*Engine{}}, nil
 }
 
 // Digest identifies the compiled policy by content.

@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -33,6 +35,32 @@ func BenchmarkInputConversion(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
 			if _, err := inputValue(in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// What a policy worker does: the server writes JSON, the worker reads
+	// it.
+	b.Run("to-a-worker", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			raw, err := json.Marshal(in)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := valueFromJSON(raw); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("to-a-worker-through-go-values", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			raw, err := json.Marshal(in)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := ast.ValueFromReader(bytes.NewReader(raw)); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -61,9 +61,19 @@ func LoadFS(fsys fs.FS, root string) ([]Module, error) {
 // parse parses modules as Rego v1 with METADATA annotations, collecting every
 // syntax error rather than stopping at the first file.
 func parse(modules []Module) (map[string]*ast.Module, error) {
+	return parseEach(modules, nil)
+}
+
+// parseEach is parse telling progress, when set, which file it starts.
+func parseEach(modules []Module, progress func(file string) error) (map[string]*ast.Module, error) {
 	parsed := map[string]*ast.Module{}
 	var problems []Problem
 	for _, m := range modules {
+		if progress != nil {
+			if err := progress(m.Path); err != nil {
+				return nil, err
+			}
+		}
 		mod, err := ast.ParseModuleWithOpts(m.Path, string(m.Source), ast.ParserOptions{
 			ProcessAnnotation: true,
 			RegoVersion:       ast.RegoV1,
@@ -82,11 +92,23 @@ func parse(modules []Module) (map[string]*ast.Module, error) {
 
 // Digest identifies a set of modules by content, so that a verdict can name
 // exactly which policy produced it.
-func Digest(mods []Module) string {
+func Digest(mods []Module) string { return hex.EncodeToString(sum(mods, false))[:12] }
+
+// workerKey names a compiled policy in a policy worker, which serves every
+// organization: the whole hash, and which modules are mergeguard's own, so
+// that no policy can be made to pass for another.
+func workerKey(mods []Module, opts Options) string {
+	return fmt.Sprintf("%x/%s/%s", sum(mods, true), opts.Timeout, opts.Budget)
+}
+
+func sum(mods []Module, bundled bool) []byte {
 	h := sha256.New()
 	for _, m := range mods {
 		fmt.Fprintf(h, "%s\x00%d\x00", m.Path, len(m.Source))
+		if bundled && m.Bundled {
+			h.Write([]byte("bundled\x00"))
+		}
 		h.Write(m.Source)
 	}
-	return hex.EncodeToString(h.Sum(nil))[:12]
+	return h.Sum(nil)
 }

@@ -16,13 +16,25 @@ var forbiddenBuiltins = map[string]string{
 	"time.now_ns":        "rules read input.time instead of the clock, so that a verdict can be reproduced and simulated",
 	"rand.intn":          "a verdict must not depend on chance",
 	"uuid.rfc4122":       "a verdict must not depend on chance",
-	"trace":              "use print() for debugging output",
-	"json.match_schema":  "JSON schemas can reference files on the server (file:// $ref)",
-	"json.verify_schema": "JSON schemas can reference files on the server (file:// $ref)",
+	// ECDSA and RSA-PSS signatures are randomized: the same token signed
+	// twice differs. A merge gate has no use for signing tokens.
+	"io.jwt.encode_sign":     "signing draws random numbers (ES*, PS* algorithms), so a verdict could not be reproduced",
+	"io.jwt.encode_sign_raw": "signing draws random numbers (ES*, PS* algorithms), so a verdict could not be reproduced",
+	"trace":                  "use print() for debugging output",
+	"json.match_schema":      "JSON schemas can reference files on the server (file:// $ref)",
+	"json.verify_schema":     "JSON schemas can reference files on the server (file:// $ref)",
 	// OPA verifies certificate validity against the server's clock, not the
 	// evaluation time, so a verdict could not be reproduced with --at.
 	"crypto.x509.parse_and_verify_certificates":              "certificate verification reads the server's clock; rules read input.time",
 	"crypto.x509.parse_and_verify_certificates_with_options": "certificate verification reads the server's clock; rules read input.time",
+}
+
+// clockBuiltins are the builtins OPA marks non-deterministic that read
+// nothing but the evaluation instant, which the engine pins to the
+// evaluation's time (input.time) with rego.EvalTime. Every other
+// non-deterministic builtin is forbidden (TestBuiltinsAreDeterministic).
+var clockBuiltins = map[string]string{
+	"io.jwt.decode_verify": "checks exp and nbf against the evaluation instant unless the constraints give a time",
 }
 
 // Capabilities returns the sandboxed OPA capabilities: this OPA version's

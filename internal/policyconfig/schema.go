@@ -6,6 +6,7 @@
 package policyconfig
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -39,6 +40,22 @@ type Setting struct {
 	// Shape is the declaration as a value shape, with any format, items
 	// and keys it declares.
 	Shape *Shape
+}
+
+// UnmarshalJSON restores Default's Go type after a JSON round trip (a policy
+// worker sends the settings its compiled rules declare): whole numbers are
+// int64, as when the METADATA was read.
+func (s *Setting) UnmarshalJSON(b []byte) error {
+	type plain Setting
+	var p plain
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(&p); err != nil {
+		return err
+	}
+	p.Default = normalise(p.Default)
+	*s = Setting(p)
+	return nil
 }
 
 // Value types.

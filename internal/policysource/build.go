@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/policy"
@@ -70,6 +69,11 @@ func (f *Folder) note(layout Layout, p string) {
 	}
 }
 
+// tooLarge is the problem of a folder over maxFolderBytes.
+func tooLarge(l Layout) Problem {
+	return Problem{Message: fmt.Sprintf("%s holds more than %d MiB of policy files; mergeguard reads at most %d MiB", l.dir(), maxFolderBytes>>20, maxFolderBytes>>20)}
+}
+
 // whyUnread says why a path under the policy folder that looks like policy
 // is not read, or "" when it is read or is not meant to be (a README).
 func (l Layout) whyUnread(p string) string {
@@ -122,7 +126,9 @@ func (v *Version) OnPolicyError() string {
 // Build compiles the bundled modules with a policy folder's policies and
 // validates its configuration. Problems are recorded on the version rather
 // than returned: a broken policy is a state to report, not an I/O failure.
-func Build(ctx context.Context, label, sha string, folder Folder, layout Layout, bundled []policy.Module, timeout time.Duration) *Version {
+// opts says how the policy runs (its time limits, and the workers that
+// isolate it).
+func Build(ctx context.Context, label, sha string, folder Folder, layout Layout, bundled []policy.Module, opts policy.Options) *Version {
 	v := &Version{Label: label, SHA: sha, Notices: folder.Unread}
 	if len(folder.Problems) > 0 {
 		v.Problems = folder.Problems
@@ -153,7 +159,7 @@ func Build(ctx context.Context, label, sha string, folder Folder, layout Layout,
 		}
 		v.Org = f
 	}
-	p, err := policy.Compile(ctx, mods, policy.Options{Timeout: timeout})
+	p, err := policy.Compile(ctx, mods, opts)
 	if err != nil {
 		v.Problems = append(v.Problems, compileProblems(err)...)
 		return v
@@ -190,9 +196,11 @@ func (r CheckResult) Failed() bool {
 }
 
 // Check builds a policy folder and runs its Rego tests together with the
-// bundled rules they may refer to.
-func Check(ctx context.Context, label string, folder Folder, layout Layout, bundled []policy.Module, timeout time.Duration) CheckResult {
-	v := Build(ctx, label, "", folder, layout, bundled, timeout)
+// bundled rules they may refer to; opts.Timeout bounds each rule and test.
+// The folder's code is untrusted (a pull request to the policy repository
+// need not come from someone who may merge): give opts.Workers.
+func Check(ctx context.Context, label string, folder Folder, layout Layout, bundled []policy.Module, opts policy.Options) CheckResult {
+	v := Build(ctx, label, "", folder, layout, bundled, opts)
 	res := CheckResult{Version: v}
 	if v.Policy == nil {
 		return res
@@ -209,7 +217,7 @@ func Check(ctx context.Context, label string, folder Folder, layout Layout, bund
 			own = append(own, m)
 		}
 	}
-	results, err := policy.RunTests(ctx, own, timeout)
+	results, err := policy.RunTests(ctx, own, opts)
 	if err != nil {
 		v.Problems = append(v.Problems, compileProblems(err)...)
 		v.Policy = nil
@@ -242,7 +250,7 @@ func IsBundledSet(folder Folder) bool {
 
 // CheckBundledSet compiles and tests a folder holding mergeguard's own
 // policies in place of the embedded ones.
-func CheckBundledSet(ctx context.Context, label string, folder Folder, timeout time.Duration) CheckResult {
+func CheckBundledSet(ctx context.Context, label string, folder Folder, opts policy.Options) CheckResult {
 	var mods []policy.Module
 	for p, src := range folder.Files {
 		if path.Ext(p) == ".rego" {
@@ -252,7 +260,7 @@ func CheckBundledSet(ctx context.Context, label string, folder Folder, timeout t
 	slices.SortFunc(mods, func(a, b policy.Module) int { return strings.Compare(a.Path, b.Path) })
 	v := &Version{Label: label, Notices: folder.Unread}
 	res := CheckResult{Version: v}
-	p, err := policy.Compile(ctx, mods, policy.Options{Timeout: timeout})
+	p, err := policy.Compile(ctx, mods, opts)
 	if err != nil {
 		v.Problems = compileProblems(err)
 		return res
@@ -263,7 +271,7 @@ func CheckBundledSet(ctx context.Context, label string, folder Folder, timeout t
 			v.Tests = append(v.Tests, m)
 		}
 	}
-	if res.Tests, err = policy.RunTests(ctx, mods, timeout); err != nil {
+	if res.Tests, err = policy.RunTests(ctx, mods, opts); err != nil {
 		v.Problems, v.Policy = compileProblems(err), nil
 	}
 	return res

@@ -24,6 +24,7 @@ func ReadDir(dir string, layout Layout) (Folder, error) {
 	files := folder.Files
 	root := filepath.Join(dir, filepath.FromSlash(layout.dir()))
 	checkout := true
+	total := 0
 	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
 		root, checkout = dir, false
 	}
@@ -64,6 +65,9 @@ func ReadDir(dir string, layout Layout) (Folder, error) {
 		if err != nil {
 			return err
 		}
+		if total += len(b); total > maxFolderBytes {
+			return errors.New(tooLarge(layout).Message)
+		}
 		files[repoPath] = b
 		return nil
 	})
@@ -96,6 +100,9 @@ type Local struct {
 	Layout         Layout
 	Bundled        []policy.Module
 	Timeout        time.Duration
+	// Workers run the policy isolated, within a memory limit; nil runs it
+	// in this process.
+	Workers *policy.Workers
 	// DefaultMode applies when no configuration sets mode, as the server's
 	// MERGEGUARD_MODE does.
 	DefaultMode decision.Mode
@@ -124,7 +131,7 @@ func (l Local) Resolve(ctx context.Context) (Resolved, error) {
 		folder.Files[l.Layout.ConfigPath()] = b
 		label += " with " + l.ConfigFile
 	}
-	v := Build(ctx, label, "", folder, l.Layout, l.Bundled, l.Timeout)
+	v := Build(ctx, label, "", folder, l.Layout, l.Bundled, policy.Options{Timeout: l.Timeout, Workers: l.Workers})
 	if !v.OK() {
 		return Resolved{}, fmt.Errorf("%w: %s", ErrBrokenPolicy, problemList(v.Problems))
 	}

@@ -43,6 +43,9 @@ type Options struct {
 	Bundled        []policy.Module
 	// Timeout bounds each rule's evaluation.
 	Timeout time.Duration
+	// Workers run the policies isolated, within a memory limit; nil runs
+	// them in this process.
+	Workers *policy.Workers
 	// DefaultMode applies when no configuration sets mode.
 	DefaultMode decision.Mode
 	// TTL is how long a policy commit is trusted before checking for a new
@@ -126,7 +129,7 @@ func New(ctx context.Context, opts Options) (*Source, error) {
 func (s *Source) Bundled() *Version { return s.bundled }
 
 func (s *Source) build(ctx context.Context, label, sha string, folder Folder) *Version {
-	v := Build(ctx, label, sha, folder, s.opts.Layout, s.opts.Bundled, s.opts.Timeout)
+	v := Build(ctx, label, sha, folder, s.opts.Layout, s.opts.Bundled, s.policyOptions())
 	if s.opts.OnCompile != nil {
 		s.opts.OnCompile(label, v.OK())
 	}
@@ -338,10 +341,14 @@ func (s *Source) restore(ctx context.Context, gh GitHub, owner string) *Version 
 	return v
 }
 
-// maxPolicyFiles and maxPolicyBytes bound what is read from a policy folder.
+// maxPolicyFiles, maxPolicyBytes and maxFolderBytes bound what is read from
+// a policy folder. The server holds a folder it checks in memory, and a
+// pull request to the policy repository need not come from someone trusted
+// with the server: 500 files of 1 MiB each would be half a gigabyte.
 const (
 	maxPolicyFiles = 500
 	maxPolicyBytes = 1 << 20
+	maxFolderBytes = 8 << 20
 )
 
 // Fetch reads the policy folder of repo at sha. More files, or larger ones,
@@ -357,6 +364,7 @@ func (s *Source) Fetch(ctx context.Context, gh GitHub, owner, repo, sha string) 
 	if err != nil {
 		return Folder{}, err
 	}
+	total := 0
 	for _, e := range entries {
 		if !s.opts.Layout.Contains(e.Path) {
 			folder.note(s.opts.Layout, e.Path)
@@ -369,6 +377,10 @@ func (s *Source) Fetch(ctx context.Context, gh GitHub, owner, repo, sha string) 
 		if e.Size > maxPolicyBytes {
 			folder.Problems = append(folder.Problems, Problem{File: e.Path, Message: "larger than 1 MiB; mergeguard reads policy files up to 1 MiB"})
 			continue
+		}
+		if total += e.Size; total > maxFolderBytes {
+			folder.Problems = append(folder.Problems, tooLarge(s.opts.Layout))
+			return folder, nil
 		}
 		b, err := gh.Blob(ctx, owner, repo, e.SHA)
 		if err != nil {
@@ -386,7 +398,11 @@ func (s *Source) CheckCommit(ctx context.Context, gh GitHub, owner, repo, sha st
 	if err != nil {
 		return CheckResult{}, err
 	}
-	return Check(ctx, fmt.Sprintf("%s/%s@%s", owner, repo, short(sha)), folder, s.opts.Layout, s.opts.Bundled, s.opts.Timeout), nil
+	return Check(ctx, fmt.Sprintf("%s/%s@%s", owner, repo, short(sha)), folder, s.opts.Layout, s.opts.Bundled, s.policyOptions()), nil
+}
+
+func (s *Source) policyOptions() policy.Options {
+	return policy.Options{Timeout: s.opts.Timeout, Workers: s.opts.Workers}
 }
 
 // For says how a pull request in owner/repo into baseRef is to be judged.

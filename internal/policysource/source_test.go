@@ -254,6 +254,10 @@ func TestPolicyFolderLimitsAreProblemsNotErrors(t *testing.T) {
 	for i := range maxPolicyFiles + 1 {
 		many[fmt.Sprintf("mergeguard/policies/r%03d.rego", i)] = "package mergeguard.rules.r\n"
 	}
+	large := map[string]string{}
+	for i := range maxFolderBytes/maxPolicyBytes + 1 {
+		large[fmt.Sprintf("mergeguard/policies/r%03d.rego", i)] = strings.Repeat("#", maxPolicyBytes)
+	}
 	tests := []struct {
 		name  string
 		files map[string]string
@@ -262,6 +266,7 @@ func TestPolicyFolderLimitsAreProblemsNotErrors(t *testing.T) {
 	}{
 		{"a file over 1 MiB", map[string]string{"mergeguard/policies/big.rego": strings.Repeat("#", maxPolicyBytes+1)}, false, "mergeguard/policies/big.rego: larger than 1 MiB"},
 		{"too many files", many, false, "more than 500 policy files"},
+		{"too many bytes", large, false, "more than 8 MiB of policy files"},
 		{"a tree GitHub truncates", map[string]string{"mergeguard/config.yaml": ""}, true, "more files than GitHub lists"},
 	}
 	for _, tt := range tests {

@@ -130,9 +130,16 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 			return err
 		}
 	}
+	workers, err := policyWorkers(s.Policy, log, m)
+	if err != nil {
+		return err
+	}
+	if workers != nil {
+		defer workers.Close()
+	}
 	source, err := policysource.New(ctx, policysource.Options{
 		Repo: s.PolicyRepo, Layout: policysource.Layout{Dir: s.PolicyDir}, RepoConfigPath: repoConfigPath,
-		Bundled: bundled, Timeout: s.PolicyTimeout, DefaultMode: s.Mode,
+		Bundled: bundled, Timeout: s.PolicyTimeout, Workers: workers, DefaultMode: s.Mode,
 		LastGood: store.PolicyState{DB: db, Now: now}, Now: now, Log: log,
 		OnCompile: func(_ string, ok bool) {
 			result := "ok"
@@ -280,4 +287,17 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 	stopErr := q.Stop(stopCtx)
 	log.Info("mergeguard stopped")
 	return errors.Join(serveErr, <-metricsErr, stopErr)
+}
+
+// policyWorkers runs every policy (the organizations' and the bundled one)
+// in worker processes within the memory limit, so that no policy can take
+// the server down. Without workers (tests only) policies run in the server.
+func policyWorkers(s settings.Policy, log *slog.Logger, m *metrics.Metrics) (*policy.Workers, error) {
+	if s.PolicyWorkers == 0 {
+		return nil, nil
+	}
+	return policy.NewWorkers(policy.WorkerConfig{
+		Size: s.PolicyWorkers, Memory: s.PolicyMemory, Log: log,
+		OnStop: func(st policy.WorkerStop) { m.PolicyWorkerStops.WithLabelValues(st.Reason).Inc() },
+	})
 }

@@ -50,6 +50,10 @@ type config struct {
 	// maxAttempts bounds a failing job's attempts (the queue's default
 	// when zero).
 	maxAttempts int
+	// policyWorkers and policyMemory isolate policies in worker processes
+	// (none: policies run in the server).
+	policyWorkers int
+	policyMemory  int64
 }
 
 func start(t *testing.T, gh *fakegithub.Server, cfg config) *harness {
@@ -71,7 +75,8 @@ func start(t *testing.T, gh *fakegithub.Server, cfg config) *harness {
 		Addr: "127.0.0.1:0", AppID: gh.AppID(), PrivateKey: key, WebhookSecret: []byte(secret),
 		GitHubAPIURL: gh.URL(), Database: cfg.db, CheckName: "mergeguard",
 		Workers: 4, CoalesceQuiet: 150 * time.Millisecond, CoalesceMax: time.Second, ShutdownTimeout: cfg.shutdown,
-		Policy:   settings.Policy{Mode: cfg.mode, PolicyRepo: ".github", PolicyDir: "mergeguard", PolicyTimeout: cfg.policyTimeout},
+		Policy: settings.Policy{Mode: cfg.mode, PolicyRepo: ".github", PolicyDir: "mergeguard", PolicyTimeout: cfg.policyTimeout,
+			PolicyWorkers: cfg.policyWorkers, PolicyMemory: cfg.policyMemory},
 		Coverage: settings.Coverage{Tokens: []settings.UploadToken{{Scope: "acme/*", Token: uploadToken}}, MaxBytes: 1 << 20},
 		Intake:   settings.DefaultIntake,
 	}

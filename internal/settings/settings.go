@@ -19,6 +19,7 @@ import (
 
 	"github.com/mergeguard/mergeguard/internal/command"
 	"github.com/mergeguard/mergeguard/internal/decision"
+	"github.com/mergeguard/mergeguard/internal/policy"
 )
 
 // Settings is the validated server configuration.
@@ -129,6 +130,8 @@ const (
 	EnvPolicyRepo      = "MERGEGUARD_POLICY_REPO"
 	EnvPolicyDir       = "MERGEGUARD_POLICY_DIR"
 	EnvPolicyTimeout   = "MERGEGUARD_POLICY_TIMEOUT"
+	EnvPolicyMemory    = "MERGEGUARD_POLICY_MEMORY"
+	EnvPolicyWorkers   = "MERGEGUARD_POLICY_WORKERS"
 	EnvOIDCIssuer      = "MERGEGUARD_OIDC_ISSUER"
 	EnvOIDCAudience    = "MERGEGUARD_OIDC_AUDIENCE"
 	EnvUploadTokens    = "MERGEGUARD_UPLOAD_TOKENS"
@@ -287,6 +290,12 @@ type Policy struct {
 	PolicyRepo    string
 	PolicyDir     string
 	PolicyTimeout time.Duration
+	// PolicyMemory is the memory limit of each policy worker process, in
+	// bytes, and PolicyWorkers how many run policy code at once. Zero
+	// workers (only set by tests) runs policies in the server process,
+	// without a memory limit.
+	PolicyMemory  int64
+	PolicyWorkers int
 }
 
 // PolicyFromEnv reads MERGEGUARD_MODE and the MERGEGUARD_POLICY_* variables.
@@ -318,7 +327,37 @@ func PolicyFromEnv(getenv func(string) string) (Policy, error) {
 	if p.PolicyTimeout, err = durationVar(get, EnvPolicyTimeout, 2*time.Second, 10*time.Millisecond, 30*time.Second); err != nil {
 		return p, err
 	}
+	if p.PolicyMemory, err = sizeVar(get, EnvPolicyMemory, policy.DefaultMemory, 32<<20, 64<<30); err != nil {
+		return p, err
+	}
+	if p.PolicyWorkers, err = intVar(get, EnvPolicyWorkers, 2, 1, 64); err != nil {
+		return p, err
+	}
 	return p, nil
+}
+
+// sizeVar reads a number of bytes, with an optional binary unit as
+// GOMEMLIMIT takes it: 268435456, 256MiB, 1GiB.
+func sizeVar(get func(string) string, name string, def, lo, hi int64) (int64, error) {
+	raw := get(name)
+	if raw == "" {
+		return def, nil
+	}
+	num, unit := raw, int64(1)
+	for _, u := range []struct {
+		suffix string
+		size   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}} {
+		if n, ok := strings.CutSuffix(raw, u.suffix); ok {
+			num, unit = strings.TrimSpace(n), u.size
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < lo/unit || n > hi/unit || n*unit < lo {
+		return 0, &VariableError{name, fmt.Sprintf("%q: give a size from %dMiB to %dGiB, such as 256MiB or 1GiB", raw, lo>>20, hi>>30)}
+	}
+	return n * unit, nil
 }
 
 // DefaultOIDCIssuer is GitHub Actions' token issuer on github.com.

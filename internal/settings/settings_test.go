@@ -117,3 +117,33 @@ func TestFromEnv(t *testing.T) {
 		})
 	}
 }
+
+func TestPolicyWorkerSettings(t *testing.T) {
+	for _, tt := range []struct {
+		env     map[string]string
+		memory  int64
+		workers int
+		err     string
+	}{
+		{env: nil, memory: 256 << 20, workers: 2},
+		{env: map[string]string{EnvPolicyMemory: "512MiB", EnvPolicyWorkers: "4"}, memory: 512 << 20, workers: 4},
+		{env: map[string]string{EnvPolicyMemory: "1GiB"}, memory: 1 << 30, workers: 2},
+		{env: map[string]string{EnvPolicyMemory: "134217728"}, memory: 128 << 20, workers: 2},
+		{env: map[string]string{EnvPolicyMemory: "16MiB"}, err: "from 32MiB to 64GiB"},
+		{env: map[string]string{EnvPolicyMemory: "lots"}, err: "such as 256MiB"},
+		{env: map[string]string{EnvPolicyMemory: "1TB"}, err: EnvPolicyMemory},
+		{env: map[string]string{EnvPolicyWorkers: "0"}, err: EnvPolicyWorkers},
+	} {
+		p, err := PolicyFromEnv(func(k string) string { return tt.env[k] })
+		switch {
+		case tt.err != "":
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%v: error %v, want one saying %q", tt.env, err, tt.err)
+			}
+		case err != nil:
+			t.Errorf("%v: %v", tt.env, err)
+		case p.PolicyMemory != tt.memory || p.PolicyWorkers != tt.workers:
+			t.Errorf("%v: memory %d, workers %d; want %d, %d", tt.env, p.PolicyMemory, p.PolicyWorkers, tt.memory, tt.workers)
+		}
+	}
+}
