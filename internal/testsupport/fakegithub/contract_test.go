@@ -728,3 +728,35 @@ func TestWebhookPayloadsMatchGitHubsSchemas(t *testing.T) {
 		}
 	})
 }
+
+// TestFaultAnswersMatchGitHubsSchemas holds the fault model's JSON answers
+// (server errors, rate limits) to GitHub's error schema, so an app that
+// reads them reads what GitHub sends.
+func TestFaultAnswersMatchGitHubsSchemas(t *testing.T) {
+	doc := loadSpec(t)
+	schema := doc.Components.Schemas["basic-error"]
+	gh, clock, _ := weatherFake(t)
+	gh.SetFaults(&fakegithub.FaultModel{Seed: 9, Rate: 1})
+	c := newRaw(t, gh, 7)
+	seen := map[string]bool{}
+	for i := 0; i < 200 && len(seen) < 4; i++ {
+		a := c.do("GET", "/repos/acme/shop/pulls/1/commits?page="+fmt.Sprint(i+1), "")
+		reqs := gh.Requests()
+		kind := reqs[len(reqs)-1].Fault
+		clock.Advance(5 * time.Second)
+		if kind == fakegithub.FaultEdgeHTML || seen[kind] {
+			continue
+		}
+		seen[kind] = true
+		value, err := decodeJSON([]byte(a.body))
+		if err != nil {
+			t.Fatalf("%s: the body is not JSON: %v", kind, err)
+		}
+		if err := validate(t, schema, value); err != nil {
+			t.Errorf("the %s answer does not match GitHub's basic-error schema:\n%v", kind, err)
+		}
+	}
+	if len(seen) < 4 {
+		t.Errorf("only %v met", seen)
+	}
+}
