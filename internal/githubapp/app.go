@@ -133,6 +133,11 @@ func (a *App) Installation(id int64) *Installation {
 	apps := ghinstallation.NewAppsTransportFromPrivateKey(a.base(label), a.cfg.AppID, a.cfg.PrivateKey)
 	apps.BaseURL = apiRoot(a.baseURL)
 	tr := ghinstallation.NewFromAppsTransport(apps, id)
+	// ghinstallation sends its token options as the request's body, and
+	// nil options as JSON null, which GitHub's description of the endpoint
+	// does not allow. No options is an empty object: a token with all of
+	// the installation's access.
+	tr.InstallationTokenOptions = &github.InstallationTokenOptions{}
 	cached := &etagCache{next: tr, store: a.cache, scope: label}
 	inst := &Installation{id: id, client: a.client(cached)}
 	a.installations[id] = inst
