@@ -212,7 +212,8 @@ func (s *Server) Count(method, route string) int {
 }
 
 // Fail makes the next n requests to method+route answer with status, extra
-// headers and body instead of their normal response.
+// headers and body instead of their normal response. The body is sent as
+// JSON unless header sets another Content-Type.
 func (s *Server) Fail(method, route string, n, status int, header http.Header, body string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -410,8 +411,12 @@ func (s *Server) finish(w *responder, r *http.Request, status int, body any, idx
 		data, _ = json.Marshal(body)
 	}
 	if r.Method == http.MethodGet && status == 200 {
-		sum := sha256.Sum256(data)
-		etag := `W/"` + hex.EncodeToString(sum[:16]) + `"`
+		// A fault (Fail) may carry an ETag of its own.
+		etag := w.Header().Get("ETag")
+		if etag == "" {
+			sum := sha256.Sum256(data)
+			etag = `W/"` + hex.EncodeToString(sum[:16]) + `"`
+		}
 		w.Header().Set("ETag", etag)
 		w.Header().Set("Cache-Control", "private, max-age=60, s-maxage=60")
 		w.Header().Set("Vary", "Accept, Authorization, Cookie, X-GitHub-OTP")
@@ -429,7 +434,8 @@ func (s *Server) finish(w *responder, r *http.Request, status int, body any, idx
 		logged.Fault, logged.IgnoredLimit = w.weather.fault, w.weather.ignored
 	}
 	s.mu.Unlock()
-	if data != nil && isJSON {
+	// A fault (Fail) may say its body is something else.
+	if data != nil && isJSON && w.Header().Get("Content-Type") == "" {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	}
 	w.WriteHeader(status)
