@@ -104,6 +104,8 @@ type Server struct {
 	// requeued are check suites someone re-ran, until a run in them is
 	// written again.
 	requeued map[int64]bool
+	// direct holds Direct's personal token per installation.
+	direct map[int64]string
 }
 
 type installation struct {
