@@ -3,11 +3,13 @@ package githubapp
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strings"
 
@@ -95,20 +97,14 @@ func (c *checkedAnswers) check(req *http.Request, resp *http.Response, body []by
 	if err != nil || media != "application/json" && !strings.HasSuffix(media, "+json") {
 		return fmt.Sprintf("the answer's Content-Type is %q, not JSON", resp.Header.Get("Content-Type"))
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return "the answer is not valid JSON"
-	}
-	if dec.More() {
-		return "the answer has data after its JSON value"
-	}
 	rel := strings.TrimPrefix(req.URL.Path, c.prefix)
 	for _, a := range answers {
 		if a.method == req.Method && a.path.MatchString(rel) {
-			return a.check(v)
+			return a.check(body)
 		}
+	}
+	if !json.Valid(body) {
+		return "the answer is not valid JSON"
 	}
 	return ""
 }
@@ -120,11 +116,18 @@ type answer struct {
 	method string
 	path   *regexp.Regexp
 	fields []field
+	// shape is what the fields' paths read of an answer.
+	shape *node
 }
 
-func (a answer) check(v any) string {
+// check decodes the part of the answer the fields read, and checks them.
+func (a answer) check(body []byte) string {
+	v := reflect.New(a.shape.typ)
+	if err := json.Unmarshal(body, v.Interface()); err != nil {
+		return decodeProblem(err)
+	}
 	for _, f := range a.fields {
-		if p := f.check(v); p != "" {
+		if p := f.walk(a.shape, v.Elem(), f.steps(), ""); p != "" {
 			return p
 		}
 	}
@@ -141,44 +144,137 @@ type field struct {
 	rule     func(v any) string
 }
 
-func (f field) check(v any) string {
-	return walk(v, strings.FieldsFunc(strings.ReplaceAll(f.path, "[]", ".[]"), func(r rune) bool { return r == '.' }), "", f)
+func (f field) steps() []string {
+	return strings.FieldsFunc(strings.ReplaceAll(f.path, "[]", ".[]"), func(r rune) bool { return r == '.' })
 }
 
-func walk(v any, steps []string, at string, f field) string {
-	if v == nil {
-		if f.nullable {
-			return ""
-		}
-		return where(at) + " is missing"
-	}
+// walk applies the rule to the values at steps below v, whose shape is n;
+// at is where v is, for messages.
+func (f field) walk(n *node, v reflect.Value, steps []string, at string) string {
 	if len(steps) == 0 {
-		if p := f.rule(v); p != "" {
+		raw := v.Interface().(json.RawMessage)
+		if len(raw) == 0 || string(raw) == "null" {
+			return f.missing(at)
+		}
+		if p := f.rule(leaf(raw)); p != "" {
 			return where(at) + " " + p
 		}
 		return ""
 	}
+	if v.IsNil() {
+		return f.missing(at)
+	}
 	if steps[0] == "[]" {
-		list, ok := v.([]any)
-		if !ok {
-			return where(at) + " is not a list"
-		}
-		for i, item := range list {
-			if p := walk(item, steps[1:], fmt.Sprintf("%s[%d]", at, i), f); p != "" {
+		for i := range v.Len() {
+			if p := f.walk(n.elem, v.Index(i), steps[1:], fmt.Sprintf("%s[%d]", at, i)); p != "" {
 				return p
 			}
 		}
 		return ""
 	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return where(at) + " is not an object"
-	}
-	next := steps[0]
+	name := steps[0]
 	if at != "" {
-		next = at + "." + steps[0]
+		name = at + "." + name
 	}
-	return walk(obj[steps[0]], steps[1:], next, f)
+	return f.walk(n.kids[steps[0]], v.Elem().Field(n.index[steps[0]]), steps[1:], name)
+}
+
+func (f field) missing(at string) string {
+	if f.nullable {
+		return ""
+	}
+	return where(at) + " is missing"
+}
+
+// node is the shape of what the checks of one kind of answer read, as a Go
+// type: a list, an object with the fields read, or a value kept as raw
+// JSON. encoding/json fills it and skips everything else (a file's patch,
+// its content) without copying it, so a check costs little next to the
+// decoding go-github does anyway.
+type node struct {
+	elem  *node
+	kids  map[string]*node
+	names []string
+	index map[string]int
+	typ   reflect.Type
+}
+
+// shapeOf builds the shape the paths read.
+func shapeOf(fields []field) *node {
+	root := &node{}
+	for _, f := range fields {
+		n := root
+		for _, step := range f.steps() {
+			if step == "[]" {
+				if n.elem == nil {
+					n.elem = &node{}
+				}
+				n = n.elem
+				continue
+			}
+			if n.kids == nil {
+				n.kids, n.index = map[string]*node{}, map[string]int{}
+			}
+			if n.kids[step] == nil {
+				n.index[step] = len(n.names)
+				n.kids[step], n.names = &node{}, append(n.names, step)
+			}
+			n = n.kids[step]
+		}
+	}
+	root.build()
+	return root
+}
+
+func (n *node) build() reflect.Type {
+	switch {
+	case n.elem != nil && n.kids != nil:
+		panic("an answer's path is read both as a list and as an object")
+	case n.elem != nil:
+		n.typ = reflect.SliceOf(n.elem.build())
+	case n.kids != nil:
+		fields := make([]reflect.StructField, len(n.names))
+		for i, name := range n.names {
+			fields[i] = reflect.StructField{Name: fmt.Sprintf("F%d", i), Type: n.kids[name].build(), Tag: reflect.StructTag(`json:"` + name + `"`)}
+		}
+		// A pointer, so that null and absence show as nil.
+		n.typ = reflect.PointerTo(reflect.StructOf(fields))
+	default:
+		n.typ = reflect.TypeFor[json.RawMessage]()
+	}
+	return n.typ
+}
+
+// leaf is a value the rules check: a string, a json.Number, a bool, or for
+// an object or a list, an empty one (the rules only say it is not what they
+// want). raw is valid JSON: the whole answer was decoded.
+func leaf(raw json.RawMessage) any {
+	switch raw[0] {
+	case '"':
+		var s string
+		_ = json.Unmarshal(raw, &s)
+		return s
+	case 't', 'f':
+		return raw[0] == 't'
+	case '{':
+		return map[string]any{}
+	case '[':
+		return []any{}
+	}
+	return json.Number(raw)
+}
+
+// decodeProblem says what made an answer undecodable.
+func decodeProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		want := "an object"
+		if te.Type.Kind() == reflect.Slice {
+			want = "a list"
+		}
+		return fmt.Sprintf("%s is a JSON %s, where GitHub sends %s", where(te.Field), te.Value, want)
+	}
+	return "the answer is not valid JSON"
 }
 
 func where(at string) string {
@@ -291,7 +387,7 @@ func route(method, path string, fields ...field) answer {
 	// {x} is one path segment. (The templates hold no other regular
 	// expression syntax.)
 	pattern := regexp.MustCompile(`\{[a-z_]+\}`).ReplaceAllString(path, `[^/]+`)
-	return answer{method: method, path: regexp.MustCompile("^" + pattern + "$"), fields: fields}
+	return answer{method: method, path: regexp.MustCompile("^" + pattern + "$"), fields: fields, shape: shapeOf(fields)}
 }
 
 func must(path string, rule func(any) string) field { return field{path: path, rule: rule} }

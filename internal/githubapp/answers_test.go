@@ -39,6 +39,15 @@ func TestMalformedAnswersAreRefusedLikeServerErrors(t *testing.T) {
 			problem: "head.sha is a 19-character string, not a 40-character hexadecimal commit SHA"},
 		{name: "a required field missing", method: "GET", route: pullRoute, requests: 3, call: pull,
 			body: strings.Replace(minimalPR, `"number":1,`, "", 1), problem: "number is missing"},
+		{name: "an object where GitHub sends a string", method: "GET", route: pullRoute, requests: 3, call: pull,
+			body:    strings.Replace(minimalPR, `"head":{`, `"head":"feature","x":{`, 1),
+			problem: "head is a JSON string, where GitHub sends an object"},
+		{name: "an object where GitHub sends a list", method: "GET", route: pullRoute + "/reviews", requests: 3,
+			body: `{"message":"Moved Permanently"}`,
+			call: func(inst *githubapp.Installation) error {
+				_, err := inst.PullRequestReviews(ctx, "acme", "shop", 1)
+				return err
+			}, problem: "the answer is a JSON object, where GitHub sends a list"},
 		{name: "an HTML page with 200", method: "GET", route: pullRoute, requests: 3, call: pull, header: html,
 			body: "<html><body>Please sign in to the proxy</body></html>", problem: "Content-Type is"},
 		{name: "JSON cut short", method: "GET", route: pullRoute, requests: 3, call: pull,
