@@ -79,6 +79,18 @@ func (p *Publisher) write(ctx context.Context, gh GitHub, t Target, key store.Ch
 		output.Text = &out.Text
 	}
 
+	if rec.ID != 0 && rec.OutputDigest != "" {
+		// GitHub may carry out the update and its answer be lost (a 502
+		// after the write, or this process stopping before it records
+		// what it wrote). Until the new output is recorded, the run's
+		// output is in doubt, and the next evaluation writes whatever its
+		// verdict: it may be the one recorded now, and no longer shown.
+		doubt := rec
+		doubt.OutputDigest = ""
+		if err := p.State.Put(ctx, key, doubt); err != nil {
+			return Result{}, err
+		}
+	}
 	if rec.ID == 0 {
 		id, err := gh.CreateCheckRun(ctx, t.Owner, t.Repo, github.CreateCheckRunOptions{
 			Name: p.Name, HeadSHA: t.HeadSHA, ExternalID: &externalID,
