@@ -7,10 +7,12 @@ package githubapp
 import (
 	"crypto/rsa"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,6 +47,9 @@ type Config struct {
 	// MaxConcurrent bounds the requests of one installation in flight at
 	// once (DefaultMaxConcurrent when zero).
 	MaxConcurrent int
+	// Log receives what an operator should know of GitHub's answers, such
+	// as one refused as malformed (slog.Default() when nil).
+	Log *slog.Logger
 }
 
 // App is an authenticated GitHub App. It is safe for concurrent use.
@@ -84,6 +89,9 @@ func New(cfg Config) (*App, error) {
 	if cfg.Transport == nil {
 		cfg.Transport = defaultTransport()
 	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
 	a := &App{cfg: cfg, baseURL: u, cache: newBodyStore(cfg.CacheBytes), installations: map[int64]*Installation{}}
 	return a, nil
 }
@@ -96,8 +104,9 @@ func (a *App) base(installation string) http.RoundTripper {
 		next: a.cfg.Transport, userAgent: version.UserAgent(), metrics: a.cfg.Metrics,
 		installation: installation, now: a.cfg.Now,
 	}
+	checked := &checkedAnswers{next: base, prefix: strings.TrimSuffix(a.baseURL.Path, "/"), log: a.cfg.Log, metrics: a.cfg.Metrics}
 	return &guarded{
-		next: base, gate: a.gate(installation), policy: a.cfg.Retry.withDefaults(),
+		next: checked, gate: a.gate(installation), policy: a.cfg.Retry.withDefaults(),
 		timeout: a.cfg.RequestTimeout, now: a.cfg.Now, metrics: a.cfg.Metrics,
 	}
 }
@@ -133,6 +142,11 @@ func (a *App) Installation(id int64) *Installation {
 	apps := ghinstallation.NewAppsTransportFromPrivateKey(a.base(label), a.cfg.AppID, a.cfg.PrivateKey)
 	apps.BaseURL = apiRoot(a.baseURL)
 	tr := ghinstallation.NewFromAppsTransport(apps, id)
+	// ghinstallation sends its token options as the request's body, and
+	// nil options as JSON null, which GitHub's description of the endpoint
+	// does not allow. No options is an empty object: a token with all of
+	// the installation's access.
+	tr.InstallationTokenOptions = &github.InstallationTokenOptions{}
 	cached := &etagCache{next: tr, store: a.cache, scope: label}
 	inst := &Installation{id: id, client: a.client(cached)}
 	a.installations[id] = inst

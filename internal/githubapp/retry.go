@@ -71,7 +71,10 @@ type UnavailableError struct {
 
 func (e *UnavailableError) Error() string {
 	var b strings.Builder
-	if e.Status != 0 {
+	var malformed *MalformedError
+	if errors.As(e.Err, &malformed) {
+		fmt.Fprintf(&b, "GitHub's answer to %s %s was not what GitHub sends (%s)", e.Method, e.Path, malformed.Problem)
+	} else if e.Status != 0 {
 		fmt.Fprintf(&b, "GitHub answered %s %s with HTTP %d %s", e.Method, e.Path, e.Status, http.StatusText(e.Status))
 	} else {
 		fmt.Fprintf(&b, "GitHub did not answer %s %s (%v)", e.Method, e.Path, e.Err)
@@ -175,6 +178,11 @@ func (t *guarded) once(req *http.Request) (*http.Response, error) {
 		if errors.As(err, &rl) {
 			t.gate.close(rl)
 		}
+		// A malformed answer's body is refused, not its rate-limit headers.
+		var malformed *MalformedError
+		if errors.As(err, &malformed) {
+			t.gate.observe(&http.Response{Header: malformed.header})
+		}
 		return nil, err
 	}
 	t.gate.observe(resp)
@@ -206,9 +214,12 @@ func failure(ctx context.Context, resp *http.Response, err error) string {
 	if err != nil {
 		var rl *RateLimitError
 		var to interface{ Timeout() bool }
+		var malformed *MalformedError
 		switch {
 		case errors.As(err, &rl) || ctx.Err() != nil:
 			return ""
+		case errors.As(err, &malformed):
+			return metrics.RetryMalformed
 		case errors.As(err, &to) && to.Timeout():
 			return metrics.RetryTimeout
 		default:

@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -48,6 +49,8 @@ type example struct {
 	// head is the pull request's head and updated_at, for the events
 	// that carry the pull request.
 	head decision.HeadSighting
+	// rerun is set for a person's re-run request (a check's button).
+	rerun *decision.Rerun
 }
 
 // loadExamples reads every example, grouped by the event its folder is
@@ -110,6 +113,9 @@ func loadExamples(t *testing.T) []example {
 					break
 				}
 			}
+			// Whoever pressed it is told it was done.
+			sender, _ := reference.At(m, "sender", "login").(string)
+			ex.rerun = &decision.Rerun{By: sender, Via: rerunVia[ex.event+"."+ex.action]}
 		case "merge_group":
 			ref, _ := reference.At(m, "merge_group", "head_ref").(string)
 			fmt.Sscanf(ref[strings.LastIndex(ref, "/pr-")+len("/pr-"):], "%d", &ex.number)
@@ -159,14 +165,18 @@ func (ex example) want() outcome {
 func (ex example) delivery(id string) store.Delivery {
 	return store.Delivery{
 		ID: id, Event: ex.event, Action: ex.action, InstallationID: ex.installationID,
-		PR: store.PRKey{RepoID: ex.repoID, Repo: ex.repo, Number: ex.number}, Head: ex.head,
+		PR: store.PRKey{RepoID: ex.repoID, Repo: ex.repo, Number: ex.number}, Head: ex.head, Rerun: ex.rerun,
 	}
 }
 
 // show spells out every field: PRKey's String method would hide RepoID.
 func show(d store.Delivery) string {
-	return fmt.Sprintf("id=%q event=%s action=%s installation.id=%d repository.id=%d repo=%q number=%d head=%q updated_at=%s opened=%v",
+	s := fmt.Sprintf("id=%q event=%s action=%s installation.id=%d repository.id=%d repo=%q number=%d head=%q updated_at=%s opened=%v",
 		d.ID, d.Event, d.Action, d.InstallationID, d.PR.RepoID, d.PR.Repo, d.PR.Number, d.Head.SHA, d.Head.From.Format(time.RFC3339), d.Head.Opened)
+	if d.Rerun != nil {
+		s += fmt.Sprintf(" rerun=%+v", *d.Rerun)
+	}
+	return s
 }
 
 // parse runs parseDelivery, turning a panic into an error so one bad
@@ -208,7 +218,7 @@ func TestParseDeliveryOnGitHubsExamplePayloads(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: action %q is handled, but parseDelivery failed: %v", ex.file, ex.action, err)
 				}
-				if want := ex.delivery("id"); d != want {
+				if want := ex.delivery("id"); !reflect.DeepEqual(d, want) {
 					t.Fatalf("%s: parsed\n  %s\nwant (read from the payload)\n  %s", ex.file, show(d), show(want))
 				}
 				switch j := job.(type) {
@@ -269,7 +279,7 @@ func TestHandlerOnGitHubsExamplePayloads(t *testing.T) {
 					t.Fatalf("%s: head seen until %s, received at %s", ex.file, got.Head.To, got.ReceivedAt)
 				}
 				got.ReceivedAt, got.Head.To = time.Time{}, time.Time{}
-				if want := ex.delivery(id); got != want {
+				if want := ex.delivery(id); !reflect.DeepEqual(got, want) {
 					t.Fatalf("%s: stored\n  %s\nwant (read from the payload)\n  %s", ex.file, show(got), show(want))
 				}
 			case ignore:

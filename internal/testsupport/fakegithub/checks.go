@@ -153,10 +153,11 @@ func (s *Server) createCheckRun(w *responder, r *http.Request) (int, any) {
 	if !rp.knowsCommit(*b.HeadSHA) {
 		return unprocessable("No commit found for SHA: " + *b.HeadSHA)
 	}
+	w.pr = rp.prAt(*b.HeadSHA)
 	now := s.now().UTC().Truncate(time.Second)
 	cr := &CheckRun{ID: s.id(), Repo: rp.FullName(), Name: *b.Name, HeadSHA: *b.HeadSHA, Status: "queued", StartedAt: now, appID: s.appID}
 	cr.suiteID = s.suiteFor(cr)
-	apply(cr, b, now)
+	s.apply(cr, b, now)
 	s.checkRuns = append(s.checkRuns, cr)
 	return 201, s.checkRunJSON(rp, cr)
 }
@@ -175,18 +176,23 @@ func (s *Server) updateCheckRun(w *responder, r *http.Request) (int, any) {
 	rp := s.repo(r.PathValue("owner"), r.PathValue("repo"))
 	for _, cr := range s.checkRuns {
 		if cr.ID == id && strings.EqualFold(cr.Repo, rp.FullName()) {
+			w.pr = rp.prAt(cr.HeadSHA)
 			if cr.appID != s.appID {
 				return 403, errorBody("Invalid app_id: this check run belongs to another App")
 			}
-			apply(cr, b, s.now().UTC().Truncate(time.Second))
+			s.apply(cr, b, s.now().UTC().Truncate(time.Second))
 			return 200, s.checkRunJSON(rp, cr)
 		}
 	}
 	return 404, errorBody("Not Found")
 }
 
-func apply(cr *CheckRun, b checkRunBody, now time.Time) {
+// apply writes a create or update request's fields into a run. The caller
+// holds s.mu.
+func (s *Server) apply(cr *CheckRun, b checkRunBody, now time.Time) {
 	cr.Writes++
+	// Writing a run settles its suite again after a re-run of the suite.
+	delete(s.requeued, cr.suiteID)
 	if b.Name != nil {
 		cr.Name = *b.Name
 	}
@@ -196,7 +202,12 @@ func apply(cr *CheckRun, b checkRunBody, now time.Time) {
 	if b.Conclusion != nil {
 		cr.Conclusion = *b.Conclusion
 		cr.Status = "completed"
+		// GitHub takes the app's completed_at (validate checked it).
 		cr.CompletedAt = now
+		if b.CompletedAt != nil {
+			at, _ := time.Parse(time.RFC3339, *b.CompletedAt)
+			cr.CompletedAt = at.UTC().Truncate(time.Second)
+		}
 	}
 	if b.ExternalID != nil {
 		cr.ExternalID = *b.ExternalID
@@ -238,6 +249,7 @@ func (s *Server) listCheckRunsForRef(w *responder, r *http.Request) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rp := s.repo(r.PathValue("owner"), r.PathValue("repo"))
+	w.pr = rp.prAt(r.PathValue("ref"))
 	var matched []*CheckRun
 	latest := map[string]*CheckRun{}
 	for _, cr := range s.checkRuns {
