@@ -7,6 +7,7 @@ package githubapp
 import (
 	"crypto/rsa"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -42,9 +43,16 @@ type Config struct {
 	// Retry says how failed attempts are repeated.
 	RequestTimeout time.Duration
 	Retry          RetryPolicy
-	// MaxConcurrent bounds the requests of one installation in flight at
-	// once (DefaultMaxConcurrent when zero).
+	// MaxConcurrent caps the requests of one installation in flight at
+	// once (MaxConcurrentLimit, GitHub's documented limit, when zero).
+	// Below it the bound adapts to GitHub's answers (see concurrency).
 	MaxConcurrent int
+	// MaxWait is the longest rate-limit wait a request waits out in place
+	// (DefaultMaxWait when zero); a longer one hands the job back to the
+	// queue.
+	MaxWait time.Duration
+	// Log receives changes of GitHub's availability, once per change.
+	Log *slog.Logger
 }
 
 // App is an authenticated GitHub App. It is safe for concurrent use.
@@ -84,6 +92,12 @@ func New(cfg Config) (*App, error) {
 	if cfg.Transport == nil {
 		cfg.Transport = defaultTransport()
 	}
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = DefaultMaxWait
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
 	a := &App{cfg: cfg, baseURL: u, cache: newBodyStore(cfg.CacheBytes), installations: map[int64]*Installation{}}
 	return a, nil
 }
@@ -98,7 +112,7 @@ func (a *App) base(installation string) http.RoundTripper {
 	}
 	return &guarded{
 		next: base, gate: a.gate(installation), policy: a.cfg.Retry.withDefaults(),
-		timeout: a.cfg.RequestTimeout, now: a.cfg.Now, metrics: a.cfg.Metrics,
+		timeout: a.cfg.RequestTimeout, maxWait: a.cfg.MaxWait, now: a.cfg.Now, metrics: a.cfg.Metrics,
 	}
 }
 
@@ -112,7 +126,7 @@ func (a *App) gate(installation string) *gate {
 	}
 	g, ok := a.gates[installation]
 	if !ok {
-		g = newGate(a.cfg.MaxConcurrent, a.cfg.Now, a.cfg.Metrics)
+		g = newGate(installation, a.cfg.MaxConcurrent, a.cfg.Now, a.cfg.Metrics, a.cfg.Log)
 		a.gates[installation] = g
 	}
 	return g

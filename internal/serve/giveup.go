@@ -121,6 +121,8 @@ func failureKind(err error) (string, bool) {
 	var rl *githubapp.RateLimitError
 	var perm interface{ Permanent() bool }
 	switch {
+	case errors.As(err, &ue) && !ue.OutageSince().IsZero():
+		return "GitHub answered none of mergeguard's requests for this organization for longer than mergeguard waits for it (an outage).", true
 	case errors.As(err, &ue) && ue.Timeout():
 		return "GitHub did not answer mergeguard's requests in time, on every attempt.", true
 	case errors.As(err, &ue) && ue.Status != 0:

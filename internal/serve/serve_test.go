@@ -370,16 +370,29 @@ func TestManyAnnotationsAreSentInBatchesOfFifty(t *testing.T) {
 	}
 }
 
-func TestRateLimitedEvaluationWaitsForGitHub(t *testing.T) {
+// A short rate limit is waited out where it was met: the evaluation goes
+// on with what it has read, and sends the refused request again once the
+// limit has passed. Nothing is read twice, and the job is not rescheduled.
+func TestAShortRateLimitIsWaitedOutInPlace(t *testing.T) {
 	gh := fakegithub.New(t)
 	pr := newPR(gh)
-	gh.Fail("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", 1, http.StatusTooManyRequests,
+	gh.Fail("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews", 1, http.StatusTooManyRequests,
 		http.Header{"Retry-After": {"1"}}, `{"message":"You have exceeded a secondary rate limit."}`)
 	h := start(t, gh, config{})
 	h.deliver("pull_request", "", gh.Payload("pull_request", "opened", pr, nil))
 	waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("failure"))
-	if logs := h.logs.String(); !strings.Contains(logs, "evaluation must wait") || !strings.Contains(logs, "secondary rate limit") {
-		t.Errorf("the rescheduling is not logged:\n%s", h.logs)
+	if n := gh.Count("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews"); n != 2 {
+		t.Errorf("reviews read %d times, want 2 (refused, then after the wait)", n)
+	}
+	if n := len(gh.Requests()); n != 10 {
+		t.Errorf("%d requests, want the usual 9 and the refused one: %+v", n, gh.Requests())
+	}
+	wait.Until(t, 5*time.Second, "the wait's metrics", func() bool {
+		_, body := h.get("/metrics")
+		return strings.Contains(body, `mergeguard_github_waits_total{kind="rate_limit",outcome="in_place"} 1`)
+	})
+	if h.logs.Contains("must wait") {
+		t.Errorf("the job was rescheduled:\n%s", h.logs)
 	}
 }
 
