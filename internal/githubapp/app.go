@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,7 +52,9 @@ type Config struct {
 	// (DefaultMaxWait when zero); a longer one hands the job back to the
 	// queue.
 	MaxWait time.Duration
-	// Log receives changes of GitHub's availability, once per change.
+	// Log receives what an operator should know of GitHub's answers: an
+	// answer refused as malformed, a change of GitHub's availability (once
+	// per change) (slog.Default() when nil).
 	Log *slog.Logger
 }
 
@@ -96,7 +99,7 @@ func New(cfg Config) (*App, error) {
 		cfg.MaxWait = DefaultMaxWait
 	}
 	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.DiscardHandler)
+		cfg.Log = slog.Default()
 	}
 	a := &App{cfg: cfg, baseURL: u, cache: newBodyStore(cfg.CacheBytes), installations: map[int64]*Installation{}}
 	return a, nil
@@ -110,8 +113,9 @@ func (a *App) base(installation string) http.RoundTripper {
 		next: a.cfg.Transport, userAgent: version.UserAgent(), metrics: a.cfg.Metrics,
 		installation: installation, now: a.cfg.Now,
 	}
+	checked := &checkedAnswers{next: base, prefix: strings.TrimSuffix(a.baseURL.Path, "/"), log: a.cfg.Log, metrics: a.cfg.Metrics}
 	return &guarded{
-		next: base, gate: a.gate(installation), policy: a.cfg.Retry.withDefaults(),
+		next: checked, gate: a.gate(installation), policy: a.cfg.Retry.withDefaults(),
 		timeout: a.cfg.RequestTimeout, maxWait: a.cfg.MaxWait, now: a.cfg.Now, metrics: a.cfg.Metrics,
 	}
 }
@@ -147,6 +151,11 @@ func (a *App) Installation(id int64) *Installation {
 	apps := ghinstallation.NewAppsTransportFromPrivateKey(a.base(label), a.cfg.AppID, a.cfg.PrivateKey)
 	apps.BaseURL = apiRoot(a.baseURL)
 	tr := ghinstallation.NewFromAppsTransport(apps, id)
+	// ghinstallation sends its token options as the request's body, and
+	// nil options as JSON null, which GitHub's description of the endpoint
+	// does not allow. No options is an empty object: a token with all of
+	// the installation's access.
+	tr.InstallationTokenOptions = &github.InstallationTokenOptions{}
 	cached := &etagCache{next: tr, store: a.cache, scope: label}
 	inst := &Installation{id: id, client: a.client(cached)}
 	a.installations[id] = inst

@@ -3,6 +3,7 @@ package githubapp_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,11 +17,18 @@ import (
 	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/metrics"
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
+	"github.com/mergeguard/mergeguard/internal/testsupport/logbuf"
 	"github.com/mergeguard/mergeguard/internal/testsupport/manualclock"
 	"github.com/mergeguard/mergeguard/internal/testsupport/wait"
 )
 
 const pullRoute = "/repos/{owner}/{repo}/pulls/{pull_number}"
+
+// minimalPR is a pull request with only the fields mergeguard checks in
+// GitHub's answers.
+const minimalPR = `{"number":1,"state":"open","user":{"login":"dev"},
+	"head":{"ref":"feature","sha":"1111111111111111111111111111111111111111"},
+	"base":{"ref":"main","sha":"2222222222222222222222222222222222222222"}}`
 
 // newClock is a settable clock. It starts an hour behind the real one: a reset
 // time the app's clock has not reached is then already past for go-github,
@@ -37,6 +45,7 @@ type faulty struct {
 	app     *githubapp.App
 	metrics *metrics.Metrics
 	clock   *manualclock.Clock
+	logs    *logbuf.Buffer
 
 	mu     sync.Mutex
 	sleeps []time.Duration
@@ -44,7 +53,7 @@ type faulty struct {
 
 func newFaulty(t *testing.T, tune func(*githubapp.Config)) *faulty {
 	t.Helper()
-	f := &faulty{gh: fakegithub.New(t), metrics: metrics.New(), clock: newClock()}
+	f := &faulty{gh: fakegithub.New(t), metrics: metrics.New(), clock: newClock(), logs: &logbuf.Buffer{}}
 	for _, inst := range []struct {
 		id          int64
 		owner, repo string
@@ -53,6 +62,7 @@ func newFaulty(t *testing.T, tune func(*githubapp.Config)) *faulty {
 	}
 	cfg := githubapp.Config{
 		AppID: f.gh.AppID(), PrivateKey: f.gh.PrivateKey(), BaseURL: f.gh.URL(), Metrics: f.metrics, Now: f.clock.Now,
+		Log: slog.New(slog.NewTextHandler(f.logs, nil)),
 		Retry: githubapp.RetryPolicy{Sleep: func(ctx context.Context, d time.Duration) error {
 			f.mu.Lock()
 			defer f.mu.Unlock()
@@ -352,7 +362,7 @@ func TestLastRequestOfTheHourHoldsTheInstallation(t *testing.T) {
 	reset := f.clock.Now().Add(25 * time.Minute)
 	f.gh.Fail("GET", pullRoute, 1, http.StatusOK, http.Header{
 		"X-RateLimit-Remaining": {"0"}, "X-RateLimit-Reset": {strconv.FormatInt(reset.Unix(), 10)}, "X-RateLimit-Resource": {"core"},
-	}, `{"number":1,"state":"open"}`)
+	}, minimalPR)
 	if pr, err := f.get(7); err != nil || pr.GetNumber() != 1 {
 		t.Fatalf("the last request's answer must be used: %v", err)
 	}

@@ -77,9 +77,12 @@ type UnavailableError struct {
 
 func (e *UnavailableError) Error() string {
 	var b strings.Builder
+	var malformed *MalformedError
 	switch {
 	case e.Attempts == 0:
 		fmt.Fprintf(&b, "request %s %s not sent: GitHub has answered none of the installation's requests since %s", e.Method, e.Path, e.Since.UTC().Format(time.RFC3339))
+	case errors.As(e.Err, &malformed):
+		fmt.Fprintf(&b, "GitHub's answer to %s %s was not what GitHub sends (%s)", e.Method, e.Path, malformed.Problem)
 	case e.Status != 0:
 		fmt.Fprintf(&b, "GitHub answered %s %s with HTTP %d %s", e.Method, e.Path, e.Status, http.StatusText(e.Status))
 	default:
@@ -281,6 +284,11 @@ func (t *guarded) once(req *http.Request) (*http.Response, error) {
 			g.conc.release(false)
 			g.health.observe(t.now(), false, probe)
 		}
+		// A malformed answer's body is refused, not its rate-limit headers.
+		var malformed *MalformedError
+		if errors.As(err, &malformed) {
+			t.gate.observe(&http.Response{Header: malformed.header})
+		}
 		return nil, err
 	}
 	answered := resp.StatusCode < 500
@@ -315,9 +323,12 @@ func failure(ctx context.Context, resp *http.Response, err error) string {
 	if err != nil {
 		var rl *RateLimitError
 		var to interface{ Timeout() bool }
+		var malformed *MalformedError
 		switch {
 		case errors.As(err, &rl) || ctx.Err() != nil:
 			return ""
+		case errors.As(err, &malformed):
+			return metrics.RetryMalformed
 		case errors.As(err, &to) && to.Timeout():
 			return metrics.RetryTimeout
 		default:

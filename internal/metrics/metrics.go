@@ -33,6 +33,9 @@ type Metrics struct {
 	// GitHubRateLimitWaits counts the times an installation began waiting
 	// out a rate limit, by kind.
 	GitHubRateLimitWaits *prometheus.CounterVec
+	// GitHubMalformed counts GitHub's answers refused as malformed, by
+	// method.
+	GitHubMalformed *prometheus.CounterVec
 	// GitHubRequestsHeld counts requests not sent because their
 	// installation was waiting out a rate limit.
 	GitHubRequestsHeld prometheus.Counter
@@ -75,6 +78,8 @@ const (
 	RetryServerError = "server_error"
 	RetryTimeout     = "timeout"
 	RetryNetwork     = "network"
+	// RetryMalformed: GitHub's answer was not what GitHub sends.
+	RetryMalformed = "malformed"
 )
 
 // Labels of GitHubWaits.
@@ -165,12 +170,16 @@ func New() *Metrics {
 		}, []string{"result"}),
 		GitHubRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mergeguard_github_retries_total",
-			Help: "Requests to GitHub sent again after a failure, by reason (server_error, timeout, network).",
+			Help: "Requests to GitHub sent again after a failure, by reason (server_error, timeout, network, malformed).",
 		}, []string{"reason"}),
 		GitHubRateLimitWaits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mergeguard_github_rate_limit_waits_total",
 			Help: "Times an installation began waiting out a GitHub rate limit, by kind (primary, secondary).",
 		}, []string{"kind"}),
+		GitHubMalformed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mergeguard_github_malformed_answers_total",
+			Help: "GitHub answers refused because they were not what GitHub sends (not JSON, a malformed SHA, a required field missing), by request method.",
+		}, []string{"method"}),
 		GitHubRequestsHeld: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "mergeguard_github_requests_held_total",
 			Help: "Requests to GitHub not sent because their installation was waiting out a rate limit.",
@@ -209,7 +218,7 @@ func New() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.Deliveries, m.JobDuration, m.EventToVerdict, m.EvaluationDuration,
 		m.Verdicts, m.GitHubRequests, m.RateLimitRemaining, m.PolicyCompilations,
-		m.GitHubRetries, m.GitHubRateLimitWaits, m.GitHubRequestsHeld, m.EvaluationsFailed, m.FailureReportErrors,
+		m.GitHubRetries, m.GitHubRateLimitWaits, m.GitHubMalformed, m.GitHubRequestsHeld, m.EvaluationsFailed, m.FailureReportErrors,
 		m.GitHubWaits, m.GitHubConcurrency, m.GitHubAvailable, m.JobsDeferred,
 		m.JobsTakenOver,
 	)

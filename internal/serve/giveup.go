@@ -120,9 +120,12 @@ func failureKind(err error) (string, bool) {
 	var ue *githubapp.UnavailableError
 	var rl *githubapp.RateLimitError
 	var perm interface{ Permanent() bool }
+	var malformed *githubapp.MalformedError
 	switch {
 	case errors.As(err, &ue) && !ue.OutageSince().IsZero():
 		return "GitHub answered none of mergeguard's requests for this organization for longer than mergeguard waits for it (an outage).", true
+	case errors.As(err, &malformed):
+		return "GitHub's answers to mergeguard's requests were not what GitHub sends (a proxy between them may be changing them), on every attempt.", true
 	case errors.As(err, &ue) && ue.Timeout():
 		return "GitHub did not answer mergeguard's requests in time, on every attempt.", true
 	case errors.As(err, &ue) && ue.Status != 0:

@@ -35,6 +35,8 @@ func TestFailedEvaluationNamesTheKindOfFailureOnly(t *testing.T) {
 		{"server errors", wrap(&githubapp.UnavailableError{Method: "GET", Path: "/x", Status: 502, Attempts: 3, Repeatable: true}), "server errors (last: HTTP 502)", true},
 		{"no answer", wrap(&githubapp.UnavailableError{Method: "GET", Path: "/x", Attempts: 3, Repeatable: true, Err: context.DeadlineExceeded}), "did not answer", true},
 		{"no connection", wrap(&githubapp.UnavailableError{Method: "GET", Path: "/x", Attempts: 3, Repeatable: true, Err: errors.New("connection refused")}), "could not connect", true},
+		{"malformed answers", wrap(&githubapp.UnavailableError{Method: "GET", Path: "/x", Attempts: 3, Repeatable: true,
+			Err: &githubapp.MalformedError{Method: "GET", Path: "/x", Status: 200, Problem: "head.sha is a 3-character string"}}), "not what GitHub sends", true},
 		{"rate limit", wrap(&githubapp.RateLimitError{At: time.Now(), Status: 403}), "rate limit", false},
 		{"permission", wrap(forbidden), "HTTP 403", false},
 		{"job timeout", wrap(context.DeadlineExceeded), "time limit", false},

@@ -144,7 +144,7 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 
 	gh, err := githubapp.New(githubapp.Config{
 		AppID: s.AppID, PrivateKey: s.PrivateKey, BaseURL: s.GitHubAPIURL,
-		Metrics: m, Transport: opts.GitHubTransport, Now: now,
+		Metrics: m, Transport: opts.GitHubTransport, Now: now, Log: log,
 	})
 	if err != nil {
 		return err

@@ -153,6 +153,7 @@ func (s *Server) createCheckRun(w *responder, r *http.Request) (int, any) {
 	if !rp.knowsCommit(*b.HeadSHA) {
 		return unprocessable("No commit found for SHA: " + *b.HeadSHA)
 	}
+	w.pr = rp.prAt(*b.HeadSHA)
 	now := s.now().UTC().Truncate(time.Second)
 	cr := &CheckRun{ID: s.id(), Repo: rp.FullName(), Name: *b.Name, HeadSHA: *b.HeadSHA, Status: "queued", StartedAt: now, appID: s.appID}
 	cr.suiteID = s.suiteFor(cr)
@@ -175,6 +176,7 @@ func (s *Server) updateCheckRun(w *responder, r *http.Request) (int, any) {
 	rp := s.repo(r.PathValue("owner"), r.PathValue("repo"))
 	for _, cr := range s.checkRuns {
 		if cr.ID == id && strings.EqualFold(cr.Repo, rp.FullName()) {
+			w.pr = rp.prAt(cr.HeadSHA)
 			if cr.appID != s.appID {
 				return 403, errorBody("Invalid app_id: this check run belongs to another App")
 			}
@@ -238,6 +240,7 @@ func (s *Server) listCheckRunsForRef(w *responder, r *http.Request) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rp := s.repo(r.PathValue("owner"), r.PathValue("repo"))
+	w.pr = rp.prAt(r.PathValue("ref"))
 	var matched []*CheckRun
 	latest := map[string]*CheckRun{}
 	for _, cr := range s.checkRuns {

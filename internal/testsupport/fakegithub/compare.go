@@ -19,6 +19,7 @@ func (s *Server) compare(w *responder, r *http.Request) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rp := s.repo(r.PathValue("owner"), r.PathValue("repo"))
+	w.pr = rp.prAt(head)
 	for _, p := range rp.pulls {
 		hi := slices.IndexFunc(p.commits, func(c commit) bool { return c.sha == head })
 		if hi < 0 {

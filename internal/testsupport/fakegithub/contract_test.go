@@ -100,6 +100,14 @@ var formats = []openapi3.SchemaValidationOption{
 // every violation at once so a fix to the fake can be made in one go.
 func validate(t testing.TB, ref *openapi3.SchemaRef, value any) error {
 	t.Helper()
+	return validateAs(t, ref, value, openapi3.VisitAsResponse())
+}
+
+// validateAs is validate for a response (openapi3.VisitAsResponse) or a
+// request (openapi3.VisitAsRequest): they differ in read- and write-only
+// properties.
+func validateAs(t testing.TB, ref *openapi3.SchemaRef, value any, direction openapi3.SchemaValidationOption) error {
+	t.Helper()
 	if ref == nil || ref.Value == nil {
 		return errors.New("the description gives no schema")
 	}
@@ -114,7 +122,7 @@ func validate(t testing.TB, ref *openapi3.SchemaRef, value any) error {
 	}
 	// Schema details would print the whole (huge) GitHub schema per error;
 	// the JSON pointer and reason say what to fix.
-	opts := append([]openapi3.SchemaValidationOption{openapi3.MultiErrors(), openapi3.VisitAsResponse(), openapi3.DisableSchemaErrorDetails()}, formats...)
+	opts := append([]openapi3.SchemaValidationOption{openapi3.MultiErrors(), direction, openapi3.DisableSchemaErrorDetails()}, formats...)
 	if err := s.VisitJSON(value, opts...); err != nil {
 		return errors.New(listErrors(err))
 	}
@@ -178,6 +186,10 @@ type exchange struct {
 	status       int
 	contentType  string
 	body         []byte
+	// request and requestType are the body the app sent and its
+	// Content-Type.
+	request     []byte
+	requestType string
 }
 
 // recorder sits at the very bottom of the app's transport stack, below
@@ -190,6 +202,17 @@ type recorder struct {
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	var sent []byte
+	if req.Body != nil && req.Body != http.NoBody {
+		b, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		sent = b
+		req = req.Clone(req.Context())
+		req.Body = io.NopCloser(bytes.NewReader(b))
+	}
 	resp, err := r.next.RoundTrip(req)
 	if err != nil {
 		return nil, err
@@ -202,7 +225,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.log = append(r.log, exchange{req.Method, req.URL.Path, resp.StatusCode, resp.Header.Get("Content-Type"), body})
+	r.log = append(r.log, exchange{req.Method, req.URL.Path, resp.StatusCode, resp.Header.Get("Content-Type"), body, sent, req.Header.Get("Content-Type")})
 	return resp, nil
 }
 
@@ -279,6 +302,51 @@ func responseSchema(doc *openapi3.T, rt fakegithub.Route, status int) (*openapi3
 		return nil, fmt.Errorf("GitHub documents no application/json body for %d from %s %s", status, rt.Method, rt.Path)
 	}
 	return mt.Schema, nil
+}
+
+// checkRequest holds the body of a request to what GitHub's description
+// allows for its operation: none where it describes none, one where it
+// requires one, and JSON that matches the operation's schema. It returns
+// whether there was a body to check.
+func checkRequest(t testing.TB, doc *openapi3.T, rt fakegithub.Route, ex exchange) (bool, error) {
+	t.Helper()
+	op := doc.Paths.Value(rt.Path).GetOperation(rt.Method)
+	var body *openapi3.RequestBody
+	if op.RequestBody != nil {
+		body = op.RequestBody.Value
+	}
+	if len(ex.request) == 0 {
+		if body != nil && body.Required {
+			return false, fmt.Errorf("%s %s was sent without a body; GitHub's description requires one", ex.method, ex.path)
+		}
+		return false, nil
+	}
+	if body == nil {
+		return true, fmt.Errorf("%s %s was sent with a body (%s), where GitHub's description has none", ex.method, ex.path, clipped(ex.request))
+	}
+	mt := body.Content.Get("application/json")
+	if mt == nil || mt.Schema == nil {
+		return true, fmt.Errorf("GitHub documents no application/json body for %s %s", rt.Method, rt.Path)
+	}
+	if media, _, _ := strings.Cut(ex.requestType, ";"); media != "application/json" {
+		return true, fmt.Errorf("%s %s was sent with Content-Type %q, want application/json", ex.method, ex.path, ex.requestType)
+	}
+	value, err := decodeJSON(ex.request)
+	if err != nil {
+		return true, fmt.Errorf("%s %s was sent with a body that is not JSON (%s): %v", ex.method, ex.path, clipped(ex.request), err)
+	}
+	if err := validateAs(t, mt.Schema, value, openapi3.VisitAsRequest()); err != nil {
+		return true, fmt.Errorf("%s %s was sent with a body (%s) that GitHub's request schema does not allow:\n%v", ex.method, ex.path, clipped(ex.request), err)
+	}
+	return true, nil
+}
+
+func clipped(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return fmt.Sprintf("%q", s)
 }
 
 // rawMediaTypes are custom media types GitHub documents in prose rather than
@@ -516,6 +584,12 @@ func TestResponsesMatchGitHubsSchemas(t *testing.T) {
 
 	routes := gh.Routes()
 	validated := map[fakegithub.Route]bool{}
+	// Requests are held to GitHub's request schemas too: mergeguard must
+	// not send what GitHub does not accept. The one request sent off the
+	// contract on purpose (a reaction GitHub does not have, to see the
+	// fake refuse it) must be caught, or the check catches nothing.
+	bodies := map[fakegithub.Route]bool{}
+	deliberate := 0
 	var (
 		pullSchema *openapi3.SchemaRef
 		pullBody   map[string]any
@@ -527,6 +601,18 @@ func TestResponsesMatchGitHubsSchemas(t *testing.T) {
 			continue
 		}
 		t.Run(fmt.Sprintf("%02d %s %s %d", i, rt.Method, rt.Path, ex.status), func(t *testing.T) {
+			checked, err := checkRequest(t, doc, rt, ex)
+			switch {
+			case bytes.Contains(ex.request, []byte(`"thumbsup"`)):
+				deliberate++
+				if err == nil {
+					t.Errorf("a reaction GitHub does not have passed the request schema: request bodies are not checked")
+				}
+			case err != nil:
+				t.Error(err)
+			case checked:
+				bodies[rt] = true
+			}
 			if len(ex.body) == 0 {
 				// 304 Not Modified and 204 carry no body to check.
 				if ex.status != http.StatusNotModified && ex.status != http.StatusNoContent {
@@ -599,6 +685,13 @@ func TestResponsesMatchGitHubsSchemas(t *testing.T) {
 		if !validated[rt] {
 			t.Errorf("route %s %s was never exercised with a successful JSON response: add a call to this test", rt.Method, rt.Path)
 		}
+		op := doc.Paths.Value(rt.Path).GetOperation(rt.Method)
+		if op != nil && op.RequestBody != nil && !bodies[rt] {
+			t.Errorf("route %s %s takes a request body, and none was checked against GitHub's schema: add a call to this test", rt.Method, rt.Path)
+		}
+	}
+	if deliberate != 1 {
+		t.Errorf("%d requests sent off the contract on purpose were seen, want 1", deliberate)
 	}
 	t.Logf("whole test took %v", time.Since(start).Round(time.Millisecond))
 }
@@ -727,4 +820,36 @@ func TestWebhookPayloadsMatchGitHubsSchemas(t *testing.T) {
 			t.Errorf("fake push delivery does not match GitHub's schema webhook-push:\n%v", err)
 		}
 	})
+}
+
+// TestFaultAnswersMatchGitHubsSchemas holds the fault model's JSON answers
+// (server errors, rate limits) to GitHub's error schema, so an app that
+// reads them reads what GitHub sends.
+func TestFaultAnswersMatchGitHubsSchemas(t *testing.T) {
+	doc := loadSpec(t)
+	schema := doc.Components.Schemas["basic-error"]
+	gh, clock, _ := weatherFake(t)
+	gh.SetFaults(&fakegithub.FaultModel{Seed: 9, Rate: 1})
+	c := newRaw(t, gh, 7)
+	seen := map[string]bool{}
+	for i := 0; i < 200 && len(seen) < 4; i++ {
+		a := c.do("GET", "/repos/acme/shop/pulls/1/commits?page="+fmt.Sprint(i+1), "")
+		reqs := gh.Requests()
+		kind := reqs[len(reqs)-1].Fault
+		clock.Advance(5 * time.Second)
+		if kind == fakegithub.FaultEdgeHTML || seen[kind] {
+			continue
+		}
+		seen[kind] = true
+		value, err := decodeJSON([]byte(a.body))
+		if err != nil {
+			t.Fatalf("%s: the body is not JSON: %v", kind, err)
+		}
+		if err := validate(t, schema, value); err != nil {
+			t.Errorf("the %s answer does not match GitHub's basic-error schema:\n%v", kind, err)
+		}
+	}
+	if len(seen) < 4 {
+		t.Errorf("only %v met", seen)
+	}
 }

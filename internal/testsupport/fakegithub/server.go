@@ -3,7 +3,12 @@
 // JSON shapes (a contract test checks them against GitHub's OpenAPI
 // description), authenticates like GitHub (App JWTs, installation tokens),
 // supports conditional requests and pagination, records every request so
-// tests can count them, and can inject faults.
+// tests can count them, and can inject faults: one route's next answers
+// (Fail, Stall), or GitHub's bad weather as a seeded model applied to every
+// request (SetFaults: server errors, secondary and primary rate limits that
+// refuse the whole installation while they last, ghost writes; SetOutage;
+// SetLatencyRange), counting any request sent while a limit it announced
+// was in force (Limits).
 package fakegithub
 
 import (
@@ -38,13 +43,33 @@ type Route struct {
 type Request struct {
 	Method string
 	// Route is the OpenAPI path template it matched ("" for unknown routes).
-	Route          string
-	Path           string
-	Status         int
-	Installation   int64
+	Route string
+	Path  string
+	// Query is the raw query string (a page of a list, say).
+	Query        string
+	Status       int
+	Installation int64
+	// PR is the pull request the request is about, "owner/repo#n", when
+	// the fake can tell: from the path, or for check runs and comparisons
+	// from the commit (the pull request it is the head or a commit of).
+	PR             string
 	UserAgent      string
 	IfNoneMatch    bool
 	RequestBodyLen int
+	// Arrived is when the request reached the fake (its clock), before any
+	// latency it adds.
+	Arrived time.Time
+	// Fault names what the weather did to the request (FaultModel,
+	// SetOutage): "" when it was answered normally.
+	Fault string
+	// IgnoredLimit is set when the request arrived while a rate limit the
+	// client had been told about was in force (LimitStats.Ignored).
+	IgnoredLimit bool
+}
+
+// Write reports whether the request asks GitHub to change something.
+func (r Request) Write() bool {
+	return r.Method != http.MethodGet && r.Method != http.MethodHead
 }
 
 // Server is a fake GitHub.
@@ -75,6 +100,7 @@ type Server struct {
 	rateRemaining int
 	manifests     []*ManifestApp
 	traffic       traffic
+	weather       weather
 }
 
 type installation struct {
@@ -139,6 +165,15 @@ func (s *Server) PrivateKeyPEM() string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(s.key)}))
 }
 
+// SetClock sets the fake's clock (time.Now by default): token expiry,
+// timestamps, and how long the fault model's rate limits last. Set it
+// before the app sends requests.
+func (s *Server) SetClock(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = now
+}
+
 // AddInstallation installs the App on an account.
 func (s *Server) AddInstallation(id int64, account string) {
 	s.mu.Lock()
@@ -177,7 +212,8 @@ func (s *Server) Count(method, route string) int {
 }
 
 // Fail makes the next n requests to method+route answer with status, extra
-// headers and body instead of their normal response.
+// headers and body instead of their normal response. The body is sent as
+// JSON unless header sets another Content-Type.
 func (s *Server) Fail(method, route string, n, status int, header http.Header, body string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -255,6 +291,11 @@ type responder struct {
 	installation int64
 	route        string
 	link         string
+	// pr overrides the request's pull request (Request.PR), for handlers
+	// that learn it from a commit.
+	pr string
+	// weather is the fault the request met, if any.
+	weather *forecast
 }
 
 func (s *Server) routes() http.Handler {
@@ -281,6 +322,8 @@ func (s *Server) routes() http.Handler {
 
 func (s *Server) serve(rt route, w http.ResponseWriter, r *http.Request) {
 	defer s.traffic.enter()()
+	arrived := s.now()
+	draws := s.weather.draw(r)
 	s.mu.Lock()
 	paused := s.paused
 	s.mu.Unlock()
@@ -291,10 +334,13 @@ func (s *Server) serve(rt route, w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.traffic.delay(r)
+	s.traffic.delay(r, s.weather.latency(draws))
 	// The request is logged on arrival, before it changes any state, so a
 	// test that sees its effect also finds it in the log.
-	idx := s.log(Request{Method: r.Method, Route: rt.path, Path: r.URL.Path, UserAgent: r.UserAgent(), IfNoneMatch: r.Header.Get("If-None-Match") != ""})
+	idx := s.log(Request{
+		Method: r.Method, Route: rt.path, Path: r.URL.Path, Query: r.URL.RawQuery, UserAgent: r.UserAgent(),
+		IfNoneMatch: r.Header.Get("If-None-Match") != "", Arrived: arrived, PR: s.prOfPath(r),
+	})
 	if s.traffic.stalled(rt, w, r) {
 		return
 	}
@@ -307,16 +353,40 @@ func (s *Server) serve(rt route, w http.ResponseWriter, r *http.Request) {
 				w.Header()[k] = v
 			}
 			status, body = f.status, json.RawMessage(f.body)
+		} else if fc := s.weather.before(s.now(), arrived, resp.installation, draws); fc != nil {
+			status, body = resp.forecast(fc)
 		} else {
 			status, body = rt.handler(s, resp, r)
+			if fc := s.weather.ghost(r.Method, status, draws); fc != nil {
+				status, body = resp.forecast(fc)
+			}
 		}
 	}
 	s.finish(resp, r, status, body, idx)
+	if resp.weather != nil && resp.weather.opened != nil {
+		s.weather.announced(resp.weather.opened, s.now())
+	}
+}
+
+// forecast answers with what the weather decided for the request.
+func (w *responder) forecast(fc *forecast) (int, any) {
+	w.weather = fc
+	for k, v := range fc.header {
+		w.Header()[k] = v
+	}
+	if fc.html {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		return fc.status, rawBody(fc.body)
+	}
+	return fc.status, json.RawMessage(fc.body)
 }
 
 func (s *Server) finish(w *responder, r *http.Request, status int, body any, idx int) {
 	s.mu.Lock()
-	if w.Header().Get("X-RateLimit-Remaining") == "" {
+	// GitHub's edge answers with its HTML page on its own, without the
+	// API's rate-limit headers.
+	edge := w.weather != nil && w.weather.html
+	if w.Header().Get("X-RateLimit-Remaining") == "" && !edge {
 		if s.rateRemaining > 0 {
 			s.rateRemaining--
 		}
@@ -341,8 +411,12 @@ func (s *Server) finish(w *responder, r *http.Request, status int, body any, idx
 		data, _ = json.Marshal(body)
 	}
 	if r.Method == http.MethodGet && status == 200 {
-		sum := sha256.Sum256(data)
-		etag := `W/"` + hex.EncodeToString(sum[:16]) + `"`
+		// A fault (Fail) may carry an ETag of its own.
+		etag := w.Header().Get("ETag")
+		if etag == "" {
+			sum := sha256.Sum256(data)
+			etag = `W/"` + hex.EncodeToString(sum[:16]) + `"`
+		}
 		w.Header().Set("ETag", etag)
 		w.Header().Set("Cache-Control", "private, max-age=60, s-maxage=60")
 		w.Header().Set("Vary", "Accept, Authorization, Cookie, X-GitHub-OTP")
@@ -351,9 +425,17 @@ func (s *Server) finish(w *responder, r *http.Request, status int, body any, idx
 		}
 	}
 	s.mu.Lock()
-	s.requests[idx].Status, s.requests[idx].Installation = status, w.installation
+	logged := &s.requests[idx]
+	logged.Status, logged.Installation = status, w.installation
+	if w.pr != "" {
+		logged.PR = w.pr
+	}
+	if w.weather != nil {
+		logged.Fault, logged.IgnoredLimit = w.weather.fault, w.weather.ignored
+	}
 	s.mu.Unlock()
-	if data != nil && isJSON {
+	// A fault (Fail) may say its body is something else.
+	if data != nil && isJSON && w.Header().Get("Content-Type") == "" {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	}
 	w.WriteHeader(status)

@@ -43,10 +43,10 @@ func (s *Server) SetLatency(d time.Duration) {
 	s.traffic.latency = d
 }
 
-// delay waits out the latency, or until the client gives up.
-func (t *traffic) delay(r *http.Request) {
+// delay waits out the latency (at least d), or until the client gives up.
+func (t *traffic) delay(r *http.Request, d time.Duration) {
 	t.mu.Lock()
-	d := t.latency
+	d = max(d, t.latency)
 	t.mu.Unlock()
 	if d <= 0 {
 		return
