@@ -2,6 +2,7 @@ package githubapp
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,13 +52,14 @@ func TestConcurrencyHandsSlotsToWaitersInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	order := make(chan int, 2)
+	var done sync.WaitGroup
 	for i := range 2 {
-		go func() {
+		done.Go(func() {
 			if err := c.acquire(context.Background()); err == nil {
 				order <- i
 				c.release(true)
 			}
-		}()
+		})
 		for {
 			c.mu.Lock()
 			n := len(c.waiters)
@@ -77,6 +79,9 @@ func TestConcurrencyHandsSlotsToWaitersInOrder(t *testing.T) {
 	if a, b := <-order, <-order; a != 0 || b != 1 {
 		t.Fatalf("slots went to %d then %d, want 0 then 1", a, b)
 	}
+	done.Wait()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.inFlight != 0 || len(c.waiters) != 0 {
 		t.Fatalf("%d in flight and %d waiting at the end", c.inFlight, len(c.waiters))
 	}
