@@ -44,6 +44,8 @@ type Settings struct {
 	CoalesceMax   time.Duration
 	// ShutdownTimeout bounds how long running jobs may take to finish on SIGTERM.
 	ShutdownTimeout time.Duration
+	// GitHub says how mergeguard waits for GitHub.
+	GitHub GitHubWaits
 	// MaxAnnotations caps the line annotations on one check run.
 	MaxAnnotations int
 	// Policy holds the mode and where policy comes from.
@@ -55,6 +57,19 @@ type Settings struct {
 	// AuditRetention is how long the audit trail is kept; 0 keeps it
 	// forever.
 	AuditRetention time.Duration
+}
+
+// GitHubWaits says how mergeguard waits for GitHub.
+type GitHubWaits struct {
+	// MaxWait is the longest rate-limit wait an evaluation waits out where
+	// it is; a longer one hands the job back to the queue.
+	MaxWait time.Duration
+	// OutageMax is how long an evaluation waits for a GitHub that answers
+	// nothing before it gives up with a failed check run.
+	OutageMax time.Duration
+	// MaxConcurrency caps an installation's requests in flight (the bound
+	// adapts below it).
+	MaxConcurrency int
 }
 
 // Coverage configures POST /api/v1/coverage.
@@ -119,6 +134,9 @@ const (
 	EnvCoverageMax     = "MERGEGUARD_COVERAGE_MAX_BYTES"
 	EnvCommandPrefix   = "MERGEGUARD_COMMAND_PREFIX"
 	EnvAuditRetention  = "MERGEGUARD_AUDIT_RETENTION"
+	EnvGitHubMaxWait   = "MERGEGUARD_GITHUB_MAX_WAIT"
+	EnvGitHubOutageMax = "MERGEGUARD_GITHUB_OUTAGE_MAX"
+	EnvGitHubParallel  = "MERGEGUARD_GITHUB_MAX_CONCURRENCY"
 )
 
 // VariableError is a problem with one environment variable.
@@ -205,6 +223,16 @@ func FromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) 
 		return s, err
 	}
 	if s.MaxAnnotations, err = intVar(get, EnvMaxAnnotations, 200, 1, 10_000); err != nil {
+		return s, err
+	}
+	if s.GitHub.MaxWait, err = durationVar(get, EnvGitHubMaxWait, 30*time.Second, time.Second, 10*time.Minute); err != nil {
+		return s, err
+	}
+	if s.GitHub.OutageMax, err = durationVar(get, EnvGitHubOutageMax, time.Hour, time.Minute, 72*time.Hour); err != nil {
+		return s, err
+	}
+	// GitHub documents 100 concurrent requests as a secondary limit.
+	if s.GitHub.MaxConcurrency, err = intVar(get, EnvGitHubParallel, 100, 1, 100); err != nil {
 		return s, err
 	}
 	if s.Policy, err = PolicyFromEnv(getenv); err != nil {
