@@ -31,7 +31,7 @@ const secret = "e2e-webhook-secret"
 const uploadToken = "e2e-upload-token-0123456789abcdef0123456789"
 
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	gh     *fakegithub.Server
 	base   string
 	cancel context.CancelFunc
@@ -84,7 +84,7 @@ func startWith(t *testing.T, gh *fakegithub.Server, s settings.Settings, pol []p
 
 // startOpts runs the server with opts; the log, listener and poll interval
 // are the harness's.
-func startOpts(t *testing.T, gh *fakegithub.Server, s settings.Settings, opts serve.Options) *harness {
+func startOpts(t testing.TB, gh *fakegithub.Server, s settings.Settings, opts serve.Options) *harness {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -95,7 +95,10 @@ func startOpts(t *testing.T, gh *fakegithub.Server, s settings.Settings, opts se
 	h := &harness{t: t, gh: gh, base: "http://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1), logs: logs}
 	go func() {
 		opts.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-		opts.Listener, opts.PollInterval = ln, 20*time.Millisecond
+		opts.Listener = ln
+		if opts.PollInterval == 0 {
+			opts.PollInterval = 20 * time.Millisecond
+		}
 		h.done <- serve.Run(ctx, s, opts)
 	}()
 	t.Cleanup(func() { h.stop() })

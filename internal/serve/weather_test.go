@@ -26,16 +26,28 @@ type weatherRun struct {
 	took  time.Duration
 }
 
-// openFleet opens n pull requests over installations installations, in the
-// fault model's weather (fault-free when nil), with a low API latency, and
-// delivers their openings at once to a server with the default workers.
-func openFleet(t *testing.T, n, installations int, model *fakegithub.FaultModel, opts serve.Options) *weatherRun {
+// weather is what a fleet meets: n pull requests over installations
+// installations, the fault model (fault-free when nil), and an API latency
+// range (1 to 3 ms when zero).
+type weather struct {
+	n, installations int
+	faults           *fakegithub.FaultModel
+	latency          [2]time.Duration
+}
+
+// openFleet opens the pull requests and delivers their openings at once to
+// a server with the default workers.
+func openFleet(t testing.TB, w weather, opts serve.Options) *weatherRun {
 	t.Helper()
 	gh := fakegithub.New(t)
-	gh.SetLatencyRange(time.Millisecond, 3*time.Millisecond)
-	f := fleet.New(gh, n, installations)
-	gh.SetFaults(model)
+	if w.latency == [2]time.Duration{} {
+		w.latency = [2]time.Duration{time.Millisecond, 3 * time.Millisecond}
+	}
+	gh.SetLatencyRange(w.latency[0], w.latency[1])
+	f := fleet.New(gh, w.n, w.installations)
+	gh.SetFaults(w.faults)
 	h := startOpts(t, gh, weatherSettings(t, gh), opts)
+	h.ready(t)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for _, pr := range f.PRs {
@@ -50,7 +62,7 @@ func openFleet(t *testing.T, n, installations int, model *fakegithub.FaultModel,
 	return &weatherRun{fleet: f, h: h, took: time.Since(start)}
 }
 
-func weatherSettings(t *testing.T, gh *fakegithub.Server) settings.Settings {
+func weatherSettings(t testing.TB, gh *fakegithub.Server) settings.Settings {
 	t.Helper()
 	key, err := jwt.ParseRSAPrivateKeyFromPEM([]byte(gh.PrivateKeyPEM()))
 	if err != nil {
@@ -67,7 +79,7 @@ func weatherSettings(t *testing.T, gh *fakegithub.Server) settings.Settings {
 // converge waits until every pull request shows its verdict, failing at
 // once on a duplicate check run, and then holds the end state for a moment
 // (a late duplicate or overwrite would show).
-func (w *weatherRun) converge(t *testing.T, timeout time.Duration) {
+func (w *weatherRun) converge(t testing.TB, timeout time.Duration) {
 	t.Helper()
 	start := time.Now()
 	var pending []string
@@ -105,11 +117,11 @@ func (w *weatherRun) converge(t *testing.T, timeout time.Duration) {
 // measures that case).
 func TestSixtyPullRequestsConvergeThroughGitHubsFaults(t *testing.T) {
 	const prs, installations = 60, 10
-	calm := openFleet(t, prs, installations, nil, serve.Options{})
+	calm := openFleet(t, weather{n: prs, installations: installations}, serve.Options{})
 	calm.converge(t, time.Minute)
 	calmRequests, _ := calm.fleet.Requests()
 
-	stormy := openFleet(t, prs, installations, &fakegithub.FaultModel{Seed: 15, Rate: 0.2, GhostWrites: 0.1}, serve.Options{})
+	stormy := openFleet(t, weather{n: prs, installations: installations, faults: &fakegithub.FaultModel{Seed: 15, Rate: 0.2, GhostWrites: 0.1}}, serve.Options{})
 	stormy.converge(t, 3*time.Minute)
 	stormyRequests, answered := stormy.fleet.Requests()
 	faults := map[string]int{}
@@ -222,9 +234,31 @@ func TestABurstOfTwentyEventsCostsAtMostTwoEvaluations(t *testing.T) {
 	gh := fakegithub.New(t)
 	gh.SetLatencyRange(time.Millisecond, 3*time.Millisecond)
 	pr := newPR(gh)
+	h := startOpts(t, gh, defaultCoalescing(t, gh), serve.Options{})
+	sendBurst(h, gh, pr)
+	waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("success"))
+	time.Sleep(time.Second) // room for a third evaluation, if any
+	evaluations, writes := burstCost(gh)
+	if evaluations > 2 || writes > 2 {
+		t.Fatalf("20 events cost %d evaluations and %d check-run writes, want at most 2 of each", evaluations, writes)
+	}
+	if runs := gh.CheckRuns("acme/shop", pr.HeadSHA()); len(runs) != 1 || runs[0].Conclusion != "success" {
+		t.Fatalf("check runs %+v", runs)
+	}
+}
+
+// defaultCoalescing is weatherSettings with the default coalescing window
+// (500ms quiet, 3s at most).
+func defaultCoalescing(t testing.TB, gh *fakegithub.Server) settings.Settings {
 	s := weatherSettings(t, gh)
-	s.CoalesceQuiet, s.CoalesceMax = 500*time.Millisecond, 3*time.Second // the defaults
-	h := startOpts(t, gh, s, serve.Options{})
+	s.CoalesceQuiet, s.CoalesceMax = 500*time.Millisecond, 3*time.Second
+	return s
+}
+
+// sendBurst sends twenty events on the pull request, 50 ms apart, the
+// eleventh an approval, and returns when the last was acknowledged.
+func sendBurst(h *harness, gh *fakegithub.Server, pr *fakegithub.PR) time.Time {
+	var last time.Time
 	for i := range 20 {
 		if i == 10 {
 			review := pr.Review("alice", "APPROVED")
@@ -232,16 +266,15 @@ func TestABurstOfTwentyEventsCostsAtMostTwoEvaluations(t *testing.T) {
 		} else {
 			h.deliver("pull_request", "", gh.Payload("pull_request", []string{"labeled", "unlabeled", "edited"}[i%3], pr, nil))
 		}
+		last = time.Now()
 		time.Sleep(50 * time.Millisecond)
 	}
-	waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("success"))
-	time.Sleep(time.Second) // room for a third evaluation, if any
-	evaluations := gh.Count("GET", "/repos/{owner}/{repo}/pulls/{pull_number}")
-	writes := gh.Count("POST", "/repos/{owner}/{repo}/check-runs") + gh.Count("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}")
-	if evaluations > 2 || writes > 2 {
-		t.Fatalf("20 events cost %d evaluations and %d check-run writes, want at most 2 of each", evaluations, writes)
-	}
-	if runs := gh.CheckRuns("acme/shop", pr.HeadSHA()); len(runs) != 1 || runs[0].Conclusion != "success" {
-		t.Fatalf("check runs %+v", runs)
-	}
+	return last
+}
+
+// burstCost counts the evaluations (each reads the pull request once) and
+// the check-run writes GitHub saw.
+func burstCost(gh *fakegithub.Server) (evaluations, writes int) {
+	return gh.Count("GET", "/repos/{owner}/{repo}/pulls/{pull_number}"),
+		gh.Count("POST", "/repos/{owner}/{repo}/check-runs") + gh.Count("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}")
 }
