@@ -17,15 +17,21 @@ const (
 	MaxConcurrentLimit = 100
 	// startConcurrent is where an installation's bound starts.
 	startConcurrent = 8
+	// growAfter is the fewest answers that grow the bound by one: below 16
+	// in flight, growth waits for 16 answers rather than a window's worth,
+	// so that after GitHub pushed back the bound stays low while limits
+	// keep coming (every request in flight when one is announced is
+	// refused too), and recovers within seconds once they stop.
+	growAfter = 16
 )
 
 // concurrency bounds one installation's requests in flight and adapts the
 // bound the way TCP adapts its window (additive increase, multiplicative
-// decrease): a secondary rate limit, which GitHub announces when it sees
-// too much at once, halves it; every full window of requests answered
-// without one grows it by one, up to max. A burst of refusals for one
-// announcement (every request in flight meets the same limit) halves it
-// once.
+// decrease): a rate limit GitHub announces halves it (a secondary limit is
+// GitHub's answer to too much at once, and whatever the limit, the requests
+// in flight meet it too); every full window of requests answered without
+// one (at least growAfter) grows it by one, up to max. A burst of refusals for one announcement
+// (every request in flight meets the same limit) halves it once.
 type concurrency struct {
 	max   int
 	gauge prometheus.Gauge
@@ -87,14 +93,14 @@ func (c *concurrency) acquire(ctx context.Context) error {
 }
 
 // release frees a slot. answered says GitHub answered without announcing a
-// secondary limit, which grows the window.
+// limit, which grows the window.
 func (c *concurrency) release(answered bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.inFlight--
 	if answered && c.window < c.max {
 		c.answered++
-		if c.answered >= c.window {
+		if c.answered >= max(c.window, growAfter) {
 			c.window++
 			c.answered = 0
 			c.gauge.Set(float64(c.window))
@@ -103,8 +109,8 @@ func (c *concurrency) release(answered bool) {
 	c.admit()
 }
 
-// backOff halves the window for a secondary limit lasting until until,
-// once per announcement.
+// backOff halves the window for a limit lasting until until, once per
+// announcement.
 func (c *concurrency) backOff(now, until time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -26,16 +26,23 @@ func TestConcurrencyHalvesOncePerAnnouncementAndGrowsByOnePerWindow(t *testing.T
 	if c.limit() != 1 {
 		t.Fatalf("after four announcements: %d, want the floor of 1", c.limit())
 	}
-	// Grown by one for each window's worth of answers: 1, 2, 3 answers
-	// take it from 1 to 4.
-	answers := 0
-	for c.limit() < 4 {
-		c.acquire(context.Background())
-		c.release(true)
-		answers++
+	// Grown by one for each window's worth of answers, and at least 16:
+	// 3 × 16 answers take it from 1 to 4, and 16 + 17 from 16 to 18.
+	grow := func(to int) int {
+		answers := 0
+		for c.limit() < to {
+			c.acquire(context.Background())
+			c.release(true)
+			answers++
+		}
+		return answers
 	}
-	if answers != 1+2+3 {
-		t.Fatalf("%d answers grew the bound from 1 to 4, want 6", answers)
+	if n := grow(4); n != 3*growAfter {
+		t.Fatalf("%d answers grew the bound from 1 to 4, want %d", n, 3*growAfter)
+	}
+	grow(16)
+	if n := grow(18); n != 16+17 {
+		t.Fatalf("%d answers grew the bound from 16 to 18, want 33", n)
 	}
 	for range 100_000 {
 		c.acquire(context.Background())

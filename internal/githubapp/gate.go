@@ -63,13 +63,14 @@ func (g *gate) closed() *RateLimitError {
 }
 
 // close makes the installation wait until rl.At. A later time wins: two
-// limits in force at once both have to pass. A secondary limit halves the
-// installation's concurrency.
+// limits in force at once both have to pass. Any limit GitHub announces
+// halves the installation's concurrency: a secondary limit is GitHub's
+// answer to too much at once, and whatever the limit, every request in
+// flight when it is announced is refused too, so fewer in flight waste
+// fewer.
 func (g *gate) close(rl *RateLimitError) {
 	now := g.now()
-	if rl.Secondary {
-		g.conc.backOff(now, rl.At)
-	}
+	g.conc.backOff(now, rl.At)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.limit != nil && now.Before(g.limit.At) && !rl.At.After(g.limit.At) {

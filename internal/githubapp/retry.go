@@ -274,7 +274,7 @@ func (t *guarded) once(req *http.Request) (*http.Response, error) {
 		switch {
 		case errors.As(err, &rl):
 			// GitHub answered, with a limit.
-			g.conc.release(!rl.Secondary)
+			g.conc.release(false)
 			g.health.observe(t.now(), true, probe)
 			g.close(rl)
 		case req.Context().Err() != nil:
