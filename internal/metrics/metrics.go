@@ -198,7 +198,7 @@ func New() *Metrics {
 		}, []string{"kind", "outcome"}),
 		GitHubConcurrency: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "mergeguard_github_concurrency_limit",
-			Help: "Requests of an installation allowed in flight at once: halved by a secondary rate limit, grown by one per window answered without one.",
+			Help: "Requests of an installation allowed in flight at once: halved by each rate limit GitHub announces, grown by one per window (at least 16 answers) without one.",
 		}, []string{"installation"}),
 		GitHubAvailable: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "mergeguard_github_available",
