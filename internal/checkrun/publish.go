@@ -61,6 +61,10 @@ type Target struct {
 	HeadSHA string
 	Number  int
 	BaseRef string
+	// Rerun is set when someone asked to see the check again: the check
+	// run is written afresh (a new completed_at, and a line saying when and
+	// at whose request) even if it would show the same thing.
+	Rerun *decision.Rerun
 }
 
 // Result says what Publish did.
@@ -69,7 +73,10 @@ type Result struct {
 	// Unchanged is true when the check run already showed this output and
 	// nothing was written.
 	Unchanged bool
-	Created   bool
+	// Rerun is true when the check run was written only to answer a
+	// re-run request: it shows the same verdict, re-checked.
+	Rerun   bool
+	Created bool
 	// AnnotationsSent counts annotations sent in this call.
 	AnnotationsSent int
 }
@@ -142,7 +149,7 @@ func (p *Publisher) withdraw(ctx context.Context, gh GitHub, t Target, keep stri
 	}
 	for _, sha := range shas {
 		other := t
-		other.HeadSHA = sha
+		other.HeadSHA, other.Rerun = sha, nil
 		if err := p.refresh(ctx, gh, other); err != nil {
 			return fmt.Errorf("refresh the check run on %s after #%d left it: %w", short(sha), t.Number, err)
 		}

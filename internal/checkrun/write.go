@@ -33,7 +33,8 @@ func (p *Publisher) write(ctx context.Context, gh GitHub, t Target, key store.Ch
 	if err != nil {
 		return Result{}, err
 	}
-	if rec.ID != 0 && rec.OutputDigest == digest {
+	unchanged := rec.ID != 0 && rec.OutputDigest == digest
+	if unchanged && t.Rerun == nil {
 		return Result{CheckRunID: rec.ID, Unchanged: true}, nil
 	}
 
@@ -59,8 +60,15 @@ func (p *Publisher) write(ctx context.Context, gh GitHub, t Target, key store.Ch
 		}
 	}
 
-	res := Result{}
+	res := Result{Rerun: unchanged}
 	now := github.Timestamp{Time: p.Now()}
+	if t.Rerun != nil {
+		// Whoever asked sees when it was done, first.
+		note := t.Rerun.Note(now.Time, unchanged) + "\n\n"
+		if len(note)+len(summary) <= 65535 {
+			summary = note + summary
+		}
+	}
 	conclusionText := string(conclusion)
 	completed := "completed"
 	title := clip(out.Title, 255)
@@ -71,6 +79,18 @@ func (p *Publisher) write(ctx context.Context, gh GitHub, t Target, key store.Ch
 		output.Text = &out.Text
 	}
 
+	if rec.ID != 0 && rec.OutputDigest != "" {
+		// GitHub may carry out the update and its answer be lost (a 502
+		// after the write, or this process stopping before it records
+		// what it wrote). Until the new output is recorded, the run's
+		// output is in doubt, and the next evaluation writes whatever its
+		// verdict: it may be the one recorded now, and no longer shown.
+		doubt := rec
+		doubt.OutputDigest = ""
+		if err := p.State.Put(ctx, key, doubt); err != nil {
+			return Result{}, err
+		}
+	}
 	if rec.ID == 0 {
 		id, err := p.create(ctx, gh, t, github.CreateCheckRunOptions{
 			Name: p.Name, HeadSHA: t.HeadSHA, ExternalID: &externalID,

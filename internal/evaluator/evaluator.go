@@ -127,6 +127,9 @@ type Request struct {
 	// MergeGroup is set when the pull request is checked as the tip of a
 	// merge queue entry.
 	MergeGroup *facts.MergeGroup
+	// Rerun is set when someone asked to see the check again: the check
+	// run is written even if the verdict is unchanged.
+	Rerun *decision.Rerun
 }
 
 // PermanentError is an evaluation that cannot succeed by retrying (the pull
@@ -159,7 +162,7 @@ func (s *Service) Evaluate(ctx context.Context, req Request) error {
 	}
 	target := checkrun.Target{
 		RepoID: req.RepoID, Owner: req.Owner, Repo: req.Repo, HeadSHA: a.Input.PullRequest.Head.SHA,
-		Number: req.Number, BaseRef: a.Input.PullRequest.Base.Ref,
+		Number: req.Number, BaseRef: a.Input.PullRequest.Base.Ref, Rerun: req.Rerun,
 	}
 	if a.Closed {
 		// Its verdict no longer holds back commits it shared with other
@@ -201,7 +204,7 @@ func (s *Service) Evaluate(ctx context.Context, req Request) error {
 	}
 	log.Info("pull request evaluated",
 		"head_sha", target.HeadSHA, "conclusion", verdict.Conclusion, "title", out.Title, "policy", a.Policy.Label,
-		"check_run_id", res.CheckRunID, "created", res.Created, "unchanged", res.Unchanged,
+		"check_run_id", res.CheckRunID, "created", res.Created, "unchanged", res.Unchanged, "rerun_by", rerunBy(req.Rerun),
 		"annotations_sent", res.AnnotationsSent, "trigger", req.Trigger.Event+"."+req.Trigger.Action)
 	if strings.EqualFold(req.Repo, s.Policies.PolicyRepo()) {
 		return s.checkPolicyRepo(ctx, gh, target, a.Input.PullRequest.Author)
@@ -536,4 +539,12 @@ func shortSHA(s string) string {
 		return s[:7]
 	}
 	return strings.TrimSpace(s)
+}
+
+// rerunBy names who asked for a re-run, for the log ("" for none).
+func rerunBy(r *decision.Rerun) string {
+	if r == nil {
+		return ""
+	}
+	return r.By
 }

@@ -39,6 +39,15 @@ func TestMalformedAnswersAreRefusedLikeServerErrors(t *testing.T) {
 			problem: "head.sha is a 19-character string, not a 40-character hexadecimal commit SHA"},
 		{name: "a required field missing", method: "GET", route: pullRoute, requests: 5, call: pull,
 			body: strings.Replace(minimalPR, `"number":1,`, "", 1), problem: "number is missing"},
+		{name: "an object where GitHub sends a string", method: "GET", route: pullRoute, requests: 5, call: pull,
+			body:    strings.Replace(minimalPR, `"head":{`, `"head":"feature","x":{`, 1),
+			problem: "head is a JSON string, where GitHub sends an object"},
+		{name: "an object where GitHub sends a list", method: "GET", route: pullRoute + "/reviews", requests: 5,
+			body: `{"message":"Moved Permanently"}`,
+			call: func(inst *githubapp.Installation) error {
+				_, err := inst.PullRequestReviews(ctx, "acme", "shop", 1)
+				return err
+			}, problem: "the answer is a JSON object, where GitHub sends a list"},
 		{name: "an HTML page with 200", method: "GET", route: pullRoute, requests: 5, call: pull, header: html,
 			body: "<html><body>Please sign in to the proxy</body></html>", problem: "Content-Type is"},
 		{name: "JSON cut short", method: "GET", route: pullRoute, requests: 5, call: pull,
@@ -151,19 +160,13 @@ func TestAMalformedAnswerIsNotKeptForConditionalRequests(t *testing.T) {
 	}
 }
 
-// realETag is the ETag GitHub gives a resource now, read with a personal
-// token outside the App's client.
+// realETag is the ETag GitHub gives a resource now, read outside the App's
+// client.
 func realETag(t *testing.T, gh *fakegithub.Server, path string) string {
 	t.Helper()
-	req, _ := http.NewRequest("GET", strings.TrimSuffix(gh.URL(), "/")+path, nil)
-	req.Header.Set("Authorization", "Bearer "+gh.PersonalToken(7))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	_, header, _ := gh.Direct(7, "GET", path, "")
 	gh.ResetRequests()
-	return resp.Header.Get("ETag")
+	return header.Get("ETag")
 }
 
 func checkRunFor() github.CreateCheckRunOptions {

@@ -38,8 +38,11 @@ type Policies interface {
 // Evaluations re-evaluates a pull request and explains its verdict.
 type Evaluations interface {
 	// Recheck makes sure the pull request is evaluated again soon; key
-	// makes a retried command ask only once.
-	Recheck(ctx context.Context, pr PR, key string) error
+	// makes a retried command ask only once. requestedBy is who asked to
+	// see the check again (the recheck command): its check run is then
+	// written afresh even if the verdict is unchanged. It is "" when the
+	// re-evaluation follows from what a command changed.
+	Recheck(ctx context.Context, pr PR, key, requestedBy string) error
 	// Verdict evaluates the pull request now without publishing.
 	Verdict(ctx context.Context, pr PR) (decision.Verdict, error)
 }
@@ -124,7 +127,7 @@ func (h *Handler) run(ctx context.Context, gh GitHub, cm Comment, index int, cmd
 	case command.Help:
 		return command.UsagePR, nil
 	case command.Recheck:
-		return "", h.Evaluations.Recheck(ctx, cm.PR, key)
+		return "", h.Evaluations.Recheck(ctx, cm.PR, key, cm.Author)
 	case command.Explain:
 		return h.explain(ctx, cm, cmd.Rule)
 	case command.Freeze, command.Unfreeze:
@@ -186,7 +189,7 @@ func (h *Handler) hold(ctx context.Context, cm Comment, key, reason string) (str
 	if err != nil {
 		return "", err
 	}
-	if err := h.Evaluations.Recheck(ctx, cm.PR, key); err != nil {
+	if err := h.Evaluations.Recheck(ctx, cm.PR, key, ""); err != nil {
 		return "", err
 	}
 	why := ""
@@ -213,7 +216,7 @@ func (h *Handler) unhold(ctx context.Context, cm Comment, key string) (string, e
 	if len(released) == 0 {
 		return "This pull request is not on hold, so there is nothing to release.", nil
 	}
-	if err := h.Evaluations.Recheck(ctx, cm.PR, key); err != nil {
+	if err := h.Evaluations.Recheck(ctx, cm.PR, key, ""); err != nil {
 		return "", err
 	}
 	by := make([]string, len(released))

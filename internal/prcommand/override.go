@@ -78,7 +78,7 @@ func (h *Handler) override(ctx context.Context, gh GitHub, cm Comment, key strin
 	if err != nil {
 		return "", err
 	}
-	if err := h.Evaluations.Recheck(ctx, cm.PR, key); err != nil {
+	if err := h.Evaluations.Recheck(ctx, cm.PR, key, ""); err != nil {
 		return "", err
 	}
 	lasts := "A new push clears it."

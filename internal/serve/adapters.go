@@ -111,13 +111,23 @@ func (c comments) HandleComment(ctx context.Context, cm queue.Comment) error {
 type evaluations struct {
 	q  *queue.Queue
 	ev *evaluator.Service
+	// prefix starts a command ("/guard"), to name the recheck command.
+	prefix string
 }
 
-func (e evaluations) Recheck(ctx context.Context, pr prcommand.PR, key string) error {
-	_, err := e.q.Accept(ctx, store.Delivery{
+func (e evaluations) Recheck(ctx context.Context, pr prcommand.PR, key, requestedBy string) error {
+	d := store.Delivery{
 		ID: "command-" + key, Event: "issue_comment", Action: "created", InstallationID: pr.InstallationID,
 		PR: store.PRKey{RepoID: pr.RepoID, Repo: pr.FullName(), Number: pr.Number},
-	})
+	}
+	if requestedBy != "" {
+		prefix := e.prefix
+		if prefix == "" {
+			prefix = command.DefaultPrefix
+		}
+		d.Rerun = &decision.Rerun{By: requestedBy, Via: "`" + strings.ReplaceAll(prefix, "`", "'") + " recheck`"}
+	}
+	_, err := e.q.Accept(ctx, d)
 	return err
 }
 

@@ -1,7 +1,6 @@
 package serve_test
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,20 +8,13 @@ import (
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
 )
 
-// rawGET reads what the fake GitHub answers now, with a personal token,
-// outside the app.
+// rawGET reads what the fake GitHub answers now, outside the app, and
+// leaves the request log empty.
 func rawGET(t *testing.T, gh *fakegithub.Server, installation int64, path string) string {
 	t.Helper()
-	req, _ := http.NewRequest("GET", strings.TrimSuffix(gh.URL(), "/")+path, nil)
-	req.Header.Set("Authorization", "Bearer "+gh.PersonalToken(installation))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	_, _, body := gh.Direct(installation, "GET", path, "")
 	gh.ResetRequests()
-	return string(b)
+	return body
 }
 
 // GitHub (or something between it and mergeguard) answers once with a

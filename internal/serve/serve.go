@@ -183,7 +183,7 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 	cmds := comments{incident: commands, pr: prCommands, prefix: s.CommandPrefix}
 	q, err := queue.New(db, queue.EvaluatorFunc(func(ctx context.Context, r queue.Request) error {
 		owner, name, _ := strings.Cut(r.Repo, "/")
-		return ev.Evaluate(ctx, evaluator.Request{
+		return answerReruns(ctx, db, ev, evaluator.Request{
 			InstallationID: r.InstallationID, RepoID: r.RepoID, Owner: owner, Repo: name, Number: r.Number,
 			Trigger: facts.Trigger{Event: r.Event, Action: r.Action}, DeliveryID: r.DeliveryID,
 		})
@@ -205,7 +205,7 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 	}
 	ev.Scheduler = q
 	commands.Sweeps = q
-	prCommands.Evaluations = evaluations{q, ev}
+	prCommands.Evaluations = evaluations{q: q, ev: ev, prefix: s.CommandPrefix}
 	wh, err := webhook.New(s.WebhookSecret, q, log, m, now, webhook.WithPushObserver(func(ctx context.Context, p webhook.Push) error {
 		return pushed(ctx, db, source, q, now(), p)
 	}), webhook.WithReceipts(receipts(db)), webhook.WithCommandPrefix(s.CommandPrefix))

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/mergeguard/mergeguard/internal/decision"
 )
 
 // Delivery is an accepted webhook delivery that concerns a pull request.
@@ -16,6 +18,9 @@ type Delivery struct {
 	InstallationID int64
 	PR             PRKey
 	ReceivedAt     time.Time
+	// Rerun is set when the delivery is someone asking to see the pull
+	// request's check again (its At is the delivery's ReceivedAt).
+	Rerun *decision.Rerun
 }
 
 // PRKey identifies a pull request. RepoID is GitHub's immutable repository id
@@ -39,6 +44,13 @@ func RecordDelivery(ctx context.Context, tx Tx, d Delivery) (bool, error) {
 		d.ID, d.Event, d.Action, d.InstallationID, d.PR.RepoID, d.PR.Repo, d.PR.Number, d.ReceivedAt.UnixMilli())
 	if err != nil {
 		return false, fmt.Errorf("record delivery %s: %w", d.ID, err)
+	}
+	if n == 1 && d.Rerun != nil {
+		r := *d.Rerun
+		r.At = d.ReceivedAt
+		if err := noteRerun(ctx, tx, d.PR, r); err != nil {
+			return false, err
+		}
 	}
 	return n == 1, nil
 }

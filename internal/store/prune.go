@@ -43,7 +43,11 @@ func Prune(ctx context.Context, db *DB, now time.Time, r Retention) (Pruned, err
 		if err != nil {
 			return err
 		}
-		p.Deliveries += receipts
+		reruns, err := pruneReruns(ctx, tx, deliveries)
+		if err != nil {
+			return err
+		}
+		p.Deliveries += receipts + reruns
 		if p.Verdicts, err = tx.Exec(ctx, `DELETE FROM head_verdicts WHERE updated_at < $1`, state); err != nil {
 			return err
 		}

@@ -16,11 +16,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/metrics"
 	"github.com/mergeguard/mergeguard/internal/queue"
 	"github.com/mergeguard/mergeguard/internal/store"
@@ -44,6 +46,8 @@ type example struct {
 	repoID          int64
 	repo            string // owner/name
 	number          int
+	// rerun is set for a person's re-run request (a check's button).
+	rerun *decision.Rerun
 }
 
 // loadExamples reads every example, grouped by the event its folder is
@@ -98,6 +102,9 @@ func loadExamples(t *testing.T) []example {
 					break
 				}
 			}
+			// Whoever pressed it is told it was done.
+			sender, _ := reference.At(m, "sender", "login").(string)
+			ex.rerun = &decision.Rerun{By: sender, Via: rerunVia[ex.event+"."+ex.action]}
 		case "merge_group":
 			ref, _ := reference.At(m, "merge_group", "head_ref").(string)
 			fmt.Sscanf(ref[strings.LastIndex(ref, "/pr-")+len("/pr-"):], "%d", &ex.number)
@@ -147,14 +154,18 @@ func (ex example) want() outcome {
 func (ex example) delivery(id string) store.Delivery {
 	return store.Delivery{
 		ID: id, Event: ex.event, Action: ex.action, InstallationID: ex.installationID,
-		PR: store.PRKey{RepoID: ex.repoID, Repo: ex.repo, Number: ex.number},
+		PR: store.PRKey{RepoID: ex.repoID, Repo: ex.repo, Number: ex.number}, Rerun: ex.rerun,
 	}
 }
 
 // show spells out every field: PRKey's String method would hide RepoID.
 func show(d store.Delivery) string {
-	return fmt.Sprintf("id=%q event=%s action=%s installation.id=%d repository.id=%d repo=%q number=%d",
+	s := fmt.Sprintf("id=%q event=%s action=%s installation.id=%d repository.id=%d repo=%q number=%d",
 		d.ID, d.Event, d.Action, d.InstallationID, d.PR.RepoID, d.PR.Repo, d.PR.Number)
+	if d.Rerun != nil {
+		s += fmt.Sprintf(" rerun=%+v", *d.Rerun)
+	}
+	return s
 }
 
 // parse runs parseDelivery, turning a panic into an error so one bad
@@ -196,7 +207,7 @@ func TestParseDeliveryOnGitHubsExamplePayloads(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: action %q is handled, but parseDelivery failed: %v", ex.file, ex.action, err)
 				}
-				if want := ex.delivery("id"); d != want {
+				if want := ex.delivery("id"); !reflect.DeepEqual(d, want) {
 					t.Fatalf("%s: parsed\n  %s\nwant (read from the payload)\n  %s", ex.file, show(d), show(want))
 				}
 				switch j := job.(type) {
@@ -253,7 +264,7 @@ func TestHandlerOnGitHubsExamplePayloads(t *testing.T) {
 				}
 				got := acc.got[0]
 				got.ReceivedAt = time.Time{}
-				if want := ex.delivery(id); got != want {
+				if want := ex.delivery(id); !reflect.DeepEqual(got, want) {
 					t.Fatalf("%s: stored\n  %s\nwant (read from the payload)\n  %s", ex.file, show(got), show(want))
 				}
 			case ignore:

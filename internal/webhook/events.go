@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/queue"
 	"github.com/mergeguard/mergeguard/internal/store"
 )
@@ -185,6 +186,16 @@ type checkPayload struct {
 	CheckSuite struct {
 		PullRequests []*github.PullRequest `json:"pull_requests"`
 	} `json:"check_suite"`
+	Sender struct {
+		Login string `json:"login"`
+	} `json:"sender"`
+}
+
+// rerunVia names, per check event, the button a person pressed.
+var rerunVia = map[string]string{
+	"check_run.rerequested":      "Re-run",
+	"check_suite.rerequested":    "Re-run of all checks",
+	"check_run.requested_action": "a button on the check",
 }
 
 // parseCheckDelivery reads a re-run request ("Re-run" on the check or its
@@ -216,6 +227,9 @@ func parseCheckDelivery(event, id string, payload []byte) (store.Delivery, queue
 	}
 	d.InstallationID = p.Installation.ID
 	d.PR = store.PRKey{RepoID: p.Repository.ID, Repo: p.Repository.Owner.Login + "/" + p.Repository.Name, Number: number}
+	// A person pressed the button: the check run is written afresh even if
+	// the verdict is the same, so they see it was done.
+	d.Rerun = &decision.Rerun{By: p.Sender.Login, Via: rerunVia[event+"."+p.Action]}
 	return d, nil, nil
 }
 

@@ -3,6 +3,7 @@ package fakegithub
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -105,4 +106,40 @@ func (s *Server) PersonalToken(installation int64) string {
 	tok := "ghp_" + hex.EncodeToString(b[:])
 	s.tokens[tok] = token{installation: installation, expires: s.now().Add(24 * time.Hour)}
 	return tok
+}
+
+// Direct sends one request to the fake with a personal token of the
+// installation, outside any client of the app: a test sees the answer as the
+// fake sends it (no retries, no cache, no rate-limit memory). path is below
+// the API root ("/repos/acme/shop/pulls/1"). The request is logged like any
+// other.
+func (s *Server) Direct(installation int64, method, path, body string) (status int, header http.Header, answer string) {
+	s.t.Helper()
+	s.mu.Lock()
+	if s.direct == nil {
+		s.direct = map[int64]string{}
+	}
+	tok, ok := s.direct[installation]
+	s.mu.Unlock()
+	if !ok {
+		tok = s.PersonalToken(installation)
+		s.mu.Lock()
+		s.direct[installation] = tok
+		s.mu.Unlock()
+	}
+	req, err := http.NewRequest(method, strings.TrimSuffix(s.URL(), "/")+path, strings.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, string(b)
 }

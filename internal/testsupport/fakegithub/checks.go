@@ -157,7 +157,7 @@ func (s *Server) createCheckRun(w *responder, r *http.Request) (int, any) {
 	now := s.now().UTC().Truncate(time.Second)
 	cr := &CheckRun{ID: s.id(), Repo: rp.FullName(), Name: *b.Name, HeadSHA: *b.HeadSHA, Status: "queued", StartedAt: now, appID: s.appID}
 	cr.suiteID = s.suiteFor(cr)
-	apply(cr, b, now)
+	s.apply(cr, b, now)
 	s.checkRuns = append(s.checkRuns, cr)
 	return 201, s.checkRunJSON(rp, cr)
 }
@@ -180,15 +180,19 @@ func (s *Server) updateCheckRun(w *responder, r *http.Request) (int, any) {
 			if cr.appID != s.appID {
 				return 403, errorBody("Invalid app_id: this check run belongs to another App")
 			}
-			apply(cr, b, s.now().UTC().Truncate(time.Second))
+			s.apply(cr, b, s.now().UTC().Truncate(time.Second))
 			return 200, s.checkRunJSON(rp, cr)
 		}
 	}
 	return 404, errorBody("Not Found")
 }
 
-func apply(cr *CheckRun, b checkRunBody, now time.Time) {
+// apply writes a create or update request's fields into a run. The caller
+// holds s.mu.
+func (s *Server) apply(cr *CheckRun, b checkRunBody, now time.Time) {
 	cr.Writes++
+	// Writing a run settles its suite again after a re-run of the suite.
+	delete(s.requeued, cr.suiteID)
 	if b.Name != nil {
 		cr.Name = *b.Name
 	}
@@ -198,7 +202,12 @@ func apply(cr *CheckRun, b checkRunBody, now time.Time) {
 	if b.Conclusion != nil {
 		cr.Conclusion = *b.Conclusion
 		cr.Status = "completed"
+		// GitHub takes the app's completed_at (validate checked it).
 		cr.CompletedAt = now
+		if b.CompletedAt != nil {
+			at, _ := time.Parse(time.RFC3339, *b.CompletedAt)
+			cr.CompletedAt = at.UTC().Truncate(time.Second)
+		}
 	}
 	if b.ExternalID != nil {
 		cr.ExternalID = *b.ExternalID

@@ -101,6 +101,11 @@ type Server struct {
 	manifests     []*ManifestApp
 	traffic       traffic
 	weather       weather
+	// requeued are check suites someone re-ran, until a run in them is
+	// written again.
+	requeued map[int64]bool
+	// direct holds Direct's personal token per installation.
+	direct map[int64]string
 }
 
 type installation struct {
@@ -139,7 +144,7 @@ func New(t testing.TB) *Server {
 	s := &Server{
 		t: t, appID: 424242, key: testKey, now: time.Now,
 		installations: map[int64]*installation{}, repos: map[string]*Repo{}, tokens: map[string]token{}, teams: map[string]*team{},
-		nextID: 1000, rateRemaining: 5000,
+		nextID: 1000, rateRemaining: 5000, requeued: map[int64]bool{},
 	}
 	s.srv = httptest.NewServer(s.routes())
 	t.Cleanup(func() {

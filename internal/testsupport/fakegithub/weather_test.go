@@ -7,7 +7,6 @@ package fakegithub_test
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -23,9 +22,8 @@ import (
 // test sees the fake's answers as they are (go-github would keep its own
 // memory of rate limits).
 type rawClient struct {
-	t     *testing.T
-	gh    *fakegithub.Server
-	token string
+	gh           *fakegithub.Server
+	installation int64
 }
 
 type answer struct {
@@ -34,24 +32,13 @@ type answer struct {
 	body   string
 }
 
-func newRaw(t *testing.T, gh *fakegithub.Server, installation int64) *rawClient {
-	return &rawClient{t: t, gh: gh, token: gh.PersonalToken(installation)}
+func newRaw(_ *testing.T, gh *fakegithub.Server, installation int64) *rawClient {
+	return &rawClient{gh: gh, installation: installation}
 }
 
 func (c *rawClient) do(method, path, body string) answer {
-	c.t.Helper()
-	req, err := http.NewRequest(method, strings.TrimSuffix(c.gh.URL(), "/")+path, strings.NewReader(body))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return answer{resp.StatusCode, resp.Header, string(b)}
+	status, header, b := c.gh.Direct(c.installation, method, path, body)
+	return answer{status, header, b}
 }
 
 // weatherFake is a fake with two installations, a pull request in each
