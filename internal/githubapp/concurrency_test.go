@@ -94,7 +94,7 @@ func TestConcurrencyHandsSlotsToWaitersInOrder(t *testing.T) {
 	}
 }
 
-func TestWritePaceKeepsEightyAMinute(t *testing.T) {
+func TestWritePaceKeepsEightyAMinuteAndRefusedWritesGiveTheirPlaceBack(t *testing.T) {
 	var w writePace
 	for i := range WritesPerMinute {
 		if d := w.reserve(t0.Add(time.Duration(i) * 100 * time.Millisecond)); d != 0 {
@@ -110,5 +110,11 @@ func TestWritePaceKeepsEightyAMinute(t *testing.T) {
 	}
 	if d := w.reserve(t0.Add(time.Minute)); d != 100*time.Millisecond {
 		t.Fatalf("the next waits %s, want 100ms (for the second write to be a minute old)", d)
+	}
+	// GitHub refused the write made at t0+500ms with a rate limit: it
+	// created nothing, and its place is free at once.
+	w.refund(t0.Add(500 * time.Millisecond))
+	if d := w.reserve(t0.Add(time.Minute)); d != 0 {
+		t.Fatalf("after a refund: waits %s", d)
 	}
 }

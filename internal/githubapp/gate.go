@@ -113,11 +113,10 @@ func (g *gate) observe(resp *http.Response) {
 	})
 }
 
-// pace takes a slot for a content-creating request, or returns the
-// refusal to wait out: the installation keeps within GitHub's
+// pace takes a place for a content-creating request sent at now, or
+// returns the refusal to wait out: the installation keeps within GitHub's
 // WritesPerMinute.
-func (g *gate) pace() *RateLimitError {
-	now := g.now()
+func (g *gate) pace(now time.Time) *RateLimitError {
 	wait := g.writes.reserve(now)
 	if wait == 0 {
 		return nil

@@ -245,13 +245,6 @@ func (t *guarded) once(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, &UnavailableError{Method: req.Method, Path: req.URL.Path, Since: since, Repeatable: true}
 	}
-	if createsContent(req) {
-		if rl := g.pace(); rl != nil {
-			g.health.abandon(probe)
-			closeBody(req)
-			return nil, rl
-		}
-	}
 	if err := g.conc.acquire(req.Context()); err != nil {
 		g.health.abandon(probe)
 		closeBody(req)
@@ -263,6 +256,17 @@ func (t *guarded) once(req *http.Request) (*http.Response, error) {
 		g.health.abandon(probe)
 		return nil, t.held(req, rl)
 	}
+	// A write takes its place in the minute's pace only as it goes out.
+	var paced time.Time
+	if createsContent(req) {
+		paced = t.now()
+		if rl := g.pace(paced); rl != nil {
+			g.conc.release(false)
+			g.health.abandon(probe)
+			closeBody(req)
+			return nil, rl
+		}
+	}
 	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
 	resp, err := t.next.RoundTrip(req.WithContext(ctx))
 	if err != nil {
@@ -273,10 +277,13 @@ func (t *guarded) once(req *http.Request) (*http.Response, error) {
 		var rl *RateLimitError
 		switch {
 		case errors.As(err, &rl):
-			// GitHub answered, with a limit.
+			// GitHub answered, with a limit: it carried out nothing.
 			g.conc.release(false)
 			g.health.observe(t.now(), true, probe)
 			g.close(rl)
+			if !paced.IsZero() {
+				g.writes.refund(paced)
+			}
 		case req.Context().Err() != nil:
 			g.conc.release(false)
 			g.health.abandon(probe)

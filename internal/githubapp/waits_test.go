@@ -192,3 +192,44 @@ func TestAnOutageHoldsRequestsUntilAProbeIsAnswered(t *testing.T) {
 		t.Errorf("want one line per change of state, got:\n%s", out)
 	}
 }
+
+// An installation sends at most 80 content-creating requests a minute: the
+// 81st waits for the first to be a minute old; a wait that long goes back
+// to the caller, without sending anything.
+func TestWritesArePacedWithinGitHubsEightyAMinute(t *testing.T) {
+	const route = "/repos/{owner}/{repo}/check-runs"
+	f := newFaulty(t, nil)
+	f.warm(t)
+	pr, err := f.get(7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	create := func() error {
+		_, err := f.app.Installation(7).CreateCheckRun(context.Background(), "acme", "shop", github.CreateCheckRunOptions{Name: "mergeguard", HeadSHA: pr.GetHead().GetSHA()})
+		return err
+	}
+	for i := range githubapp.WritesPerMinute {
+		if err := create(); err != nil {
+			t.Fatalf("write %d: %v", i+1, err)
+		}
+	}
+	err = create()
+	var rl *githubapp.RateLimitError
+	if !errors.As(err, &rl) || !rl.Held || !strings.Contains(err.Error(), "80 content-creating requests a minute") {
+		t.Fatalf("the 81st write: %v, want it held back", err)
+	}
+	if n := f.gh.Count("POST", route); n != githubapp.WritesPerMinute {
+		t.Fatalf("%d writes reached GitHub, want 80", n)
+	}
+	if _, err := f.get(7); err != nil {
+		t.Fatalf("reads are not paced: %v", err)
+	}
+	if got := testutil.ToFloat64(f.metrics.GitHubWaits.WithLabelValues(metrics.WaitWritePace, metrics.WaitHandedBack)); got != 1 {
+		t.Errorf("%v paced writes handed back, want 1", got)
+	}
+	// A minute later the writes go again.
+	f.clock.Advance(time.Minute)
+	if err := create(); err != nil {
+		t.Fatalf("a minute later: %v", err)
+	}
+}
