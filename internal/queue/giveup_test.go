@@ -120,7 +120,7 @@ func TestAJobWaitsForGitHubWithoutSpendingAttempts(t *testing.T) {
 		rec := newRecorder()
 		since := time.Now()
 		rec.answer = func(n int, _ queue.Request) error {
-			if n <= 4 {
+			if n <= 3 {
 				return fmt.Errorf("get pull request: %w", outage{since})
 			}
 			return nil
@@ -134,7 +134,7 @@ func TestAJobWaitsForGitHubWithoutSpendingAttempts(t *testing.T) {
 		})
 		start(t, q)
 		accept(t, q, delivery("opened"))
-		for range 5 {
+		for range 4 {
 			rec.wait(t, 10*time.Second)
 		}
 		wait.Until(t, 5*time.Second, "the job to complete", func() bool {
@@ -146,8 +146,8 @@ func TestAJobWaitsForGitHubWithoutSpendingAttempts(t *testing.T) {
 			t.Fatalf("gave up during the outage: %v", err)
 		default:
 		}
-		if n := testutil.ToFloat64(m.JobsDeferred.WithLabelValues(metrics.DeferredUnavailable)); n != 4 {
-			t.Errorf("jobs_deferred{reason=github_unavailable} = %v, want 4", n)
+		if n := testutil.ToFloat64(m.JobsDeferred.WithLabelValues(metrics.DeferredUnavailable)); n != 3 {
+			t.Errorf("jobs_deferred{reason=github_unavailable} = %v, want 3", n)
 		}
 		if n := testutil.ToFloat64(m.EvaluationsFailed.WithLabelValues(metrics.FailedUnavailable)); n != 0 {
 			t.Errorf("evaluations_failed{reason=github_unavailable} = %v, want 0", n)

@@ -176,7 +176,7 @@ func TestBurstIsCoalescedIntoAtMostTwoEvaluationsTheLastOfTheLatestEvent(t *test
 func TestTheFirstEventOfAQuietPullRequestIsEvaluatedAtOnce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		rec := newRecorder()
-		q := newQueueQuiet(t, db, rec, nil, 3*time.Second)
+		q := newQueueQuiet(t, db, rec, nil, 2*time.Second)
 		start(t, q)
 		first := delivery("opened")
 		accept(t, q, first)
@@ -193,12 +193,12 @@ func TestTheFirstEventOfAQuietPullRequestIsEvaluatedAtOnce(t *testing.T) {
 			return err == nil && st.JobID == nil
 		})
 		// The next event comes within the quiet period: it waits for it
-		// (3 seconds here), then is evaluated.
+		// (2 seconds here), then is evaluated.
 		next := delivery("labeled")
 		if out := accept(t, q, next); out != queue.Queued {
 			t.Fatalf("outcome %s", out)
 		}
-		rec.settle(t, 1500*time.Millisecond)
+		rec.settle(t, time.Second)
 		if got := rec.wait(t, 10*time.Second); got.DeliveryID != next.ID {
 			t.Fatalf("evaluated %+v, want %s after the quiet period", got, next.ID)
 		}

@@ -190,7 +190,7 @@ func TestPullRequestsConvergeAfterAnOutage(t *testing.T) {
 	// The outage lasts; the jobs keep waiting, and GitHub sees only
 	// probes.
 	before := len(gh.Requests())
-	const hold = 6 * time.Second
+	const hold = 3 * time.Second
 	time.Sleep(hold)
 	during := len(gh.Requests()) - before
 	if most := installations * (int(hold/(5*time.Second)) + 2); during > most {
