@@ -30,6 +30,7 @@ func TestKilledInBadWeatherEveryPullRequestConverges(t *testing.T) {
 	}
 	for name, backend := range dbtest.Backends(t) {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel() // mostly waiting on the fault model's rate limits
 			db := backend(t)
 			url := db.URL
 			if db.Driver == store.SQLite {

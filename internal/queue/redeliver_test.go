@@ -301,6 +301,7 @@ func TestAGraceDeliveryIsRedeliveredLater(t *testing.T) {
 // look for when it is settled: it is asked for within two minutes of the
 // restart, not a whole period (an hour here) later.
 func TestAfterARestartMissedDeliveriesAreAskedForWithinTwoMinutes(t *testing.T) {
+	t.Parallel() // mostly waiting for River's scheduler
 	db := dbtest.Open(t, dbtest.SQLiteConfig(t))
 	hooks := &fakeHooks{}
 	c := manualclock.New(time.Now().Truncate(time.Second))

@@ -101,7 +101,7 @@ func BenchmarkWeatherBurst(b *testing.B) {
 		pr := newPR(gh)
 		h := startOpts(b, gh, defaultCoalescing(b, gh), serve.Options{PollInterval: 50 * time.Millisecond})
 		h.ready(b)
-		last := sendBurst(h, gh, pr)
+		_, last := sendBurst(h, gh, pr, 50*time.Millisecond)
 		for runs := gh.CheckRuns("acme/shop", pr.HeadSHA()); len(runs) == 0 || runs[0].Conclusion != "success"; runs = gh.CheckRuns("acme/shop", pr.HeadSHA()) {
 			time.Sleep(time.Millisecond)
 		}
