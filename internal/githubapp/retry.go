@@ -168,7 +168,7 @@ func (t *guarded) RoundTrip(req *http.Request) (*http.Response, error) {
 		var ue *UnavailableError
 		switch {
 		case errors.As(err, &rl):
-			wait, ok := t.inPlace(ctx, rl, waits)
+			wait, ok := t.inPlace(req, rl, waits)
 			if !ok {
 				t.metrics.GitHubWaits.WithLabelValues(waitKind(rl), metrics.WaitHandedBack).Inc()
 				return nil, err
@@ -209,11 +209,12 @@ func (t *guarded) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // inPlace returns how long to wait for a rate limit before sending the
 // request again, or false when the job should be handed back instead: the
-// wait is longer than maxWait or the caller's deadline, or the request has
-// waited often enough. A little jitter spreads the requests that waited for
+// wait is longer than maxWait or the caller's deadline, the request has
+// waited often enough, or its body cannot be sent again. A little jitter spreads the requests that waited for
 // the same instant.
-func (t *guarded) inPlace(ctx context.Context, rl *RateLimitError, waits int) (time.Duration, bool) {
-	if waits >= maxWaitsInPlace || ctx.Err() != nil {
+func (t *guarded) inPlace(req *http.Request, rl *RateLimitError, waits int) (time.Duration, bool) {
+	ctx := req.Context()
+	if waits >= maxWaitsInPlace || ctx.Err() != nil || !resendable(req) {
 		return 0, false
 	}
 	d := max(rl.At.Sub(t.now()), 0)
@@ -369,8 +370,8 @@ func failure(ctx context.Context, resp *http.Response, err error) string {
 // appended. Those return an *UnavailableError whose OutcomeUnknown is
 // true: the publisher looks the check run up before it creates one again.
 func repeatable(req *http.Request) bool {
-	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
-		return false // the body cannot be sent twice
+	if !resendable(req) {
+		return false
 	}
 	if req.Context().Value(sameTwiceKey{}) != nil {
 		return true
@@ -384,6 +385,12 @@ func repeatable(req *http.Request) bool {
 			strings.HasSuffix(p, "/reactions")
 	}
 	return false
+}
+
+// resendable reports whether the request's body, if any, can be sent
+// again.
+func resendable(req *http.Request) bool {
+	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 }
 
 type sameTwiceKey struct{}
