@@ -48,8 +48,8 @@ type process struct {
 }
 
 // startServer runs `mergeguard serve` as a process on databaseURL (sqlite:PATH
-// or postgres://…).
-func startServer(t testing.TB, gh *fakegithub.Server, databaseURL string) *process {
+// or postgres://…), with env's NAME=VALUE settings added.
+func startServer(t testing.TB, gh *fakegithub.Server, databaseURL string, env ...string) *process {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -73,6 +73,7 @@ func startServer(t testing.TB, gh *fakegithub.Server, databaseURL string) *proce
 		"MERGEGUARD_LOG_FORMAT=text",
 		"MERGEGUARD_COALESCE_QUIET=50ms",
 	)
+	cmd.Env = append(cmd.Env, env...)
 	p := &process{cmd: cmd, addr: addr, stderr: &logbuf.Buffer{}}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {

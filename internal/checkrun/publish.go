@@ -98,6 +98,9 @@ func (e *BusyError) Error() string {
 // RetryAt is when to try again.
 func (e *BusyError) RetryAt() time.Time { return e.At }
 
+// Busy tells the queue the wait is for another evaluation, not GitHub.
+func (e *BusyError) Busy() bool { return true }
+
 // Publish records pull request t.Number's verdict on t.HeadSHA and writes the
 // commit's check run. The pull request's verdicts on its earlier heads are
 // withdrawn, and those commits' check runs refreshed if other pull requests

@@ -92,7 +92,7 @@ func (p *Publisher) write(ctx context.Context, gh GitHub, t Target, key store.Ch
 		}
 	}
 	if rec.ID == 0 {
-		id, err := gh.CreateCheckRun(ctx, t.Owner, t.Repo, github.CreateCheckRunOptions{
+		id, err := p.create(ctx, gh, t, github.CreateCheckRunOptions{
 			Name: p.Name, HeadSHA: t.HeadSHA, ExternalID: &externalID,
 			Status: &completed, Conclusion: &conclusionText, CompletedAt: &now, Output: output,
 		})
@@ -135,6 +135,33 @@ func (p *Publisher) write(ctx context.Context, gh GitHub, t Target, key store.Ch
 		return res, err
 	}
 	return res, nil
+}
+
+// maxCreates bounds how often one publication sends a creation whose
+// answer was lost.
+const maxCreates = 3
+
+// create creates the check run. GitHub may carry out a creation and then
+// answer it with a server error or not at all, so a creation whose answer
+// was lost is not simply sent again: the check run is looked up by name
+// and head, and created again only when it is not there. The caller holds
+// the commit's lease and looked it up just before, so one found now is the
+// one this creation made, output and annotations included.
+func (p *Publisher) create(ctx context.Context, gh GitHub, t Target, opts github.CreateCheckRunOptions) (int64, error) {
+	for attempt := 1; ; attempt++ {
+		id, err := gh.CreateCheckRun(ctx, t.Owner, t.Repo, opts)
+		var lost interface{ OutcomeUnknown() bool }
+		if err == nil || !errors.As(err, &lost) || !lost.OutcomeUnknown() || attempt == maxCreates {
+			return id, err
+		}
+		found, ferr := gh.FindCheckRun(ctx, t.Owner, t.Repo, t.HeadSHA, p.Name, p.AppID)
+		if ferr != nil {
+			return 0, fmt.Errorf("%w; and looking for the check run it may have created: %w", err, ferr)
+		}
+		if found != 0 {
+			return found, nil
+		}
+	}
 }
 
 func countMissing(keys []string, current map[string]bool) int {

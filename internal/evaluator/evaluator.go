@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-github/v60/github"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/mergeguard/mergeguard/internal/checkrun"
 	"github.com/mergeguard/mergeguard/internal/decision"
@@ -37,6 +38,9 @@ type GitHub interface {
 
 // Policies says which policy applies to a pull request.
 type Policies interface {
+	// Prepare reads the organization's policy and the repository's
+	// configuration, so that Resolve finds them cached.
+	Prepare(ctx context.Context, gh policysource.GitHub, owner, repo, baseRef string) error
 	Resolve(ctx context.Context, gh policysource.GitHub, f policysource.For) (policysource.Resolved, error)
 	// PolicyRepo is the name of each organization's policy repository.
 	PolicyRepo() string
@@ -220,6 +224,12 @@ func (s *Service) Assess(ctx context.Context, req Request) (Assessment, error) {
 	return s.assess(ctx, s.GitHub(req.InstallationID), req)
 }
 
+// assess fetches the facts and decides. After the pull request itself,
+// the facts that do not depend on each other are read at once: the files
+// (then the policy, which needs them, then the teams it names), the reviews
+// (then what changed after each), the commits, and the organization's
+// policy and the repository's configuration. The installation's gate bounds
+// how many requests are in flight. Each fact is read once per evaluation.
 func (s *Service) assess(ctx context.Context, gh GitHub, req Request) (Assessment, error) {
 	pr, err := gh.PullRequest(ctx, req.Owner, req.Repo, req.Number)
 	if err != nil {
@@ -236,42 +246,65 @@ func (s *Service) assess(ctx context.Context, gh GitHub, req Request) (Assessmen
 		}
 		return a, nil
 	}
-	files, truncated, err := gh.PullRequestFiles(ctx, req.Owner, req.Repo, req.Number, pr.GetChangedFiles())
-	if err != nil {
-		return Assessment{}, s.classify(err)
-	}
-	src.Files, src.FilesTruncated = facts.FilesFromGitHub(files), truncated
-
-	// The policy comes before the rest of the facts: it names the teams.
-	target, err := s.policyTarget(ctx, gh, req, pr, src)
-	if err != nil {
-		return Assessment{}, err
-	}
-	resolved, err := s.Policies.Resolve(ctx, gh, target)
-	if err != nil {
-		return Assessment{}, fmt.Errorf("resolve the policy for %s/%s: %w", req.Owner, req.Repo, err)
-	}
-	if src.Reviews, err = gh.PullRequestReviews(ctx, req.Owner, req.Repo, req.Number); err != nil {
-		return Assessment{}, s.classify(err)
-	}
-	if src.Commits, err = gh.PullRequestCommits(ctx, req.Owner, req.Repo, req.Number); err != nil {
-		return Assessment{}, s.classify(err)
-	}
 	head := pr.GetHead().GetSHA()
-	if src.ReviewChanges, err = s.reviewChanges(ctx, gh, req, src.Reviews, head); err != nil {
-		return Assessment{}, err
-	}
-	var teams []string
-	if resolved.Engine != nil {
-		teams = resolved.Config.Teams()
-	}
-	if src.Teams, err = s.teams(ctx, gh, req.Owner, teams); err != nil {
-		return Assessment{}, err
-	}
-	if s.Freezes != nil {
-		if src.Freezes, err = s.Freezes.Freezes(ctx, req.Owner, s.Now()); err != nil {
-			return Assessment{}, fmt.Errorf("read the freezes of %s: %w", req.Owner, err)
+	var resolved policysource.Resolved
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return s.Policies.Prepare(gctx, gh, req.Owner, req.Repo, pr.GetBase().GetRef())
+	})
+	g.Go(func() error {
+		files, truncated, err := gh.PullRequestFiles(gctx, req.Owner, req.Repo, req.Number, pr.GetChangedFiles())
+		if err != nil {
+			return s.classify(err)
 		}
+		changed := facts.FilesFromGitHub(files)
+		src.Files, src.FilesTruncated = changed, truncated
+		// The policy comes after the files (a change to the repository's
+		// configuration is judged by it) and before the teams (it names
+		// them).
+		target, err := s.policyTarget(gctx, gh, req, pr, changed, truncated)
+		if err != nil {
+			return err
+		}
+		if resolved, err = s.Policies.Resolve(gctx, gh, target); err != nil {
+			return fmt.Errorf("resolve the policy for %s/%s: %w", req.Owner, req.Repo, err)
+		}
+		var teams []string
+		if resolved.Engine != nil {
+			teams = resolved.Config.Teams()
+		}
+		src.Teams, err = s.teams(gctx, gh, req.Owner, teams)
+		return err
+	})
+	g.Go(func() error {
+		reviews, err := gh.PullRequestReviews(gctx, req.Owner, req.Repo, req.Number)
+		if err != nil {
+			return s.classify(err)
+		}
+		src.Reviews = reviews
+		src.ReviewChanges, err = s.reviewChanges(gctx, gh, req, reviews, head)
+		return err
+	})
+	g.Go(func() error {
+		commits, err := gh.PullRequestCommits(gctx, req.Owner, req.Repo, req.Number)
+		if err != nil {
+			return s.classify(err)
+		}
+		src.Commits = commits
+		return nil
+	})
+	if s.Freezes != nil {
+		g.Go(func() error {
+			freezes, err := s.Freezes.Freezes(gctx, req.Owner, s.Now())
+			if err != nil {
+				return fmt.Errorf("read the freezes of %s: %w", req.Owner, err)
+			}
+			src.Freezes = freezes
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return Assessment{}, err
 	}
 	// Coverage is read only when a rule uses it: a report can be large.
 	if s.Coverage != nil && resolved.Engine != nil && resolved.Config.Rules["diff_coverage"].Enabled {
@@ -313,14 +346,14 @@ func (s *Service) assess(ctx context.Context, gh GitHub, req Request) (Assessmen
 // policyTarget describes the pull request to the policy source: whether it
 // changes the repository's configuration file (and only that), and the
 // version of the file it proposes.
-func (s *Service) policyTarget(ctx context.Context, gh GitHub, req Request, pr *github.PullRequest, src facts.Sources) (policysource.For, error) {
+func (s *Service) policyTarget(ctx context.Context, gh GitHub, req Request, pr *github.PullRequest, files []facts.File, truncated bool) (policysource.For, error) {
 	f := policysource.For{Owner: req.Owner, Repo: req.Repo, BaseRef: pr.GetBase().GetRef()}
-	for _, file := range src.Files {
+	for _, file := range files {
 		if file.Path != s.RepoConfigPath && file.PreviousPath != s.RepoConfigPath {
 			continue
 		}
 		f.ChangesRepoConfig = true
-		f.OnlyRepoConfig = len(src.Files) == 1 && !src.FilesTruncated
+		f.OnlyRepoConfig = len(files) == 1 && !truncated
 		if file.Status == "removed" || file.Path != s.RepoConfigPath {
 			return f, nil // deleted or moved away: nothing to validate
 		}
@@ -426,51 +459,77 @@ func (s *Service) checkPolicyRepo(ctx context.Context, gh GitHub, t checkrun.Tar
 }
 
 // reviewChanges compares each reviewed commit with the head, so stale-
-// approval rules know which files changed after a review.
+// approval rules know which files changed after a review. The comparisons
+// are made at once.
 func (s *Service) reviewChanges(ctx context.Context, gh GitHub, req Request, reviews []*github.PullRequestReview, head string) (map[string]facts.Changes, error) {
-	out := map[string]facts.Changes{}
 	commits := facts.ReviewedCommits(facts.LatestDecisiveReviews(reviews, head))
+	if len(commits) > maxCompares {
+		commits = commits[:maxCompares]
+	}
+	changes := make([]*facts.Changes, len(commits))
+	g, gctx := errgroup.WithContext(ctx)
 	for i, sha := range commits {
-		if i == maxCompares {
-			break
+		g.Go(func() error {
+			cmp, err := gh.Compare(gctx, req.Owner, req.Repo, sha, head)
+			switch {
+			case githubapp.IsNotFound(err):
+				return nil // the reviewed commit no longer exists: unknown
+			case err != nil:
+				return err
+			case cmp.Status == "ahead" || cmp.Status == "identical":
+				changes[i] = &facts.Changes{Known: !cmp.Truncated, Files: cmp.Files}
+			}
+			// "diverged" or "behind": the reviewed commit is not in the
+			// head's history (a force-push), so what changed since is
+			// unknown.
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	out := map[string]facts.Changes{}
+	for i, c := range changes {
+		if c != nil {
+			out[commits[i]] = *c
 		}
-		cmp, err := gh.Compare(ctx, req.Owner, req.Repo, sha, head)
-		switch {
-		case githubapp.IsNotFound(err):
-			continue // the reviewed commit no longer exists: unknown
-		case err != nil:
-			return nil, err
-		case cmp.Status == "ahead" || cmp.Status == "identical":
-			out[sha] = facts.Changes{Known: !cmp.Truncated, Files: cmp.Files}
-		}
-		// "diverged" or "behind": the reviewed commit is not in the head's
-		// history (a force-push), so what changed since is unknown.
 	}
 	return out, nil
 }
 
 // teams fetches the members of the configured teams of the repository's
-// organization.
+// organization, all at once.
 func (s *Service) teams(ctx context.Context, gh GitHub, org string, slugs []string) (map[string]facts.Team, error) {
-	out := map[string]facts.Team{}
-	for _, slug := range slugs {
-		members, err := gh.TeamMembers(ctx, org, slug)
-		switch {
-		case githubapp.IsTokenError(err):
-			return nil, err // the installation's problem, not the team's
-		case githubapp.IsNotFound(err):
-			out[slug] = facts.Team{Members: []string{}, Error: fmt.Sprintf(
-				"team %s/%s does not exist, or the App cannot see it: check the team name in the configuration and that the App has the Members: read permission", org, slug)}
-		case githubapp.StatusCode(err) == http.StatusForbidden:
-			// Rate limits are classified before this point; a plain 403 is a
-			// missing permission, which waiting will not fix.
-			out[slug] = facts.Team{Members: []string{}, Error: fmt.Sprintf(
-				"the App may not read the members of team %s/%s: grant it the organization permission Members: read, then accept the new permissions in the installation's settings", org, slug)}
-		case err != nil:
-			return nil, err
-		default:
-			out[slug] = facts.Team{Found: true, Members: members}
-		}
+	found := make([]facts.Team, len(slugs))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, slug := range slugs {
+		g.Go(func() error {
+			members, err := gh.TeamMembers(gctx, org, slug)
+			switch {
+			case githubapp.IsTokenError(err):
+				return err // the installation's problem, not the team's
+			case githubapp.IsNotFound(err):
+				found[i] = facts.Team{Members: []string{}, Error: fmt.Sprintf(
+					"team %s/%s does not exist, or the App cannot see it: check the team name in the configuration and that the App has the Members: read permission", org, slug)}
+			case githubapp.StatusCode(err) == http.StatusForbidden:
+				// Rate limits are classified before this point; a plain 403
+				// is a missing permission, which waiting will not fix.
+				found[i] = facts.Team{Members: []string{}, Error: fmt.Sprintf(
+					"the App may not read the members of team %s/%s: grant it the organization permission Members: read, then accept the new permissions in the installation's settings", org, slug)}
+			case err != nil:
+				return err
+			default:
+				found[i] = facts.Team{Found: true, Members: members}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	out := make(map[string]facts.Team, len(slugs))
+	for i, slug := range slugs {
+		out[slug] = found[i]
 	}
 	return out, nil
 }

@@ -184,3 +184,44 @@ func TestFactsOfAPullRequestBeyondGitHubsFileCap(t *testing.T) {
 		t.Fatalf("%d pages of files, want 30 (100 per page)", n)
 	}
 }
+
+// An evaluation reads each fact once, and the facts that do not depend on
+// each other at once: the files, reviews and commits of the pull request,
+// the organization's policy and the repository's configuration, then the
+// comparisons for reviews on older commits and the teams the policy names.
+func TestEachFactIsReadOnceAndIndependentFactsAtOnce(t *testing.T) {
+	gh := fakegithub.New(t)
+	repo := gh.AddRepo(7, "acme", "shop")
+	gh.AddTeam("acme", "dba", "dora", "dan")
+	gh.AddTeam("acme", "dbas", "x")
+	pr := repo.OpenPR(fakegithub.PRSpec{Title: "Index", Author: "dev", Files: []fakegithub.File{{Path: "db/1.sql", Patch: "@@ -0,0 +1 @@\n+select 1;\n"}}})
+	pr.Review("early", "APPROVED")
+	pr.Push(fakegithub.FakeSHA("second"), "More", fakegithub.File{Path: "db/2.sql", Status: "added", Patch: "@@ -0,0 +1 @@\n+select 2;\n"})
+	pr.Review("middle", "APPROVED")
+	pr.Push(fakegithub.FakeSHA("third"), "More", fakegithub.File{Path: "db/3.sql", Status: "added", Patch: "@@ -0,0 +1 @@\n+select 3;\n"})
+	s := service(t, gh, teamPolicy)
+	gh.SetLatency(40 * time.Millisecond)
+	gh.ResetMaxInFlight()
+
+	in := facts_(t, s, request(pr))
+	if len(in.Teams) != 2 || len(in.Reviews) != 2 || !review(t, in, "early").ChangesSinceKnown {
+		t.Fatalf("facts: teams %+v, reviews %+v", in.Teams, in.Reviews)
+	}
+	seen := map[string]int{}
+	for _, r := range gh.Requests() {
+		seen[r.Method+" "+r.Path+"?"+r.Query]++
+	}
+	for req, n := range seen {
+		if n > 1 {
+			t.Errorf("%s was requested %d times in one evaluation", req, n)
+		}
+	}
+	if n := gh.Count("GET", "/repos/{owner}/{repo}/compare/{basehead}"); n != 2 {
+		t.Errorf("%d comparisons, want one per reviewed commit that is not the head", n)
+	}
+	// Files, reviews, commits, the policy repository and the repository's
+	// configuration go out together.
+	if n := gh.MaxInFlight(); n < 5 {
+		t.Errorf("at most %d requests were in flight at once, want the independent facts read together", n)
+	}
+}

@@ -34,37 +34,37 @@ func TestMalformedAnswersAreRefusedLikeServerErrors(t *testing.T) {
 		requests int
 		problem  string
 	}{
-		{name: "a head SHA that is not 40 hex", method: "GET", route: pullRoute, requests: 3, call: pull,
+		{name: "a head SHA that is not 40 hex", method: "GET", route: pullRoute, requests: 5, call: pull,
 			body:    strings.Replace(minimalPR, "1111111111111111111111111111111111111111", "abc/../../orgs/acme", 1),
 			problem: "head.sha is a 19-character string, not a 40-character hexadecimal commit SHA"},
-		{name: "a required field missing", method: "GET", route: pullRoute, requests: 3, call: pull,
+		{name: "a required field missing", method: "GET", route: pullRoute, requests: 5, call: pull,
 			body: strings.Replace(minimalPR, `"number":1,`, "", 1), problem: "number is missing"},
-		{name: "an object where GitHub sends a string", method: "GET", route: pullRoute, requests: 3, call: pull,
+		{name: "an object where GitHub sends a string", method: "GET", route: pullRoute, requests: 5, call: pull,
 			body:    strings.Replace(minimalPR, `"head":{`, `"head":"feature","x":{`, 1),
 			problem: "head is a JSON string, where GitHub sends an object"},
-		{name: "an object where GitHub sends a list", method: "GET", route: pullRoute + "/reviews", requests: 3,
+		{name: "an object where GitHub sends a list", method: "GET", route: pullRoute + "/reviews", requests: 5,
 			body: `{"message":"Moved Permanently"}`,
 			call: func(inst *githubapp.Installation) error {
 				_, err := inst.PullRequestReviews(ctx, "acme", "shop", 1)
 				return err
 			}, problem: "the answer is a JSON object, where GitHub sends a list"},
-		{name: "an HTML page with 200", method: "GET", route: pullRoute, requests: 3, call: pull, header: html,
+		{name: "an HTML page with 200", method: "GET", route: pullRoute, requests: 5, call: pull, header: html,
 			body: "<html><body>Please sign in to the proxy</body></html>", problem: "Content-Type is"},
-		{name: "JSON cut short", method: "GET", route: pullRoute, requests: 3, call: pull,
+		{name: "JSON cut short", method: "GET", route: pullRoute, requests: 5, call: pull,
 			body: minimalPR[:40], problem: "not valid JSON"},
-		{name: "a commit SHA asked for as text", method: "GET", route: "/repos/{owner}/{repo}/commits/{ref}", requests: 3,
+		{name: "a commit SHA asked for as text", method: "GET", route: "/repos/{owner}/{repo}/commits/{ref}", requests: 5,
 			header: http.Header{"Content-Type": {"application/vnd.github.sha"}}, body: "main",
 			call: func(inst *githubapp.Installation) error {
 				_, err := inst.CommitSHA(ctx, "acme", "shop", "main")
 				return err
 			}, problem: "the commit SHA asked for is a 4-character string"},
-		{name: "a reviewed commit that is not a SHA", method: "GET", route: pullRoute + "/reviews", requests: 3,
+		{name: "a reviewed commit that is not a SHA", method: "GET", route: pullRoute + "/reviews", requests: 5,
 			body: `[{"id":5,"state":"APPROVED","commit_id":"HEAD~1","user":{"login":"jonas"}}]`,
 			call: func(inst *githubapp.Installation) error {
 				_, err := inst.PullRequestReviews(ctx, "acme", "shop", 1)
 				return err
 			}, problem: "[0].commit_id is a 6-character string"},
-		{name: "a repository name that would change a URL", method: "GET", route: "/installation/repositories", requests: 3,
+		{name: "a repository name that would change a URL", method: "GET", route: "/installation/repositories", requests: 5,
 			body: `{"total_count":1,"repositories":[{"id":9,"name":"../../orgs","owner":{"login":"acme"}}]}`,
 			call: func(inst *githubapp.Installation) error {
 				_, err := inst.Repositories(ctx)

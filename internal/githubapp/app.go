@@ -44,11 +44,17 @@ type Config struct {
 	// Retry says how failed attempts are repeated.
 	RequestTimeout time.Duration
 	Retry          RetryPolicy
-	// MaxConcurrent bounds the requests of one installation in flight at
-	// once (DefaultMaxConcurrent when zero).
+	// MaxConcurrent caps the requests of one installation in flight at
+	// once (MaxConcurrentLimit, GitHub's documented limit, when zero).
+	// Below it the bound adapts to GitHub's answers (see concurrency).
 	MaxConcurrent int
-	// Log receives what an operator should know of GitHub's answers, such
-	// as one refused as malformed (slog.Default() when nil).
+	// MaxWait is the longest rate-limit wait a request waits out in place
+	// (DefaultMaxWait when zero); a longer one hands the job back to the
+	// queue.
+	MaxWait time.Duration
+	// Log receives what an operator should know of GitHub's answers: an
+	// answer refused as malformed, a change of GitHub's availability (once
+	// per change) (slog.Default() when nil).
 	Log *slog.Logger
 }
 
@@ -89,6 +95,9 @@ func New(cfg Config) (*App, error) {
 	if cfg.Transport == nil {
 		cfg.Transport = defaultTransport()
 	}
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = DefaultMaxWait
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
@@ -107,7 +116,7 @@ func (a *App) base(installation string) http.RoundTripper {
 	checked := &checkedAnswers{next: base, prefix: strings.TrimSuffix(a.baseURL.Path, "/"), log: a.cfg.Log, metrics: a.cfg.Metrics}
 	return &guarded{
 		next: checked, gate: a.gate(installation), policy: a.cfg.Retry.withDefaults(),
-		timeout: a.cfg.RequestTimeout, now: a.cfg.Now, metrics: a.cfg.Metrics,
+		timeout: a.cfg.RequestTimeout, maxWait: a.cfg.MaxWait, now: a.cfg.Now, metrics: a.cfg.Metrics,
 	}
 }
 
@@ -121,7 +130,7 @@ func (a *App) gate(installation string) *gate {
 	}
 	g, ok := a.gates[installation]
 	if !ok {
-		g = newGate(a.cfg.MaxConcurrent, a.cfg.Now, a.cfg.Metrics)
+		g = newGate(installation, a.cfg.MaxConcurrent, a.cfg.Now, a.cfg.Metrics, a.cfg.Log)
 		a.gates[installation] = g
 	}
 	return g

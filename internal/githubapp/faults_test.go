@@ -39,7 +39,7 @@ func newClock() *manualclock.Clock {
 }
 
 // faulty is an App talking to a fake GitHub that injects faults, with an
-// injected clock and instant, recorded retry waits.
+// injected clock and instant, recorded waits that move the clock on.
 type faulty struct {
 	gh      *fakegithub.Server
 	app     *githubapp.App
@@ -67,6 +67,7 @@ func newFaulty(t *testing.T, tune func(*githubapp.Config)) *faulty {
 			f.mu.Lock()
 			defer f.mu.Unlock()
 			f.sleeps = append(f.sleeps, d)
+			f.clock.Advance(d)
 			return ctx.Err()
 		}},
 	}
@@ -120,13 +121,14 @@ func TestServerErrorsAreRetriedWithJitteredBackoff(t *testing.T) {
 		// requests GitHub sees; ok is whether the call succeeds.
 		requests int
 		ok       bool
-		// maxWaits bounds each wait (full jitter below 500ms, then 1s);
+		// maxWaits bounds each wait (full jitter below 500ms, then 1s,
+		// 2s, 4s);
 		// exactWaits, when set, are the waits GitHub asked for.
 		maxWaits   []time.Duration
 		exactWaits []time.Duration
 	}{
 		{name: "500 once", status: 500, failures: 1, requests: 2, ok: true, maxWaits: []time.Duration{500 * time.Millisecond}},
-		{name: "502 every time", status: 502, failures: 10, requests: 3, maxWaits: []time.Duration{500 * time.Millisecond, time.Second}},
+		{name: "502 every time", status: 502, failures: 10, requests: 5, maxWaits: []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second}},
 		{name: "504 twice", status: 504, failures: 2, requests: 3, ok: true, maxWaits: []time.Duration{500 * time.Millisecond, time.Second}},
 		{name: "503 with Retry-After", status: 503, failures: 1, header: http.Header{"Retry-After": {"3"}}, requests: 2, ok: true,
 			exactWaits: []time.Duration{3 * time.Second}},
@@ -164,7 +166,7 @@ func TestServerErrorsAreRetriedWithJitteredBackoff(t *testing.T) {
 			if want := strconv.Itoa(tt.status); !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "githubstatus.com") {
 				t.Errorf("error %q should name the status and where to look", err)
 			}
-			if tt.requests > 1 && !strings.Contains(err.Error(), "on each of 3 attempts") {
+			if tt.requests > 1 && !strings.Contains(err.Error(), "on each of 5 attempts") {
 				t.Errorf("error %q should say how often GitHub was asked", err)
 			}
 		})
@@ -185,6 +187,46 @@ func TestCheckRunCreationIsNotRepeated(t *testing.T) {
 	}
 	if n := f.gh.Count("POST", "/repos/{owner}/{repo}/check-runs"); n != 1 {
 		t.Fatalf("the POST was sent %d times", n)
+	}
+}
+
+// An update that carries no annotations sets the same state when sent
+// twice, so it is retried; one with annotations would append them twice.
+func TestCheckRunUpdatesAreRepeatedOnlyWithoutAnnotations(t *testing.T) {
+	const route = "/repos/{owner}/{repo}/check-runs/{check_run_id}"
+	f := newFaulty(t, nil)
+	f.warm(t)
+	pr, err := f.get(7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst := f.app.Installation(7)
+	id, err := inst.CreateCheckRun(context.Background(), "acme", "shop", github.CreateCheckRunOptions{Name: "mergeguard", HeadSHA: pr.GetHead().GetSHA()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	title, summary, path, level, line := "t", "s", "a.go", "warning", 1
+	for _, tt := range []struct {
+		name        string
+		annotations []*github.CheckRunAnnotation
+		sent        int
+		ok          bool
+	}{
+		{"no annotations", nil, 2, true},
+		{"annotations", []*github.CheckRunAnnotation{{Path: &path, StartLine: &line, EndLine: &line, AnnotationLevel: &level, Message: &summary}}, 1, false},
+	} {
+		f.gh.ResetRequests()
+		f.gh.Fail("PATCH", route, 1, http.StatusBadGateway, nil, `{"message":"Server Error"}`)
+		err := inst.UpdateCheckRun(context.Background(), "acme", "shop", id, github.UpdateCheckRunOptions{
+			Name: "mergeguard", Output: &github.CheckRunOutput{Title: &title, Summary: &summary, Annotations: tt.annotations},
+		})
+		if (err == nil) != tt.ok || f.gh.Count("PATCH", route) != tt.sent {
+			t.Errorf("%s: %v after %d PATCHes, want ok=%v after %d", tt.name, err, f.gh.Count("PATCH", route), tt.ok, tt.sent)
+		}
+		var ue *githubapp.UnavailableError
+		if !tt.ok && (!errors.As(err, &ue) || !ue.OutcomeUnknown()) {
+			t.Errorf("%s: %v, want an error saying GitHub may have applied it", tt.name, err)
+		}
 	}
 }
 
@@ -219,11 +261,11 @@ func TestStalledRequestsTimeOutAndAreRetried(t *testing.T) {
 		f.gh.Stall("GET", pullRoute, 10)
 		_, err := f.get(7)
 		var ue *githubapp.UnavailableError
-		if !errors.As(err, &ue) || !ue.Timeout() || ue.Attempts != 3 || !strings.Contains(err.Error(), "no answer within 150ms") {
-			t.Fatalf("want a timeout after 3 attempts, got %v", err)
+		if !errors.As(err, &ue) || !ue.Timeout() || ue.Attempts != 5 || !strings.Contains(err.Error(), "no answer within 150ms") {
+			t.Fatalf("want a timeout after 5 attempts, got %v", err)
 		}
-		if n := f.gh.Count("GET", pullRoute); n != 3 {
-			t.Fatalf("%d requests, want 3", n)
+		if n := f.gh.Count("GET", pullRoute); n != 5 {
+			t.Fatalf("%d requests, want 5", n)
 		}
 	})
 	t.Run("the caller's deadline is not retried", func(t *testing.T) {
@@ -271,11 +313,6 @@ func TestRateLimitHoldsTheInstallationUntilItsTime(t *testing.T) {
 				t.Fatalf("first request: %v, want a %s rate limit until +%s", err, map[bool]string{true: "secondary", false: "primary"}[tt.secondary], tt.wait)
 			}
 			assertHeld(t, f, start.Add(tt.wait))
-
-			f.clock.Advance(time.Second)
-			if _, err := f.get(7); err != nil {
-				t.Fatalf("after the wait: %v", err)
-			}
 			if n := f.gh.Count("GET", pullRoute); n != 3 {
 				t.Fatalf("GitHub saw %d requests, want 3 (refused, other installation, after the wait)", n)
 			}
@@ -283,9 +320,10 @@ func TestRateLimitHoldsTheInstallationUntilItsTime(t *testing.T) {
 	}
 }
 
-// assertHeld checks that installation 7 sends nothing until its time, and
-// that installation 8 is not affected. It leaves the clock a second before
-// the time.
+// assertHeld checks that installation 7 sends nothing until its time (a
+// wait longer than the transport waits in place goes back to the caller),
+// and that installation 8 is not affected. A second before the time, a
+// request waits in place and is sent once the time has come.
 func assertHeld(t *testing.T, f *faulty, until time.Time) {
 	t.Helper()
 	before := f.gh.Count("", "")
@@ -304,8 +342,15 @@ func assertHeld(t *testing.T, f *faulty, until time.Time) {
 		t.Fatalf("another installation must not be held: %v", err)
 	}
 	f.clock.Advance(until.Sub(f.clock.Now()) - time.Second)
-	if _, err := f.get(7); !errors.As(err, &rl) || !rl.Held {
-		t.Fatalf("a second before its time: %v, want it held", err)
+	if _, err := f.get(7); err != nil {
+		t.Fatalf("a second before its time: %v, want it to wait in place and succeed", err)
+	}
+	waits := f.waits()
+	if len(waits) == 0 || waits[len(waits)-1] < time.Second || waits[len(waits)-1] > 1200*time.Millisecond {
+		t.Fatalf("waited %v, want a last wait of a second and a little jitter", waits)
+	}
+	if got := testutil.ToFloat64(f.metrics.GitHubWaits.WithLabelValues(metrics.WaitRateLimit, metrics.WaitInPlace)); got != 1 {
+		t.Errorf("%v waits in place counted, want 1", got)
 	}
 }
 
@@ -322,10 +367,6 @@ func TestLastRequestOfTheHourHoldsTheInstallation(t *testing.T) {
 		t.Fatalf("the last request's answer must be used: %v", err)
 	}
 	assertHeld(t, f, reset)
-	f.clock.Advance(time.Second)
-	if _, err := f.get(7); err != nil {
-		t.Fatalf("after the reset: %v", err)
-	}
 	if waits := testutil.ToFloat64(f.metrics.GitHubRateLimitWaits.WithLabelValues("primary")); waits != 1 {
 		t.Errorf("rate limit waits %v, want 1", waits)
 	}

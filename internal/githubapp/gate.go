@@ -1,8 +1,8 @@
 package githubapp
 
 import (
-	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
@@ -13,36 +13,40 @@ import (
 	"github.com/mergeguard/mergeguard/internal/metrics"
 )
 
-// DefaultMaxConcurrent is how many requests of one installation may be in
-// flight at once. GitHub asks integrators to avoid concurrent requests for
-// one installation, since they are what trips secondary rate limits; a few
-// keep several workers evaluating one organization's pull requests without
-// queueing every request behind the slowest.
-const DefaultMaxConcurrent = 4
+// DefaultMaxWait is the longest wait for a rate limit that a request waits
+// out in place; a longer one hands the job back to the queue.
+const DefaultMaxWait = 30 * time.Second
 
-// gate is one installation's share of GitHub: at most a few requests in
-// flight, and none at all while the installation waits out a rate limit.
+// gate is one installation's share of GitHub: no request while the
+// installation waits out a rate limit, an adaptive bound on requests in
+// flight (concurrency), content-creating requests paced within GitHub's
+// limit (writePace), and GitHub's availability (health).
 //
 // GitHub counts rate limits per installation, so once one request of an
 // installation is refused (or used the last request of the hour) the next
 // request would be refused too, and GitHub may extend a secondary limit for
 // requests made while it holds. The gate answers those requests itself with
-// the same *RateLimitError, so their jobs are rescheduled for the same time
-// without costing a request; other installations are not affected.
+// the same *RateLimitError, without costing a request; the transport then
+// waits out a short limit in place (see guarded), and a long one goes back
+// to the queue. Other installations are not affected.
 type gate struct {
-	slots   chan struct{}
 	now     func() time.Time
 	metrics *metrics.Metrics
+
+	conc   *concurrency
+	writes writePace
+	health *health
 
 	mu    sync.Mutex
 	limit *RateLimitError
 }
 
-func newGate(maxConcurrent int, now func() time.Time, m *metrics.Metrics) *gate {
-	if maxConcurrent <= 0 {
-		maxConcurrent = DefaultMaxConcurrent
+func newGate(installation string, maxConcurrent int, now func() time.Time, m *metrics.Metrics, log *slog.Logger) *gate {
+	return &gate{
+		now: now, metrics: m,
+		conc:   newConcurrency(maxConcurrent, m.GitHubConcurrency.WithLabelValues(installation)),
+		health: newHealth(installation, log, m.GitHubAvailable.WithLabelValues(installation)),
 	}
-	return &gate{slots: make(chan struct{}, maxConcurrent), now: now, metrics: m}
 }
 
 // closed returns the rate limit the installation is waiting out, or nil.
@@ -59,11 +63,17 @@ func (g *gate) closed() *RateLimitError {
 }
 
 // close makes the installation wait until rl.At. A later time wins: two
-// limits in force at once both have to pass.
+// limits in force at once both have to pass. Any limit GitHub announces
+// halves the installation's concurrency: a secondary limit is GitHub's
+// answer to too much at once, and whatever the limit, every request in
+// flight when it is announced is refused too, so fewer in flight waste
+// fewer.
 func (g *gate) close(rl *RateLimitError) {
+	now := g.now()
+	g.conc.backOff(now, rl.At)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.limit != nil && g.now().Before(g.limit.At) && !rl.At.After(g.limit.At) {
+	if g.limit != nil && now.Before(g.limit.At) && !rl.At.After(g.limit.At) {
 		return
 	}
 	kind := "primary"
@@ -79,6 +89,11 @@ func (g *gate) close(rl *RateLimitError) {
 // the installation's primary limit: GitHub would refuse the next one until
 // x-ratelimit-reset. Only the "core" resource is counted this way; the
 // search and GraphQL limits are separate and mergeguard does not use them.
+//
+// The reset is then removed from the answer: go-github remembers an
+// exhausted limit and refuses later requests itself, before they reach the
+// gate, with an error the transport cannot wait out in place. The gate is
+// the one memory of limits.
 func (g *gate) observe(resp *http.Response) {
 	h := resp.Header
 	if h.Get("X-RateLimit-Remaining") != "0" {
@@ -91,32 +106,32 @@ func (g *gate) observe(resp *http.Response) {
 	if err != nil {
 		return
 	}
+	h.Del("X-RateLimit-Reset")
 	g.close(&RateLimitError{
 		At:      time.Unix(reset, 0),
 		Message: "the installation used the last request of its hourly limit",
 	})
 }
 
-// acquire waits for a free slot until ctx ends.
-func (g *gate) acquire(ctx context.Context) error {
-	select {
-	case g.slots <- struct{}{}:
+// pace takes a place for a content-creating request sent at now, or
+// returns the refusal to wait out: the installation keeps within GitHub's
+// WritesPerMinute.
+func (g *gate) pace(now time.Time) *RateLimitError {
+	wait := g.writes.reserve(now)
+	if wait == 0 {
 		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	}
+	return &RateLimitError{
+		At: now.Add(wait), Secondary: true, Held: true, pace: true,
+		Message: "mergeguard keeps each installation within GitHub's 80 content-creating requests a minute",
 	}
 }
 
-// release frees a slot. It is called once the response's headers arrived:
-// GitHub has done its work by then, and tying the slot to the body being
-// closed would let one careless caller starve the installation for good.
-func (g *gate) release() { <-g.slots }
-
 // fromGoGitHub turns go-github's own rate-limit answer into a
-// *RateLimitError. go-github remembers an x-ratelimit-remaining of 0 and
-// then refuses requests itself, before they reach the gate, with an error
-// the queue would not know to wait for. (Its secondary-limit memory is never
-// filled: baseTransport answers those responses before go-github sees them.)
+// *RateLimitError. The gate removes what go-github would remember (see
+// observe); this is the fallback should it remember anyway. (Its
+// secondary-limit memory is never filled: baseTransport answers those
+// responses before go-github sees them.)
 func fromGoGitHub(err error) *RateLimitError {
 	var primary *github.RateLimitError
 	if errors.As(err, &primary) {

@@ -165,10 +165,15 @@ func (i *Installation) CreateCheckRun(ctx context.Context, owner, repo string, o
 }
 
 // UpdateCheckRun updates a check run. opts.Name must be set: go-github v60
-// always sends it.
+// always sends it. An update without annotations sets the same state when
+// sent twice, so GitHub's server errors are retried; one with annotations
+// is not (they would be appended twice).
 func (i *Installation) UpdateCheckRun(ctx context.Context, owner, repo string, id int64, opts github.UpdateCheckRunOptions) error {
 	if opts.Name == "" {
 		return errors.New("update check run: name is required")
+	}
+	if opts.Output == nil || len(opts.Output.Annotations) == 0 {
+		ctx = sameTwice(ctx)
 	}
 	if _, _, err := i.client.Checks.UpdateCheckRun(ctx, owner, repo, id, opts); err != nil {
 		return fmt.Errorf("update check run %d on %s/%s: %w", id, owner, repo, i.explain(err))

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mergeguard/mergeguard/internal/metrics"
 )
 
 func TestRepeatable(t *testing.T) {
@@ -81,4 +84,26 @@ func FuzzRetryAfter(f *testing.F) {
 			t.Fatalf("an empty Retry-After gave %s", d)
 		}
 	})
+}
+
+// A refused request is sent again after the wait only when its body can be
+// sent again; otherwise the limit goes back to the caller at once.
+func TestARequestWhoseBodyCannotBeSentAgainIsNotWaitedFor(t *testing.T) {
+	m := metrics.New()
+	sent := 0
+	g := &guarded{
+		next: roundTripFunc(func(*http.Request) (*http.Response, error) {
+			sent++
+			return nil, &RateLimitError{At: t0.Add(time.Second), Secondary: true, Message: "secondary"}
+		}),
+		gate: newGate("5", 0, func() time.Time { return t0 }, m, slog.New(slog.DiscardHandler)), policy: RetryPolicy{}.withDefaults(),
+		timeout: time.Second, maxWait: 30 * time.Second, now: func() time.Time { return t0 }, metrics: m,
+	}
+	req, _ := http.NewRequest(http.MethodPost, "https://api.github.com/repos/a/b/check-runs", strings.NewReader(`{"name":"x"}`))
+	req.GetBody = nil
+	_, err := g.RoundTrip(req)
+	var rl *RateLimitError
+	if !errors.As(err, &rl) || sent != 1 {
+		t.Fatalf("got %v after %d sends, want the limit after one", err, sent)
+	}
 }

@@ -24,7 +24,8 @@ func NewTokenClient(token, baseURL string, transport http.RoundTripper) (*Instal
 	if transport == nil {
 		transport = defaultTransport()
 	}
-	a := &App{cfg: Config{Metrics: metrics.New(), Transport: transport, Now: time.Now, RequestTimeout: 30 * time.Second, Log: slog.Default()}, baseURL: u, cache: newBodyStore(16 << 20)}
+	cfg := Config{Metrics: metrics.New(), Transport: transport, Now: time.Now, RequestTimeout: 30 * time.Second, MaxWait: DefaultMaxWait, Log: slog.Default()}
+	a := &App{cfg: cfg, baseURL: u, cache: newBodyStore(16 << 20)}
 	auth := &tokenTransport{token: token, next: a.base("token")}
 	return &Installation{client: a.client(&etagCache{next: auth, store: a.cache, scope: "token"})}, nil
 }

@@ -23,9 +23,15 @@ type RateLimitError struct {
 	// Held is true when the request was not sent, because an earlier
 	// request of the same installation met the limit (see gate).
 	Held bool
+	// pace is true when mergeguard held a write back to keep within
+	// GitHub's limit on content-creating requests; GitHub refused nothing.
+	pace bool
 }
 
 func (e *RateLimitError) Error() string {
+	if e.pace {
+		return fmt.Sprintf("request not sent: %s; retry at %s", e.Message, e.At.UTC().Format(time.RFC3339))
+	}
 	kind := "primary"
 	if e.Secondary {
 		kind = "secondary"

@@ -42,6 +42,19 @@ type Metrics struct {
 	// GitHubRequestsHeld counts requests not sent because their
 	// installation was waiting out a rate limit.
 	GitHubRequestsHeld prometheus.Counter
+	// GitHubWaits counts requests that met a limit, by kind (rate_limit,
+	// write_pace) and outcome: waited out in place, or handed back to the
+	// queue with their job.
+	GitHubWaits *prometheus.CounterVec
+	// GitHubConcurrency is each installation's current bound on requests
+	// in flight.
+	GitHubConcurrency *prometheus.GaugeVec
+	// GitHubAvailable is 1 while GitHub answers an installation's
+	// requests, 0 during an outage.
+	GitHubAvailable *prometheus.GaugeVec
+	// JobsDeferred counts jobs handed back to the queue without spending an
+	// attempt, by reason.
+	JobsDeferred *prometheus.CounterVec
 	// EvaluationsFailed counts evaluations given up on, by reason.
 	EvaluationsFailed *prometheus.CounterVec
 	// FailureReportErrors counts given-up evaluations whose failed check
@@ -74,6 +87,24 @@ const (
 	RetryMalformed = "malformed"
 )
 
+// Labels of GitHubWaits.
+const (
+	WaitRateLimit  = "rate_limit"
+	WaitWritePace  = "write_pace"
+	WaitInPlace    = "in_place"
+	WaitHandedBack = "handed_back"
+)
+
+// Reason labels of JobsDeferred.
+const (
+	// DeferredRateLimit: a rate limit longer than GitHub waits in place.
+	DeferredRateLimit = "rate_limit"
+	// DeferredUnavailable: GitHub is not answering the installation.
+	DeferredUnavailable = "github_unavailable"
+	// DeferredBusy: another evaluation is publishing on the same commit.
+	DeferredBusy = "busy"
+)
+
 // Reason labels of EvaluationsFailed.
 const (
 	// FailedExhausted: every attempt failed.
@@ -82,6 +113,9 @@ const (
 	FailedPermanent = "permanent"
 	// FailedCrashed: the job's last attempt ended with its server process.
 	FailedCrashed = "crashed"
+	// FailedUnavailable: GitHub did not answer for longer than the
+	// evaluation waits for it.
+	FailedUnavailable = "github_unavailable"
 )
 
 // Outcome labels of Deliveries.
@@ -166,12 +200,28 @@ func New() *Metrics {
 		}),
 		EvaluationsFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mergeguard_evaluations_failed_total",
-			Help: "Pull request evaluations given up on, by reason (retries_exhausted, permanent, crashed).",
+			Help: "Pull request evaluations given up on, by reason (retries_exhausted, permanent, crashed, github_unavailable).",
 		}, []string{"reason"}),
 		FailureReportErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "mergeguard_evaluation_failure_report_errors_total",
 			Help: "Given-up evaluations whose failed check run could not be published: the pull request shows no verdict for its head.",
 		}),
+		GitHubWaits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mergeguard_github_waits_total",
+			Help: "Requests to GitHub that met a limit, by kind (rate_limit, write_pace) and outcome (in_place: waited and sent; handed_back: the job was rescheduled).",
+		}, []string{"kind", "outcome"}),
+		GitHubConcurrency: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "mergeguard_github_concurrency_limit",
+			Help: "Requests of an installation allowed in flight at once: halved by each rate limit GitHub announces, grown by one per window (at least 16 answers) without one.",
+		}, []string{"installation"}),
+		GitHubAvailable: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "mergeguard_github_available",
+			Help: "1 while GitHub answers an installation's requests, 0 while it answers none (an outage); evaluations then wait instead of failing.",
+		}, []string{"installation"}),
+		JobsDeferred: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mergeguard_jobs_deferred_total",
+			Help: "Jobs handed back to the queue without spending an attempt, by reason (rate_limit, github_unavailable, busy).",
+		}, []string{"reason"}),
 		JobsTakenOver: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mergeguard_jobs_taken_over_total",
 			Help: "Jobs taken over from a replica that died running them (PostgreSQL), by result (resumed, given_up).",
@@ -183,6 +233,7 @@ func New() *Metrics {
 		m.Deliveries, m.JobDuration, m.EventToVerdict, m.EvaluationDuration,
 		m.Verdicts, m.GitHubRequests, m.RateLimitRemaining, m.PolicyCompilations, m.PolicyWorkerStops,
 		m.GitHubRetries, m.GitHubRateLimitWaits, m.GitHubMalformed, m.GitHubRequestsHeld, m.EvaluationsFailed, m.FailureReportErrors,
+		m.GitHubWaits, m.GitHubConcurrency, m.GitHubAvailable, m.JobsDeferred,
 		m.JobsTakenOver,
 	)
 	m.Redelivery = newRedelivery(m.Registry)

@@ -165,6 +165,9 @@ type Fixed struct {
 	Source   *Source
 }
 
+// Prepare has nothing to read: the policy is fixed.
+func (f Fixed) Prepare(context.Context, GitHub, string, string, string) error { return nil }
+
 // Resolve returns the fixed policy.
 func (f Fixed) Resolve(context.Context, GitHub, For) (Resolved, error) { return f.Resolved, nil }
 

@@ -11,6 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/singleflight"
+
 	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/policy"
@@ -68,6 +71,9 @@ type Source struct {
 	// repoConfigs caches each repository's configuration file per branch
 	// (content, or absent) for the TTL; a push that touches it invalidates.
 	repoConfigs map[string]repoConfig
+	// reading makes evaluations that need the same configuration file at
+	// once share one read.
+	reading singleflight.Group
 }
 
 type repoConfig struct {
@@ -164,7 +170,7 @@ func repoConfigKey(owner, repo, branch string) string {
 }
 
 // repoConfig reads a repository's configuration file on a branch, cached for
-// the TTL.
+// the TTL. Evaluations that need it at once share one read.
 func (s *Source) repoConfig(ctx context.Context, gh GitHub, owner, repo, branch string) ([]byte, bool, error) {
 	key := repoConfigKey(owner, repo, branch)
 	s.mu.Lock()
@@ -173,17 +179,45 @@ func (s *Source) repoConfig(ctx context.Context, gh GitHub, owner, repo, branch 
 	if ok && s.opts.Now().Sub(c.at) < s.opts.TTL {
 		return c.content, c.found, nil
 	}
-	content, found, err := gh.File(ctx, owner, repo, s.opts.RepoConfigPath, branch)
+	v, err, _ := s.reading.Do(key, func() (any, error) {
+		content, found, err := gh.File(ctx, owner, repo, s.opts.RepoConfigPath, branch)
+		if err != nil {
+			return nil, err
+		}
+		rc := repoConfig{content: content, found: found, at: s.opts.Now()}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if len(s.repoConfigs) > 10_000 {
+			clear(s.repoConfigs)
+		}
+		s.repoConfigs[key] = rc
+		return rc, nil
+	})
 	if err != nil {
 		return nil, false, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.repoConfigs) > 10_000 {
-		clear(s.repoConfigs)
+	rc := v.(repoConfig)
+	return rc.content, rc.found, nil
+}
+
+// Prepare reads what Resolve will need for a pull request in owner/repo
+// into baseRef — the organization's policy and the repository's
+// configuration file — unless they are cached, both at once, so that an
+// evaluation can read them while it reads the pull request's other facts.
+// Resolve then finds them cached.
+func (s *Source) Prepare(ctx context.Context, gh GitHub, owner, repo, baseRef string) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		_, _, _, err := s.org(gctx, gh, owner)
+		return err
+	})
+	if !strings.EqualFold(repo, s.opts.Repo) {
+		g.Go(func() error {
+			_, _, err := s.repoConfig(gctx, gh, owner, repo, baseRef)
+			return err
+		})
 	}
-	s.repoConfigs[key] = repoConfig{content: content, found: found, at: s.opts.Now()}
-	return content, found, nil
+	return g.Wait()
 }
 
 // PolicyRepo is the name of the policy repository in every organization.

@@ -3,6 +3,7 @@ package queue_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -37,6 +38,8 @@ func TestAJobThatKeepsFailingEndsVisibly(t *testing.T) {
 	}{
 		{name: "out of attempts", maxAttempts: 2, fail: errors.New("GitHub is down"), state: "discarded", reason: metrics.FailedExhausted, evaluations: 2},
 		{name: "cannot succeed", maxAttempts: 5, fail: permanent{}, state: "cancelled", reason: metrics.FailedPermanent, evaluations: 1},
+		{name: "GitHub unavailable for longer than the wait bound", maxAttempts: 5, fail: outage{time.Now().Add(-2 * time.Hour)},
+			state: "cancelled", reason: metrics.FailedUnavailable, evaluations: 1},
 		{name: "publishing the failure fails too", maxAttempts: 1, fail: errors.New("GitHub is down"), publish: errors.New("GitHub is still down"),
 			state: "discarded", reason: metrics.FailedExhausted, evaluations: 1},
 	}
@@ -101,4 +104,53 @@ func TestAJobThatKeepsFailingEndsVisibly(t *testing.T) {
 			})
 		})
 	}
+}
+
+// outage is the GitHub client's error while GitHub answers nothing.
+type outage struct{ since time.Time }
+
+func (e outage) Error() string          { return "GitHub has answered nothing since " + e.since.String() }
+func (e outage) OutageSince() time.Time { return e.since }
+
+// While GitHub answers nothing, a job waits for it without spending its
+// attempts, however long that takes within the bound; when GitHub is back
+// it evaluates as usual and nothing is given up.
+func TestAJobWaitsForGitHubWithoutSpendingAttempts(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		rec := newRecorder()
+		since := time.Now()
+		rec.answer = func(n int, _ queue.Request) error {
+			if n <= 3 {
+				return fmt.Errorf("get pull request: %w", outage{since})
+			}
+			return nil
+		}
+		m := metrics.New()
+		gaveUp := make(chan error, 1)
+		q := newQueueWith(t, db, rec, queue.Config{
+			Workers: 2, CoalesceQuiet: 10 * time.Millisecond, CoalesceMax: time.Second,
+			PollInterval: 20 * time.Millisecond, MaxAttempts: 2, Metrics: m, OutagePoll: 40 * time.Millisecond,
+			OnGiveUp: func(_ context.Context, _ queue.Request, cause error) error { gaveUp <- cause; return nil },
+		})
+		start(t, q)
+		accept(t, q, delivery("opened"))
+		for range 4 {
+			rec.wait(t, 10*time.Second)
+		}
+		wait.Until(t, 5*time.Second, "the job to complete", func() bool {
+			state, _, _ := jobRow(t, db)
+			return state == "completed"
+		})
+		select {
+		case err := <-gaveUp:
+			t.Fatalf("gave up during the outage: %v", err)
+		default:
+		}
+		if n := testutil.ToFloat64(m.JobsDeferred.WithLabelValues(metrics.DeferredUnavailable)); n != 3 {
+			t.Errorf("jobs_deferred{reason=github_unavailable} = %v, want 3", n)
+		}
+		if n := testutil.ToFloat64(m.EvaluationsFailed.WithLabelValues(metrics.FailedUnavailable)); n != 0 {
+			t.Errorf("evaluations_failed{reason=github_unavailable} = %v, want 0", n)
+		}
+	})
 }

@@ -37,7 +37,10 @@ type Request struct {
 // Evaluator evaluates a pull request and publishes the verdict.
 //
 // Errors steer the job: an error with a RetryAt() time.Time method (a GitHub
-// rate limit) reschedules the job for that time; one with Permanent() true
+// rate limit longer than the client waits in place) reschedules the job for
+// that time; one with a non-zero OutageSince() time.Time (GitHub answers
+// nothing) puts it aside for a few seconds without spending an attempt,
+// until Config.OutageMax has passed since then; one with Permanent() true
 // ends it; any other error is retried with backoff.
 type Evaluator interface {
 	EvaluatePR(ctx context.Context, req Request) error
@@ -56,14 +59,27 @@ type Config struct {
 	// CoalesceQuiet is how long a pull request must go without events before
 	// it is evaluated; CoalesceMax bounds that wait from the burst's first
 	// event, so a steady trickle of events cannot starve the evaluation.
+	// The first event after a quiet period is evaluated at once (the
+	// leading edge); what arrives after it is coalesced into one
+	// evaluation that waits for the quiet period.
 	CoalesceQuiet time.Duration
 	CoalesceMax   time.Duration
 	// JobTimeout bounds one job (default 2 minutes).
 	JobTimeout time.Duration
 	// MaxAttempts bounds retries of a failing job (default 10).
 	MaxAttempts int
+	// OutageMax bounds how long a job waits for GitHub to answer again
+	// during an outage, counted from the outage's start (default an hour);
+	// then it gives up. Waiting for GitHub spends no attempt.
+	OutageMax time.Duration
+	// OutagePoll is about how often a job waiting for GitHub looks again
+	// (default 10s, with jitter): the first to find GitHub answering ends
+	// the outage for all.
+	OutagePoll time.Duration
 	// PollInterval is how often workers look for new jobs on SQLite, which
-	// has no notifications (default 100ms). PostgreSQL is notified at once.
+	// has no notifications (default 50ms: half of it is the average wait a
+	// new job adds, on a local query of well under a millisecond).
+	// PostgreSQL is notified at once.
 	PollInterval time.Duration
 	Logger       *slog.Logger
 	Metrics      *metrics.Metrics
@@ -132,8 +148,14 @@ func New(db *store.DB, ev Evaluator, cfg Config) (*Queue, error) {
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 10
 	}
+	if cfg.OutageMax <= 0 {
+		cfg.OutageMax = time.Hour
+	}
+	if cfg.OutagePoll <= 0 {
+		cfg.OutagePoll = 10 * time.Second
+	}
 	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = 100 * time.Millisecond
+		cfg.PollInterval = 50 * time.Millisecond
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -264,7 +286,7 @@ func (q *Queue) Accept(ctx context.Context, d store.Delivery) (Outcome, error) {
 				return err
 			}
 		}
-		st, err := store.NotePREvent(ctx, tx, d)
+		st, err := store.NotePREvent(ctx, tx, d, q.cfg.CoalesceQuiet)
 		if err != nil {
 			return err
 		}

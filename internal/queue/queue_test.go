@@ -142,7 +142,10 @@ func TestOneEventOneEvaluation(t *testing.T) {
 	})
 }
 
-func TestBurstIsCoalescedIntoOneEvaluationOfTheLatestEvent(t *testing.T) {
+// A burst costs at most two evaluations: its first event at once (the
+// pull request was quiet), the rest together once the burst has ended,
+// seeing the latest event.
+func TestBurstIsCoalescedIntoAtMostTwoEvaluationsTheLastOfTheLatestEvent(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		rec := newRecorder()
 		// A wide window, so a loaded machine cannot split the burst.
@@ -158,10 +161,47 @@ func TestBurstIsCoalescedIntoOneEvaluationOfTheLatestEvent(t *testing.T) {
 			t.Fatalf("outcomes %v, want 1 queued and 4 coalesced", outcomes)
 		}
 		got := rec.wait(t, 10*time.Second)
+		if got.DeliveryID != last.ID {
+			got = rec.wait(t, 10*time.Second)
+		}
 		if got.DeliveryID != last.ID || got.Action != "labeled" {
 			t.Fatalf("evaluated %+v, want the latest event %s", got, last.ID)
 		}
-		rec.settle(t, 600*time.Millisecond)
+		rec.settle(t, 1200*time.Millisecond)
+	})
+}
+
+// The first event of a quiet pull request does not wait for the quiet
+// period; an event right after it does, and is evaluated once.
+func TestTheFirstEventOfAQuietPullRequestIsEvaluatedAtOnce(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		rec := newRecorder()
+		q := newQueueQuiet(t, db, rec, nil, 2*time.Second)
+		start(t, q)
+		first := delivery("opened")
+		accept(t, q, first)
+		if got := rec.wait(t, 10*time.Second); got.DeliveryID != first.ID {
+			t.Fatalf("evaluated %+v, want %s at once", got, first.ID)
+		}
+		wait.Until(t, 5*time.Second, "the job to finish", func() bool {
+			var st store.PRState
+			err := db.InTx(context.Background(), func(tx store.Tx) error {
+				var err error
+				st, err = store.GetPRState(context.Background(), tx, 77, 12)
+				return err
+			})
+			return err == nil && st.JobID == nil
+		})
+		// The next event comes within the quiet period: it waits for it
+		// (2 seconds here), then is evaluated.
+		next := delivery("labeled")
+		if out := accept(t, q, next); out != queue.Queued {
+			t.Fatalf("outcome %s", out)
+		}
+		rec.settle(t, time.Second)
+		if got := rec.wait(t, 10*time.Second); got.DeliveryID != next.ID {
+			t.Fatalf("evaluated %+v, want %s after the quiet period", got, next.ID)
+		}
 	})
 }
 
@@ -214,16 +254,22 @@ func jobRow(t *testing.T, db *store.DB) (state string, scheduledAt time.Time, at
 	if err != nil {
 		t.Fatal(err)
 	}
+	return state, dbTime(raw), attempt
+}
+
+// dbTime reads a River timestamp: a time on PostgreSQL, text on SQLite.
+func dbTime(raw any) time.Time {
 	switch v := raw.(type) {
 	case time.Time:
-		scheduledAt = v
+		return v
 	case string:
-		scheduledAt, err = time.Parse("2006-01-02 15:04:05.999999999", v)
+		at, err := time.Parse("2006-01-02 15:04:05.999999999", v)
 		if err != nil {
-			scheduledAt, _ = time.Parse(time.RFC3339Nano, v)
+			at, _ = time.Parse(time.RFC3339Nano, v)
 		}
+		return at
 	}
-	return state, scheduledAt, attempt
+	return time.Time{}
 }
 
 func TestRateLimitReschedulesForTheTimeGitHubNames(t *testing.T) {

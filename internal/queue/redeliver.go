@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+
+	"github.com/mergeguard/mergeguard/internal/store"
 )
 
 // GitHub does not retry a webhook delivery that failed: while mergeguard
@@ -96,8 +98,12 @@ func (c RedeliveryConfig) withDefaults() RedeliveryConfig {
 	return c
 }
 
-// RedeliverArgs is the periodic job that redelivers missed deliveries.
-type RedeliverArgs struct{}
+// RedeliverArgs is a run of the job that redelivers missed deliveries:
+// periodic (At is 0), or a follow-up for deliveries a run found too recent
+// to judge (At is its time, in Unix seconds; one job per time).
+type RedeliverArgs struct {
+	At int64 `json:"at,omitempty" river:"unique"`
+}
 
 // Kind names the job in River's tables.
 func (RedeliverArgs) Kind() string { return "redeliver" }
@@ -117,7 +123,13 @@ func (w *redeliverWorker) Work(ctx context.Context, job *river.Job[RedeliverArgs
 	if err != nil {
 		return w.q.steerOther(ctx, log, err)
 	}
-	attrs := []any{"attempts_listed", run.Listed, "missed", run.Missed, "requested", len(run.Requested), "refused", run.Errors, "given_up", len(run.GaveUp)}
+	if !run.NextPass.IsZero() {
+		if err := w.q.scheduleRedelivery(ctx, run.NextPass); err != nil {
+			log.Warn("could not schedule the next look at GitHub's webhook log; the periodic run will look instead", "err", err)
+		}
+	}
+	attrs := []any{"attempts_listed", run.Listed, "missed", run.Missed, "requested", len(run.Requested), "refused", run.Errors,
+		"given_up", len(run.GaveUp), "too_recent", run.Unsettled}
 	switch {
 	case !run.Complete:
 		log.Info("checked GitHub's webhook log up to the page bound; older deliveries were not checked in this run", attrs...)
@@ -130,11 +142,13 @@ func (w *redeliverWorker) Work(ctx context.Context, job *river.Job[RedeliverArgs
 }
 
 // redeliverPeriodically runs the job every Every, each run scheduled Grace
-// after its tick: the first, at start-up, then finds GitHub's log settled
-// rather than racing deliveries a restart left in flight. Only the elected
-// leader inserts periodic jobs; the unique period also keeps a newly
-// elected leader from running it again right away. A run that fails is
-// retried twice: the next period tries anyway.
+// after its tick: the first, when a server becomes the queue's leader
+// (at start-up), then finds GitHub's log settled rather than racing
+// deliveries a restart left in flight. Only the elected leader inserts
+// periodic jobs. The run at start-up is not made unique by period: a server
+// restarted soon after its previous start would then skip it, and the
+// deliveries missed while it was down would wait a whole period. A run that
+// fails is retried twice: the next period tries anyway.
 func redeliverPeriodically(cfg Config) []*river.PeriodicJob {
 	c := cfg.Redelivery
 	if c.Deliveries == nil {
@@ -142,10 +156,18 @@ func redeliverPeriodically(cfg Config) []*river.PeriodicJob {
 	}
 	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(c.Every),
 		func() (river.JobArgs, *river.InsertOpts) {
-			return RedeliverArgs{}, &river.InsertOpts{
-				ScheduledAt: cfg.Now().Add(c.Grace), MaxAttempts: 3,
-				UniqueOpts: river.UniqueOpts{ByPeriod: max(c.Every/2, time.Second)},
-			}
+			return RedeliverArgs{}, &river.InsertOpts{ScheduledAt: cfg.Now().Add(c.Grace), MaxAttempts: 3}
 		},
 		&river.PeriodicJobOpts{RunOnStart: true})}
+}
+
+// scheduleRedelivery schedules a run of the job at at, once however many
+// runs (or replicas) ask for it.
+func (q *Queue) scheduleRedelivery(ctx context.Context, at time.Time) error {
+	return q.db.InTx(ctx, func(tx store.Tx) error {
+		_, err := q.client.insertOptsTx(ctx, tx.Raw(), RedeliverArgs{At: at.Unix()}, &river.InsertOpts{
+			ScheduledAt: at, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true},
+		})
+		return err
+	})
 }

@@ -27,6 +27,12 @@ type RedeliveryRun struct {
 	GaveUp []string
 	// Errors counts redelivery requests GitHub refused.
 	Errors int
+	// Unsettled counts failed deliveries never received whose latest
+	// attempt is within the grace period: too recent to judge. NextPass is
+	// when the first of them will be settled (zero when there are none):
+	// the job looks again then rather than a whole period later.
+	Unsettled int
+	NextPass  time.Time
 }
 
 // missedDelivery is one delivery none of whose attempts succeeded.
@@ -59,10 +65,10 @@ func (q *Queue) RedeliverMissed(ctx context.Context) (RedeliveryRun, error) {
 	run.Listed, run.Complete = len(attempts), complete
 	m := q.cfg.Metrics.Redelivery
 	m.LastRun.Set(float64(now.Unix()))
-	candidates := failedDeliveries(attempts, since, now.Add(-cfg.Grace))
+	failed := failedDeliveries(attempts, since)
 
-	ids := make([]string, len(candidates))
-	for i, c := range candidates {
+	ids := make([]string, len(failed))
+	for i, c := range failed {
 		ids[i] = c.guid
 	}
 	known, err := store.KnownDeliveries(ctx, q.db, ids)
@@ -75,9 +81,19 @@ func (q *Queue) RedeliverMissed(ctx context.Context) (RedeliveryRun, error) {
 	}
 
 	deferred := 0
-	for _, c := range candidates {
+	settled := now.Add(-cfg.Grace)
+	for _, c := range failed {
 		rec := asked[c.guid]
 		if known[c.guid] || !rec.GaveUpAt.IsZero() {
+			continue
+		}
+		if c.last.After(settled) {
+			// Its answer may still be on its way: look again once it is
+			// settled (a second late, so it is).
+			run.Unsettled++
+			if at := c.last.Add(cfg.Grace + time.Second); run.NextPass.IsZero() || at.Before(run.NextPass) {
+				run.NextPass = at
+			}
 			continue
 		}
 		recent := rec.RequestedAt.After(now.Add(-cfg.RetryAfter))
@@ -149,9 +165,9 @@ func (q *Queue) abandonRedelivery(ctx context.Context, c missedDelivery, rec sto
 }
 
 // failedDeliveries groups attempts by GUID and returns the deliveries none
-// of whose attempts succeeded, whose latest attempt is within the window
-// (after since, before settled), oldest delivery first.
-func failedDeliveries(attempts []HookDelivery, since, settled time.Time) []missedDelivery {
+// of whose attempts succeeded, whose latest attempt is after since, oldest
+// delivery first.
+func failedDeliveries(attempts []HookDelivery, since time.Time) []missedDelivery {
 	byGUID := map[string]*missedDelivery{}
 	ok := map[string]bool{}
 	for _, a := range attempts {
@@ -176,7 +192,7 @@ func failedDeliveries(attempts []HookDelivery, since, settled time.Time) []misse
 	}
 	var out []missedDelivery
 	for guid, m := range byGUID {
-		if ok[guid] || m.last.Before(since) || m.last.After(settled) {
+		if ok[guid] || m.last.Before(since) {
 			continue
 		}
 		out = append(out, *m)

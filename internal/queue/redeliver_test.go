@@ -266,21 +266,87 @@ func TestAFailingRedeliveryIsRetriedThenGivenUp(t *testing.T) {
 	})
 }
 
-// A delivery still in its grace period is redelivered by a later run.
+// A delivery still in its grace period is redelivered by a later run, as
+// soon as it is settled: not a whole period later.
 func TestAGraceDeliveryIsRedeliveredLater(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		hooks := &fakeHooks{}
 		c := manualclock.New(logStart)
 		rig := newRedeliveryRig(t, db, hooks, c, queue.RedeliveryConfig{})
 		hooks.add(c.Now(), 1, "a", 10*time.Second, 0)
-		if run := rig.run(t); len(run.Requested) != 0 {
+		hooks.add(c.Now(), 2, "b", 40*time.Second, 503)
+		run := rig.run(t)
+		if len(run.Requested) != 0 || run.Unsettled != 2 {
 			t.Fatalf("redelivered within the grace period: %+v", run)
 		}
-		c.Advance(time.Minute)
-		if run := rig.run(t); !slices.Equal(run.Requested, []string{"a"}) {
+		// b settles first (its attempt is older): a minute after it, and a
+		// second.
+		if want := c.Now().Add(21 * time.Second); !run.NextPass.Equal(want) {
+			t.Fatalf("next pass at %s, want %s", run.NextPass, want)
+		}
+		c.Advance(run.NextPass.Sub(c.Now()))
+		run = rig.run(t)
+		if !slices.Equal(run.Requested, []string{"b"}) || run.Unsettled != 1 || !run.NextPass.Equal(logStart.Add(51*time.Second)) {
+			t.Fatalf("at the next pass: %+v", run)
+		}
+		c.Advance(run.NextPass.Sub(c.Now()))
+		if run := rig.run(t); !slices.Equal(run.Requested, []string{"a"}) || run.Unsettled != 0 || !run.NextPass.IsZero() {
 			t.Fatalf("after the grace period: %+v", run)
 		}
 	})
+}
+
+// A server restarts; a delivery GitHub failed to make just as it came back
+// is too recent for the first run after start-up, which schedules the next
+// look for when it is settled: it is asked for within two minutes of the
+// restart, not a whole period (an hour here) later.
+func TestAfterARestartMissedDeliveriesAreAskedForWithinTwoMinutes(t *testing.T) {
+	t.Parallel() // mostly waiting for River's scheduler
+	db := dbtest.Open(t, dbtest.SQLiteConfig(t))
+	hooks := &fakeHooks{}
+	c := manualclock.New(time.Now().Truncate(time.Second))
+	started := c.Now()
+	hooks.add(started, 1, "before", 5*time.Second, 0)
+	q := newQueueWith(t, db, newRecorder(), queue.Config{
+		PollInterval: 20 * time.Millisecond, Now: c.Now, StubRiverTime: true,
+		Redelivery: queue.RedeliveryConfig{Deliveries: hooks, Every: time.Hour},
+	})
+	start(t, q)
+	// A minute after the server became the queue's leader, the first run:
+	// "before" is settled, "after" (failed as the server came back) is not.
+	first := scheduledRedelivery(t, db)
+	hooks.add(first.Add(-10*time.Second), 2, "after", 0, 502)
+	c.Advance(first.Sub(c.Now()))
+	wait.Until(t, 20*time.Second, "the first run", func() bool { return len(hooks.requests()) == 1 })
+	next := scheduledRedelivery(t, db)
+	if d := next.Sub(first); d > 55*time.Second {
+		t.Fatalf("the next look is %s after the first run, want it once the delivery is settled", d)
+	}
+	c.Advance(next.Sub(c.Now()))
+	wait.Until(t, 20*time.Second, "the follow-up run", func() bool { return len(hooks.requests()) == 2 })
+	if got := hooks.requests(); !slices.Equal(got, []int64{1, 2}) {
+		t.Fatalf("redelivered %v", got)
+	}
+	if took := c.Now().Sub(started); took > 2*time.Minute {
+		t.Fatalf("the last missed delivery was asked for %s after start-up", took)
+	}
+}
+
+// scheduledRedelivery waits for a run of the redelivery job to be
+// scheduled and returns its time.
+func scheduledRedelivery(t *testing.T, db *store.DB) time.Time {
+	t.Helper()
+	var at time.Time
+	wait.Until(t, 20*time.Second, "a scheduled run of the redelivery job", func() bool {
+		err := db.InTx(context.Background(), func(tx store.Tx) error {
+			var raw any
+			err := tx.QueryRow(context.Background(), `SELECT scheduled_at FROM river_job WHERE kind = 'redeliver' AND state = 'scheduled' ORDER BY id DESC LIMIT 1`).Scan(&raw)
+			at = dbTime(raw)
+			return err
+		})
+		return err == nil
+	})
+	return at
 }
 
 // GitHub refusing one redelivery does not stop the others; a rate limit

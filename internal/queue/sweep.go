@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -185,18 +186,20 @@ func (w *orgSweepWorker) Work(ctx context.Context, job *river.Job[OrgSweepArgs])
 // steerOther turns an error of a job other than an evaluation into River's
 // instructions: wait out a rate limit, give up on what cannot succeed,
 // retry the rest with backoff.
-func (q *Queue) steerOther(ctx context.Context, log interface{ Warn(string, ...any) }, err error) error {
+func (q *Queue) steerOther(ctx context.Context, log *slog.Logger, err error) error {
 	if ctx.Err() != nil {
 		return q.interrupted(ctx, err)
 	}
-	var rl interface{ RetryAt() time.Time }
-	if errors.As(err, &rl) {
-		wait := max(rl.RetryAt().Sub(q.cfg.Now()), time.Second)
-		log.Warn("GitHub rate limit reached; job rescheduled", "retry_in", wait.Round(time.Second).String(), "err", err)
-		return river.JobSnooze(wait)
+	snooze, outageOver := q.waitFor(log, err)
+	if snooze != nil {
+		return snooze
 	}
 	var perm interface{ Permanent() bool }
-	if errors.As(err, &perm) && perm.Permanent() {
+	switch {
+	case outageOver:
+		log.Warn("GitHub has not answered for longer than a job waits for it; giving up", "waited_at_most", q.cfg.OutageMax.String(), "err", err)
+		return river.JobCancel(err)
+	case errors.As(err, &perm) && perm.Permanent():
 		log.Warn("job cannot succeed; giving up", "err", err)
 		return river.JobCancel(err)
 	}

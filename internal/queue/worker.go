@@ -73,7 +73,11 @@ func (q *Queue) work(ctx context.Context, jobID int64, args EvaluateArgs) error 
 		if err != nil {
 			return err
 		}
-		if wait := q.quietWait(st); wait > 0 {
+		// The event that broke a quiet period is evaluated at once; the
+		// rest of a burst waits for the quiet period, then is evaluated
+		// once.
+		leading := round == 1 && st.LeadingSeq > st.StartedSeq
+		if wait := q.quietWait(st); wait > 0 && !leading {
 			if err := sleep(ctx, wait); err != nil {
 				return q.interrupted(ctx, err)
 			}
@@ -154,22 +158,26 @@ func (q *Queue) steer(ctx context.Context, log *slog.Logger, jobID int64, args E
 	if ctx.Err() != nil {
 		return q.interrupted(ctx, err)
 	}
-	var rl interface{ RetryAt() time.Time }
-	if errors.As(err, &rl) {
-		wait := max(rl.RetryAt().Sub(q.cfg.Now()), time.Second)
-		log.Warn("evaluation must wait (a GitHub rate limit, or another evaluation publishing on the same commit); rescheduled", "retry_in", wait.Round(time.Second).String(), "err", err)
-		return river.JobSnooze(wait)
+	snooze, outageOver := q.waitFor(log, err)
+	if snooze != nil {
+		return snooze
 	}
+	reason := metrics.FailedPermanent
 	var perm interface{ Permanent() bool }
-	if errors.As(err, &perm) && perm.Permanent() {
+	switch {
+	case outageOver:
+		reason = metrics.FailedUnavailable
+		log.Warn("GitHub has not answered for longer than an evaluation waits for it; giving up on this job", "waited_at_most", q.cfg.OutageMax.String(), "err", err)
+	case errors.As(err, &perm) && perm.Permanent():
 		log.Warn("evaluation cannot succeed; giving up on this job", "err", err)
-		q.giveUp(ctx, log, args, metrics.FailedPermanent, err)
-		if rerr := q.release(ctx, jobID, args); rerr != nil {
-			return rerr // retried: the release must happen
-		}
-		return river.JobCancel(err)
+	default:
+		return err
 	}
-	return err
+	q.giveUp(ctx, log, args, reason, err)
+	if rerr := q.release(ctx, jobID, args); rerr != nil {
+		return rerr // retried: the release must happen
+	}
+	return river.JobCancel(err)
 }
 
 // interrupted handles a job whose context ended: on shutdown the job is made

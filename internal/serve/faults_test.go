@@ -19,8 +19,8 @@ func TestAnEvaluationThatKeepsFailingEndsWithAFailedCheckRun(t *testing.T) {
 	const filesRoute = "/repos/{owner}/{repo}/pulls/{pull_number}/files"
 	gh := fakegithub.New(t)
 	pr := newPR(gh)
-	// Two job attempts of three requests each.
-	gh.Fail("GET", filesRoute, 6, http.StatusBadGateway, nil, `{"message":"Server Error"}`)
+	// Two job attempts of five requests each.
+	gh.Fail("GET", filesRoute, 10, http.StatusBadGateway, nil, `{"message":"Server Error"}`)
 	h := start(t, gh, config{maxAttempts: 2})
 	h.deliver("pull_request", "", gh.Payload("pull_request", "opened", pr, nil))
 
@@ -38,13 +38,13 @@ func TestAnEvaluationThatKeepsFailingEndsWithAFailedCheckRun(t *testing.T) {
 	if strings.Contains(runs[0].Summary, "127.0.0.1") || strings.Contains(runs[0].Summary, "/api/v3") {
 		t.Errorf("summary quotes the error:\n%s", runs[0].Summary)
 	}
-	if n := gh.Count("GET", filesRoute); n != 6 {
-		t.Errorf("GitHub saw %d reads of the files, want 6 (3 per attempt, 2 attempts)", n)
+	if n := gh.Count("GET", filesRoute); n != 10 {
+		t.Errorf("GitHub saw %d reads of the files, want 10 (5 per attempt, 2 attempts)", n)
 	}
 	wait.Until(t, 5*time.Second, "the failure's metrics", func() bool {
 		_, body := h.get("/metrics")
 		return strings.Contains(body, `mergeguard_evaluations_failed_total{reason="retries_exhausted"} 1`) &&
-			strings.Contains(body, `mergeguard_github_retries_total{reason="server_error"} 4`)
+			strings.Contains(body, `mergeguard_github_retries_total{reason="server_error"} 8`)
 	})
 
 	// GitHub has recovered; the next event brings a verdict.

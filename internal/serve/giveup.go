@@ -122,6 +122,8 @@ func failureKind(err error) (string, bool) {
 	var perm interface{ Permanent() bool }
 	var malformed *githubapp.MalformedError
 	switch {
+	case errors.As(err, &ue) && !ue.OutageSince().IsZero():
+		return "GitHub answered none of mergeguard's requests for this organization for longer than mergeguard waits for it (an outage).", true
 	case errors.As(err, &malformed):
 		return "GitHub's answers to mergeguard's requests were not what GitHub sends (a proxy between them may be changing them), on every attempt.", true
 	case errors.As(err, &ue) && ue.Timeout():

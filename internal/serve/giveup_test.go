@@ -37,6 +37,8 @@ func TestFailedEvaluationNamesTheKindOfFailureOnly(t *testing.T) {
 		{"no connection", wrap(&githubapp.UnavailableError{Method: "GET", Path: "/x", Attempts: 3, Repeatable: true, Err: errors.New("connection refused")}), "could not connect", true},
 		{"malformed answers", wrap(&githubapp.UnavailableError{Method: "GET", Path: "/x", Attempts: 3, Repeatable: true,
 			Err: &githubapp.MalformedError{Method: "GET", Path: "/x", Status: 200, Problem: "head.sha is a 3-character string"}}), "not what GitHub sends", true},
+		{"an outage", wrap(&githubapp.UnavailableError{Method: "GET", Path: "/x", Status: 503, Attempts: 1, Repeatable: true, Since: time.Now().Add(-2 * time.Hour)}),
+			"answered none of mergeguard's requests", true},
 		{"rate limit", wrap(&githubapp.RateLimitError{At: time.Now(), Status: 403}), "rate limit", false},
 		{"permission", wrap(forbidden), "HTTP 403", false},
 		{"job timeout", wrap(context.DeadlineExceeded), "time limit", false},

@@ -65,6 +65,12 @@ type Options struct {
 	// ReplicaGrace overrides how long a replica must be gone before its
 	// running jobs are taken over (store.ReplicaGrace when zero).
 	ReplicaGrace time.Duration
+	// OutagePoll overrides how often a job waiting for GitHub during an
+	// outage looks again (the queue's default when zero).
+	OutagePoll time.Duration
+	// GitHubRetry overrides how requests that failed in passing are sent
+	// again (the client's defaults when zero).
+	GitHubRetry githubapp.RetryPolicy
 }
 
 // Run serves until ctx ends, then shuts down gracefully: it stops taking
@@ -156,6 +162,7 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 	gh, err := githubapp.New(githubapp.Config{
 		AppID: s.AppID, PrivateKey: s.PrivateKey, BaseURL: s.GitHubAPIURL,
 		Metrics: m, Transport: opts.GitHubTransport, Now: now, Log: log,
+		MaxWait: s.GitHub.MaxWait, MaxConcurrent: s.GitHub.MaxConcurrency, Retry: opts.GitHubRetry,
 	})
 	if err != nil {
 		return err
@@ -199,7 +206,8 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 		Comments:    cmds,
 		Redelivery:  redelivery(gh, opts.Redelivery),
 		MaxAttempts: opts.MaxAttempts,
-		Replica:     membership, ReplicaGrace: opts.ReplicaGrace,
+		OutageMax:   s.GitHub.OutageMax, OutagePoll: opts.OutagePoll,
+		Replica: membership, ReplicaGrace: opts.ReplicaGrace,
 		OnGiveUp:  failureReport{app: gh, publisher: ev.Publisher, mode: s.Mode, prefix: s.CommandPrefix}.publish,
 		Retention: store.Retention{Deliveries: store.DefaultRetention.Deliveries, State: store.DefaultRetention.State, Audit: s.AuditRetention},
 	})

@@ -45,6 +45,8 @@ type Settings struct {
 	CoalesceMax   time.Duration
 	// ShutdownTimeout bounds how long running jobs may take to finish on SIGTERM.
 	ShutdownTimeout time.Duration
+	// GitHub says how mergeguard waits for GitHub.
+	GitHub GitHubWaits
 	// MaxAnnotations caps the line annotations on one check run.
 	MaxAnnotations int
 	// Policy holds the mode and where policy comes from.
@@ -72,6 +74,19 @@ type Intake struct {
 	// ConnectionsPerAddress bounds one address's open connections; 0
 	// means no bound.
 	ConnectionsPerAddress int
+}
+
+// GitHubWaits says how mergeguard waits for GitHub.
+type GitHubWaits struct {
+	// MaxWait is the longest rate-limit wait an evaluation waits out where
+	// it is; a longer one hands the job back to the queue.
+	MaxWait time.Duration
+	// OutageMax is how long an evaluation waits for a GitHub that answers
+	// nothing before it gives up with a failed check run.
+	OutageMax time.Duration
+	// MaxConcurrency caps an installation's requests in flight (the bound
+	// adapts below it).
+	MaxConcurrency int
 }
 
 // Coverage configures POST /api/v1/coverage.
@@ -140,6 +155,9 @@ const (
 	EnvAuditRetention  = "MERGEGUARD_AUDIT_RETENTION"
 	EnvIntakeBuffer    = "MERGEGUARD_INTAKE_BUFFER_BYTES"
 	EnvIntakeConns     = "MERGEGUARD_INTAKE_CONNECTIONS_PER_ADDRESS"
+	EnvGitHubMaxWait   = "MERGEGUARD_GITHUB_MAX_WAIT"
+	EnvGitHubOutageMax = "MERGEGUARD_GITHUB_OUTAGE_MAX"
+	EnvGitHubParallel  = "MERGEGUARD_GITHUB_MAX_CONCURRENCY"
 )
 
 // VariableError is a problem with one environment variable.
@@ -227,6 +245,16 @@ func FromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) 
 		return s, err
 	}
 	if s.MaxAnnotations, err = intVar(get, EnvMaxAnnotations, 200, 1, 10_000); err != nil {
+		return s, err
+	}
+	if s.GitHub.MaxWait, err = durationVar(get, EnvGitHubMaxWait, 30*time.Second, time.Second, 10*time.Minute); err != nil {
+		return s, err
+	}
+	if s.GitHub.OutageMax, err = durationVar(get, EnvGitHubOutageMax, time.Hour, time.Minute, 72*time.Hour); err != nil {
+		return s, err
+	}
+	// GitHub documents 100 concurrent requests as a secondary limit.
+	if s.GitHub.MaxConcurrency, err = intVar(get, EnvGitHubParallel, 100, 1, 100); err != nil {
 		return s, err
 	}
 	if s.Policy, err = PolicyFromEnv(getenv); err != nil {

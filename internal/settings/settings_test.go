@@ -54,7 +54,7 @@ func TestFromEnv(t *testing.T) {
 		if s.Addr != ":8080" || s.AppID != 12345 || s.GitHubAPIURL != "https://api.github.com/" ||
 			s.Database != (Database{Driver: "sqlite", Path: "mergeguard.db"}) || s.CheckName != "mergeguard" ||
 			s.Mode != "enforce" || s.Workers != 10 || s.CoalesceQuiet != 500*time.Millisecond || s.PrivateKey == nil ||
-			s.MaxAnnotations != 200 {
+			s.MaxAnnotations != 200 || s.GitHub != (GitHubWaits{MaxWait: 30 * time.Second, OutageMax: time.Hour, MaxConcurrency: 100}) {
 			t.Fatalf("defaults: %+v", s)
 		}
 	})
@@ -99,6 +99,9 @@ func TestFromEnv(t *testing.T) {
 		{"bad log level", map[string]string{EnvLogLevel: "loud"}, EnvLogLevel, "debug, info"},
 		{"bad annotation cap", map[string]string{EnvMaxAnnotations: "-5"}, EnvMaxAnnotations, "whole number"},
 		{"bad metrics addr", map[string]string{EnvMetricsAddr: "9090"}, EnvMetricsAddr, "listen address"},
+		{"wait bound too long", map[string]string{EnvGitHubMaxWait: "1h"}, EnvGitHubMaxWait, "from 1s to 10m0s"},
+		{"outage bound too short", map[string]string{EnvGitHubOutageMax: "10s"}, EnvGitHubOutageMax, "duration"},
+		{"concurrency beyond GitHub's limit", map[string]string{EnvGitHubParallel: "500"}, EnvGitHubParallel, "from 1 to 100"},
 		{"metrics addr equals addr", map[string]string{EnvAddr: ":8080", EnvMetricsAddr: ":8080"}, EnvMetricsAddr, "the same as"},
 	}
 	for _, tt := range bad {

@@ -72,16 +72,21 @@ type PRState struct {
 	DeliveryID   string
 	// StartedSeq is the seq the job last started evaluating at.
 	StartedSeq int64
+	// LeadingSeq is the seq of the event that began the latest burst after
+	// a quiet period: while StartedSeq is below it, that event is still to
+	// be evaluated, at once.
+	LeadingSeq int64
 }
 
 // NotePREvent records an event for the pull request (bumping seq) and
 // returns the state after it. A fresh burst (no pending job) restarts the
-// first-event clock used to bound coalescing.
-func NotePREvent(ctx context.Context, tx Tx, d Delivery) (PRState, error) {
+// first-event clock used to bound coalescing; when the pull request had no
+// event for quiet before it, the event leads (LeadingSeq).
+func NotePREvent(ctx context.Context, tx Tx, d Delivery, quiet time.Duration) (PRState, error) {
 	at := d.ReceivedAt.UnixMilli()
 	_, err := tx.Exec(ctx, `INSERT INTO pr_queue
-		(repo_id, pr_number, installation_id, repo, seq, job_id, first_event_at, last_event_at, event, action, delivery_id)
-		VALUES ($1, $2, $3, $4, 1, NULL, $5, $5, $6, $7, $8)
+		(repo_id, pr_number, installation_id, repo, seq, job_id, first_event_at, last_event_at, event, action, delivery_id, leading_seq)
+		VALUES ($1, $2, $3, $4, 1, NULL, $5, $5, $6, $7, $8, 1)
 		ON CONFLICT (repo_id, pr_number) DO UPDATE SET
 			installation_id = excluded.installation_id,
 			repo = excluded.repo,
@@ -90,8 +95,10 @@ func NotePREvent(ctx context.Context, tx Tx, d Delivery) (PRState, error) {
 			last_event_at = excluded.last_event_at,
 			event = excluded.event,
 			action = excluded.action,
-			delivery_id = excluded.delivery_id`,
-		d.PR.RepoID, d.PR.Number, d.InstallationID, d.PR.Repo, at, d.Event, d.Action, d.ID)
+			delivery_id = excluded.delivery_id,
+			leading_seq = CASE WHEN pr_queue.job_id IS NULL AND excluded.last_event_at - pr_queue.last_event_at >= $9
+				THEN pr_queue.seq + 1 ELSE pr_queue.leading_seq END`,
+		d.PR.RepoID, d.PR.Number, d.InstallationID, d.PR.Repo, at, d.Event, d.Action, d.ID, quiet.Milliseconds())
 	if err != nil {
 		return PRState{}, fmt.Errorf("note event for %s: %w", d.PR, err)
 	}
@@ -103,10 +110,10 @@ func GetPRState(ctx context.Context, tx Tx, repoID int64, number int) (PRState, 
 	var s PRState
 	var first, last int64
 	err := tx.QueryRow(ctx, `SELECT repo_id, pr_number, installation_id, repo, seq, job_id,
-			first_event_at, last_event_at, event, action, delivery_id, started_seq
+			first_event_at, last_event_at, event, action, delivery_id, started_seq, leading_seq
 		FROM pr_queue WHERE repo_id = $1 AND pr_number = $2`, repoID, number).
 		Scan(&s.Key.RepoID, &s.Key.Number, &s.InstallationID, &s.Key.Repo, &s.Seq, &s.JobID,
-			&first, &last, &s.Event, &s.Action, &s.DeliveryID, &s.StartedSeq)
+			&first, &last, &s.Event, &s.Action, &s.DeliveryID, &s.StartedSeq, &s.LeadingSeq)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return s, err

@@ -62,7 +62,7 @@ func TestPRCoalescingState(t *testing.T) {
 			var s store.PRState
 			if err := db.InTx(ctx, func(tx store.Tx) error {
 				var err error
-				s, err = store.NotePREvent(ctx, tx, delivery(id, at))
+				s, err = store.NotePREvent(ctx, tx, delivery(id, at), time.Second)
 				return err
 			}); err != nil {
 				t.Fatal(err)
@@ -70,7 +70,7 @@ func TestPRCoalescingState(t *testing.T) {
 			return s
 		}
 		s := note("a", t0)
-		if s.Seq != 1 || s.JobID != nil || !s.FirstEventAt.Equal(t0) {
+		if s.Seq != 1 || s.JobID != nil || !s.FirstEventAt.Equal(t0) || s.LeadingSeq != 1 {
 			t.Fatalf("first event: %+v", s)
 		}
 		key := s.Key
@@ -78,7 +78,7 @@ func TestPRCoalescingState(t *testing.T) {
 			t.Fatal(err)
 		}
 		s = note("b", t0.Add(time.Second))
-		if s.Seq != 2 || s.JobID == nil || *s.JobID != 42 || !s.FirstEventAt.Equal(t0) || !s.LastEventAt.Equal(t0.Add(time.Second)) || s.DeliveryID != "b" {
+		if s.Seq != 2 || s.JobID == nil || *s.JobID != 42 || !s.FirstEventAt.Equal(t0) || !s.LastEventAt.Equal(t0.Add(time.Second)) || s.DeliveryID != "b" || s.LeadingSeq != 1 {
 			t.Fatalf("coalesced event keeps the burst's first time: %+v", s)
 		}
 
@@ -103,8 +103,14 @@ func TestPRCoalescingState(t *testing.T) {
 			t.Fatal("the job saw the latest event and may finish")
 		}
 		s = note("c", t0.Add(time.Minute))
-		if s.JobID != nil || !s.FirstEventAt.Equal(t0.Add(time.Minute)) {
-			t.Fatalf("after finishing, a new burst starts: %+v", s)
+		if s.JobID != nil || !s.FirstEventAt.Equal(t0.Add(time.Minute)) || s.LeadingSeq != 3 {
+			t.Fatalf("after finishing and a quiet period, a new burst starts with a leading event: %+v", s)
+		}
+		// An event right after the last is not after a quiet period: it
+		// waits with the rest of its burst.
+		s = note("d", t0.Add(time.Minute+100*time.Millisecond))
+		if s.Seq != 4 || s.LeadingSeq != 3 {
+			t.Fatalf("an event within the quiet period must not lead: %+v", s)
 		}
 		if err := db.InTx(ctx, func(tx store.Tx) error {
 			_, err := store.GetPRState(ctx, tx, 999, 1)
@@ -148,7 +154,7 @@ func TestPruneRemovesOnlyWhatIsPastRetention(t *testing.T) {
 				if _, err := store.RecordDelivery(ctx, tx, d); err != nil {
 					return err
 				}
-				if _, err := store.NotePREvent(ctx, tx, d); err != nil {
+				if _, err := store.NotePREvent(ctx, tx, d, time.Second); err != nil {
 					return err
 				}
 			}
