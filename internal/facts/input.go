@@ -266,6 +266,20 @@ type CoverageFile struct {
 	// Covered those of them that ran.
 	Measured []int `json:"measured"`
 	Covered  []int `json:"covered"`
+	// Partial are the covered lines with branches of which only some were
+	// taken (Codecov's partial lines): they ran, but not every way out of
+	// them did. Covered includes them.
+	Partial []int `json:"partial"`
+	// Branches are the measured lines the report has branch data for.
+	Branches []LineBranches `json:"branches"`
+}
+
+// LineBranches is one line's branch coverage: how many branches it has
+// and how many of them were taken.
+type LineBranches struct {
+	Line  int `json:"line"`
+	Total int `json:"total"`
+	Taken int `json:"taken"`
 }
 
 // Changes is what changed between a reviewed commit and the head.
