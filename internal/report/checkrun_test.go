@@ -165,7 +165,7 @@ func TestDetailsTablesGoInTheText(t *testing.T) {
 	if err := Text(&buf, v, out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), "Diff coverage by file:\n  File        Covered  Not covered\n  pay/a|b.go  3 of 4   12\n  pay/c.go    1 of 1   \n  2 more files are not shown.\n") {
+	if !strings.Contains(buf.String(), "Diff coverage by file:\n  File        Covered  Not covered\n  pay/a|b.go  3 of 4   12\n  pay/c.go    1 of 1\n  2 more files are not shown.\n") {
 		t.Errorf("terminal text:\n%s", buf.String())
 	}
 

@@ -69,16 +69,12 @@ func plainTable(b *strings.Builder, t decision.Table) {
 		}
 	}
 	writeRow := func(cells []string) {
-		b.WriteString("  ")
+		var row strings.Builder
 		for i, c := range cells {
 			c = plain(c)
-			if i == len(cells)-1 {
-				b.WriteString(c)
-				break
-			}
-			b.WriteString(c + strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
+			row.WriteString(c + strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
 		}
-		b.WriteString("\n")
+		b.WriteString("  " + strings.TrimRight(row.String(), " ") + "\n")
 	}
 	fmt.Fprintf(b, "\n%s:\n", plain(t.Title))
 	writeRow(t.Columns)
