@@ -37,36 +37,59 @@ import (
 // records combine branch by branch.
 
 // lcovRecord is what one record says beyond DA lines, applied at its end.
+// One is reused for every record (its maps cleared, not remade), since a
+// tracefile has a record per file.
 type lcovRecord struct {
-	file *fileData
+	file *fileData // nil outside records
 	// functions by name (FN/FNDA) and by index (FNL/FNA): their first line
 	// and count.
 	fnLine  map[string]int
 	fnCount map[string]int
 	idxLine map[string]int
-	branch  map[int]*Branches
-	order   []int // branch lines in first-seen order, for deterministic limits
+	// branch maps a line to its branches in branches, kept in first-seen
+	// order for deterministic limits.
+	branch   map[int]int
+	branches []lcovBranches
+}
+
+type lcovBranches struct {
+	line int
+	b    Branches
+}
+
+func newLCOVRecord() *lcovRecord {
+	return &lcovRecord{fnLine: map[string]int{}, fnCount: map[string]int{}, idxLine: map[string]int{}, branch: map[int]int{}}
+}
+
+// reset starts the record of f.
+func (r *lcovRecord) reset(f *fileData) {
+	r.file = f
+	clear(r.fnLine)
+	clear(r.fnCount)
+	clear(r.idxLine)
+	clear(r.branch)
+	r.branches = r.branches[:0]
 }
 
 func parseLCOV(data []byte) (Report, error) {
 	data = bytes.TrimPrefix(data, utf8BOM)
 	set := newFileSet()
-	var rec *lcovRecord // the open record; nil outside records
+	rec := newLCOVRecord()
 	lineNo := 0
 	// closeRecord applies the open record's functions and branches.
 	closeRecord := func() bool {
-		if rec == nil {
+		f := rec.file
+		if f == nil {
 			return true
 		}
-		r := rec
-		rec = nil
-		for name, line := range r.fnLine {
-			if !applyFunction(set, r.file, line, r.fnCount[name]) {
+		rec.file = nil
+		for name, line := range rec.fnLine {
+			if !applyFunction(set, f, line, rec.fnCount[name]) {
 				return false
 			}
 		}
-		for _, line := range r.order {
-			if !set.setBranches(r.file, line, *r.branch[line]) {
+		for _, lb := range rec.branches {
+			if !set.setBranches(f, lb.line, lb.b) {
 				return false
 			}
 		}
@@ -117,13 +140,13 @@ func parseLCOV(data []byte) (Report, error) {
 				e.Line = lineNo
 				return Report{}, e
 			}
-			rec = &lcovRecord{file: f}
+			rec.reset(f)
 			continue
 		case "DA", "FN", "FNDA", "FNL", "FNA", "BRDA":
 		default:
 			continue
 		}
-		if rec == nil {
+		if rec.file == nil {
 			return fail(fmt.Sprintf("%s comes before any SF: line (or after end_of_record), so it belongs to no file; every %s: must follow the SF: of its file", quoteStart(line), key))
 		}
 		var problem string
@@ -191,12 +214,8 @@ func (r *lcovRecord) fn(value []byte) string {
 	if end, name, ok := bytes.Cut(rest, []byte(",")); ok && digits(string(end)) && len(name) > 0 {
 		rest = name
 	}
-	if r.fnLine == nil {
-		r.fnLine, r.fnCount = map[string]int{}, map[string]int{}
-	}
-	name := string(rest)
-	if _, seen := r.fnLine[name]; !seen {
-		r.fnLine[name] = line
+	if _, seen := r.fnLine[string(rest)]; !seen {
+		r.fnLine[string(rest)] = line
 	}
 	return ""
 }
@@ -229,9 +248,6 @@ func (r *lcovRecord) fnl(value []byte) string {
 	if problem != "" {
 		return "the line number " + problem
 	}
-	if r.idxLine == nil {
-		r.idxLine = map[string]int{}
-	}
 	r.idxLine[string(idx)] = line
 	return ""
 }
@@ -252,9 +268,6 @@ func (r *lcovRecord) fna(value []byte) string {
 	line, ok := r.idxLine[string(idx)]
 	if !ok {
 		return fmt.Sprintf("no FNL:%s line comes before it, so the function has no line", clip(string(idx)))
-	}
-	if r.fnLine == nil {
-		r.fnLine, r.fnCount = map[string]int{}, map[string]int{}
 	}
 	// Keyed by index, which FN names cannot collide with (a name is never
 	// just digits and a NUL).
@@ -289,16 +302,13 @@ func (r *lcovRecord) brda(value []byte) string {
 	if bytes.ContainsRune(bytes.TrimPrefix(block, []byte("e")), 'U') {
 		return "" // excluded from branch coverage
 	}
-	if r.branch == nil {
-		r.branch = map[int]*Branches{}
+	i, seen := r.branch[line]
+	if !seen {
+		i = len(r.branches)
+		r.branch[line] = i
+		r.branches = append(r.branches, lcovBranches{line: line})
 	}
-	b, ok := r.branch[line]
-	if !ok {
-		b = &Branches{}
-		r.branch[line] = b
-		r.order = append(r.order, line)
-	}
-	b.add(taken)
+	r.branches[i].b.add(taken)
 	return ""
 }
 
