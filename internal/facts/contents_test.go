@@ -172,3 +172,59 @@ func TestFromContentsReadsSQL(t *testing.T) {
 		t.Fatalf("SQL facts: %+v", f.SQL)
 	}
 }
+
+// BenchmarkFromContents diffs a file near the size bound (4 MiB, about
+// 100,000 lines of Go-like code in which a third of the lines are common
+// ones: braces, blank lines, return err) after scattered edits to 10% of
+// its lines, and after a rewrite of all of it.
+func BenchmarkFromContents(b *testing.B) {
+	r := rand.New(rand.NewSource(1))
+	common := []string{"\t}", "", "\tif err != nil {", "\t\treturn err", "}", "\treturn nil"}
+	line := func(i int) string {
+		if r.Intn(3) == 0 {
+			return common[r.Intn(len(common))]
+		}
+		return fmt.Sprintf("\tx%d := compute(%d, %d)", r.Intn(1_000_000), i, r.Intn(1000))
+	}
+	lines := func() []string {
+		var out []string
+		for i, size := 0, 0; ; i++ {
+			l := line(i)
+			if size += len(l) + 1; size > MaxDiffedBytes-64 {
+				return out
+			}
+			out = append(out, l)
+		}
+	}
+	base := lines()
+	edited := slices.Clone(base)
+	for c := 0; c < len(base)/10; c++ {
+		i := r.Intn(len(edited))
+		switch r.Intn(3) {
+		case 0:
+			edited[i] = fmt.Sprintf("\tchanged%d()", c)
+		case 1:
+			edited = slices.Insert(edited, i, fmt.Sprintf("\tadded%d()", c))
+		default:
+			edited = slices.Delete(edited, i, i+1)
+		}
+	}
+	rewrite := lines()
+	join := func(ls []string) []byte { return []byte(strings.Join(ls, "\n") + "\n") }
+	for _, bench := range []struct {
+		name string
+		head []byte
+	}{{"scattered", join(edited)}, {"rewrite", join(rewrite)}} {
+		b.Run(bench.name, func(b *testing.B) {
+			old := join(base)
+			b.SetBytes(int64(len(old) + len(bench.head)))
+			b.ReportAllocs()
+			for b.Loop() {
+				f := FromContents(File{Path: "a.go", Status: "modified", PatchMissing: true}, old, bench.head)
+				if !f.ContentsDiffed {
+					b.Fatal(f.Unreadable)
+				}
+			}
+		})
+	}
+}
