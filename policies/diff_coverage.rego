@@ -73,6 +73,20 @@
 #       description: What happens when no report arrives in time (fail or warn).
 #       default: fail
 #       enum: [fail, warn]
+#     partial_lines:
+#       description: >-
+#         How a partly covered line (it ran, but not every one of its branches
+#         was taken) counts toward the percentage: covered (as 1 line, like
+#         diff-cover), missed (as 0, like Codecov's percentage) or half (0.5).
+#       default: covered
+#       enum: [covered, missed, half]
+#     on_unreadable:
+#       description: >-
+#         What happens when a counted file's added lines cannot be read at all
+#         (GitHub sent no patch and the file could not be diffed either:
+#         binary, or too large): fail or warn, saying why.
+#       default: fail
+#       enum: [fail, warn]
 package mergeguard.rules.diff_coverage
 
 import data.mergeguard.config
@@ -199,13 +213,35 @@ counted := {path: file |
 	measuring
 }
 
-measured := sum([count(f.measured) | some f in counted])
+# What a partly covered line is worth, by the partial_lines setting.
+partial_weights := {"covered": 1, "missed": 0, "half": 0.5}
 
-covered := sum([count(f.covered) | some f in counted])
+partial_weight := partial_weights[settings.partial_lines]
 
-percent := (covered * 100) / measured if measured > 0
+# A file's numbers: measured lines, lines that ran (covered, partly covered
+# ones included), partly covered lines, and what the covered lines are
+# worth: (covered - partial) + weight × partial.
+file_partial(f) := object.get(f, "partial", [])
 
-# Rounded down to one decimal, so 79.96% is never shown as passing 80%.
+stats := {path: {"measured": m, "covered": c, "partial": p, "credited": (c - p) + (partial_weight * p)} |
+	some path, f in counted
+	m := count(f.measured)
+	c := count(f.covered)
+	p := count(file_partial(f))
+}
+
+measured := sum([st.measured | some st in stats])
+
+covered := sum([st.covered | some st in stats])
+
+partly_covered := sum([st.partial | some st in stats])
+
+credited := sum([st.credited | some st in stats])
+
+percent := (credited * 100) / measured if measured > 0
+
+# Rounded down to one decimal, so 79.96% is never shown as passing 80%. The
+# comparison with the target uses the exact value.
 shown(p) := sprintf("%v%%", [floor(p * 10) / 10])
 
 passing if percent >= settings.target - settings.threshold
@@ -215,8 +251,16 @@ skip contains sprintf("No coverable changes: the reports for %s measure none of 
 	measured == 0
 }
 
-verdict := sprintf("Diff coverage is %s (%d of %d measured added lines covered), below the %v%% target%s.%s", [
-	shown(percent), covered, measured, settings.target, threshold_text, worst_files,
+partial_words := {"covered": "covered", "missed": "missed", "half": "half a line"}
+
+counts_text := sprintf("%d of %d measured added lines covered", [covered, measured]) if {
+	partly_covered == 0
+} else := sprintf("%d of %d measured added lines covered, %d of them partly; a partly covered line counts as %s", [
+	covered, measured, partly_covered, partial_words[settings.partial_lines],
+])
+
+verdict := sprintf("Diff coverage is %s (%s), below the %v%% target%s.%s", [
+	shown(percent), counts_text, settings.target, threshold_text, worst_files,
 ]) if {
 	measured > 0
 	not passing
@@ -225,14 +269,13 @@ verdict := sprintf("Diff coverage is %s (%d of %d measured added lines covered),
 threshold_text := sprintf(" (and the %v points of threshold)", [settings.threshold]) if settings.threshold > 0 else := ""
 
 # The files that lose the most coverage, for the message.
-worst_files := sprintf(" Least covered: %s.", [concat(", ", [sprintf("`%s` %d/%d", [w[1], w[2], w[3]]) | some w in array.slice(sort(losses), 0, 3)])]) if {
+worst_files := sprintf(" Least covered: %s.", [concat(", ", [sprintf("`%s` %v/%d", [w[1], w[2], w[3]]) | some w in array.slice(sort(losses), 0, 3)])]) if {
 	count(losses) > 0
 } else := ""
 
-losses := [[covered_minus_measured, path, count(f.covered), count(f.measured)] |
-	some path, f in counted
-	count(f.measured) > count(f.covered)
-	covered_minus_measured := count(f.covered) - count(f.measured)
+losses := [[st.credited - st.measured, path, st.credited, st.measured] |
+	some path, st in stats
+	st.measured > st.credited
 ]
 
 deny contains verdict if {
@@ -245,28 +288,49 @@ warn contains verdict if {
 	settings.informational
 }
 
-# Annotations: uncovered added lines, merged into ranges, for at most
-# max_annotated_files files (the check run shows a limited number of
-# annotations anyway; the summary says how many files were left out).
+# Annotations: uncovered added lines, merged into ranges, and partly
+# covered lines one by one, for at most max_annotated_files files (the
+# check run shows a limited number of annotations anyway; the summary says
+# how many files were left out).
 
 max_annotated_files := 100
 
-uncovered contains path if {
-	some path, f in counted
-	count(f.covered) < count(f.measured)
+missed_lines(f) := sort({l | some l in f.measured} - {c | some c in f.covered})
+
+needs_annotation contains path if {
+	some path, st in stats
+	st.covered < st.measured
 }
 
-annotated := array.slice(sort(uncovered), 0, max_annotated_files)
+needs_annotation contains path if {
+	some path, st in stats
+	st.partial > 0
+}
 
-warn contains {"msg": range_msg(start, end), "path": path, "line": start, "end_line": end} if {
+annotated := array.slice(sort(needs_annotation), 0, max_annotated_files)
+
+warn contains {"msg": range_msg(r[0], r[1]), "path": path, "line": r[0], "end_line": r[1]} if {
+	some path in annotated
+	some r in ranges(missed_lines(counted[path]))
+}
+
+warn contains {"msg": partial_msg_of(b), "path": path, "line": b.line, "end_line": b.line} if {
 	some path in annotated
 	f := counted[path]
-	lines := sort({l | some l in f.measured} - {c | some c in f.covered})
+	partly := {l | some l in file_partial(f)}
+	some b in object.get(f, "branches", [])
+	partly[b.line]
+}
+
+partial_msg_of(b) := sprintf("Line %d is partly covered: %d of %d branches taken.", [b.line, b.taken, b.total])
+
+# ranges merges sorted line numbers into [start, end] runs.
+ranges(lines) := [[start, end] |
 	n := count(lines)
 	some i, start in lines
 	range_start(lines, i)
 	end := lines[min({j | some j in numbers.range(i, n - 1); range_end(lines, j, n)})]
-}
+]
 
 range_start(_, 0)
 
@@ -283,7 +347,7 @@ range_end(lines, j, n) if {
 }
 
 warn contains msg if {
-	left := count(uncovered) - count(annotated)
+	left := count(needs_annotation) - count(annotated)
 	left > 0
 	msg := sprintf("%d more %s with uncovered added lines are not annotated.", [left, lib.plural(left, "file", "files")])
 }
@@ -292,15 +356,101 @@ range_msg(start, start) := sprintf("Line %d is not covered by tests.", [start])
 
 range_msg(start, end) := sprintf("Lines %d–%d are not covered by tests.", [start, end]) if end != start
 
-# A patch mergeguard cannot read hides its added lines: say so.
-warn contains {"msg": msg, "path": f.path} if {
-	measuring
-	some f in input.files
+# A counted file whose added lines are unknown cannot be measured, and its
+# lines must not pass unseen: the rule fails (or warns, as on_unreadable
+# says) and says why. GitHub sends no patch for very large diffs; mergeguard
+# then diffs the file at the base and the head itself, and only a file it
+# could not diff either (binary, too large; see unreadable) stays unknown.
+unreadable_why(f) := sprintf("its patch cannot be read: %s", [f.parse_error]) if {
 	f.parse_error
+} else := sprintf("GitHub sent no patch, and %s", [f.unreadable]) if {
+	f.patch_missing
+	not f.contents_diffed
+	f.unreadable
+} else := "GitHub sent no patch, and the file was not diffed at the base and the head" if {
+	f.patch_missing
+	not f.contents_diffed
+}
+
+unreadable_files := {f.path: why |
+	some f in input.files
+	object.get(f, "status", "") != "removed"
 	glob.match(include_glob, ["/"], f.path)
 	not glob.match(exclude_glob, ["/"], f.path)
-	msg := sprintf("The patch of `%s` cannot be read (%s), so its added lines are not measured.", [f.path, f.parse_error])
+	why := unreadable_why(f)
 }
+
+unreadable_msg(path, why) := sprintf("The added lines of `%s` cannot be read (%s), so diff coverage cannot measure them. Exclude the file if it is generated (exclude), or make the change smaller.", [path, why])
+
+unreadable_fails if {
+	settings.on_unreadable == "fail"
+	not settings.informational
+}
+
+deny contains {"msg": unreadable_msg(path, why), "path": path} if {
+	measuring
+	unreadable_fails
+	some path, why in unreadable_files
+}
+
+warn contains {"msg": unreadable_msg(path, why), "path": path} if {
+	measuring
+	not unreadable_fails
+	some path, why in unreadable_files
+}
+
+# The per-file table in the check's details: every counted file, least
+# covered first, at most max_table_files of them.
+
+max_table_files := 100
+
+max_table_ranges := 10
+
+details contains {
+	"title": "Diff coverage by file",
+	"columns": ["File", "Covered", "%", "Not covered", "Partly covered"],
+	"rows": [table_row(r[2]) | some r in array.slice(table_order, 0, max_table_files)],
+	"note": table_note,
+} if {
+	measuring
+	count(counted) > 0
+}
+
+# Files with measured lines by percentage, then the rest, each by path.
+table_order := sort(array.concat(
+	[[0, st.credited / st.measured, path] | some path, st in stats; st.measured > 0],
+	[[1, 0, path] | some path, st in stats; st.measured == 0],
+))
+
+table_row(path) := [sprintf("`%s`", [path]), covered_cell(st), shown((st.credited * 100) / st.measured), ranges_text(missed_lines(f)), ranges_text(sort(file_partial(f)))] if {
+	st := stats[path]
+	st.measured > 0
+	f := counted[path]
+} else := [sprintf("`%s`", [path]), "no coverable added lines", "—", "", ""] if {
+	counted[path].in_report
+} else := [sprintf("`%s`", [path]), "not in the report", "—", "", ""]
+
+covered_cell(st) := sprintf("%d of %d", [st.covered, st.measured]) if {
+	st.partial == 0
+} else := sprintf("%d of %d (%d partly)", [st.covered, st.measured, st.partial])
+
+ranges_text(lines) := concat(", ", [range_text(r) | some r in rs]) if {
+	rs := ranges(lines)
+	count(rs) <= max_table_ranges
+} else := sprintf("%s, … (%d ranges)", [concat(", ", [range_text(r) | some r in array.slice(rs, 0, max_table_ranges)]), count(rs)]) if {
+	rs := ranges(lines)
+}
+
+range_text(r) := sprintf("%d", [r[0]]) if r[0] == r[1] else := sprintf("%d–%d", r)
+
+table_note := trim_space(concat(" ", [formula_note, left_note]))
+
+formula_note := sprintf("Covered: the measured added lines that ran. A partly covered line ran, but not every one of its branches was taken; it counts as %s (partial_lines).", [partial_words[settings.partial_lines]])
+
+left_note := sprintf("%d more %s not shown.", [left, lib.plural(left, "file is", "files are")]) if {
+	left := count(counted) - max_table_files
+	left > 0
+} else := ""
 
 # A file the reports do not have is not silently counted as covered.
 warn contains {"msg": msg, "path": path} if {

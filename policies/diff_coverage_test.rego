@@ -33,6 +33,8 @@ defaults := {
 	"flags": [],
 	"wait_minutes": 30,
 	"on_timeout": "fail",
+	"partial_lines": "covered",
+	"on_unreadable": "fail",
 }
 
 cfg(overrides) := {"rules": {"diff_coverage": object.union(defaults, overrides)}}
@@ -141,8 +143,139 @@ test_a_repository_without_uploads_is_skipped if {
 	count(dc.skip) == 1 with input as doc("not_uploaded", [], {}, 100) with data.mergeguard.config as cfg({})
 }
 
-test_an_unreadable_patch_is_reported if {
-	x := object.union(doc("ready", [""], {}, 1), {"files": [{"path": "pay/x.go", "parse_error": "hunk 1 is truncated"}]})
-	dc.warn == {{"msg": "The patch of `pay/x.go` cannot be read (hunk 1 is truncated), so its added lines are not measured.", "path": "pay/x.go"}} with input as x
+# Files whose added lines cannot be read
+
+unreadable_msg(path, why) := sprintf("The added lines of `%s` cannot be read (%s), so diff coverage cannot measure them. Exclude the file if it is generated (exclude), or make the change smaller.", [path, why])
+
+with_files(input_files) := object.union(doc("ready", [""], {}, 1), {"files": input_files})
+
+test_an_unreadable_patch_fails if {
+	x := with_files([{"path": "pay/x.go", "status": "modified", "parse_error": "hunk 1 is truncated"}])
+	dc.deny == {{"msg": unreadable_msg("pay/x.go", "its patch cannot be read: hunk 1 is truncated"), "path": "pay/x.go"}} with input as x
 		with data.mergeguard.config as cfg({})
+}
+
+test_a_missing_patch_that_could_not_be_diffed_fails_saying_why if {
+	x := with_files([
+		{"path": "gen/big.go", "status": "modified", "patch_missing": true, "unreadable": "the file is larger than 4 MiB at the head"},
+		{"path": "pay/y.go", "status": "modified", "patch_missing": true},
+		# Diffed from the contents: measured like any other file.
+		{"path": "pay/z.go", "status": "modified", "patch_missing": true, "contents_diffed": true},
+		# Not counted: no source file, removed, excluded.
+		{"path": "assets/logo.png", "status": "modified", "patch_missing": true, "unreadable": "the file is binary"},
+		{"path": "pay/gone.go", "status": "removed", "patch_missing": true},
+		{"path": "pay/y_test.go", "status": "modified", "patch_missing": true},
+	])
+	dc.deny == {
+		{"msg": unreadable_msg("gen/big.go", "GitHub sent no patch, and the file is larger than 4 MiB at the head"), "path": "gen/big.go"},
+		{"msg": unreadable_msg("pay/y.go", "GitHub sent no patch, and the file was not diffed at the base and the head"), "path": "pay/y.go"},
+	} with input as x
+		with data.mergeguard.config as cfg({})
+
+	# Warned instead when so configured, or when the rule only informs;
+	# the rule never passes silently.
+	count(dc.deny) == 0 with input as x with data.mergeguard.config as cfg({"on_unreadable": "warn"})
+	count(dc.warn) == 2 with input as x with data.mergeguard.config as cfg({"on_unreadable": "warn"})
+	count(dc.deny) == 0 with input as x with data.mergeguard.config as cfg({"informational": true})
+	count(dc.warn) == 2 with input as x with data.mergeguard.config as cfg({"informational": true})
+
+	# Excluding the generated file settles it.
+	count(dc.deny) == 1 with input as x with data.mergeguard.config as cfg({"exclude": ["gen/**", "**/*_test.go"]})
+}
+
+# Partly covered lines
+#
+# Worked out by hand:
+#   pay/charge.go  measured 10-14, 20; ran 10, 11, 12, 20; of those, 11
+#                  (1 of 2 branches) and 20 (1 of 4) only partly; 13-14 missed
+#   pay/refund.go  measured 5, 6; both ran; 6 only partly (2 of 3)
+#   pay/new.go     not in the report
+# 8 measured, 6 ran, 3 of them partly, so 3 fully covered:
+#   covered: 6/8 = 75%; missed: 3/8 = 37.5%; half: (3 + 1.5)/8 = 56.25%,
+#   shown 56.2%.
+branchy := {
+	"pay/charge.go": {
+		"in_report": true, "measured": [10, 11, 12, 13, 14, 20], "covered": [10, 11, 12, 20], "partial": [11, 20],
+		"branches": [{"line": 10, "total": 2, "taken": 2}, {"line": 11, "total": 2, "taken": 1}, {"line": 13, "total": 2, "taken": 0}, {"line": 20, "total": 4, "taken": 1}],
+	},
+	"pay/refund.go": {"in_report": true, "measured": [5, 6], "covered": [5, 6], "partial": [6], "branches": [{"line": 6, "total": 3, "taken": 2}]},
+	"pay/new.go": {"in_report": false, "measured": [], "covered": [], "partial": [], "branches": []},
+}
+
+test_partial_lines_count_as_configured if {
+	dc.deny == {"Diff coverage is 75% (6 of 8 measured added lines covered, 3 of them partly; a partly covered line counts as covered), below the 80% target. Least covered: `pay/charge.go` 4/6."} with input as doc("ready", [""], branchy, 1)
+		with data.mergeguard.config as cfg({})
+	dc.deny == {"Diff coverage is 37.5% (6 of 8 measured added lines covered, 3 of them partly; a partly covered line counts as missed), below the 80% target. Least covered: `pay/charge.go` 2/6, `pay/refund.go` 1/2."} with input as doc("ready", [""], branchy, 1)
+		with data.mergeguard.config as cfg({"partial_lines": "missed"})
+	dc.deny == {"Diff coverage is 56.2% (6 of 8 measured added lines covered, 3 of them partly; a partly covered line counts as half a line), below the 80% target. Least covered: `pay/charge.go` 3/6, `pay/refund.go` 1.5/2."} with input as doc("ready", [""], branchy, 1)
+		with data.mergeguard.config as cfg({"partial_lines": "half"})
+
+	# The exact value is compared: 56.25% passes a 56.25% target.
+	count(dc.deny) == 0 with input as doc("ready", [""], branchy, 1) with data.mergeguard.config as cfg({"partial_lines": "half", "target": 56.25})
+	count(dc.deny) == 1 with input as doc("ready", [""], branchy, 1) with data.mergeguard.config as cfg({"partial_lines": "half", "target": 56.26})
+	count(dc.deny) == 0 with input as doc("ready", [""], branchy, 1) with data.mergeguard.config as cfg({"partial_lines": "missed", "target": 37.5})
+}
+
+test_partial_lines_are_annotated_whatever_they_count_as if {
+	every setting in ["covered", "missed", "half"] {
+		warnings := dc.warn with input as doc("ready", [""], branchy, 1) with data.mergeguard.config as cfg({"partial_lines": setting})
+		warnings == {
+			{"msg": "Lines 13–14 are not covered by tests.", "path": "pay/charge.go", "line": 13, "end_line": 14},
+			{"msg": "Line 11 is partly covered: 1 of 2 branches taken.", "path": "pay/charge.go", "line": 11, "end_line": 11},
+			{"msg": "Line 20 is partly covered: 1 of 4 branches taken.", "path": "pay/charge.go", "line": 20, "end_line": 20},
+			{"msg": "Line 6 is partly covered: 2 of 3 branches taken.", "path": "pay/refund.go", "line": 6, "end_line": 6},
+			{"msg": "`pay/new.go` is not in the coverage report, so its added lines are not measured; check that the tests load it.", "path": "pay/new.go"},
+		}
+	}
+}
+
+# The per-file table
+
+note(setting) := sprintf("Covered: the measured added lines that ran. A partly covered line ran, but not every one of its branches was taken; it counts as %s (partial_lines).", [setting])
+
+test_the_table_lists_each_file_least_covered_first if {
+	dc.details == {{
+		"title": "Diff coverage by file",
+		"columns": ["File", "Covered", "%", "Not covered", "Partly covered"],
+		"rows": [
+			["`pay/charge.go`", "4 of 6 (2 partly)", "66.6%", "13–14", "11, 20"],
+			["`pay/refund.go`", "2 of 2 (1 partly)", "100%", "", "6"],
+			["`pay/new.go`", "not in the report", "—", "", ""],
+		],
+		"note": note("covered"),
+	}} with input as doc("ready", [""], branchy, 1)
+		with data.mergeguard.config as cfg({})
+
+	# Counted as missed, the percentages follow.
+	some t in dc.details with input as doc("ready", [""], branchy, 1) with data.mergeguard.config as cfg({"partial_lines": "missed"})
+	t.rows[0] == ["`pay/charge.go`", "4 of 6 (2 partly)", "33.3%", "13–14", "11, 20"]
+	t.rows[1] == ["`pay/refund.go`", "2 of 2 (1 partly)", "50%", "", "6"]
+	t.note == note("missed")
+
+	# Plain line coverage, a file the report has without coverable lines.
+	some u in dc.details with input as doc("ready", [""], object.union(partly, {"pay/doc.go": file([], [])}), 1) with data.mergeguard.config as cfg({})
+	u.rows == [
+		["`pay/refund.go`", "1 of 2", "50%", "6", ""],
+		["`pay/charge.go`", "4 of 6", "66.6%", "12–13", ""],
+		["`pay/doc.go`", "no coverable added lines", "—", "", ""],
+		["`pay/fees.go`", "not in the report", "—", "", ""],
+	]
+}
+
+test_the_table_is_capped if {
+	many := {sprintf("f/%03d.go", [i]): file([1, 2], [1]) | some i in numbers.range(1, 101)}
+	some t in dc.details with input as doc("ready", [""], many, 1) with data.mergeguard.config as cfg({})
+	count(t.rows) == 100
+	t.rows[0] == ["`f/001.go`", "1 of 2", "50%", "2", ""]
+	t.note == concat(" ", [note("covered"), "1 more file is not shown."])
+
+	# A file's ranges are capped too.
+	scattered := {"a.go": file([1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23], [])}
+	some s in dc.details with input as doc("ready", [""], scattered, 1) with data.mergeguard.config as cfg({})
+	s.rows[0][3] == "1, 3, 5, 7, 9, 11, 13, 15, 17, 19, … (12 ranges)"
+}
+
+test_no_table_before_the_report_is_in if {
+	count(dc.details) == 0 with input as doc("waiting", [], {}, 5) with data.mergeguard.config as cfg({})
+	count(dc.details) == 0 with input as doc("not_uploaded", [], {}, 5) with data.mergeguard.config as cfg({})
 }

@@ -328,6 +328,11 @@ test_a_migration_without_a_diff_blocks if {
 	contains(d.msg, "GitHub sent no diff")
 }
 
+test_a_migration_diffed_from_its_contents_is_checked if {
+	diffed := {"path": path, "status": "modified", "patch_missing": true, "contents_diffed": true, "sql": {"statements": [stmt(3, "SELECT 1")]}}
+	count(ms.deny) == 0 with input as doc([diffed]) with data.mergeguard.config as cfg({})
+}
+
 test_an_incomplete_statement_blocks if {
 	broken := {"path": path, "status": "modified", "sql": {"statements": [object.union(stmt(7, "UPDATE orders SET note = "), {"incomplete": true})]}}
 	denials := ms.deny with input as doc([broken]) with data.mergeguard.config as cfg({})

@@ -26,8 +26,9 @@ func newCoverageCommand(getenv Env) *cobra.Command {
 	upload := &cobra.Command{
 		Use:   "upload FILE",
 		Short: "Upload a coverage report for a commit",
-		Long: `Upload a coverage report (Go cover profile, LCOV, Cobertura or JaCoCo XML) for a
-commit, so mergeguard can check the diff coverage of the pull requests at that commit.
+		Long: `Upload a coverage report for a commit, so mergeguard can check the diff coverage
+of the pull requests at that commit: a Go cover profile, LCOV, Cobertura, JaCoCo or
+Clover XML, Istanbul's coverage-final.json or coverage.py's JSON report.
 
 In GitHub Actions, with "permissions: id-token: write", the upload is authenticated
 with the workflow's ID token and --repo and --sha default to the repository and

@@ -28,6 +28,11 @@ import (
 // and reading the method lines too covers the generators that put lines
 // only there.
 //
+// Branches: a line with branch="true" says how many of its branches were
+// taken in condition-coverage="50% (1/2)"; only the counts in parentheses
+// are read (coverage.py, Istanbul, gcovr, coverlet and Cobertura write
+// them), and a branch line without them has no branch data.
+//
 // Paths: a class's filename is relative to a <source> root. With exactly
 // one source, a relative filename is joined to it, because that yields the
 // path the file really had on the CI machine, which Normalize can then
@@ -44,7 +49,7 @@ func parseCobertura(data []byte) (Report, error) {
 	var (
 		sources []string
 		source  *strings.Builder // text of the <source> being read
-		cur     map[int]int      // lines of the file of the open <class>
+		cur     *fileData        // the file of the open <class>
 	)
 	for {
 		tok, err := w.next(source != nil)
@@ -73,10 +78,10 @@ func parseCobertura(data []byte) (Report, error) {
 		case xml.StartElement:
 			switch t.Name.Local {
 			case "project":
-				// Clover XML (PHPUnit, Istanbul's clover reporter) has a
-				// <coverage> root too, with <project> under it.
+				// Clover XML has a <coverage> root too; detection sends it
+				// to its own parser, so a <project> here is misplaced.
 				if w.parent() == "coverage" {
-					return Report{}, w.fail("this is a Clover report (<coverage><project>), not Cobertura; write Cobertura XML instead (PHPUnit: --coverage-cobertura; Istanbul/nyc/Jest: the cobertura reporter) or LCOV")
+					return Report{}, w.fail("this is a Clover report (<coverage><project>), not Cobertura; upload it as it is, and it is read as Clover")
 				}
 			case "source":
 				if w.parent() == "sources" {
@@ -90,11 +95,11 @@ func parseCobertura(data []byte) (Report, error) {
 				if strings.TrimSpace(filename) == "" {
 					return Report{}, w.fail(fmt.Sprintf("<class name=%q> has no filename attribute, so its lines cannot be tied to a file; configure the coverage tool to record source file names", clip(attr(t, "name"))))
 				}
-				lines, ok := set.file(filename)
+				f, ok := set.file(filename)
 				if !ok {
 					return Report{}, w.at(tooManyFiles(Cobertura))
 				}
-				cur = lines
+				cur = f
 			case "line":
 				if cur == nil {
 					return Report{}, w.fail("a <line> is outside any <class>, so it belongs to no file; lines go in <class><lines>")
@@ -110,34 +115,48 @@ func parseCobertura(data []byte) (Report, error) {
 				if !set.set(cur, n, hits, maxHits) {
 					return Report{}, w.at(tooManyLines(Cobertura))
 				}
+				b, err := w.conditionCoverage(t)
+				if err != nil {
+					return Report{}, err
+				}
+				if !set.setBranches(cur, n, b) {
+					return Report{}, w.at(tooManyLines(Cobertura))
+				}
 			}
 		}
 	}
 	r := set.report()
 	if len(sources) == 1 {
-		r.Files = underSource(r.Files, sources[0])
+		root := strings.TrimRight(sources[0], `/\`)
+		r = r.rename(func(name string) string {
+			if isAbs(strings.ReplaceAll(name, `\`, "/")) {
+				return name
+			}
+			return root + "/" + name
+		}, maxHits)
 	}
 	return r, nil
 }
 
-// underSource joins relative filenames to the single source root. Two
-// filenames can become one path ("a.py" and "./a.py" under "."), in which
-// case their lines are combined like repeated classes.
-func underSource(files map[string]map[int]int, source string) map[string]map[int]int {
-	root := strings.TrimRight(source, `/\`)
-	out := make(map[string]map[int]int, len(files))
-	for name, lines := range files {
-		p := name
-		if !isAbs(strings.ReplaceAll(name, `\`, "/")) {
-			p = root + "/" + name
-		}
-		if prev, ok := out[p]; ok {
-			for l, h := range lines {
-				prev[l] = max(prev[l], h)
-			}
-			continue
-		}
-		out[p] = lines
+// conditionCoverage reads a branch line's condition-coverage="50% (1/2)";
+// no branches when the line is not a branch or the counts are not given.
+func (w *xmlWalker) conditionCoverage(t xml.StartElement) (Branches, error) {
+	if attr(t, "branch") != "true" {
+		return Branches{}, nil
 	}
-	return out
+	v := attr(t, "condition-coverage")
+	open, close := strings.IndexByte(v, '('), strings.LastIndexByte(v, ')')
+	if open < 0 || close < open {
+		return Branches{}, nil
+	}
+	takenStr, totalStr, ok := strings.Cut(v[open+1:close], "/")
+	taken, p1 := parseHits(takenStr)
+	total, p2 := parseHits(totalStr)
+	if !ok || p1 != "" || p2 != "" || taken > total {
+		return Branches{}, w.fail(fmt.Sprintf("condition-coverage=%q does not say how many branches were taken of how many, as in \"50%% (1/2)\"", clip(v)))
+	}
+	if total == 0 {
+		return Branches{}, nil
+	}
+	return counted(total, taken), nil
 }

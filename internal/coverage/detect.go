@@ -10,14 +10,15 @@ import (
 
 // supported ends every "what is this?" error, so the uploader learns what
 // to send instead.
-const supported = "upload a Go cover profile (go test -coverprofile), an LCOV tracefile, Cobertura XML or JaCoCo XML"
+const supported = "upload a Go cover profile (go test -coverprofile), an LCOV tracefile, Cobertura, JaCoCo or Clover XML, Istanbul's coverage-final.json or coverage.py's JSON report"
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // detect tells the format by content, never by file name (the upload has
-// none): an XML root of <coverage> is Cobertura and <report> is JaCoCo; a
-// first line "mode: …" is a Go profile; "TN:" or "SF:" starts an LCOV
-// tracefile. The parsers check the rest.
+// none): an XML root of <coverage> is Cobertura or Clover (see detectXML)
+// and <report> is JaCoCo; a first line "mode: …" is a Go profile; "TN:" or
+// "SF:" starts an LCOV tracefile; a JSON object is Istanbul's or
+// coverage.py's (see detectJSON). The parsers check the rest.
 func detect(data []byte) (Format, error) {
 	data = bytes.TrimPrefix(data, utf8BOM)
 	switch {
@@ -51,33 +52,51 @@ func detect(data []byte) (Format, error) {
 	case bytes.HasPrefix(first, []byte("TN:")), bytes.HasPrefix(first, []byte("SF:")):
 		return LCOV, nil
 	case first[0] == '{' || first[0] == '[':
-		return "", &Error{Line: lineNo, Problem: "the report is JSON, which is not a supported coverage format; " + supported + " (Istanbul/nyc/c8/Jest: --reporter=lcov or cobertura; coverage.py: coverage xml)"}
+		return detectJSON(data)
 	}
 	return "", &Error{Line: lineNo, Problem: fmt.Sprintf("the format is not recognized (it starts %s); %s", quoteStart(first), supported)}
 }
 
-// detectXML reads up to the root element: <coverage> is Cobertura, <report>
-// is JaCoCo.
+// detectXML reads up to the root element: <report> is JaCoCo, <coverage>
+// is Clover when it says so (see isCloverRoot) and Cobertura otherwise.
 func detectXML(data []byte) (Format, error) {
 	d := newXMLDecoder(data)
+	var root *xml.StartElement
 	for {
 		tok, err := d.Token()
 		if err != nil {
+			if root != nil {
+				// The root is known; the parser reports the rest.
+				return Cobertura, nil
+			}
 			line, _ := d.InputPos()
 			return "", &Error{Line: line, Problem: fmt.Sprintf("the report looks like XML but cannot be read before its root element: %v", xmlProblem(err))}
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if root != nil {
+				if isCloverRoot(*root, t.Name.Local) {
+					return Clover, nil
+				}
+				return Cobertura, nil
+			}
 			switch t.Name.Local {
 			case "coverage":
-				return Cobertura, nil
+				if isCloverRoot(t, "") {
+					return Clover, nil
+				}
+				r := t.Copy()
+				root = &r
+				continue
 			case "report":
 				return JaCoCo, nil
 			}
 			line, _ := d.InputPos()
-			return "", &Error{Line: line, Where: "/" + clip(t.Name.Local), Problem: fmt.Sprintf("the XML root element is <%s>, which is neither Cobertura's <coverage> nor JaCoCo's <report>; %s", clip(t.Name.Local), supported)}
+			return "", &Error{Line: line, Where: "/" + clip(t.Name.Local), Problem: fmt.Sprintf("the XML root element is <%s>, which is none of Cobertura's or Clover's <coverage> and JaCoCo's <report>; %s", clip(t.Name.Local), supported)}
+		case xml.EndElement:
+			return Cobertura, nil // an empty <coverage/>
 		case xml.CharData:
-			if len(bytes.TrimSpace(t)) > 0 {
+			if root == nil && len(bytes.TrimSpace(t)) > 0 {
 				line, _ := d.InputPos()
 				return "", &Error{Line: line, Problem: "the report has text before its XML root element; " + supported}
 			}

@@ -2,6 +2,7 @@ package coverage
 
 import (
 	"errors"
+	"math/bits"
 	"reflect"
 	"testing"
 )
@@ -62,6 +63,55 @@ func FuzzCobertura(f *testing.F) {
 	})
 }
 
+func FuzzClover(f *testing.F) {
+	seed(f, "clover-jest.xml", "clover-phpunit.xml", "clover-openclover.xml")
+	for _, s := range []string{
+		`<coverage generated="1"><project><file name="/w/a.php"><line num="3" type="stmt" count="1"/></file></project></coverage>`,
+		`<coverage clover="4.5.2"><project><package name="p"><file path="/w/A.java"><line num="4" type="cond" truecount="1" falsecount="0"/><line num="4" type="cond" truecount="0" falsecount="0"/></file></package></project><testproject><file path="/w/A.java"><line num="4" type="cond" truecount="0" falsecount="9"/></file></testproject></coverage>`,
+		`<coverage clover="3.2.0"><project><file name="a.js" path="/w/a.js"><line num="2147483648" count="1" type="cond" truecount="-1" falsecount="1"/></file></project></coverage>`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := parseClover(data)
+		check(t, r, err, Clover)
+		checkParse(t, data)
+	})
+}
+
+func FuzzIstanbul(f *testing.F) {
+	seed(f, "istanbul-coverage-final.json")
+	for _, s := range []string{
+		`{}`,
+		`{"/w/a.js":{"data":{"statementMap":{"0":{"start":{"line":1}}},"s":{"0":1},"fnMap":{"0":{"loc":{"start":{"line":2}}}},"f":{"0":0},"branchMap":{"10":{"line":3},"2":{"loc":{"start":{"line":3}},"locations":[{},{}]}},"b":{"10":[0,1],"2":[5,0]}}}}`,
+		`{"/w/a.js":{"statementMap":{"0":{"start":{"line":null}}},"s":{"0":-1}}}{}`,
+		`{"":{"path":"","statementMap":[],"b":{"0":[1e99]}}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := parseIstanbul(data)
+		check(t, r, err, Istanbul)
+		checkParse(t, data)
+	})
+}
+
+func FuzzCoveragePy(f *testing.F) {
+	seed(f, "coveragepy.json")
+	for _, s := range []string{
+		`{"meta":{"format":3},"files":{"a.py":{"executed_lines":[1,2],"missing_lines":[3],"executed_branches":[[1,2],[2,-1]],"missing_branches":[[1,3],[0,3]]}}}`,
+		`{"files":{"a.py":{"executed_lines":[2147483648],"missing_branches":[[2147483648,1]]}},"totals":{}}`,
+		`{"files":{},"files":{"b.py":{"missing_lines":[]}}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := parseCoveragePy(data)
+		check(t, r, err, CoveragePy)
+		checkParse(t, data)
+	})
+}
+
 func FuzzJaCoCo(f *testing.F) {
 	seed(f, "jacoco.xml")
 	for _, s := range []string{
@@ -80,10 +130,12 @@ func FuzzJaCoCo(f *testing.F) {
 
 // FuzzParse exercises detection and the dispatch to the parsers.
 func FuzzParse(f *testing.F) {
-	seed(f, "go-count.out", "lcov-nyc.info", "cobertura-coveragepy.xml", "jacoco.xml")
+	seed(f, "go-count.out", "lcov-nyc.info", "cobertura-coveragepy.xml", "jacoco.xml",
+		"clover-jest.xml", "istanbul-coverage-final.json", "coveragepy.json")
 	for _, s := range []string{
 		"", "\ufeff\n\nmode: set\n", "TN:\n", "SF:x\n", "<?xml version=\"1.0\"?><testsuites/>",
 		"{}", "\x1f\x8b", "\xff\xfe<\x00", "<coverage/>", "<report/>", "  \n<!-- c --><coverage><packages/></coverage>",
+		`<coverage generated="1"><project/></coverage>`, `{"meta":{}}`, `{"total":{"lines":{}}}`, `{"result":[]}`, "[]",
 	} {
 		f.Add([]byte(s))
 	}
@@ -144,8 +196,30 @@ func check(t *testing.T, r Report, err error, format Format) {
 	if total > MaxLines {
 		t.Fatalf("%d lines, above the limit", total)
 	}
+	checkBranches(t, r)
 	checkMatch(t, Report{Files: r.Files, index: new(matchIndex)})
-	checkMatch(t, r.Normalize("acme/shop"))
+	n := r.Normalize("acme/shop")
+	checkMatch(t, n)
+	checkBranches(t, n)
+}
+
+// checkBranches: branch coverage is only on coverable lines, and its
+// counts agree with each other and with the named branches.
+func checkBranches(t *testing.T, r Report) {
+	t.Helper()
+	for path, lines := range r.Branches {
+		for line, b := range lines {
+			if _, ok := r.Files[path][line]; !ok {
+				t.Fatalf("%q line %d has branches but is not a coverable line", path, line)
+			}
+			if b.Total < 1 || b.Taken < 0 || b.Taken > b.Total {
+				t.Fatalf("%q line %d: %+v", path, line, b)
+			}
+			if b.Named && (b.Total > 64 || int32(bits.OnesCount64(b.Which)) != b.Taken) || !b.Named && b.Which != 0 {
+				t.Fatalf("%q line %d: named branches disagree with the counts: %+v", path, line, b)
+			}
+		}
+	}
 }
 
 // checkMatch: every path matches itself with its own lines, and suffix

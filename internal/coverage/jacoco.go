@@ -29,7 +29,8 @@ import (
 // JaCoCo counts bytecode instructions per line: mi missed, ci covered. A
 // line is coverable when it has instructions at all (mi+ci > 0) and its
 // hits are ci, so it is covered when any of its instructions ran. (ci is
-// not an execution count; diff coverage only needs covered or not.) A path
+// not an execution count; diff coverage only needs covered or not.) Its
+// branches are mb missed and cb covered, counts only. A path
 // seen twice — the same package in two groups of an aggregate report —
 // keeps the larger ci per line.
 var jacocoKeys = map[string]string{"group": "name", "package": "name", "sourcefile": "name", "line": "nr"}
@@ -38,9 +39,9 @@ func parseJaCoCo(data []byte) (Report, error) {
 	w := newXMLWalker(data, JaCoCo, "report", jacocoKeys)
 	set := newFileSet()
 	var (
-		pkg   string      // name of the open <package>
-		inPkg bool        // a <package> is open
-		cur   map[int]int // lines of the open <sourcefile>
+		pkg   string    // name of the open <package>
+		inPkg bool      // a <package> is open
+		cur   *fileData // the open <sourcefile>
 	)
 	for {
 		tok, err := w.next(false)
@@ -81,11 +82,11 @@ func parseJaCoCo(data []byte) (Report, error) {
 				if pkg != "" { // "" is Java's default package
 					path = pkg + "/" + name
 				}
-				lines, ok := set.file(path)
+				f, ok := set.file(path)
 				if !ok {
 					return Report{}, w.at(tooManyFiles(JaCoCo))
 				}
-				cur = lines
+				cur = f
 			case "line":
 				if cur == nil {
 					return Report{}, w.fail("a <line> is outside any <sourcefile>, so it belongs to no file; lines go in <package><sourcefile>")
@@ -106,6 +107,18 @@ func parseJaCoCo(data []byte) (Report, error) {
 					continue // no instructions: nothing on this line can run
 				}
 				if !set.set(cur, n, ci, maxHits) {
+					return Report{}, w.at(tooManyLines(JaCoCo))
+				}
+				var mb, cb int
+				if hasAttr(t, "mb") || hasAttr(t, "cb") {
+					if mb, err = w.countAttr(t, "mb"); err != nil {
+						return Report{}, err
+					}
+					if cb, err = w.countAttr(t, "cb"); err != nil {
+						return Report{}, err
+					}
+				}
+				if addHits(mb, cb) > 0 && !set.setBranches(cur, n, counted(addHits(mb, cb), cb)) {
 					return Report{}, w.at(tooManyLines(JaCoCo))
 				}
 			}

@@ -44,7 +44,7 @@ import (
 //
 // Two report paths that become one (the same file written two ways) have
 // their lines combined, keeping the larger count per line, since they are
-// the same run described twice.
+// the same run described twice, and their branches combined.
 //
 // The result shares the per-file line maps with r (a report can have
 // millions of lines, and the caller replaces r with the result); modify
@@ -54,13 +54,29 @@ func (r Report) Normalize(repo string) Report {
 	if strings.Contains(name, "/") || owner == "" || name == "" {
 		owner, name = "", "" // not owner/name: only clean the paths
 	}
-	out := make(map[string]map[int]int, len(r.Files))
-	var owned map[string]bool // line maps made here, safe to change
+	out := r.rename(func(p string) string { return normalizePath(p, owner, name) }, maxHits)
+	out.index = new(matchIndex)
+	return out
+}
+
+// rename gives every file the path to(path). Files that get one path have
+// their lines combined with how and their branches combined; the line maps
+// of files that keep theirs to themselves are shared with r, not copied.
+func (r Report) rename(to func(string) string, how combine) Report {
+	out := Report{Files: make(map[string]map[int]int, len(r.Files))}
+	if len(r.Branches) > 0 {
+		out.Branches = make(map[string]map[int]Branches, len(r.Branches))
+	}
+	var owned map[string]bool // maps made here, safe to change
 	for p, lines := range r.Files {
-		np := normalizePath(p, owner, name)
-		prev, dup := out[np]
+		np := to(p)
+		branches := r.Branches[p]
+		prev, dup := out.Files[np]
 		if !dup {
-			out[np] = lines
+			out.Files[np] = lines
+			if branches != nil {
+				out.Branches[np] = branches
+			}
 			continue
 		}
 		if !owned[np] {
@@ -71,13 +87,31 @@ func (r Report) Normalize(repo string) Report {
 			if prev == nil {
 				prev = map[int]int{}
 			}
-			out[np], owned[np] = prev, true
+			out.Files[np], owned[np] = prev, true
+			if b := out.Branches[np]; b != nil {
+				out.Branches[np] = maps.Clone(b)
+			}
 		}
 		for l, h := range lines {
-			prev[l] = max(prev[l], h)
+			if old, ok := prev[l]; ok {
+				prev[l] = how(old, h)
+			} else {
+				prev[l] = h
+			}
+		}
+		if len(branches) == 0 {
+			continue
+		}
+		mine := out.Branches[np]
+		if mine == nil {
+			mine = make(map[int]Branches, len(branches))
+			out.Branches[np] = mine
+		}
+		for l, b := range branches {
+			mine[l] = mine[l].combine(b)
 		}
 	}
-	return Report{Files: out, index: new(matchIndex)}
+	return out
 }
 
 // normalizePath applies Normalize's rules to one path; owner and name are

@@ -1,8 +1,9 @@
-// Package coverage reads the line-coverage reports a repository's CI
-// uploads — Go cover profiles, LCOV, Cobertura XML and JaCoCo XML — into one
-// shape: for every file, which lines can be covered and how often each ran.
-// That is all diff coverage needs; branches, functions and percentages are
-// left to the tools that wrote the report.
+// Package coverage reads the coverage reports a repository's CI uploads —
+// Go cover profiles, LCOV, Cobertura XML, JaCoCo XML, Clover XML,
+// Istanbul's coverage-final.json and coverage.py's JSON report — into one
+// shape: for every file, which lines can be covered, how often each ran,
+// and, where the format says, how many of a line's branches were taken.
+// That is what diff coverage needs; percentages are left to the policy.
 //
 // The input comes from outside (any CI, any version of any tool), so the
 // parsers never panic, bound what they keep (MaxFiles, MaxLines), and
@@ -21,10 +22,13 @@ import (
 type Format string
 
 const (
-	GoCover   Format = "go"        // `go test -coverprofile` output
-	LCOV      Format = "lcov"      // LCOV tracefile (lcov, Istanbul/nyc, llvm-cov, c8, …)
-	Cobertura Format = "cobertura" // Cobertura XML (coverage.py, Istanbul's cobertura reporter, gcovr, …)
-	JaCoCo    Format = "jacoco"    // JaCoCo XML
+	GoCover    Format = "go"          // `go test -coverprofile` output
+	LCOV       Format = "lcov"        // LCOV tracefile (lcov, Istanbul/nyc, llvm-cov, c8, …)
+	Cobertura  Format = "cobertura"   // Cobertura XML (coverage.py, Istanbul's cobertura reporter, gcovr, …)
+	JaCoCo     Format = "jacoco"      // JaCoCo XML
+	Clover     Format = "clover"      // Clover XML (PHPUnit, Istanbul's clover reporter, OpenClover)
+	Istanbul   Format = "istanbul"    // Istanbul's coverage-final.json (nyc, Jest, c8, Vitest)
+	CoveragePy Format = "coverage.py" // coverage.py's JSON report (coverage json)
 )
 
 // Limits bound what Parse accepts (to keep a server's memory bounded): at
@@ -48,9 +52,14 @@ var (
 const maxLineNumber = math.MaxInt32
 
 // Report is line coverage per file: for every coverable line of a file, how
-// many times it ran (0 = not covered).
+// many times it ran (0 = not covered), and for the lines with branches, how
+// many of them were taken.
 type Report struct {
 	Files map[string]map[int]int // path → line number (1-based) → hits
+	// Branches holds the branch coverage of the lines that have branches,
+	// by the same paths; every line in it is a coverable line of Files.
+	// Nil, or without a file, when the format has no branch data.
+	Branches map[string]map[int]Branches
 
 	// index makes Match cheap (see match.go). It is a pointer so that the
 	// copies Match's value receiver makes share one index, built on the
@@ -77,6 +86,12 @@ func Parse(data []byte) (Report, Format, error) {
 		r, err = parseCobertura(data)
 	case JaCoCo:
 		r, err = parseJaCoCo(data)
+	case Clover:
+		r, err = parseClover(data)
+	case Istanbul:
+		r, err = parseIstanbul(data)
+	case CoveragePy:
+		r, err = parseCoveragePy(data)
 	}
 	if err != nil {
 		return Report{}, format, err
@@ -89,12 +104,13 @@ func Parse(data []byte) (Report, Format, error) {
 }
 
 // Merge adds other's hits into r (several uploads for one commit, e.g. unit
-// and integration flags): a line's hits are summed, and a line coverable in
-// either is coverable.
+// and integration flags): a line's hits are summed, a line coverable in
+// either is coverable, and a line's branches are combined (see Branches).
 //
 // r never shares a line map with other afterwards: a file only other has is
 // copied, so a later Merge into r cannot change other.
 func (r *Report) Merge(other Report) {
+	r.mergeBranches(other.Branches)
 	if r.Files == nil {
 		r.Files = make(map[string]map[int]int, len(other.Files))
 	}
@@ -115,6 +131,23 @@ func (r *Report) Merge(other Report) {
 	// an existing one stays; a report without one gets one.
 	if r.index == nil {
 		r.index = new(matchIndex)
+	}
+}
+
+// mergeBranches combines other's branch coverage into r's.
+func (r *Report) mergeBranches(other map[string]map[int]Branches) {
+	if len(other) > 0 && r.Branches == nil {
+		r.Branches = make(map[string]map[int]Branches, len(other))
+	}
+	for path, lines := range other {
+		mine, ok := r.Branches[path]
+		if !ok {
+			r.Branches[path] = maps.Clone(lines)
+			continue
+		}
+		for line, b := range lines {
+			mine[line] = mine[line].combine(b)
+		}
 	}
 }
 
@@ -160,26 +193,32 @@ func (e *Error) Error() string {
 // limits as it grows, so that an oversized report is refused before it has
 // taken the memory the limits are there to protect.
 type fileSet struct {
-	files map[string]map[int]int
+	files map[string]*fileData
 	lines int // distinct coverable lines over all files
 }
 
-func newFileSet() *fileSet {
-	return &fileSet{files: map[string]map[int]int{}}
+// fileData is one file of a report being read.
+type fileData struct {
+	lines    map[int]int
+	branches map[int]Branches // nil until a line has branches
 }
 
-// file returns path's line map, adding the file; ok is false when that
-// would exceed MaxFiles.
-func (s *fileSet) file(path string) (lines map[int]int, ok bool) {
-	if lines, found := s.files[path]; found {
-		return lines, true
+func newFileSet() *fileSet {
+	return &fileSet{files: map[string]*fileData{}}
+}
+
+// file returns path's data, adding the file; ok is false when that would
+// exceed MaxFiles.
+func (s *fileSet) file(path string) (f *fileData, ok bool) {
+	if f, found := s.files[path]; found {
+		return f, true
 	}
 	if len(s.files) >= maxFiles {
 		return nil, false
 	}
-	lines = map[int]int{}
-	s.files[path] = lines
-	return lines, true
+	f = &fileData{lines: map[int]int{}}
+	s.files[path] = f
+	return f, true
 }
 
 // combine is how a parser folds a second measurement of one line into the
@@ -191,21 +230,56 @@ func maxHits(a, b int) int { return max(a, b) }
 
 // set records hits for a line; ok is false when a new line would exceed
 // MaxLines.
-func (s *fileSet) set(lines map[int]int, line, hits int, how combine) bool {
-	old, seen := lines[line]
+func (s *fileSet) set(f *fileData, line, hits int, how combine) bool {
+	old, seen := f.lines[line]
 	if seen {
-		lines[line] = how(old, hits)
+		f.lines[line] = how(old, hits)
 		return true
 	}
 	if s.lines >= maxLines {
 		return false
 	}
 	s.lines++
-	lines[line] = hits
+	f.lines[line] = hits
 	return true
 }
 
-func (s *fileSet) report() Report { return Report{Files: s.files} }
+// setBranches records a line's branches, combined with any recorded
+// before. A line known only by its branches becomes coverable, run when a
+// branch was taken; ok is false when that would exceed MaxLines.
+func (s *fileSet) setBranches(f *fileData, line int, b Branches) bool {
+	if b.Total == 0 {
+		return true
+	}
+	if _, seen := f.lines[line]; !seen {
+		ran := 0
+		if b.Taken > 0 {
+			ran = 1
+		}
+		if !s.set(f, line, ran, maxHits) {
+			return false
+		}
+	}
+	if f.branches == nil {
+		f.branches = map[int]Branches{}
+	}
+	f.branches[line] = f.branches[line].combine(b)
+	return true
+}
+
+func (s *fileSet) report() Report {
+	r := Report{Files: make(map[string]map[int]int, len(s.files))}
+	for path, f := range s.files {
+		r.Files[path] = f.lines
+		if len(f.branches) > 0 {
+			if r.Branches == nil {
+				r.Branches = map[string]map[int]Branches{}
+			}
+			r.Branches[path] = f.branches
+		}
+	}
+	return r
+}
 
 // tooManyFiles and tooManyLines are the limit errors, the same for every
 // format.

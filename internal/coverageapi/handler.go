@@ -2,8 +2,8 @@
 //
 //	POST /api/v1/coverage?repo=owner/name&sha=SHA[&flag=unit]
 //	Authorization: Bearer <GitHub Actions OIDC ID token, or an upload token>
-//	body: the report (Go cover profile, LCOV, Cobertura or JaCoCo XML;
-//	      Content-Encoding: gzip accepted)
+//	body: the report (any format coverage.Parse reads, told apart by
+//	      content; Content-Encoding: gzip accepted)
 //
 // A report is parsed before anything is stored: a malformed one is
 // answered 400, an oversized one 413, each with a message naming the

@@ -101,12 +101,26 @@ type RuleResult struct {
 	Err string `json:"error,omitempty"`
 	// Prints is the rule's print() output, kept when debugging a policy.
 	Prints []string `json:"prints,omitempty"`
+	// Details are tables the rule adds to the check run's details (the
+	// per-file results of diff coverage): more than the summary's lines
+	// can hold, and not findings of their own.
+	Details []Table `json:"details,omitempty"`
 	// RecheckAt is the next instant at which the rule's verdict may change
 	// without any event (a freeze starting or ending); the pull request is
 	// evaluated again then.
 	RecheckAt *time.Time `json:"recheck_at,omitempty"`
 	// Overridden is the override that keeps a failing rule from blocking.
 	Overridden *Override `json:"overridden,omitempty"`
+}
+
+// Table is a rule's table for the check run's details. Every row has as
+// many cells as there are columns; cells are markdown text.
+type Table struct {
+	Title   string     `json:"title"`
+	Columns []string   `json:"columns"`
+	Rows    [][]string `json:"rows"`
+	// Note follows the table: what it leaves out, how to read it.
+	Note string `json:"note,omitempty"`
 }
 
 // Conclude fills in Outcome from the rule's findings and severity. Denials of

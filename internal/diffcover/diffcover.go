@@ -6,7 +6,9 @@
 // The definition is diff-cover's: measured = added lines the report counts
 // as coverable; covered = measured lines with at least one hit; a file the
 // report does not have contributes no measured lines (and the rule says
-// so).
+// so). On top of it, Codecov's partial lines: a covered line with branches
+// of which only some were taken. How a partial line counts toward the
+// percentage is the policy's setting; the facts say which lines they are.
 package diffcover
 
 import (
@@ -29,39 +31,61 @@ func Lines(files []facts.File, r coverage.Report) map[string]facts.CoverageFile 
 		if f.Status == "removed" || len(f.AddedLines) == 0 {
 			continue
 		}
-		cf := facts.CoverageFile{Measured: []int{}, Covered: []int{}}
+		cf := facts.CoverageFile{Measured: []int{}, Covered: []int{}, Partial: []int{}, Branches: []facts.LineBranches{}}
 		lines, reportPath, ok := r.Match(f.Path)
 		if ok {
 			cf.InReport, cf.ReportPath = true, reportPath
+			branches := r.Branches[reportPath]
 			for _, l := range f.AddedLines {
 				hits, coverable := lines[l.Line]
 				if !coverable {
 					continue
 				}
 				cf.Measured = append(cf.Measured, l.Line)
+				b, hasBranches := branches[l.Line]
+				if hasBranches {
+					cf.Branches = append(cf.Branches, facts.LineBranches{Line: l.Line, Total: int(b.Total), Taken: int(b.Taken)})
+				}
 				if hits > 0 {
 					cf.Covered = append(cf.Covered, l.Line)
+					if hasBranches && b.Missed() > 0 {
+						cf.Partial = append(cf.Partial, l.Line)
+					}
 				}
 			}
 			slices.Sort(cf.Measured)
 			slices.Sort(cf.Covered)
+			slices.Sort(cf.Partial)
+			slices.SortFunc(cf.Branches, func(a, b facts.LineBranches) int { return a.Line - b.Line })
 		}
 		out[f.Path] = cf
 	}
 	return out
 }
 
-// Encode stores a report compactly: gzipped JSON of each file's
-// [line, hits] pairs, in base64 so it fits a text column on every database.
+// Encode stores a report compactly: gzipped JSON of each file's lines in
+// base64, so it fits a text column on every database. A line is [line,
+// hits]; a line with branches adds [total, taken], and named branches
+// (see coverage.Branches) also which were taken, as two 32-bit halves
+// (JSON numbers are exact only to 53 bits).
 func Encode(r coverage.Report) (string, error) {
-	files := make(map[string][][2]int, len(r.Files))
+	files := make(map[string][][]int, len(r.Files))
 	for path, lines := range r.Files {
-		pairs := make([][2]int, 0, len(lines))
+		branches := r.Branches[path]
+		rows := make([][]int, 0, len(lines))
 		for line, hits := range lines {
-			pairs = append(pairs, [2]int{line, hits})
+			b, ok := branches[line]
+			switch {
+			case !ok:
+				rows = append(rows, []int{line, hits})
+			case b.Named:
+				rows = append(rows, []int{line, hits, int(b.Total), int(b.Taken), int(b.Which & 0xFFFFFFFF), int(b.Which >> 32)})
+			default:
+				rows = append(rows, []int{line, hits, int(b.Total), int(b.Taken)})
+			}
 		}
-		slices.SortFunc(pairs, func(a, b [2]int) int { return a[0] - b[0] })
-		files[path] = pairs
+		slices.SortFunc(rows, func(a, b []int) int { return a[0] - b[0] })
+		files[path] = rows
 	}
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
@@ -77,7 +101,8 @@ func Encode(r coverage.Report) (string, error) {
 // maxDecoded bounds a stored report once decompressed.
 const maxDecoded = 1 << 30
 
-// Decode reads what Encode stored.
+// Decode reads what Encode stored, including reports stored before lines
+// had branches ([line, hits] only).
 func Decode(s string) (coverage.Report, error) {
 	raw, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
@@ -87,15 +112,34 @@ func Decode(s string) (coverage.Report, error) {
 	if err != nil {
 		return coverage.Report{}, fmt.Errorf("stored coverage: %w", err)
 	}
-	var files map[string][][2]int
+	var files map[string][][]int
 	if err := json.NewDecoder(io.LimitReader(zr, maxDecoded)).Decode(&files); err != nil {
 		return coverage.Report{}, fmt.Errorf("stored coverage: %w", err)
 	}
 	r := coverage.Report{Files: make(map[string]map[int]int, len(files))}
-	for path, pairs := range files {
-		lines := make(map[int]int, len(pairs))
-		for _, p := range pairs {
-			lines[p[0]] = p[1]
+	for path, rows := range files {
+		lines := make(map[int]int, len(rows))
+		for _, row := range rows {
+			switch len(row) {
+			case 2, 4, 6:
+			default:
+				return coverage.Report{}, fmt.Errorf("stored coverage of %q: a line has %d numbers, not 2, 4 or 6", path, len(row))
+			}
+			lines[row[0]] = row[1]
+			if len(row) == 2 || row[2] < 1 || row[3] < 0 || row[3] > row[2] {
+				continue
+			}
+			b := coverage.Branches{Total: int32(min(row[2], 1<<20)), Taken: int32(min(row[3], 1<<20))}
+			if len(row) == 6 && b.Total <= 64 {
+				b.Which, b.Named = uint64(uint32(row[4]))|uint64(uint32(row[5]))<<32, true
+			}
+			if r.Branches == nil {
+				r.Branches = map[string]map[int]coverage.Branches{}
+			}
+			if r.Branches[path] == nil {
+				r.Branches[path] = map[int]coverage.Branches{}
+			}
+			r.Branches[path][row[0]] = b
 		}
 		r.Files[path] = lines
 	}

@@ -235,26 +235,46 @@ func benchBlocked(b *testing.B, engine *policy.Engine, in facts.Input, now time.
 // BenchmarkDiffCoverageOnTheLargestPullRequest is the diff-coverage rule on
 // a 3000-file pull request whose every file has 33 measured added lines, a
 // third of them uncovered in scattered ranges: the join is done (facts),
-// the percentage and the ranges are computed in Rego.
+// the percentage, the ranges and the per-file table are computed in Rego.
+// With branches, every fifth line has two, and 3 lines a file ran with
+// only one taken (partly covered, annotated one by one).
 func BenchmarkDiffCoverageOnTheLargestPullRequest(b *testing.B) {
 	engine := engineWith(b, "rules: {diff_coverage: {target: 80}}\n")
-	in := facts.Input{
-		Version: facts.Version, Teams: map[string]facts.Team{}, Freezes: []facts.Freeze{},
-		Coverage: facts.Coverage{Status: "ready", SHA: strings.Repeat("a", 40), Flags: []string{""}, Files: map[string]facts.CoverageFile{}},
-	}
-	for i := range 3000 {
-		path := fmt.Sprintf("services/svc%03d/handler_%04d.go", i%100, i)
-		in.Files = append(in.Files, facts.File{Path: path, Status: "modified"})
-		var measured, covered []int
-		for l := 1; l <= 33; l++ {
-			measured = append(measured, l)
-			if l%3 != 0 {
-				covered = append(covered, l)
-			}
+	for _, branches := range []bool{false, true} {
+		name := "lines"
+		if branches {
+			name = "with branches"
 		}
-		in.Coverage.Files[path] = facts.CoverageFile{InReport: true, Measured: measured, Covered: covered}
+		b.Run(name, func(b *testing.B) {
+			in := facts.Input{
+				Version: facts.Version, Teams: map[string]facts.Team{}, Freezes: []facts.Freeze{},
+				Coverage: facts.Coverage{Status: "ready", SHA: strings.Repeat("a", 40), Flags: []string{""}, Files: map[string]facts.CoverageFile{}},
+			}
+			for i := range 3000 {
+				path := fmt.Sprintf("services/svc%03d/handler_%04d.go", i%100, i)
+				in.Files = append(in.Files, facts.File{Path: path, Status: "modified"})
+				cf := facts.CoverageFile{InReport: true, Partial: []int{}, Branches: []facts.LineBranches{}}
+				for l := 1; l <= 33; l++ {
+					cf.Measured = append(cf.Measured, l)
+					if l%3 != 0 {
+						cf.Covered = append(cf.Covered, l)
+					}
+					// Every fifth line has two branches; a third of those
+					// that ran took only one.
+					if branches && l%5 == 0 {
+						taken := 2
+						if l%3 != 0 && l%15 != 5 {
+							taken = 1
+							cf.Partial = append(cf.Partial, l)
+						}
+						cf.Branches = append(cf.Branches, facts.LineBranches{Line: l, Total: 2, Taken: taken})
+					}
+				}
+				in.Coverage.Files[path] = cf
+			}
+			benchBlocked(b, engine, in, time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), "66.7% must fail an 80% target")
+		})
 	}
-	benchBlocked(b, engine, in, time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), "66.7% must fail an 80% target")
 }
 
 // BenchmarkMigrationSafety is the migration-safety rule alone (the input

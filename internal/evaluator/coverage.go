@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/go-github/v60/github"
+
 	"github.com/mergeguard/mergeguard/internal/coverage"
 	"github.com/mergeguard/mergeguard/internal/diffcover"
 	"github.com/mergeguard/mergeguard/internal/facts"
@@ -26,29 +28,33 @@ type Coverage interface {
 // uploads coverage, whose pull requests wait for theirs.
 const uploadsLately = 30 * 24 * time.Hour
 
-// coverageFacts joins the head commit's reports with the added lines.
-func (s *Service) coverageFacts(ctx context.Context, req Request, head string, files []facts.File) (facts.Coverage, error) {
+// coverageFacts joins the head commit's reports with the added lines. Once
+// the reports are in, the files GitHub sent no patch for are diffed from
+// their contents first (see filesWithoutPatch), and returned with their
+// lines; before, nothing is measured and no request is spent on them.
+func (s *Service) coverageFacts(ctx context.Context, gh GitHub, req Request, pr *github.PullRequest, files []facts.File) (facts.Coverage, []facts.File, error) {
+	head := pr.GetHead().GetSHA()
 	repo := req.Owner + "/" + req.Repo
 	c := facts.Coverage{SHA: head, Flags: []string{}, Files: map[string]facts.CoverageFile{}}
 	since, err := s.Coverage.HeadSince(ctx, req.RepoID, req.Number, head, s.Now())
 	if err != nil {
-		return c, err
+		return c, files, err
 	}
 	c.WaitingSince, c.WaitingSinceNS = since.UTC().Format(time.RFC3339), since.UnixNano()
 	reports, err := s.Coverage.Reports(ctx, repo, head)
 	if err != nil {
-		return c, fmt.Errorf("read the coverage of %s@%s: %w", repo, shortSHA(head), err)
+		return c, files, fmt.Errorf("read the coverage of %s@%s: %w", repo, shortSHA(head), err)
 	}
 	if len(reports) == 0 {
 		uploads, err := s.Coverage.Uploads(ctx, repo, s.Now().Add(-uploadsLately))
 		if err != nil {
-			return c, err
+			return c, files, err
 		}
 		c.Status = "not_uploaded"
 		if uploads {
 			c.Status = "waiting"
 		}
-		return c, nil
+		return c, files, nil
 	}
 	merged := coverage.Report{Files: map[string]map[int]int{}}
 	for flag, r := range reports {
@@ -57,6 +63,9 @@ func (s *Service) coverageFacts(ctx context.Context, req Request, head string, f
 	}
 	slices.Sort(c.Flags)
 	c.Status = "ready"
+	if files, err = s.filesWithoutPatch(ctx, gh, req, pr, files); err != nil {
+		return c, nil, err
+	}
 	c.Files = diffcover.Lines(files, merged)
-	return c, nil
+	return c, files, nil
 }

@@ -32,6 +32,7 @@ type GitHub interface {
 	PullRequestCommits(ctx context.Context, owner, repo string, number int) ([]*github.RepositoryCommit, error)
 	Compare(ctx context.Context, owner, repo, base, head string) (githubapp.Comparison, error)
 	TeamMembers(ctx context.Context, org, slug string) ([]string, error)
+	FileReader
 	checkrun.GitHub
 	policysource.GitHub
 }
@@ -308,7 +309,7 @@ func (s *Service) assess(ctx context.Context, gh GitHub, req Request) (Assessmen
 	}
 	// Coverage is read only when a rule uses it: a report can be large.
 	if s.Coverage != nil && resolved.Engine != nil && resolved.Config.Rules["diff_coverage"].Enabled {
-		if src.Coverage, err = s.coverageFacts(ctx, req, head, src.Files); err != nil {
+		if src.Coverage, src.Files, err = s.coverageFacts(ctx, gh, req, pr, src.Files); err != nil {
 			return Assessment{}, err
 		}
 	}

@@ -28,7 +28,8 @@ const (
 
 // exampleInput is the documented example: the approved example pull request,
 // plus the shapes it lacks (a review on an older commit, a binary file, a
-// file without a patch, a patch that cannot be read, teams found and not).
+// file without a patch too large to diff, a patch that cannot be read, a
+// partly covered line, teams found and not).
 func exampleInput(t *testing.T) facts.Input {
 	t.Helper()
 	at := time.Date(2026, 11, 20, 15, 4, 5, 0, time.UTC)
@@ -50,6 +51,19 @@ func exampleInput(t *testing.T) facts.Input {
 		{Filename: s("testdata/golden/catalog.json"), Status: s("modified"), Additions: n(48210), Deletions: n(47988), Changes: n(96198)},
 		{Filename: s("checkout/legacy.go"), Status: s("modified"), Changes: n(2), Patch: s("@@ -4,9 +4,9 @@\n-a\n+b\n")},
 	})...)
+	// The golden file was too large to diff; a line of the discount ran
+	// with one of its two branches taken.
+	for i, f := range src.Files {
+		if f.Path == "testdata/golden/catalog.json" {
+			src.Files[i] = facts.Unreadable(f, facts.TooLarge("head", 6_815_744))
+		}
+	}
+	if cf, ok := src.Coverage.Files["checkout/discount.go"]; ok && len(cf.Covered) > 0 {
+		l := cf.Covered[len(cf.Covered)-1]
+		cf.Partial = []int{l}
+		cf.Branches = []facts.LineBranches{{Line: l, Total: 2, Taken: 1}}
+		src.Coverage.Files["checkout/discount.go"] = cf
+	}
 	src.Teams = map[string]facts.Team{
 		"payments-core": {Found: true, Members: []string{"jonas", "priya", "wen"}},
 		"paymnets":      {Members: []string{}, Error: "team acme/paymnets does not exist, or the App cannot see it: check the team name in the configuration and that the App has the Members: read permission"},

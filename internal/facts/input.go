@@ -114,8 +114,16 @@ type File struct {
 	// RemovedLines are the removed line numbers in old-file numbering.
 	RemovedLines []int `json:"removed_lines"`
 	// PatchMissing is true when GitHub sent no patch for a file with changes
-	// (very large or binary files): the lines are unknown, not absent.
+	// (very large diffs): the lines are unknown, not absent, unless
+	// ContentsDiffed.
 	PatchMissing bool `json:"patch_missing"`
+	// ContentsDiffed is true when GitHub sent no patch and the hunks and
+	// lines come from diffing the file at the base and at the head instead.
+	ContentsDiffed bool `json:"contents_diffed,omitempty"`
+	// Unreadable says why a file GitHub sent no patch for could not be
+	// diffed from its contents either (binary, too large); its lines are
+	// then unknown.
+	Unreadable string `json:"unreadable,omitempty"`
 	// ParseError holds why the patch could not be read; the file's hunks and
 	// lines are then empty rather than partial.
 	ParseError string `json:"parse_error,omitempty"`
@@ -266,6 +274,20 @@ type CoverageFile struct {
 	// Covered those of them that ran.
 	Measured []int `json:"measured"`
 	Covered  []int `json:"covered"`
+	// Partial are the covered lines with branches of which only some were
+	// taken (Codecov's partial lines): they ran, but not every way out of
+	// them did. Covered includes them.
+	Partial []int `json:"partial"`
+	// Branches are the measured lines the report has branch data for.
+	Branches []LineBranches `json:"branches"`
+}
+
+// LineBranches is one line's branch coverage: how many branches it has
+// and how many of them were taken.
+type LineBranches struct {
+	Line  int `json:"line"`
+	Total int `json:"total"`
+	Taken int `json:"taken"`
 }
 
 // Changes is what changed between a reviewed commit and the head.

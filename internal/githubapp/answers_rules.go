@@ -134,7 +134,7 @@ var answers = []answer{
 		must("[].id", positive), must("[].state", text), may("[].commit_id", sha), may("[].user.login", login)),
 	route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/commits", must("[].sha", sha)),
 	route("GET", "/repos/{owner}/{repo}/compare/{basehead}",
-		must("status", oneOf("ahead", "behind", "diverged", "identical")), may("files[].filename", text)),
+		must("status", oneOf("ahead", "behind", "diverged", "identical")), may("files[].filename", text), may("merge_base_commit.sha", sha)),
 	route("GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs", must("check_runs[].id", positive), must("check_runs[].name", text)),
 	route("POST", "/repos/{owner}/{repo}/check-runs", must("id", positive)),
 	route("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}", must("id", positive)),

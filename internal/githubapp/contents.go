@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/google/go-github/v60/github"
 )
@@ -83,4 +87,72 @@ func (i *Installation) File(ctx context.Context, owner, repo, path, ref string) 
 		return nil, false, fmt.Errorf("decode %s in %s/%s: %w", path, owner, repo, err)
 	}
 	return []byte(s), true, nil
+}
+
+// FileTooLargeError is a file FileAt would not read whole.
+type FileTooLargeError struct {
+	Path, Ref string
+	Limit     int64
+	// Size is the file's size when GitHub said it, else -1.
+	Size int64
+}
+
+func (e *FileTooLargeError) Error() string {
+	if e.Size < 0 {
+		return fmt.Sprintf("%s at %s is larger than %d bytes", e.Path, short(e.Ref), e.Limit)
+	}
+	return fmt.Sprintf("%s at %s is %d bytes, more than %d", e.Path, short(e.Ref), e.Size, e.Limit)
+}
+
+// FileAt returns a file's content at ref (a commit SHA, branch or tag) as
+// it is, reading at most limit bytes; found is false when the path is not
+// a file at ref, and a larger file is a *FileTooLargeError. It asks the
+// contents API for the raw media type, which serves files up to 100 MB
+// where File's JSON form stops at 1 MB. Repeated reads are conditional
+// (see etagCache), so reading an unchanged file again costs no rate limit.
+// A fork's commits can be read from the base repository.
+func (i *Installation) FileAt(ctx context.Context, owner, repo, path, ref string, limit int64) (content []byte, found bool, err error) {
+	u := fmt.Sprintf("repos/%s/%s/contents/%s?ref=%s", url.PathEscape(owner), url.PathEscape(repo),
+		(&url.URL{Path: strings.TrimPrefix(path, "/")}).EscapedPath(), url.QueryEscape(ref))
+	req, err := i.client.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	req.Header.Set("Accept", "application/vnd.github.raw+json")
+	resp, err := i.client.BareDo(ctx, req)
+	if resp != nil {
+		defer resp.Body.Close()
+	}
+	var er *github.ErrorResponse
+	switch {
+	case IsNotFound(err):
+		return nil, false, nil
+	case errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusForbidden && tooLarge(er):
+		// Over the contents API's 100 MB.
+		return nil, false, &FileTooLargeError{Path: path, Ref: ref, Limit: limit, Size: -1}
+	case err != nil:
+		return nil, false, fmt.Errorf("read %s at %s in %s/%s: %w", path, short(ref), owner, repo, i.explain(err))
+	}
+	if resp.ContentLength > limit {
+		return nil, false, &FileTooLargeError{Path: path, Ref: ref, Limit: limit, Size: resp.ContentLength}
+	}
+	content, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, false, fmt.Errorf("read %s at %s in %s/%s: %w", path, short(ref), owner, repo, err)
+	}
+	if int64(len(content)) > limit {
+		return nil, false, &FileTooLargeError{Path: path, Ref: ref, Limit: limit, Size: -1}
+	}
+	return content, true, nil
+}
+
+// tooLarge reports whether a 403 is GitHub's "too large" for the contents
+// API rather than a missing permission.
+func tooLarge(er *github.ErrorResponse) bool {
+	for _, e := range er.Errors {
+		if e.Code == "too_large" {
+			return true
+		}
+	}
+	return strings.Contains(strings.ToLower(er.Message), "too large")
 }

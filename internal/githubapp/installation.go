@@ -98,6 +98,9 @@ type Comparison struct {
 	Files  []string
 	// Truncated is true when GitHub's 300-file cap may have cut Files.
 	Truncated bool
+	// MergeBase is the newest commit both have: what a pull request's diff
+	// (base...head) is taken against.
+	MergeBase string
 }
 
 // Compare lists the files changed from base to head. Only the first page is
@@ -107,7 +110,7 @@ func (i *Installation) Compare(ctx context.Context, owner, repo, base, head stri
 	if err != nil {
 		return Comparison{}, fmt.Errorf("compare %s...%s in %s/%s: %w", short(base), short(head), owner, repo, i.explain(err))
 	}
-	out := Comparison{Status: cmp.GetStatus(), Truncated: len(cmp.Files) >= maxComparedFiles}
+	out := Comparison{Status: cmp.GetStatus(), Truncated: len(cmp.Files) >= maxComparedFiles, MergeBase: cmp.GetMergeBaseCommit().GetSHA()}
 	for _, f := range cmp.Files {
 		out.Files = append(out.Files, f.GetFilename())
 		if prev := f.GetPreviousFilename(); prev != "" {

@@ -9,8 +9,8 @@
 //	                   {"slug": ["login", ...]} (optional)
 //	freezes.json       incident freezes, as [{"id", "reason", "repositories",
 //	                   "created_by", "starts_at", "ends_at"}] (optional)
-//	coverage.*         coverage reports of the head commit: a Go profile,
-//	                   LCOV, Cobertura or JaCoCo XML (optional; several merge)
+//	coverage.*         coverage reports of the head commit, in any format
+//	                   coverage.Parse reads (optional; several merge)
 package localpr
 
 import (

@@ -93,7 +93,7 @@ type Policy struct {
 
 type ruleMeta struct {
 	meta Meta
-	// which of deny, warn and skip the package defines
+	// which of deny, warn, skip, recheck_at and details the package defines
 	sets []string
 }
 
@@ -257,7 +257,7 @@ func ruleMetas(compiler *ast.Compiler, mods map[string]*ast.Module, bundled map[
 			if len(r.Head.Reference) > 0 {
 				name = r.Head.Reference[0].String()
 			}
-			if (name == "deny" || name == "warn" || name == "skip" || name == "recheck_at") && !slices.Contains(rm.sets, name) {
+			if (name == "deny" || name == "warn" || name == "skip" || name == "recheck_at" || name == "details") && !slices.Contains(rm.sets, name) {
 				rm.sets = append(rm.sets, name)
 			}
 		}

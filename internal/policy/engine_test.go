@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -250,6 +251,40 @@ func TestRecheckAtIsTheEarliestFutureInstant(t *testing.T) {
 			t.Errorf("%s: recheck at %v, want none", tt.set, r.RecheckAt)
 		case tt.want != "" && (r.RecheckAt == nil || r.RecheckAt.Format(time.RFC3339) != tt.want):
 			t.Errorf("%s: recheck at %v, want %s", tt.set, r.RecheckAt, tt.want)
+		}
+	}
+}
+
+func TestDetailsAreTablesOrAnError(t *testing.T) {
+	tests := []struct {
+		set  string
+		want []decision.Table
+		err  string
+	}{
+		{`{{"title": "By file", "columns": ["File", "Lines"], "rows": [["a.go", 3], ["b.go", "1 of 2"]], "note": "All files."}}`,
+			[]decision.Table{{Title: "By file", Columns: []string{"File", "Lines"}, Rows: [][]string{{"a.go", "3"}, {"b.go", "1 of 2"}}, Note: "All files."}}, ""},
+		{`{{"title": "Empty", "columns": ["a"], "rows": []}}`, []decision.Table{{Title: "Empty", Columns: []string{"a"}}}, ""},
+		{`{{"title": "T", "columns": ["a", "b"], "rows": [["x"]]}}`, nil, "row 1 must be an array of 2 cells, one per column"},
+		{`{{"columns": ["a"], "rows": []}}`, nil, "title must be a non-empty string"},
+		{`{{"title": "T", "columns": [], "rows": []}}`, nil, "columns must be a non-empty array of strings"},
+		{`{{"title": "T", "columns": ["a"], "rows": [[{"x": 1}]]}}`, nil, "row 1 cell 1 must be a string or a number, got an object"},
+		{`{"just text"}`, nil, "a table is an object {title, columns, rows, note}, got a string"},
+	}
+	for _, tt := range tests {
+		e := mustCompile(t, header+"\ndeny := set()\n\ndetails := "+tt.set+"\n")
+		res, err := e.Evaluate(context.Background(), map[string]any{}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := res[0]
+		if tt.err != "" {
+			if !strings.Contains(r.Err, tt.err) || r.Details != nil {
+				t.Errorf("%s: error %q, details %v; want error %q", tt.set, r.Err, r.Details, tt.err)
+			}
+			continue
+		}
+		if r.Err != "" || !reflect.DeepEqual(r.Details, tt.want) {
+			t.Errorf("%s: %v %q, want %v", tt.set, r.Details, r.Err, tt.want)
 		}
 	}
 }

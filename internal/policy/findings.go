@@ -49,6 +49,13 @@ func fillFindings(res *decision.RuleResult, bindings map[string]any, now time.Ti
 			}
 		}
 	}
+	if raw, ok := bindings["details"]; ok {
+		tables, problem := detailsFrom(raw)
+		if problem != "" {
+			problems = append(problems, problem)
+		}
+		res.Details = tables
+	}
 	if raw, ok := bindings["recheck_at"]; ok {
 		at, err := recheckAt(raw, now)
 		if err != "" {
@@ -202,4 +209,82 @@ func recheckAt(raw any, now time.Time) (*time.Time, string) {
 		}
 	}
 	return earliest, ""
+}
+
+// maxDetailRows bounds the rows of one rule's details tables: the check
+// run's details hold 65,535 characters, so more rows could not be shown.
+const maxDetailRows = 2000
+
+// detailsFrom reads a rule's details set: tables
+// {"title": string, "columns": [string], "rows": [[cell]], "note"?: string},
+// whose cells are strings or numbers and whose rows have a cell per column.
+func detailsFrom(raw any) ([]decision.Table, string) {
+	items, ok := raw.([]any)
+	if !ok {
+		return nil, fmt.Sprintf("details must be a set, got %s", typeName(raw))
+	}
+	var out []decision.Table
+	rows := 0
+	for _, item := range items {
+		t, err := tableFrom(item)
+		if err != nil {
+			return nil, fmt.Sprintf("details entry %s: %v", compactJSON(item), err)
+		}
+		if rows += len(t.Rows); rows > maxDetailRows {
+			return nil, fmt.Sprintf("details hold more than %d rows; show the rows that matter and say how many were left out", maxDetailRows)
+		}
+		out = append(out, t)
+	}
+	slices.SortStableFunc(out, func(a, b decision.Table) int { return cmp.Compare(a.Title, b.Title) })
+	return out, ""
+}
+
+func tableFrom(item any) (decision.Table, error) {
+	obj, ok := item.(map[string]any)
+	if !ok {
+		return decision.Table{}, fmt.Errorf("a table is an object {title, columns, rows, note}, got %s", typeName(item))
+	}
+	var t decision.Table
+	if t.Title, ok = obj["title"].(string); !ok || strings.TrimSpace(t.Title) == "" {
+		return decision.Table{}, fmt.Errorf("title must be a non-empty string")
+	}
+	if n, present := obj["note"]; present {
+		if t.Note, ok = n.(string); !ok {
+			return decision.Table{}, fmt.Errorf("note must be a string, got %s", typeName(n))
+		}
+	}
+	cols, ok := obj["columns"].([]any)
+	if !ok || len(cols) == 0 {
+		return decision.Table{}, fmt.Errorf("columns must be a non-empty array of strings")
+	}
+	for _, c := range cols {
+		s, ok := c.(string)
+		if !ok {
+			return decision.Table{}, fmt.Errorf("columns must be strings, got %s", typeName(c))
+		}
+		t.Columns = append(t.Columns, s)
+	}
+	rows, ok := obj["rows"].([]any)
+	if !ok {
+		return decision.Table{}, fmt.Errorf("rows must be an array of arrays, got %s", typeName(obj["rows"]))
+	}
+	for i, r := range rows {
+		cells, ok := r.([]any)
+		if !ok || len(cells) != len(t.Columns) {
+			return decision.Table{}, fmt.Errorf("row %d must be an array of %d cells, one per column", i+1, len(t.Columns))
+		}
+		row := make([]string, len(cells))
+		for j, c := range cells {
+			switch v := c.(type) {
+			case string:
+				row[j] = v
+			case json.Number:
+				row[j] = v.String()
+			default:
+				return decision.Table{}, fmt.Errorf("row %d cell %d must be a string or a number, got %s", i+1, j+1, typeName(c))
+			}
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t, nil
 }

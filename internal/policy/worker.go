@@ -309,7 +309,7 @@ func (r *ruleStream) finished(res decision.RuleResult) error {
 	}
 	if len(b) > maxResult {
 		// Keep the server's memory bounded: the rule fails instead.
-		res.Denials, res.Warnings, res.SkipReasons, res.Prints = nil, nil, nil, nil
+		res.Denials, res.Warnings, res.SkipReasons, res.Prints, res.Details = nil, nil, nil, nil, nil
 		res.Err = fmt.Sprintf("rule %s produced %d MiB of findings, more than the %d MiB mergeguard accepts from one rule; report fewer, shorter findings", res.ID, len(b)>>20, maxResult>>20)
 		b = nil
 	}

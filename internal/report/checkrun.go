@@ -30,7 +30,9 @@ type Context struct {
 type Output struct {
 	Title   string `json:"title"`
 	Summary string `json:"summary"`
-	// Text holds the rules' print() output when the policy is debugged.
+	// Text is the check run's details: the rules' tables (the per-file
+	// results of diff coverage), and their print() output when the policy
+	// is debugged.
 	Text        string                `json:"text,omitempty"`
 	Annotations []decision.Annotation `json:"annotations"`
 	// OmittedAnnotations counts annotations left out by the cap.
@@ -49,13 +51,18 @@ func CheckRun(v decision.Verdict, c Context) Output {
 		out.Annotations, out.OmittedAnnotations = all[:max], len(all)-max
 	}
 	out.Summary = summary(v, c, out.OmittedAnnotations)
-	out.Text = debugText(v)
+	out.Text = detailsText(v)
 	return out
 }
 
-// debugText collects the rules' print() output.
-func debugText(v decision.Verdict) string {
+// detailsText renders the rules' tables, then their print() output.
+func detailsText(v decision.Verdict) string {
 	var b strings.Builder
+	for _, r := range v.Rules {
+		for _, t := range r.Details {
+			writeTable(&b, t)
+		}
+	}
 	for _, r := range v.Rules {
 		if len(r.Prints) == 0 {
 			continue
@@ -64,7 +71,32 @@ func debugText(v decision.Verdict) string {
 		printed := strings.ReplaceAll(strings.Join(r.Prints, "\n"), fence, strings.Repeat("'", 3))
 		fmt.Fprintf(&b, "### print() output of %s\n\n%s\n%s\n%s\n\n", r.ID, fence, printed, fence)
 	}
-	return fitSummary(b.String())
+	return fitDetails(b.String())
+}
+
+// writeTable renders one rule table as markdown.
+func writeTable(b *strings.Builder, t decision.Table) {
+	fmt.Fprintf(b, "### %s\n\n", line(t.Title))
+	b.WriteString("|")
+	for _, c := range t.Columns {
+		fmt.Fprintf(b, " %s |", cell(c))
+	}
+	b.WriteString("\n|")
+	for range t.Columns {
+		b.WriteString(" --- |")
+	}
+	b.WriteString("\n")
+	for _, row := range t.Rows {
+		b.WriteString("|")
+		for _, c := range row {
+			fmt.Fprintf(b, " %s |", cell(c))
+		}
+		b.WriteString("\n")
+	}
+	if t.Note != "" {
+		fmt.Fprintf(b, "\n%s\n", line(t.Note))
+	}
+	b.WriteString("\n")
 }
 
 // Title states the verdict in one line.
@@ -167,11 +199,19 @@ func summary(v decision.Verdict, c Context, omitted int) string {
 }
 
 // fitSummary cuts a summary to GitHub's size limit, saying so.
-func fitSummary(s string) string {
+func fitSummary(s string) string { return fit(s, "summary") }
+
+// fitDetails cuts the details (output.text, with the same limit).
+func fitDetails(s string) string { return fit(s, "details") }
+
+func fit(s, what string) string {
 	if len(s) <= maxSummaryBytes {
 		return s
 	}
-	const note = "\n\n_The summary was cut at GitHub's size limit. Run `mergeguard eval` locally for the full report._\n"
+	note := "\n\n_The " + what + " were cut at GitHub's size limit. Run `mergeguard eval` locally for the full report._\n"
+	if what == "summary" {
+		note = "\n\n_The summary was cut at GitHub's size limit. Run `mergeguard eval` locally for the full report._\n"
+	}
 	cut := maxSummaryBytes - len(note)
 	for cut > 0 && (s[cut]&0xC0) == 0x80 { // do not split a UTF-8 sequence
 		cut--

@@ -147,3 +147,42 @@ func TestSharedHeadShowsTheStrictestVerdict(t *testing.T) {
 		t.Errorf("annotations %+v", out.Annotations)
 	}
 }
+
+func TestDetailsTablesGoInTheText(t *testing.T) {
+	cov := decision.RuleResult{ID: "diff_coverage", Title: "Diff coverage", Severity: decision.SeverityError, Details: []decision.Table{{
+		Title:   "Diff coverage by file",
+		Columns: []string{"File", "Covered", "Not covered"},
+		Rows:    [][]string{{"`pay/a|b.go`", "3 of 4", "12"}, {"`pay/c.go`", "1 of 1", ""}},
+		Note:    "2 more files are not shown.",
+	}}}
+	v := decision.Decide(decision.Enforce, []decision.RuleResult{cov})
+	out := CheckRun(v, Context{})
+	want := "### Diff coverage by file\n\n| File | Covered | Not covered |\n| --- | --- | --- |\n| `pay/a\\|b.go` | 3 of 4 | 12 |\n| `pay/c.go` | 1 of 1 |  |\n\n2 more files are not shown.\n\n"
+	if out.Text != want {
+		t.Errorf("text:\n%q\nwant\n%q", out.Text, want)
+	}
+	var buf bytes.Buffer
+	if err := Text(&buf, v, out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "Diff coverage by file:\n  File        Covered  Not covered\n  pay/a|b.go  3 of 4   12\n  pay/c.go    1 of 1\n  2 more files are not shown.\n") {
+		t.Errorf("terminal text:\n%s", buf.String())
+	}
+
+	// Shared heads keep each pull request's details.
+	c, shared := Shared([]PRVerdict{{Number: 1, Base: "main", Conclusion: v.Conclusion, Output: out}, {Number: 2, Base: "dev", Conclusion: v.Conclusion, Output: out}})
+	if c != decision.Success || strings.Count(shared.Text, "### Diff coverage by file") != 2 || !strings.Contains(shared.Text, "## #2 into `dev`") {
+		t.Errorf("shared details:\n%s", shared.Text)
+	}
+
+	// Huge tables are cut at GitHub's limit, saying so.
+	big := cov
+	big.Details = []decision.Table{{Title: "Big", Columns: []string{"a"}}}
+	for i := 0; i < 5000; i++ {
+		big.Details[0].Rows = append(big.Details[0].Rows, []string{strings.Repeat("x", 20)})
+	}
+	out = CheckRun(decision.Decide(decision.Enforce, []decision.RuleResult{big}), Context{})
+	if len(out.Text) > maxSummaryBytes || !strings.Contains(out.Text, "The details were cut at GitHub's size limit") {
+		t.Errorf("details of %d bytes", len(out.Text))
+	}
+}

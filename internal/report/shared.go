@@ -43,6 +43,13 @@ func Shared(vs []PRVerdict) (decision.Conclusion, Output) {
 		fmt.Fprintf(&b, "## #%d into `%s`: %s\n\n%s\n", v.Number, code(v.Base), line(v.Output.Title), v.Output.Summary)
 	}
 	out.Summary = fitSummary(b.String())
+	var text strings.Builder
+	for _, v := range vs {
+		if v.Output.Text != "" {
+			fmt.Fprintf(&text, "## #%d into `%s`\n\n%s\n", v.Number, code(v.Base), v.Output.Text)
+		}
+	}
+	out.Text = fitDetails(text.String())
 	seen := map[decision.Annotation]bool{}
 	for _, v := range vs {
 		out.OmittedAnnotations += v.Output.OmittedAnnotations

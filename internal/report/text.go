@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mergeguard/mergeguard/internal/decision"
 )
@@ -32,6 +33,11 @@ func Text(w io.Writer, v decision.Verdict, out Output) error {
 			}
 		}
 	}
+	for _, r := range v.Rules {
+		for _, t := range r.Details {
+			plainTable(&b, t)
+		}
+	}
 	if len(out.Annotations) > 0 {
 		fmt.Fprintf(&b, "\nannotations (%d):\n", len(out.Annotations))
 		for _, a := range out.Annotations {
@@ -47,6 +53,37 @@ func Text(w io.Writer, v decision.Verdict, out Output) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// plainTable writes a rule table with its columns aligned, markdown code
+// spans unwrapped.
+func plainTable(b *strings.Builder, t decision.Table) {
+	plain := func(s string) string { return strings.ReplaceAll(line(s), "`", "") }
+	widths := make([]int, len(t.Columns))
+	for i, c := range t.Columns {
+		widths[i] = utf8.RuneCountInString(plain(c))
+	}
+	for _, row := range t.Rows {
+		for i, c := range row {
+			widths[i] = max(widths[i], utf8.RuneCountInString(plain(c)))
+		}
+	}
+	writeRow := func(cells []string) {
+		var row strings.Builder
+		for i, c := range cells {
+			c = plain(c)
+			row.WriteString(c + strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
+		}
+		b.WriteString("  " + strings.TrimRight(row.String(), " ") + "\n")
+	}
+	fmt.Fprintf(b, "\n%s:\n", plain(t.Title))
+	writeRow(t.Columns)
+	for _, row := range t.Rows {
+		writeRow(row)
+	}
+	if t.Note != "" {
+		fmt.Fprintf(b, "  %s\n", plain(t.Note))
+	}
 }
 
 func plainWhere(l *decision.Location) string {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -106,5 +107,111 @@ func TestCoverageUploadsAreRefusedWithAReason(t *testing.T) {
 				t.Fatalf("%d %v, want %d with %q", code, out, tt.status, tt.says)
 			}
 		})
+	}
+}
+
+// refundLCOV is an LCOV tracefile of shop/refund.go (refundPatch) with
+// function and branch records: the function ran 3 times, the if on line 5
+// took only its false branch, so line 6 never ran.
+const refundLCOV = "TN:\nSF:shop/refund.go\nFN:4,Refund\nFNDA:3,Refund\nFNF:1\nFNH:1\n" +
+	"BRDA:5,0,0,0\nBRDA:5,0,1,3\nBRF:2\nBRH:1\nDA:4,3\nDA:5,3\nDA:6,0\nDA:8,3\nLF:4\nLH:3\nend_of_record\n"
+
+func TestAReportWithBranchesShowsPartlyCoveredLines(t *testing.T) {
+	gh := fakegithub.New(t)
+	_, shop := policyOrg(gh, map[string]string{"mergeguard/config.yaml": "rules:\n  diff_coverage:\n    target: 60\n    partial_lines: half\n"})
+	h := start(t, gh, config{})
+	pr := shop.OpenPR(fakegithub.PRSpec{Title: "Refunds", Author: "dev", Files: []fakegithub.File{{Path: "shop/refund.go", Status: "added", Patch: refundPatch}}})
+	if code, out := h.upload("acme/shop", pr.HeadSHA(), "unit", uploadToken, []byte(refundLCOV)); code != http.StatusCreated || out["format"] != "lcov" {
+		t.Fatalf("upload: %d %v", code, out)
+	}
+	review := pr.Review("alice", "APPROVED")
+	h.deliver("pull_request_review", "", gh.Payload("pull_request_review", "submitted", pr, &review))
+
+	// Measured 4, 5, 6, 8; 6 missed; 5 ran with 1 of its 2 branches taken,
+	// which counts half: (2 + 0.5) / 4 = 62.5%, above the 60% target.
+	cr := waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("success"))[0]
+	var notes []string
+	for _, a := range cr.Annotations {
+		if a.Path == "shop/refund.go" {
+			notes = append(notes, fmt.Sprintf("%d-%d %s", a.StartLine, a.EndLine, a.Message))
+		}
+	}
+	if !slices.Contains(notes, "5-5 Line 5 is partly covered: 1 of 2 branches taken.") || !slices.Contains(notes, "6-6 Line 6 is not covered by tests.") {
+		t.Fatalf("annotations: %q", notes)
+	}
+	row := "| `shop/refund.go` | 3 of 4 (1 partly) | 62.5% | 6 | 5 |"
+	if !strings.Contains(cr.Text, "### Diff coverage by file") || !strings.Contains(cr.Text, row) || !strings.Contains(cr.Text, "it counts as half a line (partial_lines)") {
+		t.Fatalf("details lack %q:\n%s", row, cr.Text)
+	}
+
+	// The integration tests take the other branch and run line 6: LCOV
+	// names branches, so the two uploads combine branch by branch and the
+	// line is fully covered.
+	integration := "SF:shop/refund.go\nBRDA:5,0,0,2\nBRDA:5,0,1,0\nDA:5,2\nDA:6,2\nend_of_record\n"
+	if code, out := h.upload("acme/shop", pr.HeadSHA(), "integration", uploadToken, []byte(integration)); code != http.StatusCreated || out["pull_requests"] != float64(1) {
+		t.Fatalf("second upload: %d %v", code, out)
+	}
+	row = "| `shop/refund.go` | 4 of 4 | 100% |  |  |"
+	waitCheck(t, gh, "acme/shop", pr.HeadSHA(), func(runs []fakegithub.CheckRun) bool {
+		return one("success")(runs) && strings.Contains(runs[0].Text, row)
+	})
+}
+
+func TestAFileWithoutAPatchIsDiffedFromItsContents(t *testing.T) {
+	gh := fakegithub.New(t)
+	_, shop := policyOrg(gh, map[string]string{"mergeguard/config.yaml": "rules:\n  diff_coverage:\n    target: 50\n  required_reviewers:\n    enabled: false\n"})
+	h := start(t, gh, config{})
+
+	old := "package shop\n\nfunc A() int {\n\treturn 1\n}\n"
+	updated := old + "\n// F picks a fee.\nfunc F(n int) int {\n\tif n > 10 {\n\t\treturn 2\n\t}\n\treturn 1\n}\n"
+	base := shop.CommitFiles("", "Initial", map[string]string{"shop/big.go": old})
+	head := shop.CommitFiles("fees", "Fees", map[string]string{"shop/big.go": updated, "shop/table.go": "\x00\x01 a generated table"})
+	// GitHub sends neither patch: one diff too large, one file binary.
+	pr := shop.OpenPR(fakegithub.PRSpec{Title: "Fees", Author: "dev", BaseSHA: base, HeadSHA: head, HeadRef: "fees", Files: []fakegithub.File{
+		{Path: "shop/big.go", Status: "modified", Additions: 8},
+		{Path: "shop/table.go", Status: "added", Additions: 1},
+	}})
+	// Lines 6-13 are added; 8-12 are coverable, 10 and 11 did not run.
+	profile := "mode: set\ngithub.com/acme/shop/shop/big.go:8.20,9.13 1 1\ngithub.com/acme/shop/shop/big.go:9.13,11.3 1 0\ngithub.com/acme/shop/shop/big.go:12.2,12.10 1 1\n"
+	if code, out := h.upload("acme/shop", head, "", uploadToken, []byte(profile)); code != http.StatusCreated {
+		t.Fatalf("upload: %d %v", code, out)
+	}
+	gh.ResetRequests()
+	h.deliver("pull_request", "", gh.Payload("pull_request", "opened", pr, nil))
+
+	// big.go is measured from the diff of its contents (3 of 5, 60%,
+	// above the target); table.go cannot be diffed, and the rule fails
+	// saying why rather than pass it unseen.
+	cr := waitCheck(t, gh, "acme/shop", head, one("failure"))[0]
+	row := "| `shop/big.go` | 3 of 5 | 60% | 10–11 |  |"
+	if !strings.Contains(cr.Text, row) {
+		t.Fatalf("details lack %q:\n%s", row, cr.Text)
+	}
+	why := "The added lines of `shop/table.go` cannot be read (GitHub sent no patch, and the file is binary), so diff coverage cannot measure them."
+	if !strings.Contains(cr.Summary, why) || strings.Contains(cr.Summary, "big.go` cannot be read") {
+		t.Fatalf("summary does not say why table.go is not measured:\n%s", cr.Summary)
+	}
+
+	// One comparison for the merge base, then big.go at the base and the
+	// head and table.go (added) at the head only (besides the repository's
+	// configuration file, read as for any pull request).
+	var reads []string
+	for _, r := range gh.Requests() {
+		if r.Route == "/repos/{owner}/{repo}/contents/{path}" && strings.Contains(r.Path, "/contents/shop/") {
+			reads = append(reads, r.Path+"?"+r.Query)
+		}
+	}
+	slices.Sort(reads)
+	want := []string{
+		"/repos/acme/shop/contents/shop/big.go?ref=" + base,
+		"/repos/acme/shop/contents/shop/big.go?ref=" + head,
+		"/repos/acme/shop/contents/shop/table.go?ref=" + head,
+	}
+	for i := range want {
+		want[i] = fakegithub.APIPrefix + want[i]
+	}
+	slices.Sort(want)
+	if !slices.Equal(reads, want) || gh.Count("GET", "/repos/{owner}/{repo}/compare/{basehead}") != 1 {
+		t.Fatalf("contents read %q and %d comparisons; want %q and 1", reads, gh.Count("GET", "/repos/{owner}/{repo}/compare/{basehead}"), want)
 	}
 }

@@ -11,15 +11,17 @@ import (
 
 // CheckRun is a check run as the fake stores it.
 type CheckRun struct {
-	ID          int64
-	Repo        string
-	Name        string
-	HeadSHA     string
-	Status      string
-	Conclusion  string
-	ExternalID  string
-	Title       string
-	Summary     string
+	ID         int64
+	Repo       string
+	Name       string
+	HeadSHA    string
+	Status     string
+	Conclusion string
+	ExternalID string
+	Title      string
+	Summary    string
+	// Text is output.text, the details below the summary.
+	Text        string
 	Annotations []Annotation
 	StartedAt   time.Time
 	CompletedAt time.Time
@@ -107,6 +109,9 @@ func validate(b checkRunBody, create bool) string {
 		}
 		if len(*o.Summary) > 65535 {
 			return "output.summary is longer than 65535 characters"
+		}
+		if o.Text != nil && len(*o.Text) > 65535 {
+			return "output.text is longer than 65535 characters"
 		}
 		if len(o.Annotations) > 50 {
 			return "only 50 annotations are allowed per request"
@@ -213,7 +218,10 @@ func (s *Server) apply(cr *CheckRun, b checkRunBody, now time.Time) {
 		cr.ExternalID = *b.ExternalID
 	}
 	if o := b.Output; o != nil {
-		cr.Title, cr.Summary = *o.Title, *o.Summary
+		cr.Title, cr.Summary, cr.Text = *o.Title, *o.Summary, ""
+		if o.Text != nil {
+			cr.Text = *o.Text
+		}
 		// GitHub appends annotations on every update.
 		cr.Annotations = append(cr.Annotations, o.Annotations...)
 	}
@@ -284,7 +292,7 @@ func (s *Server) listCheckRunsForRef(w *responder, r *http.Request) (int, any) {
 
 func (s *Server) checkRunJSON(rp *Repo, cr *CheckRun) map[string]any {
 	u := fmt.Sprintf("%s/repos/%s/check-runs/%d", s.api(), rp.FullName(), cr.ID)
-	var conclusion, completed, external, title, summary any
+	var conclusion, completed, external, title, summary, text any
 	if cr.Conclusion != "" {
 		conclusion, completed = cr.Conclusion, ts(cr.CompletedAt)
 	}
@@ -294,13 +302,16 @@ func (s *Server) checkRunJSON(rp *Repo, cr *CheckRun) map[string]any {
 	if cr.Title != "" || cr.Summary != "" {
 		title, summary = cr.Title, cr.Summary
 	}
+	if cr.Text != "" {
+		text = cr.Text
+	}
 	return map[string]any{
 		"id": cr.ID, "node_id": nodeID("CR_", cr.ID), "head_sha": cr.HeadSHA, "name": cr.Name,
 		"external_id": external, "url": u, "html_url": fmt.Sprintf("%s/%s/runs/%d", webHost, rp.FullName(), cr.ID),
 		"details_url": nil, "status": cr.Status, "conclusion": conclusion,
 		"started_at": ts(cr.StartedAt), "completed_at": completed,
 		"output": map[string]any{
-			"title": title, "summary": summary, "text": nil, "annotations_count": len(cr.Annotations),
+			"title": title, "summary": summary, "text": text, "annotations_count": len(cr.Annotations),
 			"annotations_url": u + "/annotations",
 		},
 		"check_suite":   map[string]any{"id": cr.suiteID},

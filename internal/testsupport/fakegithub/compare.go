@@ -10,7 +10,9 @@ import (
 // compare implements GET /repos/{owner}/{repo}/compare/{basehead} for
 // commits of the repository's pull requests: a head and an earlier commit of
 // the same pull request compare "ahead" with the files the later commits
-// touched; a commit a force-push removed compares "diverged".
+// touched; the pull request's base and a head, "ahead" with its files and
+// the base as the merge base; a commit a force-push removed compares
+// "diverged".
 func (s *Server) compare(w *responder, r *http.Request) (int, any) {
 	base, head, ok := strings.Cut(r.PathValue("basehead"), "...")
 	if !ok {
@@ -41,6 +43,10 @@ func (s *Server) compare(w *responder, r *http.Request) (int, any) {
 				status = "identical"
 			}
 			return 200, s.comparisonJSON(p, p.commits[bi], p.commits[bi], p.commits[bi+1:hi+1], touched, status, hi-bi, 0)
+		case base == p.baseSHA:
+			// The pull request's own diff: everything since its base.
+			b := commit{sha: base, message: "base"}
+			return 200, s.comparisonJSON(p, b, b, p.commits[:hi+1], paths(p.files), "ahead", hi+1, 0)
 		case rp.orphans[base]:
 			// The old commit shares only the pull request's base with head.
 			mergeBase := commit{sha: p.baseSHA, message: "base"}

@@ -164,7 +164,13 @@ func (s *Server) getBlob(w *responder, r *http.Request) (int, any) {
 	return 404, errorBody("Not Found")
 }
 
-// getContents implements GET /repos/{owner}/{repo}/contents/{path} for files.
+// maxJSONContent is the largest file the contents API returns in JSON;
+// larger ones come with an empty content and encoding "none", and only the
+// raw media type has their bytes (up to 100 MB).
+const maxJSONContent = 1 << 20
+
+// getContents implements GET /repos/{owner}/{repo}/contents/{path} for files,
+// as JSON or, asked with the raw media type, as the file's bytes.
 func (s *Server) getContents(w *responder, r *http.Request) (int, any) {
 	p := r.PathValue("path")
 	s.mu.Lock()
@@ -182,12 +188,20 @@ func (s *Server) getContents(w *responder, r *http.Request) (int, any) {
 	if !ok {
 		return 404, errorBody("Not Found")
 	}
+	if strings.Contains(r.Header.Get("Accept"), "raw") {
+		w.Header().Set("Content-Type", "application/vnd.github.raw; charset=utf-8")
+		return 200, rawBody(content)
+	}
 	blob := gitBlobSHA(content)
 	base := s.api() + "/repos/" + rp.FullName()
 	html := fmt.Sprintf("%s/%s/blob/%s/%s", webHost, rp.FullName(), ref, p)
+	encoding, encoded := "base64", base64.StdEncoding.EncodeToString([]byte(content))
+	if len(content) > maxJSONContent {
+		encoding, encoded = "none", ""
+	}
 	return 200, map[string]any{
-		"type": "file", "encoding": "base64", "size": len(content), "name": path.Base(p), "path": p,
-		"content": base64.StdEncoding.EncodeToString([]byte(content)), "sha": blob,
+		"type": "file", "encoding": encoding, "size": len(content), "name": path.Base(p), "path": p,
+		"content": encoded, "sha": blob,
 		"url": base + "/contents/" + p + "?ref=" + ref, "git_url": base + "/git/blobs/" + blob, "html_url": html,
 		"download_url": fmt.Sprintf("https://raw.githubusercontent.com/%s/%s/%s", rp.FullName(), ref, p),
 		"_links":       map[string]any{"self": base + "/contents/" + p + "?ref=" + ref, "git": base + "/git/blobs/" + blob, "html": html},

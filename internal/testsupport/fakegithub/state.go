@@ -102,9 +102,13 @@ type PRSpec struct {
 	BaseRef           string
 	HeadRef           string
 	HeadSHA           string
-	Draft             bool
-	Labels            []string
-	Files             []File
+	// BaseSHA is the base commit (default: a fixed fake SHA with no
+	// files); give one CommitFiles made for the contents API to serve
+	// the files at the base.
+	BaseSHA string
+	Draft   bool
+	Labels  []string
+	Files   []File
 	// CommitMessage is the head commit's message.
 	CommitMessage string
 }
@@ -170,6 +174,9 @@ func (r *Repo) OpenPR(spec PRSpec) *PR {
 	}
 	if pr.headSHA == "" {
 		pr.headSHA = FakeSHA("head", r.FullName(), fmt.Sprint(spec.Number))
+	}
+	if spec.BaseSHA != "" {
+		pr.baseSHA = spec.BaseSHA
 	}
 	msg := spec.CommitMessage
 	if msg == "" {
