@@ -3,12 +3,9 @@ package queue
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/riverqueue/river"
-
-	"github.com/mergeguard/mergeguard/internal/store"
 )
 
 // Merge groups and commands are not coalesced per pull request: each merge
@@ -77,28 +74,6 @@ func (CommentArgs) Kind() string { return "command" }
 
 // Job is a job's arguments (River's JobArgs): MergeGroupArgs, CommentArgs.
 type Job interface{ Kind() string }
-
-// AcceptJob durably records a delivery and creates its job: a merge group
-// check (MergeGroupArgs) or a command (CommentArgs).
-func (q *Queue) AcceptJob(ctx context.Context, d store.Delivery, args Job) (Outcome, error) {
-	out := Queued
-	err := q.db.InTx(ctx, func(tx store.Tx) error {
-		fresh, err := store.RecordDelivery(ctx, tx, d)
-		if err != nil {
-			return err
-		}
-		if !fresh {
-			out = Duplicate
-			return nil
-		}
-		_, err = q.client.insertTx(ctx, tx.Raw(), args)
-		return err
-	})
-	if err != nil {
-		return "", fmt.Errorf("accept delivery %s: %w", d.ID, err)
-	}
-	return out, nil
-}
 
 type mergeGroupWorker struct {
 	river.WorkerDefaults[MergeGroupArgs]

@@ -124,8 +124,12 @@ const (
 	Duplicate Outcome = "duplicate"
 )
 
-// Queue accepts deliveries and runs evaluation jobs.
+// defaultMaxAttempts bounds retries of a failing job when not configured.
+const defaultMaxAttempts = 10
+
+// Queue runs the jobs; its Client (embedded) accepts deliveries.
 type Queue struct {
+	*Client
 	db        *store.DB
 	client    riverClient
 	evaluator Evaluator
@@ -146,7 +150,7 @@ func New(db *store.DB, ev Evaluator, cfg Config) (*Queue, error) {
 		cfg.JobTimeout = 2 * time.Minute
 	}
 	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 10
+		cfg.MaxAttempts = defaultMaxAttempts
 	}
 	if cfg.OutageMax <= 0 {
 		cfg.OutageMax = time.Hour
@@ -173,7 +177,14 @@ func New(db *store.DB, ev Evaluator, cfg Config) (*Queue, error) {
 	if cfg.ReplicaGrace <= 0 {
 		cfg.ReplicaGrace = store.ReplicaGrace
 	}
-	q := &Queue{db: db, evaluator: ev, cfg: cfg, log: cfg.Logger}
+	ins, err := NewClient(db, ClientConfig{
+		Now: cfg.Now, CoalesceQuiet: cfg.CoalesceQuiet, MaxAttempts: cfg.MaxAttempts,
+		StubRiverTime: cfg.StubRiverTime, Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	q := &Queue{Client: ins, db: db, evaluator: ev, cfg: cfg, log: cfg.Logger}
 
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &evaluateWorker{q: q}); err != nil {
@@ -260,69 +271,6 @@ func (q *Queue) Stop(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	return q.client.StopAndCancel(cctx)
-}
-
-// Accept durably records a delivery for a pull request and makes sure a job
-// will evaluate it. When Accept returns nil, the delivery is committed to the
-// database: it survives a crash right after.
-func (q *Queue) Accept(ctx context.Context, d store.Delivery) (Outcome, error) {
-	if d.ReceivedAt.IsZero() {
-		// Commands and sweeps are events too; their time drives
-		// coalescing and retention like a webhook's.
-		d.ReceivedAt = q.cfg.Now()
-	}
-	var out Outcome
-	err := q.db.InTx(ctx, func(tx store.Tx) error {
-		fresh, err := store.RecordDelivery(ctx, tx, d)
-		if err != nil {
-			return err
-		}
-		if !fresh {
-			out = Duplicate
-			return nil
-		}
-		if d.Head.SHA != "" {
-			if err := store.RecordHeadSighting(ctx, tx, store.PRRef{RepoID: d.PR.RepoID, Repo: d.PR.Repo, Number: d.PR.Number}, d.Head); err != nil {
-				return err
-			}
-		}
-		st, err := store.NotePREvent(ctx, tx, d, q.cfg.CoalesceQuiet)
-		if err != nil {
-			return err
-		}
-		if st.JobID != nil {
-			job, err := q.client.jobTx(ctx, tx.Raw(), *st.JobID)
-			if err != nil {
-				return err
-			}
-			if active(job) {
-				out = Coalesced
-				if backingOff(job, q.cfg.Now()) {
-					// A new event is new information: do not let it wait
-					// out the backoff of an earlier failure.
-					return q.client.retryNowTx(ctx, tx.Raw(), job.ID)
-				}
-				return nil
-			}
-		}
-		out = Queued
-		return q.enqueue(ctx, tx, st)
-	})
-	if err != nil {
-		return "", fmt.Errorf("accept delivery %s for %s: %w", d.ID, d.PR, err)
-	}
-	return out, nil
-}
-
-// enqueue creates the job that will evaluate the pull request's latest state.
-func (q *Queue) enqueue(ctx context.Context, tx store.Tx, st store.PRState) error {
-	id, err := q.client.insertTx(ctx, tx.Raw(), EvaluateArgs{
-		InstallationID: st.InstallationID, RepoID: st.Key.RepoID, Repo: st.Key.Repo, Number: st.Key.Number, DeliveryID: st.DeliveryID,
-	})
-	if err != nil {
-		return err
-	}
-	return store.SetPRJob(ctx, tx, st.Key, id)
 }
 
 // release detaches a job that is giving up (cancelled, or out of attempts)

@@ -74,27 +74,6 @@ func (OrgSweepArgs) Kind() string { return "sweep_org" }
 
 var uniqueForever = &river.UniqueOpts{ByArgs: true}
 
-// ScheduleSweep schedules a sweep of a repository at an instant (at once if
-// it has passed). A sweep already scheduled for the same repository and
-// instant is not scheduled again.
-func (q *Queue) ScheduleSweep(ctx context.Context, installationID, repoID int64, repo string, at time.Time, reason string) error {
-	return q.db.InTx(ctx, func(tx store.Tx) error {
-		_, err := q.client.insertOptsTx(ctx, tx.Raw(), SweepArgs{
-			InstallationID: installationID, RepoID: repoID, Repo: repo, At: at.Unix(), Cause: reason, Reason: reason,
-		}, &river.InsertOpts{ScheduledAt: at, UniqueOpts: *uniqueForever})
-		return err
-	})
-}
-
-// SweepOrgTx sweeps every repository of an organization, in the caller's
-// transaction: a freeze and the sweep that applies it commit together.
-func (q *Queue) SweepOrgTx(ctx context.Context, tx store.Tx, installationID int64, owner, key, reason string) error {
-	_, err := q.client.insertOptsTx(ctx, tx.Raw(), OrgSweepArgs{
-		InstallationID: installationID, Owner: strings.ToLower(owner), Key: key, Reason: reason,
-	}, &river.InsertOpts{UniqueOpts: *uniqueForever})
-	return err
-}
-
 type sweepWorker struct {
 	river.WorkerDefaults[SweepArgs]
 	q *Queue
