@@ -1,4 +1,4 @@
-package serve_test
+package app_test
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v4"
 
+	"github.com/mergeguard/mergeguard/internal/app"
 	"github.com/mergeguard/mergeguard/internal/decision"
-	"github.com/mergeguard/mergeguard/internal/serve"
 	"github.com/mergeguard/mergeguard/internal/settings"
 	"github.com/mergeguard/mergeguard/internal/testsupport/dbtest"
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
@@ -56,7 +56,7 @@ func startForBenchmark(b *testing.B, gh *fakegithub.Server, key *rsa.PrivateKey,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serve.Run(ctx, s, serve.Options{Log: slog.New(slog.DiscardHandler), Listener: ln}) }()
+	go func() { done <- app.Run(ctx, s, app.Options{Log: slog.New(slog.DiscardHandler), Listener: ln}) }()
 	b.Cleanup(func() { cancel(); <-done })
 	return "http://" + ln.Addr().String()
 }

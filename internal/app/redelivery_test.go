@@ -1,4 +1,4 @@
-package serve_test
+package app_test
 
 import (
 	"context"
@@ -11,9 +11,9 @@ import (
 
 	"github.com/golang-jwt/jwt/v4"
 
+	"github.com/mergeguard/mergeguard/internal/app"
 	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/queue"
-	"github.com/mergeguard/mergeguard/internal/serve"
 	"github.com/mergeguard/mergeguard/internal/settings"
 	"github.com/mergeguard/mergeguard/internal/testsupport/dbtest"
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
@@ -105,7 +105,7 @@ func startRedelivering(t *testing.T, gh *fakegithub.Server, ln net.Listener, r q
 	logs := &logbuf.Buffer{}
 	h := &harness{t: t, gh: gh, base: "http://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1), logs: logs}
 	go func() {
-		h.done <- serve.Run(ctx, s, serve.Options{
+		h.done <- app.Run(ctx, s, app.Options{
 			Log:      slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 			Listener: ln, PollInterval: 20 * time.Millisecond, Redelivery: r,
 		})

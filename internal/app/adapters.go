@@ -1,4 +1,4 @@
-package serve
+package app
 
 import (
 	"context"
@@ -109,8 +109,8 @@ func (c comments) HandleComment(ctx context.Context, cm queue.Comment) error {
 // queue, like any event) and explain its verdict (evaluated now, without
 // publishing).
 type evaluations struct {
-	q  *queue.Queue
-	ev *evaluator.Service
+	jobs *queue.Client
+	ev   *evaluator.Service
 	// prefix starts a command ("/guard"), to name the recheck command.
 	prefix string
 }
@@ -127,7 +127,7 @@ func (e evaluations) Recheck(ctx context.Context, pr prcommand.PR, key, requeste
 		}
 		d.Rerun = &decision.Rerun{By: requestedBy, Via: "`" + strings.ReplaceAll(prefix, "`", "'") + " recheck`"}
 	}
-	_, err := e.q.Accept(ctx, d)
+	_, err := e.jobs.Accept(ctx, d)
 	return err
 }
 
@@ -160,7 +160,7 @@ func (f freezes) Freezes(ctx context.Context, owner string, now time.Time) ([]fa
 // pushed acts on a push: the policy source refreshes what it cached, and
 // the pull requests the pushed policy or configuration judges are evaluated
 // again, so a new freeze window or a tightened rule shows at once.
-func pushed(ctx context.Context, db *store.DB, source *policysource.Source, q *queue.Queue, now time.Time, p webhook.Push) error {
+func pushed(ctx context.Context, db *store.DB, source *policysource.Source, q *queue.Client, now time.Time, p webhook.Push) error {
 	source.Pushed(p.Owner, p.Repo, p.Branch, p.DefaultBranch, p.Files)
 	switch {
 	case p.InstallationID == 0 || p.After == "" || strings.Trim(p.After, "0") == "":
@@ -185,8 +185,8 @@ func touches(files []string, prefix string) bool {
 	return false
 }
 
-var _ incident.Sweeper = (*queue.Queue)(nil)
-var _ evaluator.Scheduler = (*queue.Queue)(nil)
+var _ incident.Sweeper = (*queue.Client)(nil)
+var _ evaluator.Scheduler = (*queue.Client)(nil)
 
 // coverageSource reads uploaded reports for the evaluator.
 type coverageSource struct{ db *store.DB }
@@ -237,7 +237,7 @@ func (h heads) PullRequestHead(ctx context.Context, repo string, number int) (st
 
 // reevaluate queues the pull requests whose head is the commit a report
 // arrived for.
-func reevaluate(q *queue.Queue, db *store.DB, now func() time.Time) func(ctx context.Context, repo, sha string) (int, error) {
+func reevaluate(q *queue.Client, db *store.DB, now func() time.Time) func(ctx context.Context, repo, sha string) (int, error) {
 	return func(ctx context.Context, repo, sha string) (int, error) {
 		prs, err := store.PullRequestsAt(ctx, db, repo, sha)
 		if err != nil {

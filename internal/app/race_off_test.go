@@ -1,6 +1,6 @@
 //go:build !race
 
-package serve_test
+package app_test
 
 import "time"
 

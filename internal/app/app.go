@@ -1,7 +1,9 @@
-// Package serve assembles the running server from its parts: database and
-// queue, GitHub client, policy engine, evaluator, webhook intake and HTTP
-// routes. It is what `mergeguard serve` runs.
-package serve
+// Package app is mergeguard's one composition root: it builds the object
+// graph of the server (database and queue, GitHub client, policy engine,
+// evaluator, webhook intake and HTTP routes) and what each CLI command
+// needs, and releases them. It does no work of its own; the packages that
+// do the work do not wire.
+package app
 
 import (
 	"context"
@@ -73,91 +75,82 @@ type Options struct {
 	GitHubRetry githubapp.RetryPolicy
 }
 
-// Run serves until ctx ends, then shuts down gracefully: it stops taking
-// deliveries, lets running evaluations finish (up to the shutdown timeout),
-// and closes the database.
+// Server is the running server's object graph, built by New from the
+// settings: it owns what it opened (database, replica membership, SQLite
+// lock, policy workers) and releases it in Close. Building does no work;
+// Run serves.
+type Server struct {
+	settings settings.Settings
+	opts     Options
+	log      *slog.Logger
+	now      func() time.Time
+
+	db      *store.DB
+	replica int32
+	source  *policysource.Source
+	queue   *queue.Queue
+	http    *server.Server
+	// closers release what New opened, in reverse order.
+	closers []func()
+}
+
+// Run builds the server, serves until ctx ends, then shuts down gracefully:
+// it stops taking deliveries, lets running evaluations finish (up to the
+// shutdown timeout), and closes the database.
 func Run(ctx context.Context, s settings.Settings, opts Options) error {
-	log := opts.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	srv, err := New(ctx, s, opts)
+	if err != nil {
+		return err
 	}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
+	defer srv.Close()
+	return srv.Run(ctx)
+}
+
+// New opens the database and builds every part of the server. On error,
+// what it opened is released.
+func New(ctx context.Context, s settings.Settings, opts Options) (*Server, error) {
+	a := &Server{settings: s, opts: opts, log: opts.Log, now: opts.Now}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
 	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if err := a.build(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// Close releases what New opened. It is safe to call more than once.
+func (a *Server) Close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+	a.closers = nil
+}
+
+func (a *Server) onClose(f func()) { a.closers = append(a.closers, f) }
+
+// build wires the parts. The queue's workers need the evaluator and the
+// commands, which insert work themselves: they get the insert-only queue
+// client, built first, so the worker queue can be built last and nothing is
+// changed after it is built.
+func (a *Server) build(ctx context.Context) error {
+	s, log, now := a.settings, a.log, a.now
+	opts := a.opts
 	m := metrics.New()
 
-	db, err := store.Open(ctx, s.Database)
+	db, membership, err := a.openStore(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	if len(db.Tightened) > 0 {
-		log.Warn("the SQLite database was open to every user on this host; mergeguard made it private to its owner", "files", db.Tightened)
-	}
-	if err := queue.Migrate(ctx, db); err != nil {
-		return err
-	}
-	// On PostgreSQL this server is one of possibly several replicas; its
-	// membership lets the others take over its jobs if it dies.
-	replica, err := db.JoinReplicas(ctx, log)
+	source, err := a.policies(ctx, m)
 	if err != nil {
 		return err
 	}
-	defer replica.Close()
-	var replicaNumber int32
-	var membership queue.Replica
-	if replica != nil {
-		replicaNumber, membership = replica.Number(), replica
-	}
-	if db.Driver == store.SQLite {
-		release, err := store.LockSQLite(s.Database.Path)
-		if err != nil {
-			return err
-		}
-		defer release()
-		n, err := queue.ResumeInterrupted(ctx, db, now())
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			log.Warn("resumed evaluations interrupted when the previous server process stopped", "jobs", n)
-		}
-		if n, err := (store.CheckRuns{DB: db}).ReleaseAllLeases(ctx); err != nil {
-			return err
-		} else if n > 0 {
-			log.Warn("freed check runs the previous server process was publishing when it stopped", "check_runs", n)
-		}
-	}
-
-	bundled := opts.Policy
-	if bundled == nil {
-		if bundled, err = policies.Modules(); err != nil {
-			return err
-		}
-	}
-	workers, err := policyWorkers(s.Policy, log, m)
-	if err != nil {
-		return err
-	}
-	if workers != nil {
-		defer workers.Close()
-	}
-	source, err := policysource.New(ctx, policysource.Options{
-		Repo: s.PolicyRepo, Layout: policysource.Layout{Dir: s.PolicyDir}, RepoConfigPath: repoConfigPath,
-		Bundled: bundled, Timeout: s.PolicyTimeout, Workers: workers, DefaultMode: s.Mode,
-		LastGood: store.PolicyState{DB: db, Now: now}, Now: now, Log: log,
-		OnCompile: func(_ string, ok bool) {
-			result := "ok"
-			if !ok {
-				result = "broken"
-			}
-			m.PolicyCompilations.WithLabelValues(result).Inc()
-		},
-	})
-	if err != nil {
-		return err
-	}
+	a.source = source
 
 	gh, err := githubapp.New(githubapp.Config{
 		AppID: s.AppID, PrivateKey: s.PrivateKey, BaseURL: s.GitHubAPIURL,
@@ -167,7 +160,14 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 	if err != nil {
 		return err
 	}
-	checkRuns := store.CheckRuns{DB: db, Now: now, Replica: replicaNumber}
+	maxAttempts := opts.MaxAttempts
+	jobs, err := queue.NewClient(db, queue.ClientConfig{
+		Now: now, CoalesceQuiet: s.CoalesceQuiet, MaxAttempts: maxAttempts, StubRiverTime: opts.Now != nil, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	checkRuns := store.CheckRuns{DB: db, Now: now, Replica: a.replica}
 	ev := &evaluator.Service{
 		GitHub:          func(id int64) evaluator.GitHub { return gh.Installation(id) },
 		Policies:        source,
@@ -179,19 +179,20 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 		Freezes:         freezes{db},
 		Coverage:        coverageSource{db},
 		Audit:           auditTrail{db},
+		Scheduler:       jobs,
 		Now:             now,
 		Log:             log,
 		Metrics:         m,
 	}
 	commands := &incident.Commands{
 		DB: db, GitHub: func(id int64) incident.GitHub { return gh.Installation(id) },
-		Policies: source, Now: now, Log: log, Prefix: s.CommandPrefix,
+		Policies: source, Now: now, Log: log, Prefix: s.CommandPrefix, Sweeps: jobs,
 	}
 	prCommands := &prcommand.Handler{
 		DB: db, GitHub: func(id int64) prcommand.GitHub { return gh.Installation(id) },
 		Policies: source, Now: now, Log: log,
+		Evaluations: evaluations{jobs: jobs, ev: ev, prefix: s.CommandPrefix},
 	}
-	cmds := comments{incident: commands, pr: prCommands, prefix: s.CommandPrefix}
 	q, err := queue.New(db, queue.EvaluatorFunc(func(ctx context.Context, r queue.Request) error {
 		owner, name, _ := strings.Cut(r.Repo, "/")
 		return answerReruns(ctx, db, ev, evaluator.Request{
@@ -203,9 +204,9 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 		PollInterval: opts.PollInterval, Logger: log, Metrics: m, Now: now, StubRiverTime: opts.Now != nil,
 		Lister:      lister{gh},
 		MergeGroups: mergeGroups{ev},
-		Comments:    cmds,
+		Comments:    comments{incident: commands, pr: prCommands, prefix: s.CommandPrefix},
 		Redelivery:  redelivery(gh, opts.Redelivery),
-		MaxAttempts: opts.MaxAttempts,
+		MaxAttempts: maxAttempts,
 		OutageMax:   s.GitHub.OutageMax, OutagePoll: opts.OutagePoll,
 		Replica: membership, ReplicaGrace: opts.ReplicaGrace,
 		OnGiveUp:  failureReport{app: gh, publisher: ev.Publisher, mode: s.Mode, prefix: s.CommandPrefix}.publish,
@@ -214,11 +215,10 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 	if err != nil {
 		return err
 	}
-	ev.Scheduler = q
-	commands.Sweeps = q
-	prCommands.Evaluations = evaluations{q: q, ev: ev, prefix: s.CommandPrefix}
-	wh, err := webhook.New(s.WebhookSecret, q, log, m, now, webhook.WithPushObserver(func(ctx context.Context, p webhook.Push) error {
-		return pushed(ctx, db, source, q, now(), p)
+	a.queue = q
+
+	wh, err := webhook.New(s.WebhookSecret, jobs, log, m, now, webhook.WithPushObserver(func(ctx context.Context, p webhook.Push) error {
+		return pushed(ctx, db, source, jobs, now(), p)
 	}), webhook.WithReceipts(receipts(db)), webhook.WithCommandPrefix(s.CommandPrefix),
 		webhook.WithLimits(intake.Limits{BufferBytes: s.Intake.BufferBytes, ConnectionsPerAddress: s.Intake.ConnectionsPerAddress}))
 	if err != nil {
@@ -232,11 +232,11 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 		}
 		verifier = v
 	}
-	srv := server.New(server.Config{
+	a.http = server.New(server.Config{
 		Webhook: wh,
 		Coverage: &coverageapi.Handler{
 			DB: db, Verifier: verifier, Tokens: s.Coverage.Tokens, Heads: heads{gh, db},
-			Reevaluate: reevaluate(q, db, now), MaxBytes: s.Coverage.MaxBytes, Now: now, Log: log,
+			Reevaluate: reevaluate(jobs, db, now), MaxBytes: s.Coverage.MaxBytes, Now: now, Log: log,
 		},
 		Ready: []server.Check{
 			{Name: "database", Check: db.Ping},
@@ -252,23 +252,112 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 		SeparateMetrics:       s.MetricsAddr != "",
 		ConnectionsPerAddress: s.Intake.ConnectionsPerAddress,
 	})
+	return nil
+}
 
+// openStore opens and migrates the database and, on PostgreSQL, joins the
+// replicas (membership lets the others take over this server's jobs if it
+// dies). On SQLite it takes the database's lock and resumes what the
+// previous process left running.
+func (a *Server) openStore(ctx context.Context) (*store.DB, queue.Replica, error) {
+	log, now := a.log, a.now
+	db, err := store.Open(ctx, a.settings.Database)
+	if err != nil {
+		return nil, nil, err
+	}
+	a.db = db
+	a.onClose(func() { db.Close() })
+	if len(db.Tightened) > 0 {
+		log.Warn("the SQLite database was open to every user on this host; mergeguard made it private to its owner", "files", db.Tightened)
+	}
+	if err := queue.Migrate(ctx, db); err != nil {
+		return nil, nil, err
+	}
+	replica, err := db.JoinReplicas(ctx, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	a.onClose(func() { replica.Close() })
+	var membership queue.Replica
+	if replica != nil {
+		a.replica, membership = replica.Number(), replica
+	}
+	if db.Driver == store.SQLite {
+		release, err := store.LockSQLite(a.settings.Database.Path)
+		if err != nil {
+			return nil, nil, err
+		}
+		a.onClose(release)
+		n, err := queue.ResumeInterrupted(ctx, db, now())
+		if err != nil {
+			return nil, nil, err
+		}
+		if n > 0 {
+			log.Warn("resumed evaluations interrupted when the previous server process stopped", "jobs", n)
+		}
+		if n, err := (store.CheckRuns{DB: db}).ReleaseAllLeases(ctx); err != nil {
+			return nil, nil, err
+		} else if n > 0 {
+			log.Warn("freed check runs the previous server process was publishing when it stopped", "check_runs", n)
+		}
+	}
+	return db, membership, nil
+}
+
+// policies builds the policy source: the bundled policies (or the tests'),
+// the organizations' from their policy repository, run in worker processes
+// when the settings ask for them.
+func (a *Server) policies(ctx context.Context, m *metrics.Metrics) (*policysource.Source, error) {
+	s, log, now := a.settings, a.log, a.now
+	bundled := a.opts.Policy
+	if bundled == nil {
+		var err error
+		if bundled, err = policies.Modules(); err != nil {
+			return nil, err
+		}
+	}
+	workers, err := policyWorkers(s.Policy, log, m)
+	if err != nil {
+		return nil, err
+	}
+	if workers != nil {
+		a.onClose(func() { workers.Close() })
+	}
+	return policysource.New(ctx, policysource.Options{
+		Repo: s.PolicyRepo, Layout: policysource.Layout{Dir: s.PolicyDir}, RepoConfigPath: repoConfigPath,
+		Bundled: bundled, Timeout: s.PolicyTimeout, Workers: workers, DefaultMode: s.Mode,
+		LastGood: store.PolicyState{DB: a.db, Now: now}, Now: now, Log: log,
+		OnCompile: func(_ string, ok bool) {
+			result := "ok"
+			if !ok {
+				result = "broken"
+			}
+			m.PolicyCompilations.WithLabelValues(result).Inc()
+		},
+	})
+}
+
+// Run serves until ctx ends, then stops taking deliveries and lets running
+// evaluations finish, up to the shutdown timeout.
+func (a *Server) Run(ctx context.Context) error {
+	s, log, opts := a.settings, a.log, a.opts
 	ln := opts.Listener
 	if ln == nil {
+		var err error
 		if ln, err = net.Listen("tcp", s.Addr); err != nil {
 			return fmt.Errorf("listen on %s (%s): %w", s.Addr, settings.EnvAddr, err)
 		}
 	}
 	// River treats the end of Start's context as a hard stop that cancels
-	// running jobs; shutdown is q.Stop's job, after the HTTP server stops.
-	if err := q.Start(context.WithoutCancel(ctx)); err != nil {
+	// running jobs; shutdown is Stop's job, after the HTTP server stops.
+	if err := a.queue.Start(context.WithoutCancel(ctx)); err != nil {
 		ln.Close()
 		return fmt.Errorf("start job queue: %w", err)
 	}
 	log.Info("mergeguard is serving",
-		"version", version.String(), "addr", ln.Addr().String(), "database", s.Database.Driver, "replica", replicaNumber,
+		"version", version.String(), "addr", ln.Addr().String(), "database", s.Database.Driver, "replica", a.replica,
 		"github_api", s.GitHubAPIURL, "app_id", s.AppID, "check_name", s.CheckName, "mode", s.Mode,
-		"bundled_policy", source.Bundled().Label, "rules", len(source.Bundled().Policy.Rules()),
+		"bundled_policy", a.source.Bundled().Label, "rules", len(a.source.Bundled().Policy.Rules()),
 		"policy_repo", s.PolicyRepo+"/"+s.PolicyDir)
 	if opts.OnListening != nil {
 		opts.OnListening(ln.Addr())
@@ -279,20 +368,20 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 		mln, err := net.Listen("tcp", s.MetricsAddr)
 		if err != nil {
 			ln.Close()
-			_ = q.Stop(context.WithoutCancel(ctx))
+			_ = a.queue.Stop(context.WithoutCancel(ctx))
 			return fmt.Errorf("listen on %s (%s): %w", s.MetricsAddr, settings.EnvMetricsAddr, err)
 		}
 		log.Info("serving metrics separately", "addr", mln.Addr().String())
-		go func() { metricsErr <- srv.ServeMetrics(ctx, mln) }()
+		go func() { metricsErr <- a.http.ServeMetrics(ctx, mln) }()
 	} else {
 		metricsErr <- nil
 	}
 
-	serveErr := srv.Serve(ctx, ln)
+	serveErr := a.http.Serve(ctx, ln)
 	log.Info("shutting down: waiting for running evaluations", "timeout", s.ShutdownTimeout.String())
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.ShutdownTimeout)
 	defer cancel()
-	stopErr := q.Stop(stopCtx)
+	stopErr := a.queue.Stop(stopCtx)
 	log.Info("mergeguard stopped")
 	return errors.Join(serveErr, <-metricsErr, stopErr)
 }

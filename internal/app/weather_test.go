@@ -1,4 +1,4 @@
-package serve_test
+package app_test
 
 import (
 	"net/http"
@@ -9,8 +9,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v4"
 
+	"github.com/mergeguard/mergeguard/internal/app"
 	"github.com/mergeguard/mergeguard/internal/decision"
-	"github.com/mergeguard/mergeguard/internal/serve"
 	"github.com/mergeguard/mergeguard/internal/settings"
 	"github.com/mergeguard/mergeguard/internal/testsupport/dbtest"
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
@@ -37,7 +37,7 @@ type weather struct {
 
 // openFleet opens the pull requests and delivers their openings at once to
 // a server with the default workers.
-func openFleet(t testing.TB, w weather, opts serve.Options) *weatherRun {
+func openFleet(t testing.TB, w weather, opts app.Options) *weatherRun {
 	t.Helper()
 	gh := fakegithub.New(t)
 	if w.latency == [2]time.Duration{} {
@@ -118,11 +118,11 @@ func (w *weatherRun) converge(t testing.TB, timeout time.Duration) {
 func TestSixtyPullRequestsConvergeThroughGitHubsFaults(t *testing.T) {
 	t.Parallel() // mostly waiting: on rate limits, an outage, a quiet period
 	const prs, installations = 60, 10
-	calm := openFleet(t, weather{n: prs, installations: installations}, serve.Options{})
+	calm := openFleet(t, weather{n: prs, installations: installations}, app.Options{})
 	calm.converge(t, time.Minute)
 	calmRequests, _ := calm.fleet.Requests()
 
-	stormy := openFleet(t, weather{n: prs, installations: installations, faults: &fakegithub.FaultModel{Seed: 15, Rate: 0.2, GhostWrites: 0.1, Grace: limitGrace}}, serve.Options{})
+	stormy := openFleet(t, weather{n: prs, installations: installations, faults: &fakegithub.FaultModel{Seed: 15, Rate: 0.2, GhostWrites: 0.1, Grace: limitGrace}}, app.Options{})
 	stormy.converge(t, 3*time.Minute)
 	stormyRequests, answered := stormy.fleet.Requests()
 	faults := map[string]int{}
@@ -175,7 +175,7 @@ func TestPullRequestsConvergeAfterAnOutage(t *testing.T) {
 	gh.SetLatencyRange(time.Millisecond, 3*time.Millisecond)
 	f := fleet.New(gh, prs, installations)
 	gh.SetOutage(true)
-	h := startOpts(t, gh, weatherSettings(t, gh), serve.Options{MaxAttempts: 3, OutagePoll: time.Second})
+	h := startOpts(t, gh, weatherSettings(t, gh), app.Options{MaxAttempts: 3, OutagePoll: time.Second})
 	for _, pr := range f.PRs {
 		id, body := f.Opened(pr)
 		if code := sendWebhook(t, h.base, "pull_request", id, body); code != http.StatusAccepted {
@@ -241,7 +241,7 @@ func TestABurstOfTwentyEventsCostsAtMostTwoEvaluations(t *testing.T) {
 	// stretch the burst past the bound on waiting for it, which would
 	// rightly evaluate the burst's middle.
 	s.CoalesceMax = 10 * time.Second
-	h := startOpts(t, gh, s, serve.Options{})
+	h := startOpts(t, gh, s, app.Options{})
 	h.ready(t)
 	first, last := sendBurst(h, gh, pr, 0)
 	waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("success"))

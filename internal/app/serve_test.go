@@ -1,4 +1,4 @@
-package serve_test
+package app_test
 
 import (
 	"bytes"
@@ -15,9 +15,9 @@ import (
 
 	"github.com/golang-jwt/jwt/v4"
 
+	"github.com/mergeguard/mergeguard/internal/app"
 	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/policy"
-	"github.com/mergeguard/mergeguard/internal/serve"
 	"github.com/mergeguard/mergeguard/internal/settings"
 	"github.com/mergeguard/mergeguard/internal/testsupport/dbtest"
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
@@ -80,17 +80,17 @@ func start(t *testing.T, gh *fakegithub.Server, cfg config) *harness {
 		Coverage: settings.Coverage{Tokens: []settings.UploadToken{{Scope: "acme/*", Token: uploadToken}}, MaxBytes: 1 << 20},
 		Intake:   settings.DefaultIntake,
 	}
-	return startOpts(t, gh, s, serve.Options{Policy: cfg.policy, Now: cfg.now, MaxAttempts: cfg.maxAttempts})
+	return startOpts(t, gh, s, app.Options{Policy: cfg.policy, Now: cfg.now, MaxAttempts: cfg.maxAttempts})
 }
 
 func startWith(t *testing.T, gh *fakegithub.Server, s settings.Settings, pol []policy.Module, now ...func() time.Time) *harness {
 	t.Helper()
-	return startOpts(t, gh, s, serve.Options{Policy: pol, Now: clockOf(now)})
+	return startOpts(t, gh, s, app.Options{Policy: pol, Now: clockOf(now)})
 }
 
 // startOpts runs the server with opts; the log, listener and poll interval
 // are the harness's.
-func startOpts(t testing.TB, gh *fakegithub.Server, s settings.Settings, opts serve.Options) *harness {
+func startOpts(t testing.TB, gh *fakegithub.Server, s settings.Settings, opts app.Options) *harness {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -105,7 +105,7 @@ func startOpts(t testing.TB, gh *fakegithub.Server, s settings.Settings, opts se
 		if opts.PollInterval == 0 {
 			opts.PollInterval = 20 * time.Millisecond
 		}
-		h.done <- serve.Run(ctx, s, opts)
+		h.done <- app.Run(ctx, s, opts)
 	}()
 	t.Cleanup(func() { h.stop() })
 	return h

@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"context"
@@ -7,15 +7,56 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mergeguard/mergeguard/internal/queue"
 	"github.com/mergeguard/mergeguard/internal/settings"
 	"github.com/mergeguard/mergeguard/internal/store"
 )
+
+// Admin is what the CLI's commands on a server's database use: the database
+// and, for the commands that hand work to the server, an insert-only queue
+// client. The server's workers do the work.
+type Admin struct {
+	DB *store.DB
+	// Jobs inserts work for the server (nil when opened by OpenDatabase).
+	Jobs *queue.Client
+}
+
+// Close closes the database.
+func (a *Admin) Close() { a.DB.Close() }
+
+// OpenDatabase opens the server's database to read it.
+func OpenDatabase(ctx context.Context, getenv func(string) string) (*Admin, error) {
+	db, err := openServerDB(ctx, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return &Admin{DB: db}, nil
+}
+
+// OpenJobs opens the server's database, migrated as the server migrates
+// it, with a client that inserts jobs for the server's workers.
+func OpenJobs(ctx context.Context, getenv func(string) string) (*Admin, error) {
+	db, err := openServerDB(ctx, getenv)
+	if err != nil {
+		return nil, err
+	}
+	if err := queue.Migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	jobs, err := queue.NewClient(db, queue.ClientConfig{})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Admin{DB: db, Jobs: jobs}, nil
+}
 
 // openServerDB opens the database `mergeguard serve` uses, read from the
 // environment or the configuration file as serve reads it. It refuses a
 // database that holds no mergeguard tables: a freeze written there would
 // reach no server, and an audit read from it would show nothing.
-func openServerDB(ctx context.Context, getenv Env) (*store.DB, error) {
+func openServerDB(ctx context.Context, getenv func(string) string) (*store.DB, error) {
 	env, err := settings.WithConfigFile(getenv)
 	if err != nil {
 		return nil, err

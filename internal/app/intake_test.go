@@ -1,6 +1,6 @@
 //go:build unix
 
-package serve_test
+package app_test
 
 import (
 	"errors"

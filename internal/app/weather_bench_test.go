@@ -1,4 +1,4 @@
-package serve_test
+package app_test
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mergeguard/mergeguard/internal/serve"
+	"github.com/mergeguard/mergeguard/internal/app"
 	"github.com/mergeguard/mergeguard/internal/testsupport/dbtest"
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
 )
@@ -33,7 +33,7 @@ func BenchmarkWeatherFleet(b *testing.B) {
 				if c.rate > 0 {
 					w.faults = &fakegithub.FaultModel{Seed: int64(i + 1), Rate: c.rate, GhostWrites: c.ghosts}
 				}
-				run := openFleet(b, w, serve.Options{})
+				run := openFleet(b, w, app.Options{})
 				run.converge(b, 10*time.Minute)
 				all, _ := run.fleet.Requests()
 				took, requests = took+run.took, requests+all
@@ -64,7 +64,7 @@ func BenchmarkWeatherLoneEvent(b *testing.B) {
 			repo := gh.AddRepo(77, "acme", "shop")
 			s := defaultCoalescing(b, gh)
 			s.Database = db(b)
-			h := startOpts(b, gh, s, serve.Options{PollInterval: 50 * time.Millisecond})
+			h := startOpts(b, gh, s, app.Options{PollInterval: 50 * time.Millisecond})
 			h.ready(b)
 			var took []time.Duration
 			for i := range 20*b.N + 1 {
@@ -99,7 +99,7 @@ func BenchmarkWeatherBurst(b *testing.B) {
 		gh := fakegithub.New(b)
 		gh.SetLatencyRange(20*time.Millisecond, 40*time.Millisecond)
 		pr := newPR(gh)
-		h := startOpts(b, gh, defaultCoalescing(b, gh), serve.Options{PollInterval: 50 * time.Millisecond})
+		h := startOpts(b, gh, defaultCoalescing(b, gh), app.Options{PollInterval: 50 * time.Millisecond})
 		h.ready(b)
 		_, last := sendBurst(h, gh, pr, 50*time.Millisecond)
 		for runs := gh.CheckRuns("acme/shop", pr.HeadSHA()); len(runs) == 0 || runs[0].Conclusion != "success"; runs = gh.CheckRuns("acme/shop", pr.HeadSHA()) {

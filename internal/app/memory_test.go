@@ -2,7 +2,7 @@
 
 // The policy memory limit is the operating system's on Linux only;
 // elsewhere this test's policy would take the machine's memory.
-package serve_test
+package app_test
 
 import (
 	"net/http"
