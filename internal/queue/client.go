@@ -169,3 +169,13 @@ func (q *Client) SweepOrgTx(ctx context.Context, tx store.Tx, installationID int
 	}, &river.InsertOpts{UniqueOpts: *uniqueForever})
 	return err
 }
+
+// AcceptMergeGroup records a delivery and creates its merge group check.
+func (q *Client) AcceptMergeGroup(ctx context.Context, d store.Delivery, mg MergeGroupRequest) (Outcome, error) {
+	return q.AcceptJob(ctx, d, MergeGroupArgs{MergeGroupRequest: mg})
+}
+
+// AcceptComment records a delivery and creates its command job.
+func (q *Client) AcceptComment(ctx context.Context, d store.Delivery, c Comment) (Outcome, error) {
+	return q.AcceptJob(ctx, d, CommentArgs{Comment: c})
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/metrics"
 	"github.com/mergeguard/mergeguard/internal/store"
 )
@@ -112,16 +113,13 @@ type Config struct {
 	StubRiverTime bool
 }
 
-// Outcome says what Accept did with a delivery.
-type Outcome string
+// Outcome says what Accept did with a delivery (decision.Acceptance).
+type Outcome = decision.Acceptance
 
 const (
-	// Queued: a job was created for the pull request.
-	Queued Outcome = "accepted"
-	// Coalesced: a job was already pending; it will see this event.
-	Coalesced Outcome = "coalesced"
-	// Duplicate: this delivery ID was accepted before.
-	Duplicate Outcome = "duplicate"
+	Queued    = decision.Queued
+	Coalesced = decision.Coalesced
+	Duplicate = decision.Duplicate
 )
 
 // defaultMaxAttempts bounds retries of a failing job when not configured.

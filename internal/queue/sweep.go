@@ -83,9 +83,9 @@ func (w *sweepWorker) Timeout(*river.Job[SweepArgs]) time.Duration { return w.q.
 
 func (w *sweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error {
 	a := job.Args
-	log := w.q.log.With("job_id", job.ID, "repo", a.Repo, "reason", a.Reason)
-	if w.q.cfg.Lister == nil {
-		return river.JobCancel(errors.New("sweeps are not configured"))
+	log, err := w.q.begin(job.ID, w.q.cfg.Lister != nil, "sweeps", "repo", a.Repo, "reason", a.Reason)
+	if err != nil {
+		return err
 	}
 	numbers, err := w.q.cfg.Lister.OpenPullRequests(ctx, a.InstallationID, a.Repo)
 	if err != nil {
@@ -120,9 +120,9 @@ func (w *orgSweepWorker) Timeout(*river.Job[OrgSweepArgs]) time.Duration { retur
 
 func (w *orgSweepWorker) Work(ctx context.Context, job *river.Job[OrgSweepArgs]) error {
 	a := job.Args
-	log := w.q.log.With("job_id", job.ID, "owner", a.Owner, "key", a.Key, "reason", a.Reason)
-	if w.q.cfg.Lister == nil {
-		return river.JobCancel(errors.New("sweeps are not configured"))
+	log, err := w.q.begin(job.ID, w.q.cfg.Lister != nil, "sweeps", "owner", a.Owner, "key", a.Key, "reason", a.Reason)
+	if err != nil {
+		return err
 	}
 	installation := a.InstallationID
 	if installation == 0 {

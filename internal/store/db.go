@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver (pure Go, no cgo)
 
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/settings"
 )
 
@@ -40,8 +41,9 @@ type DB struct {
 	Tightened []string
 }
 
-// ErrNotFound is returned when a row does not exist.
-var ErrNotFound = errors.New("not found")
+// ErrNotFound is returned when a row does not exist (decision.ErrNotFound,
+// so that those who read through an interface recognise it too).
+var ErrNotFound = decision.ErrNotFound
 
 // Open connects to the database. It does not migrate; call Migrate.
 func Open(ctx context.Context, cfg settings.Database) (*DB, error) {
