@@ -193,12 +193,11 @@ func (a *Server) build(ctx context.Context) error {
 		Policies: source, Now: now, Log: log,
 		Evaluations: evaluations{jobs: jobs, ev: ev, prefix: s.CommandPrefix},
 	}
+	failure := evaluator.FailureReport{
+		GitHub: ev.GitHub, Publisher: ev.Publisher, Mode: s.Mode, Prefix: s.CommandPrefix,
+	}
 	q, err := queue.New(db, queue.EvaluatorFunc(func(ctx context.Context, r queue.Request) error {
-		owner, name, _ := strings.Cut(r.Repo, "/")
-		return answerReruns(ctx, db, ev, evaluator.Request{
-			InstallationID: r.InstallationID, RepoID: r.RepoID, Owner: owner, Repo: name, Number: r.Number,
-			Trigger: facts.Trigger{Event: r.Event, Action: r.Action}, DeliveryID: r.DeliveryID,
-		})
+		return answerReruns(ctx, db, ev, evaluation(r))
 	}), queue.Config{
 		Workers: s.Workers, CoalesceQuiet: s.CoalesceQuiet, CoalesceMax: s.CoalesceMax,
 		PollInterval: opts.PollInterval, Logger: log, Metrics: m, Now: now, StubRiverTime: opts.Now != nil,
@@ -209,7 +208,9 @@ func (a *Server) build(ctx context.Context) error {
 		MaxAttempts: maxAttempts,
 		OutageMax:   s.GitHub.OutageMax, OutagePoll: opts.OutagePoll,
 		Replica: membership, ReplicaGrace: opts.ReplicaGrace,
-		OnGiveUp:  failureReport{app: gh, publisher: ev.Publisher, mode: s.Mode, prefix: s.CommandPrefix}.publish,
+		OnGiveUp: func(ctx context.Context, r queue.Request, cause error) error {
+			return failure.Publish(ctx, evaluation(r), cause)
+		},
 		Retention: store.Retention{Deliveries: store.DefaultRetention.Deliveries, State: store.DefaultRetention.State, Audit: s.AuditRetention},
 	})
 	if err != nil {
@@ -384,6 +385,15 @@ func (a *Server) Run(ctx context.Context) error {
 	stopErr := a.queue.Stop(stopCtx)
 	log.Info("mergeguard stopped")
 	return errors.Join(serveErr, <-metricsErr, stopErr)
+}
+
+// evaluation is the evaluator's request for a queued one.
+func evaluation(r queue.Request) evaluator.Request {
+	owner, name, _ := strings.Cut(r.Repo, "/")
+	return evaluator.Request{
+		InstallationID: r.InstallationID, RepoID: r.RepoID, Owner: owner, Repo: name, Number: r.Number,
+		Trigger: facts.Trigger{Event: r.Event, Action: r.Action}, DeliveryID: r.DeliveryID,
+	}
 }
 
 // policyWorkers runs every policy (the organizations' and the bundled one)

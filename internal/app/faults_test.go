@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mergeguard/mergeguard/internal/app"
+	"github.com/mergeguard/mergeguard/internal/evaluator"
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
 	"github.com/mergeguard/mergeguard/internal/testsupport/wait"
 )
@@ -25,7 +25,7 @@ func TestAnEvaluationThatKeepsFailingEndsWithAFailedCheckRun(t *testing.T) {
 	h.deliver("pull_request", "", gh.Payload("pull_request", "opened", pr, nil))
 
 	runs := waitCheck(t, gh, "acme/shop", pr.HeadSHA(), func(rs []fakegithub.CheckRun) bool {
-		return len(rs) == 1 && rs[0].Title == app.FailedTitle
+		return len(rs) == 1 && rs[0].Title == evaluator.FailedTitle
 	})
 	if runs[0].Status != "completed" || runs[0].Conclusion != "failure" {
 		t.Fatalf("check run %s/%s, want completed/failure", runs[0].Status, runs[0].Conclusion)
@@ -50,7 +50,7 @@ func TestAnEvaluationThatKeepsFailingEndsWithAFailedCheckRun(t *testing.T) {
 	// GitHub has recovered; the next event brings a verdict.
 	h.deliver("pull_request", "", gh.Payload("pull_request", "edited", pr, nil))
 	runs = waitCheck(t, gh, "acme/shop", pr.HeadSHA(), func(rs []fakegithub.CheckRun) bool {
-		return len(rs) == 1 && rs[0].Title != app.FailedTitle
+		return len(rs) == 1 && rs[0].Title != evaluator.FailedTitle
 	})
 	if !strings.HasPrefix(runs[0].Title, "Blocked by") {
 		t.Fatalf("after recovery the check run shows %q", runs[0].Title)

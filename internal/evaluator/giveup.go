@@ -1,4 +1,4 @@
-package app
+package evaluator
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 	"github.com/mergeguard/mergeguard/internal/checkrun"
 	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
-	"github.com/mergeguard/mergeguard/internal/queue"
 	"github.com/mergeguard/mergeguard/internal/report"
 )
 
@@ -34,32 +33,34 @@ func retryHint(prefix string) string {
 // check run (checkrun.BusyError); the give-up's context bounds the tries.
 const busyWait = 2 * time.Second
 
-// failureReport shows on the pull request that mergeguard gave up on it,
+// FailureReport shows on the pull request that mergeguard gave up on it,
 // so that nobody waits for a verdict that is not coming, and the check does
 // not pass by its absence where branch protection does not require it.
-type failureReport struct {
-	app       *githubapp.App
-	publisher *checkrun.Publisher
-	// mode is the server's default mode: the policy that would say
+type FailureReport struct {
+	GitHub    func(installationID int64) GitHub
+	Publisher *checkrun.Publisher
+	// Mode is the server's default mode: the policy that would say
 	// otherwise could not be read.
-	mode decision.Mode
-	// prefix starts a command in a comment (MERGEGUARD_COMMAND_PREFIX).
-	prefix string
+	Mode decision.Mode
+	// Prefix starts a command in a comment (MERGEGUARD_COMMAND_PREFIX).
+	Prefix string
 }
 
-// publish is a queue.GiveUpFunc.
-func (f failureReport) publish(ctx context.Context, r queue.Request, cause error) error {
+// Publish shows the failure of the evaluation r on its pull request; cause
+// is the last error. It is the queue's give-up handler.
+func (f FailureReport) Publish(ctx context.Context, r Request, cause error) error {
 	if githubapp.IsNotFound(cause) {
 		return nil // the pull request or repository is gone: nowhere to show it
 	}
-	owner, name, _ := strings.Cut(r.Repo, "/")
-	gh := f.app.Installation(r.InstallationID)
+	owner, name := r.Owner, r.Repo
+	repo := owner + "/" + name
+	gh := f.GitHub(r.InstallationID)
 	pr, err := gh.PullRequest(ctx, owner, name, r.Number)
 	switch {
 	case githubapp.IsNotFound(err):
 		return nil
 	case err != nil:
-		return fmt.Errorf("read %s#%d to mark its check run as failed: %w", r.Repo, r.Number, err)
+		return fmt.Errorf("read %s#%d to mark its check run as failed: %w", repo, r.Number, err)
 	case pr.GetState() == "closed":
 		return nil
 	}
@@ -67,9 +68,9 @@ func (f failureReport) publish(ctx context.Context, r queue.Request, cause error
 		RepoID: r.RepoID, Owner: owner, Repo: name, HeadSHA: pr.GetHead().GetSHA(),
 		Number: r.Number, BaseRef: pr.GetBase().GetRef(),
 	}
-	v, out := failedEvaluation(f.mode, f.prefix, cause, r.DeliveryID)
+	v, out := failedEvaluation(f.Mode, f.Prefix, cause, r.DeliveryID)
 	for {
-		_, err = f.publisher.Publish(ctx, gh, target, v, out)
+		_, err = f.Publisher.Publish(ctx, gh, target, v, out)
 		var busy *checkrun.BusyError
 		if !errors.As(err, &busy) {
 			break
@@ -77,11 +78,11 @@ func (f failureReport) publish(ctx context.Context, r queue.Request, cause error
 		select {
 		case <-time.After(busyWait):
 		case <-ctx.Done():
-			return fmt.Errorf("publish the failed check run on %s@%.7s: %w", r.Repo, target.HeadSHA, err)
+			return fmt.Errorf("publish the failed check run on %s@%.7s: %w", repo, target.HeadSHA, err)
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("publish the failed check run on %s@%.7s: %w", r.Repo, target.HeadSHA, err)
+		return fmt.Errorf("publish the failed check run on %s@%.7s: %w", repo, target.HeadSHA, err)
 	}
 	return nil
 }
