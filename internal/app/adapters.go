@@ -67,44 +67,6 @@ func (m mergeGroups) EvaluateMergeGroup(ctx context.Context, r queue.MergeGroupR
 	})
 }
 
-// comments hands command jobs to the commands they hold: freezes to the
-// incident commands (in the policy repository), the rest to the pull
-// request commands.
-type comments struct {
-	incident *incident.Commands
-	pr       *prcommand.Handler
-	prefix   string
-}
-
-func (c comments) HandleComment(ctx context.Context, cm queue.Comment) error {
-	owner, name, _ := strings.Cut(cm.Repo, "/")
-	parsed := command.ParseAll(cm.Body, command.Options{Prefix: c.prefix})
-	var forPR []command.Parsed
-	freeze := false
-	for _, p := range parsed {
-		if p.Command != nil && (p.Command.Kind == command.Freeze || p.Command.Kind == command.Unfreeze) {
-			freeze = true
-			continue
-		}
-		forPR = append(forPR, p)
-	}
-	if freeze || !cm.IsPullRequest {
-		// Freezes, and anything written on an issue: the incident commands
-		// reply (on an issue outside the policy repository they say where
-		// freezes are started).
-		if err := c.incident.Handle(ctx, incident.Comment{
-			InstallationID: cm.InstallationID, Owner: owner, Repo: name, Number: cm.Number,
-			CommentID: cm.CommentID, URL: cm.URL, Author: cm.Author, Body: cm.Body,
-		}); err != nil || !cm.IsPullRequest {
-			return err
-		}
-	}
-	return c.pr.Handle(ctx, prcommand.Comment{
-		PR:        prcommand.PR{InstallationID: cm.InstallationID, RepoID: cm.RepoID, Owner: owner, Repo: name, Number: cm.Number},
-		CommentID: cm.CommentID, URL: cm.URL, Author: cm.Author, WrittenAt: cm.CreatedAt, Commands: forPR,
-	})
-}
-
 // evaluations lets commands re-evaluate a pull request (through the
 // queue, like any event) and explain its verdict (evaluated now, without
 // publishing).

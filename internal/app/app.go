@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mergeguard/mergeguard/internal/checkrun"
+	"github.com/mergeguard/mergeguard/internal/comments"
 	"github.com/mergeguard/mergeguard/internal/coverageapi"
 	"github.com/mergeguard/mergeguard/internal/evaluator"
 	"github.com/mergeguard/mergeguard/internal/facts"
@@ -186,7 +187,7 @@ func (a *Server) build(ctx context.Context) error {
 	}
 	commands := &incident.Commands{
 		DB: db, GitHub: func(id int64) incident.GitHub { return gh.Installation(id) },
-		Policies: source, Now: now, Log: log, Prefix: s.CommandPrefix, Sweeps: jobs,
+		Policies: source, Now: now, Log: log, Sweeps: jobs,
 	}
 	prCommands := &prcommand.Handler{
 		DB: db, GitHub: func(id int64) prcommand.GitHub { return gh.Installation(id) },
@@ -203,7 +204,7 @@ func (a *Server) build(ctx context.Context) error {
 		PollInterval: opts.PollInterval, Logger: log, Metrics: m, Now: now, StubRiverTime: opts.Now != nil,
 		Lister:      lister{gh},
 		MergeGroups: mergeGroups{ev},
-		Comments:    comments{incident: commands, pr: prCommands, prefix: s.CommandPrefix},
+		Comments:    comments.Dispatcher{Incident: commands, PR: prCommands, Prefix: s.CommandPrefix},
 		Redelivery:  redelivery(gh, opts.Redelivery),
 		MaxAttempts: maxAttempts,
 		OutageMax:   s.GitHub.OutageMax, OutagePoll: opts.OutagePoll,
