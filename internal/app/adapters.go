@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"path"
 	"strings"
 	"time"
 
@@ -15,11 +14,9 @@ import (
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/incident"
-	"github.com/mergeguard/mergeguard/internal/policysource"
 	"github.com/mergeguard/mergeguard/internal/prcommand"
 	"github.com/mergeguard/mergeguard/internal/queue"
 	"github.com/mergeguard/mergeguard/internal/store"
-	"github.com/mergeguard/mergeguard/internal/webhook"
 )
 
 // The adapters below connect the parts: each part declares the small
@@ -119,36 +116,9 @@ func (f freezes) Freezes(ctx context.Context, owner string, now time.Time) ([]fa
 	return out, err
 }
 
-// pushed acts on a push: the policy source refreshes what it cached, and
-// the pull requests the pushed policy or configuration judges are evaluated
-// again, so a new freeze window or a tightened rule shows at once.
-func pushed(ctx context.Context, db *store.DB, source *policysource.Source, q *queue.Client, now time.Time, p webhook.Push) error {
-	source.Pushed(p.Owner, p.Repo, p.Branch, p.DefaultBranch, p.Files)
-	switch {
-	case p.InstallationID == 0 || p.After == "" || strings.Trim(p.After, "0") == "":
-		return nil // a branch deleted, or not an App delivery
-	case strings.EqualFold(p.Repo, source.PolicyRepo()) && p.Branch == p.DefaultBranch && touches(p.Files, path.Dir(source.Layout().ConfigPath())):
-		return db.InTx(ctx, func(tx store.Tx) error {
-			return q.SweepOrgTx(ctx, tx, p.InstallationID, p.Owner, "policy-"+p.After, "policy changed")
-		})
-	case touches(p.Files, repoConfigPath):
-		return q.ScheduleSweep(ctx, p.InstallationID, p.RepoID, p.Owner+"/"+p.Repo, now, fmt.Sprintf("configuration changed on %s", p.Branch))
-	}
-	return nil
-}
-
-// touches reports whether any of files is prefix or under it.
-func touches(files []string, prefix string) bool {
-	for _, f := range files {
-		if f == prefix || strings.HasPrefix(f, strings.TrimSuffix(prefix, "/")+"/") {
-			return true
-		}
-	}
-	return false
-}
-
 var _ incident.Sweeper = (*queue.Client)(nil)
 var _ evaluator.Scheduler = (*queue.Client)(nil)
+var _ evaluator.Sweeps = (*queue.Client)(nil)
 
 // coverageSource reads uploaded reports for the evaluator.
 type coverageSource struct{ db *store.DB }

@@ -219,9 +219,8 @@ func (a *Server) build(ctx context.Context) error {
 	}
 	a.queue = q
 
-	wh, err := webhook.New(s.WebhookSecret, jobs, log, m, now, webhook.WithPushObserver(func(ctx context.Context, p webhook.Push) error {
-		return pushed(ctx, db, source, jobs, now(), p)
-	}), webhook.WithReceipts(receipts(db)), webhook.WithCommandPrefix(s.CommandPrefix),
+	pushes := evaluator.Pushes{Policies: source, Sweeps: jobs, RepoConfigPath: repoConfigPath, Now: now}
+	wh, err := webhook.New(s.WebhookSecret, jobs, log, m, now, webhook.WithPushObserver(pushes.Pushed), webhook.WithReceipts(receipts(db)), webhook.WithCommandPrefix(s.CommandPrefix),
 		webhook.WithLimits(intake.Limits{BufferBytes: s.Intake.BufferBytes, ConnectionsPerAddress: s.Intake.ConnectionsPerAddress}))
 	if err != nil {
 		return err

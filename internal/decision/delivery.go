@@ -100,3 +100,16 @@ type Comment struct {
 	// by a release that did not record it).
 	CreatedAt time.Time `json:"created_at,omitzero"`
 }
+
+// Push is what a push delivery says: the policy and configuration cached
+// from the pushed branch may be stale, and the pull requests they judge may
+// need evaluating again.
+type Push struct {
+	InstallationID                     int64
+	RepoID                             int64
+	Owner, Repo, Branch, DefaultBranch string
+	// After is the commit the branch now points at.
+	After string
+	// Files are the paths its commits added, modified or removed.
+	Files []string
+}

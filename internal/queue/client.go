@@ -179,3 +179,11 @@ func (q *Client) AcceptMergeGroup(ctx context.Context, d store.Delivery, mg Merg
 func (q *Client) AcceptComment(ctx context.Context, d store.Delivery, c Comment) (Outcome, error) {
 	return q.AcceptJob(ctx, d, CommentArgs{Comment: c})
 }
+
+// SweepOrg sweeps every repository of an organization, in a transaction
+// of its own (see SweepOrgTx).
+func (q *Client) SweepOrg(ctx context.Context, installationID int64, owner, key, reason string) error {
+	return q.db.InTx(ctx, func(tx store.Tx) error {
+		return q.SweepOrgTx(ctx, tx, installationID, owner, key, reason)
+	})
+}

@@ -63,16 +63,8 @@ type Handler struct {
 	receipt func(context.Context, decision.Receipt) error
 }
 
-// Push is what a push delivery says.
-type Push struct {
-	InstallationID                     int64
-	RepoID                             int64
-	Owner, Repo, Branch, DefaultBranch string
-	// After is the commit the branch now points at.
-	After string
-	// Files are the paths its commits added, modified or removed.
-	Files []string
-}
+// Push is what a push delivery says (decision.Push).
+type Push = decision.Push
 
 // Option configures a Handler.
 type Option func(*Handler)
