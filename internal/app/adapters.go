@@ -187,3 +187,14 @@ func reevaluate(q *queue.Client, db *store.DB, now func() time.Time) func(ctx co
 		return len(prs), nil
 	}
 }
+
+// reruns keeps re-run requests for the evaluator.
+type reruns struct{ db *store.DB }
+
+func (r reruns) PendingRerun(ctx context.Context, repoID int64, number int) (*decision.Rerun, error) {
+	return store.PendingRerun(ctx, r.db, repoID, number)
+}
+
+func (r reruns) AnsweredRerun(ctx context.Context, repoID int64, number int, rerun decision.Rerun) error {
+	return store.AnsweredRerun(ctx, r.db, repoID, number, rerun)
+}

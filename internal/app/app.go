@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/mergeguard/mergeguard/internal/checkrun"
@@ -198,7 +197,7 @@ func (a *Server) build(ctx context.Context) error {
 		GitHub: ev.GitHub, Publisher: ev.Publisher, Mode: s.Mode, Prefix: s.CommandPrefix,
 	}
 	q, err := queue.New(db, queue.EvaluatorFunc(func(ctx context.Context, r queue.Request) error {
-		return answerReruns(ctx, db, ev, evaluation(r))
+		return ev.EvaluateAnswering(ctx, reruns{db}, evaluation(r))
 	}), queue.Config{
 		Workers: s.Workers, CoalesceQuiet: s.CoalesceQuiet, CoalesceMax: s.CoalesceMax,
 		PollInterval: opts.PollInterval, Logger: log, Metrics: m, Now: now, StubRiverTime: opts.Now != nil,
@@ -389,11 +388,10 @@ func (a *Server) Run(ctx context.Context) error {
 
 // evaluation is the evaluator's request for a queued one.
 func evaluation(r queue.Request) evaluator.Request {
-	owner, name, _ := strings.Cut(r.Repo, "/")
-	return evaluator.Request{
-		InstallationID: r.InstallationID, RepoID: r.RepoID, Owner: owner, Repo: name, Number: r.Number,
-		Trigger: facts.Trigger{Event: r.Event, Action: r.Action}, DeliveryID: r.DeliveryID,
-	}
+	req := evaluator.RequestFor(r.PR, r.RepoID)
+	req.Trigger = facts.Trigger{Event: r.Event, Action: r.Action}
+	req.DeliveryID = r.DeliveryID
+	return req
 }
 
 // policyWorkers runs every policy (the organizations' and the bundled one)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -24,15 +25,23 @@ import (
 
 // Request is one evaluation of a pull request's latest state.
 type Request struct {
-	InstallationID int64
-	RepoID         int64
-	// Repo is "owner/name".
-	Repo   string
-	Number int
+	// PR is the pull request, with the installation to act as.
+	PR decision.PullRequest
+	// RepoID is GitHub's immutable id of PR.Repo.
+	RepoID int64
 	// Event and Action are the latest event in the coalesced burst.
 	Event      string
 	Action     string
 	DeliveryID string
+}
+
+// pullRequest is the pull request a job's or a row's fields name. The
+// repository's name was written from GitHub's owner and name, joined by a
+// slash, so it always splits; a name that somehow does not is kept whole as
+// the owner, and GitHub answers that it does not know it.
+func pullRequest(installationID int64, repo string, number int) decision.PullRequest {
+	owner, name, _ := strings.Cut(repo, "/")
+	return decision.PullRequest{Installation: decision.InstallationID(installationID), Repo: decision.Repo{Owner: owner, Name: name}, Number: number}
 }
 
 // Evaluator evaluates a pull request and publishes the verdict.
