@@ -406,3 +406,9 @@ func policyWorkers(s settings.Policy, log *slog.Logger, m *metrics.Metrics) (*po
 		OnStop: func(st policy.WorkerStop) { m.PolicyWorkerStops.WithLabelValues(st.Reason).Inc() },
 	})
 }
+
+// LocalPolicyWorkers isolates the policy a CLI command runs, as the server
+// does: one worker, with the server's memory limit.
+func LocalPolicyWorkers(env settings.Policy) (*policy.Workers, error) {
+	return policy.NewWorkers(policy.WorkerConfig{Size: 1, Memory: env.PolicyMemory})
+}

@@ -126,7 +126,7 @@ func (f *evalFlags) run(cmd *cobra.Command, args []string, getenv Env) error {
 		f.policyFolder = env.PolicyDir
 	}
 	f.defaultMode = env.Mode
-	workers, err := localWorkers(env)
+	workers, err := app.LocalPolicyWorkers(env)
 	if err != nil {
 		return fail(err)
 	}
