@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-github/v60/github"
-
 	"github.com/mergeguard/mergeguard/internal/command"
 	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
@@ -23,7 +21,7 @@ import (
 // GitHub is what running a command needs from GitHub.
 type GitHub interface {
 	policysource.GitHub
-	PullRequest(ctx context.Context, owner, repo string, number int) (*github.PullRequest, error)
+	PullRequest(ctx context.Context, owner, repo string, number int) (decision.PullRequestDetails, error)
 	Permission(ctx context.Context, owner, repo, user string) (string, error)
 	TeamMembers(ctx context.Context, org, slug string) ([]string, error)
 	CreateComment(ctx context.Context, owner, repo string, number int, body string) error
@@ -225,7 +223,7 @@ func (h *Handler) unhold(ctx context.Context, gh GitHub, cm Comment, key string)
 	if err != nil {
 		return "", err
 	}
-	current := pr.GetHead().GetSHA()
+	current := pr.Head.SHA
 	switch {
 	case written.SHA == "":
 		return unsureHead(cm, written, "The hold stays.", "release it on", "`/guard unhold`"), nil
@@ -258,7 +256,7 @@ func (h *Handler) unhold(ctx context.Context, gh GitHub, cm Comment, key string)
 	for i, r := range released {
 		by[i] = "@" + r.By
 	}
-	return fmt.Sprintf("Released the hold by %s on %s. The check is evaluated again now.", strings.Join(by, ", "), short(current)), nil
+	return fmt.Sprintf("Released the hold by %s on %s. The check is evaluated again now.", strings.Join(by, ", "), decision.ShortSHA(current)), nil
 }
 
 func ref(pr PR) store.PRRef {

@@ -24,7 +24,7 @@ func (h *Handler) override(ctx context.Context, gh GitHub, cm Comment, key strin
 	if err != nil {
 		return "", err
 	}
-	resolved, err := h.Policies.Resolve(ctx, gh, policysource.For{Owner: cm.Owner, Repo: cm.Repo, BaseRef: pr.GetBase().GetRef()})
+	resolved, err := h.Policies.Resolve(ctx, gh, policysource.For{Owner: cm.Owner, Repo: cm.Repo, BaseRef: pr.Base.Ref})
 	if err != nil {
 		return "", fmt.Errorf("resolve the policy for %s: %w", cm.FullName(), err)
 	}
@@ -40,7 +40,7 @@ func (h *Handler) override(ctx context.Context, gh GitHub, cm Comment, key strin
 	}
 
 	req := policy.OverrideRequest{Rule: cmd.Rule, Actor: cm.Author}
-	req.PullRequest.Author.Login = pr.GetUser().GetLogin()
+	req.PullRequest.Author.Login = pr.Author.Login
 	req.Repository.Owner = cm.Owner
 	teams := map[string]facts.Team{}
 	if oc := resolved.Config.Rules[cmd.Rule].Override; oc != nil {
@@ -76,7 +76,7 @@ func (h *Handler) override(ctx context.Context, gh GitHub, cm Comment, key strin
 	if written.SHA == "" {
 		return unsureHead(cm, written, "Nothing was overridden.", "override "+command.Code(cmd.Rule)+" on", again), nil
 	}
-	now, head, current := h.Now(), written.SHA, pr.GetHead().GetSHA()
+	now, head, current := h.Now(), written.SHA, pr.Head.SHA
 	o := decision.Override{Rule: cmd.Rule, By: cm.Author, Reason: cmd.Reason, At: now, HeadSHA: head, KeepOnPush: auth.KeepOnPush}
 	err = h.DB.InTx(ctx, func(tx store.Tx) error {
 		fresh, err := store.AddOverride(ctx, tx, key, ref(cm.PR), o)
@@ -104,12 +104,5 @@ func (h *Handler) override(ctx context.Context, gh GitHub, cm Comment, key strin
 			shortCode(current), command.Code(cmd.Rule), again)
 	}
 	return fmt.Sprintf("@%s overrode %s for %s: %s. %s The check is evaluated again now and lists the override; the audit trail keeps it.",
-		cm.Author, command.Code(cmd.Rule), short(head), command.Code(cmd.Reason), lasts), nil
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
+		cm.Author, command.Code(cmd.Rule), decision.ShortSHA(head), command.Code(cmd.Reason), lasts), nil
 }

@@ -61,7 +61,8 @@ type mergeGroups struct{ ev *evaluator.Service }
 func (m mergeGroups) EvaluateMergeGroup(ctx context.Context, r queue.MergeGroupRequest) error {
 	owner, name, _ := strings.Cut(r.Repo, "/")
 	return m.ev.EvaluateMergeGroup(ctx, evaluator.Request{
-		InstallationID: r.InstallationID, RepoID: r.RepoID, Owner: owner, Repo: name, Number: r.Number,
+		PR:      decision.PullRequest{Installation: decision.InstallationID(r.InstallationID), Repo: decision.Repo{Owner: owner, Name: name}, Number: r.Number},
+		RepoID:  r.RepoID,
 		Trigger: facts.Trigger{Event: "merge_group", Action: "checks_requested"}, DeliveryID: r.DeliveryID,
 		MergeGroup: &facts.MergeGroup{HeadSHA: r.HeadSHA, HeadRef: r.HeadRef, BaseSHA: r.BaseSHA, BaseRef: r.BaseRef},
 	})
@@ -133,7 +134,8 @@ func (e evaluations) Recheck(ctx context.Context, pr prcommand.PR, key, requeste
 
 func (e evaluations) Verdict(ctx context.Context, pr prcommand.PR) (decision.Verdict, error) {
 	a, err := e.ev.Assess(ctx, evaluator.Request{
-		InstallationID: pr.InstallationID, RepoID: pr.RepoID, Owner: pr.Owner, Repo: pr.Repo, Number: pr.Number,
+		PR:      decision.PullRequest{Installation: decision.InstallationID(pr.InstallationID), Repo: decision.Repo{Owner: pr.Owner, Name: pr.Repo}, Number: pr.Number},
+		RepoID:  pr.RepoID,
 		Trigger: facts.Trigger{Event: "issue_comment", Action: "created"},
 	})
 	if err != nil {
@@ -232,7 +234,7 @@ func (h heads) PullRequestHead(ctx context.Context, repo string, number int) (st
 	if err != nil {
 		return "", err
 	}
-	return pr.GetHead().GetSHA(), nil
+	return pr.Head.SHA, nil
 }
 
 // reevaluate queues the pull requests whose head is the commit a report
