@@ -47,14 +47,9 @@ type Evaluations interface {
 
 // PR names the pull request a comment is on.
 type PR struct {
-	InstallationID int64
-	RepoID         int64
-	Owner, Repo    string
-	Number         int
+	decision.PullRequest
+	RepoID int64
 }
-
-// FullName is owner/name.
-func (p PR) FullName() string { return p.Owner + "/" + p.Repo }
 
 // Comment is a comment with its parsed commands.
 type Comment struct {
@@ -84,9 +79,9 @@ func (h *Handler) Handle(ctx context.Context, cm Comment) error {
 	if len(cm.Commands) == 0 {
 		return nil
 	}
-	gh := h.GitHub(cm.InstallationID)
+	gh := h.GitHub(int64(cm.Installation))
 	// The reaction acknowledges the comment; losing it is harmless.
-	if err := gh.AddReaction(ctx, cm.Owner, cm.Repo, cm.CommentID, "eyes"); err != nil {
+	if err := gh.AddReaction(ctx, cm.Repo.Owner, cm.Repo.Name, cm.CommentID, "eyes"); err != nil {
 		h.Log.Warn("could not react to a command", "comment", cm.URL, "err", err)
 	}
 	var replies []string
@@ -107,7 +102,7 @@ func (h *Handler) Handle(ctx context.Context, cm Comment) error {
 		return nil
 	}
 	body := strings.Join(replies, "\n\n---\n\n")
-	if err := gh.CreateComment(ctx, cm.Owner, cm.Repo, cm.Number, body); err != nil {
+	if err := gh.CreateComment(ctx, cm.Repo.Owner, cm.Repo.Name, cm.Number, body); err != nil {
 		return fmt.Errorf("reply to %s: %w", cm.URL, err)
 	}
 	return nil
@@ -164,7 +159,7 @@ func (h *Handler) run(ctx context.Context, gh GitHub, cm Comment, index int, cmd
 // request's state, or "" when they may: they need write access to the
 // repository.
 func (h *Handler) mayChange(ctx context.Context, gh GitHub, cm Comment) (string, error) {
-	perm, err := gh.Permission(ctx, cm.Owner, cm.Repo, cm.Author)
+	perm, err := gh.Permission(ctx, cm.Repo.Owner, cm.Repo.Name, cm.Author)
 	switch {
 	case githubapp.IsNotFound(err):
 		perm = "none"
@@ -174,7 +169,7 @@ func (h *Handler) mayChange(ctx context.Context, gh GitHub, cm Comment) (string,
 	if perm == "admin" || perm == "write" {
 		return "", nil
 	}
-	return fmt.Sprintf("@%s, only people with write access to %s can override, hold or unhold its pull requests; ask a maintainer.", cm.Author, cm.FullName()), nil
+	return fmt.Sprintf("@%s, only people with write access to %s can override, hold or unhold its pull requests; ask a maintainer.", cm.Author, cm.Repo.String()), nil
 }
 
 func (h *Handler) hold(ctx context.Context, cm Comment, key, reason string) (string, error) {
@@ -184,7 +179,7 @@ func (h *Handler) hold(ctx context.Context, cm Comment, key, reason string) (str
 		if err != nil || !fresh {
 			return err
 		}
-		return store.Audit(ctx, tx, store.AuditEntry{At: now, Owner: cm.Owner, Repo: cm.FullName(), Actor: cm.Author, Action: "hold",
+		return store.Audit(ctx, tx, store.AuditEntry{At: now, Owner: cm.Repo.Owner, Repo: cm.Repo.String(), Actor: cm.Author, Action: "hold",
 			Subject: subject(cm.PR), Details: map[string]any{"reason": reason, "comment": cm.URL}})
 	})
 	if err != nil {
@@ -215,7 +210,7 @@ func (h *Handler) unhold(ctx context.Context, gh GitHub, cm Comment, key string)
 	if len(held) == 0 {
 		return "This pull request is not on hold, so there is nothing to release.", nil
 	}
-	pr, err := gh.PullRequest(ctx, cm.Owner, cm.Repo, cm.Number)
+	pr, err := gh.PullRequest(ctx, cm.Repo.Owner, cm.Repo.Name, cm.Number)
 	if err != nil {
 		return "", err
 	}
@@ -239,7 +234,7 @@ func (h *Handler) unhold(ctx context.Context, gh GitHub, cm Comment, key string)
 		if released, err = store.ReleaseHolds(ctx, tx, ref(cm.PR), cm.Author, now); err != nil || len(released) == 0 {
 			return err
 		}
-		return store.Audit(ctx, tx, store.AuditEntry{At: now, Owner: cm.Owner, Repo: cm.FullName(), Actor: cm.Author, Action: "unhold",
+		return store.Audit(ctx, tx, store.AuditEntry{At: now, Owner: cm.Repo.Owner, Repo: cm.Repo.String(), Actor: cm.Author, Action: "unhold",
 			Subject: subject(cm.PR), Details: map[string]any{"released": len(released), "comment": cm.URL, "head_sha": current,
 				"written_at": cm.WrittenAt.UTC().Format(time.RFC3339)}})
 	})
@@ -260,7 +255,7 @@ func (h *Handler) unhold(ctx context.Context, gh GitHub, cm Comment, key string)
 }
 
 func ref(pr PR) store.PRRef {
-	return store.PRRef{RepoID: pr.RepoID, Repo: pr.FullName(), Number: pr.Number}
+	return store.PRRef{RepoID: pr.RepoID, Repo: pr.Repo.String(), Number: pr.Number}
 }
 
-func subject(pr PR) string { return fmt.Sprintf("%s#%d", pr.FullName(), pr.Number) }
+func subject(pr PR) string { return pr.PullRequest.String() }

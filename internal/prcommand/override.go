@@ -20,13 +20,13 @@ import (
 // author to make it: who may override which rule is the organization's
 // configuration, decided by the policy engine (policies/overrides.rego).
 func (h *Handler) override(ctx context.Context, gh GitHub, cm Comment, key string, cmd *command.Command) (string, error) {
-	pr, err := gh.PullRequest(ctx, cm.Owner, cm.Repo, cm.Number)
+	pr, err := gh.PullRequest(ctx, cm.Repo.Owner, cm.Repo.Name, cm.Number)
 	if err != nil {
 		return "", err
 	}
-	resolved, err := h.Policies.Resolve(ctx, gh, policysource.For{Owner: cm.Owner, Repo: cm.Repo, BaseRef: pr.Base.Ref})
+	resolved, err := h.Policies.Resolve(ctx, gh, policysource.For{Owner: cm.Repo.Owner, Repo: cm.Repo.Name, BaseRef: pr.Base.Ref})
 	if err != nil {
-		return "", fmt.Errorf("resolve the policy for %s: %w", cm.FullName(), err)
+		return "", fmt.Errorf("resolve the policy for %s: %w", cm.Repo.String(), err)
 	}
 	if resolved.Engine == nil {
 		return "The policy for this repository does not load, so nobody can say who may override its rules; the check names the problem. Fix the policy first.", nil
@@ -41,15 +41,15 @@ func (h *Handler) override(ctx context.Context, gh GitHub, cm Comment, key strin
 
 	req := policy.OverrideRequest{Rule: cmd.Rule, Actor: cm.Author}
 	req.PullRequest.Author.Login = pr.Author.Login
-	req.Repository.Owner = cm.Owner
+	req.Repository.Owner = cm.Repo.Owner
 	teams := map[string]facts.Team{}
 	if oc := resolved.Config.Rules[cmd.Rule].Override; oc != nil {
 		for _, t := range oc.Teams {
 			slug := strings.TrimPrefix(t[strings.LastIndex(t, "/")+1:], "@")
-			members, err := gh.TeamMembers(ctx, cm.Owner, slug)
+			members, err := gh.TeamMembers(ctx, cm.Repo.Owner, slug)
 			switch {
 			case githubapp.IsNotFound(err):
-				teams[slug] = facts.Team{Members: []string{}, Error: fmt.Sprintf("team %s/%s does not exist, or the App cannot see it", cm.Owner, slug)}
+				teams[slug] = facts.Team{Members: []string{}, Error: fmt.Sprintf("team %s/%s does not exist, or the App cannot see it", cm.Repo.Owner, slug)}
 				continue
 			case err != nil:
 				return "", err
@@ -83,7 +83,7 @@ func (h *Handler) override(ctx context.Context, gh GitHub, cm Comment, key strin
 		if err != nil || !fresh {
 			return err
 		}
-		return store.Audit(ctx, tx, store.AuditEntry{At: now, Owner: cm.Owner, Repo: cm.FullName(), Actor: cm.Author, Action: "override",
+		return store.Audit(ctx, tx, store.AuditEntry{At: now, Owner: cm.Repo.Owner, Repo: cm.Repo.String(), Actor: cm.Author, Action: "override",
 			Subject: subject(cm.PR), Details: map[string]any{"rule": cmd.Rule, "reason": cmd.Reason, "head_sha": head, "keep_on_push": auth.KeepOnPush, "comment": cm.URL,
 				"written_at": cm.WrittenAt.UTC().Format(time.RFC3339)}})
 	})

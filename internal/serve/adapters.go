@@ -101,7 +101,10 @@ func (c comments) HandleComment(ctx context.Context, cm queue.Comment) error {
 		}
 	}
 	return c.pr.Handle(ctx, prcommand.Comment{
-		PR:        prcommand.PR{InstallationID: cm.InstallationID, RepoID: cm.RepoID, Owner: owner, Repo: name, Number: cm.Number},
+		PR: prcommand.PR{
+			PullRequest: decision.PullRequest{Installation: decision.InstallationID(cm.InstallationID), Repo: decision.Repo{Owner: owner, Name: name}, Number: cm.Number},
+			RepoID:      cm.RepoID,
+		},
 		CommentID: cm.CommentID, URL: cm.URL, Author: cm.Author, WrittenAt: cm.CreatedAt, Commands: forPR,
 	})
 }
@@ -118,8 +121,8 @@ type evaluations struct {
 
 func (e evaluations) Recheck(ctx context.Context, pr prcommand.PR, key, requestedBy string) error {
 	d := store.Delivery{
-		ID: "command-" + key, Event: "issue_comment", Action: "created", InstallationID: pr.InstallationID,
-		PR: store.PRKey{RepoID: pr.RepoID, Repo: pr.FullName(), Number: pr.Number},
+		ID: "command-" + key, Event: "issue_comment", Action: "created", InstallationID: int64(pr.Installation),
+		PR: store.PRKey{RepoID: pr.RepoID, Repo: pr.Repo.String(), Number: pr.Number},
 	}
 	if requestedBy != "" {
 		prefix := e.prefix
@@ -134,7 +137,7 @@ func (e evaluations) Recheck(ctx context.Context, pr prcommand.PR, key, requeste
 
 func (e evaluations) Verdict(ctx context.Context, pr prcommand.PR) (decision.Verdict, error) {
 	a, err := e.ev.Assess(ctx, evaluator.Request{
-		PR:      decision.PullRequest{Installation: decision.InstallationID(pr.InstallationID), Repo: decision.Repo{Owner: pr.Owner, Name: pr.Repo}, Number: pr.Number},
+		PR:      pr.PullRequest,
 		RepoID:  pr.RepoID,
 		Trigger: facts.Trigger{Event: "issue_comment", Action: "created"},
 	})
