@@ -94,7 +94,7 @@ func (c comments) HandleComment(ctx context.Context, cm queue.Comment) error {
 		// reply (on an issue outside the policy repository they say where
 		// freezes are started).
 		if err := c.incident.Handle(ctx, incident.Comment{
-			InstallationID: cm.InstallationID, Owner: owner, Repo: name, Number: cm.Number,
+			Installation: decision.InstallationID(cm.InstallationID), Repo: decision.Repo{Owner: owner, Name: name}, Number: cm.Number,
 			CommentID: cm.CommentID, URL: cm.URL, Author: cm.Author, Body: cm.Body,
 		}); err != nil || !cm.IsPullRequest {
 			return err
