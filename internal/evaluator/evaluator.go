@@ -319,16 +319,18 @@ func (s *Service) assess(ctx context.Context, gh GitHub, req Request) (Assessmen
 	in := facts.Build(src)
 
 	a := Assessment{Head: head, BaseRef: pr.Base.Ref, Input: in, Policy: resolved}
-	judge := Judge{HeadSHA: head.SHA}
+	mergeGroupSHA := ""
 	if req.MergeGroup != nil {
-		judge.MergeGroupSHA = req.MergeGroup.HeadSHA
+		mergeGroupSHA = req.MergeGroup.HeadSHA
 	}
 	if resolved.Engine == nil {
-		a.Judgement = s.brokenPolicy(resolved, evaluatedSHA(head.SHA, judge.MergeGroupSHA))
+		a.Judgement = s.brokenPolicy(resolved, evaluatedSHA(head.SHA, mergeGroupSHA))
 		return a, nil
 	}
-	judge.Engine, judge.Mode, judge.Policy = resolved.Engine, resolved.Config.Mode, resolved.Label
-	judge.MaxAnnotations, judge.Notices, judge.FallbackLabel = s.MaxAnnotations, resolved.Notices, resolved.FallbackLabel
+	judge := Judge{
+		Engine: resolved.Engine, Mode: resolved.Config.Mode, Policy: resolved.Label, MaxAnnotations: s.MaxAnnotations,
+		Notices: resolved.Notices, FallbackLabel: resolved.FallbackLabel, HeadSHA: head.SHA, MergeGroupSHA: mergeGroupSHA,
+	}
 	if resolved.Fallback != nil {
 		judge.Fallback = resolved.Fallback
 	}
