@@ -11,6 +11,7 @@ import (
 	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/report"
 	"github.com/mergeguard/mergeguard/internal/store"
+	"github.com/mergeguard/mergeguard/internal/text"
 )
 
 // write creates or updates the check run on t.Head.SHA to show the output.
@@ -52,7 +53,7 @@ func (p *Publisher) write(ctx context.Context, gh GitHub, t Target, key store.Ch
 	summary := out.Summary
 	if stale := countMissing(rec.Annotations, current); stale > 0 {
 		note := fmt.Sprintf("\n_%d line %s from an earlier evaluation of this commit no longer %s. GitHub cannot remove annotations from a check run; the findings above are current._\n",
-			stale, plural(stale, "annotation", "annotations"), plural(stale, "applies", "apply"))
+			stale, text.Plural(stale, "annotation", "annotations"), text.Plural(stale, "applies", "apply"))
 		if len(summary)+len(note) <= 65535 {
 			summary += note
 		}
@@ -67,7 +68,7 @@ func (p *Publisher) write(ctx context.Context, gh GitHub, t Target, key store.Ch
 			summary = note + summary
 		}
 	}
-	title := clip(out.Title, 255)
+	title := text.Clip(out.Title, 255)
 	first := take(&pending)
 	w := decision.CheckRunWrite{
 		Name: p.Name, ExternalID: fmt.Sprintf("pr:%d", t.Head.Number), Conclusion: conclusion, CompletedAt: now,
@@ -163,13 +164,6 @@ func countMissing(keys []string, current map[string]bool) int {
 	return n
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
 func take(pending *[]decision.Annotation) []decision.Annotation {
 	n := min(len(*pending), BatchSize)
 	batch := (*pending)[:n]
@@ -188,7 +182,7 @@ func appendKeys(keys []string, as []decision.Annotation) []string {
 func sendable(as []decision.Annotation) []decision.Annotation {
 	out := make([]decision.Annotation, 0, len(as))
 	for _, a := range as {
-		a.Title, a.Message = clip(a.Title, 255), clip(a.Message, 64000)
+		a.Title, a.Message = text.Clip(a.Title, 255), text.Clip(a.Message, 64000)
 		out = append(out, a)
 	}
 	return out
@@ -209,15 +203,4 @@ func outputDigest(conclusion decision.Conclusion, out report.Output) string {
 		io.WriteString(h, "\x00"+annotationKey(a))
 	}
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("…")
-	for cut > 0 && (s[cut]&0xC0) == 0x80 {
-		cut--
-	}
-	return s[:cut] + "…"
 }
