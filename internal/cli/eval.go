@@ -196,7 +196,7 @@ func (f *evalFlags) assessOffline(ctx context.Context, dir string, local policys
 	}
 	localpr.SelectTeams(dir, &src, res.Config.Teams())
 	in := facts.Build(src)
-	judge := evaluator.Judge{Engine: res.Engine, Mode: res.Config.Mode, Policy: res.Label, Notices: res.Notices}
+	judge := evaluator.Judge{Engine: res.Engine, Mode: res.Config.Mode, Policy: res.Label, Notices: res.Notices, HeadSHA: src.PullRequest.Head.SHA}
 	j, err := judge.Decide(ctx, in, now)
 	return in, j, res.Label, err
 }
@@ -238,7 +238,7 @@ func (f *evalFlags) assessLive(ctx context.Context, getenv Env, local policysour
 		Log:            slog.New(slog.DiscardHandler),
 		Metrics:        metrics.New(),
 	}
-	a, err := svc.Assess(ctx, evaluator.Request{Owner: owner, Repo: name, Number: f.pr, Trigger: facts.Trigger{Event: "eval"}})
+	a, err := svc.Assess(ctx, evaluator.Request{PR: decision.PullRequest{Repo: decision.Repo{Owner: owner, Name: name}, Number: f.pr}, Trigger: facts.Trigger{Event: "eval"}})
 	if githubapp.StatusCode(err) == 401 {
 		err = fmt.Errorf("GitHub rejected GITHUB_TOKEN (HTTP 401): use a token that can read %s: %w", f.repo, err)
 	}

@@ -60,12 +60,15 @@ func (f failureReport) publish(ctx context.Context, r queue.Request, cause error
 		return nil
 	case err != nil:
 		return fmt.Errorf("read %s#%d to mark its check run as failed: %w", r.Repo, r.Number, err)
-	case pr.GetState() == "closed":
+	case pr.State == "closed":
 		return nil
 	}
 	target := checkrun.Target{
-		RepoID: r.RepoID, Owner: owner, Repo: name, HeadSHA: pr.GetHead().GetSHA(),
-		Number: r.Number, BaseRef: pr.GetBase().GetRef(),
+		Head: decision.Head{
+			PullRequest: decision.PullRequest{Installation: decision.InstallationID(r.InstallationID), Repo: decision.Repo{Owner: owner, Name: name}, Number: r.Number},
+			SHA:         pr.Head.SHA,
+		},
+		RepoID: r.RepoID, BaseRef: pr.Base.Ref,
 	}
 	v, out := failedEvaluation(f.mode, f.prefix, cause, r.DeliveryID)
 	for {
@@ -77,11 +80,11 @@ func (f failureReport) publish(ctx context.Context, r queue.Request, cause error
 		select {
 		case <-time.After(busyWait):
 		case <-ctx.Done():
-			return fmt.Errorf("publish the failed check run on %s@%.7s: %w", r.Repo, target.HeadSHA, err)
+			return fmt.Errorf("publish the failed check run on %s@%.7s: %w", r.Repo, target.Head.SHA, err)
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("publish the failed check run on %s@%.7s: %w", r.Repo, target.HeadSHA, err)
+		return fmt.Errorf("publish the failed check run on %s@%.7s: %w", r.Repo, target.Head.SHA, err)
 	}
 	return nil
 }

@@ -13,7 +13,7 @@ import (
 // is unchanged, and the request is marked answered once it is published.
 // A request made while the evaluation ran stays for the next one.
 func answerReruns(ctx context.Context, db *store.DB, ev *evaluator.Service, req evaluator.Request) error {
-	rerun, err := store.PendingRerun(ctx, db, req.RepoID, req.Number)
+	rerun, err := store.PendingRerun(ctx, db, req.RepoID, req.PR.Number)
 	if err != nil {
 		return err
 	}
@@ -22,7 +22,7 @@ func answerReruns(ctx context.Context, db *store.DB, ev *evaluator.Service, req 
 		return err
 	}
 	if rerun != nil {
-		return store.AnsweredRerun(ctx, db, req.RepoID, req.Number, *rerun)
+		return store.AnsweredRerun(ctx, db, req.RepoID, req.PR.Number, *rerun)
 	}
 	return nil
 }

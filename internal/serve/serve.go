@@ -15,6 +15,7 @@ import (
 
 	"github.com/mergeguard/mergeguard/internal/checkrun"
 	"github.com/mergeguard/mergeguard/internal/coverageapi"
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/evaluator"
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
@@ -195,7 +196,8 @@ func Run(ctx context.Context, s settings.Settings, opts Options) error {
 	q, err := queue.New(db, queue.EvaluatorFunc(func(ctx context.Context, r queue.Request) error {
 		owner, name, _ := strings.Cut(r.Repo, "/")
 		return answerReruns(ctx, db, ev, evaluator.Request{
-			InstallationID: r.InstallationID, RepoID: r.RepoID, Owner: owner, Repo: name, Number: r.Number,
+			PR:      decision.PullRequest{Installation: decision.InstallationID(r.InstallationID), Repo: decision.Repo{Owner: owner, Name: name}, Number: r.Number},
+			RepoID:  r.RepoID,
 			Trigger: facts.Trigger{Event: r.Event, Action: r.Action}, DeliveryID: r.DeliveryID,
 		})
 	}), queue.Config{
