@@ -58,7 +58,8 @@ type mergeGroups struct{ ev *evaluator.Service }
 func (m mergeGroups) EvaluateMergeGroup(ctx context.Context, r queue.MergeGroupRequest) error {
 	owner, name, _ := strings.Cut(r.Repo, "/")
 	return m.ev.EvaluateMergeGroup(ctx, evaluator.Request{
-		InstallationID: r.InstallationID, RepoID: r.RepoID, Owner: owner, Repo: name, Number: r.Number,
+		PR:      decision.PullRequest{Installation: decision.InstallationID(r.InstallationID), Repo: decision.Repo{Owner: owner, Name: name}, Number: r.Number},
+		RepoID:  r.RepoID,
 		Trigger: facts.Trigger{Event: "merge_group", Action: "checks_requested"}, DeliveryID: r.DeliveryID,
 		MergeGroup: &facts.MergeGroup{HeadSHA: r.HeadSHA, HeadRef: r.HeadRef, BaseSHA: r.BaseSHA, BaseRef: r.BaseRef},
 	})
@@ -76,8 +77,8 @@ type evaluations struct {
 
 func (e evaluations) Recheck(ctx context.Context, pr prcommand.PR, key, requestedBy string) error {
 	d := store.Delivery{
-		ID: "command-" + key, Event: "issue_comment", Action: "created", InstallationID: pr.InstallationID,
-		PR: store.PRKey{RepoID: pr.RepoID, Repo: pr.FullName(), Number: pr.Number},
+		ID: "command-" + key, Event: "issue_comment", Action: "created", InstallationID: int64(pr.Installation),
+		PR: store.PRKey{RepoID: pr.RepoID, Repo: pr.Repo.String(), Number: pr.Number},
 	}
 	if requestedBy != "" {
 		prefix := e.prefix
@@ -92,7 +93,8 @@ func (e evaluations) Recheck(ctx context.Context, pr prcommand.PR, key, requeste
 
 func (e evaluations) Verdict(ctx context.Context, pr prcommand.PR) (decision.Verdict, error) {
 	a, err := e.ev.Assess(ctx, evaluator.Request{
-		InstallationID: pr.InstallationID, RepoID: pr.RepoID, Owner: pr.Owner, Repo: pr.Repo, Number: pr.Number,
+		PR:      pr.PullRequest,
+		RepoID:  pr.RepoID,
 		Trigger: facts.Trigger{Event: "issue_comment", Action: "created"},
 	})
 	if err != nil {
@@ -164,7 +166,7 @@ func (h heads) PullRequestHead(ctx context.Context, repo string, number int) (st
 	if err != nil {
 		return "", err
 	}
-	return pr.GetHead().GetSHA(), nil
+	return pr.Head.SHA, nil
 }
 
 // reevaluate queues the pull requests whose head is the commit a report

@@ -388,10 +388,10 @@ func (a *Server) Run(ctx context.Context) error {
 
 // evaluation is the evaluator's request for a queued one.
 func evaluation(r queue.Request) evaluator.Request {
-	req := evaluator.RequestFor(r.PR, r.RepoID)
-	req.Trigger = facts.Trigger{Event: r.Event, Action: r.Action}
-	req.DeliveryID = r.DeliveryID
-	return req
+	return evaluator.Request{
+		PR: r.PR, RepoID: r.RepoID,
+		Trigger: facts.Trigger{Event: r.Event, Action: r.Action}, DeliveryID: r.DeliveryID,
+	}
 }
 
 // policyWorkers runs every policy (the organizations' and the bundled one)

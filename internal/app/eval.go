@@ -71,9 +71,7 @@ func AssessLive(ctx context.Context, getenv func(string) string, l Live) (evalua
 		Log:            slog.New(slog.DiscardHandler),
 		Metrics:        metrics.New(),
 	}
-	req := evaluator.RequestFor(l.PR, 0)
-	req.Trigger = facts.Trigger{Event: "eval"}
-	a, err := svc.Assess(ctx, req)
+	a, err := svc.Assess(ctx, evaluator.Request{PR: l.PR, Trigger: facts.Trigger{Event: "eval"}})
 	if githubapp.StatusCode(err) == 401 {
 		err = fmt.Errorf("GitHub rejected GITHUB_TOKEN (HTTP 401): use a token that can read %s: %w", l.PR.Repo, err)
 	}

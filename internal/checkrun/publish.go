@@ -12,8 +12,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/go-github/v60/github"
-
 	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/report"
 )
@@ -24,8 +22,8 @@ const BatchSize = 50
 // GitHub is what the publisher needs from GitHub.
 type GitHub interface {
 	FindCheckRun(ctx context.Context, owner, repo, sha, name string, appID int64) (int64, error)
-	CreateCheckRun(ctx context.Context, owner, repo string, opts github.CreateCheckRunOptions) (int64, error)
-	UpdateCheckRun(ctx context.Context, owner, repo string, id int64, opts github.UpdateCheckRunOptions) error
+	CreateCheckRun(ctx context.Context, owner, repo string, w decision.CheckRunWrite) (int64, error)
+	UpdateCheckRun(ctx context.Context, owner, repo string, id int64, w decision.CheckRunWrite) error
 }
 
 // State remembers what each check run shows and the verdicts behind it
@@ -54,11 +52,10 @@ type Publisher struct {
 
 // Target is the commit a check run belongs to.
 type Target struct {
+	// Head is the pull request and the commit the check run is on (a
+	// merge group's commit for a merge queue entry).
+	Head    decision.Head
 	RepoID  int64
-	Owner   string
-	Repo    string
-	HeadSHA string
-	Number  int
 	BaseRef string
 	// Rerun is set when someone asked to see the check again: the check
 	// run is written afresh (a new completed_at, and a line saying when and
@@ -91,7 +88,7 @@ type BusyError struct {
 }
 
 func (e *BusyError) Error() string {
-	return fmt.Sprintf("another evaluation is publishing the check run on %s", short(e.SHA))
+	return fmt.Sprintf("another evaluation is publishing the check run on %s", decision.ShortSHA(e.SHA))
 }
 
 // RetryAt is when to try again.
@@ -100,7 +97,7 @@ func (e *BusyError) RetryAt() time.Time { return e.At }
 // Busy tells the queue the wait is for another evaluation, not GitHub.
 func (e *BusyError) Busy() bool { return true }
 
-// Publish records pull request t.Number's verdict on t.HeadSHA and writes the
+// Publish records pull request t.Head.Number's verdict on t.Head.SHA and writes the
 // commit's check run. The pull request's verdicts on its earlier heads are
 // withdrawn, and those commits' check runs refreshed if other pull requests
 // still share them.
@@ -119,8 +116,8 @@ func (p *Publisher) Publish(ctx context.Context, gh GitHub, t Target, v decision
 	if err != nil {
 		return Result{}, err
 	}
-	err = p.State.SaveVerdict(ctx, t.RepoID, t.HeadSHA, decision.HeadVerdict{
-		PR: t.Number, BaseRef: t.BaseRef, Conclusion: string(v.Conclusion), Output: string(encoded),
+	err = p.State.SaveVerdict(ctx, t.RepoID, t.Head.SHA, decision.HeadVerdict{
+		PR: t.Head.Number, BaseRef: t.BaseRef, Conclusion: string(v.Conclusion), Output: string(encoded),
 	})
 	if err != nil {
 		return Result{}, err
@@ -129,7 +126,7 @@ func (p *Publisher) Publish(ctx context.Context, gh GitHub, t Target, v decision
 	if err != nil {
 		return res, err
 	}
-	if err := p.withdraw(ctx, gh, t, t.HeadSHA); err != nil {
+	if err := p.withdraw(ctx, gh, t, t.Head.SHA); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -142,15 +139,15 @@ func (p *Publisher) Withdraw(ctx context.Context, gh GitHub, t Target) error {
 }
 
 func (p *Publisher) withdraw(ctx context.Context, gh GitHub, t Target, keep string) error {
-	shas, err := p.State.WithdrawVerdicts(ctx, t.RepoID, t.Number, keep)
+	shas, err := p.State.WithdrawVerdicts(ctx, t.RepoID, t.Head.Number, keep)
 	if err != nil {
 		return err
 	}
 	for _, sha := range shas {
 		other := t
-		other.HeadSHA, other.Rerun = sha, nil
+		other.Head.SHA, other.Rerun = sha, nil
 		if err := p.refresh(ctx, gh, other); err != nil {
-			return fmt.Errorf("refresh the check run on %s after #%d left it: %w", short(sha), t.Number, err)
+			return fmt.Errorf("refresh the check run on %s after #%d left it: %w", decision.ShortSHA(sha), t.Head.Number, err)
 		}
 	}
 	return nil
@@ -160,7 +157,7 @@ func (p *Publisher) withdraw(ctx context.Context, gh GitHub, t Target, keep stri
 // without evaluating anything. A commit no open pull request has as its head
 // any more is left alone.
 func (p *Publisher) refresh(ctx context.Context, gh GitHub, t Target) error {
-	vs, err := p.State.Verdicts(ctx, t.RepoID, t.HeadSHA)
+	vs, err := p.State.Verdicts(ctx, t.RepoID, t.Head.SHA)
 	if err != nil || len(vs) == 0 {
 		return err
 	}
@@ -175,7 +172,7 @@ func (p *Publisher) refresh(ctx context.Context, gh GitHub, t Target) error {
 }
 
 func (p *Publisher) key(t Target) decision.CheckRunKey {
-	return decision.CheckRunKey{RepoID: t.RepoID, HeadSHA: t.HeadSHA, Name: p.Name}
+	return decision.CheckRunKey{RepoID: t.RepoID, HeadSHA: t.Head.SHA, Name: p.Name}
 }
 
 func (p *Publisher) claim(ctx context.Context, key decision.CheckRunKey) (string, error) {
@@ -195,7 +192,7 @@ func (p *Publisher) claim(ctx context.Context, key decision.CheckRunKey) (string
 // writeShared writes the check run from every open pull request's verdict on
 // the commit.
 func (p *Publisher) writeShared(ctx context.Context, gh GitHub, t Target, key decision.CheckRunKey) (Result, error) {
-	stored, err := p.State.Verdicts(ctx, t.RepoID, t.HeadSHA)
+	stored, err := p.State.Verdicts(ctx, t.RepoID, t.Head.SHA)
 	if err != nil {
 		return Result{}, err
 	}
@@ -209,11 +206,4 @@ func (p *Publisher) writeShared(ctx context.Context, gh GitHub, t Target, key de
 	}
 	conclusion, out := report.Shared(vs)
 	return p.write(ctx, gh, t, key, conclusion, out)
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

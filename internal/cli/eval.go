@@ -194,7 +194,7 @@ func (f *evalFlags) assessOffline(ctx context.Context, dir string, local policys
 	}
 	localpr.SelectTeams(dir, &src, res.Config.Teams())
 	in := facts.Build(src)
-	judge := evaluator.Judge{Engine: res.Engine, Mode: res.Config.Mode, Policy: res.Label, Notices: res.Notices}
+	judge := evaluator.Judge{Engine: res.Engine, Mode: res.Config.Mode, Policy: res.Label, Notices: res.Notices, HeadSHA: src.PullRequest.Head.SHA}
 	j, err := judge.Decide(ctx, in, now)
 	return in, j, res.Label, err
 }

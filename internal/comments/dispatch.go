@@ -26,6 +26,7 @@ type Dispatcher struct {
 // intake.
 func (d Dispatcher) HandleComment(ctx context.Context, cm decision.Comment) error {
 	owner, name, _ := strings.Cut(cm.Repo, "/")
+	pr := decision.PullRequest{Installation: decision.InstallationID(cm.InstallationID), Repo: decision.Repo{Owner: owner, Name: name}, Number: cm.Number}
 	parsed := command.ParseAll(cm.Body, command.Options{Prefix: d.Prefix})
 	var forPR []command.Parsed
 	freeze := false
@@ -41,14 +42,14 @@ func (d Dispatcher) HandleComment(ctx context.Context, cm decision.Comment) erro
 		// reply (on an issue outside the policy repository they say where
 		// freezes are started).
 		if err := d.Incident.Handle(ctx, incident.Comment{
-			InstallationID: cm.InstallationID, Owner: owner, Repo: name, Number: cm.Number,
+			Installation: pr.Installation, Repo: pr.Repo, Number: pr.Number,
 			CommentID: cm.CommentID, URL: cm.URL, Author: cm.Author, Commands: parsed,
 		}); err != nil || !cm.IsPullRequest {
 			return err
 		}
 	}
 	return d.PR.Handle(ctx, prcommand.Comment{
-		PR:        prcommand.PR{InstallationID: cm.InstallationID, RepoID: cm.RepoID, Owner: owner, Repo: name, Number: cm.Number},
+		PR:        prcommand.PR{PullRequest: pr, RepoID: cm.RepoID},
 		CommentID: cm.CommentID, URL: cm.URL, Author: cm.Author, WrittenAt: cm.CreatedAt, Commands: forPR,
 	})
 }

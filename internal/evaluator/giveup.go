@@ -52,21 +52,19 @@ func (f FailureReport) Publish(ctx context.Context, r Request, cause error) erro
 	if githubapp.IsNotFound(cause) {
 		return nil // the pull request or repository is gone: nowhere to show it
 	}
-	owner, name := r.Owner, r.Repo
-	repo := owner + "/" + name
-	gh := f.GitHub(r.InstallationID)
-	pr, err := gh.PullRequest(ctx, owner, name, r.Number)
+	gh := f.GitHub(int64(r.PR.Installation))
+	pr, err := gh.PullRequest(ctx, r.PR.Repo.Owner, r.PR.Repo.Name, r.PR.Number)
 	switch {
 	case githubapp.IsNotFound(err):
 		return nil
 	case err != nil:
-		return fmt.Errorf("read %s#%d to mark its check run as failed: %w", repo, r.Number, err)
-	case pr.GetState() == "closed":
+		return fmt.Errorf("read %s to mark its check run as failed: %w", r.PR, err)
+	case pr.State == "closed":
 		return nil
 	}
 	target := checkrun.Target{
-		RepoID: r.RepoID, Owner: owner, Repo: name, HeadSHA: pr.GetHead().GetSHA(),
-		Number: r.Number, BaseRef: pr.GetBase().GetRef(),
+		Head:   decision.Head{PullRequest: r.PR, SHA: pr.Head.SHA},
+		RepoID: r.RepoID, BaseRef: pr.Base.Ref,
 	}
 	v, out := failedEvaluation(f.Mode, f.Prefix, cause, r.DeliveryID)
 	for {
@@ -78,11 +76,11 @@ func (f FailureReport) Publish(ctx context.Context, r Request, cause error) erro
 		select {
 		case <-time.After(busyWait):
 		case <-ctx.Done():
-			return fmt.Errorf("publish the failed check run on %s@%.7s: %w", repo, target.HeadSHA, err)
+			return fmt.Errorf("publish the failed check run on %s@%.7s: %w", r.PR.Repo, target.Head.SHA, err)
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("publish the failed check run on %s@%.7s: %w", repo, target.HeadSHA, err)
+		return fmt.Errorf("publish the failed check run on %s@%.7s: %w", r.PR.Repo, target.Head.SHA, err)
 	}
 	return nil
 }

@@ -19,7 +19,7 @@ type Reruns interface {
 // answered once it is published. A request made while the evaluation ran
 // stays for the next one.
 func (s *Service) EvaluateAnswering(ctx context.Context, reruns Reruns, req Request) error {
-	rerun, err := reruns.PendingRerun(ctx, req.RepoID, req.Number)
+	rerun, err := reruns.PendingRerun(ctx, req.RepoID, req.PR.Number)
 	if err != nil {
 		return err
 	}
@@ -28,7 +28,7 @@ func (s *Service) EvaluateAnswering(ctx context.Context, reruns Reruns, req Requ
 		return err
 	}
 	if rerun != nil {
-		return reruns.AnsweredRerun(ctx, req.RepoID, req.Number, *rerun)
+		return reruns.AnsweredRerun(ctx, req.RepoID, req.PR.Number, *rerun)
 	}
 	return nil
 }

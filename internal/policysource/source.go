@@ -166,7 +166,7 @@ func (s *Source) Pushed(owner, repo, branch, defaultBranch string, files []strin
 }
 
 func repoConfigKey(owner, repo, branch string) string {
-	return strings.ToLower(owner+"/"+repo) + "\x00" + branch
+	return strings.ToLower(decision.Repo{Owner: owner, Name: repo}.String()) + "\x00" + branch
 }
 
 // repoConfig reads a repository's configuration file on a branch, cached for
@@ -334,7 +334,7 @@ func (s *Source) lostPolicyRepo(ctx context.Context, st *orgState, owner string)
 	if !known {
 		return nil
 	}
-	repo := owner + "/" + s.opts.Repo
+	repo := decision.Repo{Owner: owner, Name: s.opts.Repo}.String()
 	return &Version{Label: repo + " (cannot be read)", Problems: []Problem{{Message: fmt.Sprintf(
 		"mergeguard used the policy in %s before, and GitHub now answers that it does not exist: it was deleted or renamed, or the App's installation no longer includes it. "+
 			"Give the App access to it again. To use the bundled defaults instead, keep an empty %s the App can read.", repo, repo)}}}
