@@ -14,7 +14,6 @@ import (
 
 	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/report"
-	"github.com/mergeguard/mergeguard/internal/store"
 )
 
 // BatchSize is GitHub's limit of annotations per create or update request.
@@ -28,14 +27,14 @@ type GitHub interface {
 }
 
 // State remembers what each check run shows and the verdicts behind it
-// (store.CheckRuns in production).
+// (the store's CheckRuns in production).
 type State interface {
-	Get(ctx context.Context, k store.CheckRunKey) (store.CheckRunRecord, error)
-	Put(ctx context.Context, k store.CheckRunKey, rec store.CheckRunRecord) error
-	Claim(ctx context.Context, k store.CheckRunKey, owner string, until time.Time) (bool, error)
-	Release(ctx context.Context, k store.CheckRunKey, owner string) error
-	SaveVerdict(ctx context.Context, repoID int64, sha string, v store.HeadVerdict) error
-	Verdicts(ctx context.Context, repoID int64, sha string) ([]store.HeadVerdict, error)
+	Get(ctx context.Context, k decision.CheckRunKey) (decision.CheckRunRecord, error)
+	Put(ctx context.Context, k decision.CheckRunKey, rec decision.CheckRunRecord) error
+	Claim(ctx context.Context, k decision.CheckRunKey, owner string, until time.Time) (bool, error)
+	Release(ctx context.Context, k decision.CheckRunKey, owner string) error
+	SaveVerdict(ctx context.Context, repoID int64, sha string, v decision.HeadVerdict) error
+	Verdicts(ctx context.Context, repoID int64, sha string) ([]decision.HeadVerdict, error)
 	WithdrawVerdicts(ctx context.Context, repoID int64, pr int, keep string) ([]string, error)
 }
 
@@ -117,7 +116,7 @@ func (p *Publisher) Publish(ctx context.Context, gh GitHub, t Target, v decision
 	if err != nil {
 		return Result{}, err
 	}
-	err = p.State.SaveVerdict(ctx, t.RepoID, t.Head.SHA, store.HeadVerdict{
+	err = p.State.SaveVerdict(ctx, t.RepoID, t.Head.SHA, decision.HeadVerdict{
 		PR: t.Head.Number, BaseRef: t.BaseRef, Conclusion: string(v.Conclusion), Output: string(encoded),
 	})
 	if err != nil {
@@ -172,11 +171,11 @@ func (p *Publisher) refresh(ctx context.Context, gh GitHub, t Target) error {
 	return err
 }
 
-func (p *Publisher) key(t Target) store.CheckRunKey {
-	return store.CheckRunKey{RepoID: t.RepoID, HeadSHA: t.Head.SHA, Name: p.Name}
+func (p *Publisher) key(t Target) decision.CheckRunKey {
+	return decision.CheckRunKey{RepoID: t.RepoID, HeadSHA: t.Head.SHA, Name: p.Name}
 }
 
-func (p *Publisher) claim(ctx context.Context, key store.CheckRunKey) (string, error) {
+func (p *Publisher) claim(ctx context.Context, key decision.CheckRunKey) (string, error) {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	owner := hex.EncodeToString(b[:])
@@ -192,7 +191,7 @@ func (p *Publisher) claim(ctx context.Context, key store.CheckRunKey) (string, e
 
 // writeShared writes the check run from every open pull request's verdict on
 // the commit.
-func (p *Publisher) writeShared(ctx context.Context, gh GitHub, t Target, key store.CheckRunKey) (Result, error) {
+func (p *Publisher) writeShared(ctx context.Context, gh GitHub, t Target, key decision.CheckRunKey) (Result, error) {
 	stored, err := p.State.Verdicts(ctx, t.RepoID, t.Head.SHA)
 	if err != nil {
 		return Result{}, err

@@ -10,24 +10,23 @@ import (
 
 	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/report"
-	"github.com/mergeguard/mergeguard/internal/store"
 	"github.com/mergeguard/mergeguard/internal/text"
 )
 
 // write creates or updates the check run on t.Head.SHA to show the output.
 // The caller holds the commit's lease.
-func (p *Publisher) write(ctx context.Context, gh GitHub, t Target, key store.CheckRunKey, conclusion decision.Conclusion, out report.Output) (Result, error) {
+func (p *Publisher) write(ctx context.Context, gh GitHub, t Target, key decision.CheckRunKey, conclusion decision.Conclusion, out report.Output) (Result, error) {
 	digest := outputDigest(conclusion, out)
 
 	rec, err := p.State.Get(ctx, key)
-	if errors.Is(err, store.ErrNotFound) || err == nil && rec.ID == 0 {
+	if errors.Is(err, decision.ErrNotFound) || err == nil && rec.ID == 0 {
 		// Not ours on record (a new commit, or state lost): ask GitHub, so a
 		// second check run with the same name is never created.
 		id, ferr := gh.FindCheckRun(ctx, t.Head.Repo.Owner, t.Head.Repo.Name, t.Head.SHA, p.Name, p.AppID)
 		if ferr != nil {
 			return Result{}, ferr
 		}
-		rec, err = store.CheckRunRecord{ID: id}, nil
+		rec, err = decision.CheckRunRecord{ID: id}, nil
 	}
 	if err != nil {
 		return Result{}, err

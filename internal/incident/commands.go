@@ -37,11 +37,10 @@ type Commands struct {
 	Sweeps   Sweeper
 	Now      func() time.Time
 	Log      *slog.Logger
-	// Prefix starts a command ("/guard" when empty).
-	Prefix string
 }
 
-// Comment is a comment that may hold a command.
+// Comment is a comment that holds commands, parsed by whoever dispatched
+// it (the comment is parsed once, where it is dispatched).
 type Comment struct {
 	Installation decision.InstallationID
 	Repo         decision.Repo
@@ -50,12 +49,13 @@ type Comment struct {
 	CommentID int64
 	URL       string
 	Author    string
-	Body      string
+	// Commands are what the comment holds (command.ParseAll).
+	Commands []command.Parsed
 }
 
 // Handle runs the comment's command, if it holds one, and replies.
 func (c *Commands) Handle(ctx context.Context, cm Comment) error {
-	parsed := freezeCommand(command.ParseAll(cm.Body, command.Options{Prefix: c.Prefix}))
+	parsed := freezeCommand(cm.Commands)
 	if parsed.Ignore() {
 		return nil
 	}
