@@ -9,7 +9,6 @@ import (
 	"github.com/mergeguard/mergeguard/internal/command"
 	"github.com/mergeguard/mergeguard/internal/coverage"
 	"github.com/mergeguard/mergeguard/internal/decision"
-	"github.com/mergeguard/mergeguard/internal/diffcover"
 	"github.com/mergeguard/mergeguard/internal/evaluator"
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
@@ -132,7 +131,7 @@ func (c coverageSource) Reports(ctx context.Context, repo, sha string) (map[stri
 	}
 	out := make(map[string]coverage.Report, len(stored))
 	for _, s := range stored {
-		r, err := diffcover.Decode(s.Data)
+		r, err := coverage.Decode(s.Data)
 		if err != nil {
 			return nil, fmt.Errorf("the %q coverage of %s@%s: %w", s.Flag, repo, s.SHA, err)
 		}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/mergeguard/mergeguard/internal/checkrun"
 	"github.com/mergeguard/mergeguard/internal/comments"
-	"github.com/mergeguard/mergeguard/internal/coverageapi"
 	"github.com/mergeguard/mergeguard/internal/evaluator"
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
@@ -25,7 +24,7 @@ import (
 	"github.com/mergeguard/mergeguard/internal/metrics"
 	"github.com/mergeguard/mergeguard/internal/oidcauth"
 	"github.com/mergeguard/mergeguard/internal/policy"
-	"github.com/mergeguard/mergeguard/internal/policysource"
+	policysource "github.com/mergeguard/mergeguard/internal/policy/source"
 	"github.com/mergeguard/mergeguard/internal/prcommand"
 	"github.com/mergeguard/mergeguard/internal/queue"
 	"github.com/mergeguard/mergeguard/internal/server"
@@ -224,7 +223,7 @@ func (a *Server) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var verifier coverageapi.Verifier
+	var verifier server.CoverageVerifier
 	if s.Coverage.OIDCIssuer != "" {
 		v, err := oidcauth.New(oidcauth.Config{Issuer: s.Coverage.OIDCIssuer, Audience: s.Coverage.OIDCAudience, Now: now, HTTPClient: opts.OIDCClient})
 		if err != nil {
@@ -234,7 +233,7 @@ func (a *Server) build(ctx context.Context) error {
 	}
 	a.http = server.New(server.Config{
 		Webhook: wh,
-		Coverage: &coverageapi.Handler{
+		Coverage: &server.CoverageHandler{
 			DB: db, Verifier: verifier, Tokens: s.Coverage.Tokens, Heads: heads{gh, db},
 			Reevaluate: reevaluate(jobs, db, now), MaxBytes: s.Coverage.MaxBytes, Now: now, Log: log,
 		},

@@ -11,7 +11,7 @@ import (
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/metrics"
-	"github.com/mergeguard/mergeguard/internal/policysource"
+	policysource "github.com/mergeguard/mergeguard/internal/policy/source"
 	"github.com/mergeguard/mergeguard/internal/settings"
 )
 

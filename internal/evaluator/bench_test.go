@@ -13,7 +13,7 @@ import (
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/localpr"
 	"github.com/mergeguard/mergeguard/internal/policy"
-	"github.com/mergeguard/mergeguard/internal/policyconfig"
+	policyconfig "github.com/mergeguard/mergeguard/internal/policy/config"
 	"github.com/mergeguard/mergeguard/policies"
 )
 

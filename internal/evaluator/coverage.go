@@ -8,7 +8,6 @@ import (
 
 	"github.com/mergeguard/mergeguard/internal/coverage"
 	"github.com/mergeguard/mergeguard/internal/decision"
-	"github.com/mergeguard/mergeguard/internal/diffcover"
 	"github.com/mergeguard/mergeguard/internal/facts"
 )
 
@@ -64,6 +63,6 @@ func (s *Service) coverageFacts(ctx context.Context, gh GitHub, req Request, hea
 	if files, err = s.filesWithoutPatch(ctx, gh, head, baseSHA, files); err != nil {
 		return c, nil, err
 	}
-	c.Files = diffcover.Lines(files, merged)
+	c.Files = facts.CoverageFromReport(files, merged)
 	return c, files, nil
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/mergeguard/mergeguard/internal/evaluator"
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/metrics"
-	"github.com/mergeguard/mergeguard/internal/policysource"
+	policysource "github.com/mergeguard/mergeguard/internal/policy/source"
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
 	"github.com/mergeguard/mergeguard/policies"
 )

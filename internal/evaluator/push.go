@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/mergeguard/mergeguard/internal/decision"
-	"github.com/mergeguard/mergeguard/internal/policysource"
+	policysource "github.com/mergeguard/mergeguard/internal/policy/source"
 )
 
 // PushedPolicies is the policy source as a push concerns it: what it

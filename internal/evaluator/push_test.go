@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/mergeguard/mergeguard/internal/decision"
-	"github.com/mergeguard/mergeguard/internal/policysource"
+	policysource "github.com/mergeguard/mergeguard/internal/policy/source"
 )
 
 type pushedSource struct{ refreshed []string }

@@ -12,8 +12,8 @@ import (
 
 	"github.com/mergeguard/mergeguard/internal/command"
 	"github.com/mergeguard/mergeguard/internal/decision"
-	"github.com/mergeguard/mergeguard/internal/policyconfig"
-	"github.com/mergeguard/mergeguard/internal/policysource"
+	policyconfig "github.com/mergeguard/mergeguard/internal/policy/config"
+	policysource "github.com/mergeguard/mergeguard/internal/policy/source"
 	"github.com/mergeguard/mergeguard/internal/store"
 	"github.com/mergeguard/mergeguard/internal/testsupport/dbtest"
 )

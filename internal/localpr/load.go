@@ -27,7 +27,6 @@ import (
 
 	"github.com/mergeguard/mergeguard/internal/coverage"
 	"github.com/mergeguard/mergeguard/internal/decision"
-	"github.com/mergeguard/mergeguard/internal/diffcover"
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
 )
@@ -120,7 +119,7 @@ func readCoverage(dir string, pr decision.PullRequestDetails, files []facts.File
 	return facts.Coverage{
 		Status: "ready", SHA: pr.Head.SHA, Flags: flags,
 		WaitingSince: now.UTC().Format(time.RFC3339), WaitingSinceNS: now.UnixNano(),
-		Files: diffcover.Lines(files, merged),
+		Files: facts.CoverageFromReport(files, merged),
 	}, nil
 }
 

@@ -1,4 +1,4 @@
-package policysource
+package source
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/policy"
-	"github.com/mergeguard/mergeguard/internal/policyconfig"
+	policyconfig "github.com/mergeguard/mergeguard/internal/policy/config"
 )
 
 // GitHub is what reading policy from GitHub needs.

@@ -1,4 +1,4 @@
-package diffcover_test
+package facts_test
 
 import (
 	"context"
@@ -11,7 +11,6 @@ import (
 
 	"github.com/mergeguard/mergeguard/internal/coverage"
 	"github.com/mergeguard/mergeguard/internal/decision"
-	"github.com/mergeguard/mergeguard/internal/diffcover"
 	"github.com/mergeguard/mergeguard/internal/evaluator"
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/policy"
@@ -53,7 +52,7 @@ var (
 )
 
 func TestLinesJoinsAddedLinesWithTheReport(t *testing.T) {
-	got := diffcover.Lines(files, report)
+	got := facts.CoverageFromReport(files, report)
 	want := map[string]facts.CoverageFile{
 		"pay/charge.go": {InReport: true, ReportPath: "pay/charge.go", Measured: []int{10, 11, 12, 14}, Covered: []int{10, 11, 14}},
 		"pay/refund.go": {InReport: true, ReportPath: "pay/refund.go", Measured: []int{3, 4}, Covered: []int{}},
@@ -74,7 +73,7 @@ func TestLinesJoinsAddedLinesWithTheReport(t *testing.T) {
 // TestThePercentageTheCheckShows runs the bundled rule on the joined facts:
 // the number a reader sees is the hand-worked 50%.
 func TestThePercentageTheCheckShows(t *testing.T) {
-	r := judgeDiffCoverage(t, files, diffcover.Lines(files, report))
+	r := judgeDiffCoverage(t, files, facts.CoverageFromReport(files, report))
 	if r.Outcome != decision.Fail || len(r.Denials) != 1 || !strings.HasPrefix(r.Denials[0].Message, "Diff coverage is 50% (3 of 6 measured added lines covered), below the 80% target.") {
 		t.Fatalf("diff_coverage: %+v", r)
 	}
@@ -93,11 +92,11 @@ func TestThePercentageTheCheckShows(t *testing.T) {
 }
 
 func TestEncodeDecodeRoundTrip(t *testing.T) {
-	s, err := diffcover.Encode(report)
+	s, err := coverage.Encode(report)
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := diffcover.Decode(s)
+	back, err := coverage.Decode(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +107,7 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	if _, err := diffcover.Decode("not base64!"); err == nil {
+	if _, err := coverage.Decode("not base64!"); err == nil {
 		t.Fatal("garbage must not decode")
 	}
 }
@@ -136,7 +135,7 @@ func TestPartialLinesFromTheReportToTheCheck(t *testing.T) {
 			"api/routes.go":  {4: {Total: 3, Taken: 2}},
 		},
 	}
-	got := diffcover.Lines(prFiles, r)
+	got := facts.CoverageFromReport(prFiles, r)
 	handler := got["api/handler.go"]
 	if !slices.Equal(handler.Measured, []int{20, 21, 22, 23, 24, 25}) || !slices.Equal(handler.Covered, []int{20, 21, 22, 23}) || !slices.Equal(handler.Partial, []int{21, 23}) {
 		t.Fatalf("handler.go: %+v", handler)
@@ -215,11 +214,11 @@ func TestEncodeDecodeKeepsBranches(t *testing.T) {
 		Files:    map[string]map[int]int{"a.js": {1: 1, 2: 0, 3: 9}},
 		Branches: map[string]map[int]coverage.Branches{"a.js": {1: {Total: 40, Taken: 2, Which: 1<<39 | 1, Named: true}, 3: {Total: 4, Taken: 3}}},
 	}
-	s, err := diffcover.Encode(r)
+	s, err := coverage.Encode(r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := diffcover.Decode(s)
+	back, err := coverage.Decode(s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-// Package coverageapi receives coverage reports from CI:
+// The coverage endpoint receives coverage reports from CI:
 //
 //	POST /api/v1/coverage?repo=owner/name&sha=SHA[&flag=unit]
 //	Authorization: Bearer <GitHub Actions OIDC ID token, or an upload token>
@@ -9,13 +9,13 @@
 // answered 400, an oversized one 413, each with a message naming the
 // problem. A stored report re-evaluates the pull requests whose head is
 // that commit.
-package coverageapi
+
+package server
 
 import (
 	"compress/gzip"
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -30,30 +30,31 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/mergeguard/mergeguard/internal/coverage"
-	"github.com/mergeguard/mergeguard/internal/diffcover"
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/oidcauth"
 	"github.com/mergeguard/mergeguard/internal/settings"
 	"github.com/mergeguard/mergeguard/internal/store"
+	"github.com/mergeguard/mergeguard/internal/text"
 )
 
-// Verifier checks GitHub Actions ID tokens.
-type Verifier interface {
+// CoverageVerifier checks GitHub Actions ID tokens.
+type CoverageVerifier interface {
 	Verify(ctx context.Context, raw string) (oidcauth.Claims, error)
 }
 
-// Heads says which commit is a pull request's head, for uploads from
+// CoverageHeads says which commit is a pull request's head, for uploads from
 // pull_request workflows, whose token names the merge commit.
-type Heads interface {
+type CoverageHeads interface {
 	PullRequestHead(ctx context.Context, repo string, number int) (string, error)
 }
 
-// Handler serves POST /api/v1/coverage.
-type Handler struct {
+// CoverageHandler serves POST /api/v1/coverage.
+type CoverageHandler struct {
 	DB *store.DB
 	// Verifier is nil when OIDC is off.
-	Verifier Verifier
+	Verifier CoverageVerifier
 	Tokens   []settings.UploadToken
-	Heads    Heads
+	Heads    CoverageHeads
 	// Reevaluate queues the pull requests of repo whose head is sha.
 	Reevaluate func(ctx context.Context, repo, sha string) (int, error)
 	MaxBytes   int64
@@ -72,8 +73,8 @@ var (
 	pullRef     = regexp.MustCompile(`^refs/pull/([0-9]+)/merge$`)
 )
 
-// Upload is what the answer says about a stored report.
-type Upload struct {
+// CoverageUpload is what the answer says about a stored report.
+type CoverageUpload struct {
 	Repo         string `json:"repo"`
 	SHA          string `json:"sha"`
 	Flag         string `json:"flag"`
@@ -83,7 +84,7 @@ type Upload struct {
 	PullRequests int    `json:"pull_requests"`
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *CoverageHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fail := func(status int, format string, args ...any) {
 		msg := fmt.Sprintf(format, args...)
 		h.Log.Info("coverage upload refused", "status", status, "reason", msg, "remote", r.RemoteAddr)
@@ -93,13 +94,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	repo, sha, flag := q.Get("repo"), strings.ToLower(q.Get("sha")), q.Get("flag")
 	switch {
 	case !repoPattern.MatchString(repo):
-		fail(http.StatusBadRequest, "repo=%q: give the repository as owner/name", clip(repo))
+		fail(http.StatusBadRequest, "repo=%q: give the repository as owner/name", text.Clip(repo, 80))
 		return
 	case !shaPattern.MatchString(sha):
-		fail(http.StatusBadRequest, "sha=%q: give the full 40-character commit SHA the report is for", clip(sha))
+		fail(http.StatusBadRequest, "sha=%q: give the full 40-character commit SHA the report is for", text.Clip(sha, 80))
 		return
 	case flag != "" && !flagPattern.MatchString(flag):
-		fail(http.StatusBadRequest, "flag=%q: use letters, digits, '.', '_' or '-' (at most 64)", clip(flag))
+		fail(http.StatusBadRequest, "flag=%q: use letters, digits, '.', '_' or '-' (at most 64)", text.Clip(flag, 80))
 		return
 	}
 
@@ -126,12 +127,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	report = report.Normalize(repo)
-	data, err := diffcover.Encode(report)
+	data, err := coverage.Encode(report)
 	if err != nil {
 		fail(http.StatusInternalServerError, "could not store the report: %v", err)
 		return
 	}
-	up := Upload{Repo: repo, SHA: sha, Flag: flag, Format: string(format), Files: len(report.Files)}
+	up := CoverageUpload{Repo: repo, SHA: sha, Flag: flag, Format: string(format), Files: len(report.Files)}
 	for _, lines := range report.Files {
 		up.Lines += len(lines)
 	}
@@ -157,7 +158,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // authenticate accepts an upload token whose scope covers the repository,
 // or a GitHub Actions ID token from a workflow of that repository for that
 // commit. It returns who uploaded, for the record.
-func (h *Handler) authenticate(r *http.Request, repo, sha string) (string, int, error) {
+func (h *CoverageHandler) authenticate(r *http.Request, repo, sha string) (string, int, error) {
 	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	raw = strings.TrimSpace(raw)
 	if !ok || raw == "" {
@@ -196,7 +197,7 @@ func (h *Handler) authenticate(r *http.Request, repo, sha string) (string, int, 
 		// made; its report is for the pull request's head.
 		m := pullRef.FindStringSubmatch(claims.Ref)
 		if m == nil || h.Heads == nil {
-			return "", http.StatusForbidden, fmt.Errorf("the ID token is for commit %s, not %s", short(claims.SHA), short(sha))
+			return "", http.StatusForbidden, fmt.Errorf("the ID token is for commit %s, not %s", decision.ShortSHA(claims.SHA), decision.ShortSHA(sha))
 		}
 		n, _ := strconv.Atoi(m[1])
 		head, err := h.Heads.PullRequestHead(r.Context(), repo, n)
@@ -204,7 +205,7 @@ func (h *Handler) authenticate(r *http.Request, repo, sha string) (string, int, 
 			return "", http.StatusServiceUnavailable, fmt.Errorf("could not check pull request #%d's head: %v", n, err)
 		}
 		if !strings.EqualFold(head, sha) {
-			return "", http.StatusForbidden, fmt.Errorf("the ID token is for pull request #%d, whose head is %s, not %s", n, short(head), short(sha))
+			return "", http.StatusForbidden, fmt.Errorf("the ID token is for pull request #%d, whose head is %s, not %s", n, decision.ShortSHA(head), decision.ShortSHA(sha))
 		}
 	}
 	return "actions:" + claims.Actor + "@" + claims.Workflow, 0, nil
@@ -214,7 +215,7 @@ var errTooLarge = errors.New("report too large")
 
 // readBody reads the report within MaxBytes, after decompression when it
 // is sent gzipped.
-func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+func (h *CoverageHandler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	body := io.Reader(http.MaxBytesReader(w, r.Body, h.MaxBytes))
 	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
 		zr, err := gzip.NewReader(body)
@@ -232,24 +233,4 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 		return nil, errTooLarge
 	}
 	return data, nil
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func clip(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
-	}
-	return s
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

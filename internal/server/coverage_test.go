@@ -1,4 +1,4 @@
-package coverageapi
+package server
 
 import (
 	"bytes"
@@ -91,11 +91,11 @@ func TestUploads(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			db := dbtest.Open(t, dbtest.SQLiteConfig(t))
 			queued := 0
-			var verifier Verifier = fakeVerifier{tt.claims}
+			var verifier CoverageVerifier = fakeVerifier{tt.claims}
 			if tt.noOIDC {
 				verifier = nil
 			}
-			h := &Handler{
+			h := &CoverageHandler{
 				DB: db, Verifier: verifier, Heads: fakeHeads{7: head},
 				Tokens:     []settings.UploadToken{{Scope: "acme/*", Token: token}},
 				Reevaluate: func(context.Context, string, string) (int, error) { queued++; return 1, nil },

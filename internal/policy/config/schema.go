@@ -1,9 +1,9 @@
-// Package policyconfig reads mergeguard's policy configuration: the
+// Package config reads mergeguard's policy configuration: the
 // organization's mergeguard/config.yaml and a repository's
 // .github/mergeguard.yaml. Configuration goes raw YAML → validated against
 // what each rule declares → one merged, defaulted value, once per policy
 // version.
-package policyconfig
+package config
 
 import (
 	"bytes"

@@ -1,9 +1,9 @@
-// Package policysource decides which policy applies to a pull request: the
+// Package source decides which policy applies to a pull request: the
 // bundled rules, the organization's policy repository (<owner>/.github,
 // folder mergeguard/) read at a commit and compiled once per commit, and the
 // repository's .github/mergeguard.yaml. It also checks a policy folder the
 // way `mergeguard test` and the policy repository's own check run do.
-package policysource
+package source
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 
 	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/policy"
-	"github.com/mergeguard/mergeguard/internal/policyconfig"
+	policyconfig "github.com/mergeguard/mergeguard/internal/policy/config"
 )
 
 // Files are the files of a policy folder, by repository-relative path

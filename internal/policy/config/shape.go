@@ -1,4 +1,4 @@
-package policyconfig
+package config
 
 import (
 	"fmt"

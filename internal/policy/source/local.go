@@ -1,4 +1,4 @@
-package policysource
+package source
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 
 	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/policy"
-	"github.com/mergeguard/mergeguard/internal/policyconfig"
+	policyconfig "github.com/mergeguard/mergeguard/internal/policy/config"
 )
 
 // ReadDir reads a policy folder from disk. dir is a checkout of a policy
