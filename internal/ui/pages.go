@@ -269,7 +269,7 @@ func (h *Handler) freezes(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	d.Days = Calendar(start, calendarDays, loc, windows, holidays, visible)
+	d.Days = calendar(start, calendarDays, loc, windows, holidays, visible)
 	h.render(w, r, &s, http.StatusOK, "freezes", "Freezes in "+owner, d)
 }
 
@@ -278,10 +278,10 @@ func midnight(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
 }
 
-// Calendar lays out days from start (a midnight in loc): on each, the
+// calendar lays out days from start (a midnight in loc): on each, the
 // holidays, the freeze windows that overlap it and the incident freezes in
 // effect during it, with times in loc.
-func Calendar(start time.Time, days int, loc *time.Location, windows []Window, holidays []Holiday, freezes []Freeze) []dayRow {
+func calendar(start time.Time, days int, loc *time.Location, windows []Window, holidays []Holiday, freezes []Freeze) []dayRow {
 	clock := func(t time.Time) string { return t.In(loc).Format("15:04") }
 	span := func(from, to, dayStart, dayEnd time.Time) string {
 		a, b := "00:00", "24:00"
