@@ -28,7 +28,9 @@ type Reader struct {
 	Err error
 }
 
-func prKey(repo string, number int) string { return fmt.Sprintf("%s#%d", strings.ToLower(repo), number) }
+func prKey(repo string, number int) string {
+	return fmt.Sprintf("%s#%d", strings.ToLower(repo), number)
+}
 
 // AddPR stores a pull request's records.
 func (r *Reader) AddPR(pr ui.PullRequest) {
