@@ -69,7 +69,7 @@ func TestBrowser(t *testing.T) {
 		}},
 		{name: "ui-freezes", path: "/ui/acme/freezes", width: 1200, want: []string{
 			"<h1>Freezes in acme</h1>", `<table id="active-table">`, "key ceremony", `<table id="calendar-table">`,
-			"Holiday: Company day (frozen all day)",
+			"Freeze dates (company day): all day",
 		}},
 		{name: "ui-timeline", path: "/ui/acme/timeline", width: 1200, want: []string{
 			"<h1>Timeline of acme</h1>", `<table id="timeline-table">`, `<a href="/ui/acme/shop/pull/42">acme/shop#42</a>`,

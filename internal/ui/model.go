@@ -44,15 +44,15 @@ type Authorizer interface {
 	CanRead(ctx context.Context, repo, login string) (bool, error)
 }
 
-// Schedule says when the organization's configured change freezes apply:
-// its time zone, the weekly windows and the holiday dates. It is the freeze
-// rule's own computation, adapted, so the page and the check agree.
+// Schedule says when the organization's configured change freezes apply
+// (rules.change_freeze: its timezone, weekly windows and dates). It is the
+// freeze rule's own computation, adapted, so the page and the check agree.
 type Schedule interface {
 	// Location is the organization's time zone (UTC when it sets none).
 	Location(ctx context.Context, owner string) (*time.Location, error)
-	// Windows returns the freeze windows and holidays that overlap
-	// [from, to), in start order.
-	Windows(ctx context.Context, owner string, from, to time.Time) ([]Window, []Holiday, error)
+	// Windows returns each occurrence of a weekly window and each freeze
+	// date span that overlaps [from, to), in start order.
+	Windows(ctx context.Context, owner string, from, to time.Time) ([]Window, error)
 }
 
 // PullRequest is everything recorded about one pull request.
@@ -140,19 +140,23 @@ type Freeze struct {
 	CreatedBy string
 }
 
-// Window is a configured weekly freeze window, as one occurrence.
+// Window is one stretch of configured freeze: an occurrence of a weekly
+// window ("Fri 15:00" to "Mon 08:00") or a span of dates (a holiday
+// freeze from 2026-12-21 to 2027-01-04, whole days in the organization's
+// zone).
 type Window struct {
 	Start, End time.Time
-	// Name is the rule or window label shown on the calendar.
-	Name string
+	// Kind is WindowWeekly or WindowDates.
+	Kind string
+	// Reason is the configured reason ("weekend freeze").
+	Reason string
 }
 
-// Holiday is a configured holiday: a whole date in the organization's time
-// zone.
-type Holiday struct {
-	Date time.Time
-	Name string
-}
+// Window kinds.
+const (
+	WindowWeekly = "weekly"
+	WindowDates  = "dates"
+)
 
 // TimelineFilter selects timeline entries. Zero fields do not filter,
 // except Owner, which is always set.

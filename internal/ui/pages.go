@@ -260,16 +260,15 @@ func (h *Handler) freezes(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var windows []Window
-	var holidays []Holiday
 	start := midnight(now.In(loc))
 	end := start.AddDate(0, 0, calendarDays)
 	if h.cfg.Schedule != nil {
-		if windows, holidays, err = h.cfg.Schedule.Windows(ctx, owner, start, end); err != nil {
+		if windows, err = h.cfg.Schedule.Windows(ctx, owner, start, end); err != nil {
 			h.fail(w, r, &s, http.StatusInternalServerError, "The freeze windows of "+owner+" could not be read.", err)
 			return
 		}
 	}
-	d.Days = calendar(start, calendarDays, loc, windows, holidays, visible)
+	d.Days = calendar(start, calendarDays, loc, windows, visible)
 	h.render(w, r, &s, http.StatusOK, "freezes", "Freezes in "+owner, d)
 }
 
@@ -279,9 +278,9 @@ func midnight(t time.Time) time.Time {
 }
 
 // calendar lays out days from start (a midnight in loc): on each, the
-// holidays, the freeze windows that overlap it and the incident freezes in
-// effect during it, with times in loc.
-func calendar(start time.Time, days int, loc *time.Location, windows []Window, holidays []Holiday, freezes []Freeze) []dayRow {
+// configured freeze windows and the incident freezes in effect during it,
+// with times in loc.
+func calendar(start time.Time, days int, loc *time.Location, windows []Window, freezes []Freeze) []dayRow {
 	clock := func(t time.Time) string { return t.In(loc).Format("15:04") }
 	span := func(from, to, dayStart, dayEnd time.Time) string {
 		a, b := "00:00", "24:00"
@@ -291,8 +290,12 @@ func calendar(start time.Time, days int, loc *time.Location, windows []Window, h
 		if !to.IsZero() && to.Before(dayEnd) {
 			b = clock(to)
 		}
+		if a == "00:00" && b == "24:00" {
+			return "all day"
+		}
 		return a + "–" + b
 	}
+	label := map[string]string{WindowWeekly: "Weekly freeze", WindowDates: "Freeze dates"}
 	var out []dayRow
 	for i := range days {
 		// AddDate, not 24-hour steps: days around a clock change are 23 or
@@ -300,15 +303,16 @@ func calendar(start time.Time, days int, loc *time.Location, windows []Window, h
 		dayStart := start.AddDate(0, 0, i)
 		dayEnd := start.AddDate(0, 0, i+1)
 		row := dayRow{Date: dayStart.Format("Mon 2 Jan"), Today: i == 0}
-		for _, hol := range holidays {
-			y, m, d := hol.Date.Date()
-			if dy, dm, dd := dayStart.Date(); y == dy && m == dm && d == dd {
-				row.Entries = append(row.Entries, "Holiday: "+hol.Name+" (frozen all day)")
-			}
-		}
 		for _, w := range windows {
 			if w.Start.Before(dayEnd) && w.End.After(dayStart) {
-				row.Entries = append(row.Entries, "Freeze window "+w.Name+": "+span(w.Start, w.End, dayStart, dayEnd))
+				kind := label[w.Kind]
+				if kind == "" {
+					kind = "Freeze"
+				}
+				if w.Reason != "" {
+					kind += " (" + w.Reason + ")"
+				}
+				row.Entries = append(row.Entries, kind+": "+span(w.Start, w.End, dayStart, dayEnd))
 			}
 		}
 		for _, f := range freezes {

@@ -559,9 +559,9 @@ func TestFreezesCalendar(t *testing.T) {
 	for _, w := range []string{
 		`aria-current="date"><th scope="row">Wed 2 Dec</th>`,
 		"Incident freeze 3: 12:40–24:00",
-		"Fri 4 Dec</th>\n<td><ul><li>Freeze window weekend: 15:00–24:00</li>",
-		"Sat 5 Dec</th>\n<td><ul><li>Freeze window weekend: 00:00–24:00</li>",
-		"Mon 7 Dec</th>\n<td><ul><li>Holiday: Company day (frozen all day)</li><li>Freeze window weekend: 00:00–08:00</li>",
+		"Fri 4 Dec</th>\n<td><ul><li>Weekly freeze (weekend freeze): 15:00–24:00</li>",
+		"Sat 5 Dec</th>\n<td><ul><li>Weekly freeze (weekend freeze): all day</li>",
+		"Mon 7 Dec</th>\n<td><ul><li>Weekly freeze (weekend freeze): 00:00–08:00</li><li>Freeze dates (company day): all day</li>",
 		"Tue 15 Dec",
 		"Times in Europe/Berlin",
 		"Incident freezes to come",

@@ -16,7 +16,8 @@ import (
 // hold, freezes and a policy change in both repositories; there is an
 // organization-wide incident freeze, one on vault only, and a planned one
 // on shop. The organization's zone is Europe/Berlin, with a weekly window
-// from Friday 15:00 to Monday 08:00 and a holiday five days after now.
+// from Friday 15:00 to Monday 08:00 and a one-day date freeze five days
+// after now.
 type Fixture struct {
 	Now        time.Time
 	Reader     *Reader
@@ -107,11 +108,11 @@ func Acme(now time.Time) Fixture {
 	for fri.Weekday() != time.Friday || fri.After(local) {
 		fri = fri.AddDate(0, 0, -1)
 	}
-	holiday := local.AddDate(0, 0, 5)
+	holiday := time.Date(local.Year(), local.Month(), local.Day()+5, 0, 0, 0, 0, berlin)
 	s := &Schedule{
-		Loc:      berlin,
-		Weekly:   []ui.Window{{Name: "weekend", Start: fri, End: time.Date(fri.Year(), fri.Month(), fri.Day()+3, 8, 0, 0, 0, berlin)}},
-		Holidays: []ui.Holiday{{Name: "Company day", Date: time.Date(holiday.Year(), holiday.Month(), holiday.Day(), 0, 0, 0, 0, berlin)}},
+		Loc:    berlin,
+		Weekly: []ui.Window{{Kind: ui.WindowWeekly, Reason: "weekend freeze", Start: fri, End: time.Date(fri.Year(), fri.Month(), fri.Day()+3, 8, 0, 0, 0, berlin)}},
+		Dates:  []ui.Window{{Kind: ui.WindowDates, Reason: "company day", Start: holiday, End: holiday.AddDate(0, 0, 1)}},
 	}
 	return Fixture{Now: now, Reader: r, Authorizer: a, Schedule: s}
 }

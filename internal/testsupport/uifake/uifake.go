@@ -135,24 +135,24 @@ func containsFold(list []string, s string) bool {
 	return slices.ContainsFunc(list, func(v string) bool { return strings.EqualFold(v, s) })
 }
 
-// Schedule is a fixed time zone, weekly windows and holidays.
+// Schedule is a fixed time zone, weekly windows and date spans.
 type Schedule struct {
 	Loc *time.Location
 	// Weekly windows: each repeats every week from its first occurrence.
-	Weekly   []ui.Window
-	Holidays []ui.Holiday
+	Weekly []ui.Window
+	Dates  []ui.Window
 }
 
 // Location implements ui.Schedule.
 func (s *Schedule) Location(context.Context, string) (*time.Location, error) { return s.Loc, nil }
 
-// Windows implements ui.Schedule: the weekly windows' occurrences that
-// overlap [from, to), and the holidays in it.
-func (s *Schedule) Windows(_ context.Context, _ string, from, to time.Time) ([]ui.Window, []ui.Holiday, error) {
+// Windows implements ui.Schedule: the weekly windows' occurrences and the
+// date spans that overlap [from, to).
+func (s *Schedule) Windows(_ context.Context, _ string, from, to time.Time) ([]ui.Window, error) {
 	var ws []ui.Window
 	for _, w := range s.Weekly {
 		for k := -1; ; k++ {
-			o := ui.Window{Name: w.Name, Start: w.Start.AddDate(0, 0, 7*k), End: w.End.AddDate(0, 0, 7*k)}
+			o := ui.Window{Kind: ui.WindowWeekly, Reason: w.Reason, Start: w.Start.AddDate(0, 0, 7*k), End: w.End.AddDate(0, 0, 7*k)}
 			if !o.Start.Before(to) {
 				break
 			}
@@ -161,14 +161,13 @@ func (s *Schedule) Windows(_ context.Context, _ string, from, to time.Time) ([]u
 			}
 		}
 	}
-	slices.SortFunc(ws, func(a, b ui.Window) int { return a.Start.Compare(b.Start) })
-	var hs []ui.Holiday
-	for _, h := range s.Holidays {
-		if !h.Date.Before(from) && h.Date.Before(to) {
-			hs = append(hs, h)
+	for _, d := range s.Dates {
+		if d.Start.Before(to) && d.End.After(from) {
+			ws = append(ws, d)
 		}
 	}
-	return ws, hs, nil
+	slices.SortFunc(ws, func(a, b ui.Window) int { return a.Start.Compare(b.Start) })
+	return ws, nil
 }
 
 // GitHub answers the OAuth web flow: the authorize page sends the browser
