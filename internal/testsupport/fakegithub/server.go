@@ -88,9 +88,12 @@ type Server struct {
 	tokens        map[string]token
 	checkRuns     []*CheckRun
 	teams         map[string]*team
-	nextID        int64
-	requests      []Request
-	resetAt       int
+	// members are organization members other than team members
+	// ("org/login", lower case).
+	members  map[string]bool
+	nextID   int64
+	requests []Request
+	resetAt  int
 	// unknown are requests to routes the fake does not implement; a reset
 	// does not clear them.
 	unknown []Request
@@ -269,6 +272,7 @@ var routeTable = []route{
 	{"PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}", (*Server).updateCheckRun, "token"},
 	{"GET", "/repos/{owner}/{repo}/compare/{basehead}", (*Server).compare, "token"},
 	{"GET", "/orgs/{org}/teams/{team_slug}/members", (*Server).teamMembers, "token"},
+	{"GET", "/orgs/{org}/members/{username}", (*Server).checkMember, "token"},
 	{"GET", "/repos/{owner}/{repo}", (*Server).getRepo, "token"},
 	{"GET", "/repos/{owner}/{repo}/commits/{ref}", (*Server).getCommit, "token"},
 	{"GET", "/repos/{owner}/{repo}/git/trees/{tree_sha}", (*Server).getTree, "token"},
