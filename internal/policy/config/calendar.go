@@ -72,7 +72,7 @@ func ChangeFreezeCalendar(values map[string]any) (FreezeCalendar, error) {
 		f.day, f.minute = day, minute
 		// An end before the start wraps into the next week; an end equal
 		// to it is the whole week.
-		f.length = ((endDay*1440+endMinute)-(day*1440+minute)+minutesPerWeek)%minutesPerWeek
+		f.length = ((endDay*1440 + endMinute) - (day*1440 + minute) + minutesPerWeek) % minutesPerWeek
 		if f.length == 0 {
 			f.length = minutesPerWeek
 		}
