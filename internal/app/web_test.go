@@ -1,14 +1,19 @@
 package app_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/mergeguard/mergeguard/internal/settings"
+	"github.com/mergeguard/mergeguard/internal/store"
+	"github.com/mergeguard/mergeguard/internal/testsupport/dbtest"
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
+	"github.com/mergeguard/mergeguard/internal/ui/uistore"
 )
 
 // TestWebViewIsMountedAndLinkedFromTheCheckRun: with a public URL the
@@ -26,7 +31,8 @@ func TestWebViewIsMountedAndLinkedFromTheCheckRun(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			gh := fakegithub.New(t)
 			pr := newPR(gh)
-			h := start(t, gh, config{web: tt.web})
+			dbc := dbtest.SQLiteConfig(t)
+			h := start(t, gh, config{web: tt.web, db: dbc})
 			if code := h.deliver("pull_request", "", gh.Payload("pull_request", "opened", pr, nil)); code != http.StatusAccepted {
 				t.Fatalf("status %d, want 202", code)
 			}
@@ -69,6 +75,26 @@ func TestWebViewIsMountedAndLinkedFromTheCheckRun(t *testing.T) {
 			}
 			if q := to.Query(); q.Get("client_id") != "Iv1.e2e" || q.Get("redirect_uri") != public+"/ui/callback" || q.Get("state") == "" {
 				t.Errorf("authorize query %v: want the App's client, the public callback and a state", q)
+			}
+
+			// The page's record: the evaluation with its rules' findings.
+			db, err := store.Open(context.Background(), dbc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			rec, err := uistore.New(db).PullRequest(context.Background(), "acme/shop", pr.Number)
+			if err != nil || len(rec.Evaluations) != 1 {
+				t.Fatalf("recorded: %+v, %v", rec, err)
+			}
+			var found []string
+			for _, r := range rec.Evaluations[0].Rules {
+				for _, f := range r.Findings {
+					found = append(found, r.ID+": "+f.Message)
+				}
+			}
+			if want := "required_reviewers: Needs 1 more approval from someone other than the author (@dev)."; !slices.Contains(found, want) {
+				t.Errorf("recorded findings %q lack %q", found, want)
 			}
 		})
 	}

@@ -17,7 +17,7 @@ import (
 // PullRequestEvaluations returns a pull request's evaluations, newest
 // first, at most limit of them (all when limit is 0).
 func PullRequestEvaluations(ctx context.Context, tx Tx, repo string, number, limit int) ([]Evaluation, error) {
-	q := `SELECT at, repo, pr_number, head_sha, policy, trigger, conclusion, rules, duration_ms, delivery_id FROM evaluations
+	q := `SELECT at, repo, pr_number, head_sha, policy, trigger, conclusion, rules, duration_ms, delivery_id, findings FROM evaluations
 		WHERE repo = $1 AND pr_number = $2 ORDER BY at DESC, id DESC`
 	args := []any{strings.ToLower(repo), number}
 	if limit > 0 {
@@ -28,12 +28,16 @@ func PullRequestEvaluations(ctx context.Context, tx Tx, repo string, number, lim
 	err := tx.Query(ctx, q, args, func(r Row) error {
 		var e Evaluation
 		var at, ms int64
-		var rules string
-		if err := r.Scan(&at, &e.Repo, &e.Number, &e.HeadSHA, &e.Policy, &e.Trigger, &e.Conclusion, &rules, &ms, &e.DeliveryID); err != nil {
+		var rules, findings string
+		if err := r.Scan(&at, &e.Repo, &e.Number, &e.HeadSHA, &e.Policy, &e.Trigger, &e.Conclusion, &rules, &ms, &e.DeliveryID, &findings); err != nil {
 			return err
 		}
 		if err := json.Unmarshal([]byte(rules), &e.Rules); err != nil {
 			return fmt.Errorf("evaluation of %s#%d: rules: %w", e.Repo, e.Number, err)
+		}
+		var err error
+		if e.Findings, e.FindingsOmitted, err = decodeFindings(findings); err != nil {
+			return fmt.Errorf("evaluation of %s#%d: %w", e.Repo, e.Number, err)
 		}
 		e.At, e.Duration = time.UnixMilli(at).UTC(), time.Duration(ms)*time.Millisecond
 		out = append(out, e)

@@ -58,8 +58,27 @@ func (r *Reader) PullRequest(ctx context.Context, repo string, number int) (ui.P
 			ids = append(ids, id)
 		}
 		sort.Strings(ids)
+		byRule := map[string][]ui.Finding{}
+		for _, f := range e.Findings {
+			msg := f.Message
+			if f.Warning {
+				msg = "Warning: " + msg
+			}
+			byRule[f.Rule] = append(byRule[f.Rule], ui.Finding{Message: msg, Path: f.Path, Line: f.Line})
+		}
 		for _, id := range ids {
-			ev.Rules = append(ev.Rules, ui.RuleResult{ID: id, Outcome: e.Rules[id]})
+			ev.Rules = append(ev.Rules, ui.RuleResult{ID: id, Outcome: e.Rules[id], Findings: byRule[id]})
+		}
+		if n := len(e.Findings); e.FindingsOmitted > 0 && n > 0 {
+			// Only the first findings are recorded, in the verdict's order,
+			// so the rule of the last one recorded is where the cut fell;
+			// the check run has them all.
+			for i := range ev.Rules {
+				if ev.Rules[i].ID == e.Findings[n-1].Rule {
+					ev.Rules[i].Findings = append(ev.Rules[i].Findings, ui.Finding{
+						Message: fmt.Sprintf("… and %d more findings of this evaluation, in the check run on GitHub", e.FindingsOmitted)})
+				}
+			}
 		}
 		pr.Evaluations = append(pr.Evaluations, ev)
 	}

@@ -3,6 +3,8 @@ package uistore_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,6 +68,57 @@ func TestReader(t *testing.T) {
 		}
 		if len(freezes) != 1 || !freezes[0].Ends.Equal(t0.Add(48*time.Hour)) || freezes[0].Repositories[0] != "shop" {
 			t.Errorf("freezes: %+v", freezes)
+		}
+	})
+}
+
+// TestFindingsAreRecordedBoundedAndShownByRule: an evaluation's findings
+// come back under their rules, a warning marked as one; a rule reporting
+// more than store.MaxFindings keeps the first ones, a note says how many
+// more the check run has, and a long message is clipped.
+func TestFindingsAreRecordedBoundedAndShownByRule(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		findings := []store.Finding{
+			{Rule: "reviews", Message: "Needs 1 more approval"},
+			{Rule: "coverage", Message: "Patch coverage is 61%", Path: "pay/retry.go", Line: 40, Warning: true},
+		}
+		for i := range store.MaxFindings + 5 {
+			findings = append(findings, store.Finding{Rule: "lines", Message: fmt.Sprintf("line finding %d", i), Path: "a.go", Line: i + 1})
+		}
+		findings[2].Message = strings.Repeat("x", 5000)
+		err := db.InTx(ctx, func(tx store.Tx) error {
+			return store.RecordEvaluation(ctx, tx, store.Evaluation{At: t0, Repo: "acme/shop", Number: 42, HeadSHA: "h", Policy: "p", Trigger: "opened",
+				Conclusion: "failure", Rules: map[string]string{"reviews": "fail", "coverage": "pass", "lines": "fail", "quiet": "pass"}, Findings: findings})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr, err := uistore.New(db).PullRequest(ctx, "acme/shop", 42)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rules := map[string][]ui.Finding{}
+		for _, r := range pr.Evaluations[0].Rules {
+			rules[r.ID] = r.Findings
+		}
+		if got := rules["reviews"]; len(got) != 1 || got[0].Message != "Needs 1 more approval" {
+			t.Errorf("reviews: %+v", got)
+		}
+		if got := rules["coverage"]; len(got) != 1 || got[0] != (ui.Finding{Message: "Warning: Patch coverage is 61%", Path: "pay/retry.go", Line: 40}) {
+			t.Errorf("coverage: %+v", got)
+		}
+		if got := rules["quiet"]; len(got) != 0 {
+			t.Errorf("a rule with no findings shows %+v", got)
+		}
+		lines := rules["lines"]
+		// 198 recorded (200 in all, two of other rules) and the note.
+		if len(lines) != store.MaxFindings-2+1 || !strings.Contains(lines[len(lines)-1].Message, "and 7 more findings") {
+			t.Fatalf("lines: %d findings, last %+v", len(lines), lines[len(lines)-1])
+		}
+		if n := len(lines[0].Message); n > store.MaxFindingMessage {
+			t.Errorf("a 5000-byte message was recorded as %d bytes", n)
 		}
 	})
 }
