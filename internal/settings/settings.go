@@ -334,7 +334,7 @@ func webFromEnv(get func(string) string) (Web, error) {
 		strings.Trim(u.Path, "/") != "" {
 		return w, &VariableError{EnvPublicURL, fmt.Sprintf("%q: give the server's public address alone, e.g. https://mergeguard.example.com (the pages are under /ui/)", raw)}
 	}
-	if u.Scheme != "https" && u.Hostname() != "localhost" && u.Hostname() != "127.0.0.1" {
+	if ip := net.ParseIP(u.Hostname()); u.Scheme != "https" && u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		// Session cookies are Secure: a browser keeps none over plain http,
 		// so sign-in could never complete.
 		return w, &VariableError{EnvPublicURL, fmt.Sprintf("%q: use https (sign-in cookies are only sent over https; http works for localhost alone)", raw)}
