@@ -32,6 +32,7 @@ import (
 	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
 	"github.com/mergeguard/mergeguard/internal/testsupport/reference"
+	"github.com/mergeguard/mergeguard/internal/ui"
 )
 
 // The description is 13 MB and takes seconds to parse; every test in this
@@ -554,6 +555,24 @@ func TestResponsesMatchGitHubsSchemas(t *testing.T) {
 	var used *appsetup.ExchangeError
 	if _, err := appsetup.Exchange(ctx, setupClient, gh.URL(), manifestCode); !errors.As(err, &used) || used.Status != http.StatusNotFound {
 		t.Fatalf("a used manifest code: got %v, want a 404", err)
+	}
+
+	// The web view's sign-in: the code is traded on GitHub's web host (not
+	// the REST API, so not recorded here), and the user token asks GET
+	// /user whose it is.
+	const callback = "https://mergeguard.example.com/ui/callback"
+	web, err := appsetup.WebURL(gh.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	signIn := &ui.OAuth{ClientID: fakegithub.OAuthClientID, ClientSecret: fakegithub.OAuthClientSecret, WebURL: web, APIURL: gh.URL()}
+	userToken, err := signIn.Exchange(ctx, gh.SignInCode("mira", callback), callback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signIn.Client = setupClient
+	if u, err := signIn.User(ctx, userToken); err != nil || u.Login != "mira" || u.ID == 0 {
+		t.Fatalf("GET /user with mira's token: %+v, %v", u, err)
 	}
 
 	const check = "mergeguard"
