@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -97,5 +98,77 @@ func TestWebViewIsMountedAndLinkedFromTheCheckRun(t *testing.T) {
 				t.Errorf("recorded findings %q lack %q", found, want)
 			}
 		})
+	}
+}
+
+// TestWebViewSignInShowsWhatGitHubAllows signs in through the fake
+// GitHub's OAuth flow: a member of the organization sees the evaluation
+// page with the rules' findings and the freeze calendar the organization's
+// configuration sets; someone who is not a member is refused.
+func TestWebViewSignInShowsWhatGitHubAllows(t *testing.T) {
+	const public = "https://mergeguard.example.com"
+	gh := fakegithub.New(t)
+	_, shop := policyOrg(gh, map[string]string{"mergeguard/config.yaml": "rules:\n  change_freeze:\n    timezone: Europe/Berlin\n" +
+		"    windows:\n      - {start: \"Fri 15:00\", end: \"Mon 08:00\", reason: weekend freeze}\n"})
+	gh.AddMember("acme", "ada")
+	pr := shop.OpenPR(fakegithub.PRSpec{Title: "Document Charge", Author: "dev",
+		Files: []fakegithub.File{{Path: "shop/charge.go", Status: "modified", Patch: goPatch}}})
+	h := start(t, gh, config{web: settings.Web{PublicURL: public, OAuthClientID: fakegithub.OAuthClientID,
+		OAuthClientSecret: fakegithub.OAuthClientSecret, SessionKey: []byte(strings.Repeat("k", 32))}})
+	h.deliver("pull_request", "", gh.Payload("pull_request", "opened", pr, nil))
+	waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("failure"))
+
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// The cookies are Secure and the test server plain http, so they are
+	// carried by hand, as a browser on the https address would.
+	get := func(path string, cookies ...*http.Cookie) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, h.base+path, nil)
+		for _, c := range cookies {
+			req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	page := fmt.Sprintf("/ui/acme/shop/pull/%d", pr.Number)
+	signIn := func(login string) *http.Cookie {
+		t.Helper()
+		resp, _ := get("/ui/login?next=" + url.QueryEscape(page))
+		to, err := url.Parse(resp.Header.Get("Location"))
+		if err != nil || len(resp.Cookies()) != 1 {
+			t.Fatalf("sign-in start: %d %q %v", resp.StatusCode, resp.Header.Get("Location"), resp.Cookies())
+		}
+		code := gh.SignInCode(login, to.Query().Get("redirect_uri"))
+		resp, _ = get("/ui/callback?code="+code+"&state="+url.QueryEscape(to.Query().Get("state")), resp.Cookies()[0])
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != page {
+			t.Fatalf("callback: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		for _, c := range resp.Cookies() {
+			if c.Value != "" && strings.Contains(c.Name, "session") {
+				return c
+			}
+		}
+		t.Fatalf("no session cookie: %v", resp.Cookies())
+		return nil
+	}
+
+	ada := signIn("ada")
+	resp, body := get(page, ada)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Needs 1 more approval from someone other than the author (@dev).") {
+		t.Fatalf("the evaluation page for a member: %d\n%s", resp.StatusCode, body)
+	}
+	resp, body = get("/ui/acme/freezes", ada)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "weekend freeze") || !strings.Contains(body, "Europe/Berlin") {
+		t.Fatalf("the freezes page: %d\n%s", resp.StatusCode, body)
+	}
+
+	mallory := signIn("mallory")
+	if resp, _ := get(page, mallory); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("the evaluation page for someone outside acme: %d, want 403", resp.StatusCode)
 	}
 }
