@@ -14,6 +14,7 @@ import (
 	"github.com/mergeguard/mergeguard/internal/store"
 	"github.com/mergeguard/mergeguard/internal/testsupport/dbtest"
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
+	"github.com/mergeguard/mergeguard/internal/ui"
 	"github.com/mergeguard/mergeguard/internal/ui/uistore"
 )
 
@@ -170,5 +171,13 @@ func TestWebViewSignInShowsWhatGitHubAllows(t *testing.T) {
 	mallory := signIn("mallory")
 	if resp, _ := get(page, mallory); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("the evaluation page for someone outside acme: %d, want 403", resp.StatusCode)
+	}
+}
+
+// TestSessionKeyMinimumsAgree: the settings refuse at start-up exactly the
+// keys the web view would refuse when it is built.
+func TestSessionKeyMinimumsAgree(t *testing.T) {
+	if settings.MinSessionKey != ui.MinSessionKey {
+		t.Fatalf("settings accept session keys from %d bytes, the web view from %d", settings.MinSessionKey, ui.MinSessionKey)
 	}
 }
