@@ -1,8 +1,8 @@
 // Package appsetup registers mergeguard's GitHub App by GitHub's manifest
 // flow: a local page posts the App's manifest to GitHub, GitHub sends the
 // browser back with a one-time code, and the code is exchanged for the App's
-// ID, private key, webhook secret and OAuth client, which are written to a file that
-// `mergeguard serve` reads.
+// ID, private key, webhook secret and OAuth client, which are written to a
+// file that `mergeguard serve` reads.
 package appsetup
 
 import (
