@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/mergeguard/mergeguard/internal/decision"
 )
 
 // FreezeCalendar is the change freeze the configuration schedules
@@ -161,14 +163,14 @@ func (c FreezeCalendar) Between(from, to time.Time) ([]FreezeOccurrence, error) 
 				}
 				start := day.Add(time.Duration(w.minute) * time.Minute)
 				end := start.Add(time.Duration(w.length) * time.Minute)
-				keep(FreezeOccurrence{Start: wallInstant(start, loc), End: wallInstant(end, loc), Weekly: true, Reason: w.Reason})
+				keep(FreezeOccurrence{Start: decision.WallInstant(start, loc), End: decision.WallInstant(end, loc), Weekly: true, Reason: w.Reason})
 			}
 		}
 	}
 	for _, d := range c.Dates {
 		s, _ := spanWall(d.Start, false)
 		e, _ := spanWall(d.End, true)
-		keep(FreezeOccurrence{Start: wallInstant(s, loc), End: wallInstant(e, loc), Reason: d.Reason})
+		keep(FreezeOccurrence{Start: decision.WallInstant(s, loc), End: decision.WallInstant(e, loc), Reason: d.Reason})
 	}
 	if len(out) > maxOccurrences {
 		return nil, ErrTooManyOccurrences
