@@ -22,6 +22,7 @@ import (
 	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/intake"
 	"github.com/mergeguard/mergeguard/internal/metrics"
+	"github.com/mergeguard/mergeguard/internal/text"
 )
 
 // MaxBodyBytes is the largest delivery accepted; GitHub caps payloads at 25 MB.
@@ -131,7 +132,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	event := r.Header.Get("X-GitHub-Event")
 	id := r.Header.Get("X-GitHub-Delivery")
 	label := eventLabel(event)
-	log := h.log.With("delivery_id", clip(id, 64), "event", clip(event, 64), "remote", r.RemoteAddr)
+	log := h.log.With("delivery_id", text.Clip(id, 64), "event", text.Clip(event, 64), "remote", r.RemoteAddr)
 	verified := false
 	answer := func(status int, outcome, key, msg string, level slog.Level) {
 		if verified {
@@ -325,11 +326,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }
