@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
-	"strings"
-	"unicode/utf8"
+
+	"github.com/mergeguard/mergeguard/internal/text"
 )
 
 // supported ends every "what is this?" error, so the uploader learns what
@@ -119,16 +119,10 @@ func quoteStart(b []byte) string {
 	return fmt.Sprintf("%q", clip(string(b)))
 }
 
-// clip shortens text from the report for an error message, so that one
-// huge token cannot make a huge error.
-func clip(s string) string {
-	const n = 60
-	if len(s) <= n {
-		return strings.ToValidUTF8(s, "\uFFFD")
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return strings.ToValidUTF8(s[:cut], "\uFFFD") + "…"
-}
+// maxQuoted bounds, in bytes, the text from a report an error message
+// quotes, so that one huge token cannot make a huge error.
+const maxQuoted = 60
+
+// clip shortens text from the report for an error message: at most
+// maxQuoted bytes of valid UTF-8.
+func clip(s string) string { return text.Clip(s, maxQuoted) }
