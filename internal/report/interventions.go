@@ -20,7 +20,7 @@ func interventions(b *strings.Builder, v decision.Verdict) {
 			kept = ", kept across pushes"
 		}
 		fmt.Fprintf(b, "- **Override** of `%s` by @%s on %s (for %s%s): %s\n",
-			code(o.Rule), login(o.By), o.At.UTC().Format("2006-01-02 15:04 MST"), shortSHA(o.HeadSHA), kept, codeSpan(o.Reason))
+			code(o.Rule), login(o.By), o.At.UTC().Format("2006-01-02 15:04 MST"), decision.ShortSHA(o.HeadSHA), kept, codeSpan(o.Reason))
 	}
 	for _, h := range v.Holds {
 		reason := "no reason given"
