@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/mergeguard/mergeguard/internal/decision"
+	"github.com/mergeguard/mergeguard/internal/text"
 )
 
 // interventions lists the overrides and holds in effect: who, when and why,
@@ -37,10 +38,7 @@ func interventions(b *strings.Builder, v decision.Verdict) {
 // the longest run inside, as CommonMark requires.
 func codeSpan(s string) string {
 	s = line(s)
-	if len(s) > 500 {
-		s = s[:500] + "…"
-	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = text.Clip(s, 500)
 	longest, run := 0, 0
 	for _, r := range s {
 		if r == '`' {
