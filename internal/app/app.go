@@ -358,6 +358,9 @@ func (a *Server) Run(ctx context.Context) error {
 		"github_api", s.GitHubAPIURL, "app_id", s.AppID, "check_name", s.CheckName, "mode", s.Mode,
 		"bundled_policy", a.source.Bundled().Label, "rules", len(a.source.Bundled().Policy.Rules()),
 		"policy_repo", s.PolicyRepo+"/"+s.PolicyDir)
+	for _, n := range s.Policy.Notices {
+		log.Warn(n)
+	}
 	if opts.OnListening != nil {
 		opts.OnListening(ln.Addr())
 	}

@@ -82,7 +82,7 @@ an error.`,
 	fl.StringVar(&f.repo, "repo", "", "evaluate a live pull request in OWNER/NAME (needs GITHUB_TOKEN)")
 	fl.IntVar(&f.pr, "pr", 0, "the live pull request's number")
 	fl.StringVar(&f.policyRepo, "policy-repo", "", "name of the organization's policy repository, live only (default $MERGEGUARD_POLICY_REPO, or .github)")
-	fl.StringVar(&f.policyFolder, "policy-folder", "", "folder of the policy in the policy repository (default $MERGEGUARD_POLICY_DIR, or mergeguard)")
+	fl.StringVar(&f.policyFolder, "policy-folder", "", "folder of the policy in the policy repository (default $MERGEGUARD_POLICY_FOLDER, or mergeguard)")
 	return cmd
 }
 
@@ -118,6 +118,9 @@ func (f *evalFlags) run(cmd *cobra.Command, args []string, getenv Env) error {
 	env, err := settings.PolicyFromEnv(getenv)
 	if err != nil {
 		return fail(err)
+	}
+	for _, n := range env.Notices {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", n)
 	}
 	if f.policyRepo == "" {
 		f.policyRepo = env.PolicyRepo

@@ -172,6 +172,7 @@ func Build(ctx context.Context, label, sha string, folder Folder, layout Layout,
 	}
 	if len(v.Problems) == 0 {
 		v.Policy = p
+		v.Notices = append(slices.Clone(v.Notices), p.Notices()...)
 	}
 	return v
 }
