@@ -163,11 +163,24 @@ func (f *evalFlags) run(cmd *cobra.Command, args []string, getenv Env) error {
 	}
 	if f.format == "json" {
 		err = writeJSON(out, evalResult{
-			Verdict: j.Verdict, Output: j.Output,
+			Verdict: j.Verdict, Output: j.Output, Notices: j.Notices,
 			HeadSHA: in.PullRequest.Head.SHA, Policy: policyLabel, Time: in.Time.RFC3339,
 		})
 	} else {
+		// As the check run shows them: notices first. print() output goes
+		// to stderr, as opa eval writes it, so stdout stays the verdict.
+		for _, n := range j.Notices {
+			fmt.Fprintf(out, "notice: %s\n", n)
+		}
+		if len(j.Notices) > 0 {
+			fmt.Fprintln(out)
+		}
 		err = report.Text(out, j.Verdict, j.Output)
+		for _, r := range j.Verdict.Rules {
+			for _, p := range r.Prints {
+				fmt.Fprintf(cmd.ErrOrStderr(), "print(%s): %s\n", r.ID, p)
+			}
+		}
 	}
 	if err != nil {
 		return fail(err)
@@ -221,6 +234,7 @@ func (f *evalFlags) assessLive(ctx context.Context, getenv Env, local policysour
 type evalResult struct {
 	decision.Verdict
 	Output  report.Output `json:"check_run"`
+	Notices []string      `json:"notices,omitempty"`
 	HeadSHA string        `json:"head_sha"`
 	Policy  string        `json:"policy"`
 	Time    string        `json:"time"`

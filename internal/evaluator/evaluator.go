@@ -411,7 +411,7 @@ func (s *Service) brokenPolicy(res policysource.Resolved, head string) Judgement
 	}})
 	return Judgement{Verdict: v, Output: report.CheckRun(v, report.Context{
 		HeadSHA: head, PolicyDigest: res.Label, MaxAnnotations: s.MaxAnnotations, Notices: res.Notices,
-	})}
+	}), Notices: res.Notices}
 }
 
 // scheduleRecheck asks for the repository's open pull requests to be

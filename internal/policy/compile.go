@@ -67,6 +67,8 @@ type Meta struct {
 	// Locked rules (custom.locked: true) take only stricter settings from a
 	// repository, as if the organization had locked them.
 	Locked bool
+	// WarnOnly rules define warn and no deny.
+	WarnOnly bool
 	// File is the module holding the package's METADATA.
 	File    string
 	Bundled bool
@@ -384,6 +386,7 @@ func ruleMetas(compiler *ast.Compiler, mods map[string]*ast.Module, bundled map[
 			problems = append(problems, Problem{File: rm.meta.File, Message: fmt.Sprintf("rule %s defines neither deny nor warn, so it can never say anything", id)})
 		default:
 			slices.Sort(rm.sets)
+			rm.meta.WarnOnly = !slices.Contains(rm.sets, "deny")
 			if rm.meta.Settings == nil {
 				rm.meta.Settings = map[string]policyconfig.Setting{}
 			}

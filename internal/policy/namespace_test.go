@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 // bundledFreeze stands for a bundled rule a custom module might clash with.
@@ -77,6 +78,24 @@ warn contains "todo" if input.x
 					t.Errorf("isolated=%v: notices %q, want %q", isolated, got, tt.want)
 				}
 			})
+		}
+	}
+}
+
+// A rule without deny is marked warn-only, so its remedy is shown with its
+// warnings.
+func TestWarnOnlyRulesAreMarked(t *testing.T) {
+	for src, want := range map[string]bool{
+		header + `warn contains "todo" if input.x`:                                          true,
+		header + `warn contains "todo" if input.x` + "\n" + `deny contains "no" if input.y`: false,
+	} {
+		e := mustCompile(t, src)
+		res, err := e.Evaluate(context.Background(), map[string]any{"x": true}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res) != 1 || res[0].WarnOnly != want || !res[0].ShowsRemedy() != !want {
+			t.Errorf("%s: results %+v, want warn-only %v", src, res, want)
 		}
 	}
 }

@@ -182,9 +182,7 @@ func summary(v decision.Verdict, c Context, omitted int) string {
 		for _, f := range append(append([]decision.Finding{}, r.Denials...), r.Warnings...) {
 			fmt.Fprintf(&b, "- %s%s\n", line(f.Message), where(f.Location))
 		}
-		// The remedy answers a denial; warnings alone (a stale approval,
-		// a configuration hint) say what to do themselves.
-		if r.Remedy != "" && len(r.Denials) > 0 {
+		if r.ShowsRemedy() {
 			fmt.Fprintf(&b, "\n**Next step:** %s\n", line(r.Remedy))
 		}
 		b.WriteString("\n")

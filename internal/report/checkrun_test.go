@@ -186,3 +186,33 @@ func TestDetailsTablesGoInTheText(t *testing.T) {
 		t.Errorf("details of %d bytes", len(out.Text))
 	}
 }
+
+// A warn-only rule's remedy answers its warnings, in the check run and in
+// the terminal; a rule that can deny keeps its remedy for denials.
+func TestRemedyOfWarnOnlyRules(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		rule decision.RuleResult
+		want bool
+	}{
+		{"warn-only rule warning", decision.RuleResult{ID: "todo", Title: "TODO lines", Severity: decision.SeverityError, Remedy: "Remove the TODO.", WarnOnly: true, Warnings: []decision.Finding{{Message: "a TODO"}}}, true},
+		{"denying rule warning", decision.RuleResult{ID: "rev", Title: "Reviews", Severity: decision.SeverityError, Remedy: "Remove the TODO.", Warnings: []decision.Finding{{Message: "stale approval"}}}, false},
+		{"denying rule denial", decision.RuleResult{ID: "rev", Title: "Reviews", Severity: decision.SeverityError, Remedy: "Remove the TODO.", Denials: []decision.Finding{{Message: "no approval"}}}, true},
+		{"warn-only rule passing", decision.RuleResult{ID: "todo", Title: "TODO lines", Severity: decision.SeverityError, Remedy: "Remove the TODO.", WarnOnly: true}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			v := decision.Decide(decision.Enforce, []decision.RuleResult{tt.rule})
+			out := CheckRun(v, Context{HeadSHA: "0123456789abcdef"})
+			var text bytes.Buffer
+			if err := Text(&text, v, out); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(out.Summary, "**Next step:** Remove the TODO."); got != tt.want {
+				t.Errorf("check run shows the remedy: %v, want %v\n%s", got, tt.want, out.Summary)
+			}
+			if got := strings.Contains(text.String(), "next step: Remove the TODO."); got != tt.want {
+				t.Errorf("text shows the remedy: %v, want %v\n%s", got, tt.want, text.String())
+			}
+		})
+	}
+}
