@@ -102,7 +102,17 @@ minute_ns := 60000000000
 
 skip contains "No coverage report has been uploaded for this repository in the last 30 days; upload one from CI (mergeguard coverage upload) to check diff coverage." if {
 	cov.status == "not_uploaded"
+	not offline
 }
+
+# Offline (mergeguard eval DIR), the fix is a file next to the diff, not an
+# upload from CI.
+skip contains "No coverage report in the pull request's directory; add one as coverage.* (e.g. coverage.out from go test -coverprofile) to check diff coverage offline." if {
+	cov.status == "not_uploaded"
+	offline
+}
+
+offline if input.trigger.event == "eval"
 
 # Waiting for the report.
 

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -38,8 +39,9 @@ func writeFiles(t *testing.T, root string, files map[string]string) {
 	}
 }
 
-// copyPR copies an example pull request directory, changing pull_request.json.
-func copyPR(t *testing.T, from string, edit func(string) string) string {
+// copyPR copies an example pull request directory, changing
+// pull_request.json and leaving out the files named in drop.
+func copyPR(t *testing.T, from string, edit func(string) string, drop ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	entries, err := os.ReadDir(from)
@@ -47,6 +49,9 @@ func copyPR(t *testing.T, from string, edit func(string) string) string {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
+		if slices.Contains(drop, e.Name()) {
+			continue
+		}
 		b, err := os.ReadFile(filepath.Join(from, e.Name()))
 		if err != nil {
 			t.Fatal(err)
@@ -127,6 +132,9 @@ func TestMistakesAreNamedNotDropped(t *testing.T) {
 		{name: "test: the server's per-rule time limit", env: map[string]string{"MERGEGUARD_POLICY_TIMEOUT": "20ms"}, args: []string{"test", slow}, code: 1, out: "test_slow: FAIL"},
 		{name: "eval: print() output goes to stderr", args: []string{"eval", "--at", weekday, "--policy-dir", printing, approved}, code: 0,
 			err: "print(todo_lines): mergeguard/policies/todo.rego:8: files: 2", notOut: "files: 2"},
+		{name: "freeze start without $USER", args: []string{"freeze", "start", "--org", "acme", "--for", "2h", "INC-42"}, code: 2, err: "--by is required when $USER is unset"},
+		{name: "eval offline without coverage says to add a file", args: []string{"eval", "--at", weekday, copyPR(t, approved, nil, "coverage.out")}, code: 0,
+			out: "add one as coverage.*", notOut: "mergeguard coverage upload"},
 		{name: "eval: no default branch", args: []string{"eval", noDefault}, code: 2, err: "missing base.repo.default_branch"},
 		{name: "eval: no such directory", args: []string{"eval", filepath.Join(t.TempDir(), "nope")}, code: 2, err: "does not exist: give a directory holding pull_request.json and diff.patch", notErr: "lstat"},
 		{name: "eval: a file as the directory", args: []string{"eval", filepath.Join(approved, "diff.patch")}, code: 2, err: "is a file, not a directory", notErr: "open "},
