@@ -104,6 +104,9 @@ type Evaluated struct {
 	Verdict    decision.Verdict
 	Took       time.Duration
 	DeliveryID string
+	// Input is the document the verdict was made from, kept so that a
+	// policy change can be replayed on it.
+	Input facts.Input
 }
 
 // Scheduler schedules re-evaluations.
@@ -194,6 +197,7 @@ func (s *Service) Evaluate(ctx context.Context, req Request) error {
 		err := s.Audit.Evaluated(ctx, Evaluated{
 			At: s.Now(), Repo: req.PR.Repo.String(), Number: req.PR.Number, HeadSHA: a.Head.SHA, Policy: a.Policy.Label,
 			Trigger: req.Trigger.Event + "." + req.Trigger.Action, Verdict: verdict, Took: a.Judgement.Took, DeliveryID: req.DeliveryID,
+			Input: a.Input,
 		})
 		if err != nil {
 			return fmt.Errorf("record the evaluation of %s: %w", req.PR, err)

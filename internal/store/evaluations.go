@@ -23,6 +23,11 @@ type Evaluation struct {
 	Rules      map[string]string
 	Duration   time.Duration
 	DeliveryID string
+	// Input is the input document the evaluation was made from (JSON),
+	// stored compressed when it fits MaxStoredInput; InputVersion is its
+	// input.version.
+	Input        []byte
+	InputVersion int
 }
 
 // RecordEvaluation appends an evaluation to the audit trail.
@@ -35,11 +40,16 @@ func RecordEvaluation(ctx context.Context, tx Tx, e Evaluation) error {
 	if err != nil {
 		return err
 	}
+	input, err := encodeInput(e.Input)
+	if err != nil {
+		return fmt.Errorf("compress the input of %s#%d: %w", e.Repo, e.Number, err)
+	}
 	owner, _, _ := strings.Cut(e.Repo, "/")
-	_, err = tx.Exec(ctx, `INSERT INTO evaluations (id, at, owner, repo, pr_number, head_sha, policy, trigger, conclusion, rules, duration_ms, delivery_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+	_, err = tx.Exec(ctx, `INSERT INTO evaluations (id, at, owner, repo, pr_number, head_sha, policy, trigger, conclusion, rules, duration_ms, delivery_id,
+			input, input_version, input_size)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		id, e.At.UnixMilli(), strings.ToLower(owner), strings.ToLower(e.Repo), e.Number, e.HeadSHA, e.Policy, e.Trigger, e.Conclusion,
-		string(rules), e.Duration.Milliseconds(), e.DeliveryID)
+		string(rules), e.Duration.Milliseconds(), e.DeliveryID, input, e.InputVersion, len(e.Input))
 	if err != nil {
 		return fmt.Errorf("record the evaluation of %s#%d: %w", e.Repo, e.Number, err)
 	}
