@@ -308,3 +308,10 @@ type Trigger struct {
 	Event  string `json:"event"`
 	Action string `json:"action,omitempty"`
 }
+
+// AddedFields lists the input document's fields added after version 1, by
+// the version that added them (e.g. "pull_request.merge_group": 2). Replay
+// uses it to tell an input stored before a field existed, on which a policy
+// reading that field decides differently for that reason alone, from a
+// verdict the policy change really alters. Empty: version 1 is the only one.
+var AddedFields = map[string]int{}
