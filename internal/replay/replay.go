@@ -99,9 +99,9 @@ type Failure struct {
 
 // Report is the difference a policy change makes.
 type Report struct {
-	Inputs         int       `json:"inputs"`
-	NewlyBlocked   []Change  `json:"newly_blocked"`
-	NewlyUnblocked []Change  `json:"newly_unblocked"`
+	Inputs         int      `json:"inputs"`
+	NewlyBlocked   []Change `json:"newly_blocked"`
+	NewlyUnblocked []Change `json:"newly_unblocked"`
 	// Predating are changed verdicts on inputs stored before a field the
 	// new policy reads existed: not counted as blocked or unblocked.
 	Predating []Change    `json:"predating_inputs"`

@@ -77,11 +77,11 @@ func TestReplayComparesVerdictsPerPullRequestRuleAndRepository(t *testing.T) {
 				defer ws.Close()
 			}
 			inputs := []replay.Input{
-				{Repo: "acme/shop", Number: 1, HeadSHA: "a1", Document: doc(1, 3, monday)},                // newly blocked by size
-				{Repo: "acme/shop", Number: 2, HeadSHA: "a2", Document: doc(1, 1, monday)},                // passes both
-				{Repo: "acme/web", Number: 3, HeadSHA: "a3", Document: doc(1, 10, monday)},                // blocked by both
-				{Repo: "acme/web", Number: 4, HeadSHA: "a4", Document: doc(1, 1, cutoff.Add(time.Hour))},  // newly unblocked: deadline removed
-				{Repo: "acme/web", Number: 5, HeadSHA: "a5", Document: doc(1, 4, cutoff.Add(time.Hour))},  // deadline → size: still blocked
+				{Repo: "acme/shop", Number: 1, HeadSHA: "a1", Document: doc(1, 3, monday)},               // newly blocked by size
+				{Repo: "acme/shop", Number: 2, HeadSHA: "a2", Document: doc(1, 1, monday)},               // passes both
+				{Repo: "acme/web", Number: 3, HeadSHA: "a3", Document: doc(1, 10, monday)},               // blocked by both
+				{Repo: "acme/web", Number: 4, HeadSHA: "a4", Document: doc(1, 1, cutoff.Add(time.Hour))}, // newly unblocked: deadline removed
+				{Repo: "acme/web", Number: 5, HeadSHA: "a5", Document: doc(1, 4, cutoff.Add(time.Hour))}, // deadline → size: still blocked
 				{Repo: "acme/web", Number: 6, HeadSHA: "a6", Document: json.RawMessage(`{"version": 1`)}, // unreadable
 			}
 			rep, err := replay.Run(context.Background(), inputs, replay.Options{
