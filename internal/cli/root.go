@@ -65,6 +65,7 @@ func Run(ctx context.Context, args []string, getenv Env, stdout, stderr io.Write
 		newFreezeCommand(getenv, time.Now),
 		newCoverageCommand(getenv),
 		newAuditCommand(getenv, time.Now),
+		newReplayCommand(getenv, time.Now),
 		newPolicyWorkerCommand(),
 	)
 	return root.ExecuteContext(ctx)
