@@ -179,9 +179,13 @@ func (a *Server) build(ctx context.Context) error {
 		Coverage:        coverageSource{db},
 		Audit:           auditTrail{db},
 		Scheduler:       jobs,
+		WebURL:          webURL(s.GitHubAPIURL),
 		Now:             now,
 		Log:             log,
 		Metrics:         m,
+	}
+	if s.ReplayMax > 0 {
+		ev.Replays = policyReplays{db: db, source: source, days: s.ReplayDays, max: s.ReplayMax, now: now, parallel: 2 * s.PolicyWorkers}
 	}
 	commands := &incident.Commands{
 		DB: db, GitHub: func(id int64) incident.GitHub { return gh.Installation(id) },

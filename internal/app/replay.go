@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"path"
 	"strings"
 	"time"
 
+	"github.com/mergeguard/mergeguard/internal/evaluator"
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/localpr"
 	"github.com/mergeguard/mergeguard/internal/policy"
@@ -203,4 +205,68 @@ func ParseSince(s string, now time.Time) (time.Time, error) {
 		return t, nil
 	}
 	return time.Time{}, errors.New("give days (14d), a duration (36h), a date (2026-11-27) or a time (2026-11-27T15:00:00Z)")
+}
+
+// policyReplays replays a policy repository pull request's policy on the
+// organization's stored inputs, for the mergeguard/policy check.
+type policyReplays struct {
+	db       *store.DB
+	source   *policysource.Source
+	days     int
+	max      int
+	now      func() time.Time
+	parallel int
+}
+
+func (p policyReplays) Replay(ctx context.Context, gh policysource.GitHub, owner string, proposed *policysource.Version) (evaluator.Replayed, error) {
+	out := evaluator.Replayed{Days: p.days, Max: p.max}
+	current, err := p.source.InUse(ctx, gh, owner)
+	if err != nil {
+		return out, err
+	}
+	oldEngine, err := p.source.OrgEngine(ctx, current)
+	if err != nil {
+		return out, err
+	}
+	newEngine, err := p.source.OrgEngine(ctx, proposed)
+	if err != nil {
+		return out, err
+	}
+	f := store.InputFilter{Owner: owner, Since: p.now().AddDate(0, 0, -p.days), Limit: p.max}
+	var stored []store.StoredInput
+	var missing store.InputStats
+	err = p.db.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		if stored, err = store.LatestInputs(ctx, tx, f); err != nil {
+			return err
+		}
+		missing, err = store.MissingInputs(ctx, tx, f)
+		return err
+	})
+	if err != nil {
+		return out, err
+	}
+	inputs := make([]replay.Input, len(stored))
+	for i, s := range stored {
+		inputs[i] = replay.Input{Repo: s.Repo, Number: s.Number, HeadSHA: s.HeadSHA, Document: s.Document}
+	}
+	out.Missing = missing.TooLarge + missing.NotStored
+	out.Report, err = replay.Run(ctx, inputs, replay.Options{
+		Old: oldEngine, New: newEngine, Parallel: p.parallel,
+		AddedFields: facts.AddedFields, Reads: replay.ReadsIn(proposed.Sources()),
+	})
+	return out, err
+}
+
+// webURL is GitHub's web address for an API address: github.com for
+// api.github.com, the host for GitHub Enterprise Server's /api/v3/.
+func webURL(api string) string {
+	u, err := url.Parse(api)
+	if err != nil || u.Host == "" {
+		return "https://github.com/"
+	}
+	if u.Host == "api.github.com" {
+		return "https://github.com/"
+	}
+	return u.Scheme + "://" + u.Host + "/"
 }

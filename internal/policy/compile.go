@@ -86,7 +86,8 @@ type Policy struct {
 	// notices are what the policy's files hold that is never evaluated.
 	notices []string
 	// workers run the policy when it was compiled in a policy worker;
-	// compiler is nil then, and sources are what a worker compiles.
+	// compiler is nil then, and sources are what a worker compiles (kept
+	// in both cases, for replay to see which input fields they read).
 	workers *Workers
 	sources []Module
 	key     string
@@ -157,7 +158,7 @@ func compileLocal(sources []Module, opts Options, progress func(stage, name stri
 	if len(problems) > 0 {
 		return nil, &CompileError{Problems: problems}
 	}
-	return &Policy{digest: Digest(sources), timeout: opts.Timeout, total: opts.Budget, compiler: compiler, rules: rules, notices: strayRules(parsed, bundled), engines: map[string]*Engine{}}, nil
+	return &Policy{digest: Digest(sources), timeout: opts.Timeout, total: opts.Budget, compiler: compiler, rules: rules, notices: strayRules(parsed, bundled), sources: sources, engines: map[string]*Engine{}}, nil
 }
 
 // Digest identifies the compiled policy by content.
@@ -176,6 +177,15 @@ func (p *Policy) Rules() []Meta {
 	out := make([]Meta, len(p.rules))
 	for i, r := range p.rules {
 		out[i] = r.meta
+	}
+	return out
+}
+
+// Sources are the Rego sources of the policy's modules.
+func (p *Policy) Sources() [][]byte {
+	out := make([][]byte, len(p.sources))
+	for i, m := range p.sources {
+		out[i] = m.Source
 	}
 	return out
 }

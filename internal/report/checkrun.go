@@ -24,6 +24,9 @@ type Context struct {
 	// Notices are shown above the rules: a policy fallback, a repository
 	// setting the organization did not let through.
 	Notices []string
+	// Appendix is markdown that ends the summary: the replay of a proposed
+	// policy on the policy repository's check.
+	Appendix string
 }
 
 // Output is what a check run shows.
@@ -193,6 +196,9 @@ func summary(v decision.Verdict, c Context, omitted int) string {
 	}
 	fmt.Fprintf(&b, "<sub>Evaluated `%s` with policy `%s` in %s mode.</sub>\n", shortSHA(c.HeadSHA), c.PolicyDigest, v.Mode)
 
+	if c.Appendix != "" {
+		b.WriteString("\n" + c.Appendix)
+	}
 	return fitSummary(b.String())
 }
 

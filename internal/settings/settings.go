@@ -55,6 +55,11 @@ type Settings struct {
 	Coverage Coverage
 	// CommandPrefix starts a command in a comment ("/guard").
 	CommandPrefix string
+	// ReplayDays and ReplayMax bound the replay of a proposed policy on a
+	// policy repository pull request: the latest stored input of each pull
+	// request evaluated in the last ReplayDays days, at most ReplayMax of
+	// them (0 turns replay off).
+	ReplayDays, ReplayMax int
 	// AuditRetention is how long the audit trail is kept; 0 keeps it
 	// forever.
 	AuditRetention time.Duration
@@ -157,6 +162,8 @@ const (
 	EnvCoverageMax     = "MERGEGUARD_COVERAGE_MAX_BYTES"
 	EnvCommandPrefix   = "MERGEGUARD_COMMAND_PREFIX"
 	EnvAuditRetention  = "MERGEGUARD_AUDIT_RETENTION"
+	EnvReplayDays      = "MERGEGUARD_POLICY_REPLAY_DAYS"
+	EnvReplayMax       = "MERGEGUARD_POLICY_REPLAY_MAX"
 	EnvIntakeBuffer    = "MERGEGUARD_INTAKE_BUFFER_BYTES"
 	EnvIntakeConns     = "MERGEGUARD_INTAKE_CONNECTIONS_PER_ADDRESS"
 	EnvGitHubMaxWait   = "MERGEGUARD_GITHUB_MAX_WAIT"
@@ -275,6 +282,12 @@ func FromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) 
 		return s, &VariableError{EnvCommandPrefix, err.Error()}
 	}
 	if s.AuditRetention, err = retentionVar(get, EnvAuditRetention, 400*24*time.Hour); err != nil {
+		return s, err
+	}
+	if s.ReplayDays, err = intVar(get, EnvReplayDays, 14, 1, 400); err != nil {
+		return s, err
+	}
+	if s.ReplayMax, err = intVar(get, EnvReplayMax, 500, 0, 10_000); err != nil {
 		return s, err
 	}
 	// At least one largest delivery (25 MiB) must fit.

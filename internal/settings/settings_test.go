@@ -190,3 +190,36 @@ func TestPolicyFolderVariable(t *testing.T) {
 		})
 	}
 }
+
+func TestReplaySettings(t *testing.T) {
+	base := map[string]string{EnvAppID: "1", EnvPrivateKey: testKeyPEM(t), EnvWebhookSecret: "s"}
+	for _, tt := range []struct {
+		env       map[string]string
+		days, max int
+		err       string
+	}{
+		{env: nil, days: 14, max: 500},
+		{env: map[string]string{EnvReplayDays: "7", EnvReplayMax: "0"}, days: 7, max: 0},
+		{env: map[string]string{EnvReplayDays: "0"}, err: EnvReplayDays},
+		{env: map[string]string{EnvReplayMax: "lots"}, err: EnvReplayMax},
+	} {
+		env := map[string]string{}
+		for k, v := range base {
+			env[k] = v
+		}
+		for k, v := range tt.env {
+			env[k] = v
+		}
+		s, err := FromEnv(func(k string) string { return env[k] }, nil)
+		switch {
+		case tt.err != "":
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%v: error %v, want one naming %s", tt.env, err, tt.err)
+			}
+		case err != nil:
+			t.Errorf("%v: %v", tt.env, err)
+		case s.ReplayDays != tt.days || s.ReplayMax != tt.max:
+			t.Errorf("%v: days %d, max %d", tt.env, s.ReplayDays, s.ReplayMax)
+		}
+	}
+}
