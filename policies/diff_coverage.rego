@@ -276,7 +276,9 @@ verdict := sprintf("Diff coverage is %s (%s), below the %v%% target%s.%s", [
 	not passing
 }
 
-threshold_text := sprintf(" (and the %v points of threshold)", [settings.threshold]) if settings.threshold > 0 else := ""
+threshold_text := sprintf(" (and the %v points of threshold)", [settings.threshold]) if settings.threshold > 0
+
+else := ""
 
 # The files that lose the most coverage, for the message.
 worst_files := sprintf(" Least covered: %s.", [concat(", ", [sprintf("`%s` %v/%d", [w[1], w[2], w[3]]) | some w in array.slice(sort(losses), 0, 3)])]) if {
@@ -451,7 +453,9 @@ ranges_text(lines) := concat(", ", [range_text(r) | some r in rs]) if {
 	rs := ranges(lines)
 }
 
-range_text(r) := sprintf("%d", [r[0]]) if r[0] == r[1] else := sprintf("%d–%d", r)
+range_text(r) := sprintf("%d", [r[0]]) if r[0] == r[1]
+
+else := sprintf("%d–%d", r)
 
 table_note := trim_space(concat(" ", [formula_note, left_note]))
 

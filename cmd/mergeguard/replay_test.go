@@ -104,3 +104,17 @@ func TestReplayOnStoredInputs(t *testing.T) {
 		t.Errorf("bad --since: exit %d %s", code, errOut)
 	}
 }
+
+func TestPoliciesExport(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "bundled")
+	out, errOut, code := runMain(t, nil, "policies", "export", dir)
+	if code != 0 || !strings.Contains(out, "bundled policy files to "+dir) {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "lib.rego")); len(m) != 1 {
+		t.Fatalf("the library is not in %s", dir)
+	}
+	if _, _, code := runMain(t, nil, "policies", "export"); code != 2 {
+		t.Errorf("no directory: exit %d", code)
+	}
+}

@@ -66,6 +66,7 @@ func Run(ctx context.Context, args []string, getenv Env, stdout, stderr io.Write
 		newCoverageCommand(getenv),
 		newAuditCommand(getenv, time.Now),
 		newReplayCommand(getenv, time.Now),
+		newPoliciesCommand(),
 		newPolicyWorkerCommand(),
 	)
 	return root.ExecuteContext(ctx)
