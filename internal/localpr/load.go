@@ -175,8 +175,11 @@ func SelectTeams(dir string, src *facts.Sources, named []string) {
 			selected[slug] = team
 			continue
 		}
-		selected[slug] = facts.Team{Members: []string{}, Error: fmt.Sprintf(
-			"team %s is not in %s: list its members there to evaluate offline", slug, filepath.Join(dir, TeamsFile))}
+		why := fmt.Sprintf("team %s is not in %s: list its members there to evaluate offline", slug, filepath.Join(dir, TeamsFile))
+		if dir == "" {
+			why = fmt.Sprintf("team %s: a pull request built from git has no team members; evaluate a directory with %s to try team rules", slug, TeamsFile)
+		}
+		selected[slug] = facts.Team{Members: []string{}, Error: why}
 	}
 	src.Teams = selected
 }
