@@ -87,7 +87,7 @@ func RunReplay(ctx context.Context, getenv func(string) string, r Replay) (Repla
 		return res, fmt.Errorf("the proposed policy: %w", err)
 	}
 	res.Policy, res.Notices = proposed.Label, append(res.Notices, proposed.Notices...)
-	opts := replay.Options{New: proposed.Engine, Parallel: 2 * env.PolicyWorkers, AddedFields: facts.AddedFields}
+	opts := replay.Options{New: proposed.Engine, Parallel: 2 * env.PolicyWorkers, Fields: facts.FieldPaths()}
 	if opts.Reads, err = policyReads(r.PolicyDir, layout, bundled); err != nil {
 		return res, err
 	}
@@ -253,7 +253,7 @@ func (p policyReplays) Replay(ctx context.Context, gh policysource.GitHub, owner
 	out.Missing = missing.TooLarge + missing.NotStored
 	out.Report, err = replay.Run(ctx, inputs, replay.Options{
 		Old: oldEngine, New: newEngine, Parallel: p.parallel,
-		AddedFields: facts.AddedFields, Reads: replay.ReadsIn(proposed.Sources()),
+		Fields: facts.FieldPaths(), Reads: replay.ReadsIn(proposed.Sources()),
 	})
 	return out, err
 }

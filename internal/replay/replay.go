@@ -46,11 +46,12 @@ type Options struct {
 	// Old is the policy in use; nil compares with the recorded outcomes.
 	Old Engine
 	// Reads reports whether the new policy reads an input field (a path
-	// such as "pull_request.merge_group"); with facts.AddedFields it finds
-	// the inputs that predate a field the policy reads. Nil reads none.
+	// such as "pull_request.merge_group"); nil reads none.
 	Reads func(field string) bool
-	// AddedFields maps fields to the input version that added them.
-	AddedFields map[string]int
+	// Fields are the current input document's object paths
+	// (facts.FieldPaths): a stored document lacking one the new policy
+	// reads predates it.
+	Fields []string
 	// Parallel is how many inputs are evaluated at once (default 2; the
 	// policy workers bound the real concurrency).
 	Parallel int
@@ -220,8 +221,7 @@ func Run(ctx context.Context, inputs []Input, opts Options) (Report, error) {
 
 // header is what replay reads of a document itself.
 type header struct {
-	Version int `json:"version"`
-	Time    struct {
+	Time struct {
 		NS int64 `json:"ns"`
 	} `json:"time"`
 }
@@ -293,7 +293,7 @@ func replayOne(ctx context.Context, in Input, opts Options) (*Change, int, error
 	if len(c.Blocking) == 0 && len(c.Passing) == 0 {
 		return nil, 0, nil
 	}
-	if c.MissingFields = missingFields(h.Version, opts); len(c.MissingFields) > 0 {
+	if c.MissingFields = missingFields(in.Document, opts); len(c.MissingFields) > 0 {
 		return c, 3, nil
 	}
 	switch {
@@ -316,20 +316,41 @@ func blocking(results []decision.RuleResult) map[string]bool {
 	return out
 }
 
-// missingFields are the fields the new policy reads that were added to the
-// input document after the version of this one.
-func missingFields(version int, opts Options) []string {
-	if opts.Reads == nil {
+// missingFields are the fields the new policy reads that the document
+// lacks: it was stored before they existed.
+func missingFields(doc json.RawMessage, opts Options) []string {
+	if opts.Reads == nil || len(opts.Fields) == 0 {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal(doc, &m) != nil {
 		return nil
 	}
 	var out []string
-	for field, since := range opts.AddedFields {
-		if version < since && opts.Reads(field) {
+	for _, field := range opts.Fields {
+		if !has(m, field) && opts.Reads(field) {
 			out = append(out, field)
 		}
 	}
 	slices.Sort(out)
 	return out
+}
+
+// has reports whether an object path is present (null counts as present:
+// the document had the field, without a value).
+func has(m map[string]any, field string) bool {
+	var cur any = m
+	for _, k := range strings.Split(field, ".") {
+		obj, ok := cur.(map[string]any)
+		if !ok {
+			// Under a null or non-object parent: the parent was there.
+			return true
+		}
+		if cur, ok = obj[k]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // ReadsIn reports whether Rego sources mention an input field, as

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/policy"
 	"github.com/mergeguard/mergeguard/internal/replay"
 )
@@ -62,7 +63,7 @@ var (
 	oldSize  = rule("size", `deny contains "more than 5 files" if count(input.files) > 5`)
 	newSize  = rule("size", `deny contains sprintf("%d files, more than 2", [count(input.files)]) if count(input.files) > 2`)
 	deadline = rule("deadline", fmt.Sprintf(`deny contains "past the deadline" if input.time.ns > %d`, cutoff.UnixNano()))
-	mergeQ   = rule("queue", `deny contains "not from the merge queue" if not input.pull_request.merge_group`)
+	mergeQ   = rule("queue", `deny contains "not from the merge queue" if not input.pull_request.merge_group.head_sha`)
 )
 
 func TestReplayComparesVerdictsPerPullRequestRuleAndRepository(t *testing.T) {
@@ -130,27 +131,46 @@ repo acme/shop +1 -1`
 }
 
 // An input stored before a field the new policy reads existed is reported
-// apart, not as newly blocked.
+// apart, not as newly blocked; a field present but null is not missing.
 func TestInputsPredatingAFieldAreReportedApart(t *testing.T) {
+	withField := func(doc json.RawMessage, mergeGroup any) json.RawMessage {
+		var m map[string]any
+		_ = json.Unmarshal(doc, &m)
+		m["pull_request"] = map[string]any{"merge_group": mergeGroup}
+		b, _ := json.Marshal(m)
+		return b
+	}
 	inputs := []replay.Input{
-		{Repo: "acme/shop", Number: 1, Document: doc(1, 1, monday)},
-		{Repo: "acme/shop", Number: 2, Document: doc(2, 1, monday)},
+		{Repo: "acme/shop", Number: 1, Document: doc(1, 1, monday)},                 // stored before merge_group existed
+		{Repo: "acme/shop", Number: 2, Document: withField(doc(1, 1, monday), nil)}, // has it, null
+		{Repo: "acme/shop", Number: 3, Document: withField(doc(1, 1, monday), map[string]any{"head_sha": "x"})},
 	}
 	rep, err := replay.Run(context.Background(), inputs, replay.Options{
 		Old: engine(t, nil, oldSize), New: engine(t, nil, oldSize, mergeQ),
-		AddedFields: map[string]int{"pull_request.merge_group": 2, "pull_request.unrelated": 2},
-		Reads:       replay.ReadsIn([][]byte{mergeQ.Source}),
+		Fields: []string{"files", "pull_request", "pull_request.merge_group", "pull_request.unrelated", "time"},
+		Reads:  replay.ReadsIn([][]byte{mergeQ.Source}),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `inputs 2, unchanged 0
+	want := `inputs 3, unchanged 1
 blocked acme/shop#2 +queue [queue: not from the merge queue]
-predating acme/shop#1 [pull_request.merge_group]
+predating acme/shop#1 [pull_request, pull_request.merge_group]
 rule queue +1 -0 predating 1
 repo acme/shop +1 -0`
 	if got := summarize(rep); got != want {
 		t.Errorf("report:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// FieldPaths lists the current document's object fields, which replay
+// checks stored documents against.
+func TestTheDocumentsFieldPaths(t *testing.T) {
+	paths := strings.Join(facts.FieldPaths(), " ")
+	for _, want := range []string{"version", "pull_request", "pull_request.merge_group", "pull_request.base.ref", "coverage.status", "time.ns", "trigger.event"} {
+		if !strings.Contains(" "+paths+" ", " "+want+" ") {
+			t.Errorf("%s is not among the field paths: %s", want, paths)
+		}
 	}
 }
 
@@ -164,7 +184,7 @@ func summarize(r replay.Report) string {
 		fmt.Fprintf(&b, "\nunblocked %s#%d -%s", c.Repo, c.Number, strings.Join(c.Passing, ","))
 	}
 	for _, c := range r.Predating {
-		fmt.Fprintf(&b, "\npredating %s#%d [%s]", c.Repo, c.Number, strings.Join(c.MissingFields, ","))
+		fmt.Fprintf(&b, "\npredating %s#%d [%s]", c.Repo, c.Number, strings.Join(c.MissingFields, ", "))
 	}
 	for _, c := range r.Rules {
 		fmt.Fprintf(&b, "\nrule %s +%d -%d", c.Rule, c.NewlyBlocking, c.NewlyPassing)
