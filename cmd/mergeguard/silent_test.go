@@ -71,6 +71,9 @@ func TestMistakesAreNamedNotDropped(t *testing.T) {
 	// A checkout whose policy folder is policy/, not mergeguard/.
 	renamed := t.TempDir()
 	writeFiles(t, renamed, map[string]string{"policy/config.yaml": config, "policy/policies/todo.rego": todoRule("mergeguard.rules.todo_lines")})
+	// Rules beside the policy folder, not in it.
+	beside := t.TempDir()
+	writeFiles(t, beside, map[string]string{"mergeguard/config.yaml": "rules: {}\n", "policies/todo.rego": todoRule("mergeguard.rules.todo_lines"), ".git/hooks/x.rego": "not policy"})
 	// A rule in a package mergeguard never evaluates.
 	stray := t.TempDir()
 	writeFiles(t, stray, map[string]string{"mergeguard/policies/todo.rego": todoRule("acme.todo_lines")})
@@ -111,6 +114,8 @@ func TestMistakesAreNamedNotDropped(t *testing.T) {
 	}{
 		{name: "test: config in a renamed policy folder", args: []string{"test", renamed}, code: 0,
 			err: "policy/config.yaml is not read: there is no mergeguard/ folder here", notErr: ""},
+		{name: "test: rules beside the policy folder", args: []string{"test", beside}, code: 0,
+			err: "warning: " + filepath.Join(beside, "policies", "todo.rego") + " is not read: mergeguard reads only the policy folder mergeguard/ (rules under mergeguard/policies/", notErr: ".git"},
 		{name: "test: renamed policy folder named by flag", args: []string{"test", "--policy-folder", "policy", renamed}, code: 0, notErr: "is not read"},
 		{name: "test: renamed policy folder named by the new variable", env: map[string]string{"MERGEGUARD_POLICY_FOLDER": "policy"}, args: []string{"test", renamed}, code: 0, notErr: "warning"},
 		{name: "test: the old variable still works, with a notice", env: map[string]string{"MERGEGUARD_POLICY_DIR": "policy"}, args: []string{"test", renamed}, code: 0,

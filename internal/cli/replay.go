@@ -31,8 +31,10 @@ Without PR-DIR arguments, the input documents the server stored with its
 evaluations are read from its database (MERGEGUARD_DATABASE_URL): the latest of
 each pull request evaluated since --since. Each is judged at its own input.time,
 so time-dependent rules (freezes) decide as they did then. The comparison is with
-the verdicts given then, or with --base-policy-dir. Repositories' own
-.github/mergeguard.yaml are not applied: the organization's configuration is.
+the verdicts given then (which also reflect repositories' own configuration and
+overrides), or, for the policy change alone, with --base-policy-dir: a checkout
+of the policy in use. Repositories' own .github/mergeguard.yaml are not applied
+to the replayed policies: the organization's configuration is.
 
 With PR-DIR arguments (directories as for mergeguard eval), those pull requests
 are replayed at --at (default now), compared with --base-policy-dir or the

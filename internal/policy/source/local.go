@@ -84,11 +84,50 @@ func ReadDir(dir string, layout Layout) (Folder, error) {
 	if err != nil {
 		return Folder{}, fmt.Errorf("read policies from %s: %w", dir, err)
 	}
+	if checkout {
+		folder.Unread = append(folder.Unread, strayOutside(dir, layout)...)
+	}
 	if len(files) == 0 {
 		return Folder{}, fmt.Errorf("%s holds no policy: expected %s/config.yaml or %s/**/*.rego (a checkout of the policy repository), or .rego files%s",
 			dir, layout.dir(), layout.PoliciesDir(), unreadHint(folder.Unread))
 	}
 	return folder, nil
+}
+
+// maxStrayScan bounds the files strayOutside looks at, so that a checkout
+// holding much else is not read in full.
+const maxStrayScan = 10_000
+
+// strayOutside names policy files of a checkout outside its policy folder
+// (rules in policies/ at the top, a config.yaml beside mergeguard/), which
+// the server would not read either. Only a local checkout is scanned: in a
+// policy repository on GitHub, other Rego (conftest policies) may be
+// meant for other tools, and a notice on every check run would be noise.
+func strayOutside(dir string, layout Layout) []string {
+	var out []string
+	seen := 0
+	skip := filepath.Join(dir, filepath.FromSlash(layout.dir()))
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil // unreadable parts are not policy the server reads either
+		}
+		if seen++; seen > maxStrayScan {
+			return filepath.SkipAll
+		}
+		if d.IsDir() {
+			if p == skip || p != dir && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules" || d.Name() == "vendor") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		name := strings.ToLower(d.Name())
+		if path.Ext(name) == ".rego" || name == "config.yaml" || name == "config.yml" {
+			out = append(out, fmt.Sprintf("%s is not read: mergeguard reads only the policy folder %s/ (rules under %s/, configuration in %s).",
+				p, layout.dir(), layout.PoliciesDir(), layout.ConfigPath()))
+		}
+		return nil
+	})
+	return out
 }
 
 // looseConfig says why a configuration file in a folder of .rego files (no
