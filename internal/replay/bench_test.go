@@ -38,7 +38,20 @@ func BenchmarkReplay500(b *testing.B) {
 		}
 		return res.Engine
 	}
-	proposed := resolve(filepath.Join("..", "..", "testdata", "policy-repo"))
+	repo := filepath.Join("..", "..", "testdata", "policy-repo")
+	proposed := resolve(repo)
+	folder, err := policysource.ReadDir(repo, policysource.Layout{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var sources [][]byte
+	for _, m := range bundled {
+		sources = append(sources, m.Source)
+	}
+	for _, src := range folder.Files {
+		sources = append(sources, src)
+	}
+	reads := replay.ReadsIn(sources)
 	current := resolve("")
 	start := time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)
 	var inputs []replay.Input
@@ -56,7 +69,7 @@ func BenchmarkReplay500(b *testing.B) {
 	}
 	b.ResetTimer()
 	for range b.N {
-		rep, err := replay.Run(ctx, inputs, replay.Options{New: proposed, Old: current, Parallel: 4})
+		rep, err := replay.Run(ctx, inputs, replay.Options{New: proposed, Old: current, Parallel: 4, Fields: facts.FieldPaths(), Reads: reads})
 		if err != nil {
 			b.Fatal(err)
 		}
