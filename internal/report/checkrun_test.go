@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mergeguard/mergeguard/internal/decision"
+	"github.com/mergeguard/mergeguard/internal/replay"
 )
 
 var reviewers = decision.RuleResult{
@@ -214,5 +215,50 @@ func TestRemedyOfWarnOnlyRules(t *testing.T) {
 				t.Errorf("text shows the remedy: %v, want %v\n%s", got, tt.want, text.String())
 			}
 		})
+	}
+}
+
+// The replay section on a policy pull request links only to repositories
+// the author can read, asks about them only up to the cap, and never
+// quotes a rule's messages.
+func TestReplaySectionLeaksNothing(t *testing.T) {
+	var changes []replay.Change
+	for i := range 40 {
+		repo := "acme/shop"
+		if i%3 == 0 {
+			repo = "acme/secret"
+		}
+		changes = append(changes, replay.Change{Repo: repo, Number: i + 1, Blocking: []string{"required_reviewers"}, Messages: []string{"secret plans in acme/secret"}})
+	}
+	asked := map[string]int{}
+	md := Replay(ReplaySection{
+		Report: replay.Report{Inputs: 50, NewlyBlocked: changes, Unchanged: 10,
+			Rules: []replay.RuleCount{{Rule: "required_reviewers", NewlyBlocking: 40}},
+			Repos: []replay.RepoCount{{Repo: "acme/secret", NewlyBlocked: 14}, {Repo: "acme/shop", NewlyBlocked: 26}}},
+		Days: 14, Max: 500, Missing: 2,
+		Linkable: func(repo string) bool { asked[repo]++; return repo != "acme/secret" },
+		WebURL:   "https://github.com/",
+	})
+	for _, want := range []string{
+		"latest evaluation of 50 pull requests evaluated in the last 14 days (at most 500)",
+		"**Would newly block 40 pull requests and unblock 0.**",
+		"2 evaluated pull requests have no stored input and were not replayed.",
+		"| `required_reviewers` | 40 | 0 | 0 |",
+		"| acme/secret | 14 | 0 |",
+		"[acme/shop#2](https://github.com/acme/shop/pull/2)",
+		"[acme/shop#30](https://github.com/acme/shop/pull/30) and 10 more (10 in repositories you cannot read, not linked).",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the section lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "secret plans") || strings.Contains(md, "acme/secret#") {
+		t.Errorf("the section leaks a message or a link into acme/secret:\n%s", md)
+	}
+	if asked["acme/shop"]+asked["acme/secret"] != 30 {
+		t.Errorf("readability asked %v times; want it asked only until 20 links", asked)
+	}
+	if !strings.Contains(Replay(ReplaySection{Skipped: "Not replayed: no access."}), "Not replayed: no access.") {
+		t.Error("a skipped replay does not say why")
 	}
 }

@@ -66,22 +66,27 @@ func Replay(s ReplaySection) string {
 		}
 		b.WriteString("\n")
 	}
+	// Readability is asked of GitHub per repository, so it is asked only
+	// until the links are capped.
 	links := func(title string, cs []replay.Change) {
 		var shown []string
-		hidden := 0
+		hidden, looked := 0, 0
 		for _, c := range cs {
-			switch {
-			case s.Linkable == nil || !s.Linkable(c.Repo):
-				hidden++
-			case len(shown) < maxReplayLinks:
-				shown = append(shown, fmt.Sprintf("[%s#%d](%s%s/pull/%d)", c.Repo, c.Number, s.WebURL, c.Repo, c.Number))
+			if len(shown) == maxReplayLinks {
+				break
 			}
+			looked++
+			if s.Linkable == nil || !s.Linkable(c.Repo) {
+				hidden++
+				continue
+			}
+			shown = append(shown, fmt.Sprintf("[%s#%d](%s%s/pull/%d)", c.Repo, c.Number, s.WebURL, c.Repo, c.Number))
 		}
-		if len(shown) == 0 && hidden == 0 {
+		if len(cs) == 0 {
 			return
 		}
 		fmt.Fprintf(&b, "%s: %s", title, strings.Join(shown, ", "))
-		if more := len(cs) - hidden - len(shown); more > 0 {
+		if more := len(cs) - looked; more > 0 {
 			fmt.Fprintf(&b, " and %d more", more)
 		}
 		if hidden > 0 {
