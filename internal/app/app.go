@@ -183,9 +183,13 @@ func (a *Server) build(ctx context.Context) error {
 		Coverage:        coverageSource{db},
 		Audit:           auditTrail{db},
 		Scheduler:       jobs,
+		WebURL:          webURL(s.GitHubAPIURL),
 		Now:             now,
 		Log:             log,
 		Metrics:         m,
+	}
+	if s.ReplayMax > 0 {
+		ev.Replays = policyReplays{db: db, source: source, days: s.ReplayDays, max: s.ReplayMax, now: now, parallel: 2 * s.PolicyWorkers}
 	}
 	commands := &incident.Commands{
 		DB: db, GitHub: func(id int64) incident.GitHub { return gh.Installation(id) },
@@ -367,6 +371,9 @@ func (a *Server) Run(ctx context.Context) error {
 		"github_api", s.GitHubAPIURL, "app_id", s.AppID, "check_name", s.CheckName, "mode", s.Mode,
 		"bundled_policy", a.source.Bundled().Label, "rules", len(a.source.Bundled().Policy.Rules()),
 		"policy_repo", s.PolicyRepo+"/"+s.PolicyDir)
+	for _, n := range s.Policy.Notices {
+		log.Warn(n)
+	}
 	if opts.OnListening != nil {
 		opts.OnListening(ln.Addr())
 	}

@@ -25,6 +25,9 @@ type Context struct {
 	// Notices are shown above the rules: a policy fallback, a repository
 	// setting the organization did not let through.
 	Notices []string
+	// Appendix is markdown that ends the summary: the replay of a proposed
+	// policy on the policy repository's check.
+	Appendix string
 }
 
 // Output is what a check run shows.
@@ -183,9 +186,7 @@ func summary(v decision.Verdict, c Context, omitted int) string {
 		for _, f := range append(append([]decision.Finding{}, r.Denials...), r.Warnings...) {
 			fmt.Fprintf(&b, "- %s%s\n", line(f.Message), where(f.Location))
 		}
-		// The remedy answers a denial; warnings alone (a stale approval,
-		// a configuration hint) say what to do themselves.
-		if r.Remedy != "" && len(r.Denials) > 0 {
+		if r.ShowsRemedy() {
 			fmt.Fprintf(&b, "\n**Next step:** %s\n", line(r.Remedy))
 		}
 		b.WriteString("\n")
@@ -200,6 +201,9 @@ func summary(v decision.Verdict, c Context, omitted int) string {
 	}
 	fmt.Fprintf(&b, "<sub>Evaluated `%s` with policy `%s` in %s mode.</sub>\n", evaluated, c.PolicyDigest, v.Mode)
 
+	if c.Appendix != "" {
+		b.WriteString("\n" + c.Appendix)
+	}
 	return fitSummary(b.String())
 }
 
