@@ -141,7 +141,7 @@ fetched := object.get(deployments, "status", "") == "ok"
 deny contains msg if {
 	checkable
 	deployments.status == "permission_missing"
-	msg := sprintf("mergeguard cannot read the deployments of %s/%s, so it cannot tell whether %s has baked: the GitHub App lacks the Deployments: read permission. An organization owner grants it under the organization's Settings → GitHub Apps → mergeguard (Review request, or Configure), accepting the new permissions.", [input.repository.owner, input.repository.name, target])
+	msg := sprintf("mergeguard cannot read the deployments of %s/%s, so it cannot tell whether %s has baked: the GitHub App lacks the Deployments: read permission. The App's owner adds it in the App's settings (Permissions & events → Repository permissions → Deployments: Read-only), and an organization owner accepts it under the organization's Settings → GitHub Apps → mergeguard → Review request.", [input.repository.owner, input.repository.name, target])
 }
 
 deny contains msg if {

@@ -226,7 +226,7 @@ test_only_removals_promote_nothing if {
 
 test_permission_missing_fails_with_what_to_grant if {
 	d := object.union(doc("2026-12-08T12:00:00Z", {}), {"deployments": {"status": "permission_missing"}})
-	bt.deny == {"mergeguard cannot read the deployments of acme/shop, so it cannot tell whether v1.42.0 has baked: the GitHub App lacks the Deployments: read permission. An organization owner grants it under the organization's Settings → GitHub Apps → mergeguard (Review request, or Configure), accepting the new permissions."} with input as d
+	bt.deny == {"mergeguard cannot read the deployments of acme/shop, so it cannot tell whether v1.42.0 has baked: the GitHub App lacks the Deployments: read permission. The App's owner adds it in the App's settings (Permissions & events → Repository permissions → Deployments: Read-only), and an organization owner accepts it under the organization's Settings → GitHub Apps → mergeguard → Review request."} with input as d
 		with data.mergeguard.config as on
 }
 
