@@ -31,7 +31,7 @@
 #         (?P<sha>…), e.g. "image: ghcr.io/acme/shop:(?P<version>\S+)".
 #       default: []
 #       type: list
-#       items: {type: string}
+#       items: {type: string, format: promotion_pattern}
 #     environments:
 #       description: Pre-production environments (GitHub deployment environments) a version must bake in.
 #       default: [staging]

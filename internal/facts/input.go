@@ -4,7 +4,12 @@
 // changes together with Version.
 package facts
 
-import "time"
+import (
+	"time"
+
+	"github.com/mergeguard/mergeguard/internal/deployhistory"
+	"github.com/mergeguard/mergeguard/internal/promotion"
+)
 
 // Version is the version of the input document's shape (input.version).
 const Version = 1
@@ -28,7 +33,13 @@ type Input struct {
 	// Coverage is the diff coverage of the head commit, from the reports
 	// CI uploaded (see Coverage).
 	Coverage Coverage `json:"coverage"`
-	Time     Time     `json:"time"`
+	// Promotion is what a promotion pull request promotes, and
+	// Deployments the deployment history of that version; both only when
+	// the bake_time rule is configured (see BakeTimeSettings), absent
+	// otherwise.
+	Promotion   *promotion.Result    `json:"promotion,omitempty"`
+	Deployments *deployhistory.Input `json:"deployments,omitempty"`
+	Time        Time                 `json:"time"`
 	Trigger  Trigger  `json:"trigger"`
 }
 
