@@ -40,7 +40,7 @@ type Input struct {
 	Promotion   *promotion.Result    `json:"promotion,omitempty"`
 	Deployments *deployhistory.Input `json:"deployments,omitempty"`
 	Time        Time                 `json:"time"`
-	Trigger  Trigger  `json:"trigger"`
+	Trigger     Trigger              `json:"trigger"`
 }
 
 // PullRequest describes the pull request itself.

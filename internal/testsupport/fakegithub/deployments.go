@@ -81,7 +81,7 @@ func (s *Server) deploymentStatusJSON(d *Deployment, st deploymentStatus) map[st
 		"state": st.state, "creator": s.userJSON(d.creator, "Bot"), "description": "",
 		"environment": d.environment, "target_url": webHost + "/" + full + "/actions", "log_url": webHost + "/" + full + "/actions",
 		"environment_url": "https://" + d.environment + ".example.com",
-		"created_at": ts(st.created), "updated_at": ts(st.created),
+		"created_at":      ts(st.created), "updated_at": ts(st.created),
 		"deployment_url": du, "repository_url": s.api() + "/repos/" + full,
 	}
 }
