@@ -150,6 +150,15 @@ deny contains msg if {
 	msg := sprintf("The deployments of %s could not be read (%s), so whether it has baked cannot be told; the check runs again when GitHub answers.", [target, object.get(deployments, "error", "no reason given")])
 }
 
+# That promise is kept by asking for a re-evaluation a few minutes on: a
+# GitHub that failed once usually answers the next time.
+retry_ns := 5 * lib.minute_ns
+
+recheck_at contains now + retry_ns if {
+	checkable
+	deployments.status == "error"
+}
+
 deny contains msg if {
 	checkable
 	not deployments.status

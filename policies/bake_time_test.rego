@@ -234,6 +234,10 @@ test_deployments_unreadable_or_missing_fail if {
 	d := object.union(doc("2026-12-08T12:00:00Z", {}), {"deployments": {"status": "error", "error": "GitHub answered 502"}})
 	bt.deny == {"The deployments of v1.42.0 could not be read (GitHub answered 502), so whether it has baked cannot be told; the check runs again when GitHub answers."} with input as d
 		with data.mergeguard.config as on
+	bt.recheck_at == {ns("2026-12-08T12:05:00Z")} with input as d
+		with data.mergeguard.config as on
+	count(bt.recheck_at) == 0 with input as json.remove(d, ["deployments"])
+		with data.mergeguard.config as on
 	bt.deny == {"The deployments of v1.42.0 were not fetched, so whether it has baked cannot be told."} with input as json.remove(d, ["deployments"])
 		with data.mergeguard.config as on
 }

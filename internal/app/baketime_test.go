@@ -1,0 +1,60 @@
+package app_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mergeguard/mergeguard/internal/testsupport/dbtest"
+	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
+)
+
+const bakePolicy = `rules:
+  bake_time:
+    timezone: Europe/Berlin
+    promotion_paths: ["deploy/production/**"]
+    promotion_patterns: ['image: ghcr.io/acme/shop:(?P<version>\S+)']
+    environments: [staging]
+    min_bake_hours: 24
+  # Only the bake decides in these tests.
+  required_reviewers: {enabled: false}
+  production_access: {enabled: false}
+`
+
+// promotePR opens a pull request that promotes version to production.
+func promotePR(shop *fakegithub.Repo, version string) *fakegithub.PR {
+	return shop.OpenPR(fakegithub.PRSpec{Title: "Promote " + version, Author: "dev", Files: []fakegithub.File{{
+		Path: "deploy/production/shop.yaml", Status: "modified",
+		Patch: "@@ -3,1 +3,1 @@\n-    image: ghcr.io/acme/shop:v1.41.0\n+    image: ghcr.io/acme/shop:" + version + "\n",
+	}}})
+}
+
+// A promotion whose version is still baking in staging fails, saying when
+// it turns green; it does, with no event, when the bake completes, even
+// though the server restarted in between: the re-evaluation is scheduled
+// durably, as for freeze windows.
+func TestABakingPromotionTurnsGreenByItselfAcrossARestart(t *testing.T) {
+	gh := fakegithub.New(t)
+	_, shop := policyOrg(gh, map[string]string{"mergeguard/config.yaml": bakePolicy})
+	db := dbtest.SQLiteConfig(t)
+	staged := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	shop.Deploy("staging", fakegithub.FakeSHA("v1.42.0"), "v1.42.0", staged).SetStatus("success", staged)
+	clk := newClock(staged.Add(3 * time.Hour))
+	h := start(t, gh, config{db: db, now: clk.now})
+
+	pr := promotePR(shop, "v1.42.0")
+	h.deliver("pull_request", "", gh.Payload("pull_request", "opened", pr, nil))
+	cr := waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("failure"))[0]
+	if want := "v1.42.0 has baked in staging for 3 h of 24 h; this check turns green by itself at Tue 8 Dec 2026 11:00 CET (Europe/Berlin)."; !strings.Contains(cr.Summary, want) {
+		t.Fatalf("summary lacks %q:\n%s", want, cr.Summary)
+	}
+
+	waitNoPendingEvaluations(t, db)
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	clk.jump(staged.Add(24*time.Hour + 5*time.Second))
+	start(t, gh, config{db: db, now: clk.now})
+	waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("success"))
+	waitNoPendingEvaluations(t, db)
+}
