@@ -218,7 +218,11 @@ func (a *Server) build(ctx context.Context) error {
 	a.queue = q
 
 	pushes := evaluator.Pushes{Policies: source, Sweeps: jobs, RepoConfigPath: repoConfigPath, Now: now}
+	deployed := evaluator.Deployed{
+		GitHub: func(id int64) policysource.GitHub { return gh.Installation(id) }, Policies: source, Sweeps: jobs, Now: now,
+	}
 	wh, err := webhook.New(s.WebhookSecret, jobs, log, m, now, webhook.WithPushObserver(pushes.Pushed), webhook.WithReceipts(receipts(db)), webhook.WithCommandPrefix(s.CommandPrefix),
+		webhook.WithDeploymentObserver(deployed.DeploymentStatus),
 		webhook.WithLimits(intake.Limits{BufferBytes: s.Intake.BufferBytes, ConnectionsPerAddress: s.Intake.ConnectionsPerAddress}))
 	if err != nil {
 		return err

@@ -58,3 +58,43 @@ func TestABakingPromotionTurnsGreenByItselfAcrossARestart(t *testing.T) {
 	waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("success"))
 	waitNoPendingEvaluations(t, db)
 }
+
+// A deployment_status event re-evaluates the repository's open pull
+// requests at once: a promotion that had baked turns red when its staging
+// deployment fails, with no clock moving. A status from an environment the
+// rule does not read re-evaluates nothing.
+func TestADeploymentStatusReevaluatesPromotionsAtOnce(t *testing.T) {
+	gh := fakegithub.New(t)
+	_, shop := policyOrg(gh, map[string]string{"mergeguard/config.yaml": bakePolicy})
+	staged := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	staging := shop.Deploy("staging", fakegithub.FakeSHA("v1.42.0"), "v1.42.0", staged)
+	staging.SetStatus("success", staged)
+	clk := newClock(staged.Add(30 * time.Hour))
+	db := dbtest.SQLiteConfig(t)
+	h := start(t, gh, config{db: db, now: clk.now})
+
+	pr := promotePR(shop, "v1.42.0")
+	h.deliver("pull_request", "", gh.Payload("pull_request", "opened", pr, nil))
+	waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("success"))
+	lists := gh.Count("GET", "/repos/{owner}/{repo}/pulls")
+
+	// A preview deployment is none of the rule's business.
+	preview := shop.Deploy("preview", fakegithub.FakeSHA("v1.43.0-rc1"), "v1.43.0-rc1", clk.now())
+	preview.SetStatus("success", clk.now())
+	if code := h.deliver("deployment_status", "", gh.DeploymentStatusPayload(preview)); code != 202 {
+		t.Fatalf("a deployment status was answered %d", code)
+	}
+
+	staging.SetStatus("failure", clk.now())
+	if code := h.deliver("deployment_status", "", gh.DeploymentStatusPayload(staging)); code != 202 {
+		t.Fatalf("a deployment status was answered %d", code)
+	}
+	cr := waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("failure"))[0]
+	if want := "The latest deployment of v1.42.0 to staging ended in failure"; !strings.Contains(cr.Summary, want) {
+		t.Fatalf("summary lacks %q:\n%s", want, cr.Summary)
+	}
+	waitNoPendingEvaluations(t, db)
+	if n := gh.Count("GET", "/repos/{owner}/{repo}/pulls") - lists; n != 1 {
+		t.Errorf("%d listings of open pull requests after the two statuses; want 1 (the preview one sweeps nothing)", n)
+	}
+}

@@ -51,7 +51,8 @@ func TestBakeTimeReadsTheDeploymentHistory(t *testing.T) {
 		config    string
 		promotion bool
 		setup     func(gh *fakegithub.Server, repo *fakegithub.Repo)
-		// requests to the deployments list; status of input.deployments
+		// requests to the deployments list (-1: some; environments are
+		// read at once); status of input.deployments
 		// ("" for absent); what the rule says.
 		lists      int
 		status     string
@@ -69,7 +70,7 @@ func TestBakeTimeReadsTheDeploymentHistory(t *testing.T) {
 			setup: func(gh *fakegithub.Server, repo *fakegithub.Repo) {
 				repo.Deploy("production", fakegithub.FakeSHA("v1.42.0"), "v1.42.0", stagedAt.Add(-72*time.Hour)).SetStatus("success", stagedAt.Add(-72*time.Hour))
 			}},
-		{name: "permission missing", config: bakeConfig, promotion: true, lists: 1, status: deployhistory.StatusPermissionMissing, outcome: decision.Fail, finding: "Deployments: read",
+		{name: "permission missing", config: bakeConfig, promotion: true, lists: -1, status: deployhistory.StatusPermissionMissing, outcome: decision.Fail, finding: "Deployments: read",
 			setup: func(gh *fakegithub.Server, repo *fakegithub.Repo) { repo.DenyDeployments(true) }},
 		{name: "GitHub fails", config: bakeConfig, promotion: true, lists: -1, status: deployhistory.StatusError, outcome: decision.Fail, finding: "could not be read",
 			setup: func(gh *fakegithub.Server, repo *fakegithub.Repo) {

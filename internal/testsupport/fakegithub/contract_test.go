@@ -848,6 +848,18 @@ func TestWebhookPayloadsMatchGitHubsSchemas(t *testing.T) {
 			t.Errorf("fake push delivery does not match GitHub's schema webhook-push:\n%v", err)
 		}
 	})
+	t.Run("webhook-deployment-status-created", func(t *testing.T) {
+		at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+		d := repo.Deploy("staging", fakegithub.FakeSHA("v1.42.0"), "v1.42.0", at)
+		d.SetStatus("success", at.Add(5*time.Minute))
+		value, err := decodeJSON(gh.DeploymentStatusPayload(d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := validate(t, doc.Components.Schemas["webhook-deployment-status-created"], value); err != nil {
+			t.Errorf("fake deployment_status delivery does not match GitHub's schema webhook-deployment-status-created:\n%v", err)
+		}
+	})
 }
 
 // TestFaultAnswersMatchGitHubsSchemas holds the fault model's JSON answers

@@ -1,6 +1,7 @@
 package fakegithub
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -154,4 +155,27 @@ func (s *Server) listDeploymentStatuses(w *responder, r *http.Request) (int, any
 		return 404, errorBody("Not Found")
 	}
 	return s.listPageOf(w, r, len(items), func(i int) any { return items[i] })
+}
+
+// DeploymentStatusPayload builds the deployment_status delivery GitHub
+// sends from an App's webhook for the deployment's latest status.
+func (s *Server) DeploymentStatusPayload(d *Deployment) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(d.statuses) == 0 {
+		panic("fakegithub: DeploymentStatusPayload of a deployment without a status")
+	}
+	st := s.deploymentStatusJSON(d, d.statuses[len(d.statuses)-1])
+	dep := s.deploymentJSON(d)
+	body := map[string]any{
+		"action": "created", "deployment_status": st, "deployment": dep,
+		"repository":   s.repoJSON(d.repo),
+		"sender":       s.userJSON(d.creator, "Bot"),
+		"installation": map[string]any{"id": d.repo.installation, "node_id": nodeID("MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u", d.repo.installation)},
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
