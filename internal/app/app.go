@@ -241,6 +241,7 @@ func (a *Server) build(ctx context.Context) error {
 			DB: db, Verifier: verifier, Tokens: s.Coverage.Tokens, Heads: heads{gh, db},
 			Reevaluate: reevaluate(jobs, db, now), MaxBytes: s.Coverage.MaxBytes, Now: now, Log: log,
 		},
+		Freezes: freezesAPI(s, db, jobs, now, log),
 		Ready: []server.Check{
 			{Name: "database", Check: db.Ping},
 			{Name: "policies", Check: func(context.Context) error {
@@ -256,6 +257,14 @@ func (a *Server) build(ctx context.Context) error {
 		ConnectionsPerAddress: s.Intake.ConnectionsPerAddress,
 	})
 	return nil
+}
+
+// freezesAPI is the freezes API, served when freeze tokens are configured.
+func freezesAPI(s settings.Settings, db *store.DB, jobs incident.Sweeper, now func() time.Time, log *slog.Logger) http.Handler {
+	if len(s.Incidents.FreezeTokens) == 0 {
+		return nil
+	}
+	return &server.FreezesHandler{DB: db, Sweeps: jobs, Tokens: s.Incidents.FreezeTokens, Now: now, Log: log}
 }
 
 // openStore opens and migrates the database and, on PostgreSQL, joins the
