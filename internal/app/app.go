@@ -267,6 +267,16 @@ func freezesAPI(s settings.Settings, db *store.DB, jobs incident.Sweeper, now fu
 	return &server.FreezesHandler{DB: db, Sweeps: jobs, Tokens: s.Incidents.FreezeTokens, Now: now, Log: log}
 }
 
+// pagerDutyReceiver is the PagerDuty receiver, served when it is
+// configured.
+func pagerDutyReceiver(s settings.Settings, db *store.DB, jobs incident.Sweeper, now func() time.Time, log *slog.Logger) http.Handler {
+	pd := s.Incidents.PagerDuty
+	if pd == nil {
+		return nil
+	}
+	return &server.PagerDutyHandler{DB: db, Sweeps: jobs, Owner: pd.Owner, Config: pd.Config, Now: now, Log: log}
+}
+
 // openStore opens and migrates the database and, on PostgreSQL, joins the
 // replicas (membership lets the others take over this server's jobs if it
 // dies). On SQLite it takes the database's lock and resumes what the
