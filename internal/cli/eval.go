@@ -49,6 +49,8 @@ Offline, DIR holds the pull request:
                      {"slug": ["login", ...]} (optional)
   freezes.json       incident freezes (optional)
   coverage.*         coverage reports of the head commit (optional)
+  deployments.json   the repository's deployments, as GitHub lists them, each
+                     with its statuses under "statuses" (optional; bake_time)
 
 Live, --repo OWNER/NAME --pr N reads the pull request from GitHub with the
 token in GITHUB_TOKEN (and MERGEGUARD_GITHUB_API_URL for GitHub Enterprise
@@ -186,6 +188,9 @@ func (f *evalFlags) assessOffline(ctx context.Context, dir string, local policys
 		// configuration names (all of teams.json if the policy is broken).
 		if err == nil {
 			localpr.SelectTeams(dir, &src, res.Config.Teams())
+			if err := bakeTimeOffline(ctx, dir, res, &src); err != nil {
+				return facts.Build(src), evaluator.Judgement{}, "", err
+			}
 		}
 		return facts.Build(src), evaluator.Judgement{}, "", nil
 	}
@@ -193,6 +198,9 @@ func (f *evalFlags) assessOffline(ctx context.Context, dir string, local policys
 		return facts.Build(src), evaluator.Judgement{}, "", err
 	}
 	localpr.SelectTeams(dir, &src, res.Config.Teams())
+	if err := bakeTimeOffline(ctx, dir, res, &src); err != nil {
+		return facts.Build(src), evaluator.Judgement{}, "", err
+	}
 	in := facts.Build(src)
 	judge := evaluator.Judge{Engine: res.Engine, Mode: res.Config.Mode, Policy: res.Label, Notices: res.Notices, HeadSHA: src.PullRequest.Head.SHA}
 	j, err := judge.Decide(ctx, in, now)
@@ -228,4 +236,20 @@ func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// bakeTimeOffline reads what the pull request promotes and, from the
+// directory's deployments.json, that version's deployment history, when the
+// policy's bake_time rule asks for them.
+func bakeTimeOffline(ctx context.Context, dir string, res policysource.Resolved, src *facts.Sources) error {
+	deployments, err := localpr.LoadDeployments(dir)
+	if err != nil {
+		return err
+	}
+	var owner, name string
+	if r := src.PullRequest.BaseRepo; r != nil {
+		owner, name = r.Owner, r.Name
+	}
+	evaluator.BakeTime(ctx, deployments, res, owner, name, src)
+	return nil
 }

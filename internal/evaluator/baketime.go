@@ -3,7 +3,6 @@ package evaluator
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"golang.org/x/sync/errgroup"
 
@@ -66,7 +65,7 @@ func History(ctx context.Context, gh Deployments, owner, repo string, environmen
 		if errors.Is(err, githubapp.ErrNoDeploymentsAccess) {
 			return deployhistory.PermissionMissing()
 		}
-		return deployhistory.Failed(fmt.Errorf("GitHub: %w", err))
+		return deployhistory.Failed(err)
 	}
 	var all []deployhistory.Deployment
 	for _, l := range lists {
