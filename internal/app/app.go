@@ -241,7 +241,8 @@ func (a *Server) build(ctx context.Context) error {
 			DB: db, Verifier: verifier, Tokens: s.Coverage.Tokens, Heads: heads{gh, db},
 			Reevaluate: reevaluate(jobs, db, now), MaxBytes: s.Coverage.MaxBytes, Now: now, Log: log,
 		},
-		Freezes: freezesAPI(s, db, jobs, now, log),
+		Freezes:   freezesAPI(s, db, jobs, now, log),
+		PagerDuty: pagerDutyReceiver(s, db, jobs, now, log),
 		Ready: []server.Check{
 			{Name: "database", Check: db.Ping},
 			{Name: "policies", Check: func(context.Context) error {

@@ -54,6 +54,8 @@ type config struct {
 	// (none: policies run in the server).
 	policyWorkers int
 	policyMemory  int64
+	// incidents enables the freezes API and the PagerDuty receiver.
+	incidents settings.Incidents
 }
 
 func start(t *testing.T, gh *fakegithub.Server, cfg config) *harness {
@@ -78,7 +80,7 @@ func start(t *testing.T, gh *fakegithub.Server, cfg config) *harness {
 		Policy: settings.Policy{Mode: cfg.mode, PolicyRepo: ".github", PolicyDir: "mergeguard", PolicyTimeout: cfg.policyTimeout,
 			PolicyWorkers: cfg.policyWorkers, PolicyMemory: cfg.policyMemory},
 		Coverage: settings.Coverage{Tokens: []settings.UploadToken{{Scope: "acme/*", Token: uploadToken}}, MaxBytes: 1 << 20},
-		Intake:   settings.DefaultIntake,
+		Intake:   settings.DefaultIntake, Incidents: cfg.incidents,
 	}
 	return startOpts(t, gh, s, app.Options{Policy: cfg.policy, Now: cfg.now, MaxAttempts: cfg.maxAttempts})
 }
