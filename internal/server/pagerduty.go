@@ -78,7 +78,12 @@ func (h *PagerDutyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, err.Error())
 		return
 	}
-	log := h.Log.With("event_id", e.ID, "event_type", e.Type)
+	if !e.OccurredAt.IsZero() && h.Now().Sub(e.OccurredAt) > store.MaxPagerDutyEventAge {
+		writeJSON(w, http.StatusAccepted, map[string]string{"status": pdIgnored, "event": e.ID,
+			"reason": fmt.Sprintf("the event occurred at %s, more than %v ago: a replay, not an incident", e.OccurredAt.UTC().Format(time.RFC3339), store.MaxPagerDutyEventAge)})
+		return
+	}
+		log := h.Log.With("event_id", e.ID, "event_type", e.Type)
 	ctx := r.Context()
 	var outcome string
 	var seen bool

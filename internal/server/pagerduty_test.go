@@ -101,6 +101,7 @@ func TestPagerDutyReceiver(t *testing.T) {
 		{"resolved", pdEvent("E4", "incident.resolved", "PINC42", "PSHOP01", "high"), "", 200, `"status":"unfrozen"`, 1},
 		{"resolved replayed", pdEvent("E4", "incident.resolved", "PINC42", "PSHOP01", "high"), "", 200, `"status":"duplicate"`, 1},
 		{"reopened", pdEvent("E5", "incident.reopened", "PINC42", "PSHOP01", "high"), "", 201, `"status":"frozen"`, 2},
+		{"a week-old event", bytes.Replace(pdEvent("E7", "incident.triggered", "PINC44", "PCORE01", "high"), []byte("2026-12-07T09:15"), []byte("2026-11-29T09:15"), 1), "", 202, "a replay, not an incident", 2},
 		{"a note", []byte(`{"event": {"id": "E6", "event_type": "incident.annotated", "resource_type": "incident"}}`), "", 202, "do not start or end freezes", 2},
 		{"too large", bytes.Repeat([]byte(" "), pagerduty.MaxBody+1), "v1=00", 413, "larger than", 2},
 	}

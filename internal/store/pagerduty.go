@@ -7,6 +7,12 @@ import (
 	"time"
 )
 
+// MaxPagerDutyEventAge is the oldest event the PagerDuty receiver acts on.
+// Its records are kept for the state retention (90 days by default, far
+// longer), so an event old enough to have been pruned is refused for its
+// age rather than acted on again.
+const MaxPagerDutyEventAge = 7 * 24 * time.Hour
+
 // PagerDutyEventSeen reports whether a PagerDuty event was recorded, and
 // with what outcome.
 func PagerDutyEventSeen(ctx context.Context, tx Tx, eventID string) (outcome string, seen bool, err error) {
