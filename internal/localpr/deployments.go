@@ -59,4 +59,3 @@ func (d Deployments) Deployments(_ context.Context, _, _, environment, sha, ref 
 	}
 	return out, nil
 }
-

@@ -83,7 +83,7 @@ func (h *PagerDutyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"reason": fmt.Sprintf("the event occurred at %s, more than %v ago: a replay, not an incident", e.OccurredAt.UTC().Format(time.RFC3339), store.MaxPagerDutyEventAge)})
 		return
 	}
-		log := h.Log.With("event_id", e.ID, "event_type", e.Type)
+	log := h.Log.With("event_id", e.ID, "event_type", e.Type)
 	ctx := r.Context()
 	var outcome string
 	var seen bool
