@@ -80,7 +80,7 @@ func (h *PagerDutyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !e.OccurredAt.IsZero() && h.Now().Sub(e.OccurredAt) > store.MaxPagerDutyEventAge {
 		writeJSON(w, http.StatusAccepted, map[string]string{"status": pdIgnored, "event": e.ID,
-			"reason": fmt.Sprintf("the event occurred at %s, more than %v ago: a replay, not an incident", e.OccurredAt.UTC().Format(time.RFC3339), store.MaxPagerDutyEventAge)})
+			"reason": fmt.Sprintf("the event occurred at %s, more than %d days ago: a replay, not an incident", e.OccurredAt.UTC().Format(time.RFC3339), int(store.MaxPagerDutyEventAge.Hours()/24))})
 		return
 	}
 	log := h.Log.With("event_id", e.ID, "event_type", e.Type)
