@@ -222,7 +222,7 @@ func (a *Server) build(ctx context.Context) error {
 		GitHub: func(id int64) policysource.GitHub { return gh.Installation(id) }, Policies: source, Sweeps: jobs, Now: now,
 	}
 	wh, err := webhook.New(s.WebhookSecret, jobs, log, m, now, webhook.WithPushObserver(pushes.Pushed), webhook.WithReceipts(receipts(db)), webhook.WithCommandPrefix(s.CommandPrefix),
-		webhook.WithDeploymentObserver(deployed.DeploymentStatus),
+		webhook.WithDeploymentObserver(deployed.DeploymentStatus), webhook.WithPermissionsObserver(deployed.PermissionsAccepted),
 		webhook.WithLimits(intake.Limits{BufferBytes: s.Intake.BufferBytes, ConnectionsPerAddress: s.Intake.ConnectionsPerAddress}))
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -97,4 +98,32 @@ func TestADeploymentStatusReevaluatesPromotionsAtOnce(t *testing.T) {
 	if n := gh.Count("GET", "/repos/{owner}/{repo}/pulls") - lists; n != 1 {
 		t.Errorf("%d listings of open pull requests after the two statuses; want 1 (the preview one sweeps nothing)", n)
 	}
+}
+
+// Without the Deployments permission a promotion fails and says what to
+// grant; when the owner accepts it, the organization's pull requests are
+// evaluated again at once and the promotion is judged on its history.
+func TestAcceptingTheDeploymentsPermissionReevaluatesAtOnce(t *testing.T) {
+	gh := fakegithub.New(t)
+	_, shop := policyOrg(gh, map[string]string{"mergeguard/config.yaml": bakePolicy})
+	staged := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	shop.Deploy("staging", fakegithub.FakeSHA("v1.42.0"), "v1.42.0", staged).SetStatus("success", staged)
+	shop.DenyDeployments(true)
+	clk := newClock(staged.Add(30 * time.Hour))
+	h := start(t, gh, config{now: clk.now})
+
+	pr := promotePR(shop, "v1.42.0")
+	h.deliver("pull_request", "", gh.Payload("pull_request", "opened", pr, nil))
+	cr := waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("failure"))[0]
+	if !strings.Contains(cr.Summary, "the GitHub App lacks the Deployments: read permission") {
+		t.Fatalf("summary:\n%s", cr.Summary)
+	}
+	shop.DenyDeployments(false)
+	// Only what mergeguard reads of GitHub's installation delivery (the
+	// webhook package checks GitHub's own example).
+	accepted := fmt.Appendf(nil, `{"action": "new_permissions_accepted", "installation": {"id": %d, "account": {"login": "acme", "type": "Organization"}}}`, shop.Installation())
+	if code := h.deliver("installation", "", accepted); code != 202 {
+		t.Fatalf("the installation delivery was answered %d", code)
+	}
+	waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("success"))
 }

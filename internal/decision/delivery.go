@@ -127,3 +127,13 @@ type DeploymentStatus struct {
 	DeploymentID   int64
 	SHA, Ref       string
 }
+
+// PermissionsAccepted is an installation whose owner accepted the App's new
+// permissions (an installation delivery, action new_permissions_accepted):
+// rules that failed for a missing permission can now pass.
+type PermissionsAccepted struct {
+	InstallationID int64
+	Owner          string
+	// DeliveryID identifies the delivery, so that a redelivery sweeps once.
+	DeliveryID string
+}

@@ -54,3 +54,11 @@ func readsEnvironment(resolved policysource.Resolved, env string) bool {
 	bt, on, err := facts.BakeTimeSettings(rc.Values)
 	return on && (err != nil || slices.Contains(bt.Environments, env))
 }
+
+// PermissionsAccepted re-evaluates the organization's open pull requests
+// when its owner accepts the App's new permissions: a promotion blocked
+// because the Deployments permission was missing can be judged now, and
+// its check says so at once rather than at its next event.
+func (d Deployed) PermissionsAccepted(ctx context.Context, pa decision.PermissionsAccepted) error {
+	return d.Sweeps.SweepOrg(ctx, pa.InstallationID, pa.Owner, "permissions-"+pa.DeliveryID, "new permissions accepted")
+}

@@ -62,6 +62,8 @@ type Handler struct {
 	// deployed is told of every deployment status, so the bake_time
 	// verdicts of promotion pull requests change at once.
 	deployed func(context.Context, decision.DeploymentStatus) error
+	// accepted is told when an owner accepts the App's new permissions.
+	accepted func(context.Context, decision.PermissionsAccepted) error
 	// receipt notes verified deliveries that need no job (see
 	// WithReceipts).
 	receipt func(context.Context, decision.Receipt) error
@@ -85,6 +87,12 @@ func WithPushObserver(fn func(context.Context, Push) error) Option {
 // and it can be redelivered.
 func WithDeploymentObserver(fn func(context.Context, decision.DeploymentStatus) error) Option {
 	return func(h *Handler) { h.deployed = fn }
+}
+
+// WithPermissionsObserver calls fn when an installation's owner accepts the
+// App's new permissions. An error is answered with 503.
+func WithPermissionsObserver(fn func(context.Context, decision.PermissionsAccepted) error) Option {
+	return func(h *Handler) { h.accepted = fn }
 }
 
 // WithLimits sets the memory deliveries being read may hold
@@ -246,6 +254,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if pa, ok := parsePermissionsAccepted(event, id, payload); ok && h.accepted != nil {
+		if err := h.accepted(r.Context(), pa); err != nil {
+			h.metrics.Deliveries.WithLabelValues(label, metrics.DeliveryError).Inc()
+			log.Error("could not act on accepted permissions; GitHub will show the delivery as failed", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{
+				"error": "the accepted permissions could not be acted on; redeliver it from the GitHub App's advanced settings once mergeguard is healthy",
+			})
+			return
+		}
+		answer(http.StatusAccepted, metrics.DeliveryPermissions, "status", "noted", slog.LevelInfo)
+		return
+	}
+
 	d, work, err := parseDelivery(event, id, payload, h.prefix)
 	var malformed *malformedError
 	switch {
@@ -353,6 +374,20 @@ func parseDeploymentStatus(payload []byte) (decision.DeploymentStatus, error) {
 		return ds, errors.New("deployment_status payload has no environment or state")
 	}
 	return ds, nil
+}
+
+// parsePermissionsAccepted reads an installation delivery whose owner
+// accepted new permissions.
+func parsePermissionsAccepted(event, id string, payload []byte) (decision.PermissionsAccepted, bool) {
+	if event != "installation" {
+		return decision.PermissionsAccepted{}, false
+	}
+	var e github.InstallationEvent
+	if err := json.Unmarshal(payload, &e); err != nil || e.GetAction() != "new_permissions_accepted" {
+		return decision.PermissionsAccepted{}, false
+	}
+	pa := decision.PermissionsAccepted{InstallationID: e.GetInstallation().GetID(), Owner: e.GetInstallation().GetAccount().GetLogin(), DeliveryID: id}
+	return pa, pa.InstallationID > 0 && pa.Owner != ""
 }
 
 // jsonPayload returns the JSON payload of a delivery sent as

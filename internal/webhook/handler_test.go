@@ -490,3 +490,42 @@ func TestDeploymentStatusesAreReportedToTheObserver(t *testing.T) {
 		})
 	}
 }
+
+// GitHub's example of an owner accepting new permissions reaches the
+// observer; other installation deliveries do not.
+func TestAcceptedPermissionsAreReportedToTheObserver(t *testing.T) {
+	dir := filepath.Join(examplesDir(t), "installation")
+	tests := []struct {
+		file     string
+		observed bool
+	}{
+		{"new_permissions_accepted.payload.json", true},
+		{"created.payload.json", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			body, err := os.ReadFile(filepath.Join(dir, tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []decision.PermissionsAccepted
+			h, _ := New([]byte(secret), &fakeAcceptor{}, slog.New(slog.DiscardHandler), metrics.New(), time.Now,
+				WithPermissionsObserver(func(_ context.Context, pa decision.PermissionsAccepted) error { got = append(got, pa); return nil }))
+			req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(body))
+			req.Header.Set("X-GitHub-Event", "installation")
+			req.Header.Set("X-GitHub-Delivery", "inst-1")
+			req.Header.Set("X-Hub-Signature-256", sign(body))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			want := decision.PermissionsAccepted{InstallationID: 957387, Owner: "Codertocat", DeliveryID: "inst-1"}
+			switch {
+			case rec.Code != http.StatusAccepted:
+				t.Fatalf("status %d: %s", rec.Code, rec.Body)
+			case tt.observed && (len(got) != 1 || got[0] != want):
+				t.Fatalf("observed %+v, want %+v", got, want)
+			case !tt.observed && len(got) != 0:
+				t.Fatalf("observed %+v", got)
+			}
+		})
+	}
+}
