@@ -56,6 +56,8 @@ type config struct {
 	policyMemory  int64
 	// incidents enables the freezes API and the PagerDuty receiver.
 	incidents settings.Incidents
+	// web turns the web view on.
+	web settings.Web
 }
 
 func start(t *testing.T, gh *fakegithub.Server, cfg config) *harness {
@@ -79,8 +81,10 @@ func start(t *testing.T, gh *fakegithub.Server, cfg config) *harness {
 		Workers: 4, CoalesceQuiet: 150 * time.Millisecond, CoalesceMax: time.Second, ShutdownTimeout: cfg.shutdown,
 		Policy: settings.Policy{Mode: cfg.mode, PolicyRepo: ".github", PolicyDir: "mergeguard", PolicyTimeout: cfg.policyTimeout,
 			PolicyWorkers: cfg.policyWorkers, PolicyMemory: cfg.policyMemory},
-		Coverage: settings.Coverage{Tokens: []settings.UploadToken{{Scope: "acme/*", Token: uploadToken}}, MaxBytes: 1 << 20},
-		Intake:   settings.DefaultIntake, Incidents: cfg.incidents,
+		Coverage:  settings.Coverage{Tokens: []settings.UploadToken{{Scope: "acme/*", Token: uploadToken}}, MaxBytes: 1 << 20},
+		Intake:    settings.DefaultIntake,
+		Web:       cfg.web,
+		Incidents: cfg.incidents,
 	}
 	return startOpts(t, gh, s, app.Options{Policy: cfg.policy, Now: cfg.now, MaxAttempts: cfg.maxAttempts})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/mergeguard/mergeguard/internal/policy"
 	policysource "github.com/mergeguard/mergeguard/internal/policy/source"
 	"github.com/mergeguard/mergeguard/internal/settings"
+	"github.com/mergeguard/mergeguard/internal/text"
 	"github.com/mergeguard/mergeguard/policies"
 )
 
@@ -87,7 +88,7 @@ fails, 2 when DIR cannot be read.`,
 
 func printCheck(w io.Writer, res policysource.CheckResult, verbose bool) {
 	if !res.Version.OK() {
-		fmt.Fprintf(w, "The policy cannot be used (%d %s):\n", len(res.Version.Problems), plural(len(res.Version.Problems), "problem", "problems"))
+		fmt.Fprintf(w, "The policy cannot be used (%d %s):\n", len(res.Version.Problems), text.Plural(len(res.Version.Problems), "problem", "problems"))
 		for _, p := range res.Version.Problems {
 			fmt.Fprintf(w, "  %s\n", p)
 		}
@@ -145,11 +146,4 @@ func printCheck(w io.Writer, res policysource.CheckResult, verbose bool) {
 	if skipped > 0 {
 		fmt.Fprintf(w, "SKIPPED: %d/%d\n", skipped, total)
 	}
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

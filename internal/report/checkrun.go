@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mergeguard/mergeguard/internal/decision"
+	"github.com/mergeguard/mergeguard/internal/text"
 )
 
 // DefaultMaxAnnotations caps annotations per check run; a pull request with
@@ -117,12 +118,12 @@ func Title(v decision.Verdict) string {
 	case len(v.Rules) == 0:
 		verdict = "Passed: no rules are configured"
 	case warnings > 0:
-		verdict = fmt.Sprintf("Passed with %d %s", warnings, plural(warnings, "warning", "warnings"))
+		verdict = fmt.Sprintf("Passed with %d %s", warnings, text.Plural(warnings, "warning", "warnings"))
 	case v.Count(decision.Skip) == len(v.Rules):
 		verdict = "Passed: no rule applies to this pull request"
 	default:
 		n := len(v.Rules) - v.Count(decision.Skip)
-		verdict = fmt.Sprintf("Passed: %d of %d %s passed", n, n, plural(n, "rule", "rules"))
+		verdict = fmt.Sprintf("Passed: %d of %d %s passed", n, n, text.Plural(n, "rule", "rules"))
 	}
 	if v.Mode == decision.Report {
 		if v.Blocked {
@@ -140,7 +141,7 @@ func summary(v decision.Verdict, c Context, omitted int) string {
 		b.WriteString("**Report-only mode:** these rules would block this pull request. Nothing is blocked while the policy is in report mode.\n\n")
 	case v.Blocked:
 		n := v.Count(decision.Fail) + v.Count(decision.Error)
-		fmt.Fprintf(&b, "**This pull request cannot merge yet:** %d %s not satisfied. Each one below says what to do next.\n\n", n, plural(n, "rule is", "rules are"))
+		fmt.Fprintf(&b, "**This pull request cannot merge yet:** %d %s not satisfied. Each one below says what to do next.\n\n", n, text.Plural(n, "rule is", "rules are"))
 	default:
 		b.WriteString("**All rules are satisfied.**\n\n")
 	}
@@ -193,7 +194,11 @@ func summary(v decision.Verdict, c Context, omitted int) string {
 	if omitted > 0 {
 		fmt.Fprintf(&b, "_%d more line annotations were left out; the most severe are shown. Every finding is listed above._\n\n", omitted)
 	}
-	fmt.Fprintf(&b, "<sub>Evaluated `%s` with policy `%s` in %s mode.</sub>\n", shortSHA(c.HeadSHA), c.PolicyDigest, v.Mode)
+	evaluated := decision.ShortSHA(c.HeadSHA)
+	if evaluated == "" {
+		evaluated = "(local)" // mergeguard eval on a working tree: no commit
+	}
+	fmt.Fprintf(&b, "<sub>Evaluated `%s` with policy `%s` in %s mode.</sub>\n", evaluated, c.PolicyDigest, v.Mode)
 
 	return fitSummary(b.String())
 }
@@ -293,23 +298,6 @@ func line(s string) string {
 }
 
 func code(s string) string { return strings.ReplaceAll(s, "`", "'") }
-
-func shortSHA(s string) string {
-	if len(s) > 7 {
-		return s[:7]
-	}
-	if s == "" {
-		return "(local)"
-	}
-	return s
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
 
 func lowerFirst(s string) string {
 	if s == "" {

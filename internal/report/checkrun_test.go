@@ -66,6 +66,18 @@ func TestSummarySaysWhatToDoNext(t *testing.T) {
 	}
 }
 
+func TestFooterNamesTheEvaluatedCommit(t *testing.T) {
+	v := decision.Decide(decision.Enforce, []decision.RuleResult{passing})
+	for _, tt := range []struct{ head, want string }{
+		{"0123456789abcdef", "Evaluated `0123456` with policy"},
+		{"", "Evaluated `(local)` with policy"}, // a working tree has no commit
+	} {
+		if out := CheckRun(v, Context{HeadSHA: tt.head, PolicyDigest: "bundled@abc"}); !strings.Contains(out.Summary, tt.want) {
+			t.Errorf("head %q: summary lacks %q:\n%s", tt.head, tt.want, out.Summary)
+		}
+	}
+}
+
 func TestWarningsAloneGetNoNextStep(t *testing.T) {
 	stale := decision.RuleResult{
 		ID: "production_access", Title: "Production access", Severity: decision.SeverityError,

@@ -27,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mergeguard/mergeguard/internal/httpjson"
 	"github.com/mergeguard/mergeguard/internal/incident"
 	"github.com/mergeguard/mergeguard/internal/settings"
 	"github.com/mergeguard/mergeguard/internal/store"
@@ -95,7 +96,7 @@ func (h *FreezesHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fail := func(status int, format string, args ...any) {
 		msg := fmt.Sprintf(format, args...)
 		h.Log.Info("freeze request refused", "method", r.Method, "status", status, "reason", msg, "remote", r.RemoteAddr)
-		writeJSON(w, status, map[string]string{"error": msg})
+		httpjson.Write(w, status, map[string]string{"error": msg})
 	}
 	org := r.URL.Query().Get("org")
 	if !orgPattern.MatchString(org) {
@@ -222,11 +223,11 @@ func (h *FreezesHandler) start(w http.ResponseWriter, r *http.Request, fail func
 	}, now)
 	if err != nil {
 		h.Log.Error("could not start a freeze", "org", org, "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the freeze could not be stored; try again shortly"})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "the freeze could not be stored; try again shortly"})
 		return
 	}
 	h.Log.Info("freeze started through the API", "org", org, "freeze", f.ID, "by", f.CreatedBy, "repositories", f.Repositories)
-	writeJSON(w, http.StatusCreated, freezeJSON(f))
+	httpjson.Write(w, http.StatusCreated, freezeJSON(f))
 }
 
 func (h *FreezesHandler) list(w http.ResponseWriter, r *http.Request, fail func(int, string, ...any), org string, t settings.UploadToken) {
@@ -238,21 +239,21 @@ func (h *FreezesHandler) list(w http.ResponseWriter, r *http.Request, fail func(
 	freezes, err := h.inEffect(r.Context(), org)
 	if err != nil {
 		h.Log.Error("could not read freezes", "org", org, "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the freezes could not be read; try again shortly"})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "the freezes could not be read; try again shortly"})
 		return
 	}
 	out := []FreezeJSON{}
 	for _, f := range freezes {
 		out = append(out, freezeJSON(f))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"freezes": out})
+	httpjson.Write(w, http.StatusOK, map[string]any{"freezes": out})
 }
 
 func (h *FreezesHandler) end(w http.ResponseWriter, r *http.Request, fail func(int, string, ...any), org string, t settings.UploadToken, id int64) {
 	freezes, err := h.inEffect(r.Context(), org)
 	if err != nil {
 		h.Log.Error("could not read freezes", "org", org, "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the freezes could not be read; try again shortly"})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "the freezes could not be read; try again shortly"})
 		return
 	}
 	var target *store.Freeze
@@ -273,7 +274,7 @@ func (h *FreezesHandler) end(w http.ResponseWriter, r *http.Request, fail func(i
 	ended, err := incident.EndFreezes(r.Context(), h.DB, h.Sweeps, incident.End{Owner: org, ID: id, By: who, Source: "api"}, h.Now())
 	if err != nil {
 		h.Log.Error("could not end a freeze", "org", org, "freeze", id, "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the freeze could not be ended; try again shortly"})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "the freeze could not be ended; try again shortly"})
 		return
 	}
 	if len(ended) == 0 {
@@ -281,7 +282,7 @@ func (h *FreezesHandler) end(w http.ResponseWriter, r *http.Request, fail func(i
 		return
 	}
 	h.Log.Info("freeze ended through the API", "org", org, "freeze", id, "by", who)
-	writeJSON(w, http.StatusOK, freezeJSON(ended[0]))
+	httpjson.Write(w, http.StatusOK, freezeJSON(ended[0]))
 }
 
 func (h *FreezesHandler) inEffect(ctx context.Context, org string) ([]store.Freeze, error) {

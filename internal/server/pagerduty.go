@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mergeguard/mergeguard/internal/httpjson"
 	"github.com/mergeguard/mergeguard/internal/incident"
 	"github.com/mergeguard/mergeguard/internal/pagerduty"
 	"github.com/mergeguard/mergeguard/internal/store"
@@ -57,7 +58,7 @@ const pagerDutyActor = "pagerduty"
 func (h *PagerDutyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fail := func(status int, msg string) {
 		h.Log.Info("PagerDuty delivery refused", "status", status, "reason", msg, "remote", r.RemoteAddr)
-		writeJSON(w, status, map[string]string{"error": msg})
+		httpjson.Write(w, status, map[string]string{"error": msg})
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, pagerduty.MaxBody))
 	var tooBig *http.MaxBytesError
@@ -79,7 +80,7 @@ func (h *PagerDutyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !e.OccurredAt.IsZero() && h.Now().Sub(e.OccurredAt) > store.MaxPagerDutyEventAge {
-		writeJSON(w, http.StatusAccepted, map[string]string{"status": pdIgnored, "event": e.ID,
+		httpjson.Write(w, http.StatusAccepted, map[string]string{"status": pdIgnored, "event": e.ID,
 			"reason": fmt.Sprintf("the event occurred at %s, more than %d days ago: a replay, not an incident", e.OccurredAt.UTC().Format(time.RFC3339), int(store.MaxPagerDutyEventAge.Hours()/24))})
 		return
 	}
@@ -97,7 +98,7 @@ func (h *PagerDutyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if seen {
 		log.Info("PagerDuty event already handled", "outcome", outcome)
-		writeJSON(w, http.StatusOK, map[string]string{"status": pdDuplicate, "event": e.ID, "first": outcome})
+		httpjson.Write(w, http.StatusOK, map[string]string{"status": pdDuplicate, "event": e.ID, "first": outcome})
 		return
 	}
 	d := h.Config.Decide(e)
@@ -137,7 +138,7 @@ func (h *PagerDutyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	answer["status"] = outcome
 	log.Info("PagerDuty event handled", "outcome", outcome, "incident", incidentID, "reason", d.Reason)
-	writeJSON(w, status, answer)
+	httpjson.Write(w, status, answer)
 }
 
 // incidentSource is the freezes' source prefix for an incident: the
@@ -201,5 +202,5 @@ func (h *PagerDutyHandler) act(ctx context.Context, in pagerduty.Intent) (string
 
 func (h *PagerDutyHandler) unavailable(w http.ResponseWriter, log *slog.Logger, err error) {
 	log.Error("could not act on a PagerDuty event; PagerDuty retries it", "err", err)
-	writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the event could not be stored; PagerDuty retries it"})
+	httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "the event could not be stored; PagerDuty retries it"})
 }

@@ -349,7 +349,7 @@ func (s *Source) load(ctx context.Context, gh GitHub, owner, sha string) (*Versi
 	if err != nil {
 		return nil, err
 	}
-	label := fmt.Sprintf("%s/%s@%s", owner, s.opts.Repo, short(sha))
+	label := fmt.Sprintf("%s/%s@%s", owner, s.opts.Repo, decision.ShortSHA(sha))
 	if len(folder.Files) == 0 && len(folder.Problems) == 0 {
 		v := *s.bundled
 		v.Label = fmt.Sprintf("%s (no %s or %s/*.rego: bundled defaults)", label, s.opts.Layout.ConfigPath(), s.opts.Layout.PoliciesDir())
@@ -432,7 +432,7 @@ func (s *Source) CheckCommit(ctx context.Context, gh GitHub, owner, repo, sha st
 	if err != nil {
 		return CheckResult{}, err
 	}
-	return Check(ctx, fmt.Sprintf("%s/%s@%s", owner, repo, short(sha)), folder, s.opts.Layout, s.opts.Bundled, s.policyOptions()), nil
+	return Check(ctx, fmt.Sprintf("%s/%s@%s", owner, repo, decision.ShortSHA(sha)), folder, s.opts.Layout, s.opts.Bundled, s.policyOptions()), nil
 }
 
 func (s *Source) policyOptions() policy.Options {
@@ -665,11 +665,4 @@ func problemList(ps []Problem) string {
 		out[i] = p.String()
 	}
 	return strings.Join(out, "; ")
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }
