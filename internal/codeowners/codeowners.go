@@ -180,6 +180,16 @@ func (f File) Match(path string) (Match, bool) {
 	return m, true
 }
 
+// Owners is Match for the input document: nil (JSON null) when no line
+// matches, so that "no line" and "a line naming no owner" stay apart.
+func (f File) Owners(path string) *Match {
+	m, ok := f.Match(path)
+	if !ok {
+		return nil
+	}
+	return &m
+}
+
 var (
 	// A GitHub login: letters, digits and single hyphens, at most 39.
 	userOwner = regexp.MustCompile(`^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$`)

@@ -2,6 +2,7 @@ package codeowners
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -190,6 +191,9 @@ func TestLastMatchWinsAndNoOwners(t *testing.T) {
 		if m.Owners == nil {
 			t.Errorf("%s: owners must be an empty list, not nil, so the input says []", tt.path)
 		}
+	}
+	if got, _ := json.Marshal(map[string]any{"none": f.Owners("vendor/a"), "unmatched": (File{}).Owners("a.go")}); string(got) != `{"none":{"line":2,"pattern":"/vendor/","owners":[]},"unmatched":null}` {
+		t.Errorf("the input projection: %s", got)
 	}
 	if _, ok := (File{}).Match("a.go"); ok {
 		t.Error("the zero File matches nothing")
