@@ -307,9 +307,9 @@ func compile(pattern string) ([]segment, error) {
 			} else if len(segs) == 0 || segs[len(segs)-1].kind != anyDepth {
 				segs = append(segs, segment{kind: anyDepth})
 			}
-		case strings.Contains(part, "**"):
-			return nil, fmt.Errorf("** must be a whole folder name")
 		case strings.ContainsAny(part, `*?`):
+			// "**" inside a name ("a**b") is two ordinary stars, as in
+			// .gitignore: it does not cross folders.
 			segs = append(segs, segment{kind: glob, text: part})
 		default:
 			segs = append(segs, segment{kind: literal, text: unescape(part)})
