@@ -191,11 +191,12 @@ func (f File) Owners(path string) *Match {
 }
 
 var (
-	// A GitHub login: letters, digits and single hyphens, at most 39.
-	userOwner = regexp.MustCompile(`^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$`)
+	// A GitHub login: letters, digits and hyphens, and "_" before the
+	// enterprise's short code of a managed user (ana_acme).
+	userOwner = regexp.MustCompile(`^@[A-Za-z0-9][A-Za-z0-9_-]*$`)
 	// @org/team-slug: slugs are lower-case letters, digits, "-" and "_",
 	// but GitHub matches them case-insensitively.
-	teamOwner  = regexp.MustCompile(`^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9_.-]+$`)
+	teamOwner  = regexp.MustCompile(`^@[A-Za-z0-9][A-Za-z0-9_-]*/[A-Za-z0-9_.-]+$`)
 	emailOwner = regexp.MustCompile(`^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$`)
 )
 

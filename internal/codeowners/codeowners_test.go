@@ -210,7 +210,7 @@ func TestProblemsSkipTheirLineOnly(t *testing.T) {
 		"/web/ @acme/web @bad!owner", // 6 one bad owner skips the line
 		"a/***/b @x",                 // 7
 		"a//b @x",                    // 8
-		"/ok/ @acme/ok # trailing comment",
+		"/ok/ @acme/ok @ana_acme # trailing comment, a managed user",
 		"x\\",            // 10 dangling escape
 		"src/**.go @src", // 11: two ordinary stars
 	}, "\n")
