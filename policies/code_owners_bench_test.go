@@ -10,7 +10,7 @@ import (
 	"github.com/mergeguard/mergeguard/internal/codeowners"
 	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/policy"
-	"github.com/mergeguard/mergeguard/internal/policyconfig"
+	policyconfig "github.com/mergeguard/mergeguard/internal/policy/config"
 	"github.com/mergeguard/mergeguard/policies"
 )
 
