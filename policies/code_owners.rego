@@ -322,7 +322,13 @@ deny contains "This pull request changes more files than GitHub lists (3000), so
 
 head_file := input.pull_request.codeowners.head if is_object(input.pull_request.codeowners.head)
 
-problem_text(path, p) := sprintf("%s:%d: %s; GitHub skips this line", [path, p.line, p.message]) if p.line > 0
+# A problem GitHub's own check of the file reported (github: true; an owner
+# that does not exist or may not own files) is said to come from there;
+# GitHub's documentation does not say it skips such a line.
+problem_text(path, p) := sprintf("%s:%d: %s (GitHub's check of the file)", [path, p.line, p.message]) if {
+	p.line > 0
+	p.github
+} else := sprintf("%s:%d: %s; GitHub skips this line", [path, p.line, p.message]) if p.line > 0
 
 else := sprintf("%s: %s", [path, p.message])
 

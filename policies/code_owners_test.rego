@@ -280,6 +280,18 @@ test_changed_codeowners_must_stay_readable if {
 	count(co.warn) == 0 with input as inp with data.mergeguard.config as cfg({})
 }
 
+test_problems_from_githubs_check_say_so if {
+	unknown := {"line": 5, "message": "Unknown owner: make sure @acme/ghost exists and has write access to the repository", "github": true}
+	base := object.union(doc("dev", [review("bo")], [pay("payments/a.go")]), {"pull_request": {"codeowners": {"path": "CODEOWNERS", "problems": [unknown]}}})
+	co.warn == {"CODEOWNERS on the base branch: CODEOWNERS:5: Unknown owner: make sure @acme/ghost exists and has write access to the repository (GitHub's check of the file)."} with input as base
+		with data.mergeguard.config as cfg({})
+
+	# Added by the pull request, the owner GitHub does not know blocks it.
+	changed := object.union(base, {"pull_request": {"codeowners": {"head": {"path": "CODEOWNERS", "problems": [unknown]}}}})
+	co.deny == {{"msg": "This pull request leaves a problem in CODEOWNERS: CODEOWNERS:5: Unknown owner: make sure @acme/ghost exists and has write access to the repository (GitHub's check of the file).", "path": "CODEOWNERS", "line": 5}} with input as changed
+		with data.mergeguard.config as cfg({})
+}
+
 test_oversized_new_file_blocks_without_a_line if {
 	changed := {"path": "CODEOWNERS", "problems": [{"line": 0, "message": "too big"}]}
 	inp := object.union(doc("dev", [review("bo")], [pay("payments/a.go")]), {"pull_request": {"codeowners": {"path": "", "problems": [], "head": changed}}})

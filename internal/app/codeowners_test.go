@@ -116,20 +116,27 @@ func TestAPullRequestThatBreaksCodeOwnersIsAnnotatedOnTheLine(t *testing.T) {
 	_, shop := policyOrg(gh, map[string]string{"mergeguard/config.yaml": ownersPolicy})
 	base := shop.CommitFiles("", "Owners", map[string]string{"CODEOWNERS": shopOwners})
 	gh.AddTeam("acme", "storefront", "sue")
-	head := shop.CommitFiles("api-owners", "API owners", map[string]string{"CODEOWNERS": shopOwners + "/api/ acme/api\n"})
+	head := shop.CommitFiles("api-owners", "API owners", map[string]string{"CODEOWNERS": shopOwners + "/api/ acme/api\n/ops/ @acme/ops\n"})
 	h := start(t, gh, config{})
 	pr := shop.OpenPR(fakegithub.PRSpec{Title: "API owners", Author: "dev", BaseSHA: base, HeadSHA: head, HeadRef: "api-owners", Files: []fakegithub.File{
-		{Path: "CODEOWNERS", Status: "modified", Patch: "@@ -4,0 +5 @@\n+/api/ acme/api\n"},
+		{Path: "CODEOWNERS", Status: "modified", Patch: "@@ -4,0 +5,2 @@\n+/api/ acme/api\n+/ops/ @acme/ops\n"},
 	}})
 	sue := pr.Review("sue", "APPROVED")
 	h.deliver("pull_request_review", "", gh.Payload("pull_request_review", "submitted", pr, &sue))
 	cr := waitCheck(t, gh, "acme/shop", head, one("failure"))[0]
-	summaryHas(t, cr, `This pull request leaves a problem in CODEOWNERS: CODEOWNERS:5: owner "acme/api" is not @user, @org/team or an email address; GitHub skips this line.`)
-	onLine := false
+	// Line 5 GitHub cannot read; line 6 names a team GitHub's own check of
+	// the file does not know (there is no acme/ops).
+	summaryHas(t, cr,
+		`This pull request leaves a problem in CODEOWNERS: CODEOWNERS:5: owner "acme/api" is not @user, @org/team or an email address; GitHub skips this line.`,
+		"This pull request leaves a problem in CODEOWNERS: CODEOWNERS:6: Unknown owner: make sure @acme/ops exists and has write access to the repository (GitHub's check of the file).",
+	)
+	onLine := map[int]bool{}
 	for _, a := range cr.Annotations {
-		onLine = onLine || a.Path == "CODEOWNERS" && a.StartLine == 5 && a.Level == "failure"
+		if a.Path == "CODEOWNERS" && a.Level == "failure" {
+			onLine[a.StartLine] = true
+		}
 	}
-	if !onLine {
-		t.Errorf("the line must be annotated: %+v", cr.Annotations)
+	if !onLine[5] || !onLine[6] {
+		t.Errorf("lines 5 and 6 must be annotated: %+v", cr.Annotations)
 	}
 }

@@ -1,10 +1,12 @@
 package evaluator
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/mergeguard/mergeguard/internal/codeowners"
 	"github.com/mergeguard/mergeguard/internal/decision"
@@ -60,16 +62,53 @@ func (s *Service) codeOwners(ctx context.Context, gh GitHub, repo decision.Repo,
 			break
 		}
 	}
+	var err error
+	if base.Reported, err = s.codeOwnersErrors(ctx, gh, repo, base, pr.Base.Ref); err != nil {
+		return nil, nil, err
+	}
 	var head *facts.CodeOwnersFile
 	if !truncated && facts.ChangesCodeOwners(files) {
 		f, err := facts.HeadCodeOwners(base, files, readAt(pr.Head.SHA))
 		if err != nil {
 			return nil, nil, fmt.Errorf("CODEOWNERS at %s of %s: %w", decision.ShortSHA(pr.Head.SHA), repo, err)
 		}
+		if f.Path != base.Path || !bytes.Equal(f.Content, base.Content) {
+			if f.Reported, err = s.codeOwnersErrors(ctx, gh, repo, f, pr.Head.SHA); err != nil {
+				return nil, nil, err
+			}
+		}
 		head = &f
 	}
 	files, co := facts.WithCodeOwners(files, base, head)
 	return files, co, nil
+}
+
+// codeOwnersErrors asks GitHub what its own check finds wrong with the
+// CODEOWNERS file at ref: owners that do not exist or may not own files,
+// which the file's text cannot show. One request per side read, made only
+// when there is a file to check, and conditional when repeated.
+func (s *Service) codeOwnersErrors(ctx context.Context, gh GitHub, repo decision.Repo, f facts.CodeOwnersFile, ref string) ([]facts.CodeOwnersProblem, error) {
+	if f.Path == "" || f.TooLarge {
+		return nil, nil
+	}
+	errs, err := gh.CodeOwnersErrors(ctx, repo.Owner, repo.Name, ref)
+	if err != nil {
+		return nil, err
+	}
+	var out []facts.CodeOwnersProblem
+	for _, e := range errs {
+		if e.Path != f.Path {
+			continue
+		}
+		// "Unknown owner on line 3: make sure …": the line is shown
+		// with the file's path in front of it already.
+		msg := strings.Replace(e.Message, fmt.Sprintf(" on line %d", e.Line), "", 1)
+		if msg == "" {
+			msg = e.Kind
+		}
+		out = append(out, facts.CodeOwnersProblem{Line: e.Line, Message: msg})
+	}
+	return out, nil
 }
 
 // mergeTeams adds the slugs in more to teams, keeping them sorted and

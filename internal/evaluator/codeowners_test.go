@@ -13,7 +13,10 @@ var ownersPolicy = map[string]string{"mergeguard/config.yaml": "rules:\n  code_o
 
 const ownersFile = "* @acme/everyone\n/payments/ @acme/payments @ana\n/docs/\n/web/ @globex/web\n"
 
-const contentsRoute = "/repos/{owner}/{repo}/contents/{path}"
+const (
+	contentsRoute = "/repos/{owner}/{repo}/contents/{path}"
+	errorsRoute   = "/repos/{owner}/{repo}/codeowners/errors"
+)
 
 // codeOwnersReads lists the CODEOWNERS reads of the requests so far, as
 // path@ref.
@@ -43,8 +46,11 @@ func TestCodeOwnersAreReadFromTheBaseBranchWithTheOwningTeams(t *testing.T) {
 	gh.ResetRequests()
 	in := facts_(t, s, request(pr))
 
+	// GitHub's check of the file reports the other organization's team,
+	// which it does not know.
 	co := in.PullRequest.CodeOwners
-	if co == nil || co.Path != "CODEOWNERS" || len(co.Problems) != 0 || co.Head != nil {
+	if co == nil || co.Path != "CODEOWNERS" || co.Head != nil || len(co.Problems) != 1 || !co.Problems[0].GitHub || co.Problems[0].Line != 4 ||
+		co.Problems[0].Message != "Unknown owner: make sure @globex/web exists and has write access to the repository" {
 		t.Fatalf("codeowners %+v", co)
 	}
 	byPath := map[string]string{}
@@ -79,13 +85,16 @@ func TestCodeOwnersAreReadFromTheBaseBranchWithTheOwningTeams(t *testing.T) {
 	if got := codeOwnersReads(gh); !slices.Equal(got, []string{".github/CODEOWNERS@main", "CODEOWNERS@main"}) {
 		t.Errorf("CODEOWNERS reads %q", got)
 	}
+	if n := gh.Count("GET", errorsRoute); n != 1 {
+		t.Errorf("GitHub's check of CODEOWNERS was asked for %d times, want once", n)
+	}
 
 	// Evaluated again: the found file and the team are conditional reads
 	// answered 304.
 	gh.ResetRequests()
 	facts_(t, s, request(pr))
 	for _, r := range gh.Requests() {
-		found := r.Route == contentsRoute && strings.HasSuffix(r.Path, "/contents/CODEOWNERS")
+		found := r.Route == contentsRoute && strings.HasSuffix(r.Path, "/contents/CODEOWNERS") || r.Route == errorsRoute
 		if (found || r.Route == "/orgs/{org}/teams/{team_slug}/members") && (!r.IfNoneMatch || r.Status != 304) {
 			t.Errorf("%s %s: conditional=%v status %d, want a 304", r.Method, r.Path, r.IfNoneMatch, r.Status)
 		}
@@ -106,14 +115,16 @@ func TestCodeOwnersAreNotReadWhenTheRuleIsOff(t *testing.T) {
 	if in.PullRequest.CodeOwners != nil || in.Files[0].Owners != nil || len(in.Teams) != 0 {
 		t.Errorf("codeowners %+v, owners %+v, teams %+v", in.PullRequest.CodeOwners, in.Files[0].Owners, in.Teams)
 	}
-	if got := codeOwnersReads(gh); len(got) != 0 {
-		t.Errorf("CODEOWNERS read with the rule off: %q", got)
+	if got := codeOwnersReads(gh); len(got) != 0 || gh.Count("GET", errorsRoute) != 0 {
+		t.Errorf("CODEOWNERS read with the rule off: %q, and %d checks of it", got, gh.Count("GET", errorsRoute))
 	}
 }
 
 func TestAPullRequestChangingCodeOwnersIsCheckedAgainstItsVersion(t *testing.T) {
 	gh := fakegithub.New(t)
 	repo := gh.AddRepo(7, "acme", "shop")
+	gh.AddTeam("acme", "everyone", "eve")
+	gh.AddTeam("acme", "payments", "bo")
 	base := repo.CommitFiles("", "Owners", map[string]string{".github/CODEOWNERS": ownersFile})
 	proposed := ownersFile + "/api/ acme/api\n"
 	head := repo.CommitFiles("owners", "API owners", map[string]string{".github/CODEOWNERS": proposed})
@@ -123,13 +134,25 @@ func TestAPullRequestChangingCodeOwnersIsCheckedAgainstItsVersion(t *testing.T) 
 	s := service(t, gh, ownersPolicy)
 	gh.ResetRequests()
 	in := facts_(t, s, request(pr))
+	// Both versions name globex's team, which GitHub's check reports; the
+	// head's line 5 cannot be read.
 	co := in.PullRequest.CodeOwners
-	if co == nil || co.Path != ".github/CODEOWNERS" || co.Head == nil || co.Head.Path != ".github/CODEOWNERS" ||
-		len(co.Head.Problems) != 1 || co.Head.Problems[0].Line != 5 || !strings.Contains(co.Head.Problems[0].Message, `owner "acme/api"`) {
+	if co == nil || co.Path != ".github/CODEOWNERS" || len(co.Problems) != 1 || co.Problems[0].Line != 4 || co.Head == nil || co.Head.Path != ".github/CODEOWNERS" ||
+		len(co.Head.Problems) != 2 || co.Head.Problems[0].Line != 4 || !co.Head.Problems[0].GitHub ||
+		co.Head.Problems[1].Line != 5 || co.Head.Problems[1].GitHub || !strings.Contains(co.Head.Problems[1].Message, `owner "acme/api"`) {
 		t.Fatalf("codeowners %+v head %+v", co, co.Head)
 	}
-	// The base's file and the head's, nothing else.
+	// The base's file and the head's, and GitHub's check of each.
 	if got := codeOwnersReads(gh); !slices.Equal(got, []string{".github/CODEOWNERS@main", ".github/CODEOWNERS@" + head}) {
 		t.Errorf("CODEOWNERS reads %q", got)
+	}
+	var checked []string
+	for _, r := range gh.Requests() {
+		if r.Route == errorsRoute {
+			checked = append(checked, r.Query)
+		}
+	}
+	if !slices.Equal(checked, []string{"ref=main", "ref=" + head}) {
+		t.Errorf("GitHub's check asked for %q", checked)
 	}
 }

@@ -31,6 +31,7 @@ type GitHub interface {
 	PullRequestCommits(ctx context.Context, owner, repo string, number int) ([]decision.Commit, error)
 	Compare(ctx context.Context, owner, repo, base, head string) (githubapp.Comparison, error)
 	TeamMembers(ctx context.Context, org, slug string) ([]string, error)
+	CodeOwnersErrors(ctx context.Context, owner, repo, ref string) ([]githubapp.CodeOwnersError, error)
 	FileReader
 	checkrun.GitHub
 	policysource.GitHub

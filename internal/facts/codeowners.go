@@ -15,8 +15,8 @@ import (
 type CodeOwners struct {
 	// Path is the location GitHub uses on the base branch; "" when there is
 	// no CODEOWNERS file there.
-	Path     string               `json:"path"`
-	Problems []codeowners.Problem `json:"problems"`
+	Path     string              `json:"path"`
+	Problems []CodeOwnersProblem `json:"problems"`
 	// Head is the file at the pull request's head; nil unless the pull
 	// request adds, changes, moves or removes a file at a CODEOWNERS
 	// location.
@@ -26,8 +26,19 @@ type CodeOwners struct {
 // CodeOwnersHead is the CODEOWNERS file a pull request would leave.
 type CodeOwnersHead struct {
 	// Path is "" when the pull request leaves no CODEOWNERS file.
-	Path     string               `json:"path"`
-	Problems []codeowners.Problem `json:"problems"`
+	Path     string              `json:"path"`
+	Problems []CodeOwnersProblem `json:"problems"`
+}
+
+// CodeOwnersProblem is a problem on a line of CODEOWNERS (line 0: the whole
+// file).
+type CodeOwnersProblem struct {
+	Line    int    `json:"line"`
+	Message string `json:"message"`
+	// GitHub is true for a problem GitHub's own check of the file reported
+	// (an owner that does not exist or may not own files), which mergeguard
+	// cannot see in the text; false for a line GitHub skips as unreadable.
+	GitHub bool `json:"github"`
 }
 
 // CodeOwnersFile is a CODEOWNERS file as read from one side of a pull
@@ -39,17 +50,35 @@ type CodeOwnersFile struct {
 	// TooLarge is set when the file is larger than codeowners.MaxSize and
 	// was not read: GitHub ignores it, so no file has owners.
 	TooLarge bool
+	// Reported are the problems GitHub's check of the file reported; those
+	// on a line the file's reading already finds a problem on are left out.
+	Reported []CodeOwnersProblem
 }
 
-func (f CodeOwnersFile) parse() (codeowners.File, []codeowners.Problem) {
+func (f CodeOwnersFile) parse() (codeowners.File, []CodeOwnersProblem) {
 	if f.TooLarge {
-		return codeowners.File{}, []codeowners.Problem{{Line: 0, Message: fmt.Sprintf(
+		return codeowners.File{}, []CodeOwnersProblem{{Line: 0, Message: fmt.Sprintf(
 			"the file is larger than %d bytes; GitHub does not load a CODEOWNERS file of 3 MB or more, so no file has owners", codeowners.MaxSize)}}
 	}
 	if f.Path == "" {
-		return codeowners.File{}, nil
+		return codeowners.File{}, []CodeOwnersProblem{}
 	}
-	return codeowners.Parse(f.Content)
+	parsed, read := codeowners.Parse(f.Content)
+	problems := make([]CodeOwnersProblem, 0, len(read)+len(f.Reported))
+	lines := map[int]bool{}
+	for _, p := range read {
+		problems = append(problems, CodeOwnersProblem{Line: p.Line, Message: p.Message})
+		lines[p.Line] = true
+	}
+	for _, p := range f.Reported {
+		if !lines[p.Line] {
+			p.GitHub = true
+			problems = append(problems, p)
+			lines[p.Line] = true
+		}
+	}
+	slices.SortStableFunc(problems, func(a, b CodeOwnersProblem) int { return a.Line - b.Line })
+	return parsed, problems
 }
 
 // isLocation reports whether path is where GitHub looks for CODEOWNERS.
@@ -119,7 +148,7 @@ func HeadCodeOwners(base CodeOwnersFile, files []File, read func(path string) (C
 // file; the rules only look the lines up.
 func WithCodeOwners(files []File, base CodeOwnersFile, head *CodeOwnersFile) ([]File, *CodeOwners) {
 	parsed, problems := base.parse()
-	out := &CodeOwners{Path: base.Path, Problems: nonNil(problems)}
+	out := &CodeOwners{Path: base.Path, Problems: problems}
 	for i := range files {
 		f := &files[i]
 		f.Owners = parsed.Owners(f.Path)
@@ -129,16 +158,9 @@ func WithCodeOwners(files []File, base CodeOwnersFile, head *CodeOwnersFile) ([]
 	}
 	if head != nil {
 		_, hp := head.parse()
-		out.Head = &CodeOwnersHead{Path: head.Path, Problems: nonNil(hp)}
+		out.Head = &CodeOwnersHead{Path: head.Path, Problems: hp}
 	}
 	return files, out
-}
-
-func nonNil(p []codeowners.Problem) []codeowners.Problem {
-	if p == nil {
-		return []codeowners.Problem{}
-	}
-	return p
 }
 
 // OwningTeams lists the slugs of org's teams that CODEOWNERS names as

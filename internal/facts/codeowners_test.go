@@ -113,7 +113,11 @@ func TestChangesCodeOwners(t *testing.T) {
 
 func TestWithCodeOwnersMatchesEachFileAndStatesTheProblems(t *testing.T) {
 	base := CodeOwnersFile{Path: ".github/CODEOWNERS", Content: []byte(
-		"* @acme/everyone\n/payments/ @acme/payments @ana\n/payments/generated/\n!/x/ @acme/x\n")}
+		"* @acme/everyone\n/payments/ @acme/payments @ana\n/payments/generated/\n!/x/ @acme/x\n/ops/ @acme/ghost\n"),
+		// GitHub's check reports line 4 too, which is already a problem
+		// of the file's reading, and the team it does not know on line 5.
+		Reported: []CodeOwnersProblem{{Line: 5, Message: "Unknown owner: make sure @acme/ghost exists"}, {Line: 4, Message: "Invalid pattern"}},
+	}
 	files := []File{
 		{Path: "payments/charge.go", Status: "modified"},
 		{Path: "payments/generated/api.go", Status: "added"},
@@ -135,8 +139,8 @@ func TestWithCodeOwnersMatchesEachFileAndStatesTheProblems(t *testing.T) {
 		// The moved file: the default owner at its new path, the payments
 		// team at its old one.
 		`"owners":{"line":1,"pattern":"*","owners":["@acme/everyone"]},"previous_owners":{"line":2`,
-		`"codeowners":{"path":".github/CODEOWNERS","problems":[{"line":4,"message":"pattern \"!/x/\": negation with ! does not work in CODEOWNERS"}]`,
-		`"head":{"path":".github/CODEOWNERS","problems":[{"line":2,"message":"owner \"acme/payments\" is not @user, @org/team or an email address"}]}`,
+		`"codeowners":{"path":".github/CODEOWNERS","problems":[{"line":4,"message":"pattern \"!/x/\": negation with ! does not work in CODEOWNERS","github":false},{"line":5,"message":"Unknown owner: make sure @acme/ghost exists","github":true}]`,
+		`"head":{"path":".github/CODEOWNERS","problems":[{"line":2,"message":"owner \"acme/payments\" is not @user, @org/team or an email address","github":false}]}`,
 	} {
 		if !strings.Contains(string(doc), want) {
 			t.Errorf("the document lacks %s:\n%s", want, doc)

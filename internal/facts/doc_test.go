@@ -69,7 +69,8 @@ func exampleInput(t *testing.T) facts.Input {
 	// CODEOWNERS on the base branch, with a line GitHub skips; the pull
 	// request does not change it.
 	src.Files, src.CodeOwners = facts.WithCodeOwners(src.Files, facts.CodeOwnersFile{
-		Path: ".github/CODEOWNERS", Content: []byte("* @acme/storefront\n/checkout/ @acme/payments-core @wen\n/assets/\n/testdata/[a-z]*/ @acme/qa\n"),
+		Path: ".github/CODEOWNERS", Content: []byte("* @acme/storefront\n/checkout/ @acme/payments-core @wen\n/assets/\n/testdata/[a-z]*/ @acme/qa\n/ops/ @acme/sre\n"),
+		Reported: []facts.CodeOwnersProblem{{Line: 5, Message: "Unknown owner: make sure @acme/sre exists and has write access to the repository"}},
 	}, nil)
 	src.Trigger = facts.Trigger{Event: "pull_request_review", Action: "submitted"}
 	return facts.Build(src)
