@@ -1,6 +1,7 @@
 package facts
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,8 +19,7 @@ type CodeOwners struct {
 	Path     string              `json:"path"`
 	Problems []CodeOwnersProblem `json:"problems"`
 	// Head is the file at the pull request's head; nil unless the pull
-	// request adds, changes, moves or removes a file at a CODEOWNERS
-	// location.
+	// request changes which file applies or what it says.
 	Head *CodeOwnersHead `json:"head,omitempty"`
 }
 
@@ -155,6 +155,13 @@ func WithCodeOwners(files []File, base CodeOwnersFile, head *CodeOwnersFile) ([]
 		if f.PreviousPath != "" && f.PreviousPath != f.Path {
 			f.PreviousOwners = parsed.Owners(f.PreviousPath)
 		}
+	}
+	// A pull request that changes a location whose file GitHub does not use
+	// (docs/CODEOWNERS beside .github/CODEOWNERS) leaves the file that
+	// applies as it was: its problems stay the base's, not the pull
+	// request's doing.
+	if head != nil && head.Path == base.Path && head.TooLarge == base.TooLarge && bytes.Equal(head.Content, base.Content) {
+		head = nil
 	}
 	if head != nil {
 		_, hp := head.parse()

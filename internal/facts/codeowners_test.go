@@ -151,6 +151,19 @@ func TestWithCodeOwnersMatchesEachFileAndStatesTheProblems(t *testing.T) {
 	}
 }
 
+func TestWithCodeOwnersLeavesOutAnUnchangedHead(t *testing.T) {
+	base := CodeOwnersFile{Path: ".github/CODEOWNERS", Content: []byte("!x @a\n")}
+	// The pull request changed docs/CODEOWNERS, which GitHub does not use.
+	_, co := WithCodeOwners(nil, base, &CodeOwnersFile{Path: ".github/CODEOWNERS", Content: []byte("!x @a\n")})
+	if co.Head != nil || len(co.Problems) != 1 {
+		t.Errorf("the base's problems must stay the base's: %+v", co)
+	}
+	_, co = WithCodeOwners(nil, base, &CodeOwnersFile{Path: "docs/CODEOWNERS", Content: []byte("!x @a\n")})
+	if co.Head == nil || co.Head.Path != "docs/CODEOWNERS" {
+		t.Errorf("another file applies at the head: %+v", co)
+	}
+}
+
 func TestWithCodeOwnersWithoutAFile(t *testing.T) {
 	tests := []struct {
 		name    string
