@@ -55,7 +55,7 @@ func (s *Service) codeOwners(ctx context.Context, gh GitHub, repo decision.Repo,
 		if err != nil {
 			// A later location must not win because an earlier one was
 			// unreadable.
-			return nil, nil, fmt.Errorf("read %s on %s of %s: %w", loc, pr.Base.Ref, repo, err)
+			return nil, nil, fmt.Errorf("CODEOWNERS of %s: %w", repo, err)
 		}
 		if found {
 			base = f
@@ -93,7 +93,7 @@ func (s *Service) codeOwnersErrors(ctx context.Context, gh GitHub, repo decision
 	}
 	errs, err := gh.CodeOwnersErrors(ctx, repo.Owner, repo.Name, ref)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("GitHub's check of %s: %w", f.Path, err)
 	}
 	var out []facts.CodeOwnersProblem
 	for _, e := range errs {

@@ -1,6 +1,8 @@
 package evaluator_test
 
 import (
+	"context"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -154,5 +156,22 @@ func TestAPullRequestChangingCodeOwnersIsCheckedAgainstItsVersion(t *testing.T) 
 	}
 	if !slices.Equal(checked, []string{"ref=main", "ref=" + head}) {
 		t.Errorf("GitHub's check asked for %q", checked)
+	}
+}
+
+// GitHub's check of the file failing fails the evaluation, to be retried,
+// rather than judging without what it would report.
+func TestAFailedCheckOfCodeOwnersFailsTheEvaluation(t *testing.T) {
+	gh := fakegithub.New(t)
+	repo := gh.AddRepo(7, "acme", "shop")
+	repo.CommitFiles("", "Owners", map[string]string{"CODEOWNERS": ownersFile})
+	pr := repo.OpenPR(fakegithub.PRSpec{Title: "Refunds", Author: "dev", Files: []fakegithub.File{
+		{Path: "payments/refund.go", Status: "added", Patch: "@@ -0,0 +1 @@\n+package payments\n"},
+	}})
+	s := service(t, gh, ownersPolicy)
+	gh.Fail("GET", errorsRoute, 100, http.StatusBadGateway, nil, `{"message":"Server Error"}`)
+	_, err := s.Assess(context.Background(), request(pr))
+	if err == nil || !strings.Contains(err.Error(), "GitHub's check of CODEOWNERS") {
+		t.Fatalf("err %v", err)
 	}
 }
