@@ -2,11 +2,13 @@ package evaluator_test
 
 import (
 	"context"
-	"net/http"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/mergeguard/mergeguard/internal/evaluator"
+	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
 )
 
@@ -159,6 +161,14 @@ func TestAPullRequestChangingCodeOwnersIsCheckedAgainstItsVersion(t *testing.T) 
 	}
 }
 
+// failingCheck is GitHub whose check of CODEOWNERS fails (as after the
+// transport's retries of a 502 ran out).
+type failingCheck struct{ evaluator.GitHub }
+
+func (failingCheck) CodeOwnersErrors(context.Context, string, string, string) ([]githubapp.CodeOwnersError, error) {
+	return nil, errors.New("HTTP 502 Bad Gateway")
+}
+
 // GitHub's check of the file failing fails the evaluation, to be retried,
 // rather than judging without what it would report.
 func TestAFailedCheckOfCodeOwnersFailsTheEvaluation(t *testing.T) {
@@ -169,9 +179,10 @@ func TestAFailedCheckOfCodeOwnersFailsTheEvaluation(t *testing.T) {
 		{Path: "payments/refund.go", Status: "added", Patch: "@@ -0,0 +1 @@\n+package payments\n"},
 	}})
 	s := service(t, gh, ownersPolicy)
-	gh.Fail("GET", errorsRoute, 100, http.StatusBadGateway, nil, `{"message":"Server Error"}`)
+	live := s.GitHub
+	s.GitHub = func(id int64) evaluator.GitHub { return failingCheck{live(id)} }
 	_, err := s.Assess(context.Background(), request(pr))
-	if err == nil || !strings.Contains(err.Error(), "GitHub's check of CODEOWNERS") {
+	if err == nil || !strings.Contains(err.Error(), "GitHub's check of CODEOWNERS: HTTP 502") {
 		t.Fatalf("err %v", err)
 	}
 }
