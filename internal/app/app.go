@@ -166,11 +166,15 @@ func (a *Server) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	web, err := a.webView(db, gh, source)
+	if err != nil {
+		return err
+	}
 	checkRuns := store.CheckRuns{DB: db, Now: now, Replica: a.replica}
 	ev := &evaluator.Service{
 		GitHub:          func(id int64) evaluator.GitHub { return gh.Installation(id) },
 		Policies:        source,
-		Publisher:       &checkrun.Publisher{State: checkRuns, Name: s.CheckName, AppID: s.AppID, Now: now},
+		Publisher:       &checkrun.Publisher{State: checkRuns, Name: s.CheckName, AppID: s.AppID, Now: now, DetailsURL: detailsURL(web)},
 		PolicyPublisher: &checkrun.Publisher{State: checkRuns, Name: s.CheckName + "/policy", AppID: s.AppID, Now: now, Exclusive: true},
 		DefaultMode:     s.Mode,
 		MaxAnnotations:  s.MaxAnnotations,
@@ -231,8 +235,13 @@ func (a *Server) build(ctx context.Context) error {
 		}
 		verifier = v
 	}
+	var webHandler http.Handler
+	if web != nil {
+		webHandler = web
+	}
 	a.http = server.New(server.Config{
 		Webhook: wh,
+		UI:      webHandler,
 		Coverage: &server.CoverageHandler{
 			DB: db, Verifier: verifier, Tokens: s.Coverage.Tokens, Heads: heads{gh, db},
 			Reevaluate: reevaluate(jobs, db, now), MaxBytes: s.Coverage.MaxBytes, Now: now, Log: log,

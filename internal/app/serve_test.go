@@ -54,6 +54,8 @@ type config struct {
 	// (none: policies run in the server).
 	policyWorkers int
 	policyMemory  int64
+	// web turns the web view on.
+	web settings.Web
 }
 
 func start(t *testing.T, gh *fakegithub.Server, cfg config) *harness {
@@ -79,6 +81,7 @@ func start(t *testing.T, gh *fakegithub.Server, cfg config) *harness {
 			PolicyWorkers: cfg.policyWorkers, PolicyMemory: cfg.policyMemory},
 		Coverage: settings.Coverage{Tokens: []settings.UploadToken{{Scope: "acme/*", Token: uploadToken}}, MaxBytes: 1 << 20},
 		Intake:   settings.DefaultIntake,
+		Web:      cfg.web,
 	}
 	return startOpts(t, gh, s, app.Options{Policy: cfg.policy, Now: cfg.now, MaxAttempts: cfg.maxAttempts})
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/mergeguard/mergeguard/internal/decision"
 )
 
 // MaxFreeze bounds a freeze given as a duration; longer ones name an end
@@ -133,23 +135,24 @@ func ResolveUntil(spec string, now time.Time, loc *time.Location) (time.Time, er
 	switch {
 	case len(fields) == 1 && isClock(fields[0]):
 		c, _ := time.Parse("15:04", fields[0])
-		t = time.Date(local.Year(), local.Month(), local.Day(), c.Hour(), c.Minute(), 0, 0, loc)
+		t = decision.WallInstant(time.Date(local.Year(), local.Month(), local.Day(), c.Hour(), c.Minute(), 0, 0, time.UTC), loc)
 		if !t.After(now) {
-			t = time.Date(local.Year(), local.Month(), local.Day()+1, c.Hour(), c.Minute(), 0, 0, loc)
+			t = decision.WallInstant(time.Date(local.Year(), local.Month(), local.Day()+1, c.Hour(), c.Minute(), 0, 0, time.UTC), loc)
 		}
 	case len(fields) == 2 && isDay(fields[0]) && isClock(fields[1]):
 		day, _ := weekday(fields[0])
 		c, _ := time.Parse("15:04", fields[1])
 		ahead := (int(day) - int(local.Weekday()) + 7) % 7
-		t = time.Date(local.Year(), local.Month(), local.Day()+ahead, c.Hour(), c.Minute(), 0, 0, loc)
+		t = decision.WallInstant(time.Date(local.Year(), local.Month(), local.Day()+ahead, c.Hour(), c.Minute(), 0, 0, time.UTC), loc)
 		if !t.After(now) {
-			t = time.Date(local.Year(), local.Month(), local.Day()+ahead+7, c.Hour(), c.Minute(), 0, 0, loc)
+			t = decision.WallInstant(time.Date(local.Year(), local.Month(), local.Day()+ahead+7, c.Hour(), c.Minute(), 0, 0, time.UTC), loc)
 		}
 	case len(fields) == 2 && isDate(fields[0]) && isClock(fields[1]):
 		var err error
-		if t, err = time.ParseInLocation("2006-01-02 15:04", spec, loc); err != nil {
+		if t, err = time.Parse("2006-01-02 15:04", spec); err != nil {
 			return time.Time{}, notATime()
 		}
+		t = decision.WallInstant(t, loc)
 	case len(fields) == 1:
 		var err error
 		if t, err = time.Parse(time.RFC3339, fields[0]); err != nil {

@@ -29,9 +29,11 @@ type Config struct {
 	Webhook http.Handler
 	// Coverage receives coverage reports from CI (nil: not served).
 	Coverage http.Handler
-	Ready    []Check
-	Metrics  *metrics.Metrics
-	Log      *slog.Logger
+	// UI serves the web view under /ui/ (nil: not served).
+	UI      http.Handler
+	Ready   []Check
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
 	// ShutdownTimeout bounds how long in-flight requests may take on shutdown.
 	ShutdownTimeout time.Duration
 	// SeparateMetrics serves /metrics only from MetricsHandler, so it can
@@ -67,6 +69,9 @@ func (s *Server) routes() (main, metricsOnly http.Handler) {
 	mux.Handle("POST /webhook", s.cfg.Webhook)
 	if s.cfg.Coverage != nil {
 		mux.Handle("POST /api/v1/coverage", s.cfg.Coverage)
+	}
+	if s.cfg.UI != nil {
+		mux.Handle("/ui/", s.cfg.UI)
 	}
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)

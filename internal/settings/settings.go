@@ -5,6 +5,8 @@ package settings
 
 import (
 	"crypto/rsa"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -60,7 +62,30 @@ type Settings struct {
 	AuditRetention time.Duration
 	// Intake bounds what clients can make the server hold.
 	Intake Intake
+	// Web is the web view under /ui/; off unless a public URL is set.
+	Web Web
 }
+
+// Web configures the web view (internal/ui): the pages, sign-in with the
+// App's OAuth client, and the check run's link to the evaluation page.
+type Web struct {
+	// PublicURL is where people reach the server
+	// (https://mergeguard.example.com, no trailing slash); "" turns the
+	// web view off.
+	PublicURL string
+	// OAuthClientID and OAuthClientSecret are the App's OAuth client.
+	OAuthClientID     string
+	OAuthClientSecret string
+	// SessionKey seals the session cookies (at least MinSessionKey bytes).
+	SessionKey []byte
+}
+
+// Enabled reports whether the web view is served.
+func (w Web) Enabled() bool { return w.PublicURL != "" }
+
+// MinSessionKey is the shortest session key accepted, in bytes (the web
+// view's own minimum).
+const MinSessionKey = 32
 
 // DefaultIntake is the intake's bounds when the environment sets none.
 var DefaultIntake = Intake{BufferBytes: 64 << 20, ConnectionsPerAddress: 128}
@@ -158,6 +183,10 @@ const (
 	EnvGitHubMaxWait   = "MERGEGUARD_GITHUB_MAX_WAIT"
 	EnvGitHubOutageMax = "MERGEGUARD_GITHUB_OUTAGE_MAX"
 	EnvGitHubParallel  = "MERGEGUARD_GITHUB_MAX_CONCURRENCY"
+	EnvPublicURL       = "MERGEGUARD_PUBLIC_URL"
+	EnvOAuthClientID   = "MERGEGUARD_OAUTH_CLIENT_ID"
+	EnvOAuthSecret     = "MERGEGUARD_OAUTH_CLIENT_SECRET"
+	EnvSessionKey      = "MERGEGUARD_SESSION_KEY"
 )
 
 // VariableError is a problem with one environment variable.
@@ -280,7 +309,63 @@ func FromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) 
 	if s.Intake.ConnectionsPerAddress, err = intVar(get, EnvIntakeConns, DefaultIntake.ConnectionsPerAddress, 0, 1_000_000); err != nil {
 		return s, err
 	}
+	if s.Web, err = webFromEnv(get); err != nil {
+		return s, err
+	}
 	return s, nil
+}
+
+// webFromEnv reads the web view's settings. The view is on when the public
+// URL is set, and then needs all of the others; OAuth settings without a
+// public URL are a mistake worth naming rather than a view silently off.
+func webFromEnv(get func(string) string) (Web, error) {
+	w := Web{OAuthClientID: get(EnvOAuthClientID), OAuthClientSecret: get(EnvOAuthSecret)}
+	raw, key := get(EnvPublicURL), get(EnvSessionKey)
+	if raw == "" {
+		for _, v := range []struct{ name, value string }{{EnvOAuthClientID, w.OAuthClientID}, {EnvOAuthSecret, w.OAuthClientSecret}, {EnvSessionKey, key}} {
+			if v.value != "" {
+				return w, &VariableError{EnvPublicURL, fmt.Sprintf("required when %s is set: the web view needs the address people reach mergeguard at, e.g. https://mergeguard.example.com", v.name)}
+			}
+		}
+		return w, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil ||
+		strings.Trim(u.Path, "/") != "" {
+		return w, &VariableError{EnvPublicURL, fmt.Sprintf("%q: give the server's public address alone, e.g. https://mergeguard.example.com (the pages are under /ui/)", raw)}
+	}
+	if ip := net.ParseIP(u.Hostname()); u.Scheme != "https" && u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		// Session cookies are Secure: a browser keeps none over plain http,
+		// so sign-in could never complete.
+		return w, &VariableError{EnvPublicURL, fmt.Sprintf("%q: use https (sign-in cookies are only sent over https; http works for localhost alone)", raw)}
+	}
+	w.PublicURL = u.Scheme + "://" + u.Host
+	switch {
+	case w.OAuthClientID == "":
+		return w, &VariableError{EnvOAuthClientID, "required for the web view (" + EnvPublicURL + " is set): the Client ID on the GitHub App's settings page (mergeguard setup saves it)"}
+	case w.OAuthClientSecret == "":
+		return w, &VariableError{EnvOAuthSecret, "required for the web view (" + EnvPublicURL + " is set): generate a client secret on the GitHub App's settings page (mergeguard setup saves it)"}
+	case key == "":
+		return w, &VariableError{EnvSessionKey, fmt.Sprintf("required for the web view (%s is set): at least %d random bytes, hex- or base64-encoded (openssl rand -hex 32), the same on every replica", EnvPublicURL, MinSessionKey)}
+	}
+	if w.SessionKey, err = decodeKey(key); err != nil || len(w.SessionKey) < MinSessionKey {
+		return w, &VariableError{EnvSessionKey, fmt.Sprintf("give at least %d random bytes, hex- or base64-encoded: openssl rand -hex 32", MinSessionKey)}
+	}
+	return w, nil
+}
+
+// decodeKey reads a key written in hex or in (standard or URL-safe,
+// padded or not) base64.
+func decodeKey(s string) ([]byte, error) {
+	if b, err := hex.DecodeString(s); err == nil {
+		return b, nil
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			return b, nil
+		}
+	}
+	return nil, errors.New("neither hex nor base64")
 }
 
 // retentionVar reads a retention: a Go duration or a number of days
