@@ -422,8 +422,11 @@ locking := {path: tables |
 }
 
 statement_table(code) := alter_table(code) if regex.match(`(?i)^alter\b`, code)
-else := index_table(code) if regex.match(`(?i)^(?:create|drop\s+index|reindex)\b`, code)
-else := dropped_table(code) if regex.match(`(?i)^drop\s+table\b`, code)
+
+else := index_table(code) if regex.match("(?i)^(?:create|drop\\s+index|reindex)\\b", code)
+
+else := dropped_table(code) if regex.match("(?i)^drop\\s+table\\b", code)
+
 else := maintenance_table(code)
 
 found contains {"check": "lock_timeout", "path": path, "i": first, "table": locking[path][first]} if {
@@ -541,6 +544,7 @@ team_approved if {
 }
 
 finding(f, msg) := {"msg": msg, "path": f.path, "line": f.line, "end_line": f.end_line} if f.line > 0
+
 else := {"msg": msg, "path": f.path}
 
 deny contains finding(f, f.msg) if {
@@ -596,6 +600,7 @@ warn contains {"msg": msg, "path": path, "line": ig.line} if {
 
 # Messages: what happens, and the safe way.
 on(table) := sprintf(" on `%s`", [table]) if table != ""
+
 else := ""
 
 check_title := {

@@ -183,9 +183,13 @@ func (a *Server) build(ctx context.Context) error {
 		Coverage:        coverageSource{db},
 		Audit:           auditTrail{db},
 		Scheduler:       jobs,
+		WebURL:          webURL(s.GitHubAPIURL),
 		Now:             now,
 		Log:             log,
 		Metrics:         m,
+	}
+	if s.ReplayMax > 0 {
+		ev.Replays = policyReplays{db: db, source: source, days: s.ReplayDays, max: s.ReplayMax, now: now, parallel: 2 * s.PolicyWorkers}
 	}
 	commands := &incident.Commands{
 		DB: db, GitHub: func(id int64) incident.GitHub { return gh.Installation(id) },
@@ -222,7 +226,11 @@ func (a *Server) build(ctx context.Context) error {
 	a.queue = q
 
 	pushes := evaluator.Pushes{Policies: source, Sweeps: jobs, RepoConfigPath: repoConfigPath, Now: now}
+	deployed := evaluator.Deployed{
+		GitHub: func(id int64) policysource.GitHub { return gh.Installation(id) }, Policies: source, Sweeps: jobs, Now: now,
+	}
 	wh, err := webhook.New(s.WebhookSecret, jobs, log, m, now, webhook.WithPushObserver(pushes.Pushed), webhook.WithReceipts(receipts(db)), webhook.WithCommandPrefix(s.CommandPrefix),
+		webhook.WithDeploymentObserver(deployed.DeploymentStatus), webhook.WithPermissionsObserver(deployed.PermissionsAccepted),
 		webhook.WithLimits(intake.Limits{BufferBytes: s.Intake.BufferBytes, ConnectionsPerAddress: s.Intake.ConnectionsPerAddress}))
 	if err != nil {
 		return err
@@ -246,6 +254,8 @@ func (a *Server) build(ctx context.Context) error {
 			DB: db, Verifier: verifier, Tokens: s.Coverage.Tokens, Heads: heads{gh, db},
 			Reevaluate: reevaluate(jobs, db, now), MaxBytes: s.Coverage.MaxBytes, Now: now, Log: log,
 		},
+		Freezes:   freezesAPI(s, db, jobs, now, log),
+		PagerDuty: pagerDutyReceiver(s, db, jobs, now, log),
 		Ready: []server.Check{
 			{Name: "database", Check: db.Ping},
 			{Name: "policies", Check: func(context.Context) error {
@@ -261,6 +271,24 @@ func (a *Server) build(ctx context.Context) error {
 		ConnectionsPerAddress: s.Intake.ConnectionsPerAddress,
 	})
 	return nil
+}
+
+// freezesAPI is the freezes API, served when freeze tokens are configured.
+func freezesAPI(s settings.Settings, db *store.DB, jobs incident.Sweeper, now func() time.Time, log *slog.Logger) http.Handler {
+	if len(s.Incidents.FreezeTokens) == 0 {
+		return nil
+	}
+	return &server.FreezesHandler{DB: db, Sweeps: jobs, Tokens: s.Incidents.FreezeTokens, Now: now, Log: log}
+}
+
+// pagerDutyReceiver is the PagerDuty receiver, served when it is
+// configured.
+func pagerDutyReceiver(s settings.Settings, db *store.DB, jobs incident.Sweeper, now func() time.Time, log *slog.Logger) http.Handler {
+	pd := s.Incidents.PagerDuty
+	if pd == nil {
+		return nil
+	}
+	return &server.PagerDutyHandler{DB: db, Sweeps: jobs, Owner: pd.Owner, Config: pd.Config, Now: now, Log: log}
 }
 
 // openStore opens and migrates the database and, on PostgreSQL, joins the
@@ -367,6 +395,9 @@ func (a *Server) Run(ctx context.Context) error {
 		"github_api", s.GitHubAPIURL, "app_id", s.AppID, "check_name", s.CheckName, "mode", s.Mode,
 		"bundled_policy", a.source.Bundled().Label, "rules", len(a.source.Bundled().Policy.Rules()),
 		"policy_repo", s.PolicyRepo+"/"+s.PolicyDir)
+	for _, n := range s.Policy.Notices {
+		log.Warn(n)
+	}
 	if opts.OnListening != nil {
 		opts.OnListening(ln.Addr())
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -32,11 +33,17 @@ func (a auditTrail) Evaluated(ctx context.Context, e evaluator.Evaluated) error 
 		rules[r.ID] = string(r.Outcome)
 		findings = appendFindings(findings, r)
 	}
+	// The input document goes with the record, for replay; one that cannot
+	// be encoded is left out rather than losing the audit record.
+	doc, err := json.Marshal(e.Input)
+	if err != nil {
+		doc = nil
+	}
 	return a.db.InTx(ctx, func(tx store.Tx) error {
 		return store.RecordEvaluation(ctx, tx, store.Evaluation{
 			At: e.At, Repo: e.Repo, Number: e.Number, HeadSHA: e.HeadSHA, Policy: e.Policy, Trigger: e.Trigger,
 			Conclusion: string(e.Verdict.Conclusion), Rules: rules, Duration: e.Took, DeliveryID: e.DeliveryID,
-			Findings: findings,
+			Findings: findings, Input: doc, InputVersion: e.Input.Version,
 		})
 	})
 }

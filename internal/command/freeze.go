@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mergeguard/mergeguard/internal/decision"
+	"github.com/mergeguard/mergeguard/internal/text"
 )
 
 // MaxFreeze bounds a freeze given as a duration; longer ones name an end
@@ -33,17 +34,17 @@ func (p parser) freeze(args []string) Parsed {
 	default:
 		d, err := ParseDuration(args[0])
 		if err != nil {
-			return reply(fmt.Sprintf("%s is not a duration. %s", Code(clip(args[0], 40)), usage))
+			return reply(fmt.Sprintf("%s is not a duration. %s", Code(text.ClipRunes(args[0], 40)), usage))
 		}
 		if d > MaxFreeze {
-			return reply(fmt.Sprintf("%s is longer than %d days; for a longer freeze name its end with `until`, or use `indefinitely`.", Code(clip(args[0], 40)), int(MaxFreeze.Hours()/24)))
+			return reply(fmt.Sprintf("%s is longer than %d days; for a longer freeze name its end with `until`, or use `indefinitely`.", Code(text.ClipRunes(args[0], 40)), int(MaxFreeze.Hours()/24)))
 		}
 		c.For, args = d, args[1:]
 	}
 	for len(args) > 0 && strings.HasPrefix(strings.ToLower(args[0]), "repo:") {
 		name := args[0][len("repo:"):]
 		if !repoName.MatchString(name) {
-			return reply(fmt.Sprintf("%s does not name a repository; write `repo:NAME` with the repository's name, e.g. `repo:shop`.", Code(clip(args[0], 60))))
+			return reply(fmt.Sprintf("%s does not name a repository; write `repo:NAME` with the repository's name, e.g. `repo:shop`.", Code(text.ClipRunes(args[0], 60))))
 		}
 		c.Repos = append(c.Repos, name)
 		args = args[1:]
@@ -84,7 +85,7 @@ func (p parser) unfreeze(args []string) Parsed {
 	case 1:
 		id, err := strconv.ParseInt(strings.TrimPrefix(args[0], "#"), 10, 64)
 		if err != nil || id <= 0 {
-			return reply(fmt.Sprintf("%s is not a freeze number. %s", Code(clip(args[0], 40)), usage))
+			return reply(fmt.Sprintf("%s is not a freeze number. %s", Code(text.ClipRunes(args[0], 40)), usage))
 		}
 		c.ID = id
 	default:
@@ -129,7 +130,7 @@ func ResolveUntil(spec string, now time.Time, loc *time.Location) (time.Time, er
 	local := now.In(loc)
 	fields := strings.Fields(spec)
 	notATime := func() error {
-		return fmt.Errorf("%s is not a time such as `18:00`, `Mon 08:00`, `2026-11-23 08:00` or `2026-11-23T08:00:00+01:00`", Code(clip(spec, 60)))
+		return fmt.Errorf("%s is not a time such as `18:00`, `Mon 08:00`, `2026-11-23 08:00` or `2026-11-23T08:00:00+01:00`", Code(text.ClipRunes(spec, 60)))
 	}
 	var t time.Time
 	switch {

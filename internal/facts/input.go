@@ -5,9 +5,13 @@
 package facts
 
 import (
+	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/mergeguard/mergeguard/internal/codeowners"
+	"github.com/mergeguard/mergeguard/internal/deployhistory"
+	"github.com/mergeguard/mergeguard/internal/promotion"
 )
 
 // Version is the version of the input document's shape (input.version).
@@ -32,8 +36,14 @@ type Input struct {
 	// Coverage is the diff coverage of the head commit, from the reports
 	// CI uploaded (see Coverage).
 	Coverage Coverage `json:"coverage"`
-	Time     Time     `json:"time"`
-	Trigger  Trigger  `json:"trigger"`
+	// Promotion is what a promotion pull request promotes, and
+	// Deployments the deployment history of that version; both only when
+	// the bake_time rule is configured (see BakeTimeSettings), absent
+	// otherwise.
+	Promotion   *promotion.Result    `json:"promotion,omitempty"`
+	Deployments *deployhistory.Input `json:"deployments,omitempty"`
+	Time        Time                 `json:"time"`
+	Trigger     Trigger              `json:"trigger"`
 }
 
 // PullRequest describes the pull request itself.
@@ -321,4 +331,34 @@ type Time struct {
 type Trigger struct {
 	Event  string `json:"event"`
 	Action string `json:"action,omitempty"`
+}
+
+// FieldPaths are the object paths of the current input document
+// ("pull_request.merge_group", "coverage.status"; fields inside arrays are
+// not listed). A stored document lacking one predates that field: replay
+// uses them to tell such inputs, on which a policy reading the field
+// decides differently for that reason alone, from real changes.
+func FieldPaths() []string {
+	b, err := json.Marshal(Input{})
+	if err != nil {
+		return nil
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil
+	}
+	var out []string
+	var walk func(prefix string, m map[string]any)
+	walk = func(prefix string, m map[string]any) {
+		for k, v := range m {
+			p := prefix + k
+			out = append(out, p)
+			if child, ok := v.(map[string]any); ok {
+				walk(p+".", child)
+			}
+		}
+	}
+	walk("", doc)
+	slices.Sort(out)
+	return out
 }

@@ -11,6 +11,9 @@
 //	                   "created_by", "starts_at", "ends_at"}] (optional)
 //	coverage.*         coverage reports of the head commit, in any format
 //	                   coverage.Parse reads (optional; several merge)
+//	deployments.json   the repository's deployments, GitHub's deployment
+//	                   objects each with its statuses under "statuses", for
+//	                   bake_time (optional; LoadDeployments)
 //	CODEOWNERS         the base branch's CODEOWNERS, at any of GitHub's three
 //	                   locations relative to the directory (optional; read
 //	                   when the code_owners rule is enforced, see CodeOwners)
@@ -52,6 +55,9 @@ const maxFileBytes = 64 << 20
 // Load reads the pull request in dir. now becomes input.time.
 func Load(dir string, now time.Time) (facts.Sources, error) {
 	src := facts.Sources{Now: now, Trigger: facts.Trigger{Event: "eval"}}
+	if err := checkDir(dir); err != nil {
+		return src, err
+	}
 
 	pr, err := decodeFile(dir, PullRequestFile, true, githubapp.DecodePullRequest)
 	if err != nil {
@@ -233,8 +239,11 @@ func SelectTeams(dir string, src *facts.Sources, named []string) {
 			selected[slug] = team
 			continue
 		}
-		selected[slug] = facts.Team{Members: []string{}, Error: fmt.Sprintf(
-			"team %s is not in %s: list its members there to evaluate offline", slug, filepath.Join(dir, TeamsFile))}
+		why := fmt.Sprintf("team %s is not in %s: list its members there to evaluate offline", slug, filepath.Join(dir, TeamsFile))
+		if dir == "" {
+			why = fmt.Sprintf("team %s: a pull request built from git has no team members; evaluate a directory with %s to try team rules", slug, TeamsFile)
+		}
+		selected[slug] = facts.Team{Members: []string{}, Error: why}
 	}
 	src.Teams = selected
 }
@@ -245,6 +254,21 @@ func baseRepo(pr decision.PullRequestDetails) string {
 		return ""
 	}
 	return pr.BaseRepo.FullName
+}
+
+// checkDir says what DIR should be when it is not a directory, rather than
+// the system's error about a file inside it.
+func checkDir(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s does not exist: give a directory holding %s and %s", dir, PullRequestFile, DiffFile)
+	case err != nil:
+		return fmt.Errorf("read %s: %w", dir, err)
+	case !fi.IsDir():
+		return fmt.Errorf("%s is a file, not a directory: give the directory holding %s and %s", dir, PullRequestFile, DiffFile)
+	}
+	return nil
 }
 
 func checkPullRequest(pr decision.PullRequestDetails) error {
@@ -263,6 +287,11 @@ func checkPullRequest(pr decision.PullRequestDetails) error {
 	}
 	if baseRepo(pr) == "" {
 		missing = append(missing, "base.repo.full_name")
+	}
+	// Without the default branch, rules that treat it specially (the
+	// freeze of merges into it) would silently not apply.
+	if pr.BaseRepo == nil || pr.BaseRepo.DefaultBranch == "" {
+		missing = append(missing, "base.repo.default_branch")
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("missing %s: the file must hold a pull request object as GitHub's API returns it (GET /repos/{owner}/{repo}/pulls/{number})", strings.Join(missing, ", "))

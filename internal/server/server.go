@@ -1,10 +1,10 @@
 // Package server is mergeguard's HTTP server: its routes, health and
-// readiness, the coverage upload endpoint, and graceful shutdown.
+// readiness, the coverage upload endpoint, the freezes API, the PagerDuty
+// receiver, and graceful shutdown.
 package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/mergeguard/mergeguard/internal/httpjson"
 	"github.com/mergeguard/mergeguard/internal/intake"
 	"github.com/mergeguard/mergeguard/internal/metrics"
 )
@@ -29,6 +30,10 @@ type Config struct {
 	Webhook http.Handler
 	// Coverage receives coverage reports from CI (nil: not served).
 	Coverage http.Handler
+	// Freezes serves the freezes API and PagerDuty the PagerDuty receiver
+	// (nil: not served).
+	Freezes   http.Handler
+	PagerDuty http.Handler
 	// UI serves the web view under /ui/ (nil: not served).
 	UI      http.Handler
 	Ready   []Check
@@ -70,6 +75,14 @@ func (s *Server) routes() (main, metricsOnly http.Handler) {
 	if s.cfg.Coverage != nil {
 		mux.Handle("POST /api/v1/coverage", s.cfg.Coverage)
 	}
+	if s.cfg.Freezes != nil {
+		mux.Handle("POST /api/v1/freezes", s.cfg.Freezes)
+		mux.Handle("GET /api/v1/freezes", s.cfg.Freezes)
+		mux.Handle("DELETE /api/v1/freezes/{id}", s.cfg.Freezes)
+	}
+	if s.cfg.PagerDuty != nil {
+		mux.Handle("POST /api/v1/pagerduty", s.cfg.PagerDuty)
+	}
 	if s.cfg.UI != nil {
 		mux.Handle("/ui/", s.cfg.UI)
 	}
@@ -90,7 +103,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // healthz answers while the process can serve HTTP at all.
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // readyz answers 200 only when every dependency is usable, so a load
@@ -109,7 +122,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 		checks[c.Name] = "ok"
 	}
-	writeJSON(w, status, map[string]any{"ready": status == http.StatusOK, "checks": checks})
+	httpjson.Write(w, status, map[string]any{"ready": status == http.StatusOK, "checks": checks})
 }
 
 func (s *Server) recoverPanics(next http.Handler) http.Handler {
@@ -120,7 +133,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.cfg.Log.Error("panic while serving a request", "path", r.URL.Path, "delivery_id", r.Header.Get("X-GitHub-Delivery"), "panic", fmt.Sprint(v))
-				writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
+				httpjson.Write(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -172,10 +185,4 @@ func (s *Server) serve(ctx context.Context, ln net.Listener, h http.Handler, con
 		return err
 	}
 	return nil
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }

@@ -55,8 +55,16 @@ type Settings struct {
 	Policy
 	// Coverage is how CI uploads coverage reports.
 	Coverage Coverage
+	// Incidents is what outside tools (an incident tool, a chat bot,
+	// PagerDuty) may do to incident freezes.
+	Incidents Incidents
 	// CommandPrefix starts a command in a comment ("/guard").
 	CommandPrefix string
+	// ReplayDays and ReplayMax bound the replay of a proposed policy on a
+	// policy repository pull request: the latest stored input of each pull
+	// request evaluated in the last ReplayDays days, at most ReplayMax of
+	// them (0 turns replay off).
+	ReplayDays, ReplayMax int
 	// AuditRetention is how long the audit trail is kept; 0 keeps it
 	// forever.
 	AuditRetention time.Duration
@@ -168,7 +176,11 @@ const (
 	EnvMaxAnnotations  = "MERGEGUARD_MAX_ANNOTATIONS"
 	EnvMetricsAddr     = "MERGEGUARD_METRICS_ADDR"
 	EnvPolicyRepo      = "MERGEGUARD_POLICY_REPO"
-	EnvPolicyDir       = "MERGEGUARD_POLICY_DIR"
+	EnvPolicyFolder    = "MERGEGUARD_POLICY_FOLDER"
+	// EnvPolicyDirOld is EnvPolicyFolder's former name, still read (with a
+	// deprecation notice): it was easy to mistake for --policy-dir, a local
+	// checkout.
+	EnvPolicyDirOld    = "MERGEGUARD_POLICY_DIR"
 	EnvPolicyTimeout   = "MERGEGUARD_POLICY_TIMEOUT"
 	EnvPolicyMemory    = "MERGEGUARD_POLICY_MEMORY"
 	EnvPolicyWorkers   = "MERGEGUARD_POLICY_WORKERS"
@@ -178,6 +190,8 @@ const (
 	EnvCoverageMax     = "MERGEGUARD_COVERAGE_MAX_BYTES"
 	EnvCommandPrefix   = "MERGEGUARD_COMMAND_PREFIX"
 	EnvAuditRetention  = "MERGEGUARD_AUDIT_RETENTION"
+	EnvReplayDays      = "MERGEGUARD_POLICY_REPLAY_DAYS"
+	EnvReplayMax       = "MERGEGUARD_POLICY_REPLAY_MAX"
 	EnvIntakeBuffer    = "MERGEGUARD_INTAKE_BUFFER_BYTES"
 	EnvIntakeConns     = "MERGEGUARD_INTAKE_CONNECTIONS_PER_ADDRESS"
 	EnvGitHubMaxWait   = "MERGEGUARD_GITHUB_MAX_WAIT"
@@ -292,6 +306,9 @@ func FromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) 
 	if s.Coverage, err = coverageFromEnv(get); err != nil {
 		return s, err
 	}
+	if s.Incidents, err = incidentsFromEnv(get, readFile); err != nil {
+		return s, err
+	}
 	s.CommandPrefix = get(EnvCommandPrefix)
 	if s.CommandPrefix == "" {
 		s.CommandPrefix = command.DefaultPrefix
@@ -300,6 +317,12 @@ func FromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) 
 		return s, &VariableError{EnvCommandPrefix, err.Error()}
 	}
 	if s.AuditRetention, err = retentionVar(get, EnvAuditRetention, 400*24*time.Hour); err != nil {
+		return s, err
+	}
+	if s.ReplayDays, err = intVar(get, EnvReplayDays, 14, 1, 400); err != nil {
+		return s, err
+	}
+	if s.ReplayMax, err = intVar(get, EnvReplayMax, 500, 0, 10_000); err != nil {
 		return s, err
 	}
 	// At least one largest delivery (25 MiB) must fit.
@@ -400,8 +423,11 @@ type Policy struct {
 	// PolicyRepo is the name of each organization's policy repository and
 	// PolicyDir the folder in it; PolicyTimeout bounds each rule's
 	// evaluation (all rules together have policy.EvaluationBudget).
-	PolicyRepo    string
-	PolicyDir     string
+	PolicyRepo string
+	PolicyDir  string
+	// Notices are warnings about the variables that were still accepted,
+	// such as a deprecated name; the server logs them, the CLI prints them.
+	Notices       []string
 	PolicyTimeout time.Duration
 	// PolicyMemory is the memory limit of each policy worker process, in
 	// bytes, and PolicyWorkers how many run policy code at once. Zero
@@ -429,12 +455,22 @@ func PolicyFromEnv(getenv func(string) string) (Policy, error) {
 	if strings.ContainsAny(p.PolicyRepo, "/ ") {
 		return p, &VariableError{EnvPolicyRepo, fmt.Sprintf("%q: give the repository's name only (it is looked up in each organization), e.g. .github", p.PolicyRepo)}
 	}
-	p.PolicyDir = strings.Trim(get(EnvPolicyDir), "/")
+	folderVar := EnvPolicyFolder
+	folder := get(EnvPolicyFolder)
+	if old := get(EnvPolicyDirOld); old != "" {
+		if folder == "" {
+			folder, folderVar = old, EnvPolicyDirOld
+			p.Notices = append(p.Notices, fmt.Sprintf("%s is deprecated: rename it to %s (the folder of the policy inside the policy repository).", EnvPolicyDirOld, EnvPolicyFolder))
+		} else {
+			p.Notices = append(p.Notices, fmt.Sprintf("%s is deprecated and ignored, because %s is set.", EnvPolicyDirOld, EnvPolicyFolder))
+		}
+	}
+	if err := checkPolicyFolder(folderVar, folder); err != nil {
+		return p, err
+	}
+	p.PolicyDir = strings.Trim(folder, "/")
 	if p.PolicyDir == "" {
 		p.PolicyDir = "mergeguard"
-	}
-	if strings.Contains(p.PolicyDir, "..") {
-		return p, &VariableError{EnvPolicyDir, "must be a folder inside the policy repository"}
 	}
 	var err error
 	if p.PolicyTimeout, err = durationVar(get, EnvPolicyTimeout, 2*time.Second, 10*time.Millisecond, 30*time.Second); err != nil {
@@ -447,6 +483,21 @@ func PolicyFromEnv(getenv func(string) string) (Policy, error) {
 		return p, err
 	}
 	return p, nil
+}
+
+// checkPolicyFolder refuses a value that is a path on this machine rather
+// than a folder inside the policy repository: such a value used to be
+// trimmed into a folder that never exists, and the policy silently ignored.
+func checkPolicyFolder(name, v string) error {
+	switch {
+	case v == "":
+		return nil
+	case strings.HasPrefix(v, "/") || strings.HasPrefix(v, "~") || strings.HasPrefix(v, "./") || v == "." || strings.Contains(v, `\`):
+		return &VariableError{name, fmt.Sprintf("%q looks like a path on this machine; it names the folder inside the policy repository (default mergeguard). For a local checkout, give mergeguard eval or test --policy-dir instead", v)}
+	case strings.Contains(v, ".."):
+		return &VariableError{name, fmt.Sprintf("%q: must be a folder inside the policy repository, such as mergeguard", v)}
+	}
+	return nil
 }
 
 // sizeVar reads a number of bytes, with an optional binary unit as
@@ -492,22 +543,11 @@ func coverageFromEnv(get func(string) string) (Coverage, error) {
 	if c.OIDCAudience == "" {
 		c.OIDCAudience = "mergeguard"
 	}
-	for _, entry := range strings.Split(get(EnvUploadTokens), ",") {
-		entry = strings.TrimSpace(entry)
-		if entry == "" {
-			continue
-		}
-		scope, token, ok := strings.Cut(entry, "=")
-		valid := ok && (scope == "*" || strings.Count(scope, "/") == 1 && !strings.HasPrefix(scope, "/") && !strings.HasSuffix(scope, "/"))
-		if !valid {
-			return c, &VariableError{EnvUploadTokens, "entries are SCOPE=TOKEN, comma-separated, with SCOPE owner/name, owner/* or *"}
-		}
-		if len(token) < 32 {
-			return c, &VariableError{EnvUploadTokens, fmt.Sprintf("the token for %s is shorter than 32 characters; use a long random one (openssl rand -hex 32)", scope)}
-		}
-		c.Tokens = append(c.Tokens, UploadToken{Scope: scope, Token: token})
+	tokens, err := scopedTokens(EnvUploadTokens, get(EnvUploadTokens))
+	if err != nil {
+		return c, err
 	}
-	var err error
+	c.Tokens = tokens
 	if c.MaxBytes, err = bytesVar(get, EnvCoverageMax, 64<<20, 1<<20, 1<<30); err != nil {
 		return c, err
 	}

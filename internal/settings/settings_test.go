@@ -152,6 +152,46 @@ func TestPolicyWorkerSettings(t *testing.T) {
 	}
 }
 
+// The policy folder's variable was renamed; the old name still works, says
+// so, and a local path in either is refused by name instead of ignored.
+func TestPolicyFolderVariable(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		env    map[string]string
+		folder string
+		notice string
+		err    string
+	}{
+		{name: "default", folder: "mergeguard"},
+		{name: "new name", env: map[string]string{EnvPolicyFolder: "policy/"}, folder: "policy"},
+		{name: "old name", env: map[string]string{EnvPolicyDirOld: "policy"}, folder: "policy", notice: "MERGEGUARD_POLICY_DIR is deprecated: rename it to MERGEGUARD_POLICY_FOLDER"},
+		{name: "both", env: map[string]string{EnvPolicyDirOld: "old", EnvPolicyFolder: "new"}, folder: "new", notice: "ignored, because MERGEGUARD_POLICY_FOLDER is set"},
+		{name: "absolute path", env: map[string]string{EnvPolicyFolder: "/home/me/org-policy"}, err: "MERGEGUARD_POLICY_FOLDER: \"/home/me/org-policy\" looks like a path on this machine"},
+		{name: "relative checkout in old name", env: map[string]string{EnvPolicyDirOld: "./org-policy"}, err: "MERGEGUARD_POLICY_DIR: \"./org-policy\" looks like a path"},
+		{name: "parent", env: map[string]string{EnvPolicyFolder: "../x"}, err: "inside the policy repository"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := PolicyFromEnv(func(k string) string { return tt.env[k] })
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want one saying %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.PolicyDir != tt.folder {
+				t.Errorf("folder %q, want %q", p.PolicyDir, tt.folder)
+			}
+			got := strings.Join(p.Notices, "\n")
+			if tt.notice == "" && got != "" || !strings.Contains(got, tt.notice) {
+				t.Errorf("notices %q, want %q", got, tt.notice)
+			}
+		})
+	}
+}
+
 func TestWebSettings(t *testing.T) {
 	const hexKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 	full := func(extra map[string]string) map[string]string {
@@ -197,6 +237,39 @@ func TestWebSettings(t *testing.T) {
 				t.Fatalf("got %+v, want %+v", w, tt.want)
 			}
 		})
+	}
+}
+
+func TestReplaySettings(t *testing.T) {
+	base := map[string]string{EnvAppID: "1", EnvPrivateKey: testKeyPEM(t), EnvWebhookSecret: "s"}
+	for _, tt := range []struct {
+		env       map[string]string
+		days, max int
+		err       string
+	}{
+		{env: nil, days: 14, max: 500},
+		{env: map[string]string{EnvReplayDays: "7", EnvReplayMax: "0"}, days: 7, max: 0},
+		{env: map[string]string{EnvReplayDays: "0"}, err: EnvReplayDays},
+		{env: map[string]string{EnvReplayMax: "lots"}, err: EnvReplayMax},
+	} {
+		env := map[string]string{}
+		for k, v := range base {
+			env[k] = v
+		}
+		for k, v := range tt.env {
+			env[k] = v
+		}
+		s, err := FromEnv(func(k string) string { return env[k] }, nil)
+		switch {
+		case tt.err != "":
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%v: error %v, want one naming %s", tt.env, err, tt.err)
+			}
+		case err != nil:
+			t.Errorf("%v: %v", tt.env, err)
+		case s.ReplayDays != tt.days || s.ReplayMax != tt.max:
+			t.Errorf("%v: days %d, max %d", tt.env, s.ReplayDays, s.ReplayMax)
+		}
 	}
 }
 

@@ -30,6 +30,11 @@ type Evaluation struct {
 	// bytes; FindingsOmitted counts those left out.
 	Findings        []Finding
 	FindingsOmitted int
+	// Input is the input document the evaluation was made from (JSON),
+	// stored compressed when it fits MaxStoredInput; InputVersion is its
+	// input.version.
+	Input        []byte
+	InputVersion int
 }
 
 // Finding is one thing a rule reported in an evaluation.
@@ -100,15 +105,20 @@ func RecordEvaluation(ctx context.Context, tx Tx, e Evaluation) error {
 	if err != nil {
 		return err
 	}
+	input, err := encodeInput(e.Input)
+	if err != nil {
+		return fmt.Errorf("compress the input of %s#%d: %w", e.Repo, e.Number, err)
+	}
 	findings, err := encodeFindings(e.Findings, e.FindingsOmitted)
 	if err != nil {
 		return fmt.Errorf("record the evaluation of %s#%d: %w", e.Repo, e.Number, err)
 	}
 	owner, _, _ := strings.Cut(e.Repo, "/")
-	_, err = tx.Exec(ctx, `INSERT INTO evaluations (id, at, owner, repo, pr_number, head_sha, policy, trigger, conclusion, rules, duration_ms, delivery_id, findings)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+	_, err = tx.Exec(ctx, `INSERT INTO evaluations (id, at, owner, repo, pr_number, head_sha, policy, trigger, conclusion, rules, duration_ms, delivery_id, findings,
+			input, input_version, input_size)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		id, e.At.UnixMilli(), strings.ToLower(owner), strings.ToLower(e.Repo), e.Number, e.HeadSHA, e.Policy, e.Trigger, e.Conclusion,
-		string(rules), e.Duration.Milliseconds(), e.DeliveryID, findings)
+		string(rules), e.Duration.Milliseconds(), e.DeliveryID, findings, input, e.InputVersion, len(e.Input))
 	if err != nil {
 		return fmt.Errorf("record the evaluation of %s#%d: %w", e.Repo, e.Number, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -20,8 +21,10 @@ import (
 
 	"github.com/mergeguard/mergeguard/internal/command"
 	"github.com/mergeguard/mergeguard/internal/decision"
+	"github.com/mergeguard/mergeguard/internal/httpjson"
 	"github.com/mergeguard/mergeguard/internal/intake"
 	"github.com/mergeguard/mergeguard/internal/metrics"
+	"github.com/mergeguard/mergeguard/internal/text"
 )
 
 // MaxBodyBytes is the largest delivery accepted; GitHub caps payloads at 25 MB.
@@ -58,6 +61,11 @@ type Handler struct {
 	// are refreshed at once rather than after their time to live, and pull
 	// requests they judge are evaluated again.
 	pushed func(context.Context, Push) error
+	// deployed is told of every deployment status, so the bake_time
+	// verdicts of promotion pull requests change at once.
+	deployed func(context.Context, decision.DeploymentStatus) error
+	// accepted is told when an owner accepts the App's new permissions.
+	accepted func(context.Context, decision.PermissionsAccepted) error
 	// receipt notes verified deliveries that need no job (see
 	// WithReceipts).
 	receipt func(context.Context, decision.Receipt) error
@@ -74,6 +82,19 @@ type Option func(*Handler)
 // redelivered.
 func WithPushObserver(fn func(context.Context, Push) error) Option {
 	return func(h *Handler) { h.pushed = fn }
+}
+
+// WithDeploymentObserver calls fn for every deployment_status delivery. An
+// error is answered with 503, so that GitHub shows the delivery as failed
+// and it can be redelivered.
+func WithDeploymentObserver(fn func(context.Context, decision.DeploymentStatus) error) Option {
+	return func(h *Handler) { h.deployed = fn }
+}
+
+// WithPermissionsObserver calls fn when an installation's owner accepts the
+// App's new permissions. An error is answered with 503.
+func WithPermissionsObserver(fn func(context.Context, decision.PermissionsAccepted) error) Option {
+	return func(h *Handler) { h.accepted = fn }
 }
 
 // WithLimits sets the memory deliveries being read may hold
@@ -131,7 +152,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	event := r.Header.Get("X-GitHub-Event")
 	id := r.Header.Get("X-GitHub-Delivery")
 	label := eventLabel(event)
-	log := h.log.With("delivery_id", clip(id, 64), "event", clip(event, 64), "remote", r.RemoteAddr)
+	log := h.log.With("delivery_id", text.Clip(id, 64), "event", text.Clip(event, 64), "remote", r.RemoteAddr)
 	verified := false
 	answer := func(status int, outcome, key, msg string, level slog.Level) {
 		if verified {
@@ -144,7 +165,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.rejected.Do(func() { level = slog.LevelWarn })
 		}
 		log.Log(r.Context(), level, "webhook "+outcome, "status", status, key, msg)
-		writeJSON(w, status, map[string]string{key: msg})
+		httpjson.Write(w, status, map[string]string{key: msg})
 	}
 
 	// Refuse what cannot be a valid delivery before reading the body.
@@ -208,12 +229,43 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err := h.pushed(r.Context(), p); err != nil {
 			h.metrics.Deliveries.WithLabelValues(label, metrics.DeliveryError).Inc()
 			log.Error("could not act on a push; GitHub will show the delivery as failed", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{
+			httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{
 				"error": "the push could not be acted on; redeliver it from the GitHub App's advanced settings once mergeguard is healthy",
 			})
 			return
 		}
 		answer(http.StatusAccepted, metrics.DeliveryPush, "status", "noted", slog.LevelDebug)
+		return
+	}
+
+	if event == "deployment_status" && h.deployed != nil {
+		ds, err := parseDeploymentStatus(payload)
+		if err != nil {
+			answer(http.StatusBadRequest, metrics.DeliveryMalformed, "error", err.Error(), slog.LevelWarn)
+			return
+		}
+		if err := h.deployed(r.Context(), ds); err != nil {
+			h.metrics.Deliveries.WithLabelValues(label, metrics.DeliveryError).Inc()
+			log.Error("could not act on a deployment status; GitHub will show the delivery as failed", "err", err)
+			httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{
+				"error": "the deployment status could not be acted on; redeliver it from the GitHub App's advanced settings once mergeguard is healthy",
+			})
+			return
+		}
+		answer(http.StatusAccepted, metrics.DeliveryDeployment, "status", "noted", slog.LevelDebug)
+		return
+	}
+
+	if pa, ok := parsePermissionsAccepted(event, id, payload); ok && h.accepted != nil {
+		if err := h.accepted(r.Context(), pa); err != nil {
+			h.metrics.Deliveries.WithLabelValues(label, metrics.DeliveryError).Inc()
+			log.Error("could not act on accepted permissions; GitHub will show the delivery as failed", "err", err)
+			httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{
+				"error": "the accepted permissions could not be acted on; redeliver it from the GitHub App's advanced settings once mergeguard is healthy",
+			})
+			return
+		}
+		answer(http.StatusAccepted, metrics.DeliveryPermissions, "status", "noted", slog.LevelInfo)
 		return
 	}
 
@@ -248,7 +300,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.metrics.Deliveries.WithLabelValues(label, metrics.DeliveryError).Inc()
 		log.Error("could not store webhook delivery; GitHub will show it as failed", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{
 			"error": "the delivery could not be stored; redeliver it from the GitHub App's advanced settings once mergeguard is healthy",
 		})
 		return
@@ -259,7 +311,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.metrics.Deliveries.WithLabelValues(label, string(outcome)).Inc()
 	log.Info("webhook "+string(outcome), "status", status)
-	writeJSON(w, status, map[string]string{"status": string(outcome), "delivery": d.ID})
+	httpjson.Write(w, status, map[string]string{"status": string(outcome), "delivery": d.ID})
 }
 
 // noteReceipt records a delivery that needed no job, when receipts are
@@ -297,6 +349,49 @@ func parsePush(event string, payload []byte) (Push, bool) {
 	return p, ok && p.Owner != "" && p.Repo != ""
 }
 
+// parseDeploymentStatus reads a deployment_status delivery. The status's
+// environment is the one the deployment was made to (GitHub repeats it on
+// the status); an App delivery names its installation.
+func parseDeploymentStatus(payload []byte) (decision.DeploymentStatus, error) {
+	var e github.DeploymentStatusEvent
+	if err := json.Unmarshal(payload, &e); err != nil {
+		return decision.DeploymentStatus{}, fmt.Errorf("not a deployment_status payload: %w", err)
+	}
+	repo, dep, st := e.GetRepo(), e.GetDeployment(), e.GetDeploymentStatus()
+	ds := decision.DeploymentStatus{
+		InstallationID: e.GetInstallation().GetID(), RepoID: repo.GetID(),
+		Owner: repo.GetOwner().GetLogin(), Repo: repo.GetName(), DefaultBranch: repo.GetDefaultBranch(),
+		Environment: st.GetEnvironment(), State: st.GetState(),
+		DeploymentID: dep.GetID(), SHA: dep.GetSHA(), Ref: dep.GetRef(),
+	}
+	if ds.Environment == "" {
+		ds.Environment = dep.GetEnvironment()
+	}
+	switch {
+	case ds.InstallationID <= 0:
+		return ds, errors.New("deployment_status payload has no installation")
+	case ds.RepoID <= 0 || ds.Owner == "" || ds.Repo == "":
+		return ds, errors.New("deployment_status payload has no repository")
+	case ds.Environment == "" || ds.State == "":
+		return ds, errors.New("deployment_status payload has no environment or state")
+	}
+	return ds, nil
+}
+
+// parsePermissionsAccepted reads an installation delivery whose owner
+// accepted new permissions.
+func parsePermissionsAccepted(event, id string, payload []byte) (decision.PermissionsAccepted, bool) {
+	if event != "installation" {
+		return decision.PermissionsAccepted{}, false
+	}
+	var e github.InstallationEvent
+	if err := json.Unmarshal(payload, &e); err != nil || e.GetAction() != "new_permissions_accepted" {
+		return decision.PermissionsAccepted{}, false
+	}
+	pa := decision.PermissionsAccepted{InstallationID: e.GetInstallation().GetID(), Owner: e.GetInstallation().GetAccount().GetLogin(), DeliveryID: id}
+	return pa, pa.InstallationID > 0 && pa.Owner != ""
+}
+
 // jsonPayload returns the JSON payload of a delivery sent as
 // application/json or as a form with a payload field (both are options in
 // GitHub's webhook settings).
@@ -319,17 +414,4 @@ func jsonPayload(contentType string, body []byte) ([]byte, error) {
 		return []byte(form.Get("payload")), nil
 	}
 	return nil, errors.New("unsupported Content-Type " + mt + ": set the App's webhook content type to application/json")
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }
