@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +52,9 @@ Offline, DIR holds the pull request:
                      {"slug": ["login", ...]} (optional)
   freezes.json       incident freezes (optional)
   coverage.*         coverage reports of the head commit (optional)
+  CODEOWNERS         the base branch's CODEOWNERS, here or in .github/ or
+                     docs/ as in a repository; read while the code_owners
+                     rule is enforced (optional)
   deployments.json   the repository's deployments, as GitHub lists them, each
                      with its statuses under "statuses" (optional; bake_time)
 
@@ -230,7 +234,9 @@ func (f *evalFlags) assessSources(ctx context.Context, dir string, src facts.Sou
 		// The document the policy would see: only the teams its
 		// configuration names (all of teams.json if the policy is broken).
 		if err == nil {
-			localpr.SelectTeams(dir, &src, res.Config.Teams())
+			if err := selectFacts(dir, &src, res); err != nil {
+				return facts.Input{}, evaluator.Judgement{}, "", err
+			}
 			if err := bakeTimeOffline(ctx, dir, res, &src); err != nil {
 				return facts.Build(src), evaluator.Judgement{}, "", err
 			}
@@ -240,7 +246,9 @@ func (f *evalFlags) assessSources(ctx context.Context, dir string, src facts.Sou
 	if err != nil {
 		return facts.Build(src), evaluator.Judgement{}, "", err
 	}
-	localpr.SelectTeams(dir, &src, res.Config.Teams())
+	if err := selectFacts(dir, &src, res); err != nil {
+		return facts.Input{}, evaluator.Judgement{}, "", err
+	}
 	if err := bakeTimeOffline(ctx, dir, res, &src); err != nil {
 		return facts.Build(src), evaluator.Judgement{}, "", err
 	}
@@ -248,6 +256,27 @@ func (f *evalFlags) assessSources(ctx context.Context, dir string, src facts.Sou
 	judge := evaluator.Judge{Engine: res.Engine, Mode: res.Config.Mode, Policy: res.Label, Notices: res.Notices, HeadSHA: src.PullRequest.Head.SHA}
 	j, err := judge.Decide(ctx, in, now)
 	return in, j, res.Label, err
+}
+
+// selectFacts completes an offline pull request's facts as the server
+// would for the resolved policy: CODEOWNERS while code_owners is enforced,
+// and the teams the configuration and CODEOWNERS name.
+func selectFacts(dir string, src *facts.Sources, res policysource.Resolved) error {
+	teams := res.Config.Teams()
+	if evaluator.CodeOwnersOn(res.Config.Rules["code_owners"]) {
+		if err := localpr.CodeOwners(dir, src); err != nil {
+			return err
+		}
+		org := ""
+		if src.PullRequest.BaseRepo != nil {
+			org = src.PullRequest.BaseRepo.Owner
+		}
+		teams = slices.Concat(teams, facts.OwningTeams(src.Files, org))
+		slices.Sort(teams)
+		teams = slices.Compact(teams)
+	}
+	localpr.SelectTeams(dir, src, teams)
+	return nil
 }
 
 func (f *evalFlags) assessLive(ctx context.Context, getenv Env, local policysource.Local, now time.Time) (facts.Input, evaluator.Judgement, string, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -347,4 +348,80 @@ func migrationInput(files, per int) facts.Input {
 		in.Files = append(in.Files, facts.File{Path: fmt.Sprintf("db/migrations/%04d_change.sql", f), Status: status, SQL: sql})
 	}
 	return in
+}
+
+// BenchmarkCodeOwnersOnTheLargestPullRequest is what the code_owners rule
+// costs an evaluation at its most expensive, from the fetched CODEOWNERS on:
+// parse a 500-line file, match 3000 changed files (facts.WithCodeOwners),
+// convert the input document and evaluate the rule, with 40 owning teams of
+// 25 members, 30 approvals of which half are stale with 200 files changed
+// since, and a distinct-teams requirement.
+func BenchmarkCodeOwnersOnTheLargestPullRequest(b *testing.B) {
+	ctx := context.Background()
+	engine := engineWith(b, "rules:\n  code_owners:\n    enforce: true\n    distinct_teams: [{paths: [\"services/*/db/**\"], teams: 2}]\n")
+	var file strings.Builder
+	file.WriteString("* @acme/everyone\n")
+	for i := 1; i < 500; i++ {
+		switch i % 4 {
+		case 0:
+			fmt.Fprintf(&file, "/services/svc%d/ @acme/team%d @user%d\n", i, i%40, i)
+		case 1:
+			fmt.Fprintf(&file, "/services/svc%d/db/ @acme/team%d @acme/team%d\n", i-1, i%40, (i+1)%40)
+		case 2:
+			fmt.Fprintf(&file, "lib%d/ @acme/team%d\n", i, i%40)
+		case 3:
+			fmt.Fprintf(&file, "*.ext%d @user%d\n", i, i)
+		}
+	}
+	owners := facts.CodeOwnersFile{Path: ".github/CODEOWNERS", Content: []byte(file.String())}
+	in := facts.Input{
+		Version:     facts.Version,
+		PullRequest: facts.PullRequest{Number: 1, Author: facts.Actor{Login: "dev", Type: "User"}},
+		Repository:  facts.Repository{Owner: "acme", Name: "shop", FullName: "acme/shop"},
+		Teams:       map[string]facts.Team{"everyone": {Found: true, Members: []string{"eve"}}},
+	}
+	for i := range 3000 {
+		var path string
+		switch i % 3 {
+		case 0:
+			path = fmt.Sprintf("services/svc%d/handler%d.go", (i%125)*4, i)
+		case 1:
+			path = fmt.Sprintf("services/svc%d/db/q%d.sql", (i%125)*4, i)
+		case 2:
+			path = fmt.Sprintf("web/lib%d/c%d.tsx", (i%125)*4+2, i)
+		}
+		in.Files = append(in.Files, facts.File{Path: path, Status: "modified", Additions: 1,
+			Hunks: []facts.Hunk{{OldStart: 1, OldLines: 1, NewStart: 1, NewLines: 1}}, AddedLines: []facts.Line{{Line: 1, Text: "x"}}, RemovedLines: []int{1}})
+	}
+	for t := range 40 {
+		var members []string
+		for m := range 25 {
+			members = append(members, fmt.Sprintf("user%d", t*20+m))
+		}
+		in.Teams[fmt.Sprintf("team%d", t)] = facts.Team{Found: true, Members: members}
+	}
+	for r := range 30 {
+		rv := facts.Review{Author: facts.Actor{Login: fmt.Sprintf("user%d", r*27), Type: "User"}, State: "APPROVED",
+			CommitSHA: "0123456789012345678901234567890123456789", OnHead: r%2 == 0, ChangesSinceKnown: true, FilesChangedSince: []string{}}
+		if !rv.OnHead {
+			for f := range 200 {
+				rv.FilesChangedSince = append(rv.FilesChangedSince, in.Files[(r*97+f)%len(in.Files)].Path)
+			}
+		}
+		in.Reviews = append(in.Reviews, rv)
+	}
+	now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
+	b.ReportAllocs()
+	for b.Loop() {
+		doc := in
+		doc.Files = slices.Clone(in.Files)
+		doc.Files, doc.PullRequest.CodeOwners = facts.WithCodeOwners(doc.Files, owners, nil)
+		results, err := engine.Evaluate(ctx, doc, now, "code_owners")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(results) != 1 || results[0].Err != "" || len(results[0].Denials) == 0 {
+			b.Fatalf("results %+v", results)
+		}
+	}
 }

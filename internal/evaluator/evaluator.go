@@ -32,6 +32,7 @@ type GitHub interface {
 	PullRequestCommits(ctx context.Context, owner, repo string, number int) ([]decision.Commit, error)
 	Compare(ctx context.Context, owner, repo, base, head string) (githubapp.Comparison, error)
 	TeamMembers(ctx context.Context, org, slug string) ([]string, error)
+	CodeOwnersErrors(ctx context.Context, owner, repo, ref string) ([]githubapp.CodeOwnersError, error)
 	Deployments
 	FileReader
 	checkrun.GitHub
@@ -304,6 +305,14 @@ func (s *Service) assess(ctx context.Context, gh GitHub, req Request) (Assessmen
 		var teams []string
 		if resolved.Engine != nil {
 			teams = resolved.Config.Teams()
+		}
+		// CODEOWNERS is read only for the rule that uses it, and then names
+		// more teams: those owning the changed files.
+		if resolved.Engine != nil && CodeOwnersOn(resolved.Config.Rules[codeOwnersRule]) {
+			if src.Files, src.CodeOwners, err = s.codeOwners(gctx, gh, req.PR.Repo, pr, changed, truncated); err != nil {
+				return err
+			}
+			teams = mergeTeams(teams, facts.OwningTeams(src.Files, owner))
 		}
 		src.Teams, err = s.teams(gctx, gh, owner, teams)
 		return err

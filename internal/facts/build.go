@@ -29,8 +29,11 @@ type Sources struct {
 	Promotion     *promotion.Result
 	Deployments   *deployhistory.Input
 	MergeGroup    *MergeGroup
-	Trigger       Trigger
-	Now           time.Time
+	// CodeOwners is nil when CODEOWNERS was not read; the files' owners
+	// are then unknown (see WithCodeOwners).
+	CodeOwners *CodeOwners
+	Trigger    Trigger
+	Now        time.Time
 }
 
 // Build assembles the input document.
@@ -53,6 +56,7 @@ func Build(src Sources) Input {
 		Trigger:        src.Trigger,
 	}
 	in.PullRequest.MergeGroup = src.MergeGroup
+	in.PullRequest.CodeOwners = src.CodeOwners
 	if in.Files == nil {
 		in.Files = []File{}
 	}

@@ -28,7 +28,7 @@ const (
 // exampleInput is the documented example: the approved example pull request,
 // plus the shapes it lacks (a review on an older commit, a binary file, a
 // file without a patch too large to diff, a patch that cannot be read, a
-// partly covered line, teams found and not).
+// partly covered line, teams found and not, CODEOWNERS).
 func exampleInput(t *testing.T) facts.Input {
 	t.Helper()
 	at := time.Date(2026, 11, 20, 15, 4, 5, 0, time.UTC)
@@ -66,6 +66,12 @@ func exampleInput(t *testing.T) facts.Input {
 		"paymnets":      {Members: []string{}, Error: "team acme/paymnets does not exist, or the App cannot see it: check the team name in the configuration and that the App has the Members: read permission"},
 	}
 	src.Freezes = []facts.Freeze{facts.NewFreeze(7, "checkout errors, INC-42", []string{"storefront"}, "ines", at.Add(-time.Hour), at.Add(2*time.Hour))}
+	// CODEOWNERS on the base branch, with a line GitHub skips; the pull
+	// request does not change it.
+	src.Files, src.CodeOwners = facts.WithCodeOwners(src.Files, facts.CodeOwnersFile{
+		Path: ".github/CODEOWNERS", Content: []byte("* @acme/storefront\n/checkout/ @acme/payments-core @wen\n/assets/\n/testdata/[a-z]*/ @acme/qa\n/ops/ @acme/sre\n"),
+		Reported: []facts.CodeOwnersProblem{{Line: 5, Message: "Unknown owner: make sure @acme/sre exists and has write access to the repository"}},
+	}, nil)
 	src.Trigger = facts.Trigger{Event: "pull_request_review", Action: "submitted"}
 	return facts.Build(src)
 }

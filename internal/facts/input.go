@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mergeguard/mergeguard/internal/codeowners"
 	"github.com/mergeguard/mergeguard/internal/deployhistory"
 	"github.com/mergeguard/mergeguard/internal/promotion"
 )
@@ -62,6 +63,9 @@ type PullRequest struct {
 	Commits     []Commit `json:"commits"`
 	// MergeGroup is set when the evaluation is for a merge queue entry.
 	MergeGroup *MergeGroup `json:"merge_group"`
+	// CodeOwners is the repository's CODEOWNERS file; nil when it was not
+	// read (the code_owners rule is off).
+	CodeOwners *CodeOwners `json:"codeowners"`
 }
 
 // MergeGroup is the merge queue commit being checked.
@@ -143,6 +147,13 @@ type File struct {
 	// SQL holds the statements of the added lines of a .sql file; nil for
 	// other files and for a .sql file without added lines.
 	SQL *SQL `json:"sql,omitempty"`
+	// Owners is the line of the base branch's CODEOWNERS that decides the
+	// file's owners; nil when no line matches it, or CODEOWNERS was not
+	// read. A line naming no owners leaves the file without one.
+	Owners *codeowners.Match `json:"owners"`
+	// PreviousOwners is the same for a moved file's old path (nil for
+	// other files).
+	PreviousOwners *codeowners.Match `json:"previous_owners,omitempty"`
 }
 
 // SQL is what a SQL file's added lines say: the statements they form.

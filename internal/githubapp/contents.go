@@ -158,3 +158,39 @@ func tooLarge(er *github.ErrorResponse) bool {
 	}
 	return strings.Contains(strings.ToLower(er.Message), "too large")
 }
+
+// CodeOwnersError is a problem GitHub reports in a CODEOWNERS file.
+type CodeOwnersError struct {
+	// Path is the file's location, e.g. .github/CODEOWNERS.
+	Path string
+	Line int
+	// Kind is GitHub's name for the problem ("Unknown owner", "Invalid
+	// pattern" …).
+	Kind string
+	// Message is GitHub's first line of explanation ("Unknown owner on
+	// line 3: make sure @acme/ops exists and has write access to the
+	// repository").
+	Message string
+}
+
+// CodeOwnersErrors lists the problems GitHub finds in the CODEOWNERS file
+// it uses at ref (a branch or commit SHA): besides what cannot be parsed,
+// owners that do not exist or may not own files (a user without write
+// access, a team the repository is not shared with), which only GitHub can
+// tell. None when there is no CODEOWNERS file. Repeated reads are
+// conditional.
+func (i *Installation) CodeOwnersErrors(ctx context.Context, owner, repo, ref string) ([]CodeOwnersError, error) {
+	res, _, err := i.client.Repositories.GetCodeownersErrors(ctx, owner, repo, &github.GetCodeownersErrorsOptions{Ref: ref})
+	if IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list CODEOWNERS errors at %s in %s/%s: %w", decision.ShortSHA(ref), owner, repo, i.explain(err))
+	}
+	out := make([]CodeOwnersError, 0, len(res.Errors))
+	for _, e := range res.Errors {
+		msg, _, _ := strings.Cut(e.Message, "\n")
+		out = append(out, CodeOwnersError{Path: e.Path, Line: e.Line, Kind: e.Kind, Message: strings.TrimSpace(msg)})
+	}
+	return out, nil
+}

@@ -14,6 +14,9 @@
 //	deployments.json   the repository's deployments, GitHub's deployment
 //	                   objects each with its statuses under "statuses", for
 //	                   bake_time (optional; LoadDeployments)
+//	CODEOWNERS         the base branch's CODEOWNERS, at any of GitHub's three
+//	                   locations relative to the directory (optional; read
+//	                   when the code_owners rule is enforced, see CodeOwners)
 package localpr
 
 import (
@@ -28,6 +31,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mergeguard/mergeguard/internal/codeowners"
 	"github.com/mergeguard/mergeguard/internal/coverage"
 	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/facts"
@@ -166,6 +170,63 @@ func readFreezes(dir string) ([]facts.Freeze, error) {
 		out = append(out, facts.NewFreeze(f.ID, f.Reason, f.Repositories, f.CreatedBy, starts, ends))
 	}
 	return out, nil
+}
+
+// CodeOwners reads the base branch's CODEOWNERS from dir, where it lies at
+// one of GitHub's locations (CODEOWNERS, .github/CODEOWNERS or
+// docs/CODEOWNERS) and is found as GitHub finds it, and gives src's files
+// their owners. When diff.patch changes a CODEOWNERS location, the file the
+// pull request would leave is rebuilt from the base's and the diff, so its
+// problems show as the server would show them.
+func CodeOwners(dir string, src *facts.Sources) error {
+	atBase := func(path string) ([]byte, bool, error) {
+		content, err := readFile(dir, filepath.FromSlash(path), false)
+		return content, content != nil, err
+	}
+	path, content, found, err := codeowners.Find(atBase)
+	if err != nil {
+		return err
+	}
+	var base facts.CodeOwnersFile
+	if found {
+		base = facts.CodeOwnersFile{Path: path, Content: content}
+	}
+	var head *facts.CodeOwnersFile
+	if facts.ChangesCodeOwners(src.Files) {
+		f, err := facts.HeadCodeOwners(base, src.Files, func(path string) (facts.CodeOwnersFile, bool, error) {
+			return headVersion(dir, path, src.Files, atBase)
+		})
+		if err != nil {
+			return err
+		}
+		head = &f
+	}
+	src.Files, src.CodeOwners = facts.WithCodeOwners(src.Files, base, head)
+	return nil
+}
+
+// headVersion is a CODEOWNERS location at the head: the file in dir (the
+// base's) with the diff's changes to it applied.
+func headVersion(dir, path string, files []facts.File, atBase func(string) ([]byte, bool, error)) (facts.CodeOwnersFile, bool, error) {
+	content, found, err := atBase(path)
+	if err != nil {
+		return facts.CodeOwnersFile{}, false, err
+	}
+	for _, f := range files {
+		if f.Path != path {
+			continue
+		}
+		if f.Status == "removed" {
+			return facts.CodeOwnersFile{}, false, nil
+		}
+		rebuilt, ok := facts.ApplyPatch(content, f)
+		if !ok {
+			return facts.CodeOwnersFile{}, false, fmt.Errorf("%s: the changes to %s do not apply to %s; place the base branch's version there",
+				filepath.Join(dir, DiffFile), path, filepath.Join(dir, filepath.FromSlash(path)))
+		}
+		return facts.CodeOwnersFile{Content: rebuilt}, true, nil
+	}
+	return facts.CodeOwnersFile{Content: content}, found, nil
 }
 
 // SelectTeams keeps the teams in src that the configuration names and marks

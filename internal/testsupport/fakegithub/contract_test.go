@@ -486,6 +486,15 @@ func TestResponsesMatchGitHubsSchemas(t *testing.T) {
 	if _, err := inst.TeamMembers(ctx, "acme", "no-such-team"); !githubapp.IsNotFound(err) {
 		t.Fatalf("an unknown team: got %v, want a 404", err)
 	}
+	// CODEOWNERS as GitHub checks it: a team that does not exist is
+	// reported on its line. (Without the file GitHub answers 404, with a
+	// body its description does not document; mergeguard asks only after
+	// finding the file.)
+	repo.CommitFiles("", "Owners", map[string]string{".github/CODEOWNERS": "* @acme/payments-core\n/ops/ @acme/no-such-team @mira\n"})
+	if errs, err := inst.CodeOwnersErrors(ctx, owner, name, "main"); err != nil || len(errs) != 1 || errs[0].Line != 2 || errs[0].Kind != "Unknown owner" ||
+		errs[0].Message != "Unknown owner on line 2: make sure @acme/no-such-team exists and has write access to the repository" {
+		t.Fatalf("CODEOWNERS errors: %+v, %v", errs, err)
+	}
 
 	// Deployments and their statuses, read for bake_time; a refusal is the
 	// missing permission.

@@ -282,6 +282,7 @@ var routeTable = []route{
 	{"GET", "/repos/{owner}/{repo}/git/trees/{tree_sha}", (*Server).getTree, "token"},
 	{"GET", "/repos/{owner}/{repo}/git/blobs/{file_sha}", (*Server).getBlob, "token"},
 	{"GET", "/repos/{owner}/{repo}/contents/{path}", (*Server).getContents, "token"},
+	{"GET", "/repos/{owner}/{repo}/codeowners/errors", (*Server).codeOwnersErrors, "token"},
 	{"GET", "/installation/repositories", (*Server).listInstallationRepos, "token"},
 	{"POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", (*Server).createComment, "token"},
 	{"POST", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", (*Server).createReaction, "token"},
