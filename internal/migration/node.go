@@ -587,10 +587,11 @@ func typeName(t *pg.TypeName) string {
 	}
 	names := strs(t.GetNames())
 	if len(names) == 2 && names[0] == "pg_catalog" {
-		if s, ok := builtinTypes[names[1]]; ok {
+		names = names[1:]
+	}
+	if len(names) == 1 {
+		if s, ok := builtinTypes[strings.ToLower(names[0])]; ok {
 			names = []string{s}
-		} else {
-			names = names[1:]
 		}
 	}
 	out := strings.Join(names, ".")

@@ -206,29 +206,102 @@ type rawStmt struct {
 	base int
 }
 
-// parse parses src whole; when PostgreSQL rejects it, it parses the
-// statements one by one so that one bad statement hides nothing else.
+// parse parses src whole; when PostgreSQL rejects a statement, the text
+// before it is parsed whole, the statement becomes a parse error, and the
+// parsing goes on after it, so one bad statement hides nothing else.
 func (p *projector) parse() {
-	res, err := parseSQL(p.src)
-	if err == nil {
-		for _, rs := range res.GetStmts() {
-			start, end := p.span(0, int(rs.GetStmtLocation()), int(rs.GetStmtLen()), len(p.src))
-			if start >= end {
+	pos, resplits := 0, 0
+	for pos < len(p.src) {
+		if p.outOfTime(p.lines.line(pos)) {
+			return
+		}
+		res, err := parseSQL(p.src[pos:])
+		if err == nil {
+			p.projectAll(res, pos, len(p.src))
+			return
+		}
+		var se *syntaxError
+		if !errors.As(err, &se) && !errors.Is(err, errParserFault) {
+			p.note(p.lines.line(pos), p.f.Lines, "the SQL parser could not be run: "+err.Error())
+			return
+		}
+		if se == nil || se.Offset < 0 {
+			p.recover(pos)
+			return
+		}
+		// Find the statement the error is in, by the lexical rules.
+		errAt := pos + se.Offset
+		sub := p.src[pos:]
+		r := sqlsplit.SplitFile(sub, 1)
+		found := false
+		lastEnd := pos
+		for _, st := range r.Statements {
+			rel := stringOffset(sub, st.Text)
+			if rel < 0 {
 				continue
+			}
+			start, end := pos+rel, pos+rel+len(st.Text)
+			lastEnd = end
+			if end <= errAt && end < len(p.src) {
+				continue
+			}
+			found = true
+			if start > pos && !p.parseChunk(pos, start) {
+				p.recoverRange(pos, start)
 			}
 			if p.outOfTime(p.lines.line(start)) {
 				return
 			}
-			p.project(rawStmt{node: rs.GetStmt(), start: start, end: end})
+			p.parseOne(start, end)
+			pos = end
+			if st.Incomplete && resplits < maxResplits {
+				// An unterminated quote took the rest of the file for
+				// PostgreSQL too; go on from the next line instead.
+				resplits++
+				_, e := p.lines.span(p.lines.line(start))
+				pos = min(len(p.src), e+1)
+			}
+			break
 		}
-		return
+		if !found {
+			if r.Truncated && lastEnd > pos {
+				// The error is past the splitter's statement bound:
+				// what it returned parses, go on after it.
+				if !p.parseChunk(pos, lastEnd) {
+					p.recoverRange(pos, lastEnd)
+				}
+				pos = lastEnd
+				continue
+			}
+			p.recover(pos)
+			return
+		}
 	}
-	var se *syntaxError
-	if !errors.As(err, &se) && !errors.Is(err, errParserFault) {
-		p.note(1, p.f.Lines, "the SQL parser could not be run: "+err.Error())
-		return
+}
+
+// projectAll projects the statements of a parse of src[base:limit].
+func (p *projector) projectAll(res *pg.ParseResult, base, limit int) {
+	for _, rs := range res.GetStmts() {
+		start, end := p.span(base, int(rs.GetStmtLocation()), int(rs.GetStmtLen()), limit)
+		if start >= end {
+			continue
+		}
+		if p.outOfTime(p.lines.line(start)) {
+			return
+		}
+		p.project(rawStmt{node: rs.GetStmt(), start: start, end: end})
 	}
-	p.recover()
+}
+
+// parseChunk parses src[start:end] whole and projects it; false when it
+// does not parse (nothing is projected then).
+func (p *projector) parseChunk(start, end int) bool {
+	res, err := parseSQL(p.src[start:end])
+	if err != nil {
+		return false
+	}
+	p.projectAll(res, start, end)
+	return true
 }
 
 // span turns a statement's location and length (relative to base; a
@@ -248,12 +321,29 @@ func (p *projector) span(base, loc, length, limit int) (int, int) {
 	return start, end
 }
 
-// recover splits src into statements by the lexical rules and parses
-// each alone. A statement that ends inside an unterminated quote swallows
+// recoverRange parses src[start:end] statement by statement.
+func (p *projector) recoverRange(start, end int) {
+	sub := p.src[start:end]
+	r := sqlsplit.SplitFile(sub, 1)
+	for _, st := range r.Statements {
+		rel := stringOffset(sub, st.Text)
+		if rel < 0 {
+			continue
+		}
+		if p.outOfTime(p.lines.line(start + rel)) {
+			return
+		}
+		p.parseOne(start+rel, start+rel+len(st.Text))
+	}
+}
+
+// recover splits src from pos into statements by the lexical rules and
+// parses each alone: the fallback when PostgreSQL's error does not say
+// where it is. A statement that ends inside an unterminated quote swallows
 // the rest of the file for the splitter; the split then restarts on the
 // line after it so that what follows is still read.
-func (p *projector) recover() {
-	pos, resplits := 0, 0
+func (p *projector) recover(pos int) {
+	resplits := 0
 	for pos < len(p.src) {
 		sub := p.src[pos:]
 		r := sqlsplit.SplitFile(sub, 1)
