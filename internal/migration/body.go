@@ -63,6 +63,7 @@ func (p *projector) projectBody(idx int, node *pg.Node, stmtText string, depth i
 		return
 	}
 	outer.Function.BodyParsed = true
+	outerEnd := outer.EndLine
 	var found []bodySQL
 	collectSQL(tree, &found, 0)
 	for _, q := range found {
@@ -72,7 +73,7 @@ func (p *projector) projectBody(idx int, node *pg.Node, stmtText string, depth i
 		}
 		o := origin
 		o.Dynamic = q.dynamic
-		p.projectInner(q.sql, bodyLine+max(q.lineno, 1)-1, o, depth)
+		p.projectInner(q.sql, bodyLine+max(q.lineno, 1)-1, outerEnd, o, depth)
 	}
 }
 
@@ -159,8 +160,11 @@ func sqlLiteral(s string) (string, bool) {
 }
 
 // projectInner parses SQL run by a body and adds its statements.
-func (p *projector) projectInner(sql string, line int, origin Origin, depth int) {
-	endLine := line + strings.Count(sql, "\n")
+// Its lines are kept within the outer statement's (maxLine), whatever
+// the body's line numbers say.
+func (p *projector) projectInner(sql string, line, maxLine int, origin Origin, depth int) {
+	line = min(line, maxLine)
+	endLine := min(line+strings.Count(sql, "\n"), maxLine)
 	res, err := parseSQL(sql)
 	if err != nil {
 		o := origin
