@@ -94,6 +94,9 @@ func exprText(n *pg.Node) string {
 	if n == nil {
 		return ""
 	}
+	if s, ok := renderExpr(n, 0); ok {
+		return s
+	}
 	tree := &pg.ParseResult{Stmts: []*pg.RawStmt{{Stmt: &pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: &pg.SelectStmt{
 		TargetList:  []*pg.Node{{Node: &pg.Node_ResTarget{ResTarget: &pg.ResTarget{Val: n}}}},
 		Op:          pg.SetOperation_SETOP_NONE,
