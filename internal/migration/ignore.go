@@ -43,8 +43,13 @@ var SquawkRules = map[string][]string{
 	"require-concurrent-index-deletion":            {"drop_index"},
 	"require-enum-value-ordering":                  nil,
 	"require-table-schema":                         nil,
-	"require-timeout-settings":                     {"lock_timeout"},
-	"transaction-nesting":                          nil,
+	"require-lock-timeout":                         {"lock_timeout"},
+	"require-statement-timeout":                    nil,
+	"require-concurrent-reindex":                   nil,
+	"require-concurrent-partition-detach":          nil,
+	// The rule squawk split into the two above; kept as an alias.
+	"require-timeout-settings": {"lock_timeout"},
+	"transaction-nesting":      nil,
 }
 
 const (
