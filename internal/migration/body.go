@@ -2,6 +2,7 @@ package migration
 
 import (
 	"encoding/json"
+	"sort"
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
@@ -115,7 +116,7 @@ func collectSQL(v any, out *[]bodySQL, depth int) {
 		// Statement order is list order; map keys of one object hold
 		// different parts (condition, body, else), visited in a fixed
 		// order for stable output.
-		sortStrings(keys)
+		sort.Strings(keys)
 		for _, k := range keys {
 			collectSQL(x[k], out, depth+1)
 		}

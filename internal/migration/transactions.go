@@ -1,9 +1,5 @@
 package migration
 
-import "sort"
-
-func sortStrings(s []string) { sort.Strings(s) }
-
 // modelTransactions walks the statements in order and records, for each,
 // whether it runs in a transaction and which lock_timeout and
 // statement_timeout are in force. Statements from function bodies take
