@@ -549,6 +549,10 @@ func TestToolDefaults(t *testing.T) {
 			if f.Tool != tt.tool || f.Transaction.Implicit != tt.implicit || f.Transaction.Reason != tt.reason {
 				t.Errorf("tool %q %+v, want %q implicit=%v reason=%s", f.Tool, f.Transaction, tt.tool, tt.implicit, tt.reason)
 			}
+			tool, mode := TransactionOf(tt.path, []byte(tt.sql), Options{})
+			if tool != f.Tool || mode != f.Transaction {
+				t.Errorf("TransactionOf says %q %+v, Project %q %+v", tool, mode, f.Tool, f.Transaction)
+			}
 		})
 	}
 	on := true

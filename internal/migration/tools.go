@@ -1,6 +1,7 @@
 package migration
 
 import (
+	"bytes"
 	"path"
 	"regexp"
 	"strings"
@@ -161,4 +162,27 @@ func downSections(comments []commentLine, lines int) []lineRange {
 		out = append(out, lineRange{start, lines})
 	}
 	return out
+}
+
+// TransactionOf says, without parsing the SQL, which migration tool a
+// file belongs to and whether that tool runs it inside a transaction, and
+// why: a directive comment in content, the tool's default for such a path
+// (the table in ToolDefaults), or a setting in opt. Project reports the
+// same in File.Tool and File.Transaction.
+func TransactionOf(p string, content []byte, opt Options) (string, TransactionMode) {
+	var comments []commentLine
+	line := 0
+	for len(content) > 0 {
+		line++
+		var l []byte
+		if i := bytes.IndexByte(content, '\n'); i >= 0 {
+			l, content = content[:i], content[i+1:]
+		} else {
+			l, content = content, nil
+		}
+		if t := bytes.TrimSpace(l); bytes.HasPrefix(t, []byte("--")) {
+			comments = append(comments, commentLine{line: line, text: strings.TrimSpace(string(t[2:]))})
+		}
+	}
+	return toolOf(p, comments, opt)
 }
