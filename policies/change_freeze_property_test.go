@@ -15,7 +15,7 @@ import (
 
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/policy"
-	"github.com/mergeguard/mergeguard/internal/policyconfig"
+	policyconfig "github.com/mergeguard/mergeguard/internal/policy/config"
 )
 
 // TestChangeFreezeAgreesWithABruteForceCalendar compares the change-freeze

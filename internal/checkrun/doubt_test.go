@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/mergeguard/mergeguard/internal/decision"
 )
 
 // GitHub may carry out an update and lose its answer (a 502 after the
@@ -16,7 +18,7 @@ import (
 func TestAnUpdateWhoseAnswerWasLostIsWrittenAgain(t *testing.T) {
 	gh := &fakeGitHub{}
 	p := &Publisher{State: newState(t), Name: "mergeguard", AppID: 1, Now: time.Now}
-	target := Target{RepoID: 1, Owner: "acme", Repo: "shop", HeadSHA: "abc", Number: 3}
+	target := Target{Head: decision.Head{PullRequest: decision.PullRequest{Repo: decision.Repo{Owner: "acme", Name: "shop"}, Number: 3}, SHA: "abc"}, RepoID: 1}
 	ctx := context.Background()
 	blocked, blockedOut := verdict(0, true)
 	if _, err := p.Publish(ctx, gh, target, blocked, blockedOut); err != nil {

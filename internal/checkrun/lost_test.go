@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-github/v60/github"
+	"github.com/mergeguard/mergeguard/internal/decision"
 )
 
 // lostAnswer is a write GitHub may have carried out (a 502 after the fact).
@@ -33,7 +33,7 @@ func TestACreationWhoseAnswerWasLostIsLookedUpNotRepeated(t *testing.T) {
 			gh := &scripted{outcomes: tt.outcomes}
 			p := &Publisher{State: newState(t), Name: "mergeguard", AppID: 1, Now: time.Now}
 			v, out := verdict(1, true)
-			res, err := p.Publish(context.Background(), gh, Target{RepoID: 1, HeadSHA: "abc"}, v, out)
+			res, err := p.Publish(context.Background(), gh, Target{Head: decision.Head{SHA: "abc"}, RepoID: 1}, v, out)
 			if fmt.Sprint(gh.calls) != tt.want || gh.runs != tt.runs {
 				t.Fatalf("calls %v with %d check runs, want %s with %d", gh.calls, gh.runs, tt.want, tt.runs)
 			}
@@ -62,8 +62,8 @@ func (s *scripted) FindCheckRun(ctx context.Context, owner, repo, sha, name stri
 	return 0, nil
 }
 
-func (s *scripted) CreateCheckRun(ctx context.Context, owner, repo string, o github.CreateCheckRunOptions) (int64, error) {
-	s.calls = append(s.calls, call{op: "create", annotations: len(o.Output.Annotations)})
+func (s *scripted) CreateCheckRun(ctx context.Context, owner, repo string, o decision.CheckRunWrite) (int64, error) {
+	s.calls = append(s.calls, call{op: "create", annotations: len(o.Annotations)})
 	outcome := s.outcomes[0]
 	s.outcomes = s.outcomes[1:]
 	switch outcome {

@@ -12,11 +12,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/go-github/v60/github"
-
 	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/report"
-	"github.com/mergeguard/mergeguard/internal/store"
 )
 
 // BatchSize is GitHub's limit of annotations per create or update request.
@@ -25,19 +22,19 @@ const BatchSize = 50
 // GitHub is what the publisher needs from GitHub.
 type GitHub interface {
 	FindCheckRun(ctx context.Context, owner, repo, sha, name string, appID int64) (int64, error)
-	CreateCheckRun(ctx context.Context, owner, repo string, opts github.CreateCheckRunOptions) (int64, error)
-	UpdateCheckRun(ctx context.Context, owner, repo string, id int64, opts github.UpdateCheckRunOptions) error
+	CreateCheckRun(ctx context.Context, owner, repo string, w decision.CheckRunWrite) (int64, error)
+	UpdateCheckRun(ctx context.Context, owner, repo string, id int64, w decision.CheckRunWrite) error
 }
 
 // State remembers what each check run shows and the verdicts behind it
-// (store.CheckRuns in production).
+// (the store's CheckRuns in production).
 type State interface {
-	Get(ctx context.Context, k store.CheckRunKey) (store.CheckRunRecord, error)
-	Put(ctx context.Context, k store.CheckRunKey, rec store.CheckRunRecord) error
-	Claim(ctx context.Context, k store.CheckRunKey, owner string, until time.Time) (bool, error)
-	Release(ctx context.Context, k store.CheckRunKey, owner string) error
-	SaveVerdict(ctx context.Context, repoID int64, sha string, v store.HeadVerdict) error
-	Verdicts(ctx context.Context, repoID int64, sha string) ([]store.HeadVerdict, error)
+	Get(ctx context.Context, k decision.CheckRunKey) (decision.CheckRunRecord, error)
+	Put(ctx context.Context, k decision.CheckRunKey, rec decision.CheckRunRecord) error
+	Claim(ctx context.Context, k decision.CheckRunKey, owner string, until time.Time) (bool, error)
+	Release(ctx context.Context, k decision.CheckRunKey, owner string) error
+	SaveVerdict(ctx context.Context, repoID int64, sha string, v decision.HeadVerdict) error
+	Verdicts(ctx context.Context, repoID int64, sha string) ([]decision.HeadVerdict, error)
 	WithdrawVerdicts(ctx context.Context, repoID int64, pr int, keep string) ([]string, error)
 }
 
@@ -55,11 +52,10 @@ type Publisher struct {
 
 // Target is the commit a check run belongs to.
 type Target struct {
+	// Head is the pull request and the commit the check run is on (a
+	// merge group's commit for a merge queue entry).
+	Head    decision.Head
 	RepoID  int64
-	Owner   string
-	Repo    string
-	HeadSHA string
-	Number  int
 	BaseRef string
 	// Rerun is set when someone asked to see the check again: the check
 	// run is written afresh (a new completed_at, and a line saying when and
@@ -92,7 +88,7 @@ type BusyError struct {
 }
 
 func (e *BusyError) Error() string {
-	return fmt.Sprintf("another evaluation is publishing the check run on %s", short(e.SHA))
+	return fmt.Sprintf("another evaluation is publishing the check run on %s", decision.ShortSHA(e.SHA))
 }
 
 // RetryAt is when to try again.
@@ -101,7 +97,7 @@ func (e *BusyError) RetryAt() time.Time { return e.At }
 // Busy tells the queue the wait is for another evaluation, not GitHub.
 func (e *BusyError) Busy() bool { return true }
 
-// Publish records pull request t.Number's verdict on t.HeadSHA and writes the
+// Publish records pull request t.Head.Number's verdict on t.Head.SHA and writes the
 // commit's check run. The pull request's verdicts on its earlier heads are
 // withdrawn, and those commits' check runs refreshed if other pull requests
 // still share them.
@@ -120,8 +116,8 @@ func (p *Publisher) Publish(ctx context.Context, gh GitHub, t Target, v decision
 	if err != nil {
 		return Result{}, err
 	}
-	err = p.State.SaveVerdict(ctx, t.RepoID, t.HeadSHA, store.HeadVerdict{
-		PR: t.Number, BaseRef: t.BaseRef, Conclusion: string(v.Conclusion), Output: string(encoded),
+	err = p.State.SaveVerdict(ctx, t.RepoID, t.Head.SHA, decision.HeadVerdict{
+		PR: t.Head.Number, BaseRef: t.BaseRef, Conclusion: string(v.Conclusion), Output: string(encoded),
 	})
 	if err != nil {
 		return Result{}, err
@@ -130,7 +126,7 @@ func (p *Publisher) Publish(ctx context.Context, gh GitHub, t Target, v decision
 	if err != nil {
 		return res, err
 	}
-	if err := p.withdraw(ctx, gh, t, t.HeadSHA); err != nil {
+	if err := p.withdraw(ctx, gh, t, t.Head.SHA); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -143,15 +139,15 @@ func (p *Publisher) Withdraw(ctx context.Context, gh GitHub, t Target) error {
 }
 
 func (p *Publisher) withdraw(ctx context.Context, gh GitHub, t Target, keep string) error {
-	shas, err := p.State.WithdrawVerdicts(ctx, t.RepoID, t.Number, keep)
+	shas, err := p.State.WithdrawVerdicts(ctx, t.RepoID, t.Head.Number, keep)
 	if err != nil {
 		return err
 	}
 	for _, sha := range shas {
 		other := t
-		other.HeadSHA, other.Rerun = sha, nil
+		other.Head.SHA, other.Rerun = sha, nil
 		if err := p.refresh(ctx, gh, other); err != nil {
-			return fmt.Errorf("refresh the check run on %s after #%d left it: %w", short(sha), t.Number, err)
+			return fmt.Errorf("refresh the check run on %s after #%d left it: %w", decision.ShortSHA(sha), t.Head.Number, err)
 		}
 	}
 	return nil
@@ -161,7 +157,7 @@ func (p *Publisher) withdraw(ctx context.Context, gh GitHub, t Target, keep stri
 // without evaluating anything. A commit no open pull request has as its head
 // any more is left alone.
 func (p *Publisher) refresh(ctx context.Context, gh GitHub, t Target) error {
-	vs, err := p.State.Verdicts(ctx, t.RepoID, t.HeadSHA)
+	vs, err := p.State.Verdicts(ctx, t.RepoID, t.Head.SHA)
 	if err != nil || len(vs) == 0 {
 		return err
 	}
@@ -175,11 +171,11 @@ func (p *Publisher) refresh(ctx context.Context, gh GitHub, t Target) error {
 	return err
 }
 
-func (p *Publisher) key(t Target) store.CheckRunKey {
-	return store.CheckRunKey{RepoID: t.RepoID, HeadSHA: t.HeadSHA, Name: p.Name}
+func (p *Publisher) key(t Target) decision.CheckRunKey {
+	return decision.CheckRunKey{RepoID: t.RepoID, HeadSHA: t.Head.SHA, Name: p.Name}
 }
 
-func (p *Publisher) claim(ctx context.Context, key store.CheckRunKey) (string, error) {
+func (p *Publisher) claim(ctx context.Context, key decision.CheckRunKey) (string, error) {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	owner := hex.EncodeToString(b[:])
@@ -195,8 +191,8 @@ func (p *Publisher) claim(ctx context.Context, key store.CheckRunKey) (string, e
 
 // writeShared writes the check run from every open pull request's verdict on
 // the commit.
-func (p *Publisher) writeShared(ctx context.Context, gh GitHub, t Target, key store.CheckRunKey) (Result, error) {
-	stored, err := p.State.Verdicts(ctx, t.RepoID, t.HeadSHA)
+func (p *Publisher) writeShared(ctx context.Context, gh GitHub, t Target, key decision.CheckRunKey) (Result, error) {
+	stored, err := p.State.Verdicts(ctx, t.RepoID, t.Head.SHA)
 	if err != nil {
 		return Result{}, err
 	}
@@ -210,11 +206,4 @@ func (p *Publisher) writeShared(ctx context.Context, gh GitHub, t Target, key st
 	}
 	conclusion, out := report.Shared(vs)
 	return p.write(ctx, gh, t, key, conclusion, out)
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-github/v60/github"
-
 	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/report"
 	"github.com/mergeguard/mergeguard/internal/store"
@@ -43,24 +41,24 @@ func (f *fakeGitHub) FindCheckRun(ctx context.Context, owner, repo, sha, name st
 	return f.existing, f.record(call{op: "find"})
 }
 
-func (f *fakeGitHub) CreateCheckRun(ctx context.Context, owner, repo string, o github.CreateCheckRunOptions) (int64, error) {
-	if o.Name == "" || o.HeadSHA == "" || o.Output == nil || o.Output.Title == nil || o.Output.Summary == nil {
+func (f *fakeGitHub) CreateCheckRun(ctx context.Context, owner, repo string, o decision.CheckRunWrite) (int64, error) {
+	if o.Name == "" || o.HeadSHA == "" || o.Title == "" || o.Summary == "" {
 		return 0, errors.New("422: name, head_sha and output title/summary are required")
 	}
-	if len(o.Output.Annotations) > BatchSize {
+	if len(o.Annotations) > BatchSize {
 		return 0, errors.New("422: more than 50 annotations")
 	}
-	return 99, f.record(call{op: "create", annotations: len(o.Output.Annotations), conclusion: o.GetConclusion(), summary: o.Output.GetSummary()})
+	return 99, f.record(call{op: "create", annotations: len(o.Annotations), conclusion: string(o.Conclusion), summary: o.Summary})
 }
 
-func (f *fakeGitHub) UpdateCheckRun(ctx context.Context, owner, repo string, id int64, o github.UpdateCheckRunOptions) error {
+func (f *fakeGitHub) UpdateCheckRun(ctx context.Context, owner, repo string, id int64, o decision.CheckRunWrite) error {
 	if o.Name == "" {
 		return errors.New("422: name is required")
 	}
-	if len(o.Output.Annotations) > BatchSize {
+	if len(o.Annotations) > BatchSize {
 		return errors.New("422: more than 50 annotations")
 	}
-	return f.record(call{op: "update", annotations: len(o.Output.Annotations), conclusion: o.GetConclusion(), summary: o.Output.GetSummary()})
+	return f.record(call{op: "update", annotations: len(o.Annotations), conclusion: string(o.Conclusion), summary: o.Summary})
 }
 
 func newState(t *testing.T) store.CheckRuns {
@@ -85,7 +83,7 @@ func verdict(n int, blocked bool) (decision.Verdict, report.Output) {
 func TestPublish(t *testing.T) {
 	gh := &fakeGitHub{}
 	p := &Publisher{State: newState(t), Name: "mergeguard", AppID: 1, Now: time.Now}
-	target := Target{RepoID: 1, Owner: "acme", Repo: "shop", HeadSHA: "abc", Number: 3}
+	target := Target{Head: decision.Head{PullRequest: decision.PullRequest{Repo: decision.Repo{Owner: "acme", Name: "shop"}, Number: 3}, SHA: "abc"}, RepoID: 1}
 	ctx := context.Background()
 
 	v, out := verdict(120, true)
@@ -131,7 +129,7 @@ func TestPublishAdoptsAnExistingCheckRun(t *testing.T) {
 	gh := &fakeGitHub{existing: 42}
 	p := &Publisher{State: newState(t), Name: "mergeguard", AppID: 1, Now: time.Now}
 	v, out := verdict(1, true)
-	res, err := p.Publish(context.Background(), gh, Target{RepoID: 1, HeadSHA: "abc"}, v, out)
+	res, err := p.Publish(context.Background(), gh, Target{Head: decision.Head{SHA: "abc"}, RepoID: 1}, v, out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +142,7 @@ func TestPublishResumesAfterAFailedBatch(t *testing.T) {
 	gh := &fakeGitHub{failAt: 3} // find, create, update(fails)
 	p := &Publisher{State: newState(t), Name: "mergeguard", AppID: 1, Now: time.Now}
 	v, out := verdict(120, true)
-	target := Target{RepoID: 1, HeadSHA: "abc"}
+	target := Target{Head: decision.Head{SHA: "abc"}, RepoID: 1}
 	if _, err := p.Publish(context.Background(), gh, target, v, out); err == nil {
 		t.Fatal("want the batch failure")
 	}
@@ -169,9 +167,9 @@ func TestPullRequestsSharingAHeadGetTheStrictestVerdict(t *testing.T) {
 	state := newState(t)
 	p := &Publisher{State: state, Name: "mergeguard", AppID: 1, Now: time.Now}
 	ctx := context.Background()
-	intoMain := Target{RepoID: 1, Owner: "acme", Repo: "shop", HeadSHA: "shared", Number: 12, BaseRef: "main"}
+	intoMain := Target{Head: decision.Head{PullRequest: decision.PullRequest{Repo: decision.Repo{Owner: "acme", Name: "shop"}, Number: 12}, SHA: "shared"}, RepoID: 1, BaseRef: "main"}
 	intoRelease := intoMain
-	intoRelease.Number, intoRelease.BaseRef = 13, "release"
+	intoRelease.Head.Number, intoRelease.BaseRef = 13, "release"
 
 	blocked, blockedOut := verdict(0, true)
 	passing, passingOut := verdict(0, false)
@@ -201,7 +199,7 @@ func TestPullRequestsSharingAHeadGetTheStrictestVerdict(t *testing.T) {
 	// shows only the remaining pull request's verdict.
 	gh.calls = nil
 	moved := intoMain
-	moved.HeadSHA = "newhead"
+	moved.Head.SHA = "newhead"
 	if _, err := p.Publish(ctx, gh, moved, blocked, blockedOut); err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +229,7 @@ func TestPullRequestsSharingAHeadGetTheStrictestVerdict(t *testing.T) {
 func TestConcurrentPublicationOnOneCommitWaits(t *testing.T) {
 	state := newState(t)
 	p := &Publisher{State: state, Name: "mergeguard", AppID: 1, Now: time.Now}
-	target := Target{RepoID: 1, HeadSHA: "abc", Number: 1, BaseRef: "main"}
+	target := Target{Head: decision.Head{PullRequest: decision.PullRequest{Number: 1}, SHA: "abc"}, RepoID: 1, BaseRef: "main"}
 	key := store.CheckRunKey{RepoID: 1, HeadSHA: "abc", Name: "mergeguard"}
 	if ok, err := state.Claim(context.Background(), key, "other-evaluation", time.Now().Add(time.Minute)); !ok || err != nil {
 		t.Fatalf("claim: %v %v", ok, err)

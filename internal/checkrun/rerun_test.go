@@ -17,7 +17,7 @@ func TestARerunRewritesAnUnchangedCheckRun(t *testing.T) {
 	gh := &fakeGitHub{}
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	p := &Publisher{State: newState(t), Name: "mergeguard", AppID: 1, Now: func() time.Time { return now }}
-	target := Target{RepoID: 1, Owner: "acme", Repo: "shop", HeadSHA: "abc", Number: 3}
+	target := Target{Head: decision.Head{PullRequest: decision.PullRequest{Repo: decision.Repo{Owner: "acme", Name: "shop"}, Number: 3}, SHA: "abc"}, RepoID: 1}
 	ctx := context.Background()
 	v, out := verdict(60, true)
 	if _, err := p.Publish(ctx, gh, target, v, out); err != nil {

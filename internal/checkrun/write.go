@@ -8,27 +8,25 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/google/go-github/v60/github"
-
 	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/report"
-	"github.com/mergeguard/mergeguard/internal/store"
+	"github.com/mergeguard/mergeguard/internal/text"
 )
 
-// write creates or updates the check run on t.HeadSHA to show the output.
+// write creates or updates the check run on t.Head.SHA to show the output.
 // The caller holds the commit's lease.
-func (p *Publisher) write(ctx context.Context, gh GitHub, t Target, key store.CheckRunKey, conclusion decision.Conclusion, out report.Output) (Result, error) {
+func (p *Publisher) write(ctx context.Context, gh GitHub, t Target, key decision.CheckRunKey, conclusion decision.Conclusion, out report.Output) (Result, error) {
 	digest := outputDigest(conclusion, out)
 
 	rec, err := p.State.Get(ctx, key)
-	if errors.Is(err, store.ErrNotFound) || err == nil && rec.ID == 0 {
+	if errors.Is(err, decision.ErrNotFound) || err == nil && rec.ID == 0 {
 		// Not ours on record (a new commit, or state lost): ask GitHub, so a
 		// second check run with the same name is never created.
-		id, ferr := gh.FindCheckRun(ctx, t.Owner, t.Repo, t.HeadSHA, p.Name, p.AppID)
+		id, ferr := gh.FindCheckRun(ctx, t.Head.Repo.Owner, t.Head.Repo.Name, t.Head.SHA, p.Name, p.AppID)
 		if ferr != nil {
 			return Result{}, ferr
 		}
-		rec, err = store.CheckRunRecord{ID: id}, nil
+		rec, err = decision.CheckRunRecord{ID: id}, nil
 	}
 	if err != nil {
 		return Result{}, err
@@ -54,29 +52,26 @@ func (p *Publisher) write(ctx context.Context, gh GitHub, t Target, key store.Ch
 	summary := out.Summary
 	if stale := countMissing(rec.Annotations, current); stale > 0 {
 		note := fmt.Sprintf("\n_%d line %s from an earlier evaluation of this commit no longer %s. GitHub cannot remove annotations from a check run; the findings above are current._\n",
-			stale, plural(stale, "annotation", "annotations"), plural(stale, "applies", "apply"))
+			stale, text.Plural(stale, "annotation", "annotations"), text.Plural(stale, "applies", "apply"))
 		if len(summary)+len(note) <= 65535 {
 			summary += note
 		}
 	}
 
 	res := Result{Rerun: unchanged}
-	now := github.Timestamp{Time: p.Now()}
+	now := p.Now()
 	if t.Rerun != nil {
 		// Whoever asked sees when it was done, first.
-		note := t.Rerun.Note(now.Time, unchanged) + "\n\n"
+		note := t.Rerun.Note(now, unchanged) + "\n\n"
 		if len(note)+len(summary) <= 65535 {
 			summary = note + summary
 		}
 	}
-	conclusionText := string(conclusion)
-	completed := "completed"
-	title := clip(out.Title, 255)
-	externalID := fmt.Sprintf("pr:%d", t.Number)
+	title := text.Clip(out.Title, 255)
 	first := take(&pending)
-	output := &github.CheckRunOutput{Title: &title, Summary: &summary, Annotations: toGitHub(first)}
-	if out.Text != "" {
-		output.Text = &out.Text
+	w := decision.CheckRunWrite{
+		Name: p.Name, ExternalID: fmt.Sprintf("pr:%d", t.Head.Number), Conclusion: conclusion, CompletedAt: now,
+		Title: title, Summary: summary, Text: out.Text, Annotations: sendable(first),
 	}
 
 	if rec.ID != 0 && rec.OutputDigest != "" {
@@ -92,19 +87,14 @@ func (p *Publisher) write(ctx context.Context, gh GitHub, t Target, key store.Ch
 		}
 	}
 	if rec.ID == 0 {
-		id, err := p.create(ctx, gh, t, github.CreateCheckRunOptions{
-			Name: p.Name, HeadSHA: t.HeadSHA, ExternalID: &externalID,
-			Status: &completed, Conclusion: &conclusionText, CompletedAt: &now, Output: output,
-		})
+		w.HeadSHA = t.Head.SHA
+		id, err := p.create(ctx, gh, t, w)
 		if err != nil {
 			return res, err
 		}
 		rec.ID, res.Created = id, true
 	} else {
-		err := gh.UpdateCheckRun(ctx, t.Owner, t.Repo, rec.ID, github.UpdateCheckRunOptions{
-			Name: p.Name, ExternalID: &externalID,
-			Status: &completed, Conclusion: &conclusionText, CompletedAt: &now, Output: output,
-		})
+		err := gh.UpdateCheckRun(ctx, t.Head.Repo.Owner, t.Head.Repo.Name, rec.ID, w)
 		if err != nil {
 			return res, err
 		}
@@ -117,9 +107,8 @@ func (p *Publisher) write(ctx context.Context, gh GitHub, t Target, key store.Ch
 	// further updates, which append to the ones already there.
 	for len(pending) > 0 {
 		batch := take(&pending)
-		err := gh.UpdateCheckRun(ctx, t.Owner, t.Repo, rec.ID, github.UpdateCheckRunOptions{
-			Name:   p.Name,
-			Output: &github.CheckRunOutput{Title: &title, Summary: &summary, Annotations: toGitHub(batch)},
+		err := gh.UpdateCheckRun(ctx, t.Head.Repo.Owner, t.Head.Repo.Name, rec.ID, decision.CheckRunWrite{
+			Name: p.Name, Title: title, Summary: summary, Annotations: sendable(batch),
 		})
 		if err != nil {
 			// Remember what got through, so a retry sends only the rest.
@@ -147,14 +136,14 @@ const maxCreates = 3
 // and head, and created again only when it is not there. The caller holds
 // the commit's lease and looked it up just before, so one found now is the
 // one this creation made, output and annotations included.
-func (p *Publisher) create(ctx context.Context, gh GitHub, t Target, opts github.CreateCheckRunOptions) (int64, error) {
+func (p *Publisher) create(ctx context.Context, gh GitHub, t Target, w decision.CheckRunWrite) (int64, error) {
 	for attempt := 1; ; attempt++ {
-		id, err := gh.CreateCheckRun(ctx, t.Owner, t.Repo, opts)
+		id, err := gh.CreateCheckRun(ctx, t.Head.Repo.Owner, t.Head.Repo.Name, w)
 		var lost interface{ OutcomeUnknown() bool }
 		if err == nil || !errors.As(err, &lost) || !lost.OutcomeUnknown() || attempt == maxCreates {
 			return id, err
 		}
-		found, ferr := gh.FindCheckRun(ctx, t.Owner, t.Repo, t.HeadSHA, p.Name, p.AppID)
+		found, ferr := gh.FindCheckRun(ctx, t.Head.Repo.Owner, t.Head.Repo.Name, t.Head.SHA, p.Name, p.AppID)
 		if ferr != nil {
 			return 0, fmt.Errorf("%w; and looking for the check run it may have created: %w", err, ferr)
 		}
@@ -174,13 +163,6 @@ func countMissing(keys []string, current map[string]bool) int {
 	return n
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
 func take(pending *[]decision.Annotation) []decision.Annotation {
 	n := min(len(*pending), BatchSize)
 	batch := (*pending)[:n]
@@ -195,15 +177,12 @@ func appendKeys(keys []string, as []decision.Annotation) []string {
 	return keys
 }
 
-func toGitHub(as []decision.Annotation) []*github.CheckRunAnnotation {
-	out := make([]*github.CheckRunAnnotation, 0, len(as))
+// sendable applies GitHub's limits on an annotation's title and message.
+func sendable(as []decision.Annotation) []decision.Annotation {
+	out := make([]decision.Annotation, 0, len(as))
 	for _, a := range as {
-		path, level := a.Path, string(a.Level)
-		start, end := a.StartLine, a.EndLine
-		title, msg := clip(a.Title, 255), clip(a.Message, 64000)
-		out = append(out, &github.CheckRunAnnotation{
-			Path: &path, StartLine: &start, EndLine: &end, AnnotationLevel: &level, Title: &title, Message: &msg,
-		})
+		a.Title, a.Message = text.Clip(a.Title, 255), text.Clip(a.Message, 64000)
+		out = append(out, a)
 	}
 	return out
 }
@@ -223,15 +202,4 @@ func outputDigest(conclusion decision.Conclusion, out report.Output) string {
 		io.WriteString(h, "\x00"+annotationKey(a))
 	}
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("…")
-	for cut > 0 && (s[cut]&0xC0) == 0x80 {
-		cut--
-	}
-	return s[:cut] + "…"
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mergeguard/mergeguard/internal/app"
 	"github.com/mergeguard/mergeguard/internal/store"
 )
 
@@ -63,11 +64,12 @@ What was merged during the freeze, and who allowed it:
 			if !ok {
 				return usage(fmt.Errorf("--format %q: use table, json or csv", format))
 			}
-			db, err := openServerDB(c.Context(), getenv)
+			admin, err := app.OpenDatabase(c.Context(), getenv)
 			if err != nil {
 				return fail(err)
 			}
-			defer db.Close()
+			defer admin.Close()
+			db := admin.DB
 			var records []store.AuditRecord
 			err = db.InTx(c.Context(), func(tx store.Tx) error {
 				records, err = store.AuditTrail(c.Context(), tx, f)

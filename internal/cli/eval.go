@@ -5,20 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/mergeguard/mergeguard/internal/app"
 	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/evaluator"
 	"github.com/mergeguard/mergeguard/internal/facts"
-	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/localpr"
-	"github.com/mergeguard/mergeguard/internal/metrics"
-	"github.com/mergeguard/mergeguard/internal/policysource"
+	policysource "github.com/mergeguard/mergeguard/internal/policy/source"
 	"github.com/mergeguard/mergeguard/internal/report"
 	"github.com/mergeguard/mergeguard/internal/settings"
 	"github.com/mergeguard/mergeguard/policies"
@@ -128,7 +126,7 @@ func (f *evalFlags) run(cmd *cobra.Command, args []string, getenv Env) error {
 		f.policyFolder = env.PolicyDir
 	}
 	f.defaultMode = env.Mode
-	workers, err := localWorkers(env)
+	workers, err := app.LocalPolicyWorkers(env)
 	if err != nil {
 		return fail(err)
 	}
@@ -196,52 +194,18 @@ func (f *evalFlags) assessOffline(ctx context.Context, dir string, local policys
 	}
 	localpr.SelectTeams(dir, &src, res.Config.Teams())
 	in := facts.Build(src)
-	judge := evaluator.Judge{Engine: res.Engine, Mode: res.Config.Mode, Policy: res.Label, Notices: res.Notices}
+	judge := evaluator.Judge{Engine: res.Engine, Mode: res.Config.Mode, Policy: res.Label, Notices: res.Notices, HeadSHA: src.PullRequest.Head.SHA}
 	j, err := judge.Decide(ctx, in, now)
 	return in, j, res.Label, err
 }
 
 func (f *evalFlags) assessLive(ctx context.Context, getenv Env, local policysource.Local, now time.Time) (facts.Input, evaluator.Judgement, string, error) {
-	apiURL := "https://api.github.com/"
-	if v := getenv(settings.EnvGitHubAPIURL); v != "" {
-		u, err := settings.ParseAPIURL(v)
-		if err != nil {
-			return facts.Input{}, evaluator.Judgement{}, "", err
-		}
-		apiURL = u
-	}
-	gh, err := githubapp.NewTokenClient(getenv("GITHUB_TOKEN"), apiURL, nil)
-	if err != nil {
-		return facts.Input{}, evaluator.Judgement{}, "", err
-	}
-	source, err := policysource.New(ctx, policysource.Options{
-		Repo: f.policyRepo, Layout: local.Layout, Bundled: local.Bundled, Timeout: local.Timeout, Workers: local.Workers, DefaultMode: f.defaultMode,
-	})
-	if err != nil {
-		return facts.Input{}, evaluator.Judgement{}, "", err
-	}
-	var pols evaluator.Policies = source
-	if f.policyDir != "" || f.config != "" || f.repoConfig != "" {
-		res, err := local.Resolve(ctx)
-		if err != nil {
-			return facts.Input{}, evaluator.Judgement{}, "", err
-		}
-		pols = policysource.Fixed{Resolved: res, Source: source}
-	}
 	owner, name, _ := strings.Cut(f.repo, "/")
-	svc := &evaluator.Service{
-		GitHub:         func(int64) evaluator.GitHub { return gh },
-		Policies:       pols,
-		DefaultMode:    f.defaultMode,
-		RepoConfigPath: ".github/mergeguard.yaml",
-		Now:            func() time.Time { return now },
-		Log:            slog.New(slog.DiscardHandler),
-		Metrics:        metrics.New(),
-	}
-	a, err := svc.Assess(ctx, evaluator.Request{Owner: owner, Repo: name, Number: f.pr, Trigger: facts.Trigger{Event: "eval"}})
-	if githubapp.StatusCode(err) == 401 {
-		err = fmt.Errorf("GitHub rejected GITHUB_TOKEN (HTTP 401): use a token that can read %s: %w", f.repo, err)
-	}
+	a, err := app.AssessLive(ctx, getenv, app.Live{
+		PR:         decision.PullRequest{Repo: decision.Repo{Owner: owner, Name: name}, Number: f.pr},
+		PolicyRepo: f.policyRepo, DefaultMode: f.defaultMode, Local: local, Now: now,
+		Fixed: f.policyDir != "" || f.config != "" || f.repoConfig != "",
+	})
 	if err != nil {
 		return facts.Input{}, evaluator.Judgement{}, "", err
 	}

@@ -12,9 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mergeguard/mergeguard/internal/app"
 	"github.com/mergeguard/mergeguard/internal/command"
 	"github.com/mergeguard/mergeguard/internal/incident"
-	"github.com/mergeguard/mergeguard/internal/queue"
 	"github.com/mergeguard/mergeguard/internal/store"
 )
 
@@ -33,35 +33,20 @@ a running server re-evaluates the organization's open pull requests within secon
 	cmd.PersistentFlags().StringVar(&org, "org", "", "the organization (required)")
 	cmd.PersistentFlags().StringVar(&by, "by", "", "who is acting, for the audit log (default $USER)")
 
-	// open opens the server's database; acting (starting or ending a
-	// freeze) needs to know who acts, for the audit log.
-	open := func(ctx context.Context, acting bool) (*store.DB, *queue.Queue, error) {
+	// open opens the server's database with a client that inserts sweeps
+	// for the server's workers; acting (starting or ending a freeze) needs
+	// to know who acts, for the audit log.
+	open := func(ctx context.Context, acting bool) (*app.Admin, error) {
 		if org == "" {
-			return nil, nil, errors.New("--org is required: the organization whose merges to freeze")
+			return nil, errors.New("--org is required: the organization whose merges to freeze")
 		}
 		if by == "" {
 			by = getenv("USER")
 		}
 		if acting && by == "" {
-			return nil, nil, errors.New("--by is required: who is acting, for the audit log")
+			return nil, errors.New("--by is required: who is acting, for the audit log")
 		}
-		db, err := openServerDB(ctx, getenv)
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := queue.Migrate(ctx, db); err != nil {
-			db.Close()
-			return nil, nil, err
-		}
-		// Only to insert sweeps; the server's workers run them.
-		q, err := queue.New(db, queue.EvaluatorFunc(func(context.Context, queue.Request) error {
-			return errors.New("the CLI does not evaluate")
-		}), queue.Config{})
-		if err != nil {
-			db.Close()
-			return nil, nil, err
-		}
-		return db, q, nil
+		return app.OpenJobs(ctx, getenv)
 	}
 	fail := func(err error) error { return &ExitError{Code: ExitFailure, Err: err} }
 
@@ -103,12 +88,12 @@ a running server re-evaluates the organization's open pull requests within secon
 					return fail(fmt.Errorf("--until: %w", err))
 				}
 			}
-			db, q, err := open(c.Context(), true)
+			admin, err := open(c.Context(), true)
 			if err != nil {
 				return fail(err)
 			}
-			defer db.Close()
-			f, err := incident.StartFreeze(c.Context(), db, q, incident.Start{
+			defer admin.Close()
+			f, err := incident.StartFreeze(c.Context(), admin.DB, admin.Jobs, incident.Start{
 				Owner: org, Repos: repos, Reason: strings.Join(args, " "), Ends: ends, By: by, Source: "cli",
 			}, t)
 			if err != nil {
@@ -136,12 +121,12 @@ a running server re-evaluates the organization's open pull requests within secon
 					return fail(fmt.Errorf("%q is not a freeze number", args[0]))
 				}
 			}
-			db, q, err := open(c.Context(), true)
+			admin, err := open(c.Context(), true)
 			if err != nil {
 				return fail(err)
 			}
-			defer db.Close()
-			ended, err := incident.EndFreezes(c.Context(), db, q, incident.End{Owner: org, ID: id, By: by, Source: "cli"}, now())
+			defer admin.Close()
+			ended, err := incident.EndFreezes(c.Context(), admin.DB, admin.Jobs, incident.End{Owner: org, ID: id, By: by, Source: "cli"}, now())
 			if err != nil {
 				return fail(err)
 			}
@@ -161,11 +146,12 @@ a running server re-evaluates the organization's open pull requests within secon
 		Short: "List the freezes in effect, and those of the last --since",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			db, _, err := open(c.Context(), false)
+			admin, err := open(c.Context(), false)
 			if err != nil {
 				return fail(err)
 			}
-			defer db.Close()
+			defer admin.Close()
+			db := admin.DB
 			t := now()
 			var active, recent []store.Freeze
 			err = db.InTx(c.Context(), func(tx store.Tx) error {

@@ -4,7 +4,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mergeguard/mergeguard/internal/policy"
-	"github.com/mergeguard/mergeguard/internal/settings"
 )
 
 // newPolicyWorkerCommand is the hidden subcommand the server (and `eval`
@@ -20,10 +19,4 @@ func newPolicyWorkerCommand() *cobra.Command {
 			return policy.ServeWorker(args, cmd.InOrStdin(), cmd.OutOrStdout())
 		},
 	}
-}
-
-// localWorkers isolates the policy a command runs, as the server does:
-// one worker, with the server's memory limit.
-func localWorkers(env settings.Policy) (*policy.Workers, error) {
-	return policy.NewWorkers(policy.WorkerConfig{Size: 1, Memory: env.PolicyMemory})
 }

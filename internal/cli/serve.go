@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mergeguard/mergeguard/internal/serve"
+	"github.com/mergeguard/mergeguard/internal/app"
 	"github.com/mergeguard/mergeguard/internal/settings"
 )
 
@@ -41,7 +41,7 @@ See the README for the optional tuning variables.`,
 				return &ExitError{Code: ExitFailure, Err: err}
 			}
 			log := newLogger(cmd.ErrOrStderr(), s)
-			if err := serve.Run(cmd.Context(), s, serve.Options{Log: log}); err != nil {
+			if err := app.Run(cmd.Context(), s, app.Options{Log: log}); err != nil {
 				return &ExitError{Code: ExitFailure, Err: err}
 			}
 			return nil

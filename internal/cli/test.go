@@ -8,8 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mergeguard/mergeguard/internal/app"
 	"github.com/mergeguard/mergeguard/internal/policy"
-	"github.com/mergeguard/mergeguard/internal/policysource"
+	policysource "github.com/mergeguard/mergeguard/internal/policy/source"
 	"github.com/mergeguard/mergeguard/internal/settings"
 	"github.com/mergeguard/mergeguard/policies"
 )
@@ -49,7 +50,7 @@ fails, 2 when DIR cannot be read.`,
 			if err != nil {
 				return &ExitError{Code: ExitFailure, Err: err}
 			}
-			workers, err := localWorkers(env)
+			workers, err := app.LocalPolicyWorkers(env)
 			if err != nil {
 				return &ExitError{Code: ExitFailure, Err: err}
 			}

@@ -13,7 +13,7 @@ import (
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/localpr"
 	"github.com/mergeguard/mergeguard/internal/policy"
-	"github.com/mergeguard/mergeguard/internal/policyconfig"
+	policyconfig "github.com/mergeguard/mergeguard/internal/policy/config"
 	"github.com/mergeguard/mergeguard/policies"
 )
 
@@ -32,7 +32,7 @@ func BenchmarkEvaluation(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	judge := evaluator.Judge{Engine: engine, Mode: decision.Enforce, Policy: "bundled@" + engine.Digest()}
+	judge := evaluator.Judge{Engine: engine, Mode: decision.Enforce, Policy: "bundled@" + engine.Digest(), HeadSHA: src.PullRequest.Head.SHA}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -120,7 +120,7 @@ func BenchmarkReviewRulesOnTheLargestPullRequest(b *testing.B) {
 	engine := engineWith(b, reviewConfig)
 	in := reviewInput(3000)
 	now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
-	judge := evaluator.Judge{Engine: engine, Mode: decision.Enforce, Policy: "bundled"}
+	judge := evaluator.Judge{Engine: engine, Mode: decision.Enforce, Policy: "bundled", HeadSHA: in.PullRequest.Head.SHA}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -218,7 +218,7 @@ rules:
 func benchBlocked(b *testing.B, engine *policy.Engine, in facts.Input, now time.Time, why string) {
 	b.Helper()
 	ctx := context.Background()
-	judge := evaluator.Judge{Engine: engine, Mode: decision.Enforce, Policy: "bundled", MaxAnnotations: 200}
+	judge := evaluator.Judge{Engine: engine, Mode: decision.Enforce, Policy: "bundled", MaxAnnotations: 200, HeadSHA: in.PullRequest.Head.SHA}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

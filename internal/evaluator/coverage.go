@@ -6,10 +6,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/google/go-github/v60/github"
-
 	"github.com/mergeguard/mergeguard/internal/coverage"
-	"github.com/mergeguard/mergeguard/internal/diffcover"
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/facts"
 )
 
@@ -32,18 +30,17 @@ const uploadsLately = 30 * 24 * time.Hour
 // the reports are in, the files GitHub sent no patch for are diffed from
 // their contents first (see filesWithoutPatch), and returned with their
 // lines; before, nothing is measured and no request is spent on them.
-func (s *Service) coverageFacts(ctx context.Context, gh GitHub, req Request, pr *github.PullRequest, files []facts.File) (facts.Coverage, []facts.File, error) {
-	head := pr.GetHead().GetSHA()
-	repo := req.Owner + "/" + req.Repo
-	c := facts.Coverage{SHA: head, Flags: []string{}, Files: map[string]facts.CoverageFile{}}
-	since, err := s.Coverage.HeadSince(ctx, req.RepoID, req.Number, head, s.Now())
+func (s *Service) coverageFacts(ctx context.Context, gh GitHub, req Request, head decision.Head, baseSHA string, files []facts.File) (facts.Coverage, []facts.File, error) {
+	repo := head.Repo.String()
+	c := facts.Coverage{SHA: head.SHA, Flags: []string{}, Files: map[string]facts.CoverageFile{}}
+	since, err := s.Coverage.HeadSince(ctx, req.RepoID, head.Number, head.SHA, s.Now())
 	if err != nil {
 		return c, files, err
 	}
 	c.WaitingSince, c.WaitingSinceNS = since.UTC().Format(time.RFC3339), since.UnixNano()
-	reports, err := s.Coverage.Reports(ctx, repo, head)
+	reports, err := s.Coverage.Reports(ctx, repo, head.SHA)
 	if err != nil {
-		return c, files, fmt.Errorf("read the coverage of %s@%s: %w", repo, shortSHA(head), err)
+		return c, files, fmt.Errorf("read the coverage of %s@%s: %w", repo, decision.ShortSHA(head.SHA), err)
 	}
 	if len(reports) == 0 {
 		uploads, err := s.Coverage.Uploads(ctx, repo, s.Now().Add(-uploadsLately))
@@ -63,9 +60,9 @@ func (s *Service) coverageFacts(ctx context.Context, gh GitHub, req Request, pr 
 	}
 	slices.Sort(c.Flags)
 	c.Status = "ready"
-	if files, err = s.filesWithoutPatch(ctx, gh, req, pr, files); err != nil {
+	if files, err = s.filesWithoutPatch(ctx, gh, head, baseSHA, files); err != nil {
 		return c, nil, err
 	}
-	c.Files = diffcover.Lines(files, merged)
+	c.Files = facts.CoverageFromReport(files, merged)
 	return c, files, nil
 }

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-github/v60/github"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mergeguard/mergeguard/internal/checkrun"
@@ -20,16 +19,16 @@ import (
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/metrics"
-	"github.com/mergeguard/mergeguard/internal/policysource"
+	policysource "github.com/mergeguard/mergeguard/internal/policy/source"
 	"github.com/mergeguard/mergeguard/internal/report"
 )
 
 // GitHub is what an evaluation reads and writes on GitHub.
 type GitHub interface {
-	PullRequest(ctx context.Context, owner, repo string, number int) (*github.PullRequest, error)
-	PullRequestFiles(ctx context.Context, owner, repo string, number, changedFiles int) ([]*github.CommitFile, bool, error)
-	PullRequestReviews(ctx context.Context, owner, repo string, number int) ([]*github.PullRequestReview, error)
-	PullRequestCommits(ctx context.Context, owner, repo string, number int) ([]*github.RepositoryCommit, error)
+	PullRequest(ctx context.Context, owner, repo string, number int) (decision.PullRequestDetails, error)
+	PullRequestFiles(ctx context.Context, owner, repo string, number, changedFiles int) ([]decision.ChangedFile, bool, error)
+	PullRequestReviews(ctx context.Context, owner, repo string, number int) ([]decision.Review, error)
+	PullRequestCommits(ctx context.Context, owner, repo string, number int) ([]decision.Commit, error)
 	Compare(ctx context.Context, owner, repo, base, head string) (githubapp.Comparison, error)
 	TeamMembers(ctx context.Context, org, slug string) ([]string, error)
 	FileReader
@@ -118,13 +117,10 @@ const maxCompares = 10
 
 // Request names the pull request and why it is evaluated.
 type Request struct {
-	InstallationID int64
-	RepoID         int64
-	Owner          string
-	Repo           string
-	Number         int
-	Trigger        facts.Trigger
-	DeliveryID     string
+	PR         decision.PullRequest
+	RepoID     int64
+	Trigger    facts.Trigger
+	DeliveryID string
 	// MergeGroup is set when the pull request is checked as the tip of a
 	// merge queue entry.
 	MergeGroup *facts.MergeGroup
@@ -143,6 +139,12 @@ func (e *PermanentError) Permanent() bool { return true }
 
 // Assessment is an evaluation's result before anything is published.
 type Assessment struct {
+	// Head is the pull request at the head commit GitHub gave: what the
+	// check run is attached to and the overrides are bound to. It is
+	// carried as read, not taken back out of the input document.
+	Head decision.Head
+	// BaseRef is the branch the pull request would merge into.
+	BaseRef   string
 	Input     facts.Input
 	Policy    policysource.Resolved
 	Judgement Judgement
@@ -155,16 +157,13 @@ type Assessment struct {
 
 // Evaluate assesses the pull request and publishes the verdict.
 func (s *Service) Evaluate(ctx context.Context, req Request) error {
-	log := s.Log.With("delivery_id", req.DeliveryID, "repo", req.Owner+"/"+req.Repo, "pr", req.Number)
-	gh := s.GitHub(req.InstallationID)
+	log := s.Log.With("delivery_id", req.DeliveryID, "repo", req.PR.Repo.String(), "pr", req.PR.Number)
+	gh := s.GitHub(int64(req.PR.Installation))
 	a, err := s.assess(ctx, gh, req)
 	if err != nil {
 		return err
 	}
-	target := checkrun.Target{
-		RepoID: req.RepoID, Owner: req.Owner, Repo: req.Repo, HeadSHA: a.Input.PullRequest.Head.SHA,
-		Number: req.Number, BaseRef: a.Input.PullRequest.Base.Ref, Rerun: req.Rerun,
-	}
+	target := checkrun.Target{Head: a.Head, RepoID: req.RepoID, BaseRef: a.BaseRef, Rerun: req.Rerun}
 	if a.Closed {
 		// Its verdict no longer holds back commits it shared with other
 		// pull requests.
@@ -175,8 +174,8 @@ func (s *Service) Evaluate(ctx context.Context, req Request) error {
 			// What merged, by whom, and what the check said of it then: a
 			// merge past a failing check (an administrator's bypass) shows
 			// in `mergeguard audit --bypasses`.
-			if err := s.Audit.Merged(ctx, req.Owner+"/"+req.Repo, req.Number, target.HeadSHA, a.MergedBy, s.Now()); err != nil {
-				return fmt.Errorf("record the merge of %s/%s#%d: %w", req.Owner, req.Repo, req.Number, err)
+			if err := s.Audit.Merged(ctx, req.PR.Repo.String(), req.PR.Number, a.Head.SHA, a.MergedBy, s.Now()); err != nil {
+				return fmt.Errorf("record the merge of %s: %w", req.PR, err)
 			}
 		}
 		log.Info("pull request is closed; its verdicts are withdrawn")
@@ -186,18 +185,18 @@ func (s *Service) Evaluate(ctx context.Context, req Request) error {
 	verdict, out := a.Judgement.Verdict, a.Judgement.Output
 	res, err := s.Publisher.Publish(ctx, gh, target, verdict, out)
 	if err != nil {
-		return fmt.Errorf("publish check run on %s/%s@%s: %w", req.Owner, req.Repo, shortSHA(target.HeadSHA), err)
+		return fmt.Errorf("publish check run on %s@%s: %w", req.PR.Repo, decision.ShortSHA(a.Head.SHA), err)
 	}
 	if !res.Unchanged {
 		s.Metrics.Verdicts.WithLabelValues(string(verdict.Conclusion)).Inc()
 	}
 	if s.Audit != nil {
 		err := s.Audit.Evaluated(ctx, Evaluated{
-			At: s.Now(), Repo: req.Owner + "/" + req.Repo, Number: req.Number, HeadSHA: target.HeadSHA, Policy: a.Policy.Label,
+			At: s.Now(), Repo: req.PR.Repo.String(), Number: req.PR.Number, HeadSHA: a.Head.SHA, Policy: a.Policy.Label,
 			Trigger: req.Trigger.Event + "." + req.Trigger.Action, Verdict: verdict, Took: a.Judgement.Took, DeliveryID: req.DeliveryID,
 		})
 		if err != nil {
-			return fmt.Errorf("record the evaluation of %s/%s#%d: %w", req.Owner, req.Repo, req.Number, err)
+			return fmt.Errorf("record the evaluation of %s: %w", req.PR, err)
 		}
 	}
 	recheck, err := s.scheduleRecheck(ctx, req, verdict)
@@ -205,7 +204,7 @@ func (s *Service) Evaluate(ctx context.Context, req Request) error {
 		return err
 	}
 	attrs := []any{
-		"head_sha", target.HeadSHA, "conclusion", verdict.Conclusion, "title", out.Title, "policy", a.Policy.Label,
+		"head_sha", a.Head.SHA, "conclusion", verdict.Conclusion, "title", out.Title, "policy", a.Policy.Label,
 		"check_run_id", res.CheckRunID, "created", res.Created, "unchanged", res.Unchanged, "rerun_by", rerunBy(req.Rerun),
 		"annotations_sent", res.AnnotationsSent, "trigger", req.Trigger.Event + "." + req.Trigger.Action,
 	}
@@ -213,7 +212,7 @@ func (s *Service) Evaluate(ctx context.Context, req Request) error {
 		attrs = append(attrs, "recheck_at", recheck.UTC().Format(time.RFC3339))
 	}
 	log.Info("pull request evaluated", attrs...)
-	if strings.EqualFold(req.Repo, s.Policies.PolicyRepo()) {
+	if strings.EqualFold(req.PR.Repo.Name, s.Policies.PolicyRepo()) {
 		return s.checkPolicyRepo(ctx, gh, target, a.Input.PullRequest.Author)
 	}
 	return nil
@@ -222,7 +221,7 @@ func (s *Service) Evaluate(ctx context.Context, req Request) error {
 // Assess fetches the facts, resolves the policy and decides, publishing
 // nothing: what `mergeguard eval --repo --pr` shows.
 func (s *Service) Assess(ctx context.Context, req Request) (Assessment, error) {
-	return s.assess(ctx, s.GitHub(req.InstallationID), req)
+	return s.assess(ctx, s.GitHub(int64(req.PR.Installation)), req)
 }
 
 // assess fetches the facts and decides. After the pull request itself,
@@ -232,29 +231,30 @@ func (s *Service) Assess(ctx context.Context, req Request) (Assessment, error) {
 // policy and the repository's configuration. The installation's gate bounds
 // how many requests are in flight. Each fact is read once per evaluation.
 func (s *Service) assess(ctx context.Context, gh GitHub, req Request) (Assessment, error) {
-	pr, err := gh.PullRequest(ctx, req.Owner, req.Repo, req.Number)
+	owner, name := req.PR.Repo.Owner, req.PR.Repo.Name
+	pr, err := gh.PullRequest(ctx, owner, name, req.PR.Number)
 	if err != nil {
 		return Assessment{}, s.classify(err)
 	}
+	head := decision.Head{PullRequest: req.PR, SHA: pr.Head.SHA}
 	src := facts.Sources{PullRequest: pr, Trigger: req.Trigger, MergeGroup: req.MergeGroup, Now: s.Now()}
-	if pr.GetState() == "closed" {
-		a := Assessment{Input: facts.Build(src), Closed: true}
-		if pr.GetMerged() {
-			a.MergedBy = pr.GetMergedBy().GetLogin()
+	if pr.State == "closed" {
+		a := Assessment{Head: head, BaseRef: pr.Base.Ref, Input: facts.Build(src), Closed: true}
+		if pr.Merged {
+			a.MergedBy = pr.MergedBy
 			if a.MergedBy == "" {
 				a.MergedBy = "(unknown)"
 			}
 		}
 		return a, nil
 	}
-	head := pr.GetHead().GetSHA()
 	var resolved policysource.Resolved
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		return s.Policies.Prepare(gctx, gh, req.Owner, req.Repo, pr.GetBase().GetRef())
+		return s.Policies.Prepare(gctx, gh, owner, name, pr.Base.Ref)
 	})
 	g.Go(func() error {
-		files, truncated, err := gh.PullRequestFiles(gctx, req.Owner, req.Repo, req.Number, pr.GetChangedFiles())
+		files, truncated, err := gh.PullRequestFiles(gctx, owner, name, req.PR.Number, pr.ChangedFiles)
 		if err != nil {
 			return s.classify(err)
 		}
@@ -268,26 +268,26 @@ func (s *Service) assess(ctx context.Context, gh GitHub, req Request) (Assessmen
 			return err
 		}
 		if resolved, err = s.Policies.Resolve(gctx, gh, target); err != nil {
-			return fmt.Errorf("resolve the policy for %s/%s: %w", req.Owner, req.Repo, err)
+			return fmt.Errorf("resolve the policy for %s: %w", req.PR.Repo, err)
 		}
 		var teams []string
 		if resolved.Engine != nil {
 			teams = resolved.Config.Teams()
 		}
-		src.Teams, err = s.teams(gctx, gh, req.Owner, teams)
+		src.Teams, err = s.teams(gctx, gh, owner, teams)
 		return err
 	})
 	g.Go(func() error {
-		reviews, err := gh.PullRequestReviews(gctx, req.Owner, req.Repo, req.Number)
+		reviews, err := gh.PullRequestReviews(gctx, owner, name, req.PR.Number)
 		if err != nil {
 			return s.classify(err)
 		}
 		src.Reviews = reviews
-		src.ReviewChanges, err = s.reviewChanges(gctx, gh, req, reviews, head)
+		src.ReviewChanges, err = s.reviewChanges(gctx, gh, head, reviews)
 		return err
 	})
 	g.Go(func() error {
-		commits, err := gh.PullRequestCommits(gctx, req.Owner, req.Repo, req.Number)
+		commits, err := gh.PullRequestCommits(gctx, owner, name, req.PR.Number)
 		if err != nil {
 			return s.classify(err)
 		}
@@ -296,9 +296,9 @@ func (s *Service) assess(ctx context.Context, gh GitHub, req Request) (Assessmen
 	})
 	if s.Freezes != nil {
 		g.Go(func() error {
-			freezes, err := s.Freezes.Freezes(gctx, req.Owner, s.Now())
+			freezes, err := s.Freezes.Freezes(gctx, owner, s.Now())
 			if err != nil {
-				return fmt.Errorf("read the freezes of %s: %w", req.Owner, err)
+				return fmt.Errorf("read the freezes of %s: %w", owner, err)
 			}
 			src.Freezes = freezes
 			return nil
@@ -309,7 +309,7 @@ func (s *Service) assess(ctx context.Context, gh GitHub, req Request) (Assessmen
 	}
 	// Coverage is read only when a rule uses it: a report can be large.
 	if s.Coverage != nil && resolved.Engine != nil && resolved.Config.Rules["diff_coverage"].Enabled {
-		if src.Coverage, src.Files, err = s.coverageFacts(ctx, gh, req, pr, src.Files); err != nil {
+		if src.Coverage, src.Files, err = s.coverageFacts(ctx, gh, req, head, pr.Base.SHA, src.Files); err != nil {
 			return Assessment{}, err
 		}
 	}
@@ -318,14 +318,18 @@ func (s *Service) assess(ctx context.Context, gh GitHub, req Request) (Assessmen
 	src.Now = s.Now()
 	in := facts.Build(src)
 
-	a := Assessment{Input: in, Policy: resolved}
+	a := Assessment{Head: head, BaseRef: pr.Base.Ref, Input: in, Policy: resolved}
+	mergeGroupSHA := ""
+	if req.MergeGroup != nil {
+		mergeGroupSHA = req.MergeGroup.HeadSHA
+	}
 	if resolved.Engine == nil {
-		a.Judgement = s.brokenPolicy(resolved, evaluatedSHA(in))
+		a.Judgement = s.brokenPolicy(resolved, evaluatedSHA(head.SHA, mergeGroupSHA))
 		return a, nil
 	}
 	judge := Judge{
 		Engine: resolved.Engine, Mode: resolved.Config.Mode, Policy: resolved.Label, MaxAnnotations: s.MaxAnnotations,
-		Notices: resolved.Notices, FallbackLabel: resolved.FallbackLabel,
+		Notices: resolved.Notices, FallbackLabel: resolved.FallbackLabel, HeadSHA: head.SHA, MergeGroupSHA: mergeGroupSHA,
 	}
 	if resolved.Fallback != nil {
 		judge.Fallback = resolved.Fallback
@@ -334,12 +338,12 @@ func (s *Service) assess(ctx context.Context, gh GitHub, req Request) (Assessmen
 		judge.Extra = append(judge.Extra, proposedConfigResult(resolved.ProposedProblems))
 	}
 	if s.Audit != nil {
-		if judge.Interventions, err = s.Audit.Interventions(ctx, req.RepoID, req.Owner+"/"+req.Repo, req.Number); err != nil {
+		if judge.Interventions, err = s.Audit.Interventions(ctx, req.RepoID, req.PR.Repo.String(), req.PR.Number); err != nil {
 			return a, err
 		}
 	}
 	if a.Judgement, err = judge.Decide(ctx, in, src.Now); err != nil {
-		return a, fmt.Errorf("%s/%s#%d: %w", req.Owner, req.Repo, req.Number, err)
+		return a, fmt.Errorf("%s: %w", req.PR, err)
 	}
 	return a, nil
 }
@@ -347,8 +351,8 @@ func (s *Service) assess(ctx context.Context, gh GitHub, req Request) (Assessmen
 // policyTarget describes the pull request to the policy source: whether it
 // changes the repository's configuration file (and only that), and the
 // version of the file it proposes.
-func (s *Service) policyTarget(ctx context.Context, gh GitHub, req Request, pr *github.PullRequest, files []facts.File, truncated bool) (policysource.For, error) {
-	f := policysource.For{Owner: req.Owner, Repo: req.Repo, BaseRef: pr.GetBase().GetRef()}
+func (s *Service) policyTarget(ctx context.Context, gh GitHub, req Request, pr decision.PullRequestDetails, files []facts.File, truncated bool) (policysource.For, error) {
+	f := policysource.For{Owner: req.PR.Repo.Owner, Repo: req.PR.Repo.Name, BaseRef: pr.Base.Ref}
 	for _, file := range files {
 		if file.Path != s.RepoConfigPath && file.PreviousPath != s.RepoConfigPath {
 			continue
@@ -360,7 +364,7 @@ func (s *Service) policyTarget(ctx context.Context, gh GitHub, req Request, pr *
 		}
 		// Read from the base repository at the head commit: a fork's
 		// commits are reachable there too.
-		content, found, err := gh.File(ctx, req.Owner, req.Repo, s.RepoConfigPath, pr.GetHead().GetSHA())
+		content, found, err := gh.File(ctx, req.PR.Repo.Owner, req.PR.Repo.Name, s.RepoConfigPath, pr.Head.SHA)
 		if err != nil {
 			return f, fmt.Errorf("read the proposed %s: %w", s.RepoConfigPath, err)
 		}
@@ -420,8 +424,8 @@ func (s *Service) scheduleRecheck(ctx context.Context, req Request, v decision.V
 	if !ok || s.Scheduler == nil {
 		return time.Time{}, nil
 	}
-	repo := req.Owner + "/" + req.Repo
-	if err := s.Scheduler.ScheduleSweep(ctx, req.InstallationID, req.RepoID, repo, at, "recheck"); err != nil {
+	repo := req.PR.Repo.String()
+	if err := s.Scheduler.ScheduleSweep(ctx, int64(req.PR.Installation), req.RepoID, repo, at, "recheck"); err != nil {
 		return time.Time{}, fmt.Errorf("schedule the re-evaluation of %s at %s: %w", repo, at.Format(time.RFC3339), err)
 	}
 	return at, nil
@@ -436,10 +440,10 @@ var trusted = map[string]bool{"OWNER": true, "MEMBER": true, "COLLABORATOR": tru
 // as this pull request would merge it compiles, its configuration is valid,
 // its tests pass.
 func (s *Service) checkPolicyRepo(ctx context.Context, gh GitHub, t checkrun.Target, author facts.Actor) error {
-	label := fmt.Sprintf("%s/%s@%s", t.Owner, t.Repo, shortSHA(t.HeadSHA))
+	label := fmt.Sprintf("%s@%s", t.Head.Repo, decision.ShortSHA(t.Head.SHA))
 	var v decision.Verdict
 	if trusted[author.Association] {
-		res, err := s.Policies.CheckCommit(ctx, gh, t.Owner, t.Repo, t.HeadSHA)
+		res, err := s.Policies.CheckCommit(ctx, gh, t.Head.Repo.Owner, t.Head.Repo.Name, t.Head.SHA)
 		if err != nil {
 			return fmt.Errorf("check the policy at %s: %w", label, err)
 		}
@@ -448,13 +452,13 @@ func (s *Service) checkPolicyRepo(ctx context.Context, gh GitHub, t checkrun.Tar
 		v = decision.Decide(decision.Enforce, []decision.RuleResult{{
 			ID: "policy_outside_contributor", Title: "Policy checked", Severity: decision.SeverityError,
 			Denials: []decision.Finding{{Message: fmt.Sprintf(
-				"@%s is not a member or collaborator of %s, and mergeguard does not run policy code proposed by outside contributors: a policy and its tests run on the server, unrestricted in memory.", author.Login, t.Owner)}},
+				"@%s is not a member or collaborator of %s, and mergeguard does not run policy code proposed by outside contributors: a policy and its tests run on the server, unrestricted in memory.", author.Login, t.Head.Repo.Owner)}},
 			Remedy: "A member of the organization can review the change and push it to a branch of this repository; its pull request is then checked.",
 		}})
 	}
-	out := report.CheckRun(v, report.Context{HeadSHA: t.HeadSHA, PolicyDigest: label + " as of this pull request's head", MaxAnnotations: s.MaxAnnotations})
+	out := report.CheckRun(v, report.Context{HeadSHA: t.Head.SHA, PolicyDigest: label + " as of this pull request's head", MaxAnnotations: s.MaxAnnotations})
 	if _, err := s.PolicyPublisher.Publish(ctx, gh, t, v, out); err != nil {
-		return fmt.Errorf("publish the policy check on %s/%s@%s: %w", t.Owner, t.Repo, shortSHA(t.HeadSHA), err)
+		return fmt.Errorf("publish the policy check on %s@%s: %w", t.Head.Repo, decision.ShortSHA(t.Head.SHA), err)
 	}
 	return nil
 }
@@ -462,8 +466,8 @@ func (s *Service) checkPolicyRepo(ctx context.Context, gh GitHub, t checkrun.Tar
 // reviewChanges compares each reviewed commit with the head, so stale-
 // approval rules know which files changed after a review. The comparisons
 // are made at once.
-func (s *Service) reviewChanges(ctx context.Context, gh GitHub, req Request, reviews []*github.PullRequestReview, head string) (map[string]facts.Changes, error) {
-	commits := facts.ReviewedCommits(facts.LatestDecisiveReviews(reviews, head))
+func (s *Service) reviewChanges(ctx context.Context, gh GitHub, head decision.Head, reviews []decision.Review) (map[string]facts.Changes, error) {
+	commits := facts.ReviewedCommits(facts.LatestDecisiveReviews(reviews, head.SHA))
 	if len(commits) > maxCompares {
 		commits = commits[:maxCompares]
 	}
@@ -471,7 +475,7 @@ func (s *Service) reviewChanges(ctx context.Context, gh GitHub, req Request, rev
 	g, gctx := errgroup.WithContext(ctx)
 	for i, sha := range commits {
 		g.Go(func() error {
-			cmp, err := gh.Compare(gctx, req.Owner, req.Repo, sha, head)
+			cmp, err := gh.Compare(gctx, head.Repo.Owner, head.Repo.Name, sha, head.SHA)
 			switch {
 			case githubapp.IsNotFound(err):
 				return nil // the reviewed commit no longer exists: unknown
@@ -540,13 +544,6 @@ func (s *Service) classify(err error) error {
 		return &PermanentError{Err: fmt.Errorf("%w (the pull request or repository no longer exists, or the App was removed from it)", err)}
 	}
 	return err
-}
-
-func shortSHA(s string) string {
-	if len(s) > 7 {
-		return s[:7]
-	}
-	return strings.TrimSpace(s)
 }
 
 // rerunBy names who asked for a re-run, for the log ("" for none).

@@ -10,10 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/evaluator"
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/metrics"
-	"github.com/mergeguard/mergeguard/internal/policysource"
+	policysource "github.com/mergeguard/mergeguard/internal/policy/source"
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
 	"github.com/mergeguard/mergeguard/policies"
 )
@@ -58,8 +59,12 @@ func facts_(t *testing.T, s *evaluator.Service, req evaluator.Request) facts.Inp
 
 func request(pr *fakegithub.PR) evaluator.Request {
 	owner, name, _ := strings.Cut(pr.Repo().FullName(), "/")
-	return evaluator.Request{InstallationID: pr.Repo().Installation(), RepoID: pr.Repo().ID(), Owner: owner, Repo: name,
-		Number: pr.Number, Trigger: facts.Trigger{Event: "pull_request", Action: "synchronize"}}
+	return evaluator.Request{
+		PR: decision.PullRequest{
+			Installation: decision.InstallationID(pr.Repo().Installation()), Repo: decision.Repo{Owner: owner, Name: name}, Number: pr.Number,
+		},
+		RepoID: pr.Repo().ID(), Trigger: facts.Trigger{Event: "pull_request", Action: "synchronize"},
+	}
 }
 
 func review(t *testing.T, in facts.Input, login string) facts.Review {

@@ -48,7 +48,7 @@ func BenchmarkIsolation(b *testing.B) {
 		}{{"in process", nil}, {"worker", workers}} {
 			b.Run(pr.name+"/"+where.name, func(b *testing.B) {
 				in := pr.in
-				judge := evaluator.Judge{Engine: engineIn(b, where.workers, pr.config), Mode: decision.Enforce, Policy: "bundled"}
+				judge := evaluator.Judge{Engine: engineIn(b, where.workers, pr.config), Mode: decision.Enforce, Policy: "bundled", HeadSHA: in.PullRequest.Head.SHA}
 				b.ReportAllocs()
 				b.ResetTimer()
 				for b.Loop() {

@@ -37,6 +37,13 @@ type Judge struct {
 	// Interventions are the overrides and holds people placed on the pull
 	// request; those for other head commits do not apply.
 	Interventions decision.Interventions
+	// HeadSHA is the pull request's head commit as GitHub gave it (not
+	// read back from the input document): the overrides given on it
+	// apply, and the check run says it evaluated it.
+	HeadSHA string
+	// MergeGroupSHA is set when the pull request is checked as the tip of
+	// a merge queue entry: the check run says it evaluated that commit.
+	MergeGroupSHA string
 }
 
 // Judgement is a verdict and how the check run shows it.
@@ -64,18 +71,18 @@ func (j Judge) Decide(ctx context.Context, in facts.Input, now time.Time) (Judge
 	took := time.Since(start)
 	// Overrides are given for the pull request's head commit, which a merge
 	// group's commit contains.
-	v := decision.DecideWith(j.Mode, append(results, j.Extra...), j.Interventions.Applicable(in.PullRequest.Head.SHA))
-	out := report.CheckRun(v, report.Context{HeadSHA: evaluatedSHA(in), PolicyDigest: j.Policy, MaxAnnotations: j.MaxAnnotations, Notices: notices})
+	v := decision.DecideWith(j.Mode, append(results, j.Extra...), j.Interventions.Applicable(j.HeadSHA))
+	out := report.CheckRun(v, report.Context{HeadSHA: evaluatedSHA(j.HeadSHA, j.MergeGroupSHA), PolicyDigest: j.Policy, MaxAnnotations: j.MaxAnnotations, Notices: notices})
 	return Judgement{Verdict: v, Output: out, Took: took}, nil
 }
 
 // evaluatedSHA is the commit a check run says it evaluated: the merge
-// group's when the input is one, else the pull request's head.
-func evaluatedSHA(in facts.Input) string {
-	if mg := in.PullRequest.MergeGroup; mg != nil {
-		return mg.HeadSHA
+// group's when there is one, else the pull request's head.
+func evaluatedSHA(head, mergeGroup string) string {
+	if mergeGroup != "" {
+		return mergeGroup
 	}
-	return in.PullRequest.Head.SHA
+	return head
 }
 
 func anyError(results []decision.RuleResult) bool {

@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/google/go-github/v60/github"
-
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
 )
@@ -31,7 +30,7 @@ const maxDiffedFiles = 20
 // large, missing at a side, one too many) says why in its Unreadable. A
 // failing request fails the evaluation, to be retried: a file is never
 // passed over because GitHub did not answer.
-func (s *Service) filesWithoutPatch(ctx context.Context, gh GitHub, req Request, pr *github.PullRequest, files []facts.File) ([]facts.File, error) {
+func (s *Service) filesWithoutPatch(ctx context.Context, gh GitHub, head decision.Head, baseSHA string, files []facts.File) ([]facts.File, error) {
 	var todo []int
 	for i, f := range files {
 		if f.PatchMissing && !f.ContentsDiffed && f.Unreadable == "" && f.Status != "removed" {
@@ -42,15 +41,14 @@ func (s *Service) filesWithoutPatch(ctx context.Context, gh GitHub, req Request,
 		return files, nil
 	}
 	files = slices.Clone(files)
-	head := pr.GetHead().GetSHA()
-	cmp, err := gh.Compare(ctx, req.Owner, req.Repo, pr.GetBase().GetSHA(), head)
+	cmp, err := gh.Compare(ctx, head.Repo.Owner, head.Repo.Name, baseSHA, head.SHA)
 	switch {
 	case githubapp.IsNotFound(err):
 		// The base or the head is gone (a force-push in between): the
 		// next evaluation, for the new head, compares again.
 		cmp = githubapp.Comparison{}
 	case err != nil:
-		return nil, fmt.Errorf("find the merge base of %s/%s#%d to diff the files GitHub sent no patch for: %w", req.Owner, req.Repo, req.Number, err)
+		return nil, fmt.Errorf("find the merge base of %s to diff the files GitHub sent no patch for: %w", head.PullRequest, err)
 	}
 	for n, i := range todo {
 		f := files[i]
@@ -69,11 +67,11 @@ func (s *Service) filesWithoutPatch(ctx context.Context, gh GitHub, req Request,
 			if f.PreviousPath != "" {
 				old = f.PreviousPath
 			}
-			if before, why, err = readSide(ctx, gh, req, old, cmp.MergeBase, "base"); err != nil {
+			if before, why, err = readSide(ctx, gh, head.Repo, old, cmp.MergeBase, "base"); err != nil {
 				return nil, err
 			}
 		}
-		after, whyHead, err := readSide(ctx, gh, req, f.Path, head, "head")
+		after, whyHead, err := readSide(ctx, gh, head.Repo, f.Path, head.SHA, "head")
 		if err != nil {
 			return nil, err
 		}
@@ -91,8 +89,8 @@ func (s *Service) filesWithoutPatch(ctx context.Context, gh GitHub, req Request,
 
 // readSide reads one side of a file to diff; why says why it cannot be
 // used, err is a request that failed.
-func readSide(ctx context.Context, gh FileReader, req Request, path, ref, side string) (content []byte, why string, err error) {
-	content, found, err := gh.FileAt(ctx, req.Owner, req.Repo, path, ref, facts.MaxDiffedBytes)
+func readSide(ctx context.Context, gh FileReader, repo decision.Repo, path, ref, side string) (content []byte, why string, err error) {
+	content, found, err := gh.FileAt(ctx, repo.Owner, repo.Name, path, ref, facts.MaxDiffedBytes)
 	var tooLarge *githubapp.FileTooLargeError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -100,7 +98,7 @@ func readSide(ctx context.Context, gh FileReader, req Request, path, ref, side s
 	case err != nil:
 		return nil, "", err
 	case !found:
-		return nil, fmt.Sprintf("the file is not in the %s commit %s", side, shortSHA(ref)), nil
+		return nil, fmt.Sprintf("the file is not in the %s commit %s", side, decision.ShortSHA(ref)), nil
 	}
 	return content, "", nil
 }

@@ -4,22 +4,23 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-github/v60/github"
+	"github.com/mergeguard/mergeguard/internal/decision"
 )
 
-// Sources is everything fetched about a pull request, in GitHub's shapes.
-// Building the input from it does no I/O, so the live worker and
-// `mergeguard eval` share one code path.
+// Sources is everything fetched about a pull request, in mergeguard's own
+// types (package decision), so that it can be built from the API, from
+// files, or from plain values in a test. Building the input from it does no
+// I/O, so the live worker and `mergeguard eval` share one code path.
 type Sources struct {
-	PullRequest *github.PullRequest
+	PullRequest decision.PullRequestDetails
 	// Files are the changed files; use FilesFromGitHub or ParseUnifiedDiff.
 	Files          []File
 	FilesTruncated bool
-	Reviews        []*github.PullRequestReview
+	Reviews        []decision.Review
 	// ReviewChanges says, per reviewed commit SHA, what changed up to the
 	// head. A review on a commit missing here has unknown changes.
 	ReviewChanges map[string]Changes
-	Commits       []*github.RepositoryCommit
+	Commits       []decision.Commit
 	Teams         map[string]Team
 	Freezes       []Freeze
 	Coverage      Coverage
@@ -31,14 +32,11 @@ type Sources struct {
 // Build assembles the input document.
 func Build(src Sources) Input {
 	pr := src.PullRequest
-	if pr == nil {
-		pr = &github.PullRequest{}
-	}
-	headSHA := pr.GetHead().GetSHA()
+	headSHA := pr.Head.SHA
 	in := Input{
 		Version:        Version,
 		PullRequest:    pullRequest(pr, src.Commits),
-		Repository:     repository(pr.GetBase().GetRepo()),
+		Repository:     repository(pr.BaseRepo),
 		Files:          src.Files,
 		FilesTruncated: src.FilesTruncated,
 		Reviews:        withChanges(LatestDecisiveReviews(src.Reviews, headSHA), src.ReviewChanges),
@@ -99,31 +97,29 @@ func ReviewedCommits(reviews []Review) []string {
 	return out
 }
 
-func pullRequest(pr *github.PullRequest, commits []*github.RepositoryCommit) PullRequest {
+func pullRequest(pr decision.PullRequestDetails, commits []decision.Commit) PullRequest {
+	baseRepo := ""
+	if pr.BaseRepo != nil {
+		baseRepo = pr.BaseRepo.FullName
+	}
 	out := PullRequest{
-		Number:    pr.GetNumber(),
-		Title:     pr.GetTitle(),
-		Body:      pr.GetBody(),
-		Draft:     pr.GetDraft(),
-		State:     pr.GetState(),
-		Author:    Actor{Login: pr.GetUser().GetLogin(), Type: pr.GetUser().GetType(), Association: pr.GetAuthorAssociation()},
-		Base:      branch(pr.GetBase(), ""),
-		Head:      branch(pr.GetHead(), pr.GetBase().GetRepo().GetFullName()),
-		Labels:    []string{},
+		Number:    pr.Number,
+		Title:     pr.Title,
+		Body:      pr.Body,
+		Draft:     pr.Draft,
+		State:     pr.State,
+		Author:    Actor{Login: pr.Author.Login, Type: pr.Author.Type, Association: pr.AuthorAssociation},
+		Base:      branch(pr.Base, ""),
+		Head:      branch(pr.Head, baseRepo),
+		Labels:    append([]string{}, pr.Labels...),
 		CreatedAt: timestamp(pr.CreatedAt),
 		UpdatedAt: timestamp(pr.UpdatedAt),
 		Commits:   []Commit{},
 	}
-	for _, l := range pr.Labels {
-		out.Labels = append(out.Labels, l.GetName())
-	}
 	for _, c := range commits {
-		out.Commits = append(out.Commits, Commit{
-			SHA: c.GetSHA(), Message: c.GetCommit().GetMessage(),
-			Author: c.GetAuthor().GetLogin(), Committer: c.GetCommitter().GetLogin(),
-		})
+		out.Commits = append(out.Commits, Commit{SHA: c.SHA, Message: c.Message, Author: c.Author, Committer: c.Committer})
 	}
-	out.CommitCount = pr.GetCommits()
+	out.CommitCount = pr.Commits
 	if out.CommitCount == 0 {
 		out.CommitCount = len(out.Commits)
 	}
@@ -133,39 +129,40 @@ func pullRequest(pr *github.PullRequest, commits []*github.RepositoryCommit) Pul
 // branch describes one side; baseRepo is set for the head side so that Fork
 // can be computed (a head whose repository was deleted counts as a fork: it
 // is certainly not the base repository).
-func branch(b *github.PullRequestBranch, baseRepo string) Branch {
-	out := Branch{Ref: b.GetRef(), SHA: b.GetSHA(), Repo: b.GetRepo().GetFullName()}
+func branch(b decision.Branch, baseRepo string) Branch {
+	out := Branch{Ref: b.Ref, SHA: b.SHA, Repo: b.RepoFullName}
 	if baseRepo != "" {
 		out.Fork = !strings.EqualFold(out.Repo, baseRepo)
 	}
 	return out
 }
 
-func repository(r *github.Repository) Repository {
+func repository(r *decision.RepoDetails) Repository {
 	if r == nil {
 		// A pull request object without base.repo (never sent by GitHub, but
 		// possible in a hand-written file) has no repository facts.
 		return Repository{Topics: []string{}, Visibility: "unknown"}
 	}
 	out := Repository{
-		Owner:         r.GetOwner().GetLogin(),
-		Name:          r.GetName(),
-		FullName:      r.GetFullName(),
-		DefaultBranch: r.GetDefaultBranch(),
-		Visibility:    r.GetVisibility(),
+		Owner:         r.Owner,
+		Name:          r.Name,
+		FullName:      r.FullName,
+		DefaultBranch: r.DefaultBranch,
+		Visibility:    r.Visibility,
 		Topics:        append([]string{}, r.Topics...),
 	}
 	if out.Visibility == "" {
 		out.Visibility = "public"
-		if r.GetPrivate() {
+		if r.Private {
 			out.Visibility = "private"
 		}
 	}
 	return out
 }
 
-func timestamp(t *github.Timestamp) string {
-	if t == nil || t.IsZero() {
+// timestamp is "" for a time not given.
+func timestamp(t time.Time) string {
+	if t.IsZero() {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
@@ -175,23 +172,23 @@ func timestamp(t *github.Timestamp) string {
 // something (APPROVED, CHANGES_REQUESTED, DISMISSED). A later COMMENTED review
 // does not undo an approval, and a PENDING review is not submitted yet.
 // GitHub lists reviews oldest first; that order is kept for ties.
-func LatestDecisiveReviews(reviews []*github.PullRequestReview, headSHA string) []Review {
+func LatestDecisiveReviews(reviews []decision.Review, headSHA string) []Review {
 	latest := map[string]int{}
 	var out []Review
 	for _, r := range reviews {
-		state := strings.ToUpper(r.GetState())
+		state := strings.ToUpper(r.State)
 		if state != "APPROVED" && state != "CHANGES_REQUESTED" && state != "DISMISSED" {
 			continue
 		}
-		login := r.GetUser().GetLogin()
+		login := r.Author.Login
 		if login == "" {
 			continue // a deleted account ("ghost") cannot be counted as anyone
 		}
 		rev := Review{
-			Author:      Actor{Login: login, Type: r.GetUser().GetType(), Association: r.GetAuthorAssociation()},
+			Author:      Actor{Login: login, Type: r.Author.Type, Association: r.AuthorAssociation},
 			State:       state,
-			CommitSHA:   r.GetCommitID(),
-			OnHead:      headSHA != "" && r.GetCommitID() == headSHA,
+			CommitSHA:   r.CommitSHA,
+			OnHead:      headSHA != "" && r.CommitSHA == headSHA,
 			SubmittedAt: timestamp(r.SubmittedAt),
 		}
 		key := strings.ToLower(login)
@@ -210,20 +207,20 @@ func LatestDecisiveReviews(reviews []*github.PullRequestReview, headSHA string) 
 	return out
 }
 
-// FilesFromGitHub turns the list-files API's entries into file facts.
-func FilesFromGitHub(in []*github.CommitFile) []File {
+// FilesFromGitHub turns the changed files GitHub lists into file facts.
+func FilesFromGitHub(in []decision.ChangedFile) []File {
 	out := make([]File, 0, len(in))
 	for _, cf := range in {
 		f := File{
-			Path:         cf.GetFilename(),
-			PreviousPath: cf.GetPreviousFilename(),
-			Status:       cf.GetStatus(),
-			Additions:    cf.GetAdditions(),
-			Deletions:    cf.GetDeletions(),
+			Path:         cf.Path,
+			PreviousPath: cf.PreviousPath,
+			Status:       cf.Status,
+			Additions:    cf.Additions,
+			Deletions:    cf.Deletions,
 		}
-		patch := cf.GetPatch()
+		patch := cf.Patch
 		if patch == "" {
-			changed := cf.GetChanges() > 0 || cf.GetAdditions() > 0 || cf.GetDeletions() > 0
+			changed := cf.Changes > 0 || cf.Additions > 0 || cf.Deletions > 0
 			// GitHub omits the patch for binary files and for very large
 			// diffs. It does not say which; a file with changes but no patch
 			// is missing its patch, one with no line counts is binary (or

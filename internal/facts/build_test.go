@@ -4,23 +4,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-github/v60/github"
+	"github.com/mergeguard/mergeguard/internal/decision"
 )
 
-func ptr[T any](v T) *T { return &v }
-
-func review(login, typ, state, sha string, at time.Time) *github.PullRequestReview {
-	return &github.PullRequestReview{
-		User:        &github.User{Login: ptr(login), Type: ptr(typ)},
-		State:       ptr(state),
-		CommitID:    ptr(sha),
-		SubmittedAt: &github.Timestamp{Time: at},
+func review(login, typ, state, sha string, at time.Time) decision.Review {
+	return decision.Review{
+		Author:      decision.Account{Login: login, Type: typ},
+		State:       state,
+		CommitSHA:   sha,
+		SubmittedAt: at,
 	}
 }
 
 func TestLatestDecisiveReviews(t *testing.T) {
 	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	got := LatestDecisiveReviews([]*github.PullRequestReview{
+	got := LatestDecisiveReviews([]decision.Review{
 		review("alice", "User", "CHANGES_REQUESTED", "old", t0),
 		review("alice", "User", "APPROVED", "head", t0.Add(time.Hour)),
 		review("alice", "User", "COMMENTED", "head", t0.Add(2*time.Hour)), // does not undo the approval
@@ -42,24 +40,24 @@ func TestLatestDecisiveReviews(t *testing.T) {
 
 func TestBuild(t *testing.T) {
 	now := time.Date(2026, 11, 20, 16, 30, 0, 0, time.FixedZone("CET", 3600))
-	pr := &github.PullRequest{
-		Number: ptr(7), Title: ptr("Add index"), State: ptr("open"),
-		User:              &github.User{Login: ptr("dev"), Type: ptr("User")},
-		AuthorAssociation: ptr("MEMBER"),
-		Labels:            []*github.Label{{Name: ptr("db")}},
-		Base: &github.PullRequestBranch{Ref: ptr("main"), SHA: ptr("base1"), Repo: &github.Repository{
-			FullName: ptr("acme/shop"), Name: ptr("shop"), Owner: &github.User{Login: ptr("acme")},
-			DefaultBranch: ptr("main"), Private: ptr(true),
-		}},
-		Head: &github.PullRequestBranch{Ref: ptr("feature"), SHA: ptr("head1"), Repo: &github.Repository{FullName: ptr("dev/shop")}},
+	pr := decision.PullRequestDetails{
+		Number: 7, Title: "Add index", State: "open",
+		Author:            decision.Account{Login: "dev", Type: "User"},
+		AuthorAssociation: "MEMBER",
+		Labels:            []string{"db"},
+		Base:              decision.Branch{Ref: "main", SHA: "base1", RepoFullName: "acme/shop"},
+		BaseRepo: &decision.RepoDetails{
+			FullName: "acme/shop", Name: "shop", Owner: "acme", DefaultBranch: "main", Private: true,
+		},
+		Head: decision.Branch{Ref: "feature", SHA: "head1", RepoFullName: "dev/shop"},
 	}
 	in := Build(Sources{
 		PullRequest: pr,
-		Files: FilesFromGitHub([]*github.CommitFile{
-			{Filename: ptr("a.go"), Status: ptr("modified"), Additions: ptr(1), Changes: ptr(1), Patch: ptr("@@ -1,0 +2,1 @@\n+x\n")},
-			{Filename: ptr("big.json"), Status: ptr("modified"), Additions: ptr(90000), Changes: ptr(90000)},
-			{Filename: ptr("logo.png"), Status: ptr("added")},
-			{Filename: ptr("bad.go"), Status: ptr("modified"), Changes: ptr(2), Patch: ptr("@@ -1,4 +1,4 @@\n-a\n+b\n")},
+		Files: FilesFromGitHub([]decision.ChangedFile{
+			{Path: "a.go", Status: "modified", Additions: 1, Changes: 1, Patch: "@@ -1,0 +2,1 @@\n+x\n"},
+			{Path: "big.json", Status: "modified", Additions: 90000, Changes: 90000},
+			{Path: "logo.png", Status: "added"},
+			{Path: "bad.go", Status: "modified", Changes: 2, Patch: "@@ -1,4 +1,4 @@\n-a\n+b\n"},
 		}),
 		Trigger: Trigger{Event: "pull_request", Action: "opened"},
 		Now:     now,
@@ -91,8 +89,8 @@ func TestBuild(t *testing.T) {
 }
 
 func TestBuildToleratesAnEmptyPullRequest(t *testing.T) {
-	for _, pr := range []*github.PullRequest{nil, {}, {Base: &github.PullRequestBranch{}}, {Head: &github.PullRequestBranch{}, Labels: []*github.Label{nil}}} {
-		in := Build(Sources{PullRequest: pr, Reviews: []*github.PullRequestReview{nil, {}}, Commits: []*github.RepositoryCommit{nil}})
+	for _, pr := range []decision.PullRequestDetails{{}, {BaseRepo: &decision.RepoDetails{}}, {Base: decision.Branch{Ref: "main"}}, {Head: decision.Branch{SHA: "h"}, Labels: []string{""}}} {
+		in := Build(Sources{PullRequest: pr, Reviews: []decision.Review{{}, {State: "APPROVED"}}, Commits: []decision.Commit{{}}})
 		if in.Version != Version || in.Files == nil || in.Reviews == nil || in.Repository.Topics == nil {
 			t.Fatalf("input %+v", in)
 		}
@@ -102,10 +100,11 @@ func TestBuildToleratesAnEmptyPullRequest(t *testing.T) {
 // When the fork a pull request came from is deleted, GitHub keeps the pull
 // request and sends head.repo as null.
 func TestHeadFromADeletedFork(t *testing.T) {
-	pr := &github.PullRequest{
-		Number: ptr(3), User: &github.User{Login: ptr("visitor")},
-		Base: &github.PullRequestBranch{Ref: ptr("main"), SHA: ptr("b"), Repo: &github.Repository{FullName: ptr("acme/shop")}},
-		Head: &github.PullRequestBranch{Ref: ptr("patch-1"), SHA: ptr("h")},
+	pr := decision.PullRequestDetails{
+		Number: 3, Author: decision.Account{Login: "visitor"},
+		Base:     decision.Branch{Ref: "main", SHA: "b", RepoFullName: "acme/shop"},
+		BaseRepo: &decision.RepoDetails{FullName: "acme/shop"},
+		Head:     decision.Branch{Ref: "patch-1", SHA: "h"},
 	}
 	in := Build(Sources{PullRequest: pr})
 	if h := in.PullRequest.Head; !h.Fork || h.Repo != "" || h.SHA != "h" {

@@ -11,8 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-github/v60/github"
-
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/localpr"
 )
@@ -37,19 +36,17 @@ func exampleInput(t *testing.T) facts.Input {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := src.Commits[0].GetSHA()
-	s := func(v string) *string { return &v }
-	n := func(v int) *int { return &v }
-	src.Reviews = append(src.Reviews, &github.PullRequestReview{
-		User: &github.User{Login: s("priya"), Type: s("User")}, State: s("CHANGES_REQUESTED"),
-		CommitID: s(first), AuthorAssociation: s("MEMBER"),
-		SubmittedAt: &github.Timestamp{Time: at.Add(-90 * time.Minute)},
+	first := src.Commits[0].SHA
+	src.Reviews = append(src.Reviews, decision.Review{
+		Author: decision.Account{Login: "priya", Type: "User"}, State: "CHANGES_REQUESTED",
+		CommitSHA: first, AuthorAssociation: "MEMBER",
+		SubmittedAt: at.Add(-90 * time.Minute),
 	})
 	src.ReviewChanges = map[string]facts.Changes{first: {Known: true, Files: []string{"checkout/discount.go", "checkout/discount_test.go"}}}
-	src.Files = append(src.Files, facts.FilesFromGitHub([]*github.CommitFile{
-		{Filename: s("assets/banner.png"), Status: s("added")},
-		{Filename: s("testdata/golden/catalog.json"), Status: s("modified"), Additions: n(48210), Deletions: n(47988), Changes: n(96198)},
-		{Filename: s("checkout/legacy.go"), Status: s("modified"), Changes: n(2), Patch: s("@@ -4,9 +4,9 @@\n-a\n+b\n")},
+	src.Files = append(src.Files, facts.FilesFromGitHub([]decision.ChangedFile{
+		{Path: "assets/banner.png", Status: "added"},
+		{Path: "testdata/golden/catalog.json", Status: "modified", Additions: 48210, Deletions: 47988, Changes: 96198},
+		{Path: "checkout/legacy.go", Status: "modified", Changes: 2, Patch: "@@ -4,9 +4,9 @@\n-a\n+b\n"},
 	})...)
 	// The golden file was too large to diff; a line of the discount ran
 	// with one of its two branches taken.

@@ -5,14 +5,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-github/v60/github"
+	"github.com/mergeguard/mergeguard/internal/decision"
 )
 
 // syntheticFiles makes n changed files totalling about lines added lines, in
 // the shape of GitHub's list-files API.
-func syntheticFiles(n, lines int) []*github.CommitFile {
+func syntheticFiles(n, lines int) []decision.ChangedFile {
 	per := max(lines/n, 1)
-	out := make([]*github.CommitFile, n)
+	out := make([]decision.ChangedFile, n)
 	for i := range out {
 		var b strings.Builder
 		fmt.Fprintf(&b, "@@ -10,3 +10,%d @@ func handler%d() {\n a := 1\n-b := 2\n", per+2, i)
@@ -21,9 +21,9 @@ func syntheticFiles(n, lines int) []*github.CommitFile {
 		}
 		b.WriteString(" return a\n")
 		patch := b.String()
-		out[i] = &github.CommitFile{
-			Filename: ptr(fmt.Sprintf("services/svc%03d/handler_%04d.go", i%100, i)),
-			Status:   ptr("modified"), Additions: ptr(per), Deletions: ptr(1), Changes: ptr(per + 1), Patch: &patch,
+		out[i] = decision.ChangedFile{
+			Path:   fmt.Sprintf("services/svc%03d/handler_%04d.go", i%100, i),
+			Status: "modified", Additions: per, Deletions: 1, Changes: per + 1, Patch: patch,
 		}
 	}
 	return out

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-github/v60/github"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
 )
@@ -140,7 +140,7 @@ func TestAMalformedAnswerIsNotKeptForConditionalRequests(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sha := pr.GetHead().GetSHA(); sha != fakegithub.FakeSHA("head", "acme/shop", "1") {
+		if sha := pr.Head.SHA; sha != fakegithub.FakeSHA("head", "acme/shop", "1") {
 			t.Fatalf("head %q, want the pull request's real head", sha)
 		}
 	}
@@ -169,6 +169,6 @@ func realETag(t *testing.T, gh *fakegithub.Server, path string) string {
 	return header.Get("ETag")
 }
 
-func checkRunFor() github.CreateCheckRunOptions {
-	return github.CreateCheckRunOptions{Name: "mergeguard", HeadSHA: fakegithub.FakeSHA("x")}
+func checkRunFor() decision.CheckRunWrite {
+	return decision.CheckRunWrite{Name: "mergeguard", HeadSHA: fakegithub.FakeSHA("x")}
 }

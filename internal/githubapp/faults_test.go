@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-github/v60/github"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/metrics"
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
@@ -100,7 +100,7 @@ func (f *faulty) warm(t *testing.T) {
 	f.gh.ResetRequests()
 }
 
-func (f *faulty) get(installation int64) (*github.PullRequest, error) {
+func (f *faulty) get(installation int64) (decision.PullRequestDetails, error) {
 	owner, repo := "acme", "shop"
 	if installation == 8 {
 		owner, repo = "globex", "web"
@@ -154,7 +154,7 @@ func TestServerErrorsAreRetriedWithJitteredBackoff(t *testing.T) {
 				}
 			}
 			if tt.ok {
-				if err != nil || pr.GetNumber() != 1 {
+				if err != nil || pr.Number != 1 {
 					t.Fatalf("want the pull request after the retries, got %v", err)
 				}
 				return
@@ -180,7 +180,7 @@ func TestCheckRunCreationIsNotRepeated(t *testing.T) {
 	f := newFaulty(t, nil)
 	f.warm(t)
 	f.gh.Fail("POST", "/repos/{owner}/{repo}/check-runs", 1, http.StatusBadGateway, nil, `{"message":"Server Error"}`)
-	_, err := f.app.Installation(7).CreateCheckRun(context.Background(), "acme", "shop", github.CreateCheckRunOptions{Name: "mergeguard", HeadSHA: fakegithub.FakeSHA("x")})
+	_, err := f.app.Installation(7).CreateCheckRun(context.Background(), "acme", "shop", decision.CheckRunWrite{Name: "mergeguard", HeadSHA: fakegithub.FakeSHA("x")})
 	var ue *githubapp.UnavailableError
 	if !errors.As(err, &ue) || ue.Repeatable || ue.Attempts != 1 || !strings.Contains(err.Error(), "not sent again") {
 		t.Fatalf("want an UnavailableError saying it was not repeated, got %v", err)
@@ -201,24 +201,23 @@ func TestCheckRunUpdatesAreRepeatedOnlyWithoutAnnotations(t *testing.T) {
 		t.Fatal(err)
 	}
 	inst := f.app.Installation(7)
-	id, err := inst.CreateCheckRun(context.Background(), "acme", "shop", github.CreateCheckRunOptions{Name: "mergeguard", HeadSHA: pr.GetHead().GetSHA()})
+	id, err := inst.CreateCheckRun(context.Background(), "acme", "shop", decision.CheckRunWrite{Name: "mergeguard", HeadSHA: pr.Head.SHA})
 	if err != nil {
 		t.Fatal(err)
 	}
-	title, summary, path, level, line := "t", "s", "a.go", "warning", 1
 	for _, tt := range []struct {
 		name        string
-		annotations []*github.CheckRunAnnotation
+		annotations []decision.Annotation
 		sent        int
 		ok          bool
 	}{
 		{"no annotations", nil, 2, true},
-		{"annotations", []*github.CheckRunAnnotation{{Path: &path, StartLine: &line, EndLine: &line, AnnotationLevel: &level, Message: &summary}}, 1, false},
+		{"annotations", []decision.Annotation{{Path: "a.go", StartLine: 1, EndLine: 1, Level: decision.LevelWarning, Message: "s"}}, 1, false},
 	} {
 		f.gh.ResetRequests()
 		f.gh.Fail("PATCH", route, 1, http.StatusBadGateway, nil, `{"message":"Server Error"}`)
-		err := inst.UpdateCheckRun(context.Background(), "acme", "shop", id, github.UpdateCheckRunOptions{
-			Name: "mergeguard", Output: &github.CheckRunOutput{Title: &title, Summary: &summary, Annotations: tt.annotations},
+		err := inst.UpdateCheckRun(context.Background(), "acme", "shop", id, decision.CheckRunWrite{
+			Name: "mergeguard", Title: "t", Summary: "s", Annotations: tt.annotations,
 		})
 		if (err == nil) != tt.ok || f.gh.Count("PATCH", route) != tt.sent {
 			t.Errorf("%s: %v after %d PATCHes, want ok=%v after %d", tt.name, err, f.gh.Count("PATCH", route), tt.ok, tt.sent)
@@ -363,7 +362,7 @@ func TestLastRequestOfTheHourHoldsTheInstallation(t *testing.T) {
 	f.gh.Fail("GET", pullRoute, 1, http.StatusOK, http.Header{
 		"X-RateLimit-Remaining": {"0"}, "X-RateLimit-Reset": {strconv.FormatInt(reset.Unix(), 10)}, "X-RateLimit-Resource": {"core"},
 	}, minimalPR)
-	if pr, err := f.get(7); err != nil || pr.GetNumber() != 1 {
+	if pr, err := f.get(7); err != nil || pr.Number != 1 {
 		t.Fatalf("the last request's answer must be used: %v", err)
 	}
 	assertHeld(t, f, reset)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
+
+	"github.com/mergeguard/mergeguard/internal/decision"
 )
 
 // MaxListedFiles is GitHub's cap on the list-files API: a pull request with
@@ -27,17 +29,18 @@ type Installation struct {
 func (i *Installation) ID() int64 { return i.id }
 
 // PullRequest fetches a pull request.
-func (i *Installation) PullRequest(ctx context.Context, owner, repo string, number int) (*github.PullRequest, error) {
+func (i *Installation) PullRequest(ctx context.Context, owner, repo string, number int) (decision.PullRequestDetails, error) {
 	pr, _, err := i.client.PullRequests.Get(ctx, owner, repo, number)
 	if err != nil {
-		return nil, fmt.Errorf("get pull request %s/%s#%d: %w", owner, repo, number, i.explain(err))
+		return decision.PullRequestDetails{}, fmt.Errorf("get pull request %s/%s#%d: %w", owner, repo, number, i.explain(err))
 	}
-	return pr, nil
+	return pullRequestDetails(pr), nil
 }
 
 // PullRequestFiles lists the changed files, 100 per page, up to GitHub's cap.
 // truncated is true when the pull request has more files than were listed.
-func (i *Installation) PullRequestFiles(ctx context.Context, owner, repo string, number, changedFiles int) (files []*github.CommitFile, truncated bool, err error) {
+func (i *Installation) PullRequestFiles(ctx context.Context, owner, repo string, number, changed int) (_ []decision.ChangedFile, truncated bool, err error) {
+	var files []*github.CommitFile
 	opts := &github.ListOptions{PerPage: 100}
 	for {
 		page, resp, err := i.client.PullRequests.ListFiles(ctx, owner, repo, number, opts)
@@ -50,11 +53,11 @@ func (i *Installation) PullRequestFiles(ctx context.Context, owner, repo string,
 		}
 		opts.Page = resp.NextPage
 	}
-	return files, changedFiles > len(files), nil
+	return changedFiles(files), changed > len(files), nil
 }
 
 // PullRequestReviews lists every review, oldest first.
-func (i *Installation) PullRequestReviews(ctx context.Context, owner, repo string, number int) ([]*github.PullRequestReview, error) {
+func (i *Installation) PullRequestReviews(ctx context.Context, owner, repo string, number int) ([]decision.Review, error) {
 	var all []*github.PullRequestReview
 	opts := &github.ListOptions{PerPage: 100}
 	for {
@@ -64,14 +67,14 @@ func (i *Installation) PullRequestReviews(ctx context.Context, owner, repo strin
 		}
 		all = append(all, page...)
 		if resp.NextPage == 0 {
-			return all, nil
+			return reviews(all), nil
 		}
 		opts.Page = resp.NextPage
 	}
 }
 
 // PullRequestCommits lists the commits (GitHub lists at most 250).
-func (i *Installation) PullRequestCommits(ctx context.Context, owner, repo string, number int) ([]*github.RepositoryCommit, error) {
+func (i *Installation) PullRequestCommits(ctx context.Context, owner, repo string, number int) ([]decision.Commit, error) {
 	var all []*github.RepositoryCommit
 	opts := &github.ListOptions{PerPage: 100}
 	for {
@@ -81,7 +84,7 @@ func (i *Installation) PullRequestCommits(ctx context.Context, owner, repo strin
 		}
 		all = append(all, page...)
 		if resp.NextPage == 0 || len(all) >= maxCommits {
-			return all, nil
+			return commits(all), nil
 		}
 		opts.Page = resp.NextPage
 	}
@@ -159,22 +162,23 @@ func (i *Installation) FindCheckRun(ctx context.Context, owner, repo, sha, name 
 }
 
 // CreateCheckRun creates a check run and returns its ID.
-func (i *Installation) CreateCheckRun(ctx context.Context, owner, repo string, opts github.CreateCheckRunOptions) (int64, error) {
-	cr, _, err := i.client.Checks.CreateCheckRun(ctx, owner, repo, opts)
+func (i *Installation) CreateCheckRun(ctx context.Context, owner, repo string, w decision.CheckRunWrite) (int64, error) {
+	cr, _, err := i.client.Checks.CreateCheckRun(ctx, owner, repo, createOptions(w))
 	if err != nil {
-		return 0, fmt.Errorf("create check run %q on %s/%s@%s: %w", opts.Name, owner, repo, short(opts.HeadSHA), i.explain(err))
+		return 0, fmt.Errorf("create check run %q on %s/%s@%s: %w", w.Name, owner, repo, short(w.HeadSHA), i.explain(err))
 	}
 	return cr.GetID(), nil
 }
 
-// UpdateCheckRun updates a check run. opts.Name must be set: go-github v60
+// UpdateCheckRun updates a check run. w.Name must be set: go-github v60
 // always sends it. An update without annotations sets the same state when
 // sent twice, so GitHub's server errors are retried; one with annotations
 // is not (they would be appended twice).
-func (i *Installation) UpdateCheckRun(ctx context.Context, owner, repo string, id int64, opts github.UpdateCheckRunOptions) error {
-	if opts.Name == "" {
+func (i *Installation) UpdateCheckRun(ctx context.Context, owner, repo string, id int64, w decision.CheckRunWrite) error {
+	if w.Name == "" {
 		return errors.New("update check run: name is required")
 	}
+	opts := updateOptions(w)
 	if opts.Output == nil || len(opts.Output.Annotations) == 0 {
 		ctx = sameTwice(ctx)
 	}

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-github/v60/github"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/metrics"
 	"github.com/mergeguard/mergeguard/internal/testsupport/logbuf"
@@ -45,7 +45,7 @@ func TestShortRateLimitsAreWaitedOutInPlace(t *testing.T) {
 			f.warm(t)
 			f.gh.Fail("GET", pullRoute, 1, tt.status, tt.header(f.clock.Now()), tt.body)
 			pr, err := f.get(7)
-			if err != nil || pr.GetNumber() != 1 {
+			if err != nil || pr.Number != 1 {
 				t.Fatalf("want the pull request after the wait, got %v", err)
 			}
 			if n := f.gh.Count("GET", pullRoute); n != 2 {
@@ -73,8 +73,8 @@ func TestAWriteRefusedByARateLimitIsSentAfterTheWait(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sha := pr.GetHead().GetSHA()
-	id, err := f.app.Installation(7).CreateCheckRun(context.Background(), "acme", "shop", github.CreateCheckRunOptions{Name: "mergeguard", HeadSHA: sha})
+	sha := pr.Head.SHA
+	id, err := f.app.Installation(7).CreateCheckRun(context.Background(), "acme", "shop", decision.CheckRunWrite{Name: "mergeguard", HeadSHA: sha})
 	if err != nil || id == 0 {
 		t.Fatalf("create after the wait: %d, %v", id, err)
 	}
@@ -205,7 +205,7 @@ func TestWritesArePacedWithinGitHubsEightyAMinute(t *testing.T) {
 		t.Fatal(err)
 	}
 	create := func() error {
-		_, err := f.app.Installation(7).CreateCheckRun(context.Background(), "acme", "shop", github.CreateCheckRunOptions{Name: "mergeguard", HeadSHA: pr.GetHead().GetSHA()})
+		_, err := f.app.Installation(7).CreateCheckRun(context.Background(), "acme", "shop", decision.CheckRunWrite{Name: "mergeguard", HeadSHA: pr.Head.SHA})
 		return err
 	}
 	for i := range githubapp.WritesPerMinute {

@@ -9,8 +9,9 @@ import (
 	"time"
 
 	"github.com/mergeguard/mergeguard/internal/command"
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
-	"github.com/mergeguard/mergeguard/internal/policysource"
+	policysource "github.com/mergeguard/mergeguard/internal/policy/source"
 	"github.com/mergeguard/mergeguard/internal/store"
 )
 
@@ -36,28 +37,29 @@ type Commands struct {
 	Sweeps   Sweeper
 	Now      func() time.Time
 	Log      *slog.Logger
-	// Prefix starts a command ("/guard" when empty).
-	Prefix string
 }
 
-// Comment is a comment that may hold a command.
+// Comment is a comment that holds commands, parsed by whoever dispatched
+// it (the comment is parsed once, where it is dispatched).
 type Comment struct {
-	InstallationID int64
-	Owner, Repo    string
-	Number         int
-	CommentID      int64
-	URL            string
-	Author         string
-	Body           string
+	Installation decision.InstallationID
+	Repo         decision.Repo
+	// Number is the issue or pull request the comment is on.
+	Number    int
+	CommentID int64
+	URL       string
+	Author    string
+	// Commands are what the comment holds (command.ParseAll).
+	Commands []command.Parsed
 }
 
 // Handle runs the comment's command, if it holds one, and replies.
 func (c *Commands) Handle(ctx context.Context, cm Comment) error {
-	parsed := freezeCommand(command.ParseAll(cm.Body, command.Options{Prefix: c.Prefix}))
+	parsed := freezeCommand(cm.Commands)
 	if parsed.Ignore() {
 		return nil
 	}
-	gh := c.GitHub(cm.InstallationID)
+	gh := c.GitHub(int64(cm.Installation))
 	reply := parsed.Reply
 	reaction := "confused"
 	if cmd := parsed.Command; cmd != nil {
@@ -66,11 +68,11 @@ func (c *Commands) Handle(ctx context.Context, cm Comment) error {
 			return err
 		}
 	}
-	if err := gh.CreateComment(ctx, cm.Owner, cm.Repo, cm.Number, reply); err != nil {
+	if err := gh.CreateComment(ctx, cm.Repo.Owner, cm.Repo.Name, cm.Number, reply); err != nil {
 		return fmt.Errorf("reply to %s: %w", cm.URL, err)
 	}
 	// The reaction acknowledges the comment itself; losing it is harmless.
-	if err := gh.AddReaction(ctx, cm.Owner, cm.Repo, cm.CommentID, reaction); err != nil {
+	if err := gh.AddReaction(ctx, cm.Repo.Owner, cm.Repo.Name, cm.CommentID, reaction); err != nil {
 		c.Log.Warn("could not react to a command", "comment", cm.URL, "err", err)
 	}
 	return nil
@@ -100,10 +102,10 @@ func (c *Commands) run(ctx context.Context, gh GitHub, cm Comment, cmd *command.
 		return fmt.Sprintf("%s works on pull requests; write it in a comment on the pull request it is about.", command.Code(string(cmd.Kind))), "confused", nil
 	}
 	policyRepo := c.Policies.PolicyRepo()
-	if !strings.EqualFold(cm.Repo, policyRepo) {
-		return fmt.Sprintf("Freezes are started and ended in %s/%s, where the incident team works and everyone can see them. Every blocked check names the freezes in effect.", cm.Owner, policyRepo), "confused", nil
+	if !strings.EqualFold(cm.Repo.Name, policyRepo) {
+		return fmt.Sprintf("Freezes are started and ended in %s/%s, where the incident team works and everyone can see them. Every blocked check names the freezes in effect.", cm.Repo.Owner, policyRepo), "confused", nil
 	}
-	settings, err := c.freezeSettings(ctx, gh, cm.Owner, policyRepo)
+	settings, err := c.freezeSettings(ctx, gh, cm.Repo.Owner, policyRepo)
 	if err != nil {
 		return "", "", err
 	}
@@ -123,7 +125,7 @@ func (c *Commands) run(ctx context.Context, gh GitHub, cm Comment, cmd *command.
 			}
 		}
 		f, err := StartFreeze(ctx, c.DB, c.Sweeps, Start{
-			Owner: cm.Owner, InstallationID: cm.InstallationID, Repos: cmd.Repos, Reason: cmd.Reason,
+			Owner: cm.Repo.Owner, InstallationID: int64(cm.Installation), Repos: cmd.Repos, Reason: cmd.Reason,
 			Ends: ends, By: cm.Author, Source: cm.URL,
 		}, now)
 		if err != nil {
@@ -132,12 +134,12 @@ func (c *Commands) run(ctx context.Context, gh GitHub, cm Comment, cmd *command.
 		if !f.ActiveAt(now) {
 			// This comment's freeze, started before (the job is being
 			// retried), has ended since.
-			return fmt.Sprintf("This comment started freeze %d, which has ended since: %s.", f.ID, Describe(f, cm.Owner, settings.loc)), "+1", nil
+			return fmt.Sprintf("This comment started freeze %d, which has ended since: %s.", f.ID, Describe(f, cm.Repo.Owner, settings.loc)), "+1", nil
 		}
 		return fmt.Sprintf("Merges are frozen: %s.\n\nOpen pull requests into frozen branches are checked again now, and their checks fail until the freeze ends. `/guard unfreeze %d` ends it early.",
-			Describe(f, cm.Owner, settings.loc), f.ID), "+1", nil
+			Describe(f, cm.Repo.Owner, settings.loc), f.ID), "+1", nil
 	case command.Unfreeze:
-		ended, err := EndFreezes(ctx, c.DB, c.Sweeps, End{Owner: cm.Owner, InstallationID: cm.InstallationID, ID: cmd.ID, By: cm.Author, Source: cm.URL}, now)
+		ended, err := EndFreezes(ctx, c.DB, c.Sweeps, End{Owner: cm.Repo.Owner, InstallationID: int64(cm.Installation), ID: cmd.ID, By: cm.Author, Source: cm.URL}, now)
 		if err != nil {
 			return "", "", err
 		}
@@ -149,7 +151,7 @@ func (c *Commands) run(ctx context.Context, gh GitHub, cm Comment, cmd *command.
 		}
 		lines := make([]string, len(ended))
 		for i, f := range ended {
-			lines[i] = "- ended " + Describe(f, cm.Owner, settings.loc)
+			lines[i] = "- ended " + Describe(f, cm.Repo.Owner, settings.loc)
 		}
 		return "Merges are open again:\n\n" + strings.Join(lines, "\n") + "\n\nOpen pull requests are checked again now.", "+1", nil
 	}
@@ -197,13 +199,13 @@ func (c *Commands) authorize(ctx context.Context, gh GitHub, cm Comment, s freez
 	for _, team := range s.teams {
 		slug := team[strings.LastIndex(team, "/")+1:]
 		slug = strings.TrimPrefix(slug, "@")
-		names = append(names, "@"+cm.Owner+"/"+slug)
-		members, err := gh.TeamMembers(ctx, cm.Owner, slug)
+		names = append(names, "@"+cm.Repo.Owner+"/"+slug)
+		members, err := gh.TeamMembers(ctx, cm.Repo.Owner, slug)
 		switch {
 		case githubapp.IsTokenError(err):
 			return "", err
 		case githubapp.IsNotFound(err) || githubapp.StatusCode(err) == 403:
-			c.Log.Warn("an incident team cannot be read", "team", cm.Owner+"/"+slug, "err", err)
+			c.Log.Warn("an incident team cannot be read", "team", cm.Repo.Owner+"/"+slug, "err", err)
 			continue
 		case err != nil:
 			return "", err

@@ -10,8 +10,10 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
-	"github.com/mergeguard/mergeguard/internal/policyconfig"
-	"github.com/mergeguard/mergeguard/internal/policysource"
+	"github.com/mergeguard/mergeguard/internal/command"
+	"github.com/mergeguard/mergeguard/internal/decision"
+	policyconfig "github.com/mergeguard/mergeguard/internal/policy/config"
+	policysource "github.com/mergeguard/mergeguard/internal/policy/source"
 	"github.com/mergeguard/mergeguard/internal/store"
 	"github.com/mergeguard/mergeguard/internal/testsupport/dbtest"
 )
@@ -95,7 +97,7 @@ func TestCommands(t *testing.T) {
 			}
 			c := &Commands{DB: db, GitHub: func(int64) GitHub { return gh }, Policies: fixedPolicy(settings), Sweeps: sweeps,
 				Now: func() time.Time { return now }, Log: slog.New(slog.DiscardHandler)}
-			cm := Comment{InstallationID: 1, Owner: "acme", Repo: tt.repo, Number: 3, CommentID: 9, URL: "https://github.com/acme/x/issues/3#issuecomment-9", Author: tt.author, Body: tt.body}
+			cm := Comment{Installation: 1, Repo: decision.Repo{Owner: "acme", Name: tt.repo}, Number: 3, CommentID: 9, URL: "https://github.com/acme/x/issues/3#issuecomment-9", Author: tt.author, Commands: command.ParseAll(tt.body, command.Options{})}
 			if err := c.Handle(context.Background(), cm); err != nil {
 				t.Fatal(err)
 			}

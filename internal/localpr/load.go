@@ -25,11 +25,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-github/v60/github"
-
 	"github.com/mergeguard/mergeguard/internal/coverage"
-	"github.com/mergeguard/mergeguard/internal/diffcover"
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/facts"
+	"github.com/mergeguard/mergeguard/internal/githubapp"
 )
 
 // File names inside a pull request directory.
@@ -50,14 +49,14 @@ const maxFileBytes = 64 << 20
 func Load(dir string, now time.Time) (facts.Sources, error) {
 	src := facts.Sources{Now: now, Trigger: facts.Trigger{Event: "eval"}}
 
-	var pr github.PullRequest
-	if err := readJSON(dir, PullRequestFile, true, &pr); err != nil {
+	pr, err := decodeFile(dir, PullRequestFile, true, githubapp.DecodePullRequest)
+	if err != nil {
 		return src, err
 	}
-	if err := checkPullRequest(&pr); err != nil {
+	if err := checkPullRequest(pr); err != nil {
 		return src, fmt.Errorf("%s: %w", filepath.Join(dir, PullRequestFile), err)
 	}
-	src.PullRequest = &pr
+	src.PullRequest = pr
 
 	diff, err := readFile(dir, DiffFile, true)
 	if err != nil {
@@ -67,10 +66,10 @@ func Load(dir string, now time.Time) (facts.Sources, error) {
 		return src, fmt.Errorf("%s: %w", filepath.Join(dir, DiffFile), err)
 	}
 
-	if err := readJSON(dir, ReviewsFile, false, &src.Reviews); err != nil {
+	if src.Reviews, err = decodeFile(dir, ReviewsFile, false, githubapp.DecodeReviews); err != nil {
 		return src, err
 	}
-	if err := readJSON(dir, CommitsFile, false, &src.Commits); err != nil {
+	if src.Commits, err = decodeFile(dir, CommitsFile, false, githubapp.DecodeCommits); err != nil {
 		return src, err
 	}
 	var teams map[string][]string
@@ -89,7 +88,7 @@ func Load(dir string, now time.Time) (facts.Sources, error) {
 	if src.Freezes, err = readFreezes(dir); err != nil {
 		return src, err
 	}
-	if src.Coverage, err = readCoverage(dir, &pr, src.Files, now); err != nil {
+	if src.Coverage, err = readCoverage(dir, pr, src.Files, now); err != nil {
 		return src, err
 	}
 	return src, nil
@@ -98,7 +97,7 @@ func Load(dir string, now time.Time) (facts.Sources, error) {
 // readCoverage reads coverage.* in dir as the head commit's reports, so
 // diff coverage can be tried offline. Without any, the repository is taken
 // as one that does not upload coverage.
-func readCoverage(dir string, pr *github.PullRequest, files []facts.File, now time.Time) (facts.Coverage, error) {
+func readCoverage(dir string, pr decision.PullRequestDetails, files []facts.File, now time.Time) (facts.Coverage, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "coverage.*"))
 	if err != nil || len(paths) == 0 {
 		return facts.Coverage{}, err
@@ -114,13 +113,13 @@ func readCoverage(dir string, pr *github.PullRequest, files []facts.File, now ti
 		if err != nil {
 			return facts.Coverage{}, fmt.Errorf("%s: %w", p, err)
 		}
-		merged.Merge(r.Normalize(pr.GetBase().GetRepo().GetFullName()))
+		merged.Merge(r.Normalize(baseRepo(pr)))
 		flags = append(flags, strings.TrimPrefix(filepath.Ext(p), "."))
 	}
 	return facts.Coverage{
-		Status: "ready", SHA: pr.GetHead().GetSHA(), Flags: flags,
+		Status: "ready", SHA: pr.Head.SHA, Flags: flags,
 		WaitingSince: now.UTC().Format(time.RFC3339), WaitingSinceNS: now.UnixNano(),
-		Files: diffcover.Lines(files, merged),
+		Files: facts.CoverageFromReport(files, merged),
 	}, nil
 }
 
@@ -179,21 +178,29 @@ func SelectTeams(dir string, src *facts.Sources, named []string) {
 	src.Teams = selected
 }
 
-func checkPullRequest(pr *github.PullRequest) error {
+// baseRepo is the base repository's "owner/name" as the file gives it.
+func baseRepo(pr decision.PullRequestDetails) string {
+	if pr.BaseRepo == nil {
+		return ""
+	}
+	return pr.BaseRepo.FullName
+}
+
+func checkPullRequest(pr decision.PullRequestDetails) error {
 	var missing []string
-	if pr.GetNumber() <= 0 {
+	if pr.Number <= 0 {
 		missing = append(missing, "number")
 	}
-	if pr.GetUser().GetLogin() == "" {
+	if pr.Author.Login == "" {
 		missing = append(missing, "user.login")
 	}
-	if pr.GetHead().GetSHA() == "" {
+	if pr.Head.SHA == "" {
 		missing = append(missing, "head.sha")
 	}
-	if pr.GetBase().GetRef() == "" {
+	if pr.Base.Ref == "" {
 		missing = append(missing, "base.ref")
 	}
-	if pr.GetBase().GetRepo().GetFullName() == "" {
+	if baseRepo(pr) == "" {
 		missing = append(missing, "base.repo.full_name")
 	}
 	if len(missing) > 0 {
@@ -224,6 +231,19 @@ func readFile(dir, name string, required bool) ([]byte, error) {
 		return nil, fmt.Errorf("%s is larger than %d MiB", p, maxFileBytes>>20)
 	}
 	return buf.Bytes(), nil
+}
+
+// decodeFile reads a file in GitHub's JSON shape with decode (a githubapp
+// decoder); an optional file that is not there gives the zero value.
+func decodeFile[T any](dir, name string, required bool, decode func([]byte) (T, error)) (v T, err error) {
+	data, err := readFile(dir, name, required)
+	if err != nil || data == nil {
+		return v, err
+	}
+	if v, err = decode(data); err != nil {
+		return v, fmt.Errorf("%s is not valid: %w", filepath.Join(dir, name), describeJSONError(data, err))
+	}
+	return v, nil
 }
 
 func readJSON(dir, name string, required bool, v any) error {

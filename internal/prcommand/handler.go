@@ -11,19 +11,17 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-github/v60/github"
-
 	"github.com/mergeguard/mergeguard/internal/command"
 	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
-	"github.com/mergeguard/mergeguard/internal/policysource"
+	policysource "github.com/mergeguard/mergeguard/internal/policy/source"
 	"github.com/mergeguard/mergeguard/internal/store"
 )
 
 // GitHub is what running a command needs from GitHub.
 type GitHub interface {
 	policysource.GitHub
-	PullRequest(ctx context.Context, owner, repo string, number int) (*github.PullRequest, error)
+	PullRequest(ctx context.Context, owner, repo string, number int) (decision.PullRequestDetails, error)
 	Permission(ctx context.Context, owner, repo, user string) (string, error)
 	TeamMembers(ctx context.Context, org, slug string) ([]string, error)
 	CreateComment(ctx context.Context, owner, repo string, number int, body string) error
@@ -49,14 +47,9 @@ type Evaluations interface {
 
 // PR names the pull request a comment is on.
 type PR struct {
-	InstallationID int64
-	RepoID         int64
-	Owner, Repo    string
-	Number         int
+	decision.PullRequest
+	RepoID int64
 }
-
-// FullName is owner/name.
-func (p PR) FullName() string { return p.Owner + "/" + p.Repo }
 
 // Comment is a comment with its parsed commands.
 type Comment struct {
@@ -86,9 +79,9 @@ func (h *Handler) Handle(ctx context.Context, cm Comment) error {
 	if len(cm.Commands) == 0 {
 		return nil
 	}
-	gh := h.GitHub(cm.InstallationID)
+	gh := h.GitHub(int64(cm.Installation))
 	// The reaction acknowledges the comment; losing it is harmless.
-	if err := gh.AddReaction(ctx, cm.Owner, cm.Repo, cm.CommentID, "eyes"); err != nil {
+	if err := gh.AddReaction(ctx, cm.Repo.Owner, cm.Repo.Name, cm.CommentID, "eyes"); err != nil {
 		h.Log.Warn("could not react to a command", "comment", cm.URL, "err", err)
 	}
 	var replies []string
@@ -109,7 +102,7 @@ func (h *Handler) Handle(ctx context.Context, cm Comment) error {
 		return nil
 	}
 	body := strings.Join(replies, "\n\n---\n\n")
-	if err := gh.CreateComment(ctx, cm.Owner, cm.Repo, cm.Number, body); err != nil {
+	if err := gh.CreateComment(ctx, cm.Repo.Owner, cm.Repo.Name, cm.Number, body); err != nil {
 		return fmt.Errorf("reply to %s: %w", cm.URL, err)
 	}
 	return nil
@@ -166,7 +159,7 @@ func (h *Handler) run(ctx context.Context, gh GitHub, cm Comment, index int, cmd
 // request's state, or "" when they may: they need write access to the
 // repository.
 func (h *Handler) mayChange(ctx context.Context, gh GitHub, cm Comment) (string, error) {
-	perm, err := gh.Permission(ctx, cm.Owner, cm.Repo, cm.Author)
+	perm, err := gh.Permission(ctx, cm.Repo.Owner, cm.Repo.Name, cm.Author)
 	switch {
 	case githubapp.IsNotFound(err):
 		perm = "none"
@@ -176,7 +169,7 @@ func (h *Handler) mayChange(ctx context.Context, gh GitHub, cm Comment) (string,
 	if perm == "admin" || perm == "write" {
 		return "", nil
 	}
-	return fmt.Sprintf("@%s, only people with write access to %s can override, hold or unhold its pull requests; ask a maintainer.", cm.Author, cm.FullName()), nil
+	return fmt.Sprintf("@%s, only people with write access to %s can override, hold or unhold its pull requests; ask a maintainer.", cm.Author, cm.Repo.String()), nil
 }
 
 func (h *Handler) hold(ctx context.Context, cm Comment, key, reason string) (string, error) {
@@ -186,7 +179,7 @@ func (h *Handler) hold(ctx context.Context, cm Comment, key, reason string) (str
 		if err != nil || !fresh {
 			return err
 		}
-		return store.Audit(ctx, tx, store.AuditEntry{At: now, Owner: cm.Owner, Repo: cm.FullName(), Actor: cm.Author, Action: "hold",
+		return store.Audit(ctx, tx, store.AuditEntry{At: now, Owner: cm.Repo.Owner, Repo: cm.Repo.String(), Actor: cm.Author, Action: "hold",
 			Subject: subject(cm.PR), Details: map[string]any{"reason": reason, "comment": cm.URL}})
 	})
 	if err != nil {
@@ -217,7 +210,7 @@ func (h *Handler) unhold(ctx context.Context, gh GitHub, cm Comment, key string)
 	if len(held) == 0 {
 		return "This pull request is not on hold, so there is nothing to release.", nil
 	}
-	pr, err := gh.PullRequest(ctx, cm.Owner, cm.Repo, cm.Number)
+	pr, err := gh.PullRequest(ctx, cm.Repo.Owner, cm.Repo.Name, cm.Number)
 	if err != nil {
 		return "", err
 	}
@@ -225,7 +218,7 @@ func (h *Handler) unhold(ctx context.Context, gh GitHub, cm Comment, key string)
 	if err != nil {
 		return "", err
 	}
-	current := pr.GetHead().GetSHA()
+	current := pr.Head.SHA
 	switch {
 	case written.SHA == "":
 		return unsureHead(cm, written, "The hold stays.", "release it on", "`/guard unhold`"), nil
@@ -241,7 +234,7 @@ func (h *Handler) unhold(ctx context.Context, gh GitHub, cm Comment, key string)
 		if released, err = store.ReleaseHolds(ctx, tx, ref(cm.PR), cm.Author, now); err != nil || len(released) == 0 {
 			return err
 		}
-		return store.Audit(ctx, tx, store.AuditEntry{At: now, Owner: cm.Owner, Repo: cm.FullName(), Actor: cm.Author, Action: "unhold",
+		return store.Audit(ctx, tx, store.AuditEntry{At: now, Owner: cm.Repo.Owner, Repo: cm.Repo.String(), Actor: cm.Author, Action: "unhold",
 			Subject: subject(cm.PR), Details: map[string]any{"released": len(released), "comment": cm.URL, "head_sha": current,
 				"written_at": cm.WrittenAt.UTC().Format(time.RFC3339)}})
 	})
@@ -258,11 +251,11 @@ func (h *Handler) unhold(ctx context.Context, gh GitHub, cm Comment, key string)
 	for i, r := range released {
 		by[i] = "@" + r.By
 	}
-	return fmt.Sprintf("Released the hold by %s on %s. The check is evaluated again now.", strings.Join(by, ", "), short(current)), nil
+	return fmt.Sprintf("Released the hold by %s on %s. The check is evaluated again now.", strings.Join(by, ", "), decision.ShortSHA(current)), nil
 }
 
 func ref(pr PR) store.PRRef {
-	return store.PRRef{RepoID: pr.RepoID, Repo: pr.FullName(), Number: pr.Number}
+	return store.PRRef{RepoID: pr.RepoID, Repo: pr.Repo.String(), Number: pr.Number}
 }
 
-func subject(pr PR) string { return fmt.Sprintf("%s#%d", pr.FullName(), pr.Number) }
+func subject(pr PR) string { return pr.PullRequest.String() }

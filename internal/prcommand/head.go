@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/google/go-github/v60/github"
-
 	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/store"
 )
@@ -14,14 +12,14 @@ import (
 // heads seen of the pull request (webhooks record them) and pr, the pull
 // request read after the comment was written; what pr shows is recorded
 // too, so that a comment written after this one can be placed.
-func (h *Handler) writtenOn(ctx context.Context, cm Comment, pr *github.PullRequest) (decision.CommentHead, error) {
-	current := pr.GetHead().GetSHA()
+func (h *Handler) writtenOn(ctx context.Context, cm Comment, pr decision.PullRequestDetails) (decision.CommentHead, error) {
+	current := pr.Head.SHA
 	if current == "" {
 		return decision.CommentHead{}, fmt.Errorf("GitHub gave no head commit for %s", subject(cm.PR))
 	}
 	var seen []decision.HeadSighting
 	err := h.DB.InTx(ctx, func(tx store.Tx) error {
-		now := decision.HeadSighting{SHA: current, From: pr.GetUpdatedAt().Time, To: h.Now()}
+		now := decision.HeadSighting{SHA: current, From: pr.UpdatedAt, To: h.Now()}
 		if err := store.RecordHeadSighting(ctx, tx, ref(cm.PR), now); err != nil {
 			return err
 		}
@@ -52,4 +50,4 @@ func unsureHead(cm Comment, head decision.CommentHead, undone, todo, again strin
 }
 
 // shortCode is a commit's short SHA as inline code.
-func shortCode(sha string) string { return "`" + short(sha) + "`" }
+func shortCode(sha string) string { return "`" + decision.ShortSHA(sha) + "`" }

@@ -12,7 +12,7 @@ import (
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/policy"
-	"github.com/mergeguard/mergeguard/internal/policysource"
+	policysource "github.com/mergeguard/mergeguard/internal/policy/source"
 	"github.com/mergeguard/mergeguard/internal/store"
 )
 
@@ -20,13 +20,13 @@ import (
 // author to make it: who may override which rule is the organization's
 // configuration, decided by the policy engine (policies/overrides.rego).
 func (h *Handler) override(ctx context.Context, gh GitHub, cm Comment, key string, cmd *command.Command) (string, error) {
-	pr, err := gh.PullRequest(ctx, cm.Owner, cm.Repo, cm.Number)
+	pr, err := gh.PullRequest(ctx, cm.Repo.Owner, cm.Repo.Name, cm.Number)
 	if err != nil {
 		return "", err
 	}
-	resolved, err := h.Policies.Resolve(ctx, gh, policysource.For{Owner: cm.Owner, Repo: cm.Repo, BaseRef: pr.GetBase().GetRef()})
+	resolved, err := h.Policies.Resolve(ctx, gh, policysource.For{Owner: cm.Repo.Owner, Repo: cm.Repo.Name, BaseRef: pr.Base.Ref})
 	if err != nil {
-		return "", fmt.Errorf("resolve the policy for %s: %w", cm.FullName(), err)
+		return "", fmt.Errorf("resolve the policy for %s: %w", cm.Repo.String(), err)
 	}
 	if resolved.Engine == nil {
 		return "The policy for this repository does not load, so nobody can say who may override its rules; the check names the problem. Fix the policy first.", nil
@@ -40,16 +40,16 @@ func (h *Handler) override(ctx context.Context, gh GitHub, cm Comment, key strin
 	}
 
 	req := policy.OverrideRequest{Rule: cmd.Rule, Actor: cm.Author}
-	req.PullRequest.Author.Login = pr.GetUser().GetLogin()
-	req.Repository.Owner = cm.Owner
+	req.PullRequest.Author.Login = pr.Author.Login
+	req.Repository.Owner = cm.Repo.Owner
 	teams := map[string]facts.Team{}
 	if oc := resolved.Config.Rules[cmd.Rule].Override; oc != nil {
 		for _, t := range oc.Teams {
 			slug := strings.TrimPrefix(t[strings.LastIndex(t, "/")+1:], "@")
-			members, err := gh.TeamMembers(ctx, cm.Owner, slug)
+			members, err := gh.TeamMembers(ctx, cm.Repo.Owner, slug)
 			switch {
 			case githubapp.IsNotFound(err):
-				teams[slug] = facts.Team{Members: []string{}, Error: fmt.Sprintf("team %s/%s does not exist, or the App cannot see it", cm.Owner, slug)}
+				teams[slug] = facts.Team{Members: []string{}, Error: fmt.Sprintf("team %s/%s does not exist, or the App cannot see it", cm.Repo.Owner, slug)}
 				continue
 			case err != nil:
 				return "", err
@@ -76,14 +76,14 @@ func (h *Handler) override(ctx context.Context, gh GitHub, cm Comment, key strin
 	if written.SHA == "" {
 		return unsureHead(cm, written, "Nothing was overridden.", "override "+command.Code(cmd.Rule)+" on", again), nil
 	}
-	now, head, current := h.Now(), written.SHA, pr.GetHead().GetSHA()
+	now, head, current := h.Now(), written.SHA, pr.Head.SHA
 	o := decision.Override{Rule: cmd.Rule, By: cm.Author, Reason: cmd.Reason, At: now, HeadSHA: head, KeepOnPush: auth.KeepOnPush}
 	err = h.DB.InTx(ctx, func(tx store.Tx) error {
 		fresh, err := store.AddOverride(ctx, tx, key, ref(cm.PR), o)
 		if err != nil || !fresh {
 			return err
 		}
-		return store.Audit(ctx, tx, store.AuditEntry{At: now, Owner: cm.Owner, Repo: cm.FullName(), Actor: cm.Author, Action: "override",
+		return store.Audit(ctx, tx, store.AuditEntry{At: now, Owner: cm.Repo.Owner, Repo: cm.Repo.String(), Actor: cm.Author, Action: "override",
 			Subject: subject(cm.PR), Details: map[string]any{"rule": cmd.Rule, "reason": cmd.Reason, "head_sha": head, "keep_on_push": auth.KeepOnPush, "comment": cm.URL,
 				"written_at": cm.WrittenAt.UTC().Format(time.RFC3339)}})
 	})
@@ -104,12 +104,5 @@ func (h *Handler) override(ctx context.Context, gh GitHub, cm Comment, key strin
 			shortCode(current), command.Code(cmd.Rule), again)
 	}
 	return fmt.Sprintf("@%s overrode %s for %s: %s. %s The check is evaluated again now and lists the override; the audit trail keeps it.",
-		cm.Author, command.Code(cmd.Rule), short(head), command.Code(cmd.Reason), lasts), nil
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
+		cm.Author, command.Code(cmd.Rule), decision.ShortSHA(head), command.Code(cmd.Reason), lasts), nil
 }

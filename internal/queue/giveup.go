@@ -27,10 +27,7 @@ func (q *Queue) giveUp(ctx context.Context, log *slog.Logger, args EvaluateArgs,
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), giveUpTimeout)
 	defer cancel()
-	req := Request{
-		InstallationID: args.InstallationID, RepoID: args.RepoID, Repo: args.Repo, Number: args.Number,
-		DeliveryID: args.DeliveryID,
-	}
+	req := Request{PR: pullRequest(args.InstallationID, args.Repo, args.Number), RepoID: args.RepoID, DeliveryID: args.DeliveryID}
 	if err := q.cfg.OnGiveUp(ctx, req, cause); err != nil {
 		q.cfg.Metrics.FailureReportErrors.Inc()
 		log.Error("could not show the failed evaluation on GitHub; the pull request shows no verdict for its head until its next event", "err", err)

@@ -76,7 +76,7 @@ func TestAJobThatKeepsFailingEndsVisibly(t *testing.T) {
 				if n := rec.count(); n != tt.evaluations {
 					t.Errorf("gave up after %d evaluations, want %d", n, tt.evaluations)
 				}
-				want := queue.Request{InstallationID: 5, RepoID: 77, Repo: "acme/shop", Number: 12, DeliveryID: d.ID}
+				want := queue.Request{PR: acmeShop12, RepoID: 77, DeliveryID: d.ID}
 				if got.req != want || !errors.Is(got.cause, tt.fail) && !strings.Contains(got.cause.Error(), tt.fail.Error()) {
 					t.Errorf("OnGiveUp(%+v, %v), want %+v and the evaluation's error", got.req, got.cause, want)
 				}

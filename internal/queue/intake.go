@@ -2,13 +2,13 @@ package queue
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/riverqueue/river"
 
-	"github.com/mergeguard/mergeguard/internal/store"
+	"github.com/mergeguard/mergeguard/internal/decision"
 )
 
 // Merge groups and commands are not coalesced per pull request: each merge
@@ -17,20 +17,9 @@ import (
 // transaction, so a redelivery is not handled twice and nothing accepted is
 // lost.
 
-// MergeGroupRequest is a merge queue entry to check: the rules for the pull
-// request at the queue's tip, evaluated now, published on the merge group's
-// head commit.
-type MergeGroupRequest struct {
-	InstallationID int64  `json:"installation_id"`
-	RepoID         int64  `json:"repo_id"`
-	Repo           string `json:"repo"`
-	Number         int    `json:"number"`
-	HeadSHA        string `json:"head_sha"`
-	HeadRef        string `json:"head_ref"`
-	BaseSHA        string `json:"base_sha"`
-	BaseRef        string `json:"base_ref"`
-	DeliveryID     string `json:"delivery_id"`
-}
+// MergeGroupRequest is a merge queue entry to check
+// (decision.MergeGroupRequest).
+type MergeGroupRequest = decision.MergeGroupRequest
 
 // MergeGroupEvaluator checks merge groups.
 type MergeGroupEvaluator interface {
@@ -43,26 +32,8 @@ type MergeGroupArgs struct{ MergeGroupRequest }
 // Kind names the job in River's tables.
 func (MergeGroupArgs) Kind() string { return "evaluate_merge_group" }
 
-// Comment is a comment that may hold a /guard command.
-type Comment struct {
-	InstallationID int64  `json:"installation_id"`
-	RepoID         int64  `json:"repo_id"`
-	Repo           string `json:"repo"`
-	// Number is the issue's or pull request's number; IsPullRequest says
-	// which.
-	Number        int    `json:"number"`
-	IsPullRequest bool   `json:"is_pull_request"`
-	CommentID     int64  `json:"comment_id"`
-	URL           string `json:"url"`
-	Author        string `json:"author"`
-	AuthorType    string `json:"author_type"`
-	Association   string `json:"association"`
-	Body          string `json:"body"`
-	DeliveryID    string `json:"delivery_id"`
-	// CreatedAt is when GitHub wrote the comment (zero for jobs queued
-	// by a release that did not record it).
-	CreatedAt time.Time `json:"created_at,omitzero"`
-}
+// Comment is a comment that may hold a command (decision.Comment).
+type Comment = decision.Comment
 
 // CommentHandler runs the commands comments hold.
 type CommentHandler interface {
@@ -75,30 +46,18 @@ type CommentArgs struct{ Comment }
 // Kind names the job in River's tables.
 func (CommentArgs) Kind() string { return "command" }
 
+// begin is what every job but an evaluation does first: name the job in
+// its log lines, and cancel it, saying which, when its handler (what) is
+// not configured, since this server could never run it.
+func (q *Queue) begin(jobID int64, configured bool, what string, attrs ...any) (*slog.Logger, error) {
+	if !configured {
+		return nil, river.JobCancel(fmt.Errorf("%s are not configured", what))
+	}
+	return q.log.With(append([]any{"job_id", jobID}, attrs...)...), nil
+}
+
 // Job is a job's arguments (River's JobArgs): MergeGroupArgs, CommentArgs.
 type Job interface{ Kind() string }
-
-// AcceptJob durably records a delivery and creates its job: a merge group
-// check (MergeGroupArgs) or a command (CommentArgs).
-func (q *Queue) AcceptJob(ctx context.Context, d store.Delivery, args Job) (Outcome, error) {
-	out := Queued
-	err := q.db.InTx(ctx, func(tx store.Tx) error {
-		fresh, err := store.RecordDelivery(ctx, tx, d)
-		if err != nil {
-			return err
-		}
-		if !fresh {
-			out = Duplicate
-			return nil
-		}
-		_, err = q.client.insertTx(ctx, tx.Raw(), args)
-		return err
-	})
-	if err != nil {
-		return "", fmt.Errorf("accept delivery %s: %w", d.ID, err)
-	}
-	return out, nil
-}
 
 type mergeGroupWorker struct {
 	river.WorkerDefaults[MergeGroupArgs]
@@ -110,12 +69,13 @@ func (w *mergeGroupWorker) Timeout(*river.Job[MergeGroupArgs]) time.Duration {
 }
 
 func (w *mergeGroupWorker) Work(ctx context.Context, job *river.Job[MergeGroupArgs]) error {
-	log := w.q.log.With("job_id", job.ID, "delivery_id", job.Args.DeliveryID, "repo", job.Args.Repo, "pr", job.Args.Number, "merge_group", job.Args.HeadSHA)
-	if w.q.cfg.MergeGroups == nil {
-		return river.JobCancel(errors.New("merge groups are not configured"))
+	log, err := w.q.begin(job.ID, w.q.cfg.MergeGroups != nil, "merge groups",
+		"delivery_id", job.Args.DeliveryID, "repo", job.Args.Repo, "pr", job.Args.Number, "merge_group", job.Args.HeadSHA)
+	if err != nil {
+		return err
 	}
 	start := w.q.cfg.Now()
-	err := w.q.cfg.MergeGroups.EvaluateMergeGroup(ctx, job.Args.MergeGroupRequest)
+	err = w.q.cfg.MergeGroups.EvaluateMergeGroup(ctx, job.Args.MergeGroupRequest)
 	if err != nil {
 		return w.q.steerOther(ctx, log, err)
 	}
@@ -131,9 +91,10 @@ type commentWorker struct {
 func (w *commentWorker) Timeout(*river.Job[CommentArgs]) time.Duration { return w.q.cfg.JobTimeout }
 
 func (w *commentWorker) Work(ctx context.Context, job *river.Job[CommentArgs]) error {
-	log := w.q.log.With("job_id", job.ID, "delivery_id", job.Args.DeliveryID, "repo", job.Args.Repo, "number", job.Args.Number, "comment_id", job.Args.CommentID)
-	if w.q.cfg.Comments == nil {
-		return river.JobCancel(errors.New("commands are not configured"))
+	log, err := w.q.begin(job.ID, w.q.cfg.Comments != nil, "commands",
+		"delivery_id", job.Args.DeliveryID, "repo", job.Args.Repo, "number", job.Args.Number, "comment_id", job.Args.CommentID)
+	if err != nil {
+		return err
 	}
 	if err := w.q.cfg.Comments.HandleComment(ctx, job.Args.Comment); err != nil {
 		return w.q.steerOther(ctx, log, err)

@@ -12,26 +12,36 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/metrics"
 	"github.com/mergeguard/mergeguard/internal/store"
 )
 
 // Request is one evaluation of a pull request's latest state.
 type Request struct {
-	InstallationID int64
-	RepoID         int64
-	// Repo is "owner/name".
-	Repo   string
-	Number int
+	// PR is the pull request, with the installation to act as.
+	PR decision.PullRequest
+	// RepoID is GitHub's immutable id of PR.Repo.
+	RepoID int64
 	// Event and Action are the latest event in the coalesced burst.
 	Event      string
 	Action     string
 	DeliveryID string
+}
+
+// pullRequest is the pull request a job's or a row's fields name. The
+// repository's name was written from GitHub's owner and name, joined by a
+// slash, so it always splits; a name that somehow does not is kept whole as
+// the owner, and GitHub answers that it does not know it.
+func pullRequest(installationID int64, repo string, number int) decision.PullRequest {
+	owner, name, _ := strings.Cut(repo, "/")
+	return decision.PullRequest{Installation: decision.InstallationID(installationID), Repo: decision.Repo{Owner: owner, Name: name}, Number: number}
 }
 
 // Evaluator evaluates a pull request and publishes the verdict.
@@ -112,20 +122,21 @@ type Config struct {
 	StubRiverTime bool
 }
 
-// Outcome says what Accept did with a delivery.
-type Outcome string
+// Outcome says what Accept did with a delivery (decision.Acceptance).
+type Outcome = decision.Acceptance
 
 const (
-	// Queued: a job was created for the pull request.
-	Queued Outcome = "accepted"
-	// Coalesced: a job was already pending; it will see this event.
-	Coalesced Outcome = "coalesced"
-	// Duplicate: this delivery ID was accepted before.
-	Duplicate Outcome = "duplicate"
+	Queued    = decision.Queued
+	Coalesced = decision.Coalesced
+	Duplicate = decision.Duplicate
 )
 
-// Queue accepts deliveries and runs evaluation jobs.
+// defaultMaxAttempts bounds retries of a failing job when not configured.
+const defaultMaxAttempts = 10
+
+// Queue runs the jobs; its Client (embedded) accepts deliveries.
 type Queue struct {
+	*Client
 	db        *store.DB
 	client    riverClient
 	evaluator Evaluator
@@ -146,7 +157,7 @@ func New(db *store.DB, ev Evaluator, cfg Config) (*Queue, error) {
 		cfg.JobTimeout = 2 * time.Minute
 	}
 	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 10
+		cfg.MaxAttempts = defaultMaxAttempts
 	}
 	if cfg.OutageMax <= 0 {
 		cfg.OutageMax = time.Hour
@@ -173,7 +184,14 @@ func New(db *store.DB, ev Evaluator, cfg Config) (*Queue, error) {
 	if cfg.ReplicaGrace <= 0 {
 		cfg.ReplicaGrace = store.ReplicaGrace
 	}
-	q := &Queue{db: db, evaluator: ev, cfg: cfg, log: cfg.Logger}
+	ins, err := NewClient(db, ClientConfig{
+		Now: cfg.Now, CoalesceQuiet: cfg.CoalesceQuiet, MaxAttempts: cfg.MaxAttempts,
+		StubRiverTime: cfg.StubRiverTime, Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	q := &Queue{Client: ins, db: db, evaluator: ev, cfg: cfg, log: cfg.Logger}
 
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &evaluateWorker{q: q}); err != nil {
@@ -260,69 +278,6 @@ func (q *Queue) Stop(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	return q.client.StopAndCancel(cctx)
-}
-
-// Accept durably records a delivery for a pull request and makes sure a job
-// will evaluate it. When Accept returns nil, the delivery is committed to the
-// database: it survives a crash right after.
-func (q *Queue) Accept(ctx context.Context, d store.Delivery) (Outcome, error) {
-	if d.ReceivedAt.IsZero() {
-		// Commands and sweeps are events too; their time drives
-		// coalescing and retention like a webhook's.
-		d.ReceivedAt = q.cfg.Now()
-	}
-	var out Outcome
-	err := q.db.InTx(ctx, func(tx store.Tx) error {
-		fresh, err := store.RecordDelivery(ctx, tx, d)
-		if err != nil {
-			return err
-		}
-		if !fresh {
-			out = Duplicate
-			return nil
-		}
-		if d.Head.SHA != "" {
-			if err := store.RecordHeadSighting(ctx, tx, store.PRRef{RepoID: d.PR.RepoID, Repo: d.PR.Repo, Number: d.PR.Number}, d.Head); err != nil {
-				return err
-			}
-		}
-		st, err := store.NotePREvent(ctx, tx, d, q.cfg.CoalesceQuiet)
-		if err != nil {
-			return err
-		}
-		if st.JobID != nil {
-			job, err := q.client.jobTx(ctx, tx.Raw(), *st.JobID)
-			if err != nil {
-				return err
-			}
-			if active(job) {
-				out = Coalesced
-				if backingOff(job, q.cfg.Now()) {
-					// A new event is new information: do not let it wait
-					// out the backoff of an earlier failure.
-					return q.client.retryNowTx(ctx, tx.Raw(), job.ID)
-				}
-				return nil
-			}
-		}
-		out = Queued
-		return q.enqueue(ctx, tx, st)
-	})
-	if err != nil {
-		return "", fmt.Errorf("accept delivery %s for %s: %w", d.ID, d.PR, err)
-	}
-	return out, nil
-}
-
-// enqueue creates the job that will evaluate the pull request's latest state.
-func (q *Queue) enqueue(ctx context.Context, tx store.Tx, st store.PRState) error {
-	id, err := q.client.insertTx(ctx, tx.Raw(), EvaluateArgs{
-		InstallationID: st.InstallationID, RepoID: st.Key.RepoID, Repo: st.Key.Repo, Number: st.Key.Number, DeliveryID: st.DeliveryID,
-	})
-	if err != nil {
-		return err
-	}
-	return store.SetPRJob(ctx, tx, st.Key, id)
 }
 
 // release detaches a job that is giving up (cancelled, or out of attempts)

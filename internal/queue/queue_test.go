@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/queue"
 	"github.com/mergeguard/mergeguard/internal/store"
 	"github.com/mergeguard/mergeguard/internal/testsupport/dbtest"
@@ -25,6 +26,9 @@ type recorder struct {
 	answer func(n int, req queue.Request) error
 	called chan queue.Request
 }
+
+// acmeShop12 is the pull request most tests deliver events for.
+var acmeShop12 = decision.PullRequest{Installation: 5, Repo: decision.Repo{Owner: "acme", Name: "shop"}, Number: 12}
 
 func newRecorder() *recorder { return &recorder{called: make(chan queue.Request, 100)} }
 
@@ -131,7 +135,7 @@ func TestOneEventOneEvaluation(t *testing.T) {
 			t.Fatalf("outcome %s", out)
 		}
 		got := rec.wait(t, 10*time.Second)
-		want := queue.Request{InstallationID: 5, RepoID: 77, Repo: "acme/shop", Number: 12, Event: "pull_request", Action: "opened", DeliveryID: d.ID}
+		want := queue.Request{PR: acmeShop12, RepoID: 77, Event: "pull_request", Action: "opened", DeliveryID: d.ID}
 		if got != want {
 			t.Fatalf("request %+v, want %+v", got, want)
 		}

@@ -74,27 +74,6 @@ func (OrgSweepArgs) Kind() string { return "sweep_org" }
 
 var uniqueForever = &river.UniqueOpts{ByArgs: true}
 
-// ScheduleSweep schedules a sweep of a repository at an instant (at once if
-// it has passed). A sweep already scheduled for the same repository and
-// instant is not scheduled again.
-func (q *Queue) ScheduleSweep(ctx context.Context, installationID, repoID int64, repo string, at time.Time, reason string) error {
-	return q.db.InTx(ctx, func(tx store.Tx) error {
-		_, err := q.client.insertOptsTx(ctx, tx.Raw(), SweepArgs{
-			InstallationID: installationID, RepoID: repoID, Repo: repo, At: at.Unix(), Cause: reason, Reason: reason,
-		}, &river.InsertOpts{ScheduledAt: at, UniqueOpts: *uniqueForever})
-		return err
-	})
-}
-
-// SweepOrgTx sweeps every repository of an organization, in the caller's
-// transaction: a freeze and the sweep that applies it commit together.
-func (q *Queue) SweepOrgTx(ctx context.Context, tx store.Tx, installationID int64, owner, key, reason string) error {
-	_, err := q.client.insertOptsTx(ctx, tx.Raw(), OrgSweepArgs{
-		InstallationID: installationID, Owner: strings.ToLower(owner), Key: key, Reason: reason,
-	}, &river.InsertOpts{UniqueOpts: *uniqueForever})
-	return err
-}
-
 type sweepWorker struct {
 	river.WorkerDefaults[SweepArgs]
 	q *Queue
@@ -104,9 +83,9 @@ func (w *sweepWorker) Timeout(*river.Job[SweepArgs]) time.Duration { return w.q.
 
 func (w *sweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error {
 	a := job.Args
-	log := w.q.log.With("job_id", job.ID, "repo", a.Repo, "reason", a.Reason)
-	if w.q.cfg.Lister == nil {
-		return river.JobCancel(errors.New("sweeps are not configured"))
+	log, err := w.q.begin(job.ID, w.q.cfg.Lister != nil, "sweeps", "repo", a.Repo, "reason", a.Reason)
+	if err != nil {
+		return err
 	}
 	numbers, err := w.q.cfg.Lister.OpenPullRequests(ctx, a.InstallationID, a.Repo)
 	if err != nil {
@@ -141,9 +120,9 @@ func (w *orgSweepWorker) Timeout(*river.Job[OrgSweepArgs]) time.Duration { retur
 
 func (w *orgSweepWorker) Work(ctx context.Context, job *river.Job[OrgSweepArgs]) error {
 	a := job.Args
-	log := w.q.log.With("job_id", job.ID, "owner", a.Owner, "key", a.Key, "reason", a.Reason)
-	if w.q.cfg.Lister == nil {
-		return river.JobCancel(errors.New("sweeps are not configured"))
+	log, err := w.q.begin(job.ID, w.q.cfg.Lister != nil, "sweeps", "owner", a.Owner, "key", a.Key, "reason", a.Reason)
+	if err != nil {
+		return err
 	}
 	installation := a.InstallationID
 	if installation == 0 {

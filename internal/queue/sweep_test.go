@@ -84,7 +84,7 @@ func TestAnOrganizationSweepCoversItsRepositoriesOnly(t *testing.T) {
 		}
 		start(t, q)
 		req := rec.wait(t, 15*time.Second)
-		if req.Repo != "acme/shop" || req.Number != 12 || req.Event != "schedule" || req.Action != "freeze started" {
+		if req.PR.Repo.String() != "acme/shop" || req.PR.Number != 12 || req.Event != "schedule" || req.Action != "freeze started" {
 			t.Fatalf("request %+v", req)
 		}
 		rec.settle(t, 500*time.Millisecond)

@@ -64,7 +64,7 @@ func TestALiveReplicaTakesOverTheJobOfOneThatDied(t *testing.T) {
 
 	replicaA.Close() // A's process is gone: PostgreSQL released its lock
 	got := survivor.wait(t, 15*time.Second)
-	if got.DeliveryID != d.ID || got.Number != d.PR.Number {
+	if got.DeliveryID != d.ID || got.PR.Number != d.PR.Number {
 		t.Fatalf("the survivor evaluated %+v, want the dead replica's pull request", got)
 	}
 	if n := testutil.ToFloat64(m.JobsTakenOver.WithLabelValues(metrics.TakenOverResumed)); n != 1 {
@@ -93,7 +93,7 @@ func TestAJobThatDiesOnItsLastAttemptIsGivenUpOn(t *testing.T) {
 	replicaA.Close()
 	select {
 	case req := <-gaveUp:
-		if req.Number != d.PR.Number {
+		if req.PR.Number != d.PR.Number {
 			t.Fatalf("gave up on %+v", req)
 		}
 	case <-time.After(15 * time.Second):

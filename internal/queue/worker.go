@@ -97,7 +97,7 @@ func (q *Queue) work(ctx context.Context, jobID int64, args EvaluateArgs) error 
 			return err
 		}
 		err = q.evaluator.EvaluatePR(ctx, Request{
-			InstallationID: st.InstallationID, RepoID: st.Key.RepoID, Repo: st.Key.Repo, Number: st.Key.Number,
+			PR: pullRequest(st.InstallationID, st.Key.Repo, st.Key.Number), RepoID: st.Key.RepoID,
 			Event: st.Event, Action: st.Action, DeliveryID: st.DeliveryID,
 		})
 		if err != nil {

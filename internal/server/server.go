@@ -1,5 +1,5 @@
 // Package server is mergeguard's HTTP server: its routes, health and
-// readiness, and graceful shutdown.
+// readiness, the coverage upload endpoint, and graceful shutdown.
 package server
 
 import (

@@ -6,22 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/mergeguard/mergeguard/internal/decision"
 )
 
-// CheckRunKey identifies the check run mergeguard owns on a head commit.
-type CheckRunKey struct {
-	RepoID  int64
-	HeadSHA string
-	Name    string
-}
-
-// CheckRunRecord is what mergeguard last published on a check run.
-type CheckRunRecord struct {
-	ID           int64
-	OutputDigest string
-	// Annotations are the keys of annotations the check run already carries.
-	Annotations []string
-}
+// The publisher's records (see decision.CheckRunKey).
+type (
+	CheckRunKey    = decision.CheckRunKey
+	CheckRunRecord = decision.CheckRunRecord
+	HeadVerdict    = decision.HeadVerdict
+)
 
 // CheckRuns reads and writes check-run records and the verdicts they show.
 // It satisfies the publisher's state interface.
@@ -139,15 +133,6 @@ func (c CheckRuns) Release(ctx context.Context, k CheckRunKey, owner string) err
 			WHERE repo_id = $1 AND head_sha = $2 AND name = $3 AND lease_owner = $4`, k.RepoID, k.HeadSHA, k.Name, owner)
 		return err
 	})
-}
-
-// HeadVerdict is one pull request's verdict on a head commit.
-type HeadVerdict struct {
-	PR         int
-	BaseRef    string
-	Conclusion string
-	// Output is the rendered check-run output, as JSON.
-	Output string
 }
 
 // SaveVerdict records a pull request's verdict on a head commit.

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver (pure Go, no cgo)
 
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/settings"
 )
 
@@ -40,8 +41,9 @@ type DB struct {
 	Tightened []string
 }
 
-// ErrNotFound is returned when a row does not exist.
-var ErrNotFound = errors.New("not found")
+// ErrNotFound is returned when a row does not exist (decision.ErrNotFound,
+// so that those who read through an interface recognise it too).
+var ErrNotFound = decision.ErrNotFound
 
 // Open connects to the database. It does not migrate; call Migrate.
 func Open(ctx context.Context, cfg settings.Database) (*DB, error) {
@@ -167,52 +169,69 @@ type Row interface{ Scan(dest ...any) error }
 
 // InTx runs fn in a transaction, committing when fn returns nil.
 func (db *DB) InTx(ctx context.Context, fn func(Tx) error) error {
-	if db.SQL != nil {
-		tx, err := db.SQL.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("begin transaction: %w", err)
-		}
-		if err := fn(sqlTx{tx}); err != nil {
-			_ = tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("commit: %w", err)
-		}
-		return nil
-	}
-	tx, err := db.Pool.Begin(ctx)
+	d, err := db.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	if err := fn(pgTx{tx}); err != nil {
-		_ = tx.Rollback(ctx)
+	if err := fn(tx{d}); err != nil {
+		_ = d.rollback(ctx)
 		return err
 	}
-	if err := tx.Commit(ctx); err != nil {
+	if err := d.commit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }
 
-type sqlTx struct{ tx *sql.Tx }
-
-func (t sqlTx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
-	res, err := t.tx.ExecContext(ctx, q, args...)
-	if err != nil {
-		return 0, err
+// begin opens a transaction on whichever backend is open.
+func (db *DB) begin(ctx context.Context) (driverTx, error) {
+	if db.SQL != nil {
+		t, err := db.SQL.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		return sqlTx{t}, nil
 	}
-	return res.RowsAffected()
+	t, err := db.Pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return pgTx{t}, nil
 }
 
-func (t sqlTx) QueryRow(ctx context.Context, q string, args ...any) Row {
-	return sqlRow{t.tx.QueryRowContext(ctx, q, args...)}
+// driverTx is what the two drivers' transactions differ in; tx is the one
+// Tx written on it, so the backends share every body but these calls.
+type driverTx interface {
+	exec(ctx context.Context, q string, args []any) (int64, error)
+	queryRow(ctx context.Context, q string, args []any) Row
+	query(ctx context.Context, q string, args []any) (cursor, error)
+	commit(ctx context.Context) error
+	rollback(ctx context.Context) error
+	raw() any
 }
 
-func (t sqlTx) Raw() any { return t.tx }
+// cursor is a query's rows, on either driver.
+type cursor interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close()
+}
 
-func (t sqlTx) Query(ctx context.Context, q string, args []any, fn func(Row) error) error {
-	rows, err := t.tx.QueryContext(ctx, q, args...)
+type tx struct{ d driverTx }
+
+func (t tx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	return t.d.exec(ctx, q, args)
+}
+
+func (t tx) QueryRow(ctx context.Context, q string, args ...any) Row {
+	return t.d.queryRow(ctx, q, args)
+}
+
+func (t tx) Raw() any { return t.d.raw() }
+
+func (t tx) Query(ctx context.Context, q string, args []any, fn func(Row) error) error {
+	rows, err := t.d.query(ctx, q, args)
 	if err != nil {
 		return err
 	}
@@ -224,6 +243,38 @@ func (t sqlTx) Query(ctx context.Context, q string, args []any, fn func(Row) err
 	}
 	return rows.Err()
 }
+
+type sqlTx struct{ tx *sql.Tx }
+
+func (t sqlTx) exec(ctx context.Context, q string, args []any) (int64, error) {
+	res, err := t.tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (t sqlTx) queryRow(ctx context.Context, q string, args []any) Row {
+	return sqlRow{t.tx.QueryRowContext(ctx, q, args...)}
+}
+
+func (t sqlTx) query(ctx context.Context, q string, args []any) (cursor, error) {
+	rows, err := t.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return sqlRows{rows}, nil
+}
+
+func (t sqlTx) commit(context.Context) error   { return t.tx.Commit() }
+func (t sqlTx) rollback(context.Context) error { return t.tx.Rollback() }
+func (t sqlTx) raw() any                       { return t.tx }
+
+// sqlRows closes as pgx's rows do; the error of closing is the one Err
+// reports.
+type sqlRows struct{ *sql.Rows }
+
+func (r sqlRows) Close() { _ = r.Rows.Close() }
 
 type sqlRow struct{ row *sql.Row }
 
@@ -237,7 +288,7 @@ func (r sqlRow) Scan(dest ...any) error {
 
 type pgTx struct{ tx pgx.Tx }
 
-func (t pgTx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+func (t pgTx) exec(ctx context.Context, q string, args []any) (int64, error) {
 	tag, err := t.tx.Exec(ctx, q, args...)
 	if err != nil {
 		return 0, err
@@ -245,25 +296,17 @@ func (t pgTx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
 	return tag.RowsAffected(), nil
 }
 
-func (t pgTx) QueryRow(ctx context.Context, q string, args ...any) Row {
+func (t pgTx) queryRow(ctx context.Context, q string, args []any) Row {
 	return pgRow{t.tx.QueryRow(ctx, q, args...)}
 }
 
-func (t pgTx) Raw() any { return t.tx }
-
-func (t pgTx) Query(ctx context.Context, q string, args []any, fn func(Row) error) error {
-	rows, err := t.tx.Query(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+func (t pgTx) query(ctx context.Context, q string, args []any) (cursor, error) {
+	return t.tx.Query(ctx, q, args...)
 }
+
+func (t pgTx) commit(ctx context.Context) error   { return t.tx.Commit(ctx) }
+func (t pgTx) rollback(ctx context.Context) error { return t.tx.Rollback(ctx) }
+func (t pgTx) raw() any                           { return t.tx }
 
 type pgRow struct{ row pgx.Row }
 

@@ -10,32 +10,12 @@ import (
 	"github.com/mergeguard/mergeguard/internal/decision"
 )
 
-// Delivery is an accepted webhook delivery that concerns a pull request.
-type Delivery struct {
-	ID             string
-	Event          string
-	Action         string
-	InstallationID int64
-	PR             PRKey
-	ReceivedAt     time.Time
-	// Head is the pull request's head as the payload showed it (SHA ""
-	// when it shows none); it is recorded with the delivery.
-	Head decision.HeadSighting
-	// Rerun is set when the delivery is someone asking to see the pull
-	// request's check again (its At is the delivery's ReceivedAt).
-	Rerun *decision.Rerun
-}
-
-// PRKey identifies a pull request. RepoID is GitHub's immutable repository id
-// (names change on rename; the id does not).
-type PRKey struct {
-	RepoID int64
-	// Repo is "owner/name" as of the latest event.
-	Repo   string
-	Number int
-}
-
-func (k PRKey) String() string { return fmt.Sprintf("%s#%d", k.Repo, k.Number) }
+// Delivery and PRKey are the intake's types (see decision.Delivery), named
+// here too for the store's many callers.
+type (
+	Delivery = decision.Delivery
+	PRKey    = decision.PRKey
+)
 
 // RecordDelivery stores a delivery. It returns false when a delivery with the
 // same ID was already recorded, so a redelivery is not processed twice.

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mergeguard/mergeguard/internal/decision"
 )
 
 // GitHub does not retry a failed webhook delivery. mergeguard lists the
@@ -16,15 +18,9 @@ import (
 // an ignored event whose answer GitHub did not see is not redelivered for
 // nothing.
 
-// Receipt is a verified delivery that needed no job of its own.
-type Receipt struct {
-	// ID is the X-GitHub-Delivery header, the same for every attempt.
-	ID      string
-	Event   string
-	Outcome string
-	// ReceivedAt is when mergeguard handled it.
-	ReceivedAt time.Time
-}
+// Receipt is a verified delivery that needed no job of its own
+// (decision.Receipt).
+type Receipt = decision.Receipt
 
 // RecordReceipt notes a delivery. Noting one twice (GitHub redelivers with
 // the same ID) keeps the first.

@@ -24,8 +24,6 @@ import (
 
 	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/metrics"
-	"github.com/mergeguard/mergeguard/internal/queue"
-	"github.com/mergeguard/mergeguard/internal/store"
 	"github.com/mergeguard/mergeguard/internal/testsupport/reference"
 )
 
@@ -162,15 +160,15 @@ func (ex example) want() outcome {
 	return accept
 }
 
-func (ex example) delivery(id string) store.Delivery {
-	return store.Delivery{
+func (ex example) delivery(id string) decision.Delivery {
+	return decision.Delivery{
 		ID: id, Event: ex.event, Action: ex.action, InstallationID: ex.installationID,
-		PR: store.PRKey{RepoID: ex.repoID, Repo: ex.repo, Number: ex.number}, Head: ex.head, Rerun: ex.rerun,
+		PR: decision.PRKey{RepoID: ex.repoID, Repo: ex.repo, Number: ex.number}, Head: ex.head, Rerun: ex.rerun,
 	}
 }
 
 // show spells out every field: PRKey's String method would hide RepoID.
-func show(d store.Delivery) string {
+func show(d decision.Delivery) string {
 	s := fmt.Sprintf("id=%q event=%s action=%s installation.id=%d repository.id=%d repo=%q number=%d head=%q updated_at=%s opened=%v",
 		d.ID, d.Event, d.Action, d.InstallationID, d.PR.RepoID, d.PR.Repo, d.PR.Number, d.Head.SHA, d.Head.From.Format(time.RFC3339), d.Head.Opened)
 	if d.Rerun != nil {
@@ -181,7 +179,7 @@ func show(d store.Delivery) string {
 
 // parse runs parseDelivery, turning a panic into an error so one bad
 // payload reports its file instead of aborting the whole run.
-func parse(ex example) (d store.Delivery, job queue.Job, err error) {
+func parse(ex example) (d decision.Delivery, work job, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("parseDelivery panicked: %v", p)
@@ -226,11 +224,11 @@ func TestParseDeliveryOnGitHubsExamplePayloads(t *testing.T) {
 					if ex.event != "pull_request" && ex.event != "pull_request_review" && ex.event != "check_run" && ex.event != "check_suite" {
 						t.Fatalf("%s: no job for a %s", ex.file, ex.event)
 					}
-				case queue.MergeGroupArgs:
+				case decision.MergeGroupRequest:
 					if j.HeadSHA == "" || j.BaseRef != "main" || j.Number != ex.number {
 						t.Fatalf("%s: merge group job %+v", ex.file, j)
 					}
-				case queue.CommentArgs:
+				case decision.Comment:
 					if j.Body != "/guard help" || j.CommentID == 0 || j.Author == "" || j.URL == "" {
 						t.Fatalf("%s: command job %+v", ex.file, j)
 					}
@@ -254,7 +252,7 @@ func TestParseDeliveryOnGitHubsExamplePayloads(t *testing.T) {
 func TestHandlerOnGitHubsExamplePayloads(t *testing.T) {
 	for _, ex := range loadExamples(t) {
 		t.Run(ex.file, func(t *testing.T) {
-			acc := &fakeAcceptor{outcome: queue.Queued}
+			acc := &fakeAcceptor{outcome: decision.Queued}
 			h, err := New([]byte(secret), acc, slog.New(slog.DiscardHandler), metrics.New(), time.Now)
 			if err != nil {
 				t.Fatal(err)

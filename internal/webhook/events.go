@@ -11,8 +11,6 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/mergeguard/mergeguard/internal/decision"
-	"github.com/mergeguard/mergeguard/internal/queue"
-	"github.com/mergeguard/mergeguard/internal/store"
 )
 
 // handledActions lists, per event, the actions that change what a pull
@@ -87,26 +85,30 @@ func mergeQueuePR(ref string) (int, error) {
 // 65,536 characters.
 const maxCommentBytes = 256 << 10
 
+// job is the work of its own a delivery asks for, beside its pull
+// request's evaluation: a decision.MergeGroupRequest or a decision.Comment.
+type job any
+
 // parseDelivery decodes a verified payload into the delivery it stands for
 // and, for merge groups and commands, the job to run. A nil job means the
 // pull request is evaluated through the coalescing queue.
-func parseDelivery(event, id string, payload []byte, prefix string) (store.Delivery, queue.Job, error) {
+func parseDelivery(event, id string, payload []byte, prefix string) (decision.Delivery, job, error) {
 	if handledActions[event] == nil {
-		return store.Delivery{}, nil, errIgnored
+		return decision.Delivery{}, nil, errIgnored
 	}
 	if event == "check_run" || event == "check_suite" {
 		return parseCheckDelivery(event, id, payload)
 	}
 	parsed, err := github.ParseWebHook(event, payload)
 	if err != nil {
-		return store.Delivery{}, nil, &malformedError{fmt.Sprintf("payload is not a valid %s event: %v", event, err)}
+		return decision.Delivery{}, nil, &malformedError{fmt.Sprintf("payload is not a valid %s event: %v", event, err)}
 	}
 	var (
 		action       string
 		installation *github.Installation
 		repo         *github.Repository
 		number       int
-		job          func(d store.Delivery) queue.Job
+		work         func(d decision.Delivery) job
 		head         decision.HeadSighting
 	)
 	switch e := parsed.(type) {
@@ -127,18 +129,18 @@ func parseDelivery(event, id string, payload []byte, prefix string) (store.Deliv
 		mg := e.GetMergeGroup()
 		n, err := mergeQueuePR(mg.GetHeadRef())
 		if err != nil && handledActions[event][action] {
-			return store.Delivery{}, nil, &malformedError{err.Error()}
+			return decision.Delivery{}, nil, &malformedError{err.Error()}
 		}
 		number = n
 		if mg.GetHeadSHA() == "" && handledActions[event][action] {
-			return store.Delivery{}, nil, &malformedError{"merge_group has no head_sha"}
+			return decision.Delivery{}, nil, &malformedError{"merge_group has no head_sha"}
 		}
-		job = func(d store.Delivery) queue.Job {
-			return queue.MergeGroupArgs{MergeGroupRequest: queue.MergeGroupRequest{
+		work = func(d decision.Delivery) job {
+			return decision.MergeGroupRequest{
 				InstallationID: d.InstallationID, RepoID: d.PR.RepoID, Repo: d.PR.Repo, Number: d.PR.Number,
 				HeadSHA: mg.GetHeadSHA(), HeadRef: strings.TrimPrefix(mg.GetHeadRef(), "refs/heads/"),
 				BaseSHA: mg.GetBaseSHA(), BaseRef: strings.TrimPrefix(mg.GetBaseRef(), "refs/heads/"), DeliveryID: d.ID,
-			}}
+			}
 		}
 	case *github.IssueCommentEvent:
 		action, installation, repo = e.GetAction(), e.GetInstallation(), e.GetRepo()
@@ -147,29 +149,29 @@ func parseDelivery(event, id string, payload []byte, prefix string) (store.Deliv
 		// Bots' comments are never commands: mergeguard's own replies
 		// quote commands, and must not run them.
 		if c.GetUser().GetType() == "Bot" || strings.HasSuffix(c.GetUser().GetLogin(), "[bot]") {
-			return store.Delivery{}, nil, errIgnored
+			return decision.Delivery{}, nil, errIgnored
 		}
 		if !strings.Contains(c.GetBody(), prefix) {
-			return store.Delivery{}, nil, errIgnored
+			return decision.Delivery{}, nil, errIgnored
 		}
 		if len(c.GetBody()) > maxCommentBytes {
-			return store.Delivery{}, nil, &malformedError{"comment is larger than 256 KiB"}
+			return decision.Delivery{}, nil, &malformedError{"comment is larger than 256 KiB"}
 		}
-		job = func(d store.Delivery) queue.Job {
-			return queue.CommentArgs{Comment: queue.Comment{
+		work = func(d decision.Delivery) job {
+			return decision.Comment{
 				InstallationID: d.InstallationID, RepoID: d.PR.RepoID, Repo: d.PR.Repo, Number: d.PR.Number,
 				IsPullRequest: e.GetIssue().IsPullRequest(), CommentID: c.GetID(), URL: c.GetHTMLURL(),
 				Author: c.GetUser().GetLogin(), AuthorType: c.GetUser().GetType(), Association: c.GetAuthorAssociation(),
 				Body: c.GetBody(), DeliveryID: d.ID, CreatedAt: c.GetCreatedAt().Time,
-			}}
+			}
 		}
 	default:
-		return store.Delivery{}, nil, errIgnored
+		return decision.Delivery{}, nil, errIgnored
 	}
 	if !handledActions[event][action] {
-		return store.Delivery{}, nil, errIgnored
+		return decision.Delivery{}, nil, errIgnored
 	}
-	d := store.Delivery{ID: id, Event: event, Action: action}
+	d := decision.Delivery{ID: id, Event: event, Action: action}
 	switch {
 	case installation.GetID() <= 0:
 		return d, nil, &malformedError{"payload has no installation.id: mergeguard only handles deliveries from its GitHub App's webhook, not from a repository or organization webhook"}
@@ -179,10 +181,10 @@ func parseDelivery(event, id string, payload []byte, prefix string) (store.Deliv
 		return d, nil, &malformedError{"payload has no pull request or issue number"}
 	}
 	d.InstallationID = installation.GetID()
-	d.PR = store.PRKey{RepoID: repo.GetID(), Repo: repo.GetOwner().GetLogin() + "/" + repo.GetName(), Number: number}
+	d.PR = decision.PRKey{RepoID: repo.GetID(), Repo: repo.GetOwner().GetLogin() + "/" + repo.GetName(), Number: number}
 	d.Head = head
-	if job != nil {
-		return d, job(d), nil
+	if work != nil {
+		return d, work(d), nil
 	}
 	return d, nil, nil
 }
@@ -230,13 +232,13 @@ var rerunVia = map[string]string{
 
 // parseCheckDelivery reads a re-run request ("Re-run" on the check or its
 // suite, or a button on the check) as an evaluation of its pull request.
-func parseCheckDelivery(event, id string, payload []byte) (store.Delivery, queue.Job, error) {
+func parseCheckDelivery(event, id string, payload []byte) (decision.Delivery, job, error) {
 	var p checkPayload
 	if err := json.Unmarshal(payload, &p); err != nil {
-		return store.Delivery{}, nil, &malformedError{fmt.Sprintf("payload is not a valid %s event: %v", event, err)}
+		return decision.Delivery{}, nil, &malformedError{fmt.Sprintf("payload is not a valid %s event: %v", event, err)}
 	}
 	if !handledActions[event][p.Action] {
-		return store.Delivery{}, nil, errIgnored
+		return decision.Delivery{}, nil, errIgnored
 	}
 	prs := p.CheckRun.PullRequests
 	if event == "check_suite" {
@@ -246,9 +248,9 @@ func parseCheckDelivery(event, id string, payload []byte) (store.Delivery, queue
 	if number == 0 {
 		// GitHub lists no pull request for a check on a fork's commit; the
 		// next push or review evaluates it.
-		return store.Delivery{}, nil, errIgnored
+		return decision.Delivery{}, nil, errIgnored
 	}
-	d := store.Delivery{ID: id, Event: event, Action: p.Action}
+	d := decision.Delivery{ID: id, Event: event, Action: p.Action}
 	switch {
 	case p.Installation.ID <= 0:
 		return d, nil, &malformedError{"payload has no installation.id: mergeguard only handles deliveries from its GitHub App's webhook, not from a repository or organization webhook"}
@@ -256,7 +258,7 @@ func parseCheckDelivery(event, id string, payload []byte) (store.Delivery, queue
 		return d, nil, &malformedError{"payload has no repository id, owner and name"}
 	}
 	d.InstallationID = p.Installation.ID
-	d.PR = store.PRKey{RepoID: p.Repository.ID, Repo: p.Repository.Owner.Login + "/" + p.Repository.Name, Number: number}
+	d.PR = decision.PRKey{RepoID: p.Repository.ID, Repo: p.Repository.Owner.Login + "/" + p.Repository.Name, Number: number}
 	// A person pressed the button: the check run is written afresh even if
 	// the verdict is the same, so they see it was done.
 	d.Rerun = &decision.Rerun{By: p.Sender.Login, Via: rerunVia[event+"."+p.Action]}

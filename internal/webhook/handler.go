@@ -19,21 +19,21 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/mergeguard/mergeguard/internal/command"
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/intake"
 	"github.com/mergeguard/mergeguard/internal/metrics"
-	"github.com/mergeguard/mergeguard/internal/queue"
-	"github.com/mergeguard/mergeguard/internal/store"
 )
 
 // MaxBodyBytes is the largest delivery accepted; GitHub caps payloads at 25 MB.
 const MaxBodyBytes = 25 << 20
 
 // Acceptor durably records a delivery and schedules its work: a pull
-// request's evaluation (Accept), or a job of its own (AcceptJob: a merge
-// group check, a command).
+// request's evaluation (Accept), or a job of its own (a merge group check,
+// a command).
 type Acceptor interface {
-	Accept(ctx context.Context, d store.Delivery) (queue.Outcome, error)
-	AcceptJob(ctx context.Context, d store.Delivery, job queue.Job) (queue.Outcome, error)
+	Accept(ctx context.Context, d decision.Delivery) (decision.Acceptance, error)
+	AcceptMergeGroup(ctx context.Context, d decision.Delivery, mg decision.MergeGroupRequest) (decision.Acceptance, error)
+	AcceptComment(ctx context.Context, d decision.Delivery, c decision.Comment) (decision.Acceptance, error)
 }
 
 // DefaultBufferBytes bounds the memory of deliveries being read at once
@@ -60,19 +60,11 @@ type Handler struct {
 	pushed func(context.Context, Push) error
 	// receipt notes verified deliveries that need no job (see
 	// WithReceipts).
-	receipt func(context.Context, store.Receipt) error
+	receipt func(context.Context, decision.Receipt) error
 }
 
-// Push is what a push delivery says.
-type Push struct {
-	InstallationID                     int64
-	RepoID                             int64
-	Owner, Repo, Branch, DefaultBranch string
-	// After is the commit the branch now points at.
-	After string
-	// Files are the paths its commits added, modified or removed.
-	Files []string
-}
+// Push is what a push delivery says (decision.Push).
+type Push = decision.Push
 
 // Option configures a Handler.
 type Option func(*Handler)
@@ -113,7 +105,7 @@ func WithCommandPrefix(prefix string) Option {
 // become work are recorded with their job. A failure is logged and the
 // delivery answered as usual: the receipt only saves a needless
 // redelivery.
-func WithReceipts(fn func(context.Context, store.Receipt) error) Option {
+func WithReceipts(fn func(context.Context, decision.Receipt) error) Option {
 	return func(h *Handler) { h.receipt = fn }
 }
 
@@ -143,7 +135,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	verified := false
 	answer := func(status int, outcome, key, msg string, level slog.Level) {
 		if verified {
-			h.noteReceipt(r.Context(), log, store.Receipt{ID: id, Event: event, Outcome: outcome, ReceivedAt: h.now()})
+			h.noteReceipt(r.Context(), log, decision.Receipt{ID: id, Event: event, Outcome: outcome, ReceivedAt: h.now()})
 		}
 		h.metrics.Deliveries.WithLabelValues(label, outcome).Inc()
 		if level == slog.LevelWarn && (status != http.StatusServiceUnavailable || outcome == metrics.DeliveryBusy) {
@@ -225,7 +217,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	d, job, err := parseDelivery(event, id, payload, h.prefix)
+	d, work, err := parseDelivery(event, id, payload, h.prefix)
 	var malformed *malformedError
 	switch {
 	case errors.Is(err, errIgnored):
@@ -244,10 +236,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	log = log.With("action", d.Action, "repo", d.PR.Repo, "pr", d.PR.Number)
 
-	var outcome queue.Outcome
-	if job != nil {
-		outcome, err = h.acceptor.AcceptJob(r.Context(), d, job)
-	} else {
+	var outcome decision.Acceptance
+	switch j := work.(type) {
+	case decision.MergeGroupRequest:
+		outcome, err = h.acceptor.AcceptMergeGroup(r.Context(), d, j)
+	case decision.Comment:
+		outcome, err = h.acceptor.AcceptComment(r.Context(), d, j)
+	default:
 		outcome, err = h.acceptor.Accept(r.Context(), d)
 	}
 	if err != nil {
@@ -259,7 +254,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status := http.StatusAccepted
-	if outcome == queue.Duplicate {
+	if outcome == decision.Duplicate {
 		status = http.StatusOK
 	}
 	h.metrics.Deliveries.WithLabelValues(label, string(outcome)).Inc()
@@ -269,7 +264,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // noteReceipt records a delivery that needed no job, when receipts are
 // kept.
-func (h *Handler) noteReceipt(ctx context.Context, log *slog.Logger, rc store.Receipt) {
+func (h *Handler) noteReceipt(ctx context.Context, log *slog.Logger, rc decision.Receipt) {
 	if h.receipt == nil {
 		return
 	}

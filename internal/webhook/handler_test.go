@@ -20,29 +20,34 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/intake"
 	"github.com/mergeguard/mergeguard/internal/metrics"
-	"github.com/mergeguard/mergeguard/internal/queue"
-	"github.com/mergeguard/mergeguard/internal/store"
 )
 
 const secret = "It's a Secret to Everybody"
 
 type fakeAcceptor struct {
-	got     []store.Delivery
-	jobs    []queue.Job
-	outcome queue.Outcome
+	got     []decision.Delivery
+	jobs    []job
+	outcome decision.Acceptance
 	err     error
 }
 
-func (f *fakeAcceptor) Accept(_ context.Context, d store.Delivery) (queue.Outcome, error) {
+func (f *fakeAcceptor) Accept(_ context.Context, d decision.Delivery) (decision.Acceptance, error) {
 	f.got = append(f.got, d)
 	return f.outcome, f.err
 }
 
-func (f *fakeAcceptor) AcceptJob(_ context.Context, d store.Delivery, job queue.Job) (queue.Outcome, error) {
+func (f *fakeAcceptor) AcceptMergeGroup(_ context.Context, d decision.Delivery, mg decision.MergeGroupRequest) (decision.Acceptance, error) {
 	f.got = append(f.got, d)
-	f.jobs = append(f.jobs, job)
+	f.jobs = append(f.jobs, mg)
+	return f.outcome, f.err
+}
+
+func (f *fakeAcceptor) AcceptComment(_ context.Context, d decision.Delivery, c decision.Comment) (decision.Acceptance, error) {
+	f.got = append(f.got, d)
+	f.jobs = append(f.jobs, c)
 	return f.outcome, f.err
 }
 
@@ -78,8 +83,8 @@ func TestHandler(t *testing.T) {
 	}{
 		{name: "pull request opened", event: "pull_request", body: prOpened, status: 202, outcome: "accepted", accepted: true},
 		{name: "review submitted", event: "pull_request_review", body: reviewSubmitted, status: 202, outcome: "accepted", accepted: true},
-		{name: "coalesced", event: "pull_request", body: prOpened, acceptor: &fakeAcceptor{outcome: queue.Coalesced}, status: 202, outcome: "coalesced", accepted: true},
-		{name: "duplicate delivery", event: "pull_request", body: prOpened, acceptor: &fakeAcceptor{outcome: queue.Duplicate}, status: 200, outcome: "duplicate", accepted: true},
+		{name: "coalesced", event: "pull_request", body: prOpened, acceptor: &fakeAcceptor{outcome: decision.Coalesced}, status: 202, outcome: "coalesced", accepted: true},
+		{name: "duplicate delivery", event: "pull_request", body: prOpened, acceptor: &fakeAcceptor{outcome: decision.Duplicate}, status: 200, outcome: "duplicate", accepted: true},
 		{name: "form encoded", event: "pull_request", body: "payload=" + url.QueryEscape(prOpened), contentType: "application/x-www-form-urlencoded", status: 202, outcome: "accepted", accepted: true},
 		{name: "ping", event: "ping", body: `{"zen":"Keep it logically awesome."}`, status: 200, outcome: "ping"},
 		{name: "unhandled event", event: "star", body: `{"action":"created"}`, status: 202, outcome: "ignored"},
@@ -98,7 +103,7 @@ func TestHandler(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			acc := tt.acceptor
 			if acc == nil {
-				acc = &fakeAcceptor{outcome: queue.Queued}
+				acc = &fakeAcceptor{outcome: decision.Queued}
 			}
 			m := metrics.New()
 			var logs bytes.Buffer
@@ -153,15 +158,15 @@ func TestHandler(t *testing.T) {
 }
 
 func TestHandlerExtractsThePullRequest(t *testing.T) {
-	acc := &fakeAcceptor{outcome: queue.Queued}
+	acc := &fakeAcceptor{outcome: decision.Queued}
 	h, _ := New([]byte(secret), acc, slog.New(slog.DiscardHandler), metrics.New(), time.Now)
 	req := httptest.NewRequest(http.MethodPost, "/webhook", strings.NewReader(reviewSubmitted))
 	req.Header.Set("X-GitHub-Event", "pull_request_review")
 	req.Header.Set("X-GitHub-Delivery", "d-1")
 	req.Header.Set("X-Hub-Signature-256", sign([]byte(reviewSubmitted)))
 	h.ServeHTTP(httptest.NewRecorder(), req)
-	want := store.Delivery{ID: "d-1", Event: "pull_request_review", Action: "submitted", InstallationID: 42,
-		PR: store.PRKey{RepoID: 100, Repo: "acme/shop", Number: 9}}
+	want := decision.Delivery{ID: "d-1", Event: "pull_request_review", Action: "submitted", InstallationID: 42,
+		PR: decision.PRKey{RepoID: 100, Repo: "acme/shop", Number: 9}}
 	got := acc.got[0]
 	got.ReceivedAt = time.Time{}
 	if got != want {
@@ -173,7 +178,7 @@ func TestHandlerRejectsOversizedBodies(t *testing.T) {
 	wellFormed := "sha256=" + strings.Repeat("0", 64)
 	for name, declared := range map[string]bool{"declared length": true, "chunked": false} {
 		t.Run(name, func(t *testing.T) {
-			acc := &fakeAcceptor{outcome: queue.Queued}
+			acc := &fakeAcceptor{outcome: decision.Queued}
 			h, _ := New([]byte(secret), acc, slog.New(slog.DiscardHandler), metrics.New(), time.Now)
 			req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(make([]byte, MaxBodyBytes+1)))
 			if !declared {
@@ -255,11 +260,11 @@ func FuzzParseDelivery(f *testing.F) {
 			t.Fatalf("accepted an incomplete delivery %+v", d)
 		}
 		switch j := job.(type) {
-		case queue.MergeGroupArgs:
+		case decision.MergeGroupRequest:
 			if j.HeadSHA == "" || j.Number != d.PR.Number {
 				t.Fatalf("merge group job %+v", j)
 			}
-		case queue.CommentArgs:
+		case decision.Comment:
 			if !strings.Contains(j.Body, "/guard") || strings.HasSuffix(j.Author, "[bot]") {
 				t.Fatalf("command job %+v", j)
 			}
@@ -301,10 +306,10 @@ func TestMergeGroupsAndCommandsBecomeJobs(t *testing.T) {
 	tests := []struct {
 		name, event, body string
 		status            int
-		check             func(queue.Job) bool
+		check             func(job) bool
 	}{
-		{"merge group", "merge_group", mergeGroup, 202, func(j queue.Job) bool {
-			mg, ok := j.(queue.MergeGroupArgs)
+		{"merge group", "merge_group", mergeGroup, 202, func(j job) bool {
+			mg, ok := j.(decision.MergeGroupRequest)
 			return ok && mg.Number == 7 && mg.HeadSHA == "2ffea6db159f6b6c47a24e778fb9ef40cf6b1c7d" && mg.BaseRef == "main" && mg.Repo == "acme/shop"
 		}},
 		{"merge group with a foreign branch", "merge_group", strings.Replace(mergeGroup, "gh-readonly-queue/main/pr-7-", "feature/pr-7-", 1), 400, nil},
@@ -312,8 +317,8 @@ func TestMergeGroupsAndCommandsBecomeJobs(t *testing.T) {
 		{"merge group naming a number beyond GitHub's", "merge_group", strings.Replace(mergeGroup, "/pr-7-", "/pr-9223372036854775807-", 1), 400, nil},
 		{"merge group naming pull request 0", "merge_group", strings.Replace(mergeGroup, "/pr-7-", "/pr-0-", 1), 400, nil},
 		{"merge group with a leading zero", "merge_group", strings.Replace(mergeGroup, "/pr-7-", "/pr-07-", 1), 400, nil},
-		{"command", "issue_comment", comment, 202, func(j queue.Job) bool {
-			c, ok := j.(queue.CommentArgs)
+		{"command", "issue_comment", comment, 202, func(j job) bool {
+			c, ok := j.(decision.Comment)
 			return ok && c.Body == "/guard freeze 2h outage" && c.Author == "ic" && c.Number == 3 && c.CommentID == 11 && !c.IsPullRequest &&
 				c.CreatedAt.Equal(time.Date(2026, 11, 24, 10, 0, 7, 0, time.UTC))
 		}},
@@ -323,7 +328,7 @@ func TestMergeGroupsAndCommandsBecomeJobs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			acc := &fakeAcceptor{outcome: queue.Queued}
+			acc := &fakeAcceptor{outcome: decision.Queued}
 			h, _ := New([]byte(secret), acc, slog.New(slog.DiscardHandler), metrics.New(), time.Now)
 			req := httptest.NewRequest(http.MethodPost, "/webhook", strings.NewReader(tt.body))
 			req.Header.Set("X-GitHub-Event", tt.event)
@@ -411,7 +416,7 @@ func TestIntakeLimitsAnswerAtOnce(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := metrics.New()
-			acc := &fakeAcceptor{outcome: queue.Queued}
+			acc := &fakeAcceptor{outcome: decision.Queued}
 			h, _ := New([]byte(secret), acc, slog.New(slog.DiscardHandler), m, time.Now, WithLimits(tt.limits))
 			req := httptest.NewRequest(http.MethodPost, "/webhook", tt.body)
 			req.ContentLength = tt.length

@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/metrics"
-	"github.com/mergeguard/mergeguard/internal/queue"
-	"github.com/mergeguard/mergeguard/internal/store"
 	"github.com/mergeguard/mergeguard/internal/testsupport/logbuf"
 )
 
@@ -44,12 +43,12 @@ func TestVerifiedDeliveriesThatNeedNoJobLeaveAReceipt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var got []store.Receipt
+			var got []decision.Receipt
 			at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
-			h, err := New([]byte(secret), &fakeAcceptor{outcome: queue.Queued, err: tt.acceptErr}, slog.New(slog.DiscardHandler), metrics.New(),
+			h, err := New([]byte(secret), &fakeAcceptor{outcome: decision.Queued, err: tt.acceptErr}, slog.New(slog.DiscardHandler), metrics.New(),
 				func() time.Time { return at },
 				WithPushObserver(func(context.Context, Push) error { return tt.pushErr }),
-				WithReceipts(func(_ context.Context, r store.Receipt) error { got = append(got, r); return nil }))
+				WithReceipts(func(_ context.Context, r decision.Receipt) error { got = append(got, r); return nil }))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,7 +68,7 @@ func TestVerifiedDeliveriesThatNeedNoJobLeaveAReceipt(t *testing.T) {
 			switch {
 			case tt.receipt == "" && len(got) != 0:
 				t.Fatalf("receipts %+v, want none", got)
-			case tt.receipt != "" && (len(got) != 1 || got[0] != store.Receipt{ID: "guid-1", Event: tt.event, Outcome: tt.receipt, ReceivedAt: at}):
+			case tt.receipt != "" && (len(got) != 1 || got[0] != decision.Receipt{ID: "guid-1", Event: tt.event, Outcome: tt.receipt, ReceivedAt: at}):
 				t.Fatalf("receipts %+v, want one with outcome %q", got, tt.receipt)
 			}
 		})
@@ -81,7 +80,7 @@ func TestVerifiedDeliveriesThatNeedNoJobLeaveAReceipt(t *testing.T) {
 func TestAReceiptThatCannotBeWrittenDoesNotFailTheDelivery(t *testing.T) {
 	logs := &logbuf.Buffer{}
 	h, _ := New([]byte(secret), &fakeAcceptor{}, slog.New(slog.NewTextHandler(logs, nil)), metrics.New(), time.Now,
-		WithReceipts(func(context.Context, store.Receipt) error { return errors.New("database down") }))
+		WithReceipts(func(context.Context, decision.Receipt) error { return errors.New("database down") }))
 	body := `{"zen":"Design for failure."}`
 	req := httptest.NewRequest(http.MethodPost, "/webhook", strings.NewReader(body))
 	req.Header.Set("X-GitHub-Event", "ping")

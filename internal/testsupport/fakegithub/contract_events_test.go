@@ -23,6 +23,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/go-github/v60/github"
 
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
 	"github.com/mergeguard/mergeguard/internal/testsupport/reference"
 )
@@ -224,9 +225,8 @@ func checkResponse(t *testing.T, doc *openapi3.T, rt fakegithub.Route, ex exchan
 func createRun(t *testing.T, gh *fakegithub.Server, repo *fakegithub.Repo, pr *fakegithub.PR) {
 	t.Helper()
 	owner, name, _ := strings.Cut(repo.FullName(), "/")
-	_, err := gh.App(t).Installation(repo.Installation()).CreateCheckRun(context.Background(), owner, name, github.CreateCheckRunOptions{
-		Name: "mergeguard", HeadSHA: pr.HeadSHA(), Status: github.String("completed"), Conclusion: github.String("success"),
-		Output: &github.CheckRunOutput{Title: github.String("Passed"), Summary: github.String("All rules pass.")},
+	_, err := gh.App(t).Installation(repo.Installation()).CreateCheckRun(context.Background(), owner, name, decision.CheckRunWrite{
+		Name: "mergeguard", HeadSHA: pr.HeadSHA(), Conclusion: decision.Success, Title: "Passed", Summary: "All rules pass.",
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -28,6 +28,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/mergeguard/mergeguard/internal/appsetup"
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
 	"github.com/mergeguard/mergeguard/internal/testsupport/reference"
@@ -422,7 +423,7 @@ func TestResponsesMatchGitHubsSchemas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := inst.PullRequestFiles(ctx, owner, name, pr.Number, got.GetChangedFiles()); err != nil {
+	if _, _, err := inst.PullRequestFiles(ctx, owner, name, pr.Number, got.ChangedFiles); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := inst.PullRequestReviews(ctx, owner, name, pr.Number); err != nil {
@@ -547,7 +548,14 @@ func TestResponsesMatchGitHubsSchemas(t *testing.T) {
 	if id, err := inst.FindCheckRun(ctx, owner, name, pr.HeadSHA(), check, gh.AppID()); err != nil || id != 0 {
 		t.Fatalf("FindCheckRun before any run: %d, %v", id, err)
 	}
-	id, err := inst.CreateCheckRun(ctx, owner, name, github.CreateCheckRunOptions{
+	// mergeguard only writes completed check runs; an in-progress one with
+	// a details URL is the fake's to answer all the same.
+	client := github.NewClient(&http.Client{Transport: rec}).WithAuthToken(gh.PersonalToken(repo.Installation()))
+	client.BaseURL, err = url.Parse(gh.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, _, err := client.Checks.CreateCheckRun(ctx, owner, name, github.CreateCheckRunOptions{
 		Name: check, HeadSHA: pr.HeadSHA(), Status: github.String("in_progress"),
 		ExternalID: github.String("delivery-72d3162e"), DetailsURL: github.String("https://mergeguard.example.com/runs/1"),
 		StartedAt: &github.Timestamp{Time: time.Now()},
@@ -555,20 +563,18 @@ func TestResponsesMatchGitHubsSchemas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	id := created.GetID()
 	// A run created with no output: title and summary are null then.
-	if _, err := inst.CreateCheckRun(ctx, owner, name, github.CreateCheckRunOptions{Name: "mergeguard / queued", HeadSHA: pr.HeadSHA()}); err != nil {
+	if _, err := inst.CreateCheckRun(ctx, owner, name, decision.CheckRunWrite{Name: "mergeguard / queued", HeadSHA: pr.HeadSHA()}); err != nil {
 		t.Fatal(err)
 	}
-	err = inst.UpdateCheckRun(ctx, owner, name, id, github.UpdateCheckRunOptions{
-		Name: check, Status: github.String("completed"), Conclusion: github.String("failure"),
-		CompletedAt: &github.Timestamp{Time: time.Now()},
-		Output: &github.CheckRunOutput{
-			Title: github.String("1 policy blocks this merge"), Summary: github.String("Discounts above 50% need a second approval."),
-			Annotations: []*github.CheckRunAnnotation{{
-				Path: github.String("internal/pricing/discount.go"), StartLine: github.Int(13), EndLine: github.Int(15),
-				AnnotationLevel: github.String("failure"), Title: github.String("discount cap"), Message: github.String("needs approval from @acme/payments"),
-			}},
-		},
+	err = inst.UpdateCheckRun(ctx, owner, name, id, decision.CheckRunWrite{
+		Name: check, Conclusion: decision.Failure, CompletedAt: time.Now(),
+		Title: "1 policy blocks this merge", Summary: "Discounts above 50% need a second approval.",
+		Annotations: []decision.Annotation{{
+			Path: "internal/pricing/discount.go", StartLine: 13, EndLine: 15,
+			Level: decision.LevelFailure, Title: "discount cap", Message: "needs approval from @acme/payments",
+		}},
 	})
 	if err != nil {
 		t.Fatal(err)

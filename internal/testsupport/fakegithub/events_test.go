@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/mergeguard/mergeguard/internal/decision"
 	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
 )
@@ -283,11 +284,12 @@ func TestMergeGroupPayloadCreatesACommitForChecks(t *testing.T) {
 	if err != nil || len(files) != 2 {
 		t.Fatalf("files of the merge group: %+v, %v", files, err)
 	}
-	id, err := inst.CreateCheckRun(ctx, "acme", "storefront", github.CreateCheckRunOptions{Name: "mergeguard", HeadSHA: sha, Status: github.String("in_progress")})
+	created, _, err := personalClient(t, gh, 7).Checks.CreateCheckRun(ctx, "acme", "storefront", github.CreateCheckRunOptions{Name: "mergeguard", HeadSHA: sha, Status: github.String("in_progress")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := inst.UpdateCheckRun(ctx, "acme", "storefront", id, github.UpdateCheckRunOptions{Name: "mergeguard", Conclusion: github.String("success")}); err != nil {
+	id := created.GetID()
+	if err := inst.UpdateCheckRun(ctx, "acme", "storefront", id, decision.CheckRunWrite{Name: "mergeguard", Conclusion: decision.Success}); err != nil {
 		t.Fatal(err)
 	}
 	if found, err := inst.FindCheckRun(ctx, "acme", "storefront", sha, "mergeguard", gh.AppID()); err != nil || found != id {
