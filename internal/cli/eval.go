@@ -176,7 +176,7 @@ func (f *evalFlags) run(cmd *cobra.Command, args []string, getenv Env) error {
 }
 
 func (f *evalFlags) assessOffline(ctx context.Context, dir string, local policysource.Local, now time.Time) (facts.Input, evaluator.Judgement, string, error) {
-	src, err := localpr.Load(dir, now)
+	src, err := localpr.Load(ctx, dir, now)
 	if err != nil {
 		return facts.Input{}, evaluator.Judgement{}, "", err
 	}

@@ -28,7 +28,7 @@ func BenchmarkEvaluation(b *testing.B) {
 		b.Fatal(err)
 	}
 	now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
-	src, err := localpr.Load(filepath.Join("..", "..", "testdata", "prs", "changes-requested"), now)
+	src, err := localpr.Load(context.Background(), filepath.Join("..", "..", "testdata", "prs", "changes-requested"), now)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -203,7 +203,7 @@ rules:
       - {start: "2027-03-01 18:00", end: "2027-03-02 06:00", reason: datacenter move}
 `)
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	src, err := localpr.Load(filepath.Join("..", "..", "testdata", "prs", "approved"), now)
+	src, err := localpr.Load(context.Background(), filepath.Join("..", "..", "testdata", "prs", "approved"), now)
 	if err != nil {
 		b.Fatal(err)
 	}

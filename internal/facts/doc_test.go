@@ -2,6 +2,7 @@ package facts_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"os"
@@ -32,7 +33,7 @@ const (
 func exampleInput(t *testing.T) facts.Input {
 	t.Helper()
 	at := time.Date(2026, 11, 20, 15, 4, 5, 0, time.UTC)
-	src, err := localpr.Load(filepath.Join("..", "..", "testdata", "prs", "approved"), at)
+	src, err := localpr.Load(context.Background(), filepath.Join("..", "..", "testdata", "prs", "approved"), at)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,11 @@
 // changes together with Version.
 package facts
 
-import "time"
+import (
+	"time"
+
+	"github.com/mergeguard/mergeguard/internal/migration"
+)
 
 // Version is the version of the input document's shape (input.version).
 const Version = 1
@@ -130,6 +134,18 @@ type File struct {
 	// SQL holds the statements of the added lines of a .sql file; nil for
 	// other files and for a .sql file without added lines.
 	SQL *SQL `json:"sql,omitempty"`
+	// Migration is the projection of a .sql file's whole content at the
+	// head through PostgreSQL's parser (docs/migrations.md); nil for other
+	// files, removed ones, and when MigrationUnread says why it could not
+	// be read.
+	Migration *migration.File `json:"migration,omitempty"`
+	// MigrationUnread says why a .sql file's content at the head could not
+	// be read for its projection (too large, not found, too many files).
+	MigrationUnread string `json:"migration_unread,omitempty"`
+
+	// content is the whole head content when the input already holds it
+	// (a new file in a local diff, eval's files/<path>).
+	content []byte
 }
 
 // SQL is what a SQL file's added lines say: the statements they form.
