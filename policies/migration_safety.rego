@@ -675,7 +675,7 @@ unreadable contains {"path": path, "line": st.line, "why": why} if {
 	why := sprintf("PostgreSQL cannot parse the statement here (%s at line %d), so it was not checked (the statements after it were)", [st.error.message, st.error.line])
 }
 
-unreadable_findings contains {"check": "unreadable", "path": u.path, "line": u.line, "end_line": u.line, "severity": level("unreadable"), "msg": sprintf("`%s`: %s.", [u.path, u.why])} if {
+unreadable_findings contains {"check": "unreadable", "path": u.path, "line": u.line, "end_line": u.line, "severity": level("unreadable"), "msg": sprintf("Unreadable migration `%s` (unreadable): %s.", [u.path, u.why])} if {
 	some u in unreadable
 	level("unreadable") != "off"
 }
