@@ -134,7 +134,7 @@ func evalMigration(t *testing.T, pr []byte, path string, sql []byte) []string {
 	}
 	var res struct {
 		Rules []struct {
-			ID       string `json:"id"`
+			ID       string                     `json:"id"`
 			Denials  []struct{ Message string } `json:"denials"`
 			Warnings []struct{ Message string } `json:"warnings"`
 		} `json:"rules"`
