@@ -215,14 +215,11 @@ else := ""
 # migration does to a table it created earlier is done to an empty table
 # nothing uses yet. Earlier, not anywhere: DROP TABLE t; CREATE TABLE t
 # still drops the old table's data.
-created := {path: tables |
+# object.union_n keeps the last of duplicate keys: in reverse order, the
+# first creation wins, with no per-name search.
+created := {path: object.union_n(array.reverse(cs)) |
 	some path, stmts in statements
-	tables := {name: min({i | some i, s in stmts; s.kind == "create_table"; not s.down; name_of(s.relation) == name}) |
-		some st in stmts
-		st.kind == "create_table"
-		not st.down
-		name := name_of(st.relation)
-	}
+	cs := [{name_of(st.relation): i} | some i, st in stmts; st.kind == "create_table"; not st.down]
 }
 
 created_before(path, table, i) if created[path][table] < i
@@ -365,36 +362,43 @@ found contains {"check": "set_not_null", "path": path, "i": a.i, "table": a.tabl
 # From PostgreSQL 12, SET NOT NULL skips the scan when a validated
 # CHECK (col IS NOT NULL) exists: one validated earlier in this file,
 # named for the column (it was added NOT VALID by an earlier migration),
-# or added here with its expression.
+# or added here with its expression. Both are gathered once per file.
+validations := {path: [v | some v in cmds; v.cmd.action == "validate_constraint"] | some path, cmds in alters}
+
+not_null_checks := {path: [{"i": j, "table": rel(st), "column": column, "constraint": cmd.constraint} |
+	some j, st in stmts
+	st.kind == "alter_table"
+	some cmd in st.alter_table.commands
+	cmd.action == "add_constraint"
+	cmd.constraint.type == "check"
+	m := regex.find_all_string_submatch_n(`(?i)^\(?\s*"?([^"\s()]+)"?\s+is\s+not\s+null\s*\)?$`, cmd.constraint.expr, 1)
+	count(m) == 1
+	column := lower(m[0][1])
+] | some path, stmts in statements}
+
 proven_not_null(path, a) if {
 	pg_version >= 12
-	some b in alters[path]
+	some b in validations[path]
 	b.i < a.i
 	b.table == a.table
-	b.cmd.action == "validate_constraint"
 	contains(lower(b.cmd.name), lower(a.cmd.column))
 }
 
 proven_not_null(path, a) if {
 	pg_version >= 12
-	some j, st in statements[path]
-	j < a.i
-	st.kind == "alter_table"
-	rel(st) == a.table
-	some cmd in st.alter_table.commands
-	cmd.action == "add_constraint"
-	cmd.constraint.type == "check"
-	regex.match(concat("", [`(?i)^\(?\s*"?`, a.cmd.column, `"?\s+is\s+not\s+null\s*\)?$`]), cmd.constraint.expr)
-	validated_by(path, cmd.constraint, j, a.i)
+	some c in not_null_checks[path]
+	c.i < a.i
+	c.table == a.table
+	c.column == lower(a.cmd.column)
+	validated_by(path, c.constraint, c.i, a.i)
 }
 
 validated_by(_, c, _, _) if not c.not_valid
 
 validated_by(path, c, j, i) if {
-	some b in alters[path]
+	some b in validations[path]
 	b.i > j
 	b.i < i
-	b.cmd.action == "validate_constraint"
 	lower(b.cmd.name) == lower(c.name)
 }
 
@@ -432,17 +436,25 @@ found contains {"check": constraint_check[c.type], "path": path, "i": a.i, "tabl
 
 # NOT VALID then VALIDATE in one transaction: the ACCESS EXCLUSIVE lock of
 # the ADD is held while VALIDATE scans, which is what NOT VALID avoids.
+# The NOT VALID constraints are looked up by table and name (the first
+# added wins), not joined with every VALIDATE: a join is quadratic in a
+# long migration.
+not_valid_added := {path: object.union_n(array.reverse(adds)) |
+	some path, cmds in alters
+	adds := [{key: a} |
+		some a in cmds
+		a.cmd.action == "add_constraint"
+		a.cmd.constraint.not_valid
+		key := concat(".", [a.table, lower(a.cmd.constraint.name)])
+	]
+}
+
 found contains {"check": constraint_check[c.type], "path": path, "i": v.i, "table": v.table} if {
 	some path
-	some v in alters[path]
-	v.cmd.action == "validate_constraint"
-	some a in alters[path]
+	some v in validations[path]
+	a := not_valid_added[path][concat(".", [v.table, lower(v.cmd.name)])]
 	a.i < v.i
-	a.table == v.table
-	a.cmd.action == "add_constraint"
 	c := a.cmd.constraint
-	c.not_valid
-	lower(c.name) == lower(v.cmd.name)
 	same_transaction(path, a.i, v.i)
 }
 

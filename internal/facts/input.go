@@ -131,9 +131,6 @@ type File struct {
 	// ParseError holds why the patch could not be read; the file's hunks and
 	// lines are then empty rather than partial.
 	ParseError string `json:"parse_error,omitempty"`
-	// SQL holds the statements of the added lines of a .sql file; nil for
-	// other files and for a .sql file without added lines.
-	SQL *SQL `json:"sql,omitempty"`
 	// Migration is the projection of a .sql file's whole content at the
 	// head through PostgreSQL's parser (docs/migrations.md); nil for other
 	// files, removed ones, and when MigrationUnread says why it could not
@@ -146,45 +143,6 @@ type File struct {
 	// content is the whole head content when the input already holds it
 	// (a new file in a local diff, eval's files/<path>).
 	content []byte
-}
-
-// SQL is what a SQL file's added lines say: the statements they form.
-// A new file's added lines are the whole file; a changed file's runs of
-// consecutive added lines are each split on their own, since the lines
-// between them are not in the diff.
-type SQL struct {
-	Statements []SQLStatement `json:"statements"`
-	// Truncated is true when the file had more statements than are kept.
-	Truncated bool `json:"truncated,omitempty"`
-}
-
-// SQLStatement is one statement with its lines in the new file.
-type SQLStatement struct {
-	// Text is the statement as written, its terminating semicolon included.
-	Text string `json:"text"`
-	// Code is the statement for matching: comments removed, string literals
-	// and dollar-quoted bodies emptied, whitespace collapsed, no semicolon.
-	// "UPDATE t SET note = 'where'" has no WHERE in its code.
-	Code    string `json:"code"`
-	Line    int    `json:"line"`
-	EndLine int    `json:"end_line"`
-	// Ignores are the "-- mergeguard:ignore RULE REASON" comments directly
-	// before the statement.
-	Ignores []SQLIgnore `json:"ignores"`
-	// Incomplete is true when the statement could not be read whole: the
-	// added lines end inside a string, comment or dollar quote, or a line
-	// was longer than the input keeps.
-	Incomplete bool `json:"incomplete,omitempty"`
-	// Down is true for the statements of a down migration (after
-	// "-- +goose Down" or "-- migrate:down"), which deploys do not run.
-	Down bool `json:"down,omitempty"`
-}
-
-// SQLIgnore is an inline exemption of a statement from a rule.
-type SQLIgnore struct {
-	Rule   string `json:"rule"`
-	Reason string `json:"reason"`
-	Line   int    `json:"line"`
 }
 
 // Hunk is one hunk header of a patch.
