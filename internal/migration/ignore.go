@@ -22,12 +22,12 @@ var SquawkRules = map[string][]string{
 	"ban-concurrent-index-creation-in-transaction": {"concurrently_in_transaction"},
 	"ban-create-domain-with-constraint":            nil,
 	"ban-drop-column":                              {"drop_column"},
-	"ban-drop-database":                            nil,
+	"ban-drop-database":                            {"drop_database"},
 	"ban-drop-not-null":                            nil,
 	"ban-drop-table":                               {"drop_table"},
 	"ban-duplicate-column-assignments":             nil,
-	"ban-truncate-cascade":                         nil,
-	"ban-uncommitted-transaction":                  nil,
+	"ban-truncate-cascade":                         {"truncate_cascade"},
+	"ban-uncommitted-transaction":                  {"uncommitted_transaction"},
 	"changing-column-type":                         {"alter_column_type"},
 	"constraint-missing-not-valid":                 {"add_check", "add_foreign_key"},
 	"disallowed-unique-constraint":                 {"add_unique"},
@@ -45,11 +45,11 @@ var SquawkRules = map[string][]string{
 	"require-table-schema":                         nil,
 	"require-lock-timeout":                         {"lock_timeout"},
 	"require-statement-timeout":                    nil,
-	"require-concurrent-reindex":                   nil,
-	"require-concurrent-partition-detach":          nil,
+	"require-concurrent-reindex":                   {"reindex"},
+	"require-concurrent-partition-detach":          {"detach_partition"},
 	// The rule squawk split into the two above; kept as an alias.
 	"require-timeout-settings": {"lock_timeout"},
-	"transaction-nesting":      nil,
+	"transaction-nesting":      {"transaction_nesting"},
 }
 
 const (
