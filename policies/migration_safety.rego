@@ -628,17 +628,24 @@ else := max({j | some j, s in statements[path]; j < i; not s.from})
 
 ignores_of(path, i, check) := [ig |
 	some ig in statements[path][holder(path, i)].ignores
-	some c in ig.checks
-	c in {check, "all"}
+	covers(ig, check)
 ]
 
+covers(ig, check) if check in ig.checks
+
+covers(ig, _) if "all" in ig.checks
+
+# ignored is asked of every finding: it looks at the statement's ignores
+# directly rather than building ignores_of's list each time.
 ignored(path, i, check) if {
-	some ig in ignores_of(path, i, check)
+	some ig in statements[path][holder(path, i)].ignores
+	covers(ig, check)
 	ig.source == "squawk"
 }
 
 ignored(path, i, check) if {
-	some ig in ignores_of(path, i, check)
+	some ig in statements[path][holder(path, i)].ignores
+	covers(ig, check)
 	trim_space(ig.reason) != ""
 }
 
