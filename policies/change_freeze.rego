@@ -261,7 +261,7 @@ dated_start_within_nine_days(t) if {
 }
 
 long_gaps := {t |
-	some t in {now} | dated_ends
+	some t in ({now} | dated_ends)
 	not dated_frozen_at(t)
 	not dated_start_within_nine_days(t)
 }
@@ -296,7 +296,7 @@ reopen := min(open_at) if {
 	count(active) > 0
 	not endless_weeks
 	open_at := {t |
-		some t in weekly_ends | anchors
+		some t in (weekly_ends | anchors)
 		t > now
 		not dated_frozen_at(t)
 		not weekly_frozen_at(t)
@@ -336,7 +336,9 @@ shown_until := sprintf("%s (%s)", [lib.when(reopen, tz), tz]) if {
 	endless_incident
 } else := windows_without_end
 
-reason_text(p) := sprintf("%s (%s)", [p.reason, p.what]) if p.reason != "" else := p.what
+reason_text(p) := sprintf("%s (%s)", [p.reason, p.what]) if p.reason != ""
+
+else := p.what
 
 # Exceptions.
 
@@ -378,11 +380,15 @@ exempt if revert
 
 exempt if hotfix
 
-exceptions := concat("; ", [e | some e in exception_list]) if count(exception_list) > 0 else := "there are no exceptions"
+exceptions := concat("; ", [e | some e in exception_list]) if count(exception_list) > 0
+
+else := "there are no exceptions"
 
 exception_list := array.concat(revert_exception, hotfix_exception)
 
-revert_exception := ["revert pull requests pass"] if settings.allow_reverts else := []
+revert_exception := ["revert pull requests pass"] if settings.allow_reverts
+
+else := []
 
 hotfix_exception := [sprintf("an urgent fix passes with the `%s` label and an approval from %s", [settings.hotfix_label, lib.who(settings.hotfix_teams, [])])] if {
 	count(settings.hotfix_teams) > 0

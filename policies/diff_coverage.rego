@@ -102,7 +102,17 @@ minute_ns := 60000000000
 
 skip contains "No coverage report has been uploaded for this repository in the last 30 days; upload one from CI (mergeguard coverage upload) to check diff coverage." if {
 	cov.status == "not_uploaded"
+	not offline
 }
+
+# Offline (mergeguard eval DIR), the fix is a file next to the diff, not an
+# upload from CI.
+skip contains "No coverage report in the pull request's directory; add one as coverage.* (e.g. coverage.out from go test -coverprofile) to check diff coverage offline." if {
+	cov.status == "not_uploaded"
+	offline
+}
+
+offline if input.trigger.event == "eval"
 
 # Waiting for the report.
 
@@ -266,7 +276,9 @@ verdict := sprintf("Diff coverage is %s (%s), below the %v%% target%s.%s", [
 	not passing
 }
 
-threshold_text := sprintf(" (and the %v points of threshold)", [settings.threshold]) if settings.threshold > 0 else := ""
+threshold_text := sprintf(" (and the %v points of threshold)", [settings.threshold]) if settings.threshold > 0
+
+else := ""
 
 # The files that lose the most coverage, for the message.
 worst_files := sprintf(" Least covered: %s.", [concat(", ", [sprintf("`%s` %v/%d", [w[1], w[2], w[3]]) | some w in array.slice(sort(losses), 0, 3)])]) if {
@@ -441,7 +453,9 @@ ranges_text(lines) := concat(", ", [range_text(r) | some r in rs]) if {
 	rs := ranges(lines)
 }
 
-range_text(r) := sprintf("%d", [r[0]]) if r[0] == r[1] else := sprintf("%d–%d", r)
+range_text(r) := sprintf("%d", [r[0]]) if r[0] == r[1]
+
+else := sprintf("%d–%d", r)
 
 table_note := trim_space(concat(" ", [formula_note, left_note]))
 

@@ -143,6 +143,14 @@ test_a_repository_without_uploads_is_skipped if {
 	count(dc.skip) == 1 with input as doc("not_uploaded", [], {}, 100) with data.mergeguard.config as cfg({})
 }
 
+test_offline_without_a_report_says_to_add_a_file if {
+	offline := object.union(doc("not_uploaded", [], {}, 100), {"trigger": {"event": "eval"}})
+	skips := dc.skip with input as offline with data.mergeguard.config as cfg({})
+	count(skips) == 1
+	some msg in skips
+	contains(msg, "add one as coverage.*")
+}
+
 # Files whose added lines cannot be read
 
 unreadable_msg(path, why) := sprintf("The added lines of `%s` cannot be read (%s), so diff coverage cannot measure them. Exclude the file if it is generated (exclude), or make the change smaller.", [path, why])

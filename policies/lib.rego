@@ -35,7 +35,9 @@ changed(patterns) := matched if {
 # escaped, so that it stays part of its pattern.
 any_of(patterns) := concat("", ["{", concat(",", [escape_commas(gitignore_style(p)) | some p in patterns]), "}"])
 
-escape_commas(p) := replace(p, ",", "\\,") if not contains(p, "{") else := p
+escape_commas(p) := replace(p, ",", "\\,") if not contains(p, "{")
+
+else := p
 
 # changed_paths is every path the pull request touches, old paths of renames
 # included. (A rule, so it is built once per evaluation.)
@@ -135,6 +137,7 @@ distinct_teams(_, teams) := 0 if count(teams) == 0
 distinct_teams(people, teams) := count(slugs) - max(shortfalls) if {
 	count(teams) > 0
 	slugs := [s | some s in {team_slug(t) | some t in teams}]
+
 	# Who of the people each team has, computed once.
 	have := [{p | some p in people; p in members(s)} | some s in slugs]
 	shortfalls := {shortfall |

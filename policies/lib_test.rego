@@ -23,7 +23,9 @@ test_globs if {
 	}
 }
 
-matched(pattern, path) := true if lib.matches([pattern], path) else := false
+matched(pattern, path) if lib.matches([pattern], path)
+
+else := false
 
 test_renamed_file_counts_under_its_old_path if {
 	lib.changed(["prod/**"]) == {"prod/app.yaml"} with input as {"files": [{"path": "staging/app.yaml", "previous_path": "prod/app.yaml"}]}

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/format"
 	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/mergeguard/mergeguard/internal/migration"
@@ -79,8 +81,13 @@ func TestMigrationProjectionsAreCurrent(t *testing.T) {
 		fmt.Fprintf(&b, "\t%q: %s,\n", name, j)
 	}
 	b.WriteString("}\n")
+	// As opa fmt writes it, like every bundled file.
+	formatted, err := format.SourceWithOpts(projectionsFile, b.Bytes(), format.Opts{RegoVersion: ast.RegoV1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if *update {
-		if err := os.WriteFile(projectionsFile, b.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(projectionsFile, formatted, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
@@ -89,7 +96,7 @@ func TestMigrationProjectionsAreCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(old, b.Bytes()) {
+	if !bytes.Equal(old, formatted) {
 		t.Errorf("%s is out of date: go test ./policies -run TestMigrationProjectionsAreCurrent -update", projectionsFile)
 	}
 }

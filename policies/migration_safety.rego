@@ -209,6 +209,7 @@ live := {path: run |
 name_of(rel) := lower(rel.name)
 
 rel(st) := name_of(st.relation) if st.relation
+
 else := ""
 
 # created[path][table] is the first statement creating table: what a
@@ -249,7 +250,9 @@ ended_before(path, i) if {
 boundaries := {path: {j |
 	some j, st in stmts
 	st.transaction.op in {"begin", "commit", "rollback", "prepare"}
-} | some path, stmts in statements}
+} |
+	some path, stmts in statements
+}
 
 # same_transaction(path, j, i): statements j < i run in one transaction.
 same_transaction(path, j, i) if {
@@ -374,7 +377,9 @@ not_null_checks := {path: [{"i": j, "table": rel(st), "column": column, "constra
 	m := regex.find_all_string_submatch_n(`(?i)^\(?\s*"?([^"\s()]+)"?\s+is\s+not\s+null\s*\)?$`, cmd.constraint.expr, 1)
 	count(m) == 1
 	column := lower(m[0][1])
-] | some path, stmts in statements}
+] |
+	some path, stmts in statements
+}
 
 proven_not_null(path, a) if {
 	pg_version >= 12
@@ -624,6 +629,7 @@ severity(check, table) := "error" if {
 # The statement whose ignore comments apply: a statement found in a DO
 # block or a function body takes those of the statement that holds it.
 holder(path, i) := i if not statements[path][i].from
+
 else := max({j | some j, s in statements[path]; j < i; not s.from})
 
 ignores_of(path, i, check) := [ig |
@@ -734,6 +740,7 @@ team_approved if {
 }
 
 finding(f, msg) := {"msg": msg, "path": f.path, "line": f.line, "end_line": f.end_line} if f.line > 0
+
 else := {"msg": msg, "path": f.path}
 
 deny contains finding(f, f.msg) if {
@@ -770,6 +777,7 @@ warn contains {"msg": msg, "path": raw.path, "line": ig.line} if {
 }
 
 ignore_reason(ig) := sprintf("`-- squawk-ignore %s`", [ig.rule]) if ig.source == "squawk"
+
 else := ig.reason if trim_space(ig.reason) != ""
 
 warn contains {"msg": msg, "path": path, "line": ig.line} if {
@@ -799,6 +807,7 @@ warn contains {"msg": msg, "path": path, "line": ig.line} if {
 
 # Messages: what happens, and the safe way.
 on(table) := sprintf(" on `%s`", [table]) if table != ""
+
 else := ""
 
 check_title := {
@@ -835,9 +844,13 @@ message(f) := sprintf("%s%s%s (%s): %s", [check_title[f.check], on(f.table), ins
 
 # A statement found in a DO block or a function body says so: it runs when
 # the block (at once) or the function (when called) runs.
-inside(st) := sprintf(", inside the DO block at line %d", [st.from.line]) if st.from.kind == "do_block"
-else := sprintf(", inside function %s defined at line %d", [st.from.function, st.from.line]) if st.from.kind == "function_body"
-else := ""
+inside(st) := msg if {
+	st.from.kind == "do_block"
+	msg := sprintf(", inside the DO block at line %d", [st.from.line])
+} else := msg if {
+	st.from.kind == "function_body"
+	msg := sprintf(", inside function %s defined at line %d", [st.from.function, st.from.line])
+} else := ""
 
 advice_for(check) := concat("", [advice.volatile_default, " Before PostgreSQL 11 (postgres_version) any default rewrites the table."]) if {
 	check == "volatile_default"

@@ -134,10 +134,13 @@ test_a_squawk_ignore_of_an_unmapped_rule_says_so if {
 
 # Inline ignores: mergeguard's own, on a CREATE INDEX at line 3.
 
-ignored(rule, reason) := object.union(case_file("create_index"), {"migration": object.union(projections.create_index, {"statements": [
-	projections.create_index.statements[0],
-	object.union(projections.create_index.statements[1], {"line": 3, "end_line": 3, "ignores": [ig]}),
-], "ignores": [ig]})}) if {
+ignored(rule, reason) := object.union(case_file("create_index"), {"migration": object.union(projections.create_index, {
+	"statements": [
+		projections.create_index.statements[0],
+		object.union(projections.create_index.statements[1], {"line": 3, "end_line": 3, "ignores": [ig]}),
+	],
+	"ignores": [ig],
+})}) if {
 	ig := {"source": "mergeguard", "rule": rule, "checks": [rule], "reason": reason, "line": 2, "statement": 1, "file": false}
 }
 

@@ -167,11 +167,15 @@ func (a *Server) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	web, err := a.webView(db, gh, source)
+	if err != nil {
+		return err
+	}
 	checkRuns := store.CheckRuns{DB: db, Now: now, Replica: a.replica}
 	ev := &evaluator.Service{
 		GitHub:          func(id int64) evaluator.GitHub { return gh.Installation(id) },
 		Policies:        source,
-		Publisher:       &checkrun.Publisher{State: checkRuns, Name: s.CheckName, AppID: s.AppID, Now: now},
+		Publisher:       &checkrun.Publisher{State: checkRuns, Name: s.CheckName, AppID: s.AppID, Now: now, DetailsURL: detailsURL(web)},
 		PolicyPublisher: &checkrun.Publisher{State: checkRuns, Name: s.CheckName + "/policy", AppID: s.AppID, Now: now, Exclusive: true},
 		DefaultMode:     s.Mode,
 		MaxAnnotations:  s.MaxAnnotations,
@@ -180,9 +184,13 @@ func (a *Server) build(ctx context.Context) error {
 		Coverage:        coverageSource{db},
 		Audit:           auditTrail{db},
 		Scheduler:       jobs,
+		WebURL:          webURL(s.GitHubAPIURL),
 		Now:             now,
 		Log:             log,
 		Metrics:         m,
+	}
+	if s.ReplayMax > 0 {
+		ev.Replays = policyReplays{db: db, source: source, days: s.ReplayDays, max: s.ReplayMax, now: now, parallel: 2 * s.PolicyWorkers}
 	}
 	commands := &incident.Commands{
 		DB: db, GitHub: func(id int64) incident.GitHub { return gh.Installation(id) },
@@ -236,8 +244,13 @@ func (a *Server) build(ctx context.Context) error {
 	// start it now, in the background, so no webhook pays for it; /readyz
 	// waits for it, and an evaluation that comes first waits too.
 	migration.Warm()
+	var webHandler http.Handler
+	if web != nil {
+		webHandler = web
+	}
 	a.http = server.New(server.Config{
 		Webhook: wh,
+		UI:      webHandler,
 		Coverage: &server.CoverageHandler{
 			DB: db, Verifier: verifier, Tokens: s.Coverage.Tokens, Heads: heads{gh, db},
 			Reevaluate: reevaluate(jobs, db, now), MaxBytes: s.Coverage.MaxBytes, Now: now, Log: log,
@@ -364,6 +377,9 @@ func (a *Server) Run(ctx context.Context) error {
 		"github_api", s.GitHubAPIURL, "app_id", s.AppID, "check_name", s.CheckName, "mode", s.Mode,
 		"bundled_policy", a.source.Bundled().Label, "rules", len(a.source.Bundled().Policy.Rules()),
 		"policy_repo", s.PolicyRepo+"/"+s.PolicyDir)
+	for _, n := range s.Policy.Notices {
+		log.Warn(n)
+	}
 	if opts.OnListening != nil {
 		opts.OnListening(ln.Addr())
 	}

@@ -114,6 +114,18 @@ func TestAnOverrideLetsTheCheckPassUntilTheNextPushAndIsAudited(t *testing.T) {
 	if !strings.HasPrefix(got, "evaluation:failure") {
 		t.Errorf("audit trail = %s", got)
 	}
+	// The evaluation after the push kept the input document it judged, for
+	// replay.
+	var inputs []store.StoredInput
+	err = sdb.InTx(context.Background(), func(tx store.Tx) error {
+		var err error
+		inputs, err = store.LatestInputs(context.Background(), tx, store.InputFilter{Repo: "acme/shop"})
+		return err
+	})
+	if err != nil || len(inputs) != 1 || inputs[0].HeadSHA != next || inputs[0].Version != 1 ||
+		!strings.Contains(string(inputs[0].Document), `"sha":"`+next+`"`) {
+		t.Errorf("stored inputs %+v (%v), want the document of %s", inputs, err, next)
+	}
 	var bypasses []store.AuditRecord
 	_ = sdb.InTx(context.Background(), func(tx store.Tx) error {
 		bypasses, err = store.AuditTrail(context.Background(), tx, store.AuditFilter{Repo: "acme/shop", Bypasses: true})

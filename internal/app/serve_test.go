@@ -55,6 +55,10 @@ type config struct {
 	// (none: policies run in the server).
 	policyWorkers int
 	policyMemory  int64
+	// replayMax enables the replay of policy pull requests (0: off).
+	replayMax int
+	// web turns the web view on.
+	web settings.Web
 }
 
 func start(t *testing.T, gh *fakegithub.Server, cfg config) *harness {
@@ -78,8 +82,10 @@ func start(t *testing.T, gh *fakegithub.Server, cfg config) *harness {
 		Workers: 4, CoalesceQuiet: 150 * time.Millisecond, CoalesceMax: time.Second, ShutdownTimeout: cfg.shutdown,
 		Policy: settings.Policy{Mode: cfg.mode, PolicyRepo: ".github", PolicyDir: "mergeguard", PolicyTimeout: cfg.policyTimeout,
 			PolicyWorkers: cfg.policyWorkers, PolicyMemory: cfg.policyMemory},
-		Coverage: settings.Coverage{Tokens: []settings.UploadToken{{Scope: "acme/*", Token: uploadToken}}, MaxBytes: 1 << 20},
-		Intake:   settings.DefaultIntake,
+		Coverage:   settings.Coverage{Tokens: []settings.UploadToken{{Scope: "acme/*", Token: uploadToken}}, MaxBytes: 1 << 20},
+		Intake:     settings.DefaultIntake,
+		ReplayDays: 14, ReplayMax: cfg.replayMax,
+		Web: cfg.web,
 	}
 	return startOpts(t, gh, s, app.Options{Policy: cfg.policy, Now: cfg.now, MaxAttempts: cfg.maxAttempts})
 }

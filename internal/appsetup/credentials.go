@@ -1,6 +1,7 @@
 package appsetup
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -18,19 +19,42 @@ import (
 // \n for its line breaks, so the same file also works as `docker run
 // --env-file`, a Compose env_file and `kubectl create secret generic
 // --from-env-file`. apiURL is written only when it is not github.com's.
-func Credentials(c Conversion, apiURL string, now time.Time) []byte {
+//
+// The App's OAuth client is saved too, and with it the web view is turned
+// on at publicURL with sessionKey sealing its sessions, when publicURL can
+// host it (see WebViewURL).
+func Credentials(c Conversion, apiURL, publicURL string, sessionKey []byte, now time.Time) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# mergeguard's GitHub App %s, registered by mergeguard setup on %s.\n", c.Slug, now.UTC().Format(time.RFC3339))
 	if c.HTMLURL != "" {
 		fmt.Fprintf(&b, "# App page: %s\n", c.HTMLURL)
 	}
-	b.WriteString("# It holds the App's private key and webhook secret: keep it readable by you only.\n")
+	b.WriteString("# It holds the App's private key, webhook secret and OAuth client secret: keep it readable by you only.\n")
 	fmt.Fprintf(&b, "%s=%s\n", settings.EnvAppID, strconv.FormatInt(c.ID, 10))
 	fmt.Fprintf(&b, "%s=%s\n", settings.EnvWebhookSecret, c.WebhookSecret)
 	key := strings.ReplaceAll(strings.TrimRight(c.PEM, "\n")+"\n", "\r", "")
 	fmt.Fprintf(&b, "%s=%s\n", settings.EnvPrivateKey, strings.ReplaceAll(key, "\n", `\n`))
 	if apiURL != "" && apiURL != "https://api.github.com/" {
 		fmt.Fprintf(&b, "%s=%s\n", settings.EnvGitHubAPIURL, apiURL)
+	}
+	oneLine := func(s string) bool { return s != "" && !strings.ContainsAny(s, "\r\n") }
+	if !oneLine(c.ClientID) || !oneLine(c.ClientSecret) {
+		b.WriteString("# GitHub returned no OAuth client: the web view (/ui/) stays off until one is configured.\n")
+		return []byte(b.String())
+	}
+	web, ok := WebViewURL(publicURL)
+	if !ok || len(sessionKey) == 0 {
+		b.WriteString("# The web view (/ui/) needs the server at the root of a host: set MERGEGUARD_PUBLIC_URL and MERGEGUARD_SESSION_KEY to turn it on.\n")
+		b.WriteString("#")
+	}
+	fmt.Fprintf(&b, "%s=%s\n", settings.EnvOAuthClientID, c.ClientID)
+	if !ok || len(sessionKey) == 0 {
+		b.WriteString("#")
+	}
+	fmt.Fprintf(&b, "%s=%s\n", settings.EnvOAuthSecret, c.ClientSecret)
+	if ok && len(sessionKey) > 0 {
+		fmt.Fprintf(&b, "%s=%s\n", settings.EnvPublicURL, web)
+		fmt.Fprintf(&b, "%s=%s\n", settings.EnvSessionKey, hex.EncodeToString(sessionKey))
 	}
 	return []byte(b.String())
 }

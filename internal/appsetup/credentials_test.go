@@ -28,23 +28,39 @@ func testPEM(t *testing.T) string {
 func TestCredentialsAreWhatServeReads(t *testing.T) {
 	key := testPEM(t)
 	now := time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)
+	sessionKey := []byte(strings.Repeat("s", 32))
 	tests := []struct {
 		name, api, pem string
 		wantAPI        string
+		// public and oauth: the web view's settings; wantWeb whether it is on.
+		public  string
+		oauth   bool
+		wantWeb string
 	}{
-		{"github.com", "https://api.github.com/", key, "https://api.github.com/"},
-		{"enterprise server", "https://ghe.acme.dev/api/v3/", key, "https://ghe.acme.dev/api/v3/"},
-		{"CRLF key without final newline", "https://api.github.com/", strings.TrimSuffix(strings.ReplaceAll(key, "\n", "\r\n"), "\r\n"), "https://api.github.com/"},
+		{name: "github.com", api: "https://api.github.com/", pem: key, wantAPI: "https://api.github.com/"},
+		{name: "enterprise server", api: "https://ghe.acme.dev/api/v3/", pem: key, wantAPI: "https://ghe.acme.dev/api/v3/"},
+		{name: "CRLF key without final newline", api: "https://api.github.com/", pem: strings.TrimSuffix(strings.ReplaceAll(key, "\n", "\r\n"), "\r\n"), wantAPI: "https://api.github.com/"},
+		{name: "web view", api: "https://api.github.com/", pem: key, wantAPI: "https://api.github.com/",
+			public: "https://mergeguard.acme.dev", oauth: true, wantWeb: "https://mergeguard.acme.dev"},
+		{name: "behind a path prefix: OAuth client saved, view off", api: "https://api.github.com/", pem: key, wantAPI: "https://api.github.com/",
+			public: "https://acme.dev/mergeguard", oauth: true},
+		{name: "no OAuth client returned", api: "https://api.github.com/", pem: key, wantAPI: "https://api.github.com/", public: "https://mergeguard.acme.dev"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := Conversion{ID: 4711, Slug: "mergeguard-acme", HTMLURL: "https://github.com/apps/mergeguard-acme", WebhookSecret: "e340154128314309424b", PEM: tt.pem}
-			data := Credentials(c, tt.api, now)
-			if strings.Count(string(data), "\n") > 8 || !strings.Contains(string(data), "2026-11-20T09:30:00Z") {
+			if tt.oauth {
+				c.ClientID, c.ClientSecret = "Iv23liabc", "0123456789abcdef"
+			}
+			data := Credentials(c, tt.api, tt.public, sessionKey, now)
+			if strings.Count(string(data), "\n") > 12 || !strings.Contains(string(data), "2026-11-20T09:30:00Z") {
 				t.Fatalf("file:\n%s", data)
 			}
 			if tt.api == "https://api.github.com/" && strings.Contains(string(data), settings.EnvGitHubAPIURL) {
 				t.Errorf("github.com's API URL is the default and need not be written:\n%s", data)
+			}
+			if tt.oauth && !strings.Contains(string(data), "0123456789abcdef") {
+				t.Errorf("the OAuth client secret GitHub returns once is not saved:\n%s", data)
 			}
 			path := filepath.Join(t.TempDir(), "mergeguard.env")
 			if err := WriteFile(path, data, false); err != nil {
@@ -65,6 +81,9 @@ func TestCredentialsAreWhatServeReads(t *testing.T) {
 			}
 			if s.AppID != 4711 || string(s.WebhookSecret) != "e340154128314309424b" || s.PrivateKey == nil || s.GitHubAPIURL != tt.wantAPI {
 				t.Fatalf("settings %+v", s)
+			}
+			if s.Web.PublicURL != tt.wantWeb || tt.wantWeb != "" && (s.Web.OAuthClientID != c.ClientID || s.Web.OAuthClientSecret != c.ClientSecret || string(s.Web.SessionKey) != string(sessionKey)) {
+				t.Fatalf("web view settings %+v, want it at %q", s.Web, tt.wantWeb)
 			}
 		})
 	}

@@ -16,14 +16,15 @@ import (
 )
 
 // Conversion is what GitHub returns for a manifest code: the new App and its
-// credentials. ClientSecret is read but never stored: mergeguard does not
-// act on behalf of users.
+// credentials. The OAuth client (ClientID, ClientSecret) signs people in to
+// the web view; mergeguard never acts on their behalf.
 type Conversion struct {
 	ID            int64  `json:"id"`
 	Slug          string `json:"slug"`
 	Name          string `json:"name"`
 	HTMLURL       string `json:"html_url"`
 	ClientID      string `json:"client_id"`
+	ClientSecret  string `json:"client_secret"`
 	WebhookSecret string `json:"webhook_secret"`
 	PEM           string `json:"pem"`
 	Owner         struct {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mergeguard/mergeguard/internal/settings"
 )
 
 // Config is one run of the manifest flow.
@@ -291,7 +293,12 @@ func (s *Session) complete(ctx context.Context, code string) (Result, error) {
 	}
 	res := Result{AppID: conv.ID, Slug: conv.Slug, Owner: conv.Owner.Login, HTMLURL: conv.HTMLURL, Path: s.cfg.Out}
 	res.InstallURL = installURL(s.webURL, conv)
-	if err := WriteFile(s.cfg.Out, Credentials(conv, s.cfg.APIURL, s.cfg.Now()), s.cfg.Force); err != nil {
+	// The web view's sessions are sealed with a key only this file holds.
+	sessionKey := make([]byte, settings.MinSessionKey)
+	if _, err := rand.Read(sessionKey); err != nil {
+		return Result{}, fmt.Errorf("make a session key for the web view: %w", err)
+	}
+	if err := WriteFile(s.cfg.Out, Credentials(conv, s.cfg.APIURL, s.manifest.URL, sessionKey, s.cfg.Now()), s.cfg.Force); err != nil {
 		// The App exists now, and its key cannot be fetched again.
 		return Result{}, fmt.Errorf("GitHub created App %d (%s), but its credentials could not be saved: %w; on the App's settings page generate a private key and set a webhook secret, then configure them as the README describes", conv.ID, conv.HTMLURL, err)
 	}

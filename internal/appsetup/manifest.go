@@ -1,8 +1,8 @@
 // Package appsetup registers mergeguard's GitHub App by GitHub's manifest
 // flow: a local page posts the App's manifest to GitHub, GitHub sends the
 // browser back with a one-time code, and the code is exchanged for the App's
-// ID, private key and webhook secret, which are written to a file that
-// `mergeguard serve` reads.
+// ID, private key, webhook secret and OAuth client, which are written to a
+// file that `mergeguard serve` reads.
 package appsetup
 
 import (
@@ -20,11 +20,14 @@ const WebhookPath = "/webhook"
 // Manifest is the GitHub App manifest: the registration GitHub pre-fills.
 // The person creating the App can still change the name before confirming.
 type Manifest struct {
-	Name               string            `json:"name"`
-	URL                string            `json:"url"`
-	Description        string            `json:"description"`
-	HookAttributes     HookAttributes    `json:"hook_attributes"`
-	RedirectURL        string            `json:"redirect_url"`
+	Name           string         `json:"name"`
+	URL            string         `json:"url"`
+	Description    string         `json:"description"`
+	HookAttributes HookAttributes `json:"hook_attributes"`
+	RedirectURL    string         `json:"redirect_url"`
+	// CallbackURLs are where GitHub may send users back after they sign
+	// in with the App (the web view's /ui/callback).
+	CallbackURLs       []string          `json:"callback_urls,omitempty"`
 	Public             bool              `json:"public"`
 	DefaultPermissions map[string]string `json:"default_permissions"`
 	DefaultEvents      []string          `json:"default_events"`
@@ -139,8 +142,33 @@ func NewManifest(name, publicURL, redirectURL string) Manifest {
 			Active: true,
 		},
 		RedirectURL:        redirectURL,
+		CallbackURLs:       callbackURLs(publicURL),
 		Public:             false,
 		DefaultPermissions: Permissions(),
 		DefaultEvents:      Events(),
 	}
+}
+
+// UICallbackPath is where the web view receives users back from signing
+// in with GitHub (see internal/ui).
+const UICallbackPath = "/ui/callback"
+
+// WebViewURL is the web view's public base URL for a public URL, and false
+// when the web view cannot live there: its pages are at the root of a
+// host (/ui/…), so a public URL with a path (a reverse proxy's prefix)
+// does not serve them.
+func WebViewURL(publicURL string) (string, bool) {
+	u, err := url.Parse(publicURL)
+	if err != nil || u.Host == "" || strings.Trim(u.Path, "/") != "" {
+		return "", false
+	}
+	return u.Scheme + "://" + u.Host, true
+}
+
+func callbackURLs(publicURL string) []string {
+	base, ok := WebViewURL(publicURL)
+	if !ok {
+		return nil
+	}
+	return []string{base + UICallbackPath}
 }

@@ -83,6 +83,16 @@ func TestNewManifest(t *testing.T) {
 	if m.URL != "https://guard.acme.dev/mg" || m.RedirectURL != "http://127.0.0.1:4711/callback" || m.Public || m.Name != "mergeguard-acme" {
 		t.Errorf("manifest %+v", m)
 	}
+	if m.CallbackURLs != nil {
+		t.Errorf("behind a path prefix the web view cannot be served, yet the manifest registers callbacks %q", m.CallbackURLs)
+	}
+	root := NewManifest("mergeguard-acme", "https://guard.acme.dev", "http://127.0.0.1:4711/callback")
+	if len(root.CallbackURLs) != 1 || root.CallbackURLs[0] != "https://guard.acme.dev/ui/callback" {
+		t.Errorf("callback URLs %q, want the web view's sign-in callback", root.CallbackURLs)
+	}
+	if b, err := root.JSON(); err != nil || !strings.Contains(string(b), `"callback_urls":["https://guard.acme.dev/ui/callback"]`) {
+		t.Errorf("manifest JSON lacks the callback URLs: %s, %v", b, err)
+	}
 	b, err := m.JSON()
 	if err != nil {
 		t.Fatal(err)

@@ -48,6 +48,10 @@ type Publisher struct {
 	// Exclusive check runs show one pull request's verdict only (the policy
 	// repository's own check): no verdicts are kept or combined.
 	Exclusive bool
+	// DetailsURL, when set, gives the page the check run's "Details" link
+	// opens for a target (the web view's evaluation page); without it
+	// GitHub links to its own page of the check.
+	DetailsURL func(t Target) string
 }
 
 // Target is the commit a check run belongs to.

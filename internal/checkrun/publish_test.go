@@ -19,6 +19,7 @@ type call struct {
 	annotations int
 	conclusion  string
 	summary     string
+	details     string
 }
 
 func (c call) String() string { return fmt.Sprintf("{%s %d %s}", c.op, c.annotations, c.conclusion) }
@@ -48,7 +49,7 @@ func (f *fakeGitHub) CreateCheckRun(ctx context.Context, owner, repo string, o d
 	if len(o.Annotations) > BatchSize {
 		return 0, errors.New("422: more than 50 annotations")
 	}
-	return 99, f.record(call{op: "create", annotations: len(o.Annotations), conclusion: string(o.Conclusion), summary: o.Summary})
+	return 99, f.record(call{op: "create", annotations: len(o.Annotations), conclusion: string(o.Conclusion), summary: o.Summary, details: o.DetailsURL})
 }
 
 func (f *fakeGitHub) UpdateCheckRun(ctx context.Context, owner, repo string, id int64, o decision.CheckRunWrite) error {
@@ -58,7 +59,7 @@ func (f *fakeGitHub) UpdateCheckRun(ctx context.Context, owner, repo string, id 
 	if len(o.Annotations) > BatchSize {
 		return errors.New("422: more than 50 annotations")
 	}
-	return f.record(call{op: "update", annotations: len(o.Annotations), conclusion: string(o.Conclusion), summary: o.Summary})
+	return f.record(call{op: "update", annotations: len(o.Annotations), conclusion: string(o.Conclusion), summary: o.Summary, details: o.DetailsURL})
 }
 
 func newState(t *testing.T) store.CheckRuns {
@@ -122,6 +123,49 @@ func TestPublish(t *testing.T) {
 	}
 	if len(gh.calls) != 1 || !strings.Contains(gh.calls[0].summary, "20 line annotations from an earlier evaluation of this commit no longer apply") {
 		t.Fatalf("stale annotations not explained: %v %q", gh.calls, gh.calls[0].summary)
+	}
+}
+
+// TestDetailsURL: with a web view, the check run's "Details" link opens
+// the pull request's evaluation page at the head commit, on creation and
+// on every later write that concludes the run; without one, none is sent
+// and GitHub keeps its own page.
+func TestDetailsURL(t *testing.T) {
+	target := Target{Head: decision.Head{PullRequest: decision.PullRequest{Repo: decision.Repo{Owner: "acme", Name: "shop"}, Number: 3}, SHA: "abc"}, RepoID: 1}
+	page := func(t Target) string {
+		return fmt.Sprintf("https://mergeguard.example.com/ui/%s/pull/%d?sha=%s", t.Head.Repo, t.Head.Number, t.Head.SHA)
+	}
+	for _, tt := range []struct {
+		name    string
+		details func(Target) string
+		want    string
+	}{
+		{"web view", page, "https://mergeguard.example.com/ui/acme/shop/pull/3?sha=abc"},
+		{"none", nil, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			gh := &fakeGitHub{}
+			p := &Publisher{State: newState(t), Name: "mergeguard", AppID: 1, Now: time.Now, DetailsURL: tt.details}
+			for _, blocked := range []bool{true, false} {
+				v, out := verdict(0, blocked)
+				if _, err := p.Publish(context.Background(), gh, target, v, out); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var writes int
+			for _, c := range gh.calls {
+				if c.op == "find" {
+					continue
+				}
+				writes++
+				if c.details != tt.want {
+					t.Errorf("%s sent details_url %q, want %q", c.op, c.details, tt.want)
+				}
+			}
+			if writes != 2 {
+				t.Fatalf("calls %v: want a create and an update", gh.calls)
+			}
+		})
 	}
 }
 

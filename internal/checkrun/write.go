@@ -73,6 +73,9 @@ func (p *Publisher) write(ctx context.Context, gh GitHub, t Target, key decision
 		Name: p.Name, ExternalID: fmt.Sprintf("pr:%d", t.Head.Number), Conclusion: conclusion, CompletedAt: now,
 		Title: title, Summary: summary, Text: out.Text, Annotations: sendable(first),
 	}
+	if p.DetailsURL != nil {
+		w.DetailsURL = p.DetailsURL(t)
+	}
 
 	if rec.ID != 0 && rec.OutputDigest != "" {
 		// GitHub may carry out the update and its answer be lost (a 502

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mergeguard/mergeguard/internal/coverage"
+	"github.com/mergeguard/mergeguard/internal/decision"
 )
 
 // newCoverageCommand is `mergeguard coverage upload`, for CI.
@@ -85,7 +86,7 @@ is sent; a malformed report fails here, with the problem.`,
 				PullRequests int `json:"pull_requests"`
 			}
 			_ = json.Unmarshal(body, &up)
-			fmt.Fprintf(c.OutOrStdout(), "Uploaded %s coverage of %d files for %s@%s", format, len(report.Files), repo, short(sha))
+			fmt.Fprintf(c.OutOrStdout(), "Uploaded %s coverage of %d files for %s@%s", format, len(report.Files), repo, decision.ShortSHA(sha))
 			if flag != "" {
 				fmt.Fprintf(c.OutOrStdout(), " (flag %s)", flag)
 			}
@@ -207,11 +208,4 @@ func sendReport(ctx context.Context, endpoint, token string, data []byte) ([]byt
 		}
 	}
 	return nil, lastErr
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

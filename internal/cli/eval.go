@@ -30,6 +30,8 @@ type evalFlags struct {
 	pr                               int
 	policyRepo, policyFolder, apiURL string
 	defaultMode                      decision.Mode
+	fromGit, author                  string
+	labels                           []string
 }
 
 func newEvalCommand(getenv Env) *cobra.Command {
@@ -50,6 +52,12 @@ Offline, DIR holds the pull request:
   freezes.json       incident freezes (optional)
   coverage.*         coverage reports of the head commit (optional)
 
+From a local git repository, --from-git BASE...HEAD builds the pull request
+from "git diff BASE...HEAD" and "git log BASE..HEAD" in the current directory,
+with --author LOGIN and any --label; the repository's name comes from the
+origin remote (or --repo), its default branch from origin's HEAD. It has no
+reviews, teams or coverage.
+
 Live, --repo OWNER/NAME --pr N reads the pull request from GitHub with the
 token in GITHUB_TOKEN (and MERGEGUARD_GITHUB_API_URL for GitHub Enterprise
 Server), and uses the organization's policy repository unless a local policy
@@ -65,6 +73,7 @@ an error.`,
 		Example: `  mergeguard eval testdata/prs/approved
   mergeguard eval --policy-dir ../org-policy testdata/prs/unreviewed
   mergeguard eval --format json --at 2026-11-20T16:00:00+01:00 testdata/prs/unreviewed
+  mergeguard eval --from-git main...HEAD --author ada --label hotfix
   GITHUB_TOKEN=$(gh auth token) mergeguard eval --repo acme/shop --pr 42 --at 2026-11-27T16:00:00+01:00`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -82,14 +91,21 @@ an error.`,
 	fl.StringVar(&f.repo, "repo", "", "evaluate a live pull request in OWNER/NAME (needs GITHUB_TOKEN)")
 	fl.IntVar(&f.pr, "pr", 0, "the live pull request's number")
 	fl.StringVar(&f.policyRepo, "policy-repo", "", "name of the organization's policy repository, live only (default $MERGEGUARD_POLICY_REPO, or .github)")
-	fl.StringVar(&f.policyFolder, "policy-folder", "", "folder of the policy in the policy repository (default $MERGEGUARD_POLICY_DIR, or mergeguard)")
+	fl.StringVar(&f.fromGit, "from-git", "", "build the pull request from the local git repository: BASE...HEAD, e.g. main...HEAD")
+	fl.StringVar(&f.author, "author", "", "with --from-git: the author's GitHub login")
+	fl.StringArrayVar(&f.labels, "label", nil, "with --from-git: a label of the pull request (repeatable)")
+	fl.StringVar(&f.policyFolder, "policy-folder", "", "folder of the policy in the policy repository (default $MERGEGUARD_POLICY_FOLDER, or mergeguard)")
 	return cmd
 }
 
 func (f *evalFlags) run(cmd *cobra.Command, args []string, getenv Env) error {
 	fail := func(err error) error { return &ExitError{Code: ExitFailure, Err: err} }
-	live := f.repo != "" || f.pr != 0
+	live := (f.repo != "" || f.pr != 0) && f.fromGit == ""
 	switch {
+	case f.fromGit != "" && len(args) == 1:
+		return fail(errors.New("give either a directory or --from-git, not both"))
+	case f.fromGit == "" && (f.author != "" || len(f.labels) > 0):
+		return fail(errors.New("--author and --label go with --from-git"))
 	case f.format != "text" && f.format != "json":
 		return fail(fmt.Errorf("--format %q: use text or json", f.format))
 	case f.mode != "" && !decision.Mode(f.mode).Valid():
@@ -98,7 +114,7 @@ func (f *evalFlags) run(cmd *cobra.Command, args []string, getenv Env) error {
 		return fail(errors.New("give either a directory or --repo and --pr, not both"))
 	case live && (f.pr <= 0 || !strings.Contains(f.repo, "/")):
 		return fail(errors.New("--repo OWNER/NAME and --pr N go together, e.g. --repo acme/shop --pr 42"))
-	case !live && len(args) == 0:
+	case !live && len(args) == 0 && f.fromGit == "":
 		return fail(errors.New("give a directory describing a pull request, or --repo OWNER/NAME --pr N for a live one"))
 	}
 	now := time.Now()
@@ -118,6 +134,9 @@ func (f *evalFlags) run(cmd *cobra.Command, args []string, getenv Env) error {
 	env, err := settings.PolicyFromEnv(getenv)
 	if err != nil {
 		return fail(err)
+	}
+	for _, n := range env.Notices {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", n)
 	}
 	if f.policyRepo == "" {
 		f.policyRepo = env.PolicyRepo
@@ -141,10 +160,23 @@ func (f *evalFlags) run(cmd *cobra.Command, args []string, getenv Env) error {
 	var in facts.Input
 	var j evaluator.Judgement
 	var policyLabel string
-	if live {
+	switch {
+	case live:
 		in, j, policyLabel, err = f.assessLive(ctx, getenv, local, now)
-	} else {
-		in, j, policyLabel, err = f.assessOffline(ctx, args[0], local, now)
+	case f.fromGit != "":
+		src, notices, gerr := localpr.LoadGit(ctx, localpr.Git{Range: f.fromGit, Author: f.author, Labels: f.labels, Repo: f.repo, Number: f.pr}, now)
+		for _, n := range notices {
+			fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", n)
+		}
+		if gerr != nil {
+			return fail(gerr)
+		}
+		in, j, policyLabel, err = f.assessSources(ctx, "", src, local, now)
+	default:
+		var src facts.Sources
+		if src, err = localpr.Load(ctx, args[0], now); err == nil {
+			in, j, policyLabel, err = f.assessSources(ctx, args[0], src, local, now)
+		}
 	}
 	if err != nil {
 		return fail(err)
@@ -160,11 +192,24 @@ func (f *evalFlags) run(cmd *cobra.Command, args []string, getenv Env) error {
 	}
 	if f.format == "json" {
 		err = writeJSON(out, evalResult{
-			Verdict: j.Verdict, Output: j.Output,
+			Verdict: j.Verdict, Output: j.Output, Notices: j.Notices,
 			HeadSHA: in.PullRequest.Head.SHA, Policy: policyLabel, Time: in.Time.RFC3339,
 		})
 	} else {
+		// As the check run shows them: notices first. print() output goes
+		// to stderr, as opa eval writes it, so stdout stays the verdict.
+		for _, n := range j.Notices {
+			fmt.Fprintf(out, "notice: %s\n", n)
+		}
+		if len(j.Notices) > 0 {
+			fmt.Fprintln(out)
+		}
 		err = report.Text(out, j.Verdict, j.Output)
+		for _, r := range j.Verdict.Rules {
+			for _, p := range r.Prints {
+				fmt.Fprintf(cmd.ErrOrStderr(), "print(%s): %s\n", r.ID, p)
+			}
+		}
 	}
 	if err != nil {
 		return fail(err)
@@ -175,11 +220,9 @@ func (f *evalFlags) run(cmd *cobra.Command, args []string, getenv Env) error {
 	return nil
 }
 
-func (f *evalFlags) assessOffline(ctx context.Context, dir string, local policysource.Local, now time.Time) (facts.Input, evaluator.Judgement, string, error) {
-	src, err := localpr.Load(ctx, dir, now)
-	if err != nil {
-		return facts.Input{}, evaluator.Judgement{}, "", err
-	}
+// assessSources judges a pull request read offline: from a directory (dir,
+// whose teams.json gives the configured teams) or from git (dir "").
+func (f *evalFlags) assessSources(ctx context.Context, dir string, src facts.Sources, local policysource.Local, now time.Time) (facts.Input, evaluator.Judgement, string, error) {
 	res, err := local.Resolve(ctx)
 	if f.inputOnly {
 		// The document the policy would see: only the teams its
@@ -218,6 +261,7 @@ func (f *evalFlags) assessLive(ctx context.Context, getenv Env, local policysour
 type evalResult struct {
 	decision.Verdict
 	Output  report.Output `json:"check_run"`
+	Notices []string      `json:"notices,omitempty"`
 	HeadSHA string        `json:"head_sha"`
 	Policy  string        `json:"policy"`
 	Time    string        `json:"time"`

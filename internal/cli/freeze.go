@@ -44,7 +44,7 @@ a running server re-evaluates the organization's open pull requests within secon
 			by = getenv("USER")
 		}
 		if acting && by == "" {
-			return nil, errors.New("--by is required: who is acting, for the audit log")
+			return nil, errors.New("--by is required when $USER is unset: who is acting, for the audit log, e.g. --by ines")
 		}
 		return app.OpenJobs(ctx, getenv)
 	}

@@ -65,6 +65,8 @@ func Run(ctx context.Context, args []string, getenv Env, stdout, stderr io.Write
 		newFreezeCommand(getenv, time.Now),
 		newCoverageCommand(getenv),
 		newAuditCommand(getenv, time.Now),
+		newReplayCommand(getenv, time.Now),
+		newPoliciesCommand(),
 		newPolicyWorkerCommand(),
 	)
 	return root.ExecuteContext(ctx)

@@ -21,8 +21,10 @@ func newSetupCommand(getenv Env) *cobra.Command {
 		Long: `Register mergeguard's GitHub App from a manifest. setup serves a page on this machine
 that sends GitHub the App's name, webhook URL (PUBLIC_URL/webhook), permissions and
 events; you confirm on GitHub, GitHub sends the browser back, and setup saves the App
-ID, private key and webhook secret to a file only you can read (mergeguard.env by
-default), which mergeguard serve reads from its working directory.
+ID, private key, webhook secret and OAuth client to a file only you can read
+(mergeguard.env by default), which mergeguard serve reads from its working directory.
+With them it turns on the web view at PUBLIC_URL/ui/ (sign-in callback
+PUBLIC_URL/ui/callback) and writes a random session key for it.
 
 GitHub Enterprise Server: set MERGEGUARD_GITHUB_API_URL=https://HOST/api/v3/ first.`,
 		Example: `  mergeguard setup --org acme --url https://mergeguard.acme.dev

@@ -12,6 +12,7 @@ import (
 	"github.com/mergeguard/mergeguard/internal/policy"
 	policysource "github.com/mergeguard/mergeguard/internal/policy/source"
 	"github.com/mergeguard/mergeguard/internal/settings"
+	"github.com/mergeguard/mergeguard/internal/text"
 	"github.com/mergeguard/mergeguard/policies"
 )
 
@@ -37,36 +38,48 @@ fails, 2 when DIR cannot be read.`,
 		Example: "  mergeguard test\n  mergeguard test ../acme-github\n  mergeguard test -v policies/",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			fail := func(err error) error { return &ExitError{Code: ExitFailure, Err: err} }
 			dir := "."
 			if len(args) == 1 {
 				dir = args[0]
 			}
+			// The server's settings apply unless a flag says otherwise, so
+			// that a policy passes here exactly when it loads there.
+			env, err := settings.PolicyFromEnv(getenv)
+			if err != nil {
+				return fail(err)
+			}
+			for _, n := range env.Notices {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", n)
+			}
+			if folder == "" {
+				folder = env.PolicyDir
+			}
+			if timeout <= 0 {
+				timeout = env.PolicyTimeout
+			}
 			layout := policysource.Layout{Dir: folder}
 			read, err := policysource.ReadDir(dir, layout)
 			if err != nil {
-				return &ExitError{Code: ExitFailure, Err: err}
+				return fail(err)
 			}
-			env, err := settings.PolicyFromEnv(getenv)
+			bundled, err := policies.Modules()
 			if err != nil {
-				return &ExitError{Code: ExitFailure, Err: err}
+				return fail(err)
 			}
 			workers, err := app.LocalPolicyWorkers(env)
 			if err != nil {
-				return &ExitError{Code: ExitFailure, Err: err}
+				return fail(err)
 			}
 			defer workers.Close()
 			opts := policy.Options{Timeout: timeout, Workers: workers}
 			var res policysource.CheckResult
-			if policysource.IsBundledSet(read) {
+			if policysource.IsBundledSet(read, bundled) {
 				// mergeguard's own policies/ folder: test it in place of
 				// the embedded copy, not as custom rules added to it.
 				fmt.Fprintf(cmd.ErrOrStderr(), "%s holds mergeguard's bundled policies; testing them in place of the built-in ones.\n", dir)
 				res = policysource.CheckBundledSet(cmd.Context(), dir, read, opts)
 			} else {
-				bundled, err := policies.Modules()
-				if err != nil {
-					return &ExitError{Code: ExitFailure, Err: err}
-				}
 				res = policysource.Check(cmd.Context(), dir, read, layout, bundled, opts)
 			}
 			for _, n := range res.Version.Notices {
@@ -79,15 +92,15 @@ fails, 2 when DIR cannot be read.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&folder, "policy-folder", "mergeguard", "folder of the policy in the policy repository")
+	cmd.Flags().StringVar(&folder, "policy-folder", "", "folder of the policy in the policy repository (default $MERGEGUARD_POLICY_FOLDER, or mergeguard)")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "list every test, and print() output of failing ones")
-	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Second, "time limit per test")
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "time limit per rule and test (default $MERGEGUARD_POLICY_TIMEOUT, or 2s, as the server)")
 	return cmd
 }
 
 func printCheck(w io.Writer, res policysource.CheckResult, verbose bool) {
 	if !res.Version.OK() {
-		fmt.Fprintf(w, "The policy cannot be used (%d %s):\n", len(res.Version.Problems), plural(len(res.Version.Problems), "problem", "problems"))
+		fmt.Fprintf(w, "The policy cannot be used (%d %s):\n", len(res.Version.Problems), text.Plural(len(res.Version.Problems), "problem", "problems"))
 		for _, p := range res.Version.Problems {
 			fmt.Fprintf(w, "  %s\n", p)
 		}
@@ -145,11 +158,4 @@ func printCheck(w io.Writer, res policysource.CheckResult, verbose bool) {
 	if skipped > 0 {
 		fmt.Fprintf(w, "SKIPPED: %d/%d\n", skipped, total)
 	}
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

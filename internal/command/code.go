@@ -3,6 +3,8 @@ package command
 import (
 	"strings"
 	"unicode"
+
+	"github.com/mergeguard/mergeguard/internal/text"
 )
 
 // maxCode bounds the text Code shows, in characters: a whole reason fits.
@@ -38,7 +40,7 @@ func Code(s string) string {
 		}
 		return r
 	}, s)
-	s = clip(s, maxCode)
+	s = text.ClipRunes(s, maxCode)
 	if s == "" {
 		return "` `"
 	}

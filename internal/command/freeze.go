@@ -7,6 +7,9 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/mergeguard/mergeguard/internal/decision"
+	"github.com/mergeguard/mergeguard/internal/text"
 )
 
 // MaxFreeze bounds a freeze given as a duration; longer ones name an end
@@ -31,17 +34,17 @@ func (p parser) freeze(args []string) Parsed {
 	default:
 		d, err := ParseDuration(args[0])
 		if err != nil {
-			return reply(fmt.Sprintf("%s is not a duration. %s", Code(clip(args[0], 40)), usage))
+			return reply(fmt.Sprintf("%s is not a duration. %s", Code(text.ClipRunes(args[0], 40)), usage))
 		}
 		if d > MaxFreeze {
-			return reply(fmt.Sprintf("%s is longer than %d days; for a longer freeze name its end with `until`, or use `indefinitely`.", Code(clip(args[0], 40)), int(MaxFreeze.Hours()/24)))
+			return reply(fmt.Sprintf("%s is longer than %d days; for a longer freeze name its end with `until`, or use `indefinitely`.", Code(text.ClipRunes(args[0], 40)), int(MaxFreeze.Hours()/24)))
 		}
 		c.For, args = d, args[1:]
 	}
 	for len(args) > 0 && strings.HasPrefix(strings.ToLower(args[0]), "repo:") {
 		name := args[0][len("repo:"):]
 		if !repoName.MatchString(name) {
-			return reply(fmt.Sprintf("%s does not name a repository; write `repo:NAME` with the repository's name, e.g. `repo:shop`.", Code(clip(args[0], 60))))
+			return reply(fmt.Sprintf("%s does not name a repository; write `repo:NAME` with the repository's name, e.g. `repo:shop`.", Code(text.ClipRunes(args[0], 60))))
 		}
 		c.Repos = append(c.Repos, name)
 		args = args[1:]
@@ -82,7 +85,7 @@ func (p parser) unfreeze(args []string) Parsed {
 	case 1:
 		id, err := strconv.ParseInt(strings.TrimPrefix(args[0], "#"), 10, 64)
 		if err != nil || id <= 0 {
-			return reply(fmt.Sprintf("%s is not a freeze number. %s", Code(clip(args[0], 40)), usage))
+			return reply(fmt.Sprintf("%s is not a freeze number. %s", Code(text.ClipRunes(args[0], 40)), usage))
 		}
 		c.ID = id
 	default:
@@ -127,29 +130,30 @@ func ResolveUntil(spec string, now time.Time, loc *time.Location) (time.Time, er
 	local := now.In(loc)
 	fields := strings.Fields(spec)
 	notATime := func() error {
-		return fmt.Errorf("%s is not a time such as `18:00`, `Mon 08:00`, `2026-11-23 08:00` or `2026-11-23T08:00:00+01:00`", Code(clip(spec, 60)))
+		return fmt.Errorf("%s is not a time such as `18:00`, `Mon 08:00`, `2026-11-23 08:00` or `2026-11-23T08:00:00+01:00`", Code(text.ClipRunes(spec, 60)))
 	}
 	var t time.Time
 	switch {
 	case len(fields) == 1 && isClock(fields[0]):
 		c, _ := time.Parse("15:04", fields[0])
-		t = time.Date(local.Year(), local.Month(), local.Day(), c.Hour(), c.Minute(), 0, 0, loc)
+		t = decision.WallInstant(time.Date(local.Year(), local.Month(), local.Day(), c.Hour(), c.Minute(), 0, 0, time.UTC), loc)
 		if !t.After(now) {
-			t = time.Date(local.Year(), local.Month(), local.Day()+1, c.Hour(), c.Minute(), 0, 0, loc)
+			t = decision.WallInstant(time.Date(local.Year(), local.Month(), local.Day()+1, c.Hour(), c.Minute(), 0, 0, time.UTC), loc)
 		}
 	case len(fields) == 2 && isDay(fields[0]) && isClock(fields[1]):
 		day, _ := weekday(fields[0])
 		c, _ := time.Parse("15:04", fields[1])
 		ahead := (int(day) - int(local.Weekday()) + 7) % 7
-		t = time.Date(local.Year(), local.Month(), local.Day()+ahead, c.Hour(), c.Minute(), 0, 0, loc)
+		t = decision.WallInstant(time.Date(local.Year(), local.Month(), local.Day()+ahead, c.Hour(), c.Minute(), 0, 0, time.UTC), loc)
 		if !t.After(now) {
-			t = time.Date(local.Year(), local.Month(), local.Day()+ahead+7, c.Hour(), c.Minute(), 0, 0, loc)
+			t = decision.WallInstant(time.Date(local.Year(), local.Month(), local.Day()+ahead+7, c.Hour(), c.Minute(), 0, 0, time.UTC), loc)
 		}
 	case len(fields) == 2 && isDate(fields[0]) && isClock(fields[1]):
 		var err error
-		if t, err = time.ParseInLocation("2006-01-02 15:04", spec, loc); err != nil {
+		if t, err = time.Parse("2006-01-02 15:04", spec); err != nil {
 			return time.Time{}, notATime()
 		}
+		t = decision.WallInstant(t, loc)
 	case len(fields) == 1:
 		var err error
 		if t, err = time.Parse(time.RFC3339, fields[0]); err != nil {

@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/mergeguard/mergeguard/internal/text"
 )
 
 // Kind is a command's name.
@@ -174,7 +176,7 @@ func (p parser) line(l string) Parsed {
 	_, rest := cutWord(l)
 	word, args := cutWord(rest)
 	if n := utf8.RuneCountInString(l); n > maxLine {
-		return reply(fmt.Sprintf("%s is too long (%d characters; a command line has at most %d). %s", Code(clip(p.prefix+" "+word, 40)), n, maxLine, p.synopsis()))
+		return reply(fmt.Sprintf("%s is too long (%d characters; a command line has at most %d). %s", Code(text.ClipRunes(p.prefix+" "+word, 40)), n, maxLine, p.synopsis()))
 	}
 	if word == "" {
 		return reply(fmt.Sprintf("%s needs a command. %s", Code(p.prefix), p.synopsis()))
@@ -196,7 +198,7 @@ func (p parser) line(l string) Parsed {
 	case Unfreeze:
 		return p.unfreeze(strings.Fields(args))
 	}
-	return reply(fmt.Sprintf("%s is not a command. %s", Code(clip(p.prefix+" "+word, 40)), p.synopsis()))
+	return reply(fmt.Sprintf("%s is not a command. %s", Code(text.ClipRunes(p.prefix+" "+word, 40)), p.synopsis()))
 }
 
 // synopsis lists the commands in a line, for replies to a command that is
@@ -226,16 +228,4 @@ func lowerASCII(s string) string {
 		}
 	}
 	return strings.ToLower(s)
-}
-
-// clip shortens s to at most n characters, marking the cut with "…".
-func clip(s string, n int) string {
-	count := 0
-	for i := range s {
-		if count == n {
-			return s[:i] + "…"
-		}
-		count++
-	}
-	return s
 }

@@ -96,6 +96,37 @@ func TestResolveUntil(t *testing.T) {
 	}
 }
 
+// TestResolveUntilAtClockChanges: a time people type that the clocks show
+// twice (when they go back) is its first occurrence, and one they skip
+// (when they go forward) is as far after the skip, as in the bundled
+// policies' freeze windows, so a freeze and a window written alike end alike.
+func TestResolveUntilAtClockChanges(t *testing.T) {
+	for _, tt := range []struct {
+		zone, now, spec, want string
+	}{
+		// Berlin, clocks go back at 03:00 CEST on 25 Oct 2026: 02:30 happens twice.
+		{"Europe/Berlin", "2026-10-24T12:00:00Z", "2026-10-25 02:30", "2026-10-25T00:30:00Z"},
+		{"Europe/Berlin", "2026-10-24T12:00:00Z", "Sun 02:30", "2026-10-25T00:30:00Z"},
+		{"Europe/Berlin", "2026-10-24T23:00:00Z", "02:30", "2026-10-25T00:30:00Z"},
+		// Berlin, clocks jump from 02:00 to 03:00 on 29 Mar 2026: 02:30 is skipped.
+		{"Europe/Berlin", "2026-03-28T12:00:00Z", "2026-03-29 02:30", "2026-03-29T01:30:00Z"},
+		// New York, clocks go back at 02:00 EDT on 1 Nov 2026: 01:30 happens twice.
+		{"America/New_York", "2026-10-31T12:00:00Z", "2026-11-01 01:30", "2026-11-01T05:30:00Z"},
+		// Sydney, clocks go back at 03:00 AEDT on 5 Apr 2026: 02:30 happens twice.
+		{"Australia/Sydney", "2026-04-04T00:00:00Z", "2026-04-05 02:30", "2026-04-04T15:30:00Z"},
+	} {
+		loc, err := time.LoadLocation(tt.zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now, _ := time.Parse(time.RFC3339, tt.now)
+		got, err := ResolveUntil(tt.spec, now, loc)
+		if err != nil || got.UTC().Format(time.RFC3339) != tt.want {
+			t.Errorf("%s %q at %s: %v %v, want %s", tt.zone, tt.spec, tt.now, got.UTC().Format(time.RFC3339), err, tt.want)
+		}
+	}
+}
+
 func TestParseDuration(t *testing.T) {
 	for s, want := range map[string]time.Duration{"2h": 2 * time.Hour, "90m": 90 * time.Minute, "1d12h": 36 * time.Hour, "1w": 7 * 24 * time.Hour, "1H30M": 90 * time.Minute} {
 		if got, err := ParseDuration(s); err != nil || got != want {

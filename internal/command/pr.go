@@ -3,6 +3,8 @@ package command
 import (
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/mergeguard/mergeguard/internal/text"
 )
 
 // The pull request commands are read strictly: a merge gate should not
@@ -48,7 +50,7 @@ func (p parser) hold(args string) Parsed {
 }
 
 func notARule(name string) string {
-	return fmt.Sprintf("%s is not a rule name: rule names are lower-case letters, digits and underscores, starting with a letter, as the check lists them (e.g. `tests_with_code`).", Code(clip(name, maxRule)))
+	return fmt.Sprintf("%s is not a rule name: rule names are lower-case letters, digits and underscores, starting with a letter, as the check lists them (e.g. `tests_with_code`).", Code(text.ClipRunes(name, maxRule)))
 }
 
 func tooLong(n int) string {

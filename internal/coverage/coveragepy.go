@@ -76,14 +76,10 @@ func parseCoveragePy(data []byte) (Report, error) {
 			}
 			f, ok := set.file(path)
 			if !ok {
-				e := tooManyFiles(CoveragePy)
-				e.Line, e.Where = lineAt(j.data, j.d.InputOffset()), where
-				return Report{}, e
+				return Report{}, j.at(tooManyFiles(CoveragePy), where)
 			}
 			if !coveragePyLines(set, f, &fc) {
-				e := tooManyLines(CoveragePy)
-				e.Line, e.Where = lineAt(j.data, j.d.InputOffset()), where
-				return Report{}, e
+				return Report{}, j.at(tooManyLines(CoveragePy), where)
 			}
 		}
 		if _, err := j.d.Token(); err != nil {

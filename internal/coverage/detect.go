@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
-	"strings"
-	"unicode/utf8"
+	"iter"
+
+	"github.com/mergeguard/mergeguard/internal/text"
 )
 
 // supported ends every "what is this?" error, so the uploader learns what
@@ -31,16 +32,10 @@ func detect(data []byte) (Format, error) {
 	// The first line with content decides; blank lines before it are
 	// tolerated because concatenating reports in a shell often adds them.
 	lineNo := 0
-	rest := data
 	var first []byte
-	for len(rest) > 0 {
-		var line []byte
-		line, rest = nextLine(rest)
-		lineNo++
-		if line = bytes.TrimSpace(line); len(line) > 0 {
-			first = line
-			break
-		}
+	for n, line := range contentLines(data) {
+		lineNo, first = n, line
+		break
 	}
 	switch {
 	case first == nil:
@@ -104,13 +99,25 @@ func detectXML(data []byte) (Format, error) {
 	}
 }
 
-// nextLine splits off the first line of data, without its "\n" (a "\r"
-// before it stays; callers trim it).
-func nextLine(data []byte) (line, rest []byte) {
-	if i := bytes.IndexByte(data, '\n'); i >= 0 {
-		return data[:i], data[i+1:]
+// contentLines yields the lines of a line-based report that hold anything
+// but white space, trimmed (which also drops Windows' "\r"), each with its
+// 1-based line number, so that every parser numbers lines the same way in
+// its errors.
+func contentLines(data []byte) iter.Seq2[int, []byte] {
+	return func(yield func(int, []byte) bool) {
+		lineNo := 0
+		for rest := data; len(rest) > 0; {
+			line := rest
+			rest = nil
+			if i := bytes.IndexByte(line, '\n'); i >= 0 {
+				line, rest = line[:i], line[i+1:]
+			}
+			lineNo++
+			if line = bytes.TrimSpace(line); len(line) > 0 && !yield(lineNo, line) {
+				return
+			}
+		}
 	}
-	return data, nil
 }
 
 // quoteStart quotes the beginning of a line for an error message: short,
@@ -119,16 +126,10 @@ func quoteStart(b []byte) string {
 	return fmt.Sprintf("%q", clip(string(b)))
 }
 
-// clip shortens text from the report for an error message, so that one
-// huge token cannot make a huge error.
-func clip(s string) string {
-	const n = 60
-	if len(s) <= n {
-		return strings.ToValidUTF8(s, "\uFFFD")
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return strings.ToValidUTF8(s[:cut], "\uFFFD") + "…"
-}
+// maxQuoted bounds, in bytes, the text from a report an error message
+// quotes, so that one huge token cannot make a huge error.
+const maxQuoted = 60
+
+// clip shortens text from the report for an error message: at most
+// maxQuoted bytes of valid UTF-8.
+func clip(s string) string { return text.Clip(s, maxQuoted) }

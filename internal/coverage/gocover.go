@@ -58,15 +58,7 @@ func parseGoCover(data []byte) (Report, error) {
 	// Nearly every line is a block; sizing for them saves regrowing the
 	// slice, up to a cap so that a file of empty lines cannot ask for much.
 	blocks = make([]block, 0, min(bytes.Count(data, []byte("\n"))+1, 1<<20))
-	lineNo := 0
-	for rest := data; len(rest) > 0; {
-		var raw []byte
-		raw, rest = nextLine(rest)
-		lineNo++
-		line := bytes.TrimSpace(raw) // also drops Windows' "\r"
-		if len(line) == 0 {
-			continue
-		}
+	for lineNo, line := range contentLines(data) {
 		if mode, ok := bytes.CutPrefix(line, []byte("mode:")); ok {
 			switch string(bytes.TrimSpace(mode)) {
 			case "set", "count", "atomic":

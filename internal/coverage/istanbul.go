@@ -90,14 +90,10 @@ func parseIstanbul(data []byte) (Report, error) {
 		}
 		f, ok := set.file(path)
 		if !ok {
-			e := tooManyFiles(Istanbul)
-			e.Line, e.Where = lineAt(j.data, j.d.InputOffset()), where
-			return Report{}, e
+			return Report{}, j.at(tooManyFiles(Istanbul), where)
 		}
 		if !istanbulLines(set, f, &fc) {
-			e := tooManyLines(Istanbul)
-			e.Line, e.Where = lineAt(j.data, j.d.InputOffset()), where
-			return Report{}, e
+			return Report{}, j.at(tooManyLines(Istanbul), where)
 		}
 	}
 	if _, err := j.d.Token(); err != nil { // the closing brace

@@ -32,6 +32,13 @@ func (j *jsonReader) fail(where, problem string) *Error {
 	return &Error{Format: j.format, Line: lineAt(j.data, j.d.InputOffset()), Where: where, Problem: problem}
 }
 
+// at places an error made elsewhere (a limit) at the decoder's position
+// and where.
+func (j *jsonReader) at(e *Error, where string) *Error {
+	e.Line, e.Where = lineAt(j.data, j.d.InputOffset()), where
+	return e
+}
+
 // lineAt is the 1-based line of a byte offset.
 func lineAt(data []byte, offset int64) int {
 	offset = min(max(offset, 0), int64(len(data)))

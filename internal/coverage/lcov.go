@@ -75,7 +75,6 @@ func parseLCOV(data []byte) (Report, error) {
 	data = bytes.TrimPrefix(data, utf8BOM)
 	set := newFileSet()
 	rec := newLCOVRecord()
-	lineNo := 0
 	// closeRecord applies the open record's functions and branches.
 	closeRecord := func() bool {
 		f := rec.file
@@ -95,14 +94,7 @@ func parseLCOV(data []byte) (Report, error) {
 		}
 		return true
 	}
-	for rest := data; len(rest) > 0; {
-		var raw []byte
-		raw, rest = nextLine(rest)
-		lineNo++
-		line := bytes.TrimSpace(raw) // also drops Windows' "\r"
-		if len(line) == 0 {
-			continue
-		}
+	for lineNo, line := range contentLines(data) {
 		fail := func(problem string) (Report, error) {
 			return Report{}, &Error{Format: LCOV, Line: lineNo, Problem: problem}
 		}

@@ -87,14 +87,17 @@ type Finding struct {
 
 // RuleResult is the complete result of one rule on one pull request.
 type RuleResult struct {
-	ID          string    `json:"id"`
-	Title       string    `json:"title"`
-	Description string    `json:"description,omitempty"`
-	Severity    Severity  `json:"severity"`
-	Remedy      string    `json:"remedy,omitempty"`
-	Outcome     Outcome   `json:"outcome"`
-	Denials     []Finding `json:"denials,omitempty"`
-	Warnings    []Finding `json:"warnings,omitempty"`
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Description string   `json:"description,omitempty"`
+	Severity    Severity `json:"severity"`
+	Remedy      string   `json:"remedy,omitempty"`
+	// WarnOnly is set for a rule that defines warn and no deny: its
+	// warnings are all it says, so its remedy answers them.
+	WarnOnly bool      `json:"warn_only,omitempty"`
+	Outcome  Outcome   `json:"outcome"`
+	Denials  []Finding `json:"denials,omitempty"`
+	Warnings []Finding `json:"warnings,omitempty"`
 	// SkipReasons explain why the rule did not apply.
 	SkipReasons []string `json:"skip_reasons,omitempty"`
 	// Err describes why the rule could not be evaluated (Outcome Error).
@@ -111,6 +114,14 @@ type RuleResult struct {
 	RecheckAt *time.Time `json:"recheck_at,omitempty"`
 	// Overridden is the override that keeps a failing rule from blocking.
 	Overridden *Override `json:"overridden,omitempty"`
+}
+
+// ShowsRemedy reports whether the rule's remedy belongs under its findings:
+// it answers a denial, or the warnings of a warn-only rule. Warnings of a
+// rule that can deny (a stale approval, a configuration hint) say what to
+// do themselves.
+func (r RuleResult) ShowsRemedy() bool {
+	return r.Remedy != "" && (len(r.Denials) > 0 || r.WarnOnly && len(r.Warnings) > 0)
 }
 
 // Table is a rule's table for the check run's details. Every row has as

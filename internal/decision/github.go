@@ -115,6 +115,9 @@ type CheckRunWrite struct {
 	HeadSHA string
 	// ExternalID is left as it is when "".
 	ExternalID string
+	// DetailsURL is the page GitHub's "Details" link opens (the web
+	// view's evaluation page); left as it is when "".
+	DetailsURL string
 	// Conclusion, when set, completes the check run with it at
 	// CompletedAt; when "", status and conclusion are left as they are (an
 	// update that only adds annotations).

@@ -20,6 +20,7 @@ import (
 	"github.com/mergeguard/mergeguard/internal/githubapp"
 	"github.com/mergeguard/mergeguard/internal/metrics"
 	policysource "github.com/mergeguard/mergeguard/internal/policy/source"
+	"github.com/mergeguard/mergeguard/internal/replay"
 	"github.com/mergeguard/mergeguard/internal/report"
 )
 
@@ -34,6 +35,26 @@ type GitHub interface {
 	FileReader
 	checkrun.GitHub
 	policysource.GitHub
+	// Permission is a user's permission on a repository: admin, write,
+	// read or none.
+	Permission(ctx context.Context, owner, repo, user string) (string, error)
+}
+
+// PolicyReplays replays a proposed policy on the organization's recent
+// pull requests, for the policy repository's check.
+type PolicyReplays interface {
+	// Replay judges the latest stored input of each of the organization's
+	// pull requests evaluated recently by the proposed version and by the
+	// one in use.
+	Replay(ctx context.Context, gh policysource.GitHub, owner string, proposed *policysource.Version) (Replayed, error)
+}
+
+// Replayed is a replay and the window it covered.
+type Replayed struct {
+	Report replay.Report
+	// Days and Max are the window and the cap; Missing counts pull
+	// requests evaluated in it without a stored input.
+	Days, Max, Missing int
 }
 
 // Policies says which policy applies to a pull request.
@@ -69,6 +90,11 @@ type Service struct {
 	// Audit reads overrides and holds and records evaluations; nil means
 	// neither (offline evaluation).
 	Audit Audit
+	// Replays replays a policy repository pull request's policy on the
+	// organization's recent pull requests; nil means no replay.
+	Replays PolicyReplays
+	// WebURL is GitHub's web address (https://github.com/), for links.
+	WebURL string
 	// Scheduler re-evaluates a repository's open pull requests when a rule
 	// says its verdict will change with time; nil means no re-evaluation.
 	Scheduler Scheduler
@@ -104,6 +130,9 @@ type Evaluated struct {
 	Verdict    decision.Verdict
 	Took       time.Duration
 	DeliveryID string
+	// Input is the document the verdict was made from, kept so that a
+	// policy change can be replayed on it.
+	Input facts.Input
 }
 
 // Scheduler schedules re-evaluations.
@@ -194,6 +223,7 @@ func (s *Service) Evaluate(ctx context.Context, req Request) error {
 		err := s.Audit.Evaluated(ctx, Evaluated{
 			At: s.Now(), Repo: req.PR.Repo.String(), Number: req.PR.Number, HeadSHA: a.Head.SHA, Policy: a.Policy.Label,
 			Trigger: req.Trigger.Event + "." + req.Trigger.Action, Verdict: verdict, Took: a.Judgement.Took, DeliveryID: req.DeliveryID,
+			Input: a.Input,
 		})
 		if err != nil {
 			return fmt.Errorf("record the evaluation of %s: %w", req.PR, err)
@@ -418,7 +448,7 @@ func (s *Service) brokenPolicy(res policysource.Resolved, head string) Judgement
 	}})
 	return Judgement{Verdict: v, Output: report.CheckRun(v, report.Context{
 		HeadSHA: head, PolicyDigest: res.Label, MaxAnnotations: s.MaxAnnotations, Notices: res.Notices,
-	})}
+	}), Notices: res.Notices}
 }
 
 // scheduleRecheck asks for the repository's open pull requests to be
@@ -449,12 +479,13 @@ var trusted = map[string]bool{"OWNER": true, "MEMBER": true, "COLLABORATOR": tru
 func (s *Service) checkPolicyRepo(ctx context.Context, gh GitHub, t checkrun.Target, author facts.Actor) error {
 	label := fmt.Sprintf("%s@%s", t.Head.Repo, decision.ShortSHA(t.Head.SHA))
 	var v decision.Verdict
+	var proposed *policysource.Version
 	if trusted[author.Association] {
 		res, err := s.Policies.CheckCommit(ctx, gh, t.Head.Repo.Owner, t.Head.Repo.Name, t.Head.SHA)
 		if err != nil {
 			return fmt.Errorf("check the policy at %s: %w", label, err)
 		}
-		v, label = decision.Decide(decision.Enforce, res.Results()), res.Version.Label
+		v, label, proposed = decision.Decide(decision.Enforce, res.Results()), res.Version.Label, res.Version
 	} else {
 		v = decision.Decide(decision.Enforce, []decision.RuleResult{{
 			ID: "policy_outside_contributor", Title: "Policy checked", Severity: decision.SeverityError,
@@ -463,11 +494,46 @@ func (s *Service) checkPolicyRepo(ctx context.Context, gh GitHub, t checkrun.Tar
 			Remedy: "A member of the organization can review the change and push it to a branch of this repository; its pull request is then checked.",
 		}})
 	}
-	out := report.CheckRun(v, report.Context{HeadSHA: t.Head.SHA, PolicyDigest: label + " as of this pull request's head", MaxAnnotations: s.MaxAnnotations})
+	appendix := ""
+	if proposed != nil && proposed.OK() && s.Replays != nil {
+		appendix = report.Replay(s.replaySection(ctx, gh, t.Head.Repo, author.Login, proposed))
+	}
+	out := report.CheckRun(v, report.Context{HeadSHA: t.Head.SHA, PolicyDigest: label + " as of this pull request's head", MaxAnnotations: s.MaxAnnotations, Appendix: appendix})
 	if _, err := s.PolicyPublisher.Publish(ctx, gh, t, v, out); err != nil {
 		return fmt.Errorf("publish the policy check on %s@%s: %w", t.Head.Repo, decision.ShortSHA(t.Head.SHA), err)
 	}
 	return nil
+}
+
+// replaySection replays the proposed policy when the pull request's author
+// may write to the policy repository: policy code in a pull request is
+// untrusted, and replay runs it over every repository's stored inputs. The
+// section links only to pull requests in repositories the author can read.
+func (s *Service) replaySection(ctx context.Context, gh GitHub, policyRepo decision.Repo, login string, proposed *policysource.Version) report.ReplaySection {
+	perm, err := gh.Permission(ctx, policyRepo.Owner, policyRepo.Name, login)
+	if err != nil {
+		s.Log.Warn("could not read the policy author's permission; no replay", "repo", policyRepo.String(), "author", login, "err", err)
+		return report.ReplaySection{Skipped: fmt.Sprintf("Not replayed: mergeguard could not read @%s's permission on %s.", login, policyRepo)}
+	}
+	if perm != "admin" && perm != "write" {
+		return report.ReplaySection{Skipped: fmt.Sprintf("Not replayed: replay runs the proposed policy over every repository's recent pull requests, so it runs only for authors with write access to %s (@%s has %s).", policyRepo, login, perm)}
+	}
+	r, err := s.Replays.Replay(ctx, gh, policyRepo.Owner, proposed)
+	if err != nil {
+		s.Log.Warn("replay of a proposed policy failed", "repo", policyRepo.String(), "policy", proposed.Label, "err", err)
+		return report.ReplaySection{Skipped: "Not replayed: the replay failed (the server's log says why)."}
+	}
+	readable := map[string]bool{}
+	linkable := func(repo string) bool {
+		if ok, seen := readable[repo]; seen {
+			return ok
+		}
+		owner, name, _ := strings.Cut(repo, "/")
+		p, err := gh.Permission(ctx, owner, name, login)
+		readable[repo] = err == nil && (p == "admin" || p == "write" || p == "read")
+		return readable[repo]
+	}
+	return report.ReplaySection{Report: r.Report, Days: r.Days, Max: r.Max, Missing: r.Missing, Linkable: linkable, WebURL: s.WebURL}
 }
 
 // reviewChanges compares each reviewed commit with the head, so stale-

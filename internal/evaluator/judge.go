@@ -52,6 +52,9 @@ type Judgement struct {
 	Output  report.Output
 	// Took is the policy evaluation time.
 	Took time.Duration
+	// Notices are those at the top of the summary, for `mergeguard eval`
+	// to print as the check run shows them.
+	Notices []string
 }
 
 // Decide evaluates the policy on the input document.
@@ -73,7 +76,7 @@ func (j Judge) Decide(ctx context.Context, in facts.Input, now time.Time) (Judge
 	// group's commit contains.
 	v := decision.DecideWith(j.Mode, append(results, j.Extra...), j.Interventions.Applicable(j.HeadSHA))
 	out := report.CheckRun(v, report.Context{HeadSHA: evaluatedSHA(j.HeadSHA, j.MergeGroupSHA), PolicyDigest: j.Policy, MaxAnnotations: j.MaxAnnotations, Notices: notices})
-	return Judgement{Verdict: v, Output: out, Took: took}, nil
+	return Judgement{Verdict: v, Output: out, Took: took, Notices: notices}, nil
 }
 
 // evaluatedSHA is the commit a check run says it evaluated: the merge

@@ -5,6 +5,8 @@
 package facts
 
 import (
+	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/mergeguard/mergeguard/internal/migration"
@@ -281,4 +283,34 @@ type Time struct {
 type Trigger struct {
 	Event  string `json:"event"`
 	Action string `json:"action,omitempty"`
+}
+
+// FieldPaths are the object paths of the current input document
+// ("pull_request.merge_group", "coverage.status"; fields inside arrays are
+// not listed). A stored document lacking one predates that field: replay
+// uses them to tell such inputs, on which a policy reading the field
+// decides differently for that reason alone, from real changes.
+func FieldPaths() []string {
+	b, err := json.Marshal(Input{})
+	if err != nil {
+		return nil
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil
+	}
+	var out []string
+	var walk func(prefix string, m map[string]any)
+	walk = func(prefix string, m map[string]any) {
+		for k, v := range m {
+			p := prefix + k
+			out = append(out, p)
+			if child, ok := v.(map[string]any); ok {
+				walk(p+".", child)
+			}
+		}
+	}
+	walk("", doc)
+	slices.Sort(out)
+	return out
 }

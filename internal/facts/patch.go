@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/sourcegraph/go-diff/diff"
+
+	"github.com/mergeguard/mergeguard/internal/text"
 )
 
 // MaxLineBytes bounds the text kept for one added line, so that a minified
@@ -57,7 +59,7 @@ func readHunks(hunks []*diff.Hunk) (patchLines, error) {
 				oldLine, newLine, oldSeen, newSeen = oldLine+1, newLine+1, oldSeen+1, newSeen+1
 				continue
 			}
-			text := raw[1:]
+			content := raw[1:]
 			switch raw[0] {
 			case ' ':
 				oldLine, newLine, oldSeen, newSeen = oldLine+1, newLine+1, oldSeen+1, newSeen+1
@@ -65,13 +67,13 @@ func readHunks(hunks []*diff.Hunk) (patchLines, error) {
 				out.removed = append(out.removed, oldLine)
 				oldLine, oldSeen = oldLine+1, oldSeen+1
 			case '+':
-				out.added = append(out.added, newLineFact(newLine, text))
+				out.added = append(out.added, newLineFact(newLine, content))
 				newLine, newSeen = newLine+1, newSeen+1
 			case '\\':
 				// "\ No newline at end of file" describes the previous line.
 			default:
 				return patchLines{}, fmt.Errorf("hunk %d (@@ -%d,%d +%d,%d @@): line %q does not start with ' ', '-' or '+'",
-					i+1, h.OrigStartLine, h.OrigLines, h.NewStartLine, h.NewLines, clip(string(raw), 40))
+					i+1, h.OrigStartLine, h.OrigLines, h.NewStartLine, h.NewLines, text.Clip(string(raw), 40))
 			}
 		}
 		if oldSeen != int(h.OrigLines) || newSeen != int(h.NewLines) {
@@ -104,11 +106,4 @@ func newLineFact(n int, text []byte) Line {
 	}
 	l.Text = strings.ToValidUTF8(string(text), "\uFFFD")
 	return l
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -46,7 +46,7 @@ func positive(v any) string {
 	return "is " + describe(v) + ", not a positive whole number"
 }
 
-func text(v any) string {
+func nonEmpty(v any) string {
 	if s, ok := v.(string); ok && s != "" {
 		return ""
 	}
@@ -122,29 +122,29 @@ func may(path string, rule func(any) string) field {
 // answers lists the requests mergeguard sends and what their answers must
 // hold. A request not listed is only checked to be JSON.
 var answers = []answer{
-	route("POST", "/app/installations/{installation_id}/access_tokens", must("token", text), must("expires_at", text)),
+	route("POST", "/app/installations/{installation_id}/access_tokens", must("token", nonEmpty), must("expires_at", nonEmpty)),
 	route("GET", "/repos/{owner}/{repo}/pulls",
 		must("[].number", positive), must("[].head.sha", sha), must("[].base.ref", ref), may("[].draft", boolean)),
 	route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}",
 		must("number", positive), must("state", oneOf("open", "closed")), must("head.sha", sha), must("base.sha", sha),
-		must("base.ref", ref), must("head.ref", text), must("user.login", login), may("merged_by.login", login)),
-	route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files", must("[].filename", text), must("[].status", text)),
+		must("base.ref", ref), must("head.ref", nonEmpty), must("user.login", login), may("merged_by.login", login)),
+	route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files", must("[].filename", nonEmpty), must("[].status", nonEmpty)),
 	// A review's commit is null when the commit was deleted.
 	route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
-		must("[].id", positive), must("[].state", text), may("[].commit_id", sha), may("[].user.login", login)),
+		must("[].id", positive), must("[].state", nonEmpty), may("[].commit_id", sha), may("[].user.login", login)),
 	route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/commits", must("[].sha", sha)),
 	route("GET", "/repos/{owner}/{repo}/compare/{basehead}",
-		must("status", oneOf("ahead", "behind", "diverged", "identical")), may("files[].filename", text), may("merge_base_commit.sha", sha)),
-	route("GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs", must("check_runs[].id", positive), must("check_runs[].name", text)),
+		must("status", oneOf("ahead", "behind", "diverged", "identical")), may("files[].filename", nonEmpty), may("merge_base_commit.sha", sha)),
+	route("GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs", must("check_runs[].id", positive), must("check_runs[].name", nonEmpty)),
 	route("POST", "/repos/{owner}/{repo}/check-runs", must("id", positive)),
 	route("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}", must("id", positive)),
 	route("GET", "/orgs/{org}/teams/{team_slug}/members", must("[].login", login)),
 	route("GET", "/repos/{owner}/{repo}", must("default_branch", ref)),
-	route("GET", "/repos/{owner}/{repo}/git/trees/{tree_sha}", must("tree[].path", text), must("tree[].type", text), must("tree[].sha", sha)),
+	route("GET", "/repos/{owner}/{repo}/git/trees/{tree_sha}", must("tree[].path", nonEmpty), must("tree[].type", nonEmpty), must("tree[].sha", sha)),
 	route("GET", "/installation/repositories",
 		must("repositories[].id", positive), must("repositories[].name", repoName), must("repositories[].owner.login", login)),
 	route("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", must("id", positive)),
 	route("POST", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", must("id", positive)),
-	route("GET", "/repos/{owner}/{repo}/collaborators/{username}/permission", must("permission", text)),
-	route("GET", "/app/hook/deliveries", must("[].id", positive), must("[].guid", text), must("[].delivered_at", text)),
+	route("GET", "/repos/{owner}/{repo}/collaborators/{username}/permission", must("permission", nonEmpty)),
+	route("GET", "/app/hook/deliveries", must("[].id", positive), must("[].guid", nonEmpty), must("[].delivered_at", nonEmpty)),
 }

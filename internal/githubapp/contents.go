@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/google/go-github/v60/github"
+
+	"github.com/mergeguard/mergeguard/internal/decision"
 )
 
 // DefaultBranch returns a repository's default branch.
@@ -46,10 +48,10 @@ var ErrTreeTooLarge = errors.New("the repository's tree is too large for GitHub 
 func (i *Installation) Files(ctx context.Context, owner, repo, sha string) ([]TreeEntry, error) {
 	tree, _, err := i.client.Git.GetTree(ctx, owner, repo, sha, true)
 	if err != nil {
-		return nil, fmt.Errorf("read the tree of %s/%s@%s: %w", owner, repo, short(sha), i.explain(err))
+		return nil, fmt.Errorf("read the tree of %s/%s@%s: %w", owner, repo, decision.ShortSHA(sha), i.explain(err))
 	}
 	if tree.GetTruncated() {
-		return nil, fmt.Errorf("%s/%s@%s: %w", owner, repo, short(sha), ErrTreeTooLarge)
+		return nil, fmt.Errorf("%s/%s@%s: %w", owner, repo, decision.ShortSHA(sha), ErrTreeTooLarge)
 	}
 	var out []TreeEntry
 	for _, e := range tree.Entries {
@@ -64,7 +66,7 @@ func (i *Installation) Files(ctx context.Context, owner, repo, sha string) ([]Tr
 func (i *Installation) Blob(ctx context.Context, owner, repo, sha string) ([]byte, error) {
 	b, _, err := i.client.Git.GetBlobRaw(ctx, owner, repo, sha)
 	if err != nil {
-		return nil, fmt.Errorf("read blob %s in %s/%s: %w", short(sha), owner, repo, i.explain(err))
+		return nil, fmt.Errorf("read blob %s in %s/%s: %w", decision.ShortSHA(sha), owner, repo, i.explain(err))
 	}
 	return b, nil
 }
@@ -99,9 +101,9 @@ type FileTooLargeError struct {
 
 func (e *FileTooLargeError) Error() string {
 	if e.Size < 0 {
-		return fmt.Sprintf("%s at %s is larger than %d bytes", e.Path, short(e.Ref), e.Limit)
+		return fmt.Sprintf("%s at %s is larger than %d bytes", e.Path, decision.ShortSHA(e.Ref), e.Limit)
 	}
-	return fmt.Sprintf("%s at %s is %d bytes, more than %d", e.Path, short(e.Ref), e.Size, e.Limit)
+	return fmt.Sprintf("%s at %s is %d bytes, more than %d", e.Path, decision.ShortSHA(e.Ref), e.Size, e.Limit)
 }
 
 // FileAt returns a file's content at ref (a commit SHA, branch or tag) as
@@ -131,14 +133,14 @@ func (i *Installation) FileAt(ctx context.Context, owner, repo, path, ref string
 		// Over the contents API's 100 MB.
 		return nil, false, &FileTooLargeError{Path: path, Ref: ref, Limit: limit, Size: -1}
 	case err != nil:
-		return nil, false, fmt.Errorf("read %s at %s in %s/%s: %w", path, short(ref), owner, repo, i.explain(err))
+		return nil, false, fmt.Errorf("read %s at %s in %s/%s: %w", path, decision.ShortSHA(ref), owner, repo, i.explain(err))
 	}
 	if resp.ContentLength > limit {
 		return nil, false, &FileTooLargeError{Path: path, Ref: ref, Limit: limit, Size: resp.ContentLength}
 	}
 	content, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, false, fmt.Errorf("read %s at %s in %s/%s: %w", path, short(ref), owner, repo, err)
+		return nil, false, fmt.Errorf("read %s at %s in %s/%s: %w", path, decision.ShortSHA(ref), owner, repo, err)
 	}
 	if int64(len(content)) > limit {
 		return nil, false, &FileTooLargeError{Path: path, Ref: ref, Limit: limit, Size: -1}

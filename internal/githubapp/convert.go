@@ -143,7 +143,7 @@ func optional(s string) *string {
 func createOptions(w decision.CheckRunWrite) github.CreateCheckRunOptions {
 	status, conclusion, at := completion(w)
 	return github.CreateCheckRunOptions{
-		Name: w.Name, HeadSHA: w.HeadSHA, ExternalID: optional(w.ExternalID),
+		Name: w.Name, HeadSHA: w.HeadSHA, ExternalID: optional(w.ExternalID), DetailsURL: optional(w.DetailsURL),
 		Status: status, Conclusion: conclusion, CompletedAt: at, Output: checkRunOutput(w),
 	}
 }
@@ -151,7 +151,7 @@ func createOptions(w decision.CheckRunWrite) github.CreateCheckRunOptions {
 func updateOptions(w decision.CheckRunWrite) github.UpdateCheckRunOptions {
 	status, conclusion, at := completion(w)
 	return github.UpdateCheckRunOptions{
-		Name: w.Name, ExternalID: optional(w.ExternalID),
+		Name: w.Name, ExternalID: optional(w.ExternalID), DetailsURL: optional(w.DetailsURL),
 		Status: status, Conclusion: conclusion, CompletedAt: at, Output: checkRunOutput(w),
 	}
 }

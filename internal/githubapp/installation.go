@@ -111,7 +111,7 @@ type Comparison struct {
 func (i *Installation) Compare(ctx context.Context, owner, repo, base, head string) (Comparison, error) {
 	cmp, _, err := i.client.Repositories.CompareCommits(ctx, owner, repo, base, head, &github.ListOptions{PerPage: 1})
 	if err != nil {
-		return Comparison{}, fmt.Errorf("compare %s...%s in %s/%s: %w", short(base), short(head), owner, repo, i.explain(err))
+		return Comparison{}, fmt.Errorf("compare %s...%s in %s/%s: %w", decision.ShortSHA(base), decision.ShortSHA(head), owner, repo, i.explain(err))
 	}
 	out := Comparison{Status: cmp.GetStatus(), Truncated: len(cmp.Files) >= maxComparedFiles, MergeBase: cmp.GetMergeBaseCommit().GetSHA()}
 	for _, f := range cmp.Files {
@@ -150,7 +150,7 @@ func (i *Installation) FindCheckRun(ctx context.Context, owner, repo, sha, name 
 		CheckName: &name, AppID: &appID, Filter: &filter, ListOptions: github.ListOptions{PerPage: 100},
 	})
 	if err != nil {
-		return 0, fmt.Errorf("list check runs on %s/%s@%s: %w", owner, repo, short(sha), i.explain(err))
+		return 0, fmt.Errorf("list check runs on %s/%s@%s: %w", owner, repo, decision.ShortSHA(sha), i.explain(err))
 	}
 	var id int64
 	for _, cr := range res.CheckRuns {
@@ -165,7 +165,7 @@ func (i *Installation) FindCheckRun(ctx context.Context, owner, repo, sha, name 
 func (i *Installation) CreateCheckRun(ctx context.Context, owner, repo string, w decision.CheckRunWrite) (int64, error) {
 	cr, _, err := i.client.Checks.CreateCheckRun(ctx, owner, repo, createOptions(w))
 	if err != nil {
-		return 0, fmt.Errorf("create check run %q on %s/%s@%s: %w", w.Name, owner, repo, short(w.HeadSHA), i.explain(err))
+		return 0, fmt.Errorf("create check run %q on %s/%s@%s: %w", w.Name, owner, repo, decision.ShortSHA(w.HeadSHA), i.explain(err))
 	}
 	return cr.GetID(), nil
 }
@@ -238,11 +238,4 @@ func IsTokenError(err error) bool {
 func IsNotFound(err error) bool {
 	s := StatusCode(err)
 	return s == http.StatusNotFound || s == http.StatusGone
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

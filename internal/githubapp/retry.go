@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mergeguard/mergeguard/internal/clock"
 	"github.com/mergeguard/mergeguard/internal/metrics"
 )
 
@@ -50,7 +51,7 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 		p.Budget = time.Minute
 	}
 	if p.Sleep == nil {
-		p.Sleep = sleep
+		p.Sleep = clock.Sleep
 	}
 	return p
 }
@@ -481,15 +482,4 @@ func (c *cancelOnClose) Close() error {
 	err := c.ReadCloser.Close()
 	c.cancel()
 	return err
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mergeguard/mergeguard/internal/metrics"
+	"github.com/mergeguard/mergeguard/internal/text"
 )
 
 // RateLimitError is returned for a request GitHub refused because a rate
@@ -127,7 +128,7 @@ func githubMessage(body []byte) string {
 	s := string(body)
 	i := strings.Index(s, `"message"`)
 	if i < 0 {
-		return strings.TrimSpace(clip(s, 200))
+		return strings.TrimSpace(text.Clip(s, 200))
 	}
 	s = s[i+len(`"message"`):]
 	s = strings.TrimLeft(s, " \t\r\n:")
@@ -138,12 +139,5 @@ func githubMessage(body []byte) string {
 	if j := strings.Index(s, `"`); j >= 0 {
 		s = s[:j]
 	}
-	return clip(s, 200)
-}
-
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
+	return text.Clip(s, 200)
 }

@@ -57,6 +57,9 @@ const maxFileBytes = 64 << 20
 // which waits for the parser with ctx.
 func Load(ctx context.Context, dir string, now time.Time) (facts.Sources, error) {
 	src := facts.Sources{Now: now, Trigger: facts.Trigger{Event: "eval"}}
+	if err := checkDir(dir); err != nil {
+		return src, err
+	}
 
 	pr, err := decodeFile(dir, PullRequestFile, true, githubapp.DecodePullRequest)
 	if err != nil {
@@ -213,8 +216,11 @@ func SelectTeams(dir string, src *facts.Sources, named []string) {
 			selected[slug] = team
 			continue
 		}
-		selected[slug] = facts.Team{Members: []string{}, Error: fmt.Sprintf(
-			"team %s is not in %s: list its members there to evaluate offline", slug, filepath.Join(dir, TeamsFile))}
+		why := fmt.Sprintf("team %s is not in %s: list its members there to evaluate offline", slug, filepath.Join(dir, TeamsFile))
+		if dir == "" {
+			why = fmt.Sprintf("team %s: a pull request built from git has no team members; evaluate a directory with %s to try team rules", slug, TeamsFile)
+		}
+		selected[slug] = facts.Team{Members: []string{}, Error: why}
 	}
 	src.Teams = selected
 }
@@ -225,6 +231,21 @@ func baseRepo(pr decision.PullRequestDetails) string {
 		return ""
 	}
 	return pr.BaseRepo.FullName
+}
+
+// checkDir says what DIR should be when it is not a directory, rather than
+// the system's error about a file inside it.
+func checkDir(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s does not exist: give a directory holding %s and %s", dir, PullRequestFile, DiffFile)
+	case err != nil:
+		return fmt.Errorf("read %s: %w", dir, err)
+	case !fi.IsDir():
+		return fmt.Errorf("%s is a file, not a directory: give the directory holding %s and %s", dir, PullRequestFile, DiffFile)
+	}
+	return nil
 }
 
 func checkPullRequest(pr decision.PullRequestDetails) error {
@@ -243,6 +264,11 @@ func checkPullRequest(pr decision.PullRequestDetails) error {
 	}
 	if baseRepo(pr) == "" {
 		missing = append(missing, "base.repo.full_name")
+	}
+	// Without the default branch, rules that treat it specially (the
+	// freeze of merges into it) would silently not apply.
+	if pr.BaseRepo == nil || pr.BaseRepo.DefaultBranch == "" {
+		missing = append(missing, "base.repo.default_branch")
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("missing %s: the file must hold a pull request object as GitHub's API returns it (GET /repos/{owner}/{repo}/pulls/{number})", strings.Join(missing, ", "))

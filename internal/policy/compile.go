@@ -67,6 +67,8 @@ type Meta struct {
 	// Locked rules (custom.locked: true) take only stricter settings from a
 	// repository, as if the organization had locked them.
 	Locked bool
+	// WarnOnly rules define warn and no deny.
+	WarnOnly bool
 	// File is the module holding the package's METADATA.
 	File    string
 	Bundled bool
@@ -81,8 +83,11 @@ type Policy struct {
 	total    time.Duration
 	compiler *ast.Compiler
 	rules    []ruleMeta
+	// notices are what the policy's files hold that is never evaluated.
+	notices []string
 	// workers run the policy when it was compiled in a policy worker;
-	// compiler is nil then, and sources are what a worker compiles.
+	// compiler is nil then, and sources are what a worker compiles (kept
+	// in both cases, for replay to see which input fields they read).
 	workers *Workers
 	sources []Module
 	key     string
@@ -139,18 +144,21 @@ func compileLocal(sources []Module, opts Options, progress func(stage, name stri
 		WithCapabilities(Capabilities()).
 		WithEnablePrintStatements(true).
 		WithDefaultRegoVersion(ast.RegoV1)
+	// Namespace problems first: a custom module reusing a bundled package
+	// otherwise fails OPA's compiler with an error about the bundled file,
+	// which the author cannot see.
+	if problems := append(reservedPackages(parsed, bundled), bundledIDClashes(parsed, bundled)...); len(problems) > 0 {
+		return nil, &CompileError{Problems: problems}
+	}
 	compiler.Compile(parsed)
 	if compiler.Failed() {
 		return nil, &CompileError{Problems: problemsFromAST(compiler.Errors)}
-	}
-	if problems := reservedPackages(parsed, bundled); len(problems) > 0 {
-		return nil, &CompileError{Problems: problems}
 	}
 	rules, problems := ruleMetas(compiler, parsed, bundled)
 	if len(problems) > 0 {
 		return nil, &CompileError{Problems: problems}
 	}
-	return &Policy{digest: Digest(sources), timeout: opts.Timeout, total: opts.Budget, compiler: compiler, rules: rules, engines: map[string]*Engine{}}, nil
+	return &Policy{digest: Digest(sources), timeout: opts.Timeout, total: opts.Budget, compiler: compiler, rules: rules, notices: strayRules(parsed, bundled), sources: sources, engines: map[string]*Engine{}}, nil
 }
 
 // Digest identifies the compiled policy by content.
@@ -172,6 +180,19 @@ func (p *Policy) Rules() []Meta {
 	}
 	return out
 }
+
+// Sources are the Rego sources of the policy's modules.
+func (p *Policy) Sources() [][]byte {
+	out := make([][]byte, len(p.sources))
+	for i, m := range p.sources {
+		out[i] = m.Source
+	}
+	return out
+}
+
+// Notices say what the custom modules hold that mergeguard never
+// evaluates, such as deny rules outside mergeguard.rules.*.
+func (p *Policy) Notices() []string { return slices.Clone(p.notices) }
 
 // Schema is what the policy's configuration may contain.
 func (p *Policy) Schema() policyconfig.Schema {
@@ -204,6 +225,73 @@ func reservedPackages(mods map[string]*ast.Module, bundled map[string]bool) []Pr
 	}
 	slices.SortFunc(problems, func(a, b Problem) int { return strings.Compare(a.File, b.File) })
 	return problems
+}
+
+// bundledIDClashes finds custom modules declaring a bundled rule's package.
+func bundledIDClashes(mods map[string]*ast.Module, bundled map[string]bool) []Problem {
+	owner := map[string]string{}
+	for file, mod := range mods {
+		if bundled[file] {
+			owner[mod.Package.Path.String()] = file
+		}
+	}
+	var problems []Problem
+	for file, mod := range mods {
+		path := mod.Package.Path
+		b, ok := owner[path.String()]
+		if bundled[file] || !ok || !path.HasPrefix(rulesRoot) || len(path) != len(rulesRoot)+1 {
+			continue
+		}
+		if s, isString := path[len(path)-1].Value.(ast.String); isString {
+			problems = append(problems, problemAt(mod.Package.Location, fmt.Sprintf("package %s is mergeguard's bundled rule (%s): give your rule another id, or configure the bundled one in config.yaml (rules.%s)", trimData(path), b, string(s))))
+		}
+	}
+	slices.SortFunc(problems, func(a, b Problem) int { return strings.Compare(a.File, b.File) })
+	return problems
+}
+
+// strayRules finds custom modules that look like rules but are outside
+// mergeguard.rules.<id>, where mergeguard never evaluates them: they define
+// deny or warn, or carry package METADATA. Helper packages define neither.
+func strayRules(mods map[string]*ast.Module, bundled map[string]bool) []string {
+	var out []string
+	for file, mod := range mods {
+		path := mod.Package.Path
+		if bundled[file] || path.HasPrefix(rulesRoot) {
+			continue
+		}
+		var what []string
+		for _, r := range mod.Rules {
+			name := r.Head.Name.String()
+			if len(r.Head.Reference) > 0 {
+				name = r.Head.Reference[0].String()
+			}
+			if (name == "deny" || name == "warn") && !slices.Contains(what, name) {
+				what = append(what, name)
+			}
+		}
+		for _, a := range mod.Annotations {
+			if a.Scope == "package" {
+				what = append(what, "package METADATA")
+				break
+			}
+		}
+		if len(what) == 0 {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s: package %s defines %s, but mergeguard evaluates rules only in packages mergeguard.rules.<id>, so it is never evaluated; rename the package (for example mergeguard.rules.%s)",
+			file, trimData(path), strings.Join(what, " and "), suggestID(path)))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// suggestID proposes a rule id from a package path's last part.
+func suggestID(path ast.Ref) string {
+	if s, ok := path[len(path)-1].Value.(ast.String); ok && ruleIDPattern.MatchString(string(s)) {
+		return string(s)
+	}
+	return "<id>"
 }
 
 // ruleMetas finds the rule packages and checks their METADATA. bundled says
@@ -308,6 +396,7 @@ func ruleMetas(compiler *ast.Compiler, mods map[string]*ast.Module, bundled map[
 			problems = append(problems, Problem{File: rm.meta.File, Message: fmt.Sprintf("rule %s defines neither deny nor warn, so it can never say anything", id)})
 		default:
 			slices.Sort(rm.sets)
+			rm.meta.WarnOnly = !slices.Contains(rm.sets, "deny")
 			if rm.meta.Settings == nil {
 				rm.meta.Settings = map[string]policyconfig.Setting{}
 			}

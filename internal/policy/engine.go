@@ -265,6 +265,7 @@ func ruleResult(r rule) decision.RuleResult {
 	return decision.RuleResult{
 		ID: r.meta.ID, Title: r.meta.Title, Description: r.meta.Description,
 		Severity: r.severity, Remedy: r.meta.Remedy,
+		WarnOnly: r.meta.WarnOnly,
 	}
 }
 

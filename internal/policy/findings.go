@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mergeguard/mergeguard/internal/decision"
+	"github.com/mergeguard/mergeguard/internal/text"
 )
 
 // fillFindings reads the deny, warn and skip sets of one rule into res. It
@@ -172,10 +173,7 @@ func compactJSON(v any) string {
 	if err != nil {
 		return fmt.Sprint(v)
 	}
-	if len(b) > 120 {
-		return string(b[:120]) + "…"
-	}
-	return string(b)
+	return text.Clip(string(b), 120)
 }
 
 // recheckAt reads a rule's recheck_at set — instants as nanoseconds since

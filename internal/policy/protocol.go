@@ -88,8 +88,9 @@ type reply struct {
 	Results []decision.RuleResult `json:"results,omitempty"`
 	Test    *TestResult           `json:"test,omitempty"`
 	// Rules are a compiled policy's.
-	Rules []Meta         `json:"rules,omitempty"`
-	Auth  *Authorization `json:"auth,omitempty"`
+	Rules   []Meta         `json:"rules,omitempty"`
+	Notices []string       `json:"notices,omitempty"`
+	Auth    *Authorization `json:"auth,omitempty"`
 	// Unknown asks for the policy's modules: the worker has not compiled
 	// it, or no longer has it.
 	Unknown  bool      `json:"unknown,omitempty"`

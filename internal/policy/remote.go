@@ -60,7 +60,7 @@ func (ws *Workers) compile(ctx context.Context, sources []Module, opts Options) 
 		if err := replyError(rep); err != nil {
 			return true, err
 		}
-		metas = rep.Rules
+		metas, p.notices = rep.Rules, rep.Notices
 		return true, nil
 	})
 	var st *stopped

@@ -176,7 +176,7 @@ func (s *workerServer) policy(ref *policyRef) (*Policy, reply, error) {
 	s.trim(ref.Key)
 	if c, ok := s.policies[ref.Key]; ok {
 		c.used = s.uses
-		return c.policy, reply{Rules: c.policy.Rules()}, nil
+		return c.policy, reply{Rules: c.policy.Rules(), Notices: c.policy.notices}, nil
 	}
 	if ref.Modules == nil {
 		return nil, reply{Unknown: true}, nil
@@ -201,7 +201,7 @@ func (s *workerServer) policy(ref *policyRef) (*Policy, reply, error) {
 		s.evict()
 	}
 	s.policies[ref.Key] = &cachedPolicy{policy: p, used: s.uses}
-	return p, reply{Rules: p.Rules()}, nil
+	return p, reply{Rules: p.Rules(), Notices: p.notices}, nil
 }
 
 // trim forgets every compiled policy but keep when the heap the last

@@ -70,7 +70,7 @@ func writeRule(b *strings.Builder, r decision.RuleResult) {
 	for _, s := range r.SkipReasons {
 		fmt.Fprintf(b, "- skipped: %s\n", oneLine(s))
 	}
-	if r.Remedy != "" && r.Outcome.Blocks() {
+	if r.Remedy != "" && (r.Outcome.Blocks() || r.ShowsRemedy()) {
 		fmt.Fprintf(b, "\n**Next step:** %s\n", oneLine(r.Remedy))
 	}
 	b.WriteString("\n")

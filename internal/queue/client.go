@@ -73,47 +73,53 @@ func (q *Client) Accept(ctx context.Context, d store.Delivery) (Outcome, error) 
 		// coalescing and retention like a webhook's.
 		d.ReceivedAt = q.now()
 	}
-	var out Outcome
-	err := q.db.InTx(ctx, func(tx store.Tx) error {
-		fresh, err := store.RecordDelivery(ctx, tx, d)
-		if err != nil {
-			return err
-		}
-		if !fresh {
-			out = Duplicate
-			return nil
-		}
+	out, err := q.acceptFresh(ctx, d, func(tx store.Tx) (Outcome, error) {
 		if d.Head.SHA != "" {
 			if err := store.RecordHeadSighting(ctx, tx, store.PRRef{RepoID: d.PR.RepoID, Repo: d.PR.Repo, Number: d.PR.Number}, d.Head); err != nil {
-				return err
+				return "", err
 			}
 		}
 		st, err := store.NotePREvent(ctx, tx, d, q.coalesceQuiet)
 		if err != nil {
-			return err
+			return "", err
 		}
 		if st.JobID != nil {
 			job, err := q.inserter.jobTx(ctx, tx.Raw(), *st.JobID)
 			if err != nil {
-				return err
+				return "", err
 			}
 			if active(job) {
-				out = Coalesced
 				if backingOff(job, q.now()) {
 					// A new event is new information: do not let it wait
 					// out the backoff of an earlier failure.
-					return q.inserter.retryNowTx(ctx, tx.Raw(), job.ID)
+					return Coalesced, q.inserter.retryNowTx(ctx, tx.Raw(), job.ID)
 				}
-				return nil
+				return Coalesced, nil
 			}
 		}
-		out = Queued
-		return q.enqueue(ctx, tx, st)
+		return Queued, q.enqueue(ctx, tx, st)
 	})
 	if err != nil {
 		return "", fmt.Errorf("accept delivery %s for %s: %w", d.ID, d.PR, err)
 	}
 	return out, nil
+}
+
+// acceptFresh records d and, when it is new, lets queue create its work,
+// in one transaction, so that a delivery is never recorded without its work
+// or the other way round. A delivery recorded before is a Duplicate and
+// queues nothing.
+func (q *Client) acceptFresh(ctx context.Context, d store.Delivery, queue func(store.Tx) (Outcome, error)) (Outcome, error) {
+	out := Duplicate
+	err := q.db.InTx(ctx, func(tx store.Tx) error {
+		fresh, err := store.RecordDelivery(ctx, tx, d)
+		if err != nil || !fresh {
+			return err
+		}
+		out, err = queue(tx)
+		return err
+	})
+	return out, err
 }
 
 // enqueue creates the job that will evaluate the pull request's latest state.
@@ -130,18 +136,9 @@ func (q *Client) enqueue(ctx context.Context, tx store.Tx, st store.PRState) err
 // AcceptJob durably records a delivery and creates its job: a merge group
 // check (MergeGroupArgs) or a command (CommentArgs).
 func (q *Client) AcceptJob(ctx context.Context, d store.Delivery, args Job) (Outcome, error) {
-	out := Queued
-	err := q.db.InTx(ctx, func(tx store.Tx) error {
-		fresh, err := store.RecordDelivery(ctx, tx, d)
-		if err != nil {
-			return err
-		}
-		if !fresh {
-			out = Duplicate
-			return nil
-		}
-		_, err = q.inserter.insertTx(ctx, tx.Raw(), args)
-		return err
+	out, err := q.acceptFresh(ctx, d, func(tx store.Tx) (Outcome, error) {
+		_, err := q.inserter.insertTx(ctx, tx.Raw(), args)
+		return Queued, err
 	})
 	if err != nil {
 		return "", fmt.Errorf("accept delivery %s: %w", d.ID, err)

@@ -11,7 +11,11 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/mergeguard/mergeguard/internal/store"
+	"github.com/mergeguard/mergeguard/internal/text"
 )
+
+// maxCauseInID keeps a sweep's cause short enough for a delivery ID.
+const maxCauseInID = 48
 
 // Sweeps re-evaluate pull requests without an event: when a freeze starts or
 // ends, a rule's verdict changes with the time alone. A sweep lists a
@@ -96,7 +100,7 @@ func (w *sweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error
 		out, err := w.q.Accept(ctx, store.Delivery{
 			// One delivery per pull request and sweep: a retried sweep
 			// does not evaluate a pull request twice.
-			ID:    fmt.Sprintf("sweep:%d:%d:%s:%d", a.RepoID, a.At, clipKey(a.Cause), n),
+			ID:    fmt.Sprintf("sweep:%d:%d:%s:%d", a.RepoID, a.At, text.Clip(a.Cause, maxCauseInID), n),
 			Event: "schedule", Action: a.Reason, InstallationID: a.InstallationID,
 			PR: store.PRKey{RepoID: a.RepoID, Repo: a.Repo, Number: n}, ReceivedAt: w.q.cfg.Now(),
 		})
@@ -183,12 +187,4 @@ func (q *Queue) steerOther(ctx context.Context, log *slog.Logger, err error) err
 		return river.JobCancel(err)
 	}
 	return err
-}
-
-// clipKey keeps a sweep's cause short enough for a delivery ID.
-func clipKey(s string) string {
-	if len(s) > 48 {
-		return s[:48]
-	}
-	return s
 }

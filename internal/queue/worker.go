@@ -9,6 +9,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/mergeguard/mergeguard/internal/clock"
 	"github.com/mergeguard/mergeguard/internal/metrics"
 	"github.com/mergeguard/mergeguard/internal/store"
 )
@@ -78,7 +79,7 @@ func (q *Queue) work(ctx context.Context, jobID int64, args EvaluateArgs) error 
 		// once.
 		leading := round == 1 && st.LeadingSeq > st.StartedSeq
 		if wait := q.quietWait(st); wait > 0 && !leading {
-			if err := sleep(ctx, wait); err != nil {
+			if err := clock.Sleep(ctx, wait); err != nil {
 				return q.interrupted(ctx, err)
 			}
 			st, err = q.state(ctx, jobID, args)
@@ -187,15 +188,4 @@ func (q *Queue) interrupted(ctx context.Context, err error) error {
 		return river.JobSnooze(0)
 	}
 	return err
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mergeguard/mergeguard/internal/decision"
+	"github.com/mergeguard/mergeguard/internal/text"
 )
 
 // DefaultMaxAnnotations caps annotations per check run; a pull request with
@@ -24,6 +25,9 @@ type Context struct {
 	// Notices are shown above the rules: a policy fallback, a repository
 	// setting the organization did not let through.
 	Notices []string
+	// Appendix is markdown that ends the summary: the replay of a proposed
+	// policy on the policy repository's check.
+	Appendix string
 }
 
 // Output is what a check run shows.
@@ -117,12 +121,12 @@ func Title(v decision.Verdict) string {
 	case len(v.Rules) == 0:
 		verdict = "Passed: no rules are configured"
 	case warnings > 0:
-		verdict = fmt.Sprintf("Passed with %d %s", warnings, plural(warnings, "warning", "warnings"))
+		verdict = fmt.Sprintf("Passed with %d %s", warnings, text.Plural(warnings, "warning", "warnings"))
 	case v.Count(decision.Skip) == len(v.Rules):
 		verdict = "Passed: no rule applies to this pull request"
 	default:
 		n := len(v.Rules) - v.Count(decision.Skip)
-		verdict = fmt.Sprintf("Passed: %d of %d %s passed", n, n, plural(n, "rule", "rules"))
+		verdict = fmt.Sprintf("Passed: %d of %d %s passed", n, n, text.Plural(n, "rule", "rules"))
 	}
 	if v.Mode == decision.Report {
 		if v.Blocked {
@@ -140,7 +144,7 @@ func summary(v decision.Verdict, c Context, omitted int) string {
 		b.WriteString("**Report-only mode:** these rules would block this pull request. Nothing is blocked while the policy is in report mode.\n\n")
 	case v.Blocked:
 		n := v.Count(decision.Fail) + v.Count(decision.Error)
-		fmt.Fprintf(&b, "**This pull request cannot merge yet:** %d %s not satisfied. Each one below says what to do next.\n\n", n, plural(n, "rule is", "rules are"))
+		fmt.Fprintf(&b, "**This pull request cannot merge yet:** %d %s not satisfied. Each one below says what to do next.\n\n", n, text.Plural(n, "rule is", "rules are"))
 	default:
 		b.WriteString("**All rules are satisfied.**\n\n")
 	}
@@ -182,9 +186,7 @@ func summary(v decision.Verdict, c Context, omitted int) string {
 		for _, f := range append(append([]decision.Finding{}, r.Denials...), r.Warnings...) {
 			fmt.Fprintf(&b, "- %s%s\n", line(f.Message), where(f.Location))
 		}
-		// The remedy answers a denial; warnings alone (a stale approval,
-		// a configuration hint) say what to do themselves.
-		if r.Remedy != "" && len(r.Denials) > 0 {
+		if r.ShowsRemedy() {
 			fmt.Fprintf(&b, "\n**Next step:** %s\n", line(r.Remedy))
 		}
 		b.WriteString("\n")
@@ -193,8 +195,15 @@ func summary(v decision.Verdict, c Context, omitted int) string {
 	if omitted > 0 {
 		fmt.Fprintf(&b, "_%d more line annotations were left out; the most severe are shown. Every finding is listed above._\n\n", omitted)
 	}
-	fmt.Fprintf(&b, "<sub>Evaluated `%s` with policy `%s` in %s mode.</sub>\n", shortSHA(c.HeadSHA), c.PolicyDigest, v.Mode)
+	evaluated := decision.ShortSHA(c.HeadSHA)
+	if evaluated == "" {
+		evaluated = "(local)" // mergeguard eval on a working tree: no commit
+	}
+	fmt.Fprintf(&b, "<sub>Evaluated `%s` with policy `%s` in %s mode.</sub>\n", evaluated, c.PolicyDigest, v.Mode)
 
+	if c.Appendix != "" {
+		b.WriteString("\n" + c.Appendix)
+	}
 	return fitSummary(b.String())
 }
 
@@ -293,23 +302,6 @@ func line(s string) string {
 }
 
 func code(s string) string { return strings.ReplaceAll(s, "`", "'") }
-
-func shortSHA(s string) string {
-	if len(s) > 7 {
-		return s[:7]
-	}
-	if s == "" {
-		return "(local)"
-	}
-	return s
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
 
 func lowerFirst(s string) string {
 	if s == "" {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mergeguard/mergeguard/internal/decision"
+	"github.com/mergeguard/mergeguard/internal/replay"
 )
 
 var reviewers = decision.RuleResult{
@@ -63,6 +64,18 @@ func TestSummarySaysWhatToDoNext(t *testing.T) {
 	}
 	if len(out.Annotations) != 1 || out.Annotations[0].Level != decision.LevelWarning {
 		t.Errorf("annotations %+v", out.Annotations)
+	}
+}
+
+func TestFooterNamesTheEvaluatedCommit(t *testing.T) {
+	v := decision.Decide(decision.Enforce, []decision.RuleResult{passing})
+	for _, tt := range []struct{ head, want string }{
+		{"0123456789abcdef", "Evaluated `0123456` with policy"},
+		{"", "Evaluated `(local)` with policy"}, // a working tree has no commit
+	} {
+		if out := CheckRun(v, Context{HeadSHA: tt.head, PolicyDigest: "bundled@abc"}); !strings.Contains(out.Summary, tt.want) {
+			t.Errorf("head %q: summary lacks %q:\n%s", tt.head, tt.want, out.Summary)
+		}
 	}
 }
 
@@ -184,5 +197,81 @@ func TestDetailsTablesGoInTheText(t *testing.T) {
 	out = CheckRun(decision.Decide(decision.Enforce, []decision.RuleResult{big}), Context{})
 	if len(out.Text) > maxSummaryBytes || !strings.Contains(out.Text, "The details were cut at GitHub's size limit") {
 		t.Errorf("details of %d bytes", len(out.Text))
+	}
+}
+
+// A warn-only rule's remedy answers its warnings, in the check run and in
+// the terminal; a rule that can deny keeps its remedy for denials.
+func TestRemedyOfWarnOnlyRules(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		rule decision.RuleResult
+		want bool
+	}{
+		{"warn-only rule warning", decision.RuleResult{ID: "todo", Title: "TODO lines", Severity: decision.SeverityError, Remedy: "Remove the TODO.", WarnOnly: true, Warnings: []decision.Finding{{Message: "a TODO"}}}, true},
+		{"denying rule warning", decision.RuleResult{ID: "rev", Title: "Reviews", Severity: decision.SeverityError, Remedy: "Remove the TODO.", Warnings: []decision.Finding{{Message: "stale approval"}}}, false},
+		{"denying rule denial", decision.RuleResult{ID: "rev", Title: "Reviews", Severity: decision.SeverityError, Remedy: "Remove the TODO.", Denials: []decision.Finding{{Message: "no approval"}}}, true},
+		{"warn-only rule passing", decision.RuleResult{ID: "todo", Title: "TODO lines", Severity: decision.SeverityError, Remedy: "Remove the TODO.", WarnOnly: true}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			v := decision.Decide(decision.Enforce, []decision.RuleResult{tt.rule})
+			out := CheckRun(v, Context{HeadSHA: "0123456789abcdef"})
+			var text bytes.Buffer
+			if err := Text(&text, v, out); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(out.Summary, "**Next step:** Remove the TODO."); got != tt.want {
+				t.Errorf("check run shows the remedy: %v, want %v\n%s", got, tt.want, out.Summary)
+			}
+			if got := strings.Contains(text.String(), "next step: Remove the TODO."); got != tt.want {
+				t.Errorf("text shows the remedy: %v, want %v\n%s", got, tt.want, text.String())
+			}
+		})
+	}
+}
+
+// The replay section on a policy pull request names and links only
+// repositories the author can read, asks GitHub once per repository, and
+// never quotes a rule's messages.
+func TestReplaySectionLeaksNothing(t *testing.T) {
+	var changes []replay.Change
+	for i := range 40 {
+		repo := "acme/shop"
+		if i%3 == 0 {
+			repo = "acme/secret"
+		}
+		changes = append(changes, replay.Change{Repo: repo, Number: i + 1, Blocking: []string{"required_reviewers"}, Messages: []string{"secret plans in acme/secret"}})
+	}
+	asked := map[string]int{}
+	md := Replay(ReplaySection{
+		Report: replay.Report{Inputs: 50, NewlyBlocked: changes, Unchanged: 10,
+			Rules: []replay.RuleCount{{Rule: "required_reviewers", NewlyBlocking: 40}},
+			Repos: []replay.RepoCount{{Repo: "acme/secret", NewlyBlocked: 14}, {Repo: "acme/shop", NewlyBlocked: 26}}},
+		Days: 14, Max: 500, Missing: 2,
+		Linkable: func(repo string) bool { asked[repo]++; return repo != "acme/secret" },
+		WebURL:   "https://github.com/",
+	})
+	for _, want := range []string{
+		"latest evaluation of 50 pull requests evaluated in the last 14 days (at most 500)",
+		"**Would newly block 40 pull requests and unblock 0.**",
+		"2 evaluated pull requests have no stored input and were not replayed.",
+		"| `required_reviewers` | 40 | 0 | 0 |",
+		"| acme/shop | 26 | 0 |",
+		"| 1 other repository, not named | 14 | 0 |",
+		"[acme/shop#2](https://github.com/acme/shop/pull/2)",
+		"[acme/shop#30](https://github.com/acme/shop/pull/30) and 10 more (10 in repositories you cannot read, not linked).",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the section lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "secret plans") || strings.Contains(md, "acme/secret") {
+		t.Errorf("the section leaks a message, a link or the name of acme/secret:\n%s", md)
+	}
+	if asked["acme/shop"] != 1 || asked["acme/secret"] != 1 {
+		t.Errorf("readability asked %v times; want once per repository", asked)
+	}
+	if !strings.Contains(Replay(ReplaySection{Skipped: "Not replayed: no access."}), "Not replayed: no access.") {
+		t.Error("a skipped replay does not say why")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/mergeguard/mergeguard/internal/decision"
+	"github.com/mergeguard/mergeguard/internal/text"
 )
 
 // interventions lists the overrides and holds in effect: who, when and why,
@@ -20,7 +21,7 @@ func interventions(b *strings.Builder, v decision.Verdict) {
 			kept = ", kept across pushes"
 		}
 		fmt.Fprintf(b, "- **Override** of `%s` by @%s on %s (for %s%s): %s\n",
-			code(o.Rule), login(o.By), o.At.UTC().Format("2006-01-02 15:04 MST"), shortSHA(o.HeadSHA), kept, codeSpan(o.Reason))
+			code(o.Rule), login(o.By), o.At.UTC().Format("2006-01-02 15:04 MST"), decision.ShortSHA(o.HeadSHA), kept, codeSpan(o.Reason))
 	}
 	for _, h := range v.Holds {
 		reason := "no reason given"
@@ -37,10 +38,7 @@ func interventions(b *strings.Builder, v decision.Verdict) {
 // the longest run inside, as CommonMark requires.
 func codeSpan(s string) string {
 	s = line(s)
-	if len(s) > 500 {
-		s = s[:500] + "…"
-	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = text.Clip(s, 500)
 	longest, run := 0, 0
 	for _, r := range s {
 		if r == '`' {

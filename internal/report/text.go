@@ -28,7 +28,7 @@ func Text(w io.Writer, v decision.Verdict, out Output) error {
 			for _, f := range append(append([]decision.Finding{}, r.Denials...), r.Warnings...) {
 				fmt.Fprintf(&b, "       - %s%s\n", f.Message, plainWhere(f.Location))
 			}
-			if r.Remedy != "" && len(r.Denials) > 0 {
+			if r.ShowsRemedy() {
 				fmt.Fprintf(&b, "       next step: %s\n", line(r.Remedy))
 			}
 		}

@@ -31,6 +31,7 @@ import (
 
 	"github.com/mergeguard/mergeguard/internal/coverage"
 	"github.com/mergeguard/mergeguard/internal/decision"
+	"github.com/mergeguard/mergeguard/internal/httpjson"
 	"github.com/mergeguard/mergeguard/internal/oidcauth"
 	"github.com/mergeguard/mergeguard/internal/settings"
 	"github.com/mergeguard/mergeguard/internal/store"
@@ -88,7 +89,7 @@ func (h *CoverageHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fail := func(status int, format string, args ...any) {
 		msg := fmt.Sprintf(format, args...)
 		h.Log.Info("coverage upload refused", "status", status, "reason", msg, "remote", r.RemoteAddr)
-		writeJSON(w, status, map[string]string{"error": msg})
+		httpjson.Write(w, status, map[string]string{"error": msg})
 	}
 	q := r.URL.Query()
 	repo, sha, flag := q.Get("repo"), strings.ToLower(q.Get("sha")), q.Get("flag")
@@ -144,7 +145,7 @@ func (h *CoverageHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		h.Log.Error("could not store a coverage report", "repo", repo, "sha", sha, "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the report could not be stored; upload it again shortly"})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "the report could not be stored; upload it again shortly"})
 		return
 	}
 	if up.PullRequests, err = h.Reevaluate(r.Context(), repo, sha); err != nil {
@@ -152,7 +153,7 @@ func (h *CoverageHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.Log.Warn("stored coverage, but could not queue the pull requests at that commit", "repo", repo, "sha", sha, "err", err)
 	}
 	h.Log.Info("coverage uploaded", "repo", repo, "sha", sha, "flag", flag, "format", format, "files", up.Files, "lines", up.Lines, "by", by, "pull_requests", up.PullRequests)
-	writeJSON(w, http.StatusCreated, up)
+	httpjson.Write(w, http.StatusCreated, up)
 }
 
 // authenticate accepts an upload token whose scope covers the repository,

@@ -4,7 +4,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/mergeguard/mergeguard/internal/httpjson"
 	"github.com/mergeguard/mergeguard/internal/intake"
 	"github.com/mergeguard/mergeguard/internal/metrics"
 )
@@ -29,9 +29,11 @@ type Config struct {
 	Webhook http.Handler
 	// Coverage receives coverage reports from CI (nil: not served).
 	Coverage http.Handler
-	Ready    []Check
-	Metrics  *metrics.Metrics
-	Log      *slog.Logger
+	// UI serves the web view under /ui/ (nil: not served).
+	UI      http.Handler
+	Ready   []Check
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
 	// ShutdownTimeout bounds how long in-flight requests may take on shutdown.
 	ShutdownTimeout time.Duration
 	// SeparateMetrics serves /metrics only from MetricsHandler, so it can
@@ -68,6 +70,9 @@ func (s *Server) routes() (main, metricsOnly http.Handler) {
 	if s.cfg.Coverage != nil {
 		mux.Handle("POST /api/v1/coverage", s.cfg.Coverage)
 	}
+	if s.cfg.UI != nil {
+		mux.Handle("/ui/", s.cfg.UI)
+	}
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if !s.cfg.SeparateMetrics {
@@ -85,7 +90,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // healthz answers while the process can serve HTTP at all.
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // readyz answers 200 only when every dependency is usable, so a load
@@ -104,7 +109,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 		checks[c.Name] = "ok"
 	}
-	writeJSON(w, status, map[string]any{"ready": status == http.StatusOK, "checks": checks})
+	httpjson.Write(w, status, map[string]any{"ready": status == http.StatusOK, "checks": checks})
 }
 
 func (s *Server) recoverPanics(next http.Handler) http.Handler {
@@ -115,7 +120,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.cfg.Log.Error("panic while serving a request", "path", r.URL.Path, "delivery_id", r.Header.Get("X-GitHub-Delivery"), "panic", fmt.Sprint(v))
-				writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
+				httpjson.Write(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -167,10 +172,4 @@ func (s *Server) serve(ctx context.Context, ln net.Listener, h http.Handler, con
 		return err
 	}
 	return nil
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }

@@ -5,6 +5,8 @@ package settings
 
 import (
 	"crypto/rsa"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -55,12 +57,40 @@ type Settings struct {
 	Coverage Coverage
 	// CommandPrefix starts a command in a comment ("/guard").
 	CommandPrefix string
+	// ReplayDays and ReplayMax bound the replay of a proposed policy on a
+	// policy repository pull request: the latest stored input of each pull
+	// request evaluated in the last ReplayDays days, at most ReplayMax of
+	// them (0 turns replay off).
+	ReplayDays, ReplayMax int
 	// AuditRetention is how long the audit trail is kept; 0 keeps it
 	// forever.
 	AuditRetention time.Duration
 	// Intake bounds what clients can make the server hold.
 	Intake Intake
+	// Web is the web view under /ui/; off unless a public URL is set.
+	Web Web
 }
+
+// Web configures the web view (internal/ui): the pages, sign-in with the
+// App's OAuth client, and the check run's link to the evaluation page.
+type Web struct {
+	// PublicURL is where people reach the server
+	// (https://mergeguard.example.com, no trailing slash); "" turns the
+	// web view off.
+	PublicURL string
+	// OAuthClientID and OAuthClientSecret are the App's OAuth client.
+	OAuthClientID     string
+	OAuthClientSecret string
+	// SessionKey seals the session cookies (at least MinSessionKey bytes).
+	SessionKey []byte
+}
+
+// Enabled reports whether the web view is served.
+func (w Web) Enabled() bool { return w.PublicURL != "" }
+
+// MinSessionKey is the shortest session key accepted, in bytes (the web
+// view's own minimum).
+const MinSessionKey = 32
 
 // DefaultIntake is the intake's bounds when the environment sets none.
 var DefaultIntake = Intake{BufferBytes: 64 << 20, ConnectionsPerAddress: 128}
@@ -143,7 +173,11 @@ const (
 	EnvMaxAnnotations  = "MERGEGUARD_MAX_ANNOTATIONS"
 	EnvMetricsAddr     = "MERGEGUARD_METRICS_ADDR"
 	EnvPolicyRepo      = "MERGEGUARD_POLICY_REPO"
-	EnvPolicyDir       = "MERGEGUARD_POLICY_DIR"
+	EnvPolicyFolder    = "MERGEGUARD_POLICY_FOLDER"
+	// EnvPolicyDirOld is EnvPolicyFolder's former name, still read (with a
+	// deprecation notice): it was easy to mistake for --policy-dir, a local
+	// checkout.
+	EnvPolicyDirOld    = "MERGEGUARD_POLICY_DIR"
 	EnvPolicyTimeout   = "MERGEGUARD_POLICY_TIMEOUT"
 	EnvPolicyMemory    = "MERGEGUARD_POLICY_MEMORY"
 	EnvPolicyWorkers   = "MERGEGUARD_POLICY_WORKERS"
@@ -153,11 +187,17 @@ const (
 	EnvCoverageMax     = "MERGEGUARD_COVERAGE_MAX_BYTES"
 	EnvCommandPrefix   = "MERGEGUARD_COMMAND_PREFIX"
 	EnvAuditRetention  = "MERGEGUARD_AUDIT_RETENTION"
+	EnvReplayDays      = "MERGEGUARD_POLICY_REPLAY_DAYS"
+	EnvReplayMax       = "MERGEGUARD_POLICY_REPLAY_MAX"
 	EnvIntakeBuffer    = "MERGEGUARD_INTAKE_BUFFER_BYTES"
 	EnvIntakeConns     = "MERGEGUARD_INTAKE_CONNECTIONS_PER_ADDRESS"
 	EnvGitHubMaxWait   = "MERGEGUARD_GITHUB_MAX_WAIT"
 	EnvGitHubOutageMax = "MERGEGUARD_GITHUB_OUTAGE_MAX"
 	EnvGitHubParallel  = "MERGEGUARD_GITHUB_MAX_CONCURRENCY"
+	EnvPublicURL       = "MERGEGUARD_PUBLIC_URL"
+	EnvOAuthClientID   = "MERGEGUARD_OAUTH_CLIENT_ID"
+	EnvOAuthSecret     = "MERGEGUARD_OAUTH_CLIENT_SECRET"
+	EnvSessionKey      = "MERGEGUARD_SESSION_KEY"
 )
 
 // VariableError is a problem with one environment variable.
@@ -273,6 +313,12 @@ func FromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) 
 	if s.AuditRetention, err = retentionVar(get, EnvAuditRetention, 400*24*time.Hour); err != nil {
 		return s, err
 	}
+	if s.ReplayDays, err = intVar(get, EnvReplayDays, 14, 1, 400); err != nil {
+		return s, err
+	}
+	if s.ReplayMax, err = intVar(get, EnvReplayMax, 500, 0, 10_000); err != nil {
+		return s, err
+	}
 	// At least one largest delivery (25 MiB) must fit.
 	if s.Intake.BufferBytes, err = bytesVar(get, EnvIntakeBuffer, DefaultIntake.BufferBytes, 26<<20, 4<<30); err != nil {
 		return s, err
@@ -280,7 +326,63 @@ func FromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) 
 	if s.Intake.ConnectionsPerAddress, err = intVar(get, EnvIntakeConns, DefaultIntake.ConnectionsPerAddress, 0, 1_000_000); err != nil {
 		return s, err
 	}
+	if s.Web, err = webFromEnv(get); err != nil {
+		return s, err
+	}
 	return s, nil
+}
+
+// webFromEnv reads the web view's settings. The view is on when the public
+// URL is set, and then needs all of the others; OAuth settings without a
+// public URL are a mistake worth naming rather than a view silently off.
+func webFromEnv(get func(string) string) (Web, error) {
+	w := Web{OAuthClientID: get(EnvOAuthClientID), OAuthClientSecret: get(EnvOAuthSecret)}
+	raw, key := get(EnvPublicURL), get(EnvSessionKey)
+	if raw == "" {
+		for _, v := range []struct{ name, value string }{{EnvOAuthClientID, w.OAuthClientID}, {EnvOAuthSecret, w.OAuthClientSecret}, {EnvSessionKey, key}} {
+			if v.value != "" {
+				return w, &VariableError{EnvPublicURL, fmt.Sprintf("required when %s is set: the web view needs the address people reach mergeguard at, e.g. https://mergeguard.example.com", v.name)}
+			}
+		}
+		return w, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil ||
+		strings.Trim(u.Path, "/") != "" {
+		return w, &VariableError{EnvPublicURL, fmt.Sprintf("%q: give the server's public address alone, e.g. https://mergeguard.example.com (the pages are under /ui/)", raw)}
+	}
+	if ip := net.ParseIP(u.Hostname()); u.Scheme != "https" && u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		// Session cookies are Secure: a browser keeps none over plain http,
+		// so sign-in could never complete.
+		return w, &VariableError{EnvPublicURL, fmt.Sprintf("%q: use https (sign-in cookies are only sent over https; http works for localhost alone)", raw)}
+	}
+	w.PublicURL = u.Scheme + "://" + u.Host
+	switch {
+	case w.OAuthClientID == "":
+		return w, &VariableError{EnvOAuthClientID, "required for the web view (" + EnvPublicURL + " is set): the Client ID on the GitHub App's settings page (mergeguard setup saves it)"}
+	case w.OAuthClientSecret == "":
+		return w, &VariableError{EnvOAuthSecret, "required for the web view (" + EnvPublicURL + " is set): generate a client secret on the GitHub App's settings page (mergeguard setup saves it)"}
+	case key == "":
+		return w, &VariableError{EnvSessionKey, fmt.Sprintf("required for the web view (%s is set): at least %d random bytes, hex- or base64-encoded (openssl rand -hex 32), the same on every replica", EnvPublicURL, MinSessionKey)}
+	}
+	if w.SessionKey, err = decodeKey(key); err != nil || len(w.SessionKey) < MinSessionKey {
+		return w, &VariableError{EnvSessionKey, fmt.Sprintf("give at least %d random bytes, hex- or base64-encoded: openssl rand -hex 32", MinSessionKey)}
+	}
+	return w, nil
+}
+
+// decodeKey reads a key written in hex or in (standard or URL-safe,
+// padded or not) base64.
+func decodeKey(s string) ([]byte, error) {
+	if b, err := hex.DecodeString(s); err == nil {
+		return b, nil
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			return b, nil
+		}
+	}
+	return nil, errors.New("neither hex nor base64")
 }
 
 // retentionVar reads a retention: a Go duration or a number of days
@@ -315,8 +417,11 @@ type Policy struct {
 	// PolicyRepo is the name of each organization's policy repository and
 	// PolicyDir the folder in it; PolicyTimeout bounds each rule's
 	// evaluation (all rules together have policy.EvaluationBudget).
-	PolicyRepo    string
-	PolicyDir     string
+	PolicyRepo string
+	PolicyDir  string
+	// Notices are warnings about the variables that were still accepted,
+	// such as a deprecated name; the server logs them, the CLI prints them.
+	Notices       []string
 	PolicyTimeout time.Duration
 	// PolicyMemory is the memory limit of each policy worker process, in
 	// bytes, and PolicyWorkers how many run policy code at once. Zero
@@ -344,12 +449,22 @@ func PolicyFromEnv(getenv func(string) string) (Policy, error) {
 	if strings.ContainsAny(p.PolicyRepo, "/ ") {
 		return p, &VariableError{EnvPolicyRepo, fmt.Sprintf("%q: give the repository's name only (it is looked up in each organization), e.g. .github", p.PolicyRepo)}
 	}
-	p.PolicyDir = strings.Trim(get(EnvPolicyDir), "/")
+	folderVar := EnvPolicyFolder
+	folder := get(EnvPolicyFolder)
+	if old := get(EnvPolicyDirOld); old != "" {
+		if folder == "" {
+			folder, folderVar = old, EnvPolicyDirOld
+			p.Notices = append(p.Notices, fmt.Sprintf("%s is deprecated: rename it to %s (the folder of the policy inside the policy repository).", EnvPolicyDirOld, EnvPolicyFolder))
+		} else {
+			p.Notices = append(p.Notices, fmt.Sprintf("%s is deprecated and ignored, because %s is set.", EnvPolicyDirOld, EnvPolicyFolder))
+		}
+	}
+	if err := checkPolicyFolder(folderVar, folder); err != nil {
+		return p, err
+	}
+	p.PolicyDir = strings.Trim(folder, "/")
 	if p.PolicyDir == "" {
 		p.PolicyDir = "mergeguard"
-	}
-	if strings.Contains(p.PolicyDir, "..") {
-		return p, &VariableError{EnvPolicyDir, "must be a folder inside the policy repository"}
 	}
 	var err error
 	if p.PolicyTimeout, err = durationVar(get, EnvPolicyTimeout, 2*time.Second, 10*time.Millisecond, 30*time.Second); err != nil {
@@ -362,6 +477,21 @@ func PolicyFromEnv(getenv func(string) string) (Policy, error) {
 		return p, err
 	}
 	return p, nil
+}
+
+// checkPolicyFolder refuses a value that is a path on this machine rather
+// than a folder inside the policy repository: such a value used to be
+// trimmed into a folder that never exists, and the policy silently ignored.
+func checkPolicyFolder(name, v string) error {
+	switch {
+	case v == "":
+		return nil
+	case strings.HasPrefix(v, "/") || strings.HasPrefix(v, "~") || strings.HasPrefix(v, "./") || v == "." || strings.Contains(v, `\`):
+		return &VariableError{name, fmt.Sprintf("%q looks like a path on this machine; it names the folder inside the policy repository (default mergeguard). For a local checkout, give mergeguard eval or test --policy-dir instead", v)}
+	case strings.Contains(v, ".."):
+		return &VariableError{name, fmt.Sprintf("%q: must be a folder inside the policy repository, such as mergeguard", v)}
+	}
+	return nil
 }
 
 // sizeVar reads a number of bytes, with an optional binary unit as

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"os"
@@ -149,4 +150,134 @@ func TestPolicyWorkerSettings(t *testing.T) {
 			t.Errorf("%v: memory %d, workers %d; want %d, %d", tt.env, p.PolicyMemory, p.PolicyWorkers, tt.memory, tt.workers)
 		}
 	}
+}
+
+// The policy folder's variable was renamed; the old name still works, says
+// so, and a local path in either is refused by name instead of ignored.
+func TestPolicyFolderVariable(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		env    map[string]string
+		folder string
+		notice string
+		err    string
+	}{
+		{name: "default", folder: "mergeguard"},
+		{name: "new name", env: map[string]string{EnvPolicyFolder: "policy/"}, folder: "policy"},
+		{name: "old name", env: map[string]string{EnvPolicyDirOld: "policy"}, folder: "policy", notice: "MERGEGUARD_POLICY_DIR is deprecated: rename it to MERGEGUARD_POLICY_FOLDER"},
+		{name: "both", env: map[string]string{EnvPolicyDirOld: "old", EnvPolicyFolder: "new"}, folder: "new", notice: "ignored, because MERGEGUARD_POLICY_FOLDER is set"},
+		{name: "absolute path", env: map[string]string{EnvPolicyFolder: "/home/me/org-policy"}, err: "MERGEGUARD_POLICY_FOLDER: \"/home/me/org-policy\" looks like a path on this machine"},
+		{name: "relative checkout in old name", env: map[string]string{EnvPolicyDirOld: "./org-policy"}, err: "MERGEGUARD_POLICY_DIR: \"./org-policy\" looks like a path"},
+		{name: "parent", env: map[string]string{EnvPolicyFolder: "../x"}, err: "inside the policy repository"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := PolicyFromEnv(func(k string) string { return tt.env[k] })
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want one saying %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.PolicyDir != tt.folder {
+				t.Errorf("folder %q, want %q", p.PolicyDir, tt.folder)
+			}
+			got := strings.Join(p.Notices, "\n")
+			if tt.notice == "" && got != "" || !strings.Contains(got, tt.notice) {
+				t.Errorf("notices %q, want %q", got, tt.notice)
+			}
+		})
+	}
+}
+
+func TestWebSettings(t *testing.T) {
+	const hexKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+	full := func(extra map[string]string) map[string]string {
+		env := map[string]string{EnvPublicURL: "https://mergeguard.example.com/", EnvOAuthClientID: "Iv1.abc", EnvOAuthSecret: "shh", EnvSessionKey: hexKey}
+		for k, v := range extra {
+			env[k] = v
+		}
+		return env
+	}
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		want Web
+		err  string
+	}{
+		{name: "off", env: nil},
+		{name: "on", env: full(nil), want: Web{PublicURL: "https://mergeguard.example.com", OAuthClientID: "Iv1.abc", OAuthClientSecret: "shh", SessionKey: mustHex(t, hexKey)}},
+		{name: "base64 key", env: full(map[string]string{EnvSessionKey: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}),
+			want: Web{PublicURL: "https://mergeguard.example.com", OAuthClientID: "Iv1.abc", OAuthClientSecret: "shh", SessionKey: mustHex(t, hexKey)}},
+		{name: "localhost over http", env: full(map[string]string{EnvPublicURL: "http://localhost:8080"}),
+			want: Web{PublicURL: "http://localhost:8080", OAuthClientID: "Iv1.abc", OAuthClientSecret: "shh", SessionKey: mustHex(t, hexKey)}},
+		{name: "OAuth without a public URL", env: map[string]string{EnvOAuthClientID: "Iv1.abc"}, err: EnvPublicURL + ": required when " + EnvOAuthClientID},
+		{name: "no client ID", env: full(map[string]string{EnvOAuthClientID: ""}), err: EnvOAuthClientID + ": required"},
+		{name: "no client secret", env: full(map[string]string{EnvOAuthSecret: ""}), err: EnvOAuthSecret + ": required"},
+		{name: "no session key", env: full(map[string]string{EnvSessionKey: ""}), err: EnvSessionKey + ": required"},
+		{name: "short key", env: full(map[string]string{EnvSessionKey: "00010203"}), err: "at least 32 random bytes"},
+		{name: "key neither hex nor base64", env: full(map[string]string{EnvSessionKey: "not a key!"}), err: EnvSessionKey},
+		{name: "a path", env: full(map[string]string{EnvPublicURL: "https://example.com/mergeguard"}), err: "public address alone"},
+		{name: "not a URL", env: full(map[string]string{EnvPublicURL: "mergeguard.example.com"}), err: EnvPublicURL},
+		{name: "plain http", env: full(map[string]string{EnvPublicURL: "http://mergeguard.example.com"}), err: "use https"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w, err := webFromEnv(func(k string) string { return tt.env[k] })
+			switch {
+			case tt.err != "":
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want one saying %q", err, tt.err)
+				}
+			case err != nil:
+				t.Fatal(err)
+			case w.PublicURL != tt.want.PublicURL || w.OAuthClientID != tt.want.OAuthClientID || w.OAuthClientSecret != tt.want.OAuthClientSecret ||
+				string(w.SessionKey) != string(tt.want.SessionKey) || w.Enabled() != (tt.want.PublicURL != ""):
+				t.Fatalf("got %+v, want %+v", w, tt.want)
+			}
+		})
+	}
+}
+
+func TestReplaySettings(t *testing.T) {
+	base := map[string]string{EnvAppID: "1", EnvPrivateKey: testKeyPEM(t), EnvWebhookSecret: "s"}
+	for _, tt := range []struct {
+		env       map[string]string
+		days, max int
+		err       string
+	}{
+		{env: nil, days: 14, max: 500},
+		{env: map[string]string{EnvReplayDays: "7", EnvReplayMax: "0"}, days: 7, max: 0},
+		{env: map[string]string{EnvReplayDays: "0"}, err: EnvReplayDays},
+		{env: map[string]string{EnvReplayMax: "lots"}, err: EnvReplayMax},
+	} {
+		env := map[string]string{}
+		for k, v := range base {
+			env[k] = v
+		}
+		for k, v := range tt.env {
+			env[k] = v
+		}
+		s, err := FromEnv(func(k string) string { return env[k] }, nil)
+		switch {
+		case tt.err != "":
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%v: error %v, want one naming %s", tt.env, err, tt.err)
+			}
+		case err != nil:
+			t.Errorf("%v: %v", tt.env, err)
+		case s.ReplayDays != tt.days || s.ReplayMax != tt.max:
+			t.Errorf("%v: days %d, max %d", tt.env, s.ReplayDays, s.ReplayMax)
+		}
+	}
+}
+
+func mustHex(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -74,7 +75,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	dsn := "file:" + path +
+	dsn := "file:" + sqliteURIPath(path) +
 		"?_pragma=busy_timeout(10000)" +
 		"&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(NORMAL)" +
@@ -326,4 +327,11 @@ func redact(err error) error {
 		return errors.New("invalid connection string: check " + settings.EnvDatabaseURL)
 	}
 	return err
+}
+
+// sqliteURIPath escapes the characters that mean something in an SQLite URI
+// filename, so a database in a folder named "50%" or "a?b" opens the file the
+// operator named instead of failing or opening another one.
+func sqliteURIPath(path string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 }

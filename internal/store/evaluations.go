@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mergeguard/mergeguard/internal/text"
 )
 
 // Evaluation is the record of one published evaluation.
@@ -23,6 +25,74 @@ type Evaluation struct {
 	Rules      map[string]string
 	Duration   time.Duration
 	DeliveryID string
+	// Findings are what the rules reported, in the verdict's order. At most
+	// MaxFindings are recorded, each message clipped to MaxFindingMessage
+	// bytes; FindingsOmitted counts those left out.
+	Findings        []Finding
+	FindingsOmitted int
+	// Input is the input document the evaluation was made from (JSON),
+	// stored compressed when it fits MaxStoredInput; InputVersion is its
+	// input.version.
+	Input        []byte
+	InputVersion int
+}
+
+// Finding is one thing a rule reported in an evaluation.
+type Finding struct {
+	Rule    string `json:"rule"`
+	Message string `json:"message"`
+	Path    string `json:"path,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	// Warning is true for a finding that does not block.
+	Warning bool `json:"warning,omitempty"`
+}
+
+// Bounds of the findings recorded with one evaluation: a rule that reports
+// thousands of lines must not make every evaluation row megabytes long.
+// The check run keeps them all.
+const (
+	MaxFindings       = 200
+	MaxFindingMessage = 1000
+)
+
+// findingsRecord is the findings column's JSON.
+type findingsRecord struct {
+	Items   []Finding `json:"items"`
+	Omitted int       `json:"omitted,omitempty"`
+}
+
+// encodeFindings bounds and encodes the findings; "" when there are none.
+func encodeFindings(fs []Finding, omitted int) (string, error) {
+	if len(fs) == 0 && omitted == 0 {
+		return "", nil
+	}
+	rec := findingsRecord{Omitted: omitted}
+	for i, f := range fs {
+		if i == MaxFindings {
+			rec.Omitted += len(fs) - MaxFindings
+			break
+		}
+		f.Message = text.Clip(f.Message, MaxFindingMessage)
+		f.Path = text.Clip(f.Path, MaxFindingMessage)
+		rec.Items = append(rec.Items, f)
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return "", fmt.Errorf("encode findings: %w", err)
+	}
+	return string(b), nil
+}
+
+// decodeFindings reads the findings column.
+func decodeFindings(raw string) ([]Finding, int, error) {
+	if raw == "" {
+		return nil, 0, nil
+	}
+	var rec findingsRecord
+	if err := json.Unmarshal([]byte(raw), &rec); err != nil {
+		return nil, 0, fmt.Errorf("findings: %w", err)
+	}
+	return rec.Items, rec.Omitted, nil
 }
 
 // RecordEvaluation appends an evaluation to the audit trail.
@@ -35,11 +105,20 @@ func RecordEvaluation(ctx context.Context, tx Tx, e Evaluation) error {
 	if err != nil {
 		return err
 	}
+	input, err := encodeInput(e.Input)
+	if err != nil {
+		return fmt.Errorf("compress the input of %s#%d: %w", e.Repo, e.Number, err)
+	}
+	findings, err := encodeFindings(e.Findings, e.FindingsOmitted)
+	if err != nil {
+		return fmt.Errorf("record the evaluation of %s#%d: %w", e.Repo, e.Number, err)
+	}
 	owner, _, _ := strings.Cut(e.Repo, "/")
-	_, err = tx.Exec(ctx, `INSERT INTO evaluations (id, at, owner, repo, pr_number, head_sha, policy, trigger, conclusion, rules, duration_ms, delivery_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+	_, err = tx.Exec(ctx, `INSERT INTO evaluations (id, at, owner, repo, pr_number, head_sha, policy, trigger, conclusion, rules, duration_ms, delivery_id, findings,
+			input, input_version, input_size)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		id, e.At.UnixMilli(), strings.ToLower(owner), strings.ToLower(e.Repo), e.Number, e.HeadSHA, e.Policy, e.Trigger, e.Conclusion,
-		string(rules), e.Duration.Milliseconds(), e.DeliveryID)
+		string(rules), e.Duration.Milliseconds(), e.DeliveryID, findings, input, e.InputVersion, len(e.Input))
 	if err != nil {
 		return fmt.Errorf("record the evaluation of %s#%d: %w", e.Repo, e.Number, err)
 	}

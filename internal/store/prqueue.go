@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mergeguard/mergeguard/internal/decision"
 )
@@ -152,8 +153,11 @@ func FinishPR(ctx context.Context, tx Tx, key PRKey, seq, jobID int64) (bool, er
 func InstallationOf(ctx context.Context, db *DB, owner string) (int64, error) {
 	var id int64
 	err := db.InTx(ctx, func(tx Tx) error {
-		return tx.QueryRow(ctx, `SELECT installation_id FROM pr_queue WHERE lower(repo) LIKE $1 ORDER BY last_event_at DESC LIMIT 1`,
-			strings.ToLower(owner)+"/%").Scan(&id)
+		// A prefix compared as a string, not a LIKE pattern: the owner can
+		// come from a URL, and '%' or '_' in it must match only themselves.
+		prefix := strings.ToLower(owner) + "/"
+		return tx.QueryRow(ctx, `SELECT installation_id FROM pr_queue WHERE substr(lower(repo), 1, $2) = $1 ORDER BY last_event_at DESC LIMIT 1`,
+			prefix, utf8.RuneCountInString(prefix)).Scan(&id)
 	})
 	return id, err
 }

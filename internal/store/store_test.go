@@ -179,3 +179,27 @@ func TestPruneRemovesOnlyWhatIsPastRetention(t *testing.T) {
 		}
 	})
 }
+
+// TestInstallationOfMatchesTheOwnerExactly: the owner can come from a URL
+// (the web view's /ui/{org}/…), so a '%' or '_' in it must not match other
+// organizations' installations.
+func TestInstallationOfMatchesTheOwnerExactly(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		d := delivery("x", time.UnixMilli(1_700_000_000_000))
+		if err := db.InTx(ctx, func(tx store.Tx) error {
+			_, err := store.NotePREvent(ctx, tx, d, time.Second)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if id, err := store.InstallationOf(ctx, db, "ACME"); err != nil || id != 9 {
+			t.Fatalf("InstallationOf(ACME) = %d, %v; want 9", id, err)
+		}
+		for _, owner := range []string{"%", "acm_", "ac%", "acme/shop", ""} {
+			if id, err := store.InstallationOf(ctx, db, owner); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("InstallationOf(%q) = %d, %v; want not found", owner, id, err)
+			}
+		}
+	})
+}

@@ -30,6 +30,29 @@ func Clip(s string, maxBytes int) string {
 	return s[:cut] + Ellipsis
 }
 
+// ClipRunes is Clip for limits counted in characters rather than bytes: it
+// shortens s to at most maxChars characters, the ellipsis included, for
+// text people read where a limit in bytes would cut non-Latin text to a
+// fraction of what the same limit allows Latin text. Invalid UTF-8 is
+// replaced as in Clip.
+func ClipRunes(s string, maxChars int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if utf8.RuneCountInString(s) <= maxChars {
+		return s
+	}
+	if maxChars < 1 {
+		return "" // no room for even the ellipsis
+	}
+	kept := 0
+	for i := range s {
+		if kept == maxChars-1 {
+			return s[:i] + Ellipsis
+		}
+		kept++
+	}
+	return s // unreachable: s has more than maxChars characters
+}
+
 // Plural picks the noun form for n: one for exactly 1, many otherwise.
 func Plural(n int, one, many string) string {
 	if n == 1 {

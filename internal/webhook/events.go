@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/mergeguard/mergeguard/internal/decision"
+	"github.com/mergeguard/mergeguard/internal/text"
 )
 
 // handledActions lists, per event, the actions that change what a pull
@@ -72,11 +73,11 @@ const maxPRNumber = 1<<31 - 1
 func mergeQueuePR(ref string) (int, error) {
 	m := mergeQueueRef.FindStringSubmatch(ref)
 	if m == nil {
-		return 0, fmt.Errorf("merge_group.head_ref %q is not a merge queue branch (gh-readonly-queue/<base>/pr-<number>-<sha>)", clip(ref, 200))
+		return 0, fmt.Errorf("merge_group.head_ref %q is not a merge queue branch (gh-readonly-queue/<base>/pr-<number>-<sha>)", text.Clip(ref, 200))
 	}
 	n, err := strconv.ParseInt(m[1], 10, 64)
 	if err != nil || n < 1 || n > maxPRNumber || m[1][0] == '0' {
-		return 0, fmt.Errorf("merge_group.head_ref %q names pull request %q, which is not a pull request number (1 to %d)", clip(ref, 200), clip(m[1], 40), maxPRNumber)
+		return 0, fmt.Errorf("merge_group.head_ref %q names pull request %q, which is not a pull request number (1 to %d)", text.Clip(ref, 200), text.Clip(m[1], 40), maxPRNumber)
 	}
 	return int(n), nil
 }

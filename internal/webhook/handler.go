@@ -20,8 +20,10 @@ import (
 
 	"github.com/mergeguard/mergeguard/internal/command"
 	"github.com/mergeguard/mergeguard/internal/decision"
+	"github.com/mergeguard/mergeguard/internal/httpjson"
 	"github.com/mergeguard/mergeguard/internal/intake"
 	"github.com/mergeguard/mergeguard/internal/metrics"
+	"github.com/mergeguard/mergeguard/internal/text"
 )
 
 // MaxBodyBytes is the largest delivery accepted; GitHub caps payloads at 25 MB.
@@ -131,7 +133,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	event := r.Header.Get("X-GitHub-Event")
 	id := r.Header.Get("X-GitHub-Delivery")
 	label := eventLabel(event)
-	log := h.log.With("delivery_id", clip(id, 64), "event", clip(event, 64), "remote", r.RemoteAddr)
+	log := h.log.With("delivery_id", text.Clip(id, 64), "event", text.Clip(event, 64), "remote", r.RemoteAddr)
 	verified := false
 	answer := func(status int, outcome, key, msg string, level slog.Level) {
 		if verified {
@@ -144,7 +146,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.rejected.Do(func() { level = slog.LevelWarn })
 		}
 		log.Log(r.Context(), level, "webhook "+outcome, "status", status, key, msg)
-		writeJSON(w, status, map[string]string{key: msg})
+		httpjson.Write(w, status, map[string]string{key: msg})
 	}
 
 	// Refuse what cannot be a valid delivery before reading the body.
@@ -208,7 +210,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err := h.pushed(r.Context(), p); err != nil {
 			h.metrics.Deliveries.WithLabelValues(label, metrics.DeliveryError).Inc()
 			log.Error("could not act on a push; GitHub will show the delivery as failed", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{
+			httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{
 				"error": "the push could not be acted on; redeliver it from the GitHub App's advanced settings once mergeguard is healthy",
 			})
 			return
@@ -248,7 +250,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.metrics.Deliveries.WithLabelValues(label, metrics.DeliveryError).Inc()
 		log.Error("could not store webhook delivery; GitHub will show it as failed", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{
 			"error": "the delivery could not be stored; redeliver it from the GitHub App's advanced settings once mergeguard is healthy",
 		})
 		return
@@ -259,7 +261,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.metrics.Deliveries.WithLabelValues(label, string(outcome)).Inc()
 	log.Info("webhook "+string(outcome), "status", status)
-	writeJSON(w, status, map[string]string{"status": string(outcome), "delivery": d.ID})
+	httpjson.Write(w, status, map[string]string{"status": string(outcome), "delivery": d.ID})
 }
 
 // noteReceipt records a delivery that needed no job, when receipts are
@@ -319,17 +321,4 @@ func jsonPayload(contentType string, body []byte) ([]byte, error) {
 		return []byte(form.Get("payload")), nil
 	}
 	return nil, errors.New("unsupported Content-Type " + mt + ": set the App's webhook content type to application/json")
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }

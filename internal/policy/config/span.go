@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mergeguard/mergeguard/internal/decision"
 )
 
 // Span declares that an object is a stretch of time from one of its keys to
@@ -109,7 +111,7 @@ func emptySpan(start, end string, loc *time.Location) error {
 	case to.Equal(from):
 		return fmt.Errorf("%s → %s freezes nothing: it ends when it starts; give an end after the start", start, end)
 	}
-	if s, e := wallInstant(from, loc), wallInstant(to, loc); !e.After(s) {
+	if s, e := decision.WallInstant(from, loc), decision.WallInstant(to, loc); !e.After(s) {
 		return fmt.Errorf("%s → %s freezes nothing in %s: the clocks skip %s that day, and a skipped time counts from the same distance after the skip, so the freeze would start at %s, not before its end at %s; move the start out of the skipped time",
 			start, end, loc, from.Format("15:04"), s.In(loc).Format("15:04 MST"), e.In(loc).Format("15:04 MST"))
 	}
@@ -127,38 +129,6 @@ func spanWall(s string, isEnd bool) (time.Time, bool) {
 	}
 	t, err := time.Parse("2006-01-02 15:04", s)
 	return t, err == nil
-}
-
-// wallInstant is the instant at which clocks in loc show wall, a wall time
-// given by its fields in UTC. A wall time that occurs twice, when the clocks
-// go back, is its first occurrence; one that the clocks skip when they go
-// forward counts from the same distance after the skip (02:30, on the night
-// clocks jump from 02:00 to 03:00, is 03:30). These are the semantics of
-// the bundled policies' lib.instant. (time.Date leaves the choice between
-// the two occurrences open.)
-func wallInstant(wall time.Time, loc *time.Location) time.Time {
-	// No zone changes its offset twice within the 26 hours around a wall
-	// time, so the offsets 14 hours before and 12 hours after give every
-	// candidate.
-	_, before := wall.Add(-14 * time.Hour).In(loc).Zone()
-	_, after := wall.Add(12 * time.Hour).In(loc).Zone()
-	var first time.Time
-	for _, off := range []int{before, after} {
-		t := wall.Add(-time.Duration(off) * time.Second)
-		if shows(t.In(loc), wall) && (first.IsZero() || t.Before(first)) {
-			first = t
-		}
-	}
-	if !first.IsZero() {
-		return first
-	}
-	return wall.Add(-time.Duration(min(before, after)) * time.Second)
-}
-
-func shows(t, wall time.Time) bool {
-	y, mo, d := t.Date()
-	h, mi, s := t.Clock()
-	return time.Date(y, mo, d, h, mi, s, t.Nanosecond(), time.UTC).Equal(wall)
 }
 
 // checkSpans refuses a value for path that leaves one of the rule's spans

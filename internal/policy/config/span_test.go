@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mergeguard/mergeguard/internal/decision"
 )
 
 func freezeSchema(t *testing.T) Schema {
@@ -149,7 +151,7 @@ func TestWallInstant(t *testing.T) {
 			t.Fatal(err)
 		}
 		wall, _ := time.Parse("2006-01-02 15:04", tt.wall)
-		if got := wallInstant(wall, loc).UTC().Format(time.RFC3339); got != tt.want {
+		if got := decision.WallInstant(wall, loc).UTC().Format(time.RFC3339); got != tt.want {
 			t.Errorf("%s in %s: %s, want %s", tt.wall, tt.zone, got, tt.want)
 		}
 	}

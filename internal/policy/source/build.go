@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -172,6 +171,7 @@ func Build(ctx context.Context, label, sha string, folder Folder, layout Layout,
 	}
 	if len(v.Problems) == 0 {
 		v.Policy = p
+		v.Notices = append(slices.Clone(v.Notices), p.Notices()...)
 	}
 	return v
 }
@@ -232,20 +232,22 @@ func Check(ctx context.Context, label string, folder Folder, layout Layout, bund
 	return res
 }
 
-// bundledPackage finds the package that only mergeguard's own policies
-// declare.
-var bundledPackage = regexp.MustCompile(`(?m)^package\s+mergeguard\.lib\s*$`)
-
 // IsBundledSet reports whether a folder is mergeguard's own policies folder
-// (a checkout's policies/), which must be tested as the bundled set rather
-// than as custom rules added to it.
-func IsBundledSet(folder Folder) bool {
-	for p, src := range folder.Files {
-		if path.Ext(p) == ".rego" && bundledPackage.Match(src) {
-			return true
+// (a checkout's policies/): it holds a file of every bundled module's name,
+// with the bundled library among them. Only then is it tested as the bundled
+// set; any other folder is loaded as the server loads a policy repository,
+// which refuses additions to mergeguard's packages with the server's message.
+func IsBundledSet(folder Folder, bundled []policy.Module) bool {
+	names := map[string]bool{}
+	for p := range folder.Files {
+		names[path.Base(p)] = true
+	}
+	for _, m := range bundled {
+		if !names[path.Base(m.Path)] {
+			return false
 		}
 	}
-	return false
+	return len(bundled) > 0
 }
 
 // CheckBundledSet compiles and tests a folder holding mergeguard's own

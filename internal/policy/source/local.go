@@ -20,6 +20,14 @@ import (
 // repository (holding the layout's folder, e.g. mergeguard/), or a folder of
 // .rego files, which then stands for the policies folder.
 func ReadDir(dir string, layout Layout) (Folder, error) {
+	switch fi, err := os.Stat(dir); {
+	case errors.Is(err, fs.ErrNotExist):
+		return Folder{}, fmt.Errorf("policy folder %s does not exist: give a checkout of the policy repository, or a folder of .rego files", dir)
+	case err != nil:
+		return Folder{}, fmt.Errorf("read policies from %s: %w", dir, err)
+	case !fi.IsDir():
+		return Folder{}, fmt.Errorf("%s is a file, not a folder: give a checkout of the policy repository, or a folder of .rego files", dir)
+	}
 	folder := Folder{Files: Files{}}
 	files := folder.Files
 	root := filepath.Join(dir, filepath.FromSlash(layout.dir()))
@@ -55,6 +63,8 @@ func ReadDir(dir string, layout Layout) (Folder, error) {
 		if repoPath == "" || !layout.Contains(repoPath) {
 			if checkout {
 				folder.note(layout, repoPath)
+			} else if why := looseConfig(layout, rel); why != "" {
+				folder.Unread = append(folder.Unread, fmt.Sprintf("%s is not read: %s.", filepath.Join(dir, filepath.FromSlash(rel)), why))
 			}
 			return nil
 		}
@@ -74,11 +84,83 @@ func ReadDir(dir string, layout Layout) (Folder, error) {
 	if err != nil {
 		return Folder{}, fmt.Errorf("read policies from %s: %w", dir, err)
 	}
+	if checkout {
+		folder.Unread = append(folder.Unread, strayOutside(dir, layout)...)
+	}
 	if len(files) == 0 {
 		return Folder{}, fmt.Errorf("%s holds no policy: expected %s/config.yaml or %s/**/*.rego (a checkout of the policy repository), or .rego files%s",
 			dir, layout.dir(), layout.PoliciesDir(), unreadHint(folder.Unread))
 	}
 	return folder, nil
+}
+
+// maxStrayScan bounds the files strayOutside looks at, so that a checkout
+// holding much else is not read in full.
+const maxStrayScan = 10_000
+
+// strayOutside names policy files of a checkout outside its policy folder
+// (rules in policies/ at the top, a config.yaml beside mergeguard/), which
+// the server would not read either. Only a local checkout is scanned: in a
+// policy repository on GitHub, other Rego (conftest policies) may be
+// meant for other tools, and a notice on every check run would be noise.
+func strayOutside(dir string, layout Layout) []string {
+	var out []string
+	seen := 0
+	skip := filepath.Join(dir, filepath.FromSlash(layout.dir()))
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil // unreadable parts are not policy the server reads either
+		}
+		if seen++; seen > maxStrayScan {
+			return filepath.SkipAll
+		}
+		if d.IsDir() {
+			if p == skip || p != dir && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules" || d.Name() == "vendor") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		name := strings.ToLower(d.Name())
+		if path.Ext(name) == ".rego" || name == "config.yaml" || name == "config.yml" {
+			out = append(out, fmt.Sprintf("%s is not read: mergeguard reads only the policy folder %s/ (rules under %s/, configuration in %s).",
+				p, layout.dir(), layout.PoliciesDir(), layout.ConfigPath()))
+		}
+		return nil
+	})
+	return out
+}
+
+// looseConfig says why a configuration file in a folder of .rego files (no
+// policy folder of the layout's name) is not read, or "" when it is read or
+// is not configuration. The typical case is a checkout whose policy folder
+// has another name (policy/config.yaml): its rules are still found, so
+// without this its configuration would be dropped silently.
+func looseConfig(layout Layout, rel string) string {
+	ext := strings.ToLower(path.Ext(rel))
+	if rel == "config.yaml" || ext != ".yaml" && ext != ".yml" {
+		return ""
+	}
+	if path.Dir(rel) == "." {
+		return "the configuration is read from config.yaml only"
+	}
+	top, _, _ := strings.Cut(rel, "/")
+	return fmt.Sprintf("there is no %s/ folder here, so this is read as a folder of .rego files with its configuration in config.yaml at the top; if %s/ is the policy folder, give --policy-folder %s (the server reads MERGEGUARD_POLICY_FOLDER)",
+		layout.dir(), top, top)
+}
+
+func problemLines(ps []Problem) string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return strings.Join(out, "\n  ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func unreadHint(unread []string) string {
@@ -133,7 +215,9 @@ func (l Local) Resolve(ctx context.Context) (Resolved, error) {
 	}
 	v := Build(ctx, label, "", folder, l.Layout, l.Bundled, policy.Options{Timeout: l.Timeout, Workers: l.Workers})
 	if !v.OK() {
-		return Resolved{}, fmt.Errorf("%w: %s", ErrBrokenPolicy, problemList(v.Problems))
+		// One problem a line: a terminal shows them as a list, where "; "
+		// ran several into one line.
+		return Resolved{}, fmt.Errorf("%w (%d %s):\n  %s", ErrBrokenPolicy, len(v.Problems), plural(len(v.Problems), "problem", "problems"), problemLines(v.Problems))
 	}
 	var repoFile *policyconfig.File
 	if l.RepoConfigFile != "" {

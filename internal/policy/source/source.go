@@ -349,7 +349,7 @@ func (s *Source) load(ctx context.Context, gh GitHub, owner, sha string) (*Versi
 	if err != nil {
 		return nil, err
 	}
-	label := fmt.Sprintf("%s/%s@%s", owner, s.opts.Repo, short(sha))
+	label := fmt.Sprintf("%s/%s@%s", owner, s.opts.Repo, decision.ShortSHA(sha))
 	if len(folder.Files) == 0 && len(folder.Problems) == 0 {
 		v := *s.bundled
 		v.Label = fmt.Sprintf("%s (no %s or %s/*.rego: bundled defaults)", label, s.opts.Layout.ConfigPath(), s.opts.Layout.PoliciesDir())
@@ -432,7 +432,7 @@ func (s *Source) CheckCommit(ctx context.Context, gh GitHub, owner, repo, sha st
 	if err != nil {
 		return CheckResult{}, err
 	}
-	return Check(ctx, fmt.Sprintf("%s/%s@%s", owner, repo, short(sha)), folder, s.opts.Layout, s.opts.Bundled, s.policyOptions()), nil
+	return Check(ctx, fmt.Sprintf("%s/%s@%s", owner, repo, decision.ShortSHA(sha)), folder, s.opts.Layout, s.opts.Bundled, s.policyOptions()), nil
 }
 
 func (s *Source) policyOptions() policy.Options {
@@ -667,9 +667,46 @@ func problemList(ps []Problem) string {
 	return strings.Join(out, "; ")
 }
 
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
+// InUse is the organization's policy version that judges its pull requests
+// now: the current one when it compiles, else the last that did, else the
+// bundled policy. Replay compares a proposed version with it.
+func (s *Source) InUse(ctx context.Context, gh GitHub, owner string) (*Version, error) {
+	current, lastGood, _, err := s.org(ctx, gh, owner)
+	if err != nil {
+		return nil, err
 	}
-	return sha
+	switch {
+	case current.OK():
+		return current, nil
+	case lastGood.OK():
+		return lastGood, nil
+	}
+	return s.bundled, nil
+}
+
+// OrgEngine binds a version to its organization configuration alone, with
+// the server's default mode where it sets none: how replay judges stored
+// inputs, whose repositories' own configuration files are not stored.
+func (s *Source) OrgEngine(ctx context.Context, v *Version) (*policy.Engine, error) {
+	if !v.OK() {
+		return nil, fmt.Errorf("policy %s is not usable", v.Label)
+	}
+	cfg, err := policyconfig.Resolve(v.Org, nil, v.Policy.Schema())
+	if err != nil {
+		return nil, fmt.Errorf("configuration of %s: %w", v.Label, err)
+	}
+	bound, err := bind(ctx, v, nil, cfg, s.opts.DefaultMode)
+	if err != nil {
+		return nil, err
+	}
+	return bound.Engine, nil
+}
+
+// Sources are the Rego sources of a version: the bundled modules and the
+// folder's, for replay to tell which input fields the policy reads.
+func (v *Version) Sources() [][]byte {
+	if v == nil || v.Policy == nil {
+		return nil
+	}
+	return v.Policy.Sources()
 }

@@ -18,6 +18,9 @@ type CheckRun struct {
 	Status     string
 	Conclusion string
 	ExternalID string
+	// DetailsURL is the page the check run's "Details" link opens; "" when
+	// the App set none.
+	DetailsURL string
 	Title      string
 	Summary    string
 	// Text is output.text, the details below the summary.
@@ -214,6 +217,9 @@ func (s *Server) apply(cr *CheckRun, b checkRunBody, now time.Time) {
 			cr.CompletedAt = at.UTC().Truncate(time.Second)
 		}
 	}
+	if b.DetailsURL != nil {
+		cr.DetailsURL = *b.DetailsURL
+	}
 	if b.ExternalID != nil {
 		cr.ExternalID = *b.ExternalID
 	}
@@ -292,7 +298,7 @@ func (s *Server) listCheckRunsForRef(w *responder, r *http.Request) (int, any) {
 
 func (s *Server) checkRunJSON(rp *Repo, cr *CheckRun) map[string]any {
 	u := fmt.Sprintf("%s/repos/%s/check-runs/%d", s.api(), rp.FullName(), cr.ID)
-	var conclusion, completed, external, title, summary, text any
+	var conclusion, completed, external, title, summary, text, details any
 	if cr.Conclusion != "" {
 		conclusion, completed = cr.Conclusion, ts(cr.CompletedAt)
 	}
@@ -305,10 +311,13 @@ func (s *Server) checkRunJSON(rp *Repo, cr *CheckRun) map[string]any {
 	if cr.Text != "" {
 		text = cr.Text
 	}
+	if cr.DetailsURL != "" {
+		details = cr.DetailsURL
+	}
 	return map[string]any{
 		"id": cr.ID, "node_id": nodeID("CR_", cr.ID), "head_sha": cr.HeadSHA, "name": cr.Name,
 		"external_id": external, "url": u, "html_url": fmt.Sprintf("%s/%s/runs/%d", webHost, rp.FullName(), cr.ID),
-		"details_url": nil, "status": cr.Status, "conclusion": conclusion,
+		"details_url": details, "status": cr.Status, "conclusion": conclusion,
 		"started_at": ts(cr.StartedAt), "completed_at": completed,
 		"output": map[string]any{
 			"title": title, "summary": summary, "text": text, "annotations_count": len(cr.Annotations),

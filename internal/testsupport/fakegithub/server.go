@@ -88,9 +88,15 @@ type Server struct {
 	tokens        map[string]token
 	checkRuns     []*CheckRun
 	teams         map[string]*team
-	nextID        int64
-	requests      []Request
-	resetAt       int
+	// members are organization members other than team members
+	// ("org/login", lower case).
+	members map[string]bool
+	// oauthCodes and userTokens are the OAuth web flow's (oauth.go).
+	oauthCodes map[string]oauthCode
+	userTokens map[string]string
+	nextID     int64
+	requests   []Request
+	resetAt    int
 	// unknown are requests to routes the fake does not implement; a reset
 	// does not clear them.
 	unknown []Request
@@ -269,6 +275,8 @@ var routeTable = []route{
 	{"PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}", (*Server).updateCheckRun, "token"},
 	{"GET", "/repos/{owner}/{repo}/compare/{basehead}", (*Server).compare, "token"},
 	{"GET", "/orgs/{org}/teams/{team_slug}/members", (*Server).teamMembers, "token"},
+	{"GET", "/orgs/{org}/members/{username}", (*Server).checkMember, "token"},
+	{"GET", "/user", (*Server).getUser, "user"},
 	{"GET", "/repos/{owner}/{repo}", (*Server).getRepo, "token"},
 	{"GET", "/repos/{owner}/{repo}/commits/{ref}", (*Server).getCommit, "token"},
 	{"GET", "/repos/{owner}/{repo}/git/trees/{tree_sha}", (*Server).getTree, "token"},
@@ -307,6 +315,7 @@ func (s *Server) routes() http.Handler {
 		})
 	}
 	s.webRoutes(mux)
+	s.oauthRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		req := Request{Method: r.Method, Path: r.URL.Path, Status: 404, UserAgent: r.UserAgent()}
 		s.log(req)
