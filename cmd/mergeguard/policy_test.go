@@ -21,7 +21,7 @@ var (
 
 func TestTestCommand(t *testing.T) {
 	out, errOut, code := runMain(t, nil, "test", policyRepo)
-	if code != 0 || !strings.Contains(out, "PASS: 4/4") {
+	if code != 0 || !strings.Contains(out, "PASS: 12/12") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 

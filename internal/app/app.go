@@ -227,7 +227,11 @@ func (a *Server) build(ctx context.Context) error {
 	a.queue = q
 
 	pushes := evaluator.Pushes{Policies: source, Sweeps: jobs, RepoConfigPath: repoConfigPath, Now: now}
+	deployed := evaluator.Deployed{
+		GitHub: func(id int64) policysource.GitHub { return gh.Installation(id) }, Policies: source, Sweeps: jobs, Now: now,
+	}
 	wh, err := webhook.New(s.WebhookSecret, jobs, log, m, now, webhook.WithPushObserver(pushes.Pushed), webhook.WithReceipts(receipts(db)), webhook.WithCommandPrefix(s.CommandPrefix),
+		webhook.WithDeploymentObserver(deployed.DeploymentStatus), webhook.WithPermissionsObserver(deployed.PermissionsAccepted),
 		webhook.WithLimits(intake.Limits{BufferBytes: s.Intake.BufferBytes, ConnectionsPerAddress: s.Intake.ConnectionsPerAddress}))
 	if err != nil {
 		return err
@@ -255,6 +259,8 @@ func (a *Server) build(ctx context.Context) error {
 			DB: db, Verifier: verifier, Tokens: s.Coverage.Tokens, Heads: heads{gh, db},
 			Reevaluate: reevaluate(jobs, db, now), MaxBytes: s.Coverage.MaxBytes, Now: now, Log: log,
 		},
+		Freezes:   freezesAPI(s, db, jobs, now, log),
+		PagerDuty: pagerDutyReceiver(s, db, jobs, now, log),
 		Ready: []server.Check{
 			{Name: "database", Check: db.Ping},
 			{Name: "policies", Check: func(context.Context) error {
@@ -271,6 +277,24 @@ func (a *Server) build(ctx context.Context) error {
 		ConnectionsPerAddress: s.Intake.ConnectionsPerAddress,
 	})
 	return nil
+}
+
+// freezesAPI is the freezes API, served when freeze tokens are configured.
+func freezesAPI(s settings.Settings, db *store.DB, jobs incident.Sweeper, now func() time.Time, log *slog.Logger) http.Handler {
+	if len(s.Incidents.FreezeTokens) == 0 {
+		return nil
+	}
+	return &server.FreezesHandler{DB: db, Sweeps: jobs, Tokens: s.Incidents.FreezeTokens, Now: now, Log: log}
+}
+
+// pagerDutyReceiver is the PagerDuty receiver, served when it is
+// configured.
+func pagerDutyReceiver(s settings.Settings, db *store.DB, jobs incident.Sweeper, now func() time.Time, log *slog.Logger) http.Handler {
+	pd := s.Incidents.PagerDuty
+	if pd == nil {
+		return nil
+	}
+	return &server.PagerDutyHandler{DB: db, Sweeps: jobs, Owner: pd.Owner, Config: pd.Config, Now: now, Log: log}
 }
 
 // openStore opens and migrates the database and, on PostgreSQL, joins the

@@ -49,10 +49,10 @@ func TestThePolicyCheckReplaysTheProposedPolicy(t *testing.T) {
 			"each was judged at its own `input.time`",
 			"**Would newly block 2 pull requests and unblock 0.**",
 			"| `required_reviewers` | 2 | 0 | 0 |",
-			"| acme/shop | 1 | 0 |", "| acme/secret | 1 | 0 |",
+			"| acme/shop | 1 | 0 |", "| 1 other repository, not named | 1 | 0 |",
 			"Newly blocked: [acme/shop#1](" + "http",
 			"(1 in repositories you cannot read, not linked)",
-		}, []string{"acme/secret#", "more approval"}},
+		}, []string{"acme/secret", "more approval"}},
 		{"reader", "two-approvals-again", []string{"Not replayed: replay runs the proposed policy over every repository's recent pull requests, so it runs only for authors with write access to acme/.github (@reader has read)."},
 			[]string{"Would newly block"}},
 	} {

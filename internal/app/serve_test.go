@@ -57,6 +57,8 @@ type config struct {
 	policyMemory  int64
 	// replayMax enables the replay of policy pull requests (0: off).
 	replayMax int
+	// incidents enables the freezes API and the PagerDuty receiver.
+	incidents settings.Incidents
 	// web turns the web view on.
 	web settings.Web
 }
@@ -85,7 +87,8 @@ func start(t *testing.T, gh *fakegithub.Server, cfg config) *harness {
 		Coverage:   settings.Coverage{Tokens: []settings.UploadToken{{Scope: "acme/*", Token: uploadToken}}, MaxBytes: 1 << 20},
 		Intake:     settings.DefaultIntake,
 		ReplayDays: 14, ReplayMax: cfg.replayMax,
-		Web: cfg.web,
+		Web:       cfg.web,
+		Incidents: cfg.incidents,
 	}
 	return startOpts(t, gh, s, app.Options{Policy: cfg.policy, Now: cfg.now, MaxAttempts: cfg.maxAttempts})
 }

@@ -153,7 +153,7 @@ func TestSetupAgainstFakeGitHub(t *testing.T) {
 		m.RedirectURL != s.URL()+"callback" {
 		t.Errorf("manifest %+v", m)
 	}
-	wantPerms := map[string]string{"checks": "write", "pull_requests": "write", "issues": "write", "contents": "read", "merge_queues": "read", "members": "read", "metadata": "read"}
+	wantPerms := map[string]string{"checks": "write", "pull_requests": "write", "issues": "write", "contents": "read", "merge_queues": "read", "members": "read", "metadata": "read", "deployments": "read"}
 	if len(m.DefaultPermissions) != len(wantPerms) {
 		t.Errorf("permissions %v, want %v", m.DefaultPermissions, wantPerms)
 	}
@@ -162,7 +162,7 @@ func TestSetupAgainstFakeGitHub(t *testing.T) {
 			t.Errorf("permission %s = %q, want %q", k, m.DefaultPermissions[k], v)
 		}
 	}
-	if strings.Join(m.DefaultEvents, ",") != "pull_request,pull_request_review,issue_comment,check_run,check_suite,merge_group,push" {
+	if strings.Join(m.DefaultEvents, ",") != "pull_request,pull_request_review,issue_comment,check_run,check_suite,merge_group,push,deployment_status" {
 		t.Errorf("events %v", m.DefaultEvents)
 	}
 

@@ -57,6 +57,9 @@ func Permissions() map[string]string {
 		"contents": "read",
 		// merge_group events, to check a merge queue's commits.
 		"merge_queues": "read",
+		// The deployment history of promoted versions for the bake_time
+		// rule; deployment_status events.
+		"deployments": "read",
 		// Team membership for required-reviewer and incident-team rules.
 		"members": "read",
 		// Every App has it; named so the manifest says so.
@@ -67,7 +70,7 @@ func Permissions() map[string]string {
 // Events are the webhook events mergeguard handles. installation and
 // installation_repositories reach every App without subscribing.
 func Events() []string {
-	return []string{"pull_request", "pull_request_review", "issue_comment", "check_run", "check_suite", "merge_group", "push"}
+	return []string{"pull_request", "pull_request_review", "issue_comment", "check_run", "check_suite", "merge_group", "push", "deployment_status"}
 }
 
 // orgLogin is GitHub's rule for account names: letters, digits and single

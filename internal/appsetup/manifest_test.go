@@ -30,6 +30,7 @@ func TestEventsHaveTheirPermissions(t *testing.T) {
 		"check_suite":         "checks",
 		"merge_group":         "merge_queues",
 		"push":                "contents",
+		"deployment_status":   "deployments",
 	}
 	perms := Permissions()
 	for _, ev := range Events() {

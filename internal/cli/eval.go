@@ -51,6 +51,8 @@ Offline, DIR holds the pull request:
                      {"slug": ["login", ...]} (optional)
   freezes.json       incident freezes (optional)
   coverage.*         coverage reports of the head commit (optional)
+  deployments.json   the repository's deployments, as GitHub lists them, each
+                     with its statuses under "statuses" (optional; bake_time)
 
 From a local git repository, --from-git BASE...HEAD builds the pull request
 from "git diff BASE...HEAD" and "git log BASE..HEAD" in the current directory,
@@ -229,6 +231,9 @@ func (f *evalFlags) assessSources(ctx context.Context, dir string, src facts.Sou
 		// configuration names (all of teams.json if the policy is broken).
 		if err == nil {
 			localpr.SelectTeams(dir, &src, res.Config.Teams())
+			if err := bakeTimeOffline(ctx, dir, res, &src); err != nil {
+				return facts.Build(src), evaluator.Judgement{}, "", err
+			}
 		}
 		return facts.Build(src), evaluator.Judgement{}, "", nil
 	}
@@ -236,6 +241,9 @@ func (f *evalFlags) assessSources(ctx context.Context, dir string, src facts.Sou
 		return facts.Build(src), evaluator.Judgement{}, "", err
 	}
 	localpr.SelectTeams(dir, &src, res.Config.Teams())
+	if err := bakeTimeOffline(ctx, dir, res, &src); err != nil {
+		return facts.Build(src), evaluator.Judgement{}, "", err
+	}
 	in := facts.Build(src)
 	judge := evaluator.Judge{Engine: res.Engine, Mode: res.Config.Mode, Policy: res.Label, Notices: res.Notices, HeadSHA: src.PullRequest.Head.SHA}
 	j, err := judge.Decide(ctx, in, now)
@@ -272,4 +280,20 @@ func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// bakeTimeOffline reads what the pull request promotes and, from the
+// directory's deployments.json, that version's deployment history, when the
+// policy's bake_time rule asks for them.
+func bakeTimeOffline(ctx context.Context, dir string, res policysource.Resolved, src *facts.Sources) error {
+	deployments, err := localpr.LoadDeployments(dir)
+	if err != nil {
+		return err
+	}
+	var owner, name string
+	if r := src.PullRequest.BaseRepo; r != nil {
+		owner, name = r.Owner, r.Name
+	}
+	evaluator.BakeTime(ctx, deployments, res, owner, name, src)
+	return nil
 }

@@ -113,3 +113,27 @@ type Push struct {
 	// Files are the paths its commits added, modified or removed.
 	Files []string
 }
+
+// DeploymentStatus is what a deployment_status delivery says: a deployment
+// of a commit to an environment changed state, which can change the
+// bake_time verdict of the repository's promotion pull requests.
+type DeploymentStatus struct {
+	InstallationID int64
+	RepoID         int64
+	Owner, Repo    string
+	DefaultBranch  string
+	Environment    string
+	State          string
+	DeploymentID   int64
+	SHA, Ref       string
+}
+
+// PermissionsAccepted is an installation whose owner accepted the App's new
+// permissions (an installation delivery, action new_permissions_accepted):
+// rules that failed for a missing permission can now pass.
+type PermissionsAccepted struct {
+	InstallationID int64
+	Owner          string
+	// DeliveryID identifies the delivery, so that a redelivery sweeps once.
+	DeliveryID string
+}

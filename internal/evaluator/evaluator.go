@@ -32,6 +32,7 @@ type GitHub interface {
 	PullRequestCommits(ctx context.Context, owner, repo string, number int) ([]decision.Commit, error)
 	Compare(ctx context.Context, owner, repo, base, head string) (githubapp.Comparison, error)
 	TeamMembers(ctx context.Context, org, slug string) ([]string, error)
+	Deployments
 	FileReader
 	checkrun.GitHub
 	policysource.GitHub
@@ -350,6 +351,7 @@ func (s *Service) assess(ctx context.Context, gh GitHub, req Request) (Assessmen
 			return Assessment{}, err
 		}
 	}
+	BakeTime(ctx, gh, resolved, owner, name, &src)
 	// The evaluation instant is taken after fetching: the facts are at
 	// least as old as the time the rules see.
 	src.Now = s.Now()

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/mergeguard/mergeguard/internal/decision"
+	"github.com/mergeguard/mergeguard/internal/deployhistory"
+	"github.com/mergeguard/mergeguard/internal/promotion"
 )
 
 // Sources is everything fetched about a pull request, in mergeguard's own
@@ -24,6 +26,8 @@ type Sources struct {
 	Teams         map[string]Team
 	Freezes       []Freeze
 	Coverage      Coverage
+	Promotion     *promotion.Result
+	Deployments   *deployhistory.Input
 	MergeGroup    *MergeGroup
 	Trigger       Trigger
 	Now           time.Time
@@ -43,6 +47,8 @@ func Build(src Sources) Input {
 		Teams:          src.Teams,
 		Freezes:        src.Freezes,
 		Coverage:       src.Coverage,
+		Promotion:      src.Promotion,
+		Deployments:    src.Deployments,
 		Time:           Time{RFC3339: src.Now.UTC().Format(time.RFC3339Nano), NS: src.Now.UnixNano()},
 		Trigger:        src.Trigger,
 	}

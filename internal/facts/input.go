@@ -9,6 +9,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mergeguard/mergeguard/internal/deployhistory"
+	"github.com/mergeguard/mergeguard/internal/promotion"
 	"github.com/mergeguard/mergeguard/internal/migration"
 )
 
@@ -34,8 +36,14 @@ type Input struct {
 	// Coverage is the diff coverage of the head commit, from the reports
 	// CI uploaded (see Coverage).
 	Coverage Coverage `json:"coverage"`
-	Time     Time     `json:"time"`
-	Trigger  Trigger  `json:"trigger"`
+	// Promotion is what a promotion pull request promotes, and
+	// Deployments the deployment history of that version; both only when
+	// the bake_time rule is configured (see BakeTimeSettings), absent
+	// otherwise.
+	Promotion   *promotion.Result    `json:"promotion,omitempty"`
+	Deployments *deployhistory.Input `json:"deployments,omitempty"`
+	Time        Time                 `json:"time"`
+	Trigger     Trigger              `json:"trigger"`
 }
 
 // PullRequest describes the pull request itself.

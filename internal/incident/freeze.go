@@ -32,8 +32,11 @@ type Start struct {
 	// Ends is the planned end; zero for a freeze until someone ends it.
 	Ends time.Time
 	By   string
-	// Source says where it was started: a comment's URL, or "cli". A second
-	// start from the same comment (a retried job) returns the first freeze.
+	// Source says where it was started: a comment's URL, "cli", "api",
+	// "api:<idempotency key>" or "pagerduty:<incident>". A second start
+	// from the same source (a retried job, a retried request, a second
+	// event about one incident) returns the first freeze; "cli" and "api"
+	// name no one request and start a freeze each time.
 	Source string
 }
 
@@ -42,7 +45,7 @@ type Start struct {
 func StartFreeze(ctx context.Context, db *store.DB, sweeps Sweeper, s Start, now time.Time) (store.Freeze, error) {
 	var f store.Freeze
 	err := db.InTx(ctx, func(tx store.Tx) error {
-		if s.Source != "" && s.Source != "cli" {
+		if s.Source != "" && s.Source != "cli" && s.Source != "api" {
 			existing, err := store.FreezeFrom(ctx, tx, s.Owner, s.Source)
 			if err == nil {
 				f = existing

@@ -11,6 +11,9 @@
 //	                   "created_by", "starts_at", "ends_at"}] (optional)
 //	coverage.*         coverage reports of the head commit, in any format
 //	                   coverage.Parse reads (optional; several merge)
+//	deployments.json   the repository's deployments, GitHub's deployment
+//	                   objects each with its statuses under "statuses", for
+//	                   bake_time (optional; LoadDeployments)
 //	files/<path>       a changed SQL file's whole content at the head, for
 //	                   the migration projection (optional; a new file's
 //	                   content is its patch, so it needs none)

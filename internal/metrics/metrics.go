@@ -136,6 +136,12 @@ const (
 	DeliveryError = "error"
 	// DeliveryPush is a push, noted to refresh cached policy and configuration.
 	DeliveryPush = "push"
+	// DeliveryDeployment is a deployment status, noted to re-evaluate the
+	// repository's promotion pull requests.
+	DeliveryDeployment = "deployment"
+	// DeliveryPermissions is an owner accepting the App's new permissions,
+	// noted to re-evaluate the organization's pull requests.
+	DeliveryPermissions = "permissions"
 )
 
 // New creates the collectors on a fresh registry, with Go runtime and process

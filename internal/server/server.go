@@ -1,5 +1,6 @@
 // Package server is mergeguard's HTTP server: its routes, health and
-// readiness, the coverage upload endpoint, and graceful shutdown.
+// readiness, the coverage upload endpoint, the freezes API, the PagerDuty
+// receiver, and graceful shutdown.
 package server
 
 import (
@@ -29,6 +30,10 @@ type Config struct {
 	Webhook http.Handler
 	// Coverage receives coverage reports from CI (nil: not served).
 	Coverage http.Handler
+	// Freezes serves the freezes API and PagerDuty the PagerDuty receiver
+	// (nil: not served).
+	Freezes   http.Handler
+	PagerDuty http.Handler
 	// UI serves the web view under /ui/ (nil: not served).
 	UI      http.Handler
 	Ready   []Check
@@ -69,6 +74,14 @@ func (s *Server) routes() (main, metricsOnly http.Handler) {
 	mux.Handle("POST /webhook", s.cfg.Webhook)
 	if s.cfg.Coverage != nil {
 		mux.Handle("POST /api/v1/coverage", s.cfg.Coverage)
+	}
+	if s.cfg.Freezes != nil {
+		mux.Handle("POST /api/v1/freezes", s.cfg.Freezes)
+		mux.Handle("GET /api/v1/freezes", s.cfg.Freezes)
+		mux.Handle("DELETE /api/v1/freezes/{id}", s.cfg.Freezes)
+	}
+	if s.cfg.PagerDuty != nil {
+		mux.Handle("POST /api/v1/pagerduty", s.cfg.PagerDuty)
 	}
 	if s.cfg.UI != nil {
 		mux.Handle("/ui/", s.cfg.UI)

@@ -55,6 +55,9 @@ type Settings struct {
 	Policy
 	// Coverage is how CI uploads coverage reports.
 	Coverage Coverage
+	// Incidents is what outside tools (an incident tool, a chat bot,
+	// PagerDuty) may do to incident freezes.
+	Incidents Incidents
 	// CommandPrefix starts a command in a comment ("/guard").
 	CommandPrefix string
 	// ReplayDays and ReplayMax bound the replay of a proposed policy on a
@@ -303,6 +306,9 @@ func FromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) 
 	if s.Coverage, err = coverageFromEnv(get); err != nil {
 		return s, err
 	}
+	if s.Incidents, err = incidentsFromEnv(get, readFile); err != nil {
+		return s, err
+	}
 	s.CommandPrefix = get(EnvCommandPrefix)
 	if s.CommandPrefix == "" {
 		s.CommandPrefix = command.DefaultPrefix
@@ -537,22 +543,11 @@ func coverageFromEnv(get func(string) string) (Coverage, error) {
 	if c.OIDCAudience == "" {
 		c.OIDCAudience = "mergeguard"
 	}
-	for _, entry := range strings.Split(get(EnvUploadTokens), ",") {
-		entry = strings.TrimSpace(entry)
-		if entry == "" {
-			continue
-		}
-		scope, token, ok := strings.Cut(entry, "=")
-		valid := ok && (scope == "*" || strings.Count(scope, "/") == 1 && !strings.HasPrefix(scope, "/") && !strings.HasSuffix(scope, "/"))
-		if !valid {
-			return c, &VariableError{EnvUploadTokens, "entries are SCOPE=TOKEN, comma-separated, with SCOPE owner/name, owner/* or *"}
-		}
-		if len(token) < 32 {
-			return c, &VariableError{EnvUploadTokens, fmt.Sprintf("the token for %s is shorter than 32 characters; use a long random one (openssl rand -hex 32)", scope)}
-		}
-		c.Tokens = append(c.Tokens, UploadToken{Scope: scope, Token: token})
+	tokens, err := scopedTokens(EnvUploadTokens, get(EnvUploadTokens))
+	if err != nil {
+		return c, err
 	}
-	var err error
+	c.Tokens = tokens
 	if c.MaxBytes, err = bytesVar(get, EnvCoverageMax, 64<<20, 1<<20, 1<<30); err != nil {
 		return c, err
 	}

@@ -60,6 +60,14 @@ func Prune(ctx context.Context, db *DB, now time.Time, r Retention) (Pruned, err
 		if p.HeadSightings, err = tx.Exec(ctx, `DELETE FROM head_sightings WHERE to_at < $1`, state); err != nil {
 			return err
 		}
+		// The PagerDuty receiver refuses events older than
+		// MaxPagerDutyEventAge, so an event pruned here can no longer be
+		// replayed into a freeze.
+		var pd int64
+		if pd, err = tx.Exec(ctx, `DELETE FROM pagerduty_events WHERE received_at < $1`, state); err != nil {
+			return err
+		}
+		p.Deliveries += pd
 		if r.Audit > 0 {
 			if p.Audit, err = pruneAudit(ctx, tx, now.Add(-r.Audit).UnixMilli()); err != nil {
 				return err

@@ -39,7 +39,7 @@ var handledActions = map[string]map[string]bool{
 // create unbounded metric series.
 var knownEvents = map[string]bool{
 	"ping": true, "pull_request": true, "pull_request_review": true, "issue_comment": true,
-	"check_run": true, "check_suite": true, "merge_group": true, "push": true,
+	"check_run": true, "check_suite": true, "merge_group": true, "push": true, "deployment_status": true,
 	"installation": true, "installation_repositories": true,
 }
 

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -60,6 +61,11 @@ type Handler struct {
 	// are refreshed at once rather than after their time to live, and pull
 	// requests they judge are evaluated again.
 	pushed func(context.Context, Push) error
+	// deployed is told of every deployment status, so the bake_time
+	// verdicts of promotion pull requests change at once.
+	deployed func(context.Context, decision.DeploymentStatus) error
+	// accepted is told when an owner accepts the App's new permissions.
+	accepted func(context.Context, decision.PermissionsAccepted) error
 	// receipt notes verified deliveries that need no job (see
 	// WithReceipts).
 	receipt func(context.Context, decision.Receipt) error
@@ -76,6 +82,19 @@ type Option func(*Handler)
 // redelivered.
 func WithPushObserver(fn func(context.Context, Push) error) Option {
 	return func(h *Handler) { h.pushed = fn }
+}
+
+// WithDeploymentObserver calls fn for every deployment_status delivery. An
+// error is answered with 503, so that GitHub shows the delivery as failed
+// and it can be redelivered.
+func WithDeploymentObserver(fn func(context.Context, decision.DeploymentStatus) error) Option {
+	return func(h *Handler) { h.deployed = fn }
+}
+
+// WithPermissionsObserver calls fn when an installation's owner accepts the
+// App's new permissions. An error is answered with 503.
+func WithPermissionsObserver(fn func(context.Context, decision.PermissionsAccepted) error) Option {
+	return func(h *Handler) { h.accepted = fn }
 }
 
 // WithLimits sets the memory deliveries being read may hold
@@ -219,6 +238,37 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if event == "deployment_status" && h.deployed != nil {
+		ds, err := parseDeploymentStatus(payload)
+		if err != nil {
+			answer(http.StatusBadRequest, metrics.DeliveryMalformed, "error", err.Error(), slog.LevelWarn)
+			return
+		}
+		if err := h.deployed(r.Context(), ds); err != nil {
+			h.metrics.Deliveries.WithLabelValues(label, metrics.DeliveryError).Inc()
+			log.Error("could not act on a deployment status; GitHub will show the delivery as failed", "err", err)
+			httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{
+				"error": "the deployment status could not be acted on; redeliver it from the GitHub App's advanced settings once mergeguard is healthy",
+			})
+			return
+		}
+		answer(http.StatusAccepted, metrics.DeliveryDeployment, "status", "noted", slog.LevelDebug)
+		return
+	}
+
+	if pa, ok := parsePermissionsAccepted(event, id, payload); ok && h.accepted != nil {
+		if err := h.accepted(r.Context(), pa); err != nil {
+			h.metrics.Deliveries.WithLabelValues(label, metrics.DeliveryError).Inc()
+			log.Error("could not act on accepted permissions; GitHub will show the delivery as failed", "err", err)
+			httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{
+				"error": "the accepted permissions could not be acted on; redeliver it from the GitHub App's advanced settings once mergeguard is healthy",
+			})
+			return
+		}
+		answer(http.StatusAccepted, metrics.DeliveryPermissions, "status", "noted", slog.LevelInfo)
+		return
+	}
+
 	d, work, err := parseDelivery(event, id, payload, h.prefix)
 	var malformed *malformedError
 	switch {
@@ -297,6 +347,49 @@ func parsePush(event string, payload []byte) (Push, bool) {
 		p.Files = append(append(append(p.Files, c.Added...), c.Modified...), c.Removed...)
 	}
 	return p, ok && p.Owner != "" && p.Repo != ""
+}
+
+// parseDeploymentStatus reads a deployment_status delivery. The status's
+// environment is the one the deployment was made to (GitHub repeats it on
+// the status); an App delivery names its installation.
+func parseDeploymentStatus(payload []byte) (decision.DeploymentStatus, error) {
+	var e github.DeploymentStatusEvent
+	if err := json.Unmarshal(payload, &e); err != nil {
+		return decision.DeploymentStatus{}, fmt.Errorf("not a deployment_status payload: %w", err)
+	}
+	repo, dep, st := e.GetRepo(), e.GetDeployment(), e.GetDeploymentStatus()
+	ds := decision.DeploymentStatus{
+		InstallationID: e.GetInstallation().GetID(), RepoID: repo.GetID(),
+		Owner: repo.GetOwner().GetLogin(), Repo: repo.GetName(), DefaultBranch: repo.GetDefaultBranch(),
+		Environment: st.GetEnvironment(), State: st.GetState(),
+		DeploymentID: dep.GetID(), SHA: dep.GetSHA(), Ref: dep.GetRef(),
+	}
+	if ds.Environment == "" {
+		ds.Environment = dep.GetEnvironment()
+	}
+	switch {
+	case ds.InstallationID <= 0:
+		return ds, errors.New("deployment_status payload has no installation")
+	case ds.RepoID <= 0 || ds.Owner == "" || ds.Repo == "":
+		return ds, errors.New("deployment_status payload has no repository")
+	case ds.Environment == "" || ds.State == "":
+		return ds, errors.New("deployment_status payload has no environment or state")
+	}
+	return ds, nil
+}
+
+// parsePermissionsAccepted reads an installation delivery whose owner
+// accepted new permissions.
+func parsePermissionsAccepted(event, id string, payload []byte) (decision.PermissionsAccepted, bool) {
+	if event != "installation" {
+		return decision.PermissionsAccepted{}, false
+	}
+	var e github.InstallationEvent
+	if err := json.Unmarshal(payload, &e); err != nil || e.GetAction() != "new_permissions_accepted" {
+		return decision.PermissionsAccepted{}, false
+	}
+	pa := decision.PermissionsAccepted{InstallationID: e.GetInstallation().GetID(), Owner: e.GetInstallation().GetAccount().GetLogin(), DeliveryID: id}
+	return pa, pa.InstallationID > 0 && pa.Owner != ""
 }
 
 // jsonPayload returns the JSON payload of a delivery sent as

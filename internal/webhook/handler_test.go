@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -437,6 +438,93 @@ func TestIntakeLimitsAnswerAtOnce(t *testing.T) {
 			}
 			if testutil.ToFloat64(m.Intake.BodyBytes) != 0 {
 				t.Errorf("%v bytes still held", testutil.ToFloat64(m.Intake.BodyBytes))
+			}
+		})
+	}
+}
+
+// GitHub's own deployment_status examples reach the observer with what
+// the bake_time re-evaluation needs; one without an installation (not an
+// App delivery) is refused, and a failed observer fails the delivery so
+// that it can be redelivered.
+func TestDeploymentStatusesAreReportedToTheObserver(t *testing.T) {
+	dir := filepath.Join(examplesDir(t), "deployment_status")
+	tests := []struct {
+		file   string
+		status int
+		want   decision.DeploymentStatus
+		fail   error
+	}{
+		{file: "with-installation.payload.json", status: http.StatusAccepted, want: decision.DeploymentStatus{
+			InstallationID: 1, RepoID: 186853002, Owner: "Codertocat", Repo: "Hello-World", DefaultBranch: "master",
+			Environment: "production", State: "success", DeploymentID: 145988746, SHA: "f95f852bd8fca8fcc58a9a2d6c842781e32a215e", Ref: "master",
+		}},
+		{file: "payload.json", status: http.StatusBadRequest},
+		{file: "with-installation.payload.json", status: http.StatusServiceUnavailable, fail: errors.New("database down")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			body, err := os.ReadFile(filepath.Join(dir, tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []decision.DeploymentStatus
+			acc := &fakeAcceptor{}
+			h, _ := New([]byte(secret), acc, slog.New(slog.DiscardHandler), metrics.New(), time.Now,
+				WithDeploymentObserver(func(_ context.Context, ds decision.DeploymentStatus) error { got = append(got, ds); return tt.fail }))
+			req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(body))
+			req.Header.Set("X-GitHub-Event", "deployment_status")
+			req.Header.Set("X-GitHub-Delivery", "ds-1")
+			req.Header.Set("X-Hub-Signature-256", sign(body))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.status || len(acc.jobs) != 0 {
+				t.Fatalf("status %d (want %d), jobs %+v: %s", rec.Code, tt.status, acc.jobs, rec.Body)
+			}
+			if tt.status == http.StatusAccepted && (len(got) != 1 || got[0] != tt.want) {
+				t.Fatalf("observed %+v, want %+v", got, tt.want)
+			}
+			if tt.status == http.StatusBadRequest && len(got) != 0 {
+				t.Fatalf("a refused delivery was observed: %+v", got)
+			}
+		})
+	}
+}
+
+// GitHub's example of an owner accepting new permissions reaches the
+// observer; other installation deliveries do not.
+func TestAcceptedPermissionsAreReportedToTheObserver(t *testing.T) {
+	dir := filepath.Join(examplesDir(t), "installation")
+	tests := []struct {
+		file     string
+		observed bool
+	}{
+		{"new_permissions_accepted.payload.json", true},
+		{"created.payload.json", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			body, err := os.ReadFile(filepath.Join(dir, tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []decision.PermissionsAccepted
+			h, _ := New([]byte(secret), &fakeAcceptor{}, slog.New(slog.DiscardHandler), metrics.New(), time.Now,
+				WithPermissionsObserver(func(_ context.Context, pa decision.PermissionsAccepted) error { got = append(got, pa); return nil }))
+			req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(body))
+			req.Header.Set("X-GitHub-Event", "installation")
+			req.Header.Set("X-GitHub-Delivery", "inst-1")
+			req.Header.Set("X-Hub-Signature-256", sign(body))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			want := decision.PermissionsAccepted{InstallationID: 957387, Owner: "Codertocat", DeliveryID: "inst-1"}
+			switch {
+			case rec.Code != http.StatusAccepted:
+				t.Fatalf("status %d: %s", rec.Code, rec.Body)
+			case tt.observed && (len(got) != 1 || got[0] != want):
+				t.Fatalf("observed %+v, want %+v", got, want)
+			case !tt.observed && len(got) != 0:
+				t.Fatalf("observed %+v", got)
 			}
 		})
 	}

@@ -324,6 +324,7 @@ func TestShapedSettingsAreCheckedWhenLoaded(t *testing.T) {
 				"reason": map[string]any{"type": "string"},
 			},
 		}},
+		"patterns": map[string]any{"default": []any{}, "type": "list", "items": map[string]any{"type": "string", "format": "promotion_pattern"}},
 		"dates": map[string]any{"default": []any{}, "type": "list", "items": map[string]any{
 			"type": "object", "keys": map[string]any{"start": map[string]any{"type": "string", "format": "date_time"}},
 		}},
@@ -346,6 +347,10 @@ func TestShapedSettingsAreCheckedWhenLoaded(t *testing.T) {
 		{"dates: [{start: 2026-02-30}]", `"2026-02-30" is not a date`},
 		{"paths: [\"docs/**\"]", ""},
 		{"paths: [\"docs/[\"]", "is not a valid glob"},
+		{`patterns: ['image: shop:(?P<version>\S+)', 'ref: (?P<sha>[0-9a-f]{40})']`, ""},
+		{`patterns: ['image: shop:(?P<version>\S+']`, "item 1: pattern \"image: shop:(?P<version>\\\\S+\" is not a regular expression: error parsing regexp: missing closing )"},
+		{`patterns: ['image: shop:(\S+)']`, "has no named group"},
+		{`patterns: ['(?P<tag>\S+)']`, `group "tag" is neither`},
 	}
 	for _, tt := range tests {
 		org := parse(t, OrgFile, "rules:\n  change_freeze:\n    "+tt.yaml+"\n")

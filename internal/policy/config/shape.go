@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gobwas/glob"
+
+	"github.com/mergeguard/mergeguard/internal/promotion"
 )
 
 // Shape describes what a value inside a setting may be: a list's items, an
@@ -77,6 +80,15 @@ var formats = map[string]struct {
 		}
 		if _, err := glob.Compile(s, '/'); err != nil {
 			return fmt.Errorf("%q is not a valid glob: %v", s, err)
+		}
+		return nil
+	}},
+	// A regular expression that reads what a promotion pull request
+	// promotes: RE2 syntax, with a named group (?P<version>…) or
+	// (?P<sha>…) and no other.
+	"promotion_pattern": {func(s string) error {
+		if _, err := (promotion.RawConfig{Patterns: []string{s}}).Validate(); err != nil {
+			return errors.New(strings.TrimPrefix(err.Error(), "promotion "))
 		}
 		return nil
 	}},

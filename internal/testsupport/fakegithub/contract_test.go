@@ -288,10 +288,13 @@ func responseSchema(doc *openapi3.T, rt fakegithub.Route, status int) (*openapi3
 	if resp == nil {
 		resp = op.Responses.Default()
 	}
-	if resp == nil && status == http.StatusNotFound {
+	if resp == nil && (status == http.StatusNotFound || status == http.StatusForbidden) {
 		// GitHub answers 404 for a missing resource on every endpoint, but
 		// the description leaves it out of some (team members, for one);
-		// the body is then GitHub's generic error.
+		// likewise 403 "Resource not accessible by integration" to an
+		// installation token that lacks the endpoint's permission (the
+		// deployments, before an owner accepts Deployments: read). The body
+		// is then GitHub's generic error.
 		if ref := doc.Components.Schemas["basic-error"]; ref != nil {
 			return ref, nil
 		}
@@ -483,6 +486,25 @@ func TestResponsesMatchGitHubsSchemas(t *testing.T) {
 	if _, err := inst.TeamMembers(ctx, "acme", "no-such-team"); !githubapp.IsNotFound(err) {
 		t.Fatalf("an unknown team: got %v, want a 404", err)
 	}
+
+	// Deployments and their statuses, read for bake_time; a refusal is the
+	// missing permission.
+	released := fakegithub.FakeSHA("release", "v1.42.0")
+	staged := repo.Deploy("staging", released, "v1.42.0", time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC))
+	staged.SetStatus("in_progress", time.Date(2026, 12, 7, 10, 1, 0, 0, time.UTC))
+	staged.SetStatus("success", time.Date(2026, 12, 7, 10, 5, 0, 0, time.UTC))
+	repo.Deploy("production", released, "v1.42.0", time.Date(2026, 12, 8, 10, 0, 0, 0, time.UTC))
+	if ds, err := inst.Deployments(ctx, owner, name, "staging", released, ""); err != nil || len(ds) != 1 || len(ds[0].Statuses) != 2 || ds[0].Statuses[0].State != "success" {
+		t.Fatalf("deployments to staging: %+v, %v", ds, err)
+	}
+	if ds, err := inst.Deployments(ctx, owner, name, "production", "", "v1.42.0"); err != nil || len(ds) != 1 || len(ds[0].Statuses) != 0 {
+		t.Fatalf("deployments to production by ref: %+v, %v", ds, err)
+	}
+	repo.DenyDeployments(true)
+	if _, err := inst.Deployments(ctx, owner, name, "staging", released, ""); !errors.Is(err, githubapp.ErrNoDeploymentsAccess) {
+		t.Fatalf("refused deployments: got %v, want the missing permission", err)
+	}
+	repo.DenyDeployments(false)
 
 	// Sweeps over open pull requests and the installation's repositories,
 	// and comment commands answered with a reaction and a reply.
@@ -863,6 +885,18 @@ func TestWebhookPayloadsMatchGitHubsSchemas(t *testing.T) {
 		}
 		if err := validate(t, doc.Components.Schemas["webhook-push"], value); err != nil {
 			t.Errorf("fake push delivery does not match GitHub's schema webhook-push:\n%v", err)
+		}
+	})
+	t.Run("webhook-deployment-status-created", func(t *testing.T) {
+		at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+		d := repo.Deploy("staging", fakegithub.FakeSHA("v1.42.0"), "v1.42.0", at)
+		d.SetStatus("success", at.Add(5*time.Minute))
+		value, err := decodeJSON(gh.DeploymentStatusPayload(d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := validate(t, doc.Components.Schemas["webhook-deployment-status-created"], value); err != nil {
+			t.Errorf("fake deployment_status delivery does not match GitHub's schema webhook-deployment-status-created:\n%v", err)
 		}
 	})
 }

@@ -286,6 +286,8 @@ var routeTable = []route{
 	{"POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", (*Server).createComment, "token"},
 	{"POST", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", (*Server).createReaction, "token"},
 	{"GET", "/repos/{owner}/{repo}/collaborators/{username}/permission", (*Server).getPermission, "token"},
+	{"GET", "/repos/{owner}/{repo}/deployments", (*Server).listDeployments, "token"},
+	{"GET", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses", (*Server).listDeploymentStatuses, "token"},
 	{"GET", "/app/hook/deliveries", (*Server).listHookDeliveries, "jwt"},
 	{"POST", "/app/hook/deliveries/{delivery_id}/attempts", (*Server).redeliverHookDelivery, "jwt"},
 	{"POST", "/app-manifests/{code}/conversions", (*Server).convertManifest, ""},

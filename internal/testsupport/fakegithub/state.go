@@ -32,6 +32,10 @@ type Repo struct {
 	// requests, oldest first.
 	comments []*comment
 	archived bool
+	// deployments are the repository's deployments, oldest first;
+	// deploymentsDenied answers their listing 403.
+	deployments       []*Deployment
+	deploymentsDenied bool
 }
 
 // File is a changed file of a pull request, as the list-files API shows it.
