@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/mergeguard/mergeguard/internal/deployhistory"
-	"github.com/mergeguard/mergeguard/internal/promotion"
 	"github.com/mergeguard/mergeguard/internal/migration"
+	"github.com/mergeguard/mergeguard/internal/promotion"
 )
 
 // Version is the version of the input document's shape (input.version).
