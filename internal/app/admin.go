@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/mergeguard/mergeguard/internal/queue"
 	"github.com/mergeguard/mergeguard/internal/settings"
@@ -96,4 +97,30 @@ func noServerDB(where, raw string) error {
 			where, settings.EnvDatabaseURL, settings.DefaultConfigFile)
 	}
 	return fmt.Errorf("%s holds no mergeguard database: set %s to the database `mergeguard serve` uses", where, settings.EnvDatabaseURL)
+}
+
+// AuditTrail reads the audit trail's records that f selects, oldest first,
+// in one transaction so that the records agree with each other.
+func (a *Admin) AuditTrail(ctx context.Context, f store.AuditFilter) ([]store.AuditRecord, error) {
+	var records []store.AuditRecord
+	err := a.DB.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		records, err = store.AuditTrail(ctx, tx, f)
+		return err
+	})
+	return records, err
+}
+
+// Freezes reads the organization's freezes in effect at now and those that
+// started since then, in one transaction so that the two lists agree.
+func (a *Admin) Freezes(ctx context.Context, org string, now, since time.Time) (active, recent []store.Freeze, err error) {
+	err = a.DB.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		if active, err = store.Freezes(ctx, tx, org, now); err != nil {
+			return err
+		}
+		recent, err = store.RecentFreezes(ctx, tx, org, since)
+		return err
+	})
+	return active, recent, err
 }

@@ -151,16 +151,8 @@ a running server re-evaluates the organization's open pull requests within secon
 				return fail(err)
 			}
 			defer admin.Close()
-			db := admin.DB
 			t := now()
-			var active, recent []store.Freeze
-			err = db.InTx(c.Context(), func(tx store.Tx) error {
-				if active, err = store.Freezes(c.Context(), tx, org, t); err != nil {
-					return err
-				}
-				recent, err = store.RecentFreezes(c.Context(), tx, org, t.Add(-since))
-				return err
-			})
+			active, recent, err := admin.Freezes(c.Context(), org, t, t.Add(-since))
 			if err != nil {
 				return fail(err)
 			}
