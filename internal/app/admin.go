@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mergeguard/mergeguard/internal/incident"
 	"github.com/mergeguard/mergeguard/internal/queue"
 	"github.com/mergeguard/mergeguard/internal/settings"
 	"github.com/mergeguard/mergeguard/internal/store"
@@ -123,4 +124,24 @@ func (a *Admin) Freezes(ctx context.Context, org string, now, since time.Time) (
 		return err
 	})
 	return active, recent, err
+}
+
+// StartFreeze starts an incident freeze and has the server's workers
+// re-evaluate the organization's open pull requests under it. It needs an
+// Admin opened by OpenJobs.
+func (a *Admin) StartFreeze(ctx context.Context, s incident.Start, now time.Time) (store.Freeze, error) {
+	if a.Jobs == nil {
+		return store.Freeze{}, errors.New("start a freeze: the database was opened without a job client (use OpenJobs)")
+	}
+	return incident.StartFreeze(ctx, a.DB, a.Jobs, s, now)
+}
+
+// EndFreezes ends the freezes e names and has the server's workers
+// re-evaluate the pull requests they held. It needs an Admin opened by
+// OpenJobs.
+func (a *Admin) EndFreezes(ctx context.Context, e incident.End, now time.Time) ([]store.Freeze, error) {
+	if a.Jobs == nil {
+		return nil, errors.New("end freezes: the database was opened without a job client (use OpenJobs)")
+	}
+	return incident.EndFreezes(ctx, a.DB, a.Jobs, e, now)
 }
