@@ -42,10 +42,28 @@ unowned := {"line": 11, "pattern": "payments/generated/", "owners": []}
 
 file(path, owners) := {"path": path, "status": "modified", "owners": owners}
 
+# groups_of groups the files by owners as the facts do (input.pull_request
+# .codeowners.groups), so that each test states only its files' owners.
+owner_key(m) := concat(" ", sort({lower(o) | some o in m.owners}))
+
+matches_of(files) := {[f.path, f.owners] | some f in files; is_object(f.owners); count(f.owners.owners) > 0} | {[f.previous_path, f.previous_owners] |
+	some f in files
+	is_object(f.previous_owners)
+	count(f.previous_owners.owners) > 0
+}
+
+groups_of(files) := [{"key": k, "owners": split(k, " "), "lines": lines} |
+	ms := matches_of(files)
+	some k in {owner_key(m) | some [_, m] in ms}
+	lines := [{"line": n, "pattern": p, "files": sort({path | some [path, m] in ms; m.line == n})} |
+		some [n, p] in sort({[m.line, m.pattern] | some [_, m] in ms; owner_key(m) == k})
+	]
+]
+
 doc(author, reviews, files) := {
 	"pull_request": {
 		"author": {"login": author, "type": "User"},
-		"codeowners": {"path": ".github/CODEOWNERS", "problems": []},
+		"codeowners": {"path": ".github/CODEOWNERS", "problems": [], "groups": groups_of(files)},
 	},
 	"reviews": reviews, "files": files,
 	"repository": {"owner": "acme"},
