@@ -73,7 +73,9 @@ min_bake_ns := settings.min_bake_hours * hour_ns
 
 configured if count(settings.promotion_paths) > 0
 
-promotion_files := lib.changed(settings.promotion_paths) if configured else := set()
+promotion_files := lib.changed(settings.promotion_paths) if configured
+
+else := set()
 
 promotes if count(promotion_files) > 0
 
@@ -86,7 +88,9 @@ sha := lower(object.get(promotion, "sha", ""))
 problems := object.get(promotion, "problems", [])
 
 # target names what is promoted in messages.
-target := version if version != "" else := lib.short(sha) if sha != ""
+target := version if version != ""
+
+else := lib.short(sha) if sha != ""
 
 known_target if target
 

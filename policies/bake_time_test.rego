@@ -99,6 +99,7 @@ test_baked_at_exactly_the_bake_time if {
 
 test_not_deployed if {
 	denials("2026-12-08T10:00:00Z", {"staging": []}, on) == {"v1.42.0 has not been deployed to staging: it must run there for 24 h before it reaches production."}
+
 	# Another version's deployment is no evidence.
 	other := {"staging": [deployment(2, "v1.41.0", old_sha, [["success", "2026-12-01T10:00:00Z"]])]}
 	denials("2026-12-08T10:00:00Z", other, on) == {"v1.42.0 has not been deployed to staging: it must run there for 24 h before it reaches production."}
