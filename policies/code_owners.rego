@@ -64,6 +64,13 @@
 #         applies).
 #       default: true
 #       stricter: true
+#     request_reviews:
+#       description: >-
+#         Whether mergeguard requests reviews from the owning teams and
+#         users whose approval is still missing, once per head commit
+#         (never from the author, nor anyone already requested or who
+#         approved). Off by default.
+#       default: false
 package mergeguard.rules.code_owners
 
 import data.mergeguard.config
@@ -235,6 +242,30 @@ warn contains msg if {
 	some key, g in groups
 	some login, reason in stale_for[key]
 	msg := sprintf("@%s's approval no longer counts for %s (%s): %s.", [approval_of[login].author.login, owners_text(g.owners), patterns_text(g.patterns), reason])
+}
+
+# request_reviewers: the owners of the groups still missing approvals,
+# for mergeguard to request reviews from (request_reviews: true). Other
+# organizations' teams cannot be requested here; the evaluator leaves out
+# the author and whoever is already requested or approved.
+request_reviewers contains o if {
+	active
+	settings.request_reviews
+	some key, g in groups
+	settings.approvals > count(counted[key])
+	some o in g.owners
+	requestable(o)
+}
+
+requestable(o) if {
+	team_owner(o)
+	startswith(o, "@")
+	not lib.foreign(o)
+}
+
+requestable(o) if {
+	user_owner(o)
+	lib.login(o) != lib.author
 }
 
 # distinct_teams: files under the configured paths need approvals that

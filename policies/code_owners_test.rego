@@ -12,6 +12,7 @@ defaults := {
 	"exempt_paths": [],
 	"bot_authors": [],
 	"bot_authors_need_owners": true,
+	"request_reviews": false,
 }
 
 # cfg turns the rule on, as a repository using it would.
@@ -332,4 +333,27 @@ test_truncated_pull_request_blocks if {
 	inp := object.union(doc("dev", [review("bo")], [pay("payments/a.go")]), {"files_truncated": true})
 	co.deny == {"This pull request changes more files than GitHub lists (3000), so mergeguard cannot tell which code owners must approve the files it hides; split it into smaller pull requests."} with input as inp
 		with data.mergeguard.config as cfg({})
+}
+
+# Review requests
+
+test_no_review_requests_by_default if {
+	count(co.request_reviewers) == 0 with input as doc("dev", [], [pay("payments/a.go")])
+		with data.mergeguard.config as cfg({})
+}
+
+test_review_requests_name_the_owners_still_missing if {
+	# shared/x.go has its approval (sam, of sre); payments/a.go's team and
+	# the legacy file's user owner do not. Another organization's team
+	# cannot be requested, nor the author.
+	theirs := {"line": 12, "pattern": "vendor/", "owners": ["@other/team", "@dev"]}
+	files := [pay("payments/a.go"), file("shared/x.go", shared), file("payments/legacy/l.go", legacy), file("vendor/v.go", theirs)]
+	reqs := co.request_reviewers with input as doc("dev", [review("sam")], files)
+		with data.mergeguard.config as cfg({"request_reviews": true})
+	reqs == {"@acme/payments", "@lee"}
+}
+
+test_no_review_requests_once_approved if {
+	count(co.request_reviewers) == 0 with input as doc("dev", [review("bo")], [pay("payments/a.go")])
+		with data.mergeguard.config as cfg({"request_reviews": true})
 }
