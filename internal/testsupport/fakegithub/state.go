@@ -82,7 +82,11 @@ type PR struct {
 	baseSHA           string
 	files             []File
 	reviews           []Review
-	commits           []commit
+	// requestedUsers and requestedTeams are the pending review requests
+	// (logins, team slugs), in the order they were made.
+	requestedUsers []string
+	requestedTeams []string
+	commits        []commit
 	created           time.Time
 	updated           time.Time
 }
@@ -267,6 +271,7 @@ func (p *PR) Review(login, state string) Review {
 	}
 	p.reviews = append(p.reviews, rv)
 	p.updated = rv.Submitted // a review updates the pull request
+	p.fulfilRequests(login)
 	return rv
 }
 
