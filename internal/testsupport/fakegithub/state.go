@@ -87,8 +87,8 @@ type PR struct {
 	requestedUsers []string
 	requestedTeams []string
 	commits        []commit
-	created           time.Time
-	updated           time.Time
+	created        time.Time
+	updated        time.Time
 }
 
 type commit struct {
