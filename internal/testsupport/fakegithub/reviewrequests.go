@@ -41,6 +41,7 @@ func (s *Server) requestReviewers(w *responder, r *http.Request) (int, any) {
 			return 422, errorBody("Reviews may only be requested from collaborators. One or more of the teams you specified is not a collaborator of the " + p.repo.FullName() + " repository.")
 		}
 	}
+	p.reviewRequests = append(p.reviewRequests, ReviewRequest{Users: slices.Clone(b.Reviewers), Teams: slices.Clone(b.TeamReviewers)})
 	for _, u := range b.Reviewers {
 		if !slices.ContainsFunc(p.requestedUsers, func(x string) bool { return strings.EqualFold(x, u) }) {
 			p.requestedUsers = append(p.requestedUsers, u)
@@ -78,6 +79,21 @@ func (p *PR) fulfilRequests(login string) {
 		t := p.repo.s.teams[lower(p.repo.owner+"/"+slug)]
 		return t != nil && slices.ContainsFunc(t.members, func(m string) bool { return strings.EqualFold(m, login) })
 	})
+}
+
+// ReviewRequest is a review request the fake accepted: the logins and team
+// slugs it named.
+type ReviewRequest struct {
+	Users []string
+	Teams []string
+}
+
+// ReviewRequests returns the review requests the pull request received,
+// oldest first.
+func (p *PR) ReviewRequests() []ReviewRequest {
+	p.repo.s.mu.Lock()
+	defer p.repo.s.mu.Unlock()
+	return slices.Clone(p.reviewRequests)
 }
 
 // RequestedReviewers returns the pending review requests: logins and team

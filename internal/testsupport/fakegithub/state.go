@@ -86,6 +86,8 @@ type PR struct {
 	// (logins, team slugs), in the order they were made.
 	requestedUsers []string
 	requestedTeams []string
+	// reviewRequests are the review requests received, as sent.
+	reviewRequests []ReviewRequest
 	commits        []commit
 	created        time.Time
 	updated        time.Time
