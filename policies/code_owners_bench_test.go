@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/decision"
+	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/policy"
 	policyconfig "github.com/mergeguard/mergeguard/internal/policy/config"
 	"github.com/mergeguard/mergeguard/policies"

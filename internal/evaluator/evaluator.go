@@ -105,9 +105,9 @@ type Service struct {
 	// ReviewRequests remembers the review requests made per head commit;
 	// nil means rules' review requests are not acted on.
 	ReviewRequests ReviewRequests
-	Now       func() time.Time
-	Log       *slog.Logger
-	Metrics   *metrics.Metrics
+	Now            func() time.Time
+	Log            *slog.Logger
+	Metrics        *metrics.Metrics
 }
 
 // Freezes reads incident freezes.
