@@ -5,7 +5,9 @@
 #   busy PostgreSQL table, rewrite it, or break the code still running
 #   against it. Each finding names the statement and the safe way to do the
 #   same thing; a finding passes with an approval from the database team or
-#   an inline "-- mergeguard:ignore RULE REASON" on the line before it.
+#   an inline "-- mergeguard:ignore RULE REASON" (or squawk's "--
+#   squawk-ignore RULE") on the line before it. Each migration is read
+#   whole at the head commit and parsed by PostgreSQL's own parser.
 # custom:
 #   severity: error
 #   remedy: >-
@@ -60,7 +62,26 @@
 #         vacuum_full: {type: string, enum: [error, warning, "off"]}
 #         cluster: {type: string, enum: [error, warning, "off"]}
 #         lock_timeout: {type: string, enum: [error, warning, "off"]}
+#         reindex: {type: string, enum: [error, warning, "off"]}
+#         detach_partition: {type: string, enum: [error, warning, "off"]}
+#         truncate_cascade: {type: string, enum: [error, warning, "off"]}
+#         drop_database: {type: string, enum: [error, warning, "off"]}
+#         uncommitted_transaction: {type: string, enum: [error, warning, "off"]}
+#         transaction_nesting: {type: string, enum: [error, warning, "off"]}
+#         enum_add_value: {type: string, enum: [error, warning, "off"]}
 #         unreadable: {type: string, enum: [error, warning, "off"]}
+#     postgres_version:
+#       description: >-
+#         The major version of PostgreSQL the migrations run on; it decides
+#         version-dependent advice (a constant default is cheap from 11, SET
+#         NOT NULL after a validated CHECK (col IS NOT NULL) skips the scan
+#         from 12, ALTER TYPE ... ADD VALUE may run in a transaction from
+#         12).
+#       default: 17
+#       type: integer
+#       minimum: 9
+#       maximum: 99
+#       stricter: lower
 #     large_tables:
 #       description: >-
 #         Tables known to be large ("orders" or "billing.invoices"): a finding
@@ -109,8 +130,17 @@ default_severity := {
 	"vacuum_full": "error",
 	"cluster": "error",
 	"lock_timeout": "warning",
+	"reindex": "error",
+	"detach_partition": "error",
+	"truncate_cascade": "error",
+	"drop_database": "error",
+	"uncommitted_transaction": "error",
+	"transaction_nesting": "error",
+	"enum_add_value": "error",
 	"unreadable": "error",
 }
+
+pg_version := object.get(settings, "postgres_version", 17)
 
 # The migration files: one glob for all patterns, matched once per file.
 migration_glob := lib.any_of(settings.paths)
@@ -123,8 +153,6 @@ transaction_glob := lib.any_of(settings.transaction_paths) if count(settings.tra
 # object rules (migrations[path] := f if ...): OPA checks each key a partial
 # object rule adds against every key added before it, so a partial rule
 # over thousands of files or statements costs time quadratic in them.
-# Each path is matched once, before anything else is looked at, with the
-# glob bound once rather than looked up per file.
 default migrations := {}
 
 migrations := {f.path: f |
@@ -135,318 +163,459 @@ migrations := {f.path: f |
 	g := migration_glob
 }
 
-# statements[path] are a migration's statements in order, down migrations
-# included (they still open and close transactions).
-statements := {path: f.sql.statements |
+# projected[path] is the migration read whole by PostgreSQL's parser
+# (input.files[].migration, docs/migrations.md).
+projected := {path: f.migration | some path, f in migrations; f.migration}
+
+# statements[path] are a migration's statements in order: down migrations
+# and the statements found in DO blocks and function bodies included.
+statements := {path: m.statements | some path, m in projected}
+
+# touched[path] are the lines a changed migration's diff adds: in a file
+# that was there before, only the statements on them are new. nil for a
+# new file (every statement is new) or when the diff is unknown.
+touched := {path: {l.line | some l in f.added_lines} |
 	some path, f in migrations
-	f.sql
+	f.status != "added"
+	not unknown_diff(f)
 }
 
-# live[path][i] is statement i of path when a deploy runs it and it could
-# be read whole.
+unknown_diff(f) if {
+	f.patch_missing
+	not f.contents_diffed
+}
+
+is_new(path, st) if not touched[path]
+
+is_new(path, st) if {
+	some n in numbers.range(st.line, st.end_line)
+	n in touched[path]
+}
+
+# live[path][i] is statement i of path when a deploy runs it, PostgreSQL
+# could parse it, and the pull request adds it.
 live := {path: run |
 	some path, stmts in statements
 	run := {i: st |
 		some i, st in stmts
 		not st.down
-		not st.incomplete
+		st.kind != "parse_error"
+		is_new(path, st)
 	}
 	count(run) > 0
 }
 
-# Names. A table is compared by its unquoted, lower-case name without
-# schema, so "Public"."Orders" and orders are the same table.
-ident := `(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)(?:\s*\.\s*(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*))?`
+# Names: a relation is compared by its name without schema, lower-case.
+name_of(rel) := lower(rel.name)
 
-table_name(raw) := name if {
-	parts := split(raw, ".")
-	name := lower(trim(trim_space(parts[count(parts) - 1]), `"`))
-}
+rel(st) := name_of(st.relation) if st.relation
 
-first_capture(pattern, code) := table_name(m[0][1]) if {
-	m := regex.find_all_string_submatch_n(pattern, code, 1)
-	count(m) > 0
-} else := ""
+else := ""
 
-alter_table(code) := first_capture(concat("", [`(?i)^alter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?(`, ident, `)`]), code)
-
-index_table(code) := first_capture(concat("", [`(?i)\son\s+(?:only\s+)?(`, ident, `)`]), code)
-
-dropped_table(code) := first_capture(concat("", [`(?i)^drop\s+table\s+(?:if\s+exists\s+)?(`, ident, `)`]), code)
-
-dml_table(code) := first_capture(concat("", [`(?i)^(?:update|delete\s+from)\s+(?:only\s+)?(`, ident, `)`]), code)
-
-maintenance_table(code) := table if {
-	table := first_capture(concat("", [`(?i)^(?:vacuum|cluster)\b(?:\s*\([^)]*\))?(?:\s+(?:full|freeze|verbose|analyze))*\s+(`, ident, `)`]), code)
-	not table in {"full", "freeze", "verbose", "analyze"}
-} else := ""
-
-created_table(code) := first_capture(concat("", [`(?i)^create\s+(?:(?:global|local)\s+)?(?:unlogged\s+|temp\s+|temporary\s+)?table\s+(?:if\s+not\s+exists\s+)?(`, ident, `)`]), code)
-
-# Tables the same migration creates are empty: nothing on them can lock
-# anyone out. created_tables[path] is found once per migration; a function
-# reading every statement at each call made a long migration quadratic.
-created_here(path, table) if {
-	table != ""
-	table in created_tables[path]
-}
-
-created_tables := {path: tables |
+# created[path][table] is the first statement creating table: what a
+# migration does to a table it created earlier is done to an empty table
+# nothing uses yet. Earlier, not anywhere: DROP TABLE t; CREATE TABLE t
+# still drops the old table's data.
+# object.union_n keeps the last of duplicate keys: in reverse order, the
+# first creation wins, with no per-name search.
+created := {path: object.union_n(array.reverse(cs)) |
 	some path, stmts in statements
-	tables := {table | some st in stmts; table := created_table(st.code)}
+	cs := [{name_of(st.relation): i} | some i, st in stmts; st.kind == "create_table"; not st.down]
 }
 
-large_tables := {table_name(t) | some t in settings.large_tables}
+created_before(path, table, i) if created[path][table] < i
+
+large_tables := {lower(t) | some raw in settings.large_tables; parts := split(raw, "."); t := trim(parts[count(parts) - 1], `"`)}
+
+# Transactions. The projection says whether each statement runs in a
+# transaction (the tool's implicit one, honouring its no-transaction
+# directives, or an explicit BEGIN; an explicit COMMIT ends it);
+# transaction_paths adds an implicit one to files mergeguard has no tool
+# for.
+in_transaction(path, st) if st.in_transaction
+
+in_transaction(path, st) if {
+	transaction_glob
+	glob.match(transaction_glob, ["/"], path)
+	not projected[path].transaction.implicit
+	not ended_before(path, st.index)
+}
+
+ended_before(path, i) if {
+	some j in boundaries[path]
+	j < i
+}
+
+# boundaries[path] are the statements that start or end a transaction.
+boundaries := {path: {j |
+	some j, st in stmts
+	st.transaction.op in {"begin", "commit", "rollback", "prepare"}
+} |
+	some path, stmts in statements
+}
+
+# same_transaction(path, j, i): statements j < i run in one transaction.
+same_transaction(path, j, i) if {
+	statements[path][j].in_transaction
+	statements[path][i].in_transaction
+	not boundary_between(path, j, i)
+}
+
+boundary_between(path, j, i) if {
+	some k in boundaries[path]
+	k > j
+	k <= i
+	not statements[path][k].transaction.nested
+}
+
+# ALTER TABLE subcommands on a table the migration did not create earlier.
+alters := {path: cmds |
+	some path, run in live
+	cmds := [{"i": i, "table": rel(st), "cmd": cmd} |
+		some i, st in run
+		st.kind == "alter_table"
+		st.alter_table.object_type in {"table", "foreign_table"}
+		not created_before(path, rel(st), i)
+		some cmd in st.alter_table.commands
+	]
+	count(cmds) > 0
+}
 
 # Checks. found holds {check, path, i, table}; messages are built below.
 
-index_stmt := `(?i)^create\s+(?:unique\s+)?index\b`
-
-concurrent_index := `(?i)^(?:create\s+(?:unique\s+)?index|drop\s+index|reindex(?:\s*\([^)]*\))?\s+\w+)\s+concurrently\b`
-
-found contains {"check": "create_index", "path": path, "i": i, "table": table} if {
+found contains {"check": "create_index", "path": path, "i": i, "table": rel(st)} if {
 	some path, i
 	st := live[path][i]
-	regex.match(index_stmt, st.code)
-	not regex.match(concurrent_index, st.code)
-	table := index_table(st.code)
-	not created_here(path, table)
+	st.kind == "create_index"
+	not st.create_index.concurrently
+	not created_before(path, rel(st), i)
 }
 
 found contains {"check": "drop_index", "path": path, "i": i, "table": ""} if {
 	some path, i
 	st := live[path][i]
-	regex.match(`(?i)^drop\s+index\b`, st.code)
-	not regex.match(concurrent_index, st.code)
+	st.kind == "drop_index"
+	not st.drop.concurrently
 }
 
-found contains {"check": "concurrently_in_transaction", "path": path, "i": i, "table": index_table(st.code)} if {
+concurrent(st) if st.create_index.concurrently
+
+concurrent(st) if {
+	st.kind == "drop_index"
+	st.drop.concurrently
+}
+
+concurrent(st) if st.reindex.concurrently
+
+concurrent(st) if {
+	some cmd in st.alter_table.commands
+	cmd.action == "detach_partition"
+	cmd.concurrently
+}
+
+found contains {"check": "concurrently_in_transaction", "path": path, "i": i, "table": rel(st)} if {
 	some path, i
 	st := live[path][i]
-	regex.match(concurrent_index, st.code)
-	in_transaction(path, i)
+	concurrent(st)
+	in_transaction(path, st)
 }
 
-in_transaction(path, _) if {
-	transaction_glob
-	glob.match(transaction_glob, ["/"], path)
+found contains {"check": "volatile_default", "path": path, "i": a.i, "table": a.table} if {
+	some path
+	some a in alters[path]
+	a.cmd.action == "add_column"
+	rewrites(a.cmd.column_def)
 }
 
-in_transaction(path, i) if {
-	opened := [j | some j in begins[path]; j < i]
-	count(opened) > 0
-	last := max(opened)
-	not closed_between(path, last, i)
+# Adding a column rewrites the table when its value is computed per row
+# (a volatile default, serial, identity, a stored generated column) and,
+# before PostgreSQL 11, for any default at all.
+rewrites(col) if col.needs_rewrite
+
+rewrites(col) if {
+	pg_version < 11
+	col.default
 }
 
-closed_between(path, from, to) if {
-	some j in commits[path]
-	j > from
-	j < to
+found contains {"check": "not_null_without_default", "path": path, "i": a.i, "table": a.table} if {
+	some path
+	some a in alters[path]
+	a.cmd.action == "add_column"
+	col := a.cmd.column_def
+	col.not_null
+	not col.default
+	not col.serial
+	col.identity == ""
+	not col.generated
 }
 
-# begins[path] and commits[path] are the positions of the statements that
-# open and close transactions, found once per migration rather than at
-# every statement that asks.
-begins := {path: {j | some j, st in stmts; regex.match(`(?i)^(?:begin|start\s+transaction)\b`, st.code)} | some path, stmts in statements}
-
-commits := {path: {j | some j, st in stmts; regex.match(`(?i)^(?:commit|end|rollback|abort)\b`, st.code)} | some path, stmts in statements}
-
-# ALTER TABLE actions, one per clause: "ADD COLUMN a int, ALTER b SET NOT
-# NULL" is two. A clause runs to the next comma that starts another action
-# (a comma inside numeric(10,2) does not). Code has no line breaks, so one
-# marks the clause boundaries.
-alter_prefix := concat("", [`(?i)^alter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?`, ident, `\s+`])
-
-action := `(?i),\s*((?:add|alter|drop|rename|validate|set|reset|owner|enable|disable|attach|detach|cluster|inherit|no|replica|of|not)\b)`
-
-alter_clauses(code) := [trim_space(c) | some c in split(regex.replace(regex.replace(code, alter_prefix, ""), action, "\n$1"), "\n")]
-
-# altered[path][i] is an ALTER TABLE statement on a table the migration did
-# not create, with its table and clauses.
-altered := {path: alters |
-	some path, run in live
-	alters := {i: {"table": table, "clauses": alter_clauses(st.code)} |
-		some i, st in run
-		table := alter_table(st.code)
-		table != ""
-		not created_here(path, table)
-	}
-	count(alters) > 0
+found contains {"check": "alter_column_type", "path": path, "i": a.i, "table": a.table} if {
+	some path
+	some a in alters[path]
+	a.cmd.action == "alter_column_type"
 }
 
-add_column := concat("", [`(?i)^add\s+(?:column\s+)?(?:if\s+not\s+exists\s+)?`, ident, `\s+(.*)$`])
-
-column_clause(clause) if {
-	regex.match(add_column, clause)
-	not regex.match(`(?i)^add\s+(?:constraint|primary|unique|foreign|check|exclude)\b`, clause)
+found contains {"check": "set_not_null", "path": path, "i": a.i, "table": a.table} if {
+	some path
+	some a in alters[path]
+	a.cmd.action == "set_not_null"
+	not proven_not_null(path, a)
 }
 
-volatile := `(?i)\bdefault\s+\(?\s*(?:random|gen_random_uuid|uuid_generate_v\w+|clock_timestamp|timeofday|nextval|txid_current)\s*\(|\b(?:small|big)?serial\b|\bgenerated\s+always\s+as\s*\(.*\)\s*stored\b`
+# From PostgreSQL 12, SET NOT NULL skips the scan when a validated
+# CHECK (col IS NOT NULL) exists: one validated earlier in this file,
+# named for the column (it was added NOT VALID by an earlier migration),
+# or added here with its expression. Both are gathered once per file.
+validations := {path: [v | some v in cmds; v.cmd.action == "validate_constraint"] | some path, cmds in alters}
 
-found contains {"check": "volatile_default", "path": path, "i": i, "table": a.table} if {
-	some path, i
-	a := altered[path][i]
-	some clause in a.clauses
-	column_clause(clause)
-	regex.match(volatile, clause)
+not_null_checks := {path: [{"i": j, "table": rel(st), "column": column, "constraint": cmd.constraint} |
+	some j, st in stmts
+	st.kind == "alter_table"
+	some cmd in st.alter_table.commands
+	cmd.action == "add_constraint"
+	cmd.constraint.type == "check"
+	m := regex.find_all_string_submatch_n(`(?i)^\(?\s*"?([^"\s()]+)"?\s+is\s+not\s+null\s*\)?$`, cmd.constraint.expr, 1)
+	count(m) == 1
+	column := lower(m[0][1])
+] |
+	some path, stmts in statements
 }
 
-found contains {"check": "not_null_without_default", "path": path, "i": i, "table": a.table} if {
-	some path, i
-	a := altered[path][i]
-	some clause in a.clauses
-	column_clause(clause)
-	regex.match(`(?i)\bnot\s+null\b`, clause)
-	not regex.match(`(?i)\bdefault\b|\bgenerated\b`, clause)
+proven_not_null(path, a) if {
+	pg_version >= 12
+	some b in validations[path]
+	b.i < a.i
+	b.table == a.table
+	contains(lower(b.cmd.name), lower(a.cmd.column))
 }
 
-found contains {"check": "alter_column_type", "path": path, "i": i, "table": a.table} if {
-	some path, i
-	a := altered[path][i]
-	some clause in a.clauses
-	regex.match(concat("", [`(?i)^alter\s+(?:column\s+)?`, ident, `\s+(?:set\s+data\s+)?type\b`]), clause)
+proven_not_null(path, a) if {
+	pg_version >= 12
+	some c in not_null_checks[path]
+	c.i < a.i
+	c.table == a.table
+	c.column == lower(a.cmd.column)
+	validated_by(path, c.constraint, c.i, a.i)
 }
 
-found contains {"check": "set_not_null", "path": path, "i": i, "table": a.table} if {
-	some path, i
-	a := altered[path][i]
-	some clause in a.clauses
-	regex.match(concat("", [`(?i)^alter\s+(?:column\s+)?`, ident, `\s+set\s+not\s+null\b`]), clause)
+validated_by(_, c, _, _) if not c.not_valid
+
+validated_by(path, c, j, i) if {
+	some b in validations[path]
+	b.i > j
+	b.i < i
+	lower(b.cmd.name) == lower(c.name)
 }
 
-add_constraint := `(?i)^add\s+(?:constraint\s+\S+\s+)?`
+constraint_check := {"foreign_key": "add_foreign_key", "check": "add_check", "unique": "add_unique", "primary_key": "add_unique"}
 
-found contains {"check": "add_foreign_key", "path": path, "i": i, "table": a.table} if {
-	some path, i
-	a := altered[path][i]
-	some clause in a.clauses
-	regex.match(concat("", [add_constraint, `foreign\s+key\b`]), clause)
-	not regex.match(`(?i)\bnot\s+valid\b`, clause)
+# A constraint added to an existing table: validated at once unless NOT
+# VALID; UNIQUE and PRIMARY KEY build an index unless USING INDEX.
+found contains {"check": constraint_check[c.type], "path": path, "i": a.i, "table": a.table} if {
+	some path
+	some a in alters[path]
+	a.cmd.action == "add_constraint"
+	c := a.cmd.constraint
+	c.type in {"foreign_key", "check"}
+	not c.not_valid
 }
 
-found contains {"check": "add_check", "path": path, "i": i, "table": a.table} if {
-	some path, i
-	a := altered[path][i]
-	some clause in a.clauses
-	regex.match(concat("", [add_constraint, `check\b`]), clause)
-	not regex.match(`(?i)\bnot\s+valid\b`, clause)
+found contains {"check": "add_unique", "path": path, "i": a.i, "table": a.table} if {
+	some path
+	some a in alters[path]
+	a.cmd.action == "add_constraint"
+	a.cmd.constraint.type in {"unique", "primary_key"}
+	a.cmd.constraint.using_index == ""
 }
 
-found contains {"check": "add_unique", "path": path, "i": i, "table": a.table} if {
-	some path, i
-	a := altered[path][i]
-	some clause in a.clauses
-	regex.match(concat("", [add_constraint, `(?:unique|primary\s+key)\b`]), clause)
-	not regex.match(`(?i)\busing\s+index\b`, clause)
+# Constraints written inside ADD COLUMN cannot be NOT VALID or USING
+# INDEX: REFERENCES validates (and locks both tables), UNIQUE and PRIMARY
+# KEY build an index under the table's lock.
+found contains {"check": constraint_check[c.type], "path": path, "i": a.i, "table": a.table} if {
+	some path
+	some a in alters[path]
+	a.cmd.action == "add_column"
+	some c in a.cmd.column_def.constraints
+	constraint_check[c.type]
 }
 
-found contains {"check": "drop_column", "path": path, "i": i, "table": a.table} if {
-	some path, i
-	a := altered[path][i]
-	some clause in a.clauses
-	m := regex.find_all_string_submatch_n(concat("", [`(?i)^drop\s+(?:column\s+)?(?:if\s+exists\s+)?(`, ident, `)`]), clause, 1)
-	count(m) > 0
-	not lower(m[0][1]) in {"constraint", "default", "not", "identity", "expression"}
+# NOT VALID then VALIDATE in one transaction: the ACCESS EXCLUSIVE lock of
+# the ADD is held while VALIDATE scans, which is what NOT VALID avoids.
+# The NOT VALID constraints are looked up by table and name (the first
+# added wins), not joined with every VALIDATE: a join is quadratic in a
+# long migration.
+not_valid_added := {path: object.union_n(array.reverse(adds)) |
+	some path, cmds in alters
+	adds := [{key: a} |
+		some a in cmds
+		a.cmd.action == "add_constraint"
+		a.cmd.constraint.not_valid
+		key := concat(".", [a.table, lower(a.cmd.constraint.name)])
+	]
+}
+
+found contains {"check": constraint_check[c.type], "path": path, "i": v.i, "table": v.table} if {
+	some path
+	some v in validations[path]
+	a := not_valid_added[path][concat(".", [v.table, lower(v.cmd.name)])]
+	a.i < v.i
+	c := a.cmd.constraint
+	same_transaction(path, a.i, v.i)
+}
+
+found contains {"check": "drop_column", "path": path, "i": a.i, "table": a.table} if {
+	some path
+	some a in alters[path]
+	a.cmd.action == "drop_column"
 }
 
 found contains {"check": "drop_table", "path": path, "i": i, "table": table} if {
 	some path, i
 	st := live[path][i]
-	table := dropped_table(st.code)
-	table != ""
-	not created_here(path, table)
+	st.kind == "drop_table"
+	some obj in st.drop.objects
+	table := name_of(obj)
+	not created_before(path, table, i)
 }
 
-found contains {"check": "rename_column", "path": path, "i": i, "table": a.table} if {
-	some path, i
-	a := altered[path][i]
-	some clause in a.clauses
-	regex.match(`(?i)^rename\s+`, clause)
-	not regex.match(`(?i)^rename\s+(?:to|constraint)\b`, clause)
+found contains {"check": "rename_column", "path": path, "i": a.i, "table": a.table} if {
+	some path
+	some a in alters[path]
+	a.cmd.action == "rename_column"
 }
 
-found contains {"check": "rename_table", "path": path, "i": i, "table": a.table} if {
-	some path, i
-	a := altered[path][i]
-	some clause in a.clauses
-	regex.match(`(?i)^rename\s+to\b`, clause)
+found contains {"check": "rename_table", "path": path, "i": a.i, "table": a.table} if {
+	some path
+	some a in alters[path]
+	a.cmd.action == "rename_table"
 }
 
-found contains {"check": "update_without_where", "path": path, "i": i, "table": table} if {
+found contains {"check": "update_without_where", "path": path, "i": i, "table": rel(st)} if {
 	some path, i
 	st := live[path][i]
-	regex.match(`(?i)^update\b`, st.code)
-	not regex.match(`(?i)\bwhere\b`, st.code)
-	table := dml_table(st.code)
-	not created_here(path, table)
+	st.kind == "update"
+	st.has_where == false
+	not created_before(path, rel(st), i)
 }
 
-found contains {"check": "delete_without_where", "path": path, "i": i, "table": table} if {
+found contains {"check": "delete_without_where", "path": path, "i": i, "table": rel(st)} if {
 	some path, i
 	st := live[path][i]
-	regex.match(`(?i)^delete\s+from\b`, st.code)
-	not regex.match(`(?i)\bwhere\b`, st.code)
-	table := dml_table(st.code)
-	not created_here(path, table)
+	st.kind == "delete"
+	st.has_where == false
+	not created_before(path, rel(st), i)
 }
 
-found contains {"check": "vacuum_full", "path": path, "i": i, "table": maintenance_table(st.code)} if {
+found contains {"check": "vacuum_full", "path": path, "i": i, "table": rel(st)} if {
 	some path, i
 	st := live[path][i]
-	regex.match(`(?i)^vacuum\b`, st.code)
-	regex.match(`(?i)^vacuum\s*(?:\([^)]*\bfull\b[^)]*\)|.*\bfull\b)`, st.code)
+	st.vacuum.full
 }
 
-found contains {"check": "cluster", "path": path, "i": i, "table": maintenance_table(st.code)} if {
+found contains {"check": "cluster", "path": path, "i": i, "table": rel(st)} if {
 	some path, i
 	st := live[path][i]
-	regex.match(`(?i)^cluster\b`, st.code)
+	st.kind == "cluster"
 }
 
-# lock_timeout: a new migration whose first statement that locks an existing
-# table runs without a lock timeout. Only whole files can say: a changed
-# file's SET may be on a line the diff does not show.
-locks := `(?i)^(?:alter\s+table|create\s+(?:unique\s+)?index|drop\s+index|drop\s+table|create\s+(?:or\s+replace\s+)?trigger|truncate|lock\s+table|vacuum|cluster|reindex)\b`
+found contains {"check": "reindex", "path": path, "i": i, "table": rel(st)} if {
+	some path, i
+	st := live[path][i]
+	st.kind == "reindex"
+	not st.reindex.concurrently
+	not created_before(path, rel(st), i)
+}
 
-locking := {path: tables |
+found contains {"check": "detach_partition", "path": path, "i": a.i, "table": a.table} if {
+	some path
+	some a in alters[path]
+	a.cmd.action == "detach_partition"
+	not a.cmd.concurrently
+}
+
+found contains {"check": "truncate_cascade", "path": path, "i": i, "table": rel(st)} if {
+	some path, i
+	st := live[path][i]
+	st.truncate.cascade
+}
+
+found contains {"check": "drop_database", "path": path, "i": i, "table": ""} if {
+	some path, i
+	st := live[path][i]
+	st.kind == "drop_database"
+}
+
+# A BEGIN no COMMIT ends: the migration's changes are rolled back when the
+# session ends, or the tool commits what it did not mean to.
+found contains {"check": "uncommitted_transaction", "path": path, "i": i, "table": ""} if {
+	some path, m in projected
+	m.unclosed_transaction_line > 0
+	some i, st in m.statements
+	st.kind == "begin"
+	st.line == m.unclosed_transaction_line
+	live[path][i]
+}
+
+# A BEGIN inside a transaction (an explicit one, or the one the tool
+# wraps the file in): PostgreSQL ignores it, and its COMMIT then commits
+# the outer transaction early.
+found contains {"check": "transaction_nesting", "path": path, "i": i, "table": ""} if {
+	some path, i
+	st := live[path][i]
+	st.transaction.op == "begin"
+	st.transaction.nested
+}
+
+# ALTER TYPE ... ADD VALUE: before PostgreSQL 12 it cannot run inside a
+# transaction; from 12 it can, but the new value cannot be used until the
+# transaction commits.
+found contains {"check": "enum_add_value", "path": path, "i": i, "table": ""} if {
+	some path, i
+	st := live[path][i]
+	st.alter_enum.add_value != ""
+	in_transaction(path, st)
+	pg_version < 12
+}
+
+found contains {"check": "enum_add_value", "path": path, "i": j, "table": ""} if {
+	some path, i
+	st := live[path][i]
+	v := st.alter_enum.add_value
+	v != ""
+	some j, later in live[path]
+	j > i
+	same_transaction(path, i, j)
+	contains(later.text, concat("", ["'", replace(v, "'", "''"), "'"]))
+}
+
+# lock_timeout: a new migration's first statement that locks an existing
+# table runs without a lock timeout. statement_timeout is not one: it
+# bounds the statement, including its wait, and every query queued behind
+# the waiting lock waits with it.
+locking_kinds := {"alter_table", "create_index", "drop_index", "drop_table", "create_trig", "truncate", "lock", "vacuum", "cluster", "reindex"}
+
+locking := {path: is |
 	some path, run in live
-	tables := {i: table |
+	is := {i |
 		some i, st in run
-		regex.match(locks, st.code)
-		not regex.match(concurrent_index, st.code)
-		table := statement_table(st.code)
-		not created_here(path, table)
+		st.kind in locking_kinds
+		not concurrent(st)
+		not created_before(path, rel(st), i)
 	}
-	count(tables) > 0
+	count(is) > 0
 }
 
-statement_table(code) := alter_table(code) if regex.match(`(?i)^alter\b`, code)
-
-else := index_table(code) if regex.match("(?i)^(?:create|drop\\s+index|reindex)\\b", code)
-
-else := dropped_table(code) if regex.match("(?i)^drop\\s+table\\b", code)
-
-else := maintenance_table(code)
-
-found contains {"check": "lock_timeout", "path": path, "i": first, "table": locking[path][first]} if {
+found contains {"check": "lock_timeout", "path": path, "i": first, "table": rel(st)} if {
 	some path, f in migrations
 	f.status == "added"
-	first := min(object.keys(locking[path]))
-	not timeout_before(path, first)
+	first := min(locking[path])
+	st := statements[path][first]
+	no_lock_timeout(st.lock_timeout)
 }
 
-timeout_before(path, i) if {
-	some j, st in statements[path]
-	j < i
-	regex.match(`(?i)^set\s+(?:local\s+|session\s+)?lock_timeout\b|^set\s+(?:local\s+|session\s+)?statement_timeout\b`, st.code)
-}
+no_lock_timeout(v) if v == ""
 
-timeout_before(path, i) if {
-	some j, st in statements[path]
-	j < i
-	regex.match(`(?i)set_config\s*\(\s*'(?:lock|statement)_timeout'`, st.text)
-}
+no_lock_timeout(v) if v in {"0", "'0'", "0ms", "0s"}
 
 # Severity: the check's configured level, raised to error on a known-large
 # table.
@@ -457,12 +626,38 @@ severity(check, table) := "error" if {
 	table in large_tables
 } else := level(check)
 
-# ignored(st, check) is the ignore directive that exempts st from check.
-ignores_of(st, check) := [ig | some ig in st.ignores; lower(ig.rule) in {check, "all"}]
+# The statement whose ignore comments apply: a statement found in a DO
+# block or a function body takes those of the statement that holds it.
+holder(path, i) := i if not statements[path][i].from
 
-ignored(st, check) if {
-	some ig in ignores_of(st, check)
+else := max({j | some j, s in statements[path]; j < i; not s.from})
+
+ignores_of(path, i, check) := [ig |
+	some ig in statements[path][holder(path, i)].ignores
+	covers(ig, check)
+]
+
+covers(ig, check) if check in ig.checks
+
+covers(ig, _) if "all" in ig.checks
+
+# ignored is asked of every finding: it looks at the statement's ignores
+# directly rather than building ignores_of's list each time.
+ignored(path, i, check) if {
+	some ig in statements[path][holder(path, i)].ignores
+	covers(ig, check)
+	ig.source == "squawk"
+}
+
+ignored(path, i, check) if {
+	some ig in statements[path][holder(path, i)].ignores
+	covers(ig, check)
 	trim_space(ig.reason) != ""
+}
+
+ignored(path, _, check) if {
+	some c in projected[path].file_ignores
+	c in {check, "all"}
 }
 
 # findings are what the check reports: not off, not ignored.
@@ -471,40 +666,41 @@ findings contains object.union(raw, {"severity": sev, "line": st.line, "end_line
 	sev := severity(raw.check, raw.table)
 	sev != "off"
 	st := statements[raw.path][raw.i]
-	not ignored(st, raw.check)
+	not ignored(raw.path, raw.i, raw.check)
 }
 
-# A migration GitHub sent no lines of, or whose lines could not be read,
-# cannot be checked; it is a finding of its own, so it is not passed
-# unseen.
+# What cannot be read is not passed: a migration whose content could not
+# be had, one over the byte or time bound, a statement PostgreSQL rejects
+# (its message and line; the statements after it are still checked).
 unreadable contains {"path": path, "line": 0, "why": why} if {
 	some path, f in migrations
-	f.patch_missing
-	not f.contents_diffed # mergeguard diffed the file itself: its statements are there
-	why := "GitHub sent no diff for it (too large), so its statements were not checked"
+	not f.migration
+	f.migration_unread
+	why := f.migration_unread
 }
 
 unreadable contains {"path": path, "line": 0, "why": why} if {
 	some path, f in migrations
-	f.parse_error != ""
-	why := sprintf("its diff could not be read (%s), so its statements were not checked", [f.parse_error])
+	not f.migration
+	not f.migration_unread
+	why := "mergeguard did not read it whole, so its statements were not checked"
+}
+
+unreadable contains {"path": path, "line": m.limit.line, "why": m.limit.message} if {
+	some path, m in projected
+	m.limit
 }
 
 unreadable contains {"path": path, "line": st.line, "why": why} if {
 	some path, stmts in statements
 	some st in stmts
-	st.incomplete
+	st.kind == "parse_error"
 	not st.down
-	why := "the statement here could not be read whole (the added lines end inside a string, comment or dollar quote, or a line is too long), so it was not checked"
+	is_new(path, st)
+	why := sprintf("PostgreSQL cannot parse the statement here (%s at line %d), so it was not checked (the statements after it were)", [st.error.message, st.error.line])
 }
 
-unreadable contains {"path": path, "line": 0, "why": why} if {
-	some path, f in migrations
-	f.sql.truncated
-	why := "it has more statements than mergeguard reads, so the rest were not checked"
-}
-
-unreadable_findings contains {"check": "unreadable", "path": u.path, "line": u.line, "end_line": u.line, "severity": level("unreadable"), "msg": sprintf("`%s`: %s.", [u.path, u.why])} if {
+unreadable_findings contains {"check": "unreadable", "path": u.path, "line": u.line, "end_line": u.line, "severity": level("unreadable"), "msg": sprintf("Unreadable migration `%s` (unreadable): %s.", [u.path, u.why])} if {
 	some u in unreadable
 	level("unreadable") != "off"
 }
@@ -575,27 +771,38 @@ warn contains finding(f, f.msg) if {
 # Ignores are shown, so that what was let through is on the record.
 warn contains {"msg": msg, "path": raw.path, "line": ig.line} if {
 	some raw in found
-	st := statements[raw.path][raw.i]
-	some ig in ignores_of(st, raw.check)
-	trim_space(ig.reason) != ""
-	msg := sprintf("%s ignored here: %s", [check_title[raw.check], ig.reason])
+	some ig in ignores_of(raw.path, raw.i, raw.check)
+	why := ignore_reason(ig)
+	msg := sprintf("%s ignored here: %s", [check_title[raw.check], why])
 }
 
+ignore_reason(ig) := sprintf("`-- squawk-ignore %s`", [ig.rule]) if ig.source == "squawk"
+
+else := ig.reason if trim_space(ig.reason) != ""
+
 warn contains {"msg": msg, "path": path, "line": ig.line} if {
-	some path, stmts in statements
-	some st in stmts
-	some ig in st.ignores
+	some path, m in projected
+	some ig in m.ignores
+	ig.source == "mergeguard"
 	trim_space(ig.reason) == ""
 	msg := sprintf("`-- mergeguard:ignore %s` needs a reason after the check's name, e.g. `-- mergeguard:ignore %s the table has 200 rows`; without one it ignores nothing.", [ig.rule, ig.rule])
 }
 
 warn contains {"msg": msg, "path": path, "line": ig.line} if {
-	some path, stmts in statements
-	some st in stmts
-	some ig in st.ignores
+	some path, m in projected
+	some ig in m.ignores
+	ig.source == "mergeguard"
 	not lower(ig.rule) in object.keys(default_severity)
 	lower(ig.rule) != "all"
 	msg := sprintf("`-- mergeguard:ignore %s` names no check; the checks are %s.", [ig.rule, concat(", ", sort(object.keys(default_severity)))])
+}
+
+warn contains {"msg": msg, "path": path, "line": ig.line} if {
+	some path, m in projected
+	some ig in m.ignores
+	ig.source == "squawk"
+	count(ig.checks) == 0
+	msg := sprintf("`-- squawk-ignore %s` ignores nothing here: mergeguard has no check for squawk's %s (docs/migrations.md lists the mapping).", [ig.rule, ig.rule])
 }
 
 # Messages: what happens, and the safe way.
@@ -623,10 +830,35 @@ check_title := {
 	"vacuum_full": "VACUUM FULL",
 	"cluster": "CLUSTER",
 	"lock_timeout": "No lock_timeout",
+	"reindex": "REINDEX without CONCURRENTLY",
+	"detach_partition": "DETACH PARTITION without CONCURRENTLY",
+	"truncate_cascade": "TRUNCATE ... CASCADE",
+	"drop_database": "DROP DATABASE",
+	"uncommitted_transaction": "BEGIN without COMMIT",
+	"transaction_nesting": "Nested BEGIN",
+	"enum_add_value": "ALTER TYPE ... ADD VALUE",
 	"unreadable": "Unreadable migration",
 }
 
-message(f) := sprintf("%s%s (%s): %s", [check_title[f.check], on(f.table), f.check, advice[f.check]])
+message(f) := sprintf("%s%s%s (%s): %s", [check_title[f.check], on(f.table), inside(statements[f.path][f.i]), f.check, advice_for(f.check)])
+
+# A statement found in a DO block or a function body says so: it runs when
+# the block (at once) or the function (when called) runs.
+inside(st) := msg if {
+	st.from.kind == "do_block"
+	msg := sprintf(", inside the DO block at line %d", [st.from.line])
+} else := msg if {
+	st.from.kind == "function_body"
+	msg := sprintf(", inside function %s defined at line %d", [st.from.function, st.from.line])
+} else := ""
+
+advice_for(check) := concat("", [advice.volatile_default, " Before PostgreSQL 11 (postgres_version) any default rewrites the table."]) if {
+	check == "volatile_default"
+	pg_version < 11
+} else := advice.set_not_null_old if {
+	check == "set_not_null"
+	pg_version < 12
+} else := advice[check]
 
 advice := {
 	"create_index": "building the index blocks every write to the table until it finishes. Use CREATE INDEX CONCURRENTLY, in a migration that does not run in a transaction.",
@@ -647,5 +879,13 @@ advice := {
 	"delete_without_where": "a DELETE of every row in a migration holds its row locks until the migration commits (a backfill inside a migration). Delete in batches outside the migration, or TRUNCATE a table nothing uses any more.",
 	"vacuum_full": "VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock. Use an online tool such as pg_repack outside migrations, or plain VACUUM.",
 	"cluster": "CLUSTER rewrites the table under an ACCESS EXCLUSIVE lock. Use an online tool such as pg_repack outside migrations.",
+	"reindex": "REINDEX without CONCURRENTLY blocks writes to the table (and reads through the index) until it finishes. Use REINDEX ... CONCURRENTLY (PostgreSQL 12+), outside a transaction.",
+	"detach_partition": "DETACH PARTITION takes an ACCESS EXCLUSIVE lock on the partitioned table. Use DETACH PARTITION ... CONCURRENTLY (PostgreSQL 14+), outside a transaction.",
+	"truncate_cascade": "CASCADE also empties every table with a foreign key to this one, and the tables referencing those, which the statement does not name. Truncate the tables by name.",
+	"drop_database": "the database and all its data are gone for good. Drop databases by hand, never in a migration.",
+	"uncommitted_transaction": "no COMMIT ends this transaction: the migration's changes are rolled back when the session ends, or committed by whatever runs next. End the transaction with COMMIT.",
+	"transaction_nesting": "a transaction is already open here (an explicit BEGIN, or the one the migration tool wraps the file in); PostgreSQL ignores this BEGIN, and its COMMIT commits the outer transaction early. Remove the BEGIN/COMMIT, or tell the tool not to wrap the file.",
+	"enum_add_value": "a value added to an enum cannot be used until the transaction that adds it commits (and before PostgreSQL 12 ADD VALUE cannot run in a transaction at all). Add the value in a migration of its own and use it in a later one.",
+	"set_not_null_old": "SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock, and before PostgreSQL 12 a validated CHECK (col IS NOT NULL) does not avoid the scan. Keep the NOT VALID check constraint instead of SET NOT NULL until the database is upgraded.",
 	"lock_timeout": "the migration sets no lock_timeout, so a statement waiting for its lock behind a long query makes every other query on the table wait too. Start the migration with SET lock_timeout = '5s' (and retry the deploy if it times out).",
 }

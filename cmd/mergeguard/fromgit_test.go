@@ -89,3 +89,34 @@ func TestEvalFromGit(t *testing.T) {
 		}
 	}
 }
+
+// eval --from-git reads a changed migration whole at the head, from git:
+// the BEGIN above the changed line is seen.
+func TestEvalFromGitReadsMigrationsWhole(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	dir := t.TempDir()
+	gitIn := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=Ada", "GIT_AUTHOR_EMAIL=ada@example.com", "GIT_COMMITTER_NAME=Ada", "GIT_COMMITTER_EMAIL=ada@example.com")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	gitIn("init", "-q", "-b", "main")
+	const path = "db/migrations/0042_orders.sql"
+	writeFiles(t, dir, map[string]string{path: "SET lock_timeout = '1s';\nBEGIN;\nALTER TABLE orders ADD COLUMN note text;\nCOMMIT;\n"})
+	gitIn("add", ".")
+	gitIn("commit", "-q", "-m", "Start")
+	gitIn("checkout", "-q", "-b", "index")
+	writeFiles(t, dir, map[string]string{path: "SET lock_timeout = '1s';\nBEGIN;\nALTER TABLE orders ADD COLUMN note text;\nCREATE INDEX CONCURRENTLY i ON orders (note);\nCOMMIT;\n"})
+	gitIn("commit", "-q", "-am", "Index the note")
+	t.Chdir(dir)
+	out, errOut, code := runMain(t, nil, "eval", "--at", weekday, "--from-git", "main...HEAD", "--author", "ada", "--repo", "acme/shop")
+	if code != 1 || !strings.Contains(out, "(concurrently_in_transaction)") || !strings.Contains(out, path+":4") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+}

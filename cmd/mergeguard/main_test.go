@@ -29,6 +29,7 @@ func TestEvalExamples(t *testing.T) {
 		{"approved", 0, "Passed: 3 of 3 rules passed"},
 		{"unreviewed", 1, "Blocked by Diff coverage and Required reviewers"},
 		{"changes-requested", 1, "Blocked by Required reviewers"},
+		{"migration", 1, "Blocked by Migration safety"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {

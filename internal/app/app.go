@@ -22,6 +22,7 @@ import (
 	"github.com/mergeguard/mergeguard/internal/incident"
 	"github.com/mergeguard/mergeguard/internal/intake"
 	"github.com/mergeguard/mergeguard/internal/metrics"
+	"github.com/mergeguard/mergeguard/internal/migration"
 	"github.com/mergeguard/mergeguard/internal/oidcauth"
 	"github.com/mergeguard/mergeguard/internal/policy"
 	policysource "github.com/mergeguard/mergeguard/internal/policy/source"
@@ -244,6 +245,10 @@ func (a *Server) build(ctx context.Context) error {
 		}
 		verifier = v
 	}
+	// The migration parser's module compiles in about two seconds of CPU:
+	// start it now, in the background, so no webhook pays for it; /readyz
+	// waits for it, and an evaluation that comes first waits too.
+	migration.Warm()
 	var webHandler http.Handler
 	if web != nil {
 		webHandler = web
@@ -265,6 +270,7 @@ func (a *Server) build(ctx context.Context) error {
 				}
 				return nil
 			}},
+			{Name: "migration_parser", Check: migration.Ready},
 		},
 		Metrics:               m,
 		Log:                   log,

@@ -58,5 +58,6 @@ func startForBenchmark(b *testing.B, gh *fakegithub.Server, key *rsa.PrivateKey,
 	done := make(chan error, 1)
 	go func() { done <- app.Run(ctx, s, app.Options{Log: slog.New(slog.DiscardHandler), Listener: ln}) }()
 	b.Cleanup(func() { cancel(); <-done })
+	parserReady(b)
 	return "http://" + ln.Addr().String()
 }

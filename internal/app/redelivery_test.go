@@ -111,6 +111,7 @@ func startRedelivering(t *testing.T, gh *fakegithub.Server, ln net.Listener, r q
 		})
 	}()
 	t.Cleanup(func() { h.stop() })
+	parserReady(t)
 	wait.Until(t, 10*time.Second, "the server to answer", func() bool {
 		resp, err := http.Get(h.base + "/healthz")
 		if err == nil {

@@ -103,7 +103,7 @@ func RunReplay(ctx context.Context, getenv func(string) string, r Replay) (Repla
 
 	var inputs []replay.Input
 	if len(r.Dirs) > 0 {
-		inputs, err = dirInputs(r.Dirs, r.At, proposed.Config.Teams())
+		inputs, err = dirInputs(ctx, r.Dirs, r.At, proposed.Config.Teams())
 	} else {
 		inputs, res.Missing, err = storedInputs(ctx, getenv, r)
 	}
@@ -135,10 +135,10 @@ func policyReads(dir string, layout policysource.Layout, bundled []policy.Module
 }
 
 // dirInputs builds the input documents of eval directories.
-func dirInputs(dirs []string, at time.Time, teams []string) ([]replay.Input, error) {
+func dirInputs(ctx context.Context, dirs []string, at time.Time, teams []string) ([]replay.Input, error) {
 	var out []replay.Input
 	for _, dir := range dirs {
-		src, err := localpr.Load(dir, at)
+		src, err := localpr.Load(ctx, dir, at)
 		if err != nil {
 			return nil, err
 		}

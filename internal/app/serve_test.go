@@ -17,6 +17,7 @@ import (
 
 	"github.com/mergeguard/mergeguard/internal/app"
 	"github.com/mergeguard/mergeguard/internal/decision"
+	"github.com/mergeguard/mergeguard/internal/migration"
 	"github.com/mergeguard/mergeguard/internal/policy"
 	"github.com/mergeguard/mergeguard/internal/settings"
 	"github.com/mergeguard/mergeguard/internal/testsupport/dbtest"
@@ -117,7 +118,19 @@ func startOpts(t testing.TB, gh *fakegithub.Server, s settings.Settings, opts ap
 		h.done <- app.Run(ctx, s, opts)
 	}()
 	t.Cleanup(func() { h.stop() })
+	parserReady(t)
 	return h
+}
+
+// parserReady waits for the migration parser the app warms at start-up,
+// so that /readyz answers at once: the module compiles once per test
+// binary, and the first test to start a server waits for it here rather
+// than inside a readiness probe's two seconds.
+func parserReady(t testing.TB) {
+	t.Helper()
+	if err := migration.Ready(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func clockOf(now []func() time.Time) func() time.Time {

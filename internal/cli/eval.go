@@ -180,7 +180,7 @@ func (f *evalFlags) run(cmd *cobra.Command, args []string, getenv Env) error {
 		in, j, policyLabel, err = f.assessSources(ctx, "", src, local, now)
 	default:
 		var src facts.Sources
-		if src, err = localpr.Load(args[0], now); err == nil {
+		if src, err = localpr.Load(ctx, args[0], now); err == nil {
 			in, j, policyLabel, err = f.assessSources(ctx, args[0], src, local, now)
 		}
 	}

@@ -3,6 +3,7 @@ package evaluator_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/mergeguard/mergeguard/internal/evaluator"
 	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/localpr"
+	"github.com/mergeguard/mergeguard/internal/migration"
 	"github.com/mergeguard/mergeguard/internal/policy"
 	policyconfig "github.com/mergeguard/mergeguard/internal/policy/config"
 	"github.com/mergeguard/mergeguard/policies"
@@ -29,7 +31,7 @@ func BenchmarkEvaluation(b *testing.B) {
 		b.Fatal(err)
 	}
 	now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
-	src, err := localpr.Load(filepath.Join("..", "..", "testdata", "prs", "changes-requested"), now)
+	src, err := localpr.Load(context.Background(), filepath.Join("..", "..", "testdata", "prs", "changes-requested"), now)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -159,10 +161,19 @@ func reviewInput(files int) facts.Input {
 		Teams:       map[string]facts.Team{},
 	}
 	dirs := []string{"deploy/prod/svc%d/app.yaml", "db/migrations/%04d.sql", "payments/svc%d/charge.go", "services/svc%d/handler.go"}
+	// The migrations' one changed line is a comment: read, with no
+	// statements.
+	comment := migration.Project(context.Background(), "db/migrations/0001.sql", []byte("-- x\n"), migration.Options{})
 	for i := range files {
 		path := fmt.Sprintf(dirs[i%len(dirs)], i)
-		in.Files = append(in.Files, facts.File{Path: path, Status: "modified", Additions: 1,
-			Hunks: []facts.Hunk{{OldStart: 1, OldLines: 1, NewStart: 1, NewLines: 1}}, AddedLines: []facts.Line{{Line: 1, Text: "x"}}, RemovedLines: []int{1}})
+		f := facts.File{Path: path, Status: "modified", Additions: 1,
+			Hunks: []facts.Hunk{{OldStart: 1, OldLines: 1, NewStart: 1, NewLines: 1}}, AddedLines: []facts.Line{{Line: 1, Text: "x"}}, RemovedLines: []int{1}}
+		if strings.HasSuffix(path, ".sql") {
+			m := *comment
+			m.Path = path
+			f.Migration = &m
+		}
+		in.Files = append(in.Files, f)
 	}
 	for t, slug := range []string{"prod", "platform", "dba", "payments", "sre"} {
 		var members []string
@@ -204,7 +215,7 @@ rules:
       - {start: "2027-03-01 18:00", end: "2027-03-02 06:00", reason: datacenter move}
 `)
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	src, err := localpr.Load(filepath.Join("..", "..", "testdata", "prs", "approved"), now)
+	src, err := localpr.Load(context.Background(), filepath.Join("..", "..", "testdata", "prs", "approved"), now)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -332,20 +343,26 @@ func migrationInput(files, per int) facts.Input {
 	}
 	in := facts.Input{Version: facts.Version, Teams: map[string]facts.Team{}, Freezes: []facts.Freeze{}}
 	for f := range files {
-		sql := &facts.SQL{Statements: []facts.SQLStatement{}}
+		var sql strings.Builder
 		for i := range per {
-			code := strings.ReplaceAll(codes[i%len(codes)], "%d", fmt.Sprint(i/len(codes)))
-			st := facts.SQLStatement{Text: code + ";", Code: code, Line: i + 1, EndLine: i + 1, Ignores: []facts.SQLIgnore{}}
 			if i%len(codes) == 10 {
-				st.Ignores = []facts.SQLIgnore{{Rule: "drop_index", Reason: "the index is unused", Line: i}}
+				sql.WriteString("-- mergeguard:ignore drop_index the index is unused\n")
 			}
-			sql.Statements = append(sql.Statements, st)
+			sql.WriteString(strings.ReplaceAll(codes[i%len(codes)], "%d", fmt.Sprint(i/len(codes))) + ";\n")
 		}
 		status := "modified"
 		if f == 0 {
 			status = "added"
 		}
-		in.Files = append(in.Files, facts.File{Path: fmt.Sprintf("db/migrations/%04d_change.sql", f), Status: status, SQL: sql})
+		path := fmt.Sprintf("db/migrations/%04d_change.sql", f)
+		file := facts.File{Path: path, Status: status, AddedLines: []facts.Line{}}
+		if status == "modified" {
+			for n := 1; n <= per; n++ {
+				file.AddedLines = append(file.AddedLines, facts.Line{Line: n})
+			}
+		}
+		file.Migration = migration.Project(context.Background(), path, []byte(sql.String()), migration.Options{})
+		in.Files = append(in.Files, file)
 	}
 	return in
 }
@@ -424,4 +441,93 @@ func BenchmarkCodeOwnersOnTheLargestPullRequest(b *testing.B) {
 			b.Fatalf("results %+v", results)
 		}
 	}
+}
+
+// BenchmarkMigrationEndToEnd is a pull request adding one 5,000-statement
+// migration, evaluated as `mergeguard eval` does: the eval directory read
+// (the diff, the whole file parsed by PostgreSQL's parser and projected),
+// the input built, and every bundled rule decided. The parser is compiled
+// before the timer starts (a server pays that once, at start-up). It
+// reports the process's resident memory at the end (rss-MB) and its peak
+// (peak-rss-MB, the module compile included), read from /proc on Linux.
+func BenchmarkMigrationEndToEnd(b *testing.B) {
+	ctx := context.Background()
+	dir := b.TempDir()
+	pr, err := os.ReadFile(filepath.Join("..", "..", "testdata", "prs", "unreviewed", localpr.PullRequestFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var sql strings.Builder
+	sql.WriteString("SET lock_timeout = '2s';\n")
+	for i := range 5000 / 5 {
+		fmt.Fprintf(&sql, "ALTER TABLE t%d ADD COLUMN c integer DEFAULT floor(random() * 10) NOT NULL REFERENCES u (id);\n", i)
+		fmt.Fprintf(&sql, "CREATE INDEX CONCURRENTLY IF NOT EXISTS i%d ON t%d (c);\n", i, i)
+		fmt.Fprintf(&sql, "ALTER TABLE t%d ADD CONSTRAINT k%d CHECK (c > 0) NOT VALID;\n", i, i)
+		fmt.Fprintf(&sql, "ALTER TABLE t%d VALIDATE CONSTRAINT k%d;\n", i, i)
+		fmt.Fprintf(&sql, "UPDATE t%d SET c = 1 WHERE id < 100;\n", i)
+	}
+	lines := strings.Split(strings.TrimSuffix(sql.String(), "\n"), "\n")
+	var diff strings.Builder
+	fmt.Fprintf(&diff, "diff --git a/db/migrations/0001_x.sql b/db/migrations/0001_x.sql\nnew file mode 100644\n--- /dev/null\n+++ b/db/migrations/0001_x.sql\n@@ -0,0 +1,%d @@\n", len(lines))
+	for _, l := range lines {
+		diff.WriteString("+" + l + "\n")
+	}
+	for name, data := range map[string][]byte{localpr.PullRequestFile: pr, localpr.DiffFile: []byte(diff.String())} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := migration.Ready(ctx); err != nil {
+		b.Fatal(err)
+	}
+	engine := engineWith(b, "rules: {}\n")
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	judge := evaluator.Judge{Engine: engine, Mode: decision.Enforce, Policy: "bundled", MaxAnnotations: 200}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		src, err := localpr.Load(ctx, dir, now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		in := facts.Build(src)
+		if n := len(in.Files[0].Migration.Statements); n != 5001 {
+			b.Fatalf("%d statements", n)
+		}
+		j, err := judge.Decide(ctx, in, now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !j.Verdict.Blocked {
+			b.Fatal("1,000 volatile defaults must block")
+		}
+	}
+	b.StopTimer()
+	if rss, peak, ok := residentMemory(); ok {
+		b.ReportMetric(rss, "rss-MB")
+		b.ReportMetric(peak, "peak-rss-MB")
+	}
+}
+
+// residentMemory reads the process's resident set and its peak, in MB,
+// from /proc/self/status (Linux); ok is false elsewhere.
+func residentMemory() (rss, peak float64, ok bool) {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, 0, false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		var kb float64
+		switch {
+		case strings.HasPrefix(line, "VmRSS:"):
+			if _, err := fmt.Sscanf(strings.TrimPrefix(line, "VmRSS:"), "%f", &kb); err == nil {
+				rss = kb / 1000
+			}
+		case strings.HasPrefix(line, "VmHWM:"):
+			if _, err := fmt.Sscanf(strings.TrimPrefix(line, "VmHWM:"), "%f", &kb); err == nil {
+				peak = kb / 1000
+			}
+		}
+	}
+	return rss, peak, rss > 0 && peak > 0
 }

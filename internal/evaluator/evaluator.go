@@ -365,6 +365,13 @@ func (s *Service) assess(ctx context.Context, gh GitHub, req Request) (Assessmen
 			return Assessment{}, err
 		}
 	}
+	// SQL files are read whole at the head and parsed only when the
+	// migration rule runs: each costs a read of the rate limit.
+	if resolved.Engine != nil && resolved.Config.Rules["migration_safety"].Enabled {
+		if src.Files, err = s.migrationFacts(ctx, gh, head, src.Files); err != nil {
+			return Assessment{}, err
+		}
+	}
 	BakeTime(ctx, gh, resolved, owner, name, &src)
 	// The evaluation instant is taken after fetching: the facts are at
 	// least as old as the time the rules see.

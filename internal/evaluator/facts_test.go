@@ -230,3 +230,30 @@ func TestEachFactIsReadOnceAndIndependentFactsAtOnce(t *testing.T) {
 		t.Errorf("at most %d requests were in flight at once, want the independent facts read together", n)
 	}
 }
+
+// A migration is read whole at the head commit, not rebuilt from its
+// patch: a changed file's BEGIN above the changed lines is seen, and a
+// file the head does not hold says so.
+func TestFactsReadMigrationsWholeAtTheHead(t *testing.T) {
+	gh := fakegithub.New(t)
+	repo := gh.AddRepo(7, "acme", "shop")
+	head := repo.CommitFiles("orders", "migrations", map[string]string{
+		"db/migrations/0001_orders.sql": "BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nCREATE INDEX CONCURRENTLY i ON orders (note);\nCOMMIT;\n",
+	})
+	pr := repo.OpenPR(fakegithub.PRSpec{Title: "Orders", Author: "dev", HeadSHA: head, Files: []fakegithub.File{
+		{Path: "db/migrations/0001_orders.sql", Status: "modified", Patch: "@@ -2,1 +2,2 @@\n ALTER TABLE orders ADD COLUMN note text;\n+CREATE INDEX CONCURRENTLY i ON orders (note);\n"},
+		{Path: "db/migrations/0002_gone.sql", Status: "added", Patch: "@@ -0,0 +1 @@\n+DROP TABLE t;\n"},
+	}})
+	in := facts_(t, service(t, gh, nil), request(pr))
+	byPath := map[string]facts.File{}
+	for _, f := range in.Files {
+		byPath[f.Path] = f
+	}
+	m := byPath["db/migrations/0001_orders.sql"].Migration
+	if m == nil || len(m.Statements) != 4 || !m.Statements[2].InTransaction {
+		t.Fatalf("the changed migration was not read whole: %+v", m)
+	}
+	if f := byPath["db/migrations/0002_gone.sql"]; f.Migration != nil || !strings.Contains(f.MigrationUnread, "not in the head commit") {
+		t.Fatalf("a migration missing at the head: %+v, %q", f.Migration, f.MigrationUnread)
+	}
+}

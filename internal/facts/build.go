@@ -264,8 +264,5 @@ func normaliseFile(f File) File {
 	if f.RemovedLines == nil {
 		f.RemovedLines = []int{}
 	}
-	if isSQL(f.Path) && len(f.AddedLines) > 0 {
-		f.SQL = sqlFacts(f.AddedLines)
-	}
 	return f
 }

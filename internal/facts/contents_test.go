@@ -166,13 +166,6 @@ func TestFromContentsRebuildsTheHead(t *testing.T) {
 	}
 }
 
-func TestFromContentsReadsSQL(t *testing.T) {
-	f := FromContents(File{Path: "db/migrations/0002_big.sql", Status: "added", PatchMissing: true}, nil, []byte("CREATE INDEX i ON t (c);\n"))
-	if f.SQL == nil || len(f.SQL.Statements) != 1 || f.SQL.Statements[0].Line != 1 {
-		t.Fatalf("SQL facts: %+v", f.SQL)
-	}
-}
-
 // BenchmarkFromContents diffs a file near the size bound (4 MiB, about
 // 100,000 lines of Go-like code in which a third of the lines are common
 // ones: braces, blank lines, return err) after scattered edits to 10% of

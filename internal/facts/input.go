@@ -11,6 +11,7 @@ import (
 
 	"github.com/mergeguard/mergeguard/internal/codeowners"
 	"github.com/mergeguard/mergeguard/internal/deployhistory"
+	"github.com/mergeguard/mergeguard/internal/migration"
 	"github.com/mergeguard/mergeguard/internal/promotion"
 )
 
@@ -144,9 +145,6 @@ type File struct {
 	// ParseError holds why the patch could not be read; the file's hunks and
 	// lines are then empty rather than partial.
 	ParseError string `json:"parse_error,omitempty"`
-	// SQL holds the statements of the added lines of a .sql file; nil for
-	// other files and for a .sql file without added lines.
-	SQL *SQL `json:"sql,omitempty"`
 	// Owners is the line of the base branch's CODEOWNERS that decides the
 	// file's owners; nil when no line matches it, or CODEOWNERS was not
 	// read. A line naming no owners leaves the file without one.
@@ -154,45 +152,18 @@ type File struct {
 	// PreviousOwners is the same for a moved file's old path (nil for
 	// other files).
 	PreviousOwners *codeowners.Match `json:"previous_owners,omitempty"`
-}
+	// Migration is the projection of a .sql file's whole content at the
+	// head through PostgreSQL's parser (docs/migrations.md); nil for other
+	// files, removed ones, and when MigrationUnread says why it could not
+	// be read.
+	Migration *migration.File `json:"migration,omitempty"`
+	// MigrationUnread says why a .sql file's content at the head could not
+	// be read for its projection (too large, not found, too many files).
+	MigrationUnread string `json:"migration_unread,omitempty"`
 
-// SQL is what a SQL file's added lines say: the statements they form.
-// A new file's added lines are the whole file; a changed file's runs of
-// consecutive added lines are each split on their own, since the lines
-// between them are not in the diff.
-type SQL struct {
-	Statements []SQLStatement `json:"statements"`
-	// Truncated is true when the file had more statements than are kept.
-	Truncated bool `json:"truncated,omitempty"`
-}
-
-// SQLStatement is one statement with its lines in the new file.
-type SQLStatement struct {
-	// Text is the statement as written, its terminating semicolon included.
-	Text string `json:"text"`
-	// Code is the statement for matching: comments removed, string literals
-	// and dollar-quoted bodies emptied, whitespace collapsed, no semicolon.
-	// "UPDATE t SET note = 'where'" has no WHERE in its code.
-	Code    string `json:"code"`
-	Line    int    `json:"line"`
-	EndLine int    `json:"end_line"`
-	// Ignores are the "-- mergeguard:ignore RULE REASON" comments directly
-	// before the statement.
-	Ignores []SQLIgnore `json:"ignores"`
-	// Incomplete is true when the statement could not be read whole: the
-	// added lines end inside a string, comment or dollar quote, or a line
-	// was longer than the input keeps.
-	Incomplete bool `json:"incomplete,omitempty"`
-	// Down is true for the statements of a down migration (after
-	// "-- +goose Down" or "-- migrate:down"), which deploys do not run.
-	Down bool `json:"down,omitempty"`
-}
-
-// SQLIgnore is an inline exemption of a statement from a rule.
-type SQLIgnore struct {
-	Rule   string `json:"rule"`
-	Reason string `json:"reason"`
-	Line   int    `json:"line"`
+	// content is the whole head content when the input already holds it
+	// (a new file in a local diff, eval's files/<path>).
+	content []byte
 }
 
 // Hunk is one hunk header of a patch.

@@ -64,6 +64,10 @@ func fileFromDiff(fd *diff.FileDiff) File {
 	}
 	f.Hunks, f.AddedLines, f.RemovedLines = lines.hunks, lines.added, lines.removed
 	f.Additions, f.Deletions = len(lines.added), len(lines.removed)
+	if f.Status == "added" && isSQL(f.Path) {
+		// A new file's hunk is the whole file: its content needs no read.
+		f.content = addedContent(fd.Hunks)
+	}
 	return normaliseFile(f)
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -121,7 +122,25 @@ func LoadGit(ctx context.Context, g Git, now time.Time) (facts.Sources, []string
 		Commits:           len(src.Commits),
 		ChangedFiles:      len(src.Files),
 	}
+	if src.Files, err = facts.ProjectMigrations(ctx, src.Files, gitHeadReader(g.Dir, headSHA), math.MaxInt); err != nil {
+		return src, nil, err
+	}
 	return src, notices, nil
+}
+
+// gitHeadReader reads a file's whole content at the head commit from git,
+// for the migration projection.
+func gitHeadReader(dir, headSHA string) facts.HeadReader {
+	return func(ctx context.Context, path string) ([]byte, string, error) {
+		out, err := git(ctx, dir, "show", headSHA+":"+path)
+		if err != nil {
+			return nil, fmt.Sprintf("git could not show it at the head commit (%v), so its statements were not checked", err), nil
+		}
+		if len(out) > facts.MaxMigrationBytes {
+			return nil, facts.TooLargeToProject(int64(len(out))), nil
+		}
+		return []byte(out + "\n"), "", nil
+	}
 }
 
 var remotePattern = regexp.MustCompile(`[:/]([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$`)

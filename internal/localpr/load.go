@@ -17,15 +17,20 @@
 //	CODEOWNERS         the base branch's CODEOWNERS, at any of GitHub's three
 //	                   locations relative to the directory (optional; read
 //	                   when the code_owners rule is enforced, see CodeOwners)
+//	files/<path>       a changed SQL file's whole content at the head, for
+//	                   the migration projection (optional; a new file's
+//	                   content is its patch, so it needs none)
 package localpr
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,14 +51,18 @@ const (
 	CommitsFile     = "commits.json"
 	TeamsFile       = "teams.json"
 	FreezesFile     = "freezes.json"
+	// HeadFilesDir holds files' whole content at the head, by path.
+	HeadFilesDir = "files"
 )
 
 // maxFileBytes bounds each input file; a real diff this large would exceed
 // what GitHub serves for a pull request anyway.
 const maxFileBytes = 64 << 20
 
-// Load reads the pull request in dir. now becomes input.time.
-func Load(dir string, now time.Time) (facts.Sources, error) {
+// Load reads the pull request in dir. now becomes input.time. Its SQL
+// files are projected with PostgreSQL's parser (facts.ProjectMigrations),
+// which waits for the parser with ctx.
+func Load(ctx context.Context, dir string, now time.Time) (facts.Sources, error) {
 	src := facts.Sources{Now: now, Trigger: facts.Trigger{Event: "eval"}}
 	if err := checkDir(dir); err != nil {
 		return src, err
@@ -101,7 +110,39 @@ func Load(dir string, now time.Time) (facts.Sources, error) {
 	if src.Coverage, err = readCoverage(dir, pr, src.Files, now); err != nil {
 		return src, err
 	}
+	if src.Files, err = facts.ProjectMigrations(ctx, src.Files, HeadReader(dir), math.MaxInt); err != nil {
+		return src, err
+	}
 	return src, nil
+}
+
+// HeadReader reads a file's content at the head from files/<path> in dir:
+// a local diff holds a changed file's changed lines only, and the
+// migration rules need the whole file.
+func HeadReader(dir string) facts.HeadReader {
+	return func(_ context.Context, path string) ([]byte, string, error) {
+		rel := filepath.FromSlash(path)
+		if !filepath.IsLocal(rel) {
+			return nil, fmt.Sprintf("its path %q cannot be looked up under %s/, so its statements were not checked", path, HeadFilesDir), nil
+		}
+		p := filepath.Join(dir, HeadFilesDir, rel)
+		f, err := os.Open(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Sprintf("only its changed lines are in the diff and its whole content is not given as %s/%s, so its statements were not checked", HeadFilesDir, path), nil
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("read %s: %w", p, err)
+		}
+		defer f.Close()
+		content, err := io.ReadAll(io.LimitReader(f, facts.MaxMigrationBytes+1))
+		if err != nil {
+			return nil, "", fmt.Errorf("read %s: %w", p, err)
+		}
+		if len(content) > facts.MaxMigrationBytes {
+			return nil, facts.TooLargeToProject(-1), nil
+		}
+		return content, "", nil
+	}
 }
 
 // readCoverage reads coverage.* in dir as the head commit's reports, so

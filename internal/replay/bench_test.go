@@ -57,7 +57,7 @@ func BenchmarkReplay500(b *testing.B) {
 	var inputs []replay.Input
 	for i := range 500 {
 		dir := filepath.Join("..", "..", "testdata", "prs", []string{"approved", "unreviewed", "changes-requested", "production-change"}[i%4])
-		src, err := localpr.Load(dir, start.Add(time.Duration(i)*37*time.Minute))
+		src, err := localpr.Load(context.Background(), dir, start.Add(time.Duration(i)*37*time.Minute))
 		if err != nil {
 			b.Fatal(err)
 		}

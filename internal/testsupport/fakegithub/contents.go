@@ -185,6 +185,9 @@ func (s *Server) getContents(w *responder, r *http.Request) (int, any) {
 		sha = b
 	}
 	content, ok := rp.trees[sha][p]
+	if _, committed := rp.trees[sha]; !committed && !ok {
+		content, ok = rp.addedByPR(sha, p)
+	}
 	if !ok {
 		return 404, errorBody("Not Found")
 	}
@@ -206,6 +209,30 @@ func (s *Server) getContents(w *responder, r *http.Request) (int, any) {
 		"download_url": fmt.Sprintf("https://raw.githubusercontent.com/%s/%s/%s", rp.FullName(), ref, p),
 		"_links":       map[string]any{"self": base + "/contents/" + p + "?ref=" + ref, "git": base + "/git/blobs/" + blob, "html": html},
 	}
+}
+
+// addedByPR is the content of a file a pull request adds, at its head
+// commit sha, when the test described the pull request by its files
+// rather than committing them: a new file's patch is all of it.
+func (r *Repo) addedByPR(sha, p string) (string, bool) {
+	for _, pr := range r.pulls {
+		if pr.headSHA != sha {
+			continue
+		}
+		for _, f := range pr.files {
+			if f.Path != p || f.Status != "added" || f.Patch == "" {
+				continue
+			}
+			var b strings.Builder
+			for _, l := range strings.Split(strings.TrimSuffix(f.Patch, "\n"), "\n") {
+				if strings.HasPrefix(l, "+") {
+					b.WriteString(l[1:] + "\n")
+				}
+			}
+			return b.String(), true
+		}
+	}
+	return "", false
 }
 
 // rawBody is a response body sent as is, not as JSON.

@@ -1,0 +1,161 @@
+package migration
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"unicode/utf8"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+	"github.com/wasilibs/go-pgquery"
+	"github.com/wasilibs/go-pgquery/parser"
+)
+
+// The parser is libpg_query compiled to WebAssembly. Its first use
+// compiles the module (about a second or two of CPU); go-pgquery keeps the
+// instantiated module in a pool and reuses it, but a caller that finds the
+// pool empty (because another call is in flight) compiles a fresh module
+// of its own. Serialising every call through one mutex therefore means the
+// module is compiled exactly once per process, and a test binary pays the
+// compile once however many tests parse. A whole migration parses in
+// milliseconds, so the serialisation costs little.
+var (
+	parseMu   sync.Mutex
+	warmOnce  sync.Once
+	warmDone  = make(chan struct{})
+	warmError error
+)
+
+// Warm compiles the parser in the background so that the first migration
+// evaluated does not pay for it. It returns at once; call it at start-up.
+// Calling it again does nothing.
+func Warm() {
+	warmOnce.Do(func() {
+		go func() {
+			_, err := parseSQL("SELECT 1")
+			// The compile's garbage (about 200 MB of compiler state for
+			// a 10 MB module) would stay in the process's resident set
+			// until the runtime gives it back in its own time; give it
+			// back now, once, so the steady state is what a replica is
+			// sized for.
+			debug.FreeOSMemory()
+			warmError = err
+			close(warmDone)
+		}()
+	})
+}
+
+// Ready waits until the parser compiled by Warm is usable (for a readiness
+// probe) and returns the compile's error, if any. It starts Warm itself
+// when nobody has.
+func Ready(ctx context.Context) error {
+	Warm()
+	select {
+	case <-warmDone:
+		if warmError != nil {
+			return fmt.Errorf("migration parser: %w", warmError)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the migration parser: %w", ctx.Err())
+	}
+}
+
+// syntaxError is PostgreSQL's complaint about a statement.
+type syntaxError struct {
+	Message string
+	// Offset is the byte offset in the parsed text where PostgreSQL
+	// points, -1 when it points nowhere.
+	Offset int
+}
+
+func (e *syntaxError) Error() string { return e.Message }
+
+// errParserFault is returned when the parser itself failed (a trap in the
+// WebAssembly module or a fault reading its memory) rather than rejecting
+// the SQL.
+var errParserFault = errors.New("the SQL parser failed on this input")
+
+// parseSQL parses src as a list of statements. A syntax error is a
+// *syntaxError; any other error means the parser could not be run.
+func parseSQL(src string) (res *pg.ParseResult, err error) {
+	parseMu.Lock()
+	defer parseMu.Unlock()
+	// go-pgquery panics when the module traps; input must never crash
+	// the process, so turn that into an error for this statement.
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = nil, fmt.Errorf("%w: %v", errParserFault, r)
+		}
+	}()
+	res, err = pg_query.Parse(src)
+	if err != nil {
+		return nil, asSyntaxError(src, err)
+	}
+	return res, nil
+}
+
+// parsePlpgsql parses a CREATE FUNCTION statement whose language is
+// PL/pgSQL and returns libpg_query's JSON for the function body.
+func parsePlpgsql(src string) (out string, err error) {
+	parseMu.Lock()
+	defer parseMu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = "", fmt.Errorf("%w: %v", errParserFault, r)
+		}
+	}()
+	out, err = pg_query.ParsePlPgSqlToJSON(src)
+	if err != nil {
+		return "", asSyntaxError(src, err)
+	}
+	return out, nil
+}
+
+// deparse renders a parse tree back to SQL, for showing expressions.
+func deparse(tree *pg.ParseResult) (out string, err error) {
+	parseMu.Lock()
+	defer parseMu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = "", fmt.Errorf("%w: %v", errParserFault, r)
+		}
+	}()
+	out, err = pg_query.Deparse(tree)
+	if err != nil {
+		return "", fmt.Errorf("deparsing: %w", err)
+	}
+	return out, nil
+}
+
+// asSyntaxError converts libpg_query's error, whose cursor position is a
+// 1-based count of characters, to a byte offset into src.
+func asSyntaxError(src string, err error) error {
+	var pe *parser.Error
+	if !errors.As(err, &pe) {
+		return fmt.Errorf("parsing: %w", err)
+	}
+	return &syntaxError{Message: pe.Message, Offset: charToByte(src, pe.Cursorpos-1)}
+}
+
+// charToByte returns the byte offset of the n-th character (0-based) of
+// s, or -1 when n is negative or past the end.
+func charToByte(s string, n int) int {
+	if n < 0 {
+		return -1
+	}
+	i := 0
+	for k := 0; k < n; k++ {
+		if i >= len(s) {
+			return -1
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	if i >= len(s) {
+		return len(s)
+	}
+	return i
+}

@@ -1,0 +1,3 @@
+SET lock_timeout = '2s';
+SET statement_timeout = '10s';
+ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);

@@ -1,0 +1,6 @@
+BEGIN;
+SET lock_timeout = '2s';
+SET statement_timeout = '10s';
+ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;
+ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;
+COMMIT;

@@ -1,0 +1,3 @@
+SET lock_timeout = '2s';
+SET statement_timeout = '10s';
+ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;

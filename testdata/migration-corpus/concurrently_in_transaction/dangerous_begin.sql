@@ -1,0 +1,5 @@
+SET lock_timeout = '2s';
+SET statement_timeout = '10s';
+BEGIN;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_user_idx ON orders (user_id);
+COMMIT;

@@ -1,0 +1,2 @@
+SET statement_timeout = '10s';
+ALTER TABLE orders ADD COLUMN IF NOT EXISTS note text;

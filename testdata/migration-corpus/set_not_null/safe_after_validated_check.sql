@@ -1,0 +1,4 @@
+SET lock_timeout = '2s';
+SET statement_timeout = '10s';
+ALTER TABLE orders VALIDATE CONSTRAINT orders_region_not_null;
+ALTER TABLE orders ALTER COLUMN region SET NOT NULL;

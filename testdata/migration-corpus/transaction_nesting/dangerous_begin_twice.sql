@@ -1,0 +1,7 @@
+BEGIN;
+SET lock_timeout = '2s';
+SET statement_timeout = '10s';
+BEGIN;
+ALTER TABLE orders ADD COLUMN IF NOT EXISTS note text;
+COMMIT;
+COMMIT;
