@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/mergeguard/mergeguard/internal/incident"
 	"github.com/mergeguard/mergeguard/internal/queue"
 	"github.com/mergeguard/mergeguard/internal/settings"
 	"github.com/mergeguard/mergeguard/internal/store"
@@ -96,4 +98,50 @@ func noServerDB(where, raw string) error {
 			where, settings.EnvDatabaseURL, settings.DefaultConfigFile)
 	}
 	return fmt.Errorf("%s holds no mergeguard database: set %s to the database `mergeguard serve` uses", where, settings.EnvDatabaseURL)
+}
+
+// AuditTrail reads the audit trail's records that f selects, oldest first,
+// in one transaction so that the records agree with each other.
+func (a *Admin) AuditTrail(ctx context.Context, f store.AuditFilter) ([]store.AuditRecord, error) {
+	var records []store.AuditRecord
+	err := a.DB.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		records, err = store.AuditTrail(ctx, tx, f)
+		return err
+	})
+	return records, err
+}
+
+// Freezes reads the organization's freezes in effect at now and those that
+// started since then, in one transaction so that the two lists agree.
+func (a *Admin) Freezes(ctx context.Context, org string, now, since time.Time) (active, recent []store.Freeze, err error) {
+	err = a.DB.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		if active, err = store.Freezes(ctx, tx, org, now); err != nil {
+			return err
+		}
+		recent, err = store.RecentFreezes(ctx, tx, org, since)
+		return err
+	})
+	return active, recent, err
+}
+
+// StartFreeze starts an incident freeze and has the server's workers
+// re-evaluate the organization's open pull requests under it. It needs an
+// Admin opened by OpenJobs.
+func (a *Admin) StartFreeze(ctx context.Context, s incident.Start, now time.Time) (store.Freeze, error) {
+	if a.Jobs == nil {
+		return store.Freeze{}, errors.New("start a freeze: the database was opened without a job client (use OpenJobs)")
+	}
+	return incident.StartFreeze(ctx, a.DB, a.Jobs, s, now)
+}
+
+// EndFreezes ends the freezes e names and has the server's workers
+// re-evaluate the pull requests they held. It needs an Admin opened by
+// OpenJobs.
+func (a *Admin) EndFreezes(ctx context.Context, e incident.End, now time.Time) ([]store.Freeze, error) {
+	if a.Jobs == nil {
+		return nil, errors.New("end freezes: the database was opened without a job client (use OpenJobs)")
+	}
+	return incident.EndFreezes(ctx, a.DB, a.Jobs, e, now)
 }

@@ -69,12 +69,7 @@ What was merged during the freeze, and who allowed it:
 				return fail(err)
 			}
 			defer admin.Close()
-			db := admin.DB
-			var records []store.AuditRecord
-			err = db.InTx(c.Context(), func(tx store.Tx) error {
-				records, err = store.AuditTrail(c.Context(), tx, f)
-				return err
-			})
+			records, err := admin.AuditTrail(c.Context(), f)
 			if err != nil {
 				return fail(fmt.Errorf("read the audit trail (is MERGEGUARD_DATABASE_URL the server's database, and has the server run once?): %w", err))
 			}

@@ -1,12 +1,9 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -14,25 +11,18 @@ import (
 
 	"github.com/mergeguard/mergeguard/internal/app"
 	"github.com/mergeguard/mergeguard/internal/decision"
-	"github.com/mergeguard/mergeguard/internal/evaluator"
-	"github.com/mergeguard/mergeguard/internal/facts"
-	"github.com/mergeguard/mergeguard/internal/localpr"
-	policysource "github.com/mergeguard/mergeguard/internal/policy/source"
 	"github.com/mergeguard/mergeguard/internal/report"
-	"github.com/mergeguard/mergeguard/internal/settings"
-	"github.com/mergeguard/mergeguard/policies"
 )
 
 type evalFlags struct {
-	format, at, mode                 string
-	inputOnly                        bool
-	policyDir, config, repoConfig    string
-	repo                             string
-	pr                               int
-	policyRepo, policyFolder, apiURL string
-	defaultMode                      decision.Mode
-	fromGit, author                  string
-	labels                           []string
+	format, at, mode              string
+	inputOnly                     bool
+	policyDir, config, repoConfig string
+	repo                          string
+	pr                            int
+	policyRepo, policyFolder      string
+	fromGit, author               string
+	labels                        []string
 }
 
 func newEvalCommand(getenv Env) *cobra.Command {
@@ -123,6 +113,10 @@ func (f *evalFlags) run(cmd *cobra.Command, args []string, getenv Env) error {
 	case !live && len(args) == 0 && f.fromGit == "":
 		return fail(errors.New("give a directory describing a pull request, or --repo OWNER/NAME --pr N for a live one"))
 	}
+	dir := ""
+	if len(args) == 1 {
+		dir = args[0]
+	}
 	now := time.Now()
 	if f.at != "" {
 		t, err := time.Parse(time.RFC3339, f.at)
@@ -131,70 +125,23 @@ func (f *evalFlags) run(cmd *cobra.Command, args []string, getenv Env) error {
 		}
 		now = t
 	}
-	bundled, err := policies.Modules()
-	if err != nil {
-		return fail(err)
-	}
-	// The server's settings apply unless a flag says otherwise, so that a
-	// simulation decides as the server would.
-	env, err := settings.PolicyFromEnv(getenv)
-	if err != nil {
-		return fail(err)
-	}
-	for _, n := range env.Notices {
+	res, err := app.EvalPullRequest(cmd.Context(), getenv, app.Eval{
+		Dir: dir, FromGit: f.fromGit, Author: f.author, Labels: f.labels,
+		Live: live, Repo: f.repo, PR: f.pr,
+		PolicyDir: f.policyDir, ConfigFile: f.config, RepoConfigFile: f.repoConfig,
+		PolicyRepo: f.policyRepo, PolicyFolder: f.policyFolder,
+		InputOnly: f.inputOnly, Mode: decision.Mode(f.mode), Now: now,
+	})
+	for _, n := range res.Warnings {
 		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", n)
 	}
-	if f.policyRepo == "" {
-		f.policyRepo = env.PolicyRepo
-	}
-	if f.policyFolder == "" {
-		f.policyFolder = env.PolicyDir
-	}
-	f.defaultMode = env.Mode
-	workers, err := app.LocalPolicyWorkers(env)
 	if err != nil {
 		return fail(err)
 	}
-	defer workers.Close()
-	layout := policysource.Layout{Dir: f.policyFolder}
-	local := policysource.Local{
-		PolicyDir: f.policyDir, ConfigFile: f.config, RepoConfigFile: f.repoConfig,
-		Layout: layout, Bundled: bundled, Timeout: env.PolicyTimeout, Workers: workers, DefaultMode: env.Mode,
-	}
-	ctx := cmd.Context()
-
-	var in facts.Input
-	var j evaluator.Judgement
-	var policyLabel string
-	switch {
-	case live:
-		in, j, policyLabel, err = f.assessLive(ctx, getenv, local, now)
-	case f.fromGit != "":
-		src, notices, gerr := localpr.LoadGit(ctx, localpr.Git{Range: f.fromGit, Author: f.author, Labels: f.labels, Repo: f.repo, Number: f.pr}, now)
-		for _, n := range notices {
-			fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", n)
-		}
-		if gerr != nil {
-			return fail(gerr)
-		}
-		in, j, policyLabel, err = f.assessSources(ctx, "", src, local, now)
-	default:
-		var src facts.Sources
-		if src, err = localpr.Load(ctx, args[0], now); err == nil {
-			in, j, policyLabel, err = f.assessSources(ctx, args[0], src, local, now)
-		}
-	}
-	if err != nil {
-		return fail(err)
-	}
+	in, j, policyLabel := res.Input, res.Judgement, res.Policy
 	out := cmd.OutOrStdout()
 	if f.inputOnly {
 		return writeJSON(out, in)
-	}
-	if f.mode != "" && j.Verdict.Mode != decision.Mode(f.mode) {
-		// Re-decide the same results in the mode asked for.
-		j.Verdict = decision.Decide(decision.Mode(f.mode), j.Verdict.Rules)
-		j.Output = report.CheckRun(j.Verdict, report.Context{HeadSHA: in.PullRequest.Head.SHA, PolicyDigest: policyLabel})
 	}
 	if f.format == "json" {
 		err = writeJSON(out, evalResult{
@@ -226,75 +173,6 @@ func (f *evalFlags) run(cmd *cobra.Command, args []string, getenv Env) error {
 	return nil
 }
 
-// assessSources judges a pull request read offline: from a directory (dir,
-// whose teams.json gives the configured teams) or from git (dir "").
-func (f *evalFlags) assessSources(ctx context.Context, dir string, src facts.Sources, local policysource.Local, now time.Time) (facts.Input, evaluator.Judgement, string, error) {
-	res, err := local.Resolve(ctx)
-	if f.inputOnly {
-		// The document the policy would see: only the teams its
-		// configuration names (all of teams.json if the policy is broken).
-		if err == nil {
-			if err := selectFacts(dir, &src, res); err != nil {
-				return facts.Input{}, evaluator.Judgement{}, "", err
-			}
-			if err := bakeTimeOffline(ctx, dir, res, &src); err != nil {
-				return facts.Build(src), evaluator.Judgement{}, "", err
-			}
-		}
-		return facts.Build(src), evaluator.Judgement{}, "", nil
-	}
-	if err != nil {
-		return facts.Build(src), evaluator.Judgement{}, "", err
-	}
-	if err := selectFacts(dir, &src, res); err != nil {
-		return facts.Input{}, evaluator.Judgement{}, "", err
-	}
-	if err := bakeTimeOffline(ctx, dir, res, &src); err != nil {
-		return facts.Build(src), evaluator.Judgement{}, "", err
-	}
-	in := facts.Build(src)
-	judge := evaluator.Judge{Engine: res.Engine, Mode: res.Config.Mode, Policy: res.Label, Notices: res.Notices, HeadSHA: src.PullRequest.Head.SHA}
-	j, err := judge.Decide(ctx, in, now)
-	return in, j, res.Label, err
-}
-
-// selectFacts completes an offline pull request's facts as the server
-// would for the resolved policy: CODEOWNERS while code_owners is enforced,
-// and the teams the configuration and CODEOWNERS name.
-func selectFacts(dir string, src *facts.Sources, res policysource.Resolved) error {
-	teams := res.Config.Teams()
-	if evaluator.CodeOwnersOn(res.Config.Rules["code_owners"]) {
-		if err := localpr.CodeOwners(dir, src); err != nil {
-			return err
-		}
-		org := ""
-		if src.PullRequest.BaseRepo != nil {
-			org = src.PullRequest.BaseRepo.Owner
-		}
-		teams = slices.Concat(teams, facts.OwningTeams(src.Files, org))
-		slices.Sort(teams)
-		teams = slices.Compact(teams)
-	}
-	localpr.SelectTeams(dir, src, teams)
-	return nil
-}
-
-func (f *evalFlags) assessLive(ctx context.Context, getenv Env, local policysource.Local, now time.Time) (facts.Input, evaluator.Judgement, string, error) {
-	owner, name, _ := strings.Cut(f.repo, "/")
-	a, err := app.AssessLive(ctx, getenv, app.Live{
-		PR:         decision.PullRequest{Repo: decision.Repo{Owner: owner, Name: name}, Number: f.pr},
-		PolicyRepo: f.policyRepo, DefaultMode: f.defaultMode, Local: local, Now: now,
-		Fixed: f.policyDir != "" || f.config != "" || f.repoConfig != "",
-	})
-	if err != nil {
-		return facts.Input{}, evaluator.Judgement{}, "", err
-	}
-	if a.Closed {
-		return a.Input, evaluator.Judgement{}, "", fmt.Errorf("%s#%s is closed: there is nothing to evaluate", f.repo, strconv.Itoa(f.pr))
-	}
-	return a.Input, a.Judgement, a.Policy.Label, nil
-}
-
 type evalResult struct {
 	decision.Verdict
 	Output  report.Output `json:"check_run"`
@@ -309,20 +187,4 @@ func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
-}
-
-// bakeTimeOffline reads what the pull request promotes and, from the
-// directory's deployments.json, that version's deployment history, when the
-// policy's bake_time rule asks for them.
-func bakeTimeOffline(ctx context.Context, dir string, res policysource.Resolved, src *facts.Sources) error {
-	deployments, err := localpr.LoadDeployments(dir)
-	if err != nil {
-		return err
-	}
-	var owner, name string
-	if r := src.PullRequest.BaseRepo; r != nil {
-		owner, name = r.Owner, r.Name
-	}
-	evaluator.BakeTime(ctx, deployments, res, owner, name, src)
-	return nil
 }

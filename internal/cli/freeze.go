@@ -93,7 +93,7 @@ a running server re-evaluates the organization's open pull requests within secon
 				return fail(err)
 			}
 			defer admin.Close()
-			f, err := incident.StartFreeze(c.Context(), admin.DB, admin.Jobs, incident.Start{
+			f, err := admin.StartFreeze(c.Context(), incident.Start{
 				Owner: org, Repos: repos, Reason: strings.Join(args, " "), Ends: ends, By: by, Source: "cli",
 			}, t)
 			if err != nil {
@@ -126,7 +126,7 @@ a running server re-evaluates the organization's open pull requests within secon
 				return fail(err)
 			}
 			defer admin.Close()
-			ended, err := incident.EndFreezes(c.Context(), admin.DB, admin.Jobs, incident.End{Owner: org, ID: id, By: by, Source: "cli"}, now())
+			ended, err := admin.EndFreezes(c.Context(), incident.End{Owner: org, ID: id, By: by, Source: "cli"}, now())
 			if err != nil {
 				return fail(err)
 			}
@@ -151,16 +151,8 @@ a running server re-evaluates the organization's open pull requests within secon
 				return fail(err)
 			}
 			defer admin.Close()
-			db := admin.DB
 			t := now()
-			var active, recent []store.Freeze
-			err = db.InTx(c.Context(), func(tx store.Tx) error {
-				if active, err = store.Freezes(c.Context(), tx, org, t); err != nil {
-					return err
-				}
-				recent, err = store.RecentFreezes(c.Context(), tx, org, t.Add(-since))
-				return err
-			})
+			active, recent, err := admin.Freezes(c.Context(), org, t, t.Add(-since))
 			if err != nil {
 				return fail(err)
 			}

@@ -9,11 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mergeguard/mergeguard/internal/app"
-	"github.com/mergeguard/mergeguard/internal/policy"
 	policysource "github.com/mergeguard/mergeguard/internal/policy/source"
-	"github.com/mergeguard/mergeguard/internal/settings"
 	"github.com/mergeguard/mergeguard/internal/text"
-	"github.com/mergeguard/mergeguard/policies"
 )
 
 func newTestCommand(getenv Env) *cobra.Command {
@@ -43,49 +40,20 @@ fails, 2 when DIR cannot be read.`,
 			if len(args) == 1 {
 				dir = args[0]
 			}
-			// The server's settings apply unless a flag says otherwise, so
-			// that a policy passes here exactly when it loads there.
-			env, err := settings.PolicyFromEnv(getenv)
-			if err != nil {
-				return fail(err)
-			}
-			for _, n := range env.Notices {
+			res, err := app.CheckPolicy(cmd.Context(), getenv, app.PolicyCheck{Dir: dir, Folder: folder, Timeout: timeout})
+			for _, n := range res.Warnings {
 				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", n)
 			}
-			if folder == "" {
-				folder = env.PolicyDir
-			}
-			if timeout <= 0 {
-				timeout = env.PolicyTimeout
-			}
-			layout := policysource.Layout{Dir: folder}
-			read, err := policysource.ReadDir(dir, layout)
 			if err != nil {
 				return fail(err)
 			}
-			bundled, err := policies.Modules()
-			if err != nil {
-				return fail(err)
-			}
-			workers, err := app.LocalPolicyWorkers(env)
-			if err != nil {
-				return fail(err)
-			}
-			defer workers.Close()
-			opts := policy.Options{Timeout: timeout, Workers: workers}
-			var res policysource.CheckResult
-			if policysource.IsBundledSet(read, bundled) {
-				// mergeguard's own policies/ folder: test it in place of
-				// the embedded copy, not as custom rules added to it.
+			if res.BundledSet {
 				fmt.Fprintf(cmd.ErrOrStderr(), "%s holds mergeguard's bundled policies; testing them in place of the built-in ones.\n", dir)
-				res = policysource.CheckBundledSet(cmd.Context(), dir, read, opts)
-			} else {
-				res = policysource.Check(cmd.Context(), dir, read, layout, bundled, opts)
 			}
 			for _, n := range res.Version.Notices {
 				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", n)
 			}
-			printCheck(cmd.OutOrStdout(), res, verbose)
+			printCheck(cmd.OutOrStdout(), res.CheckResult, verbose)
 			if res.Failed() {
 				return &ExitError{Code: ExitBlocked}
 			}
