@@ -274,22 +274,10 @@ func auditEntries(ctx context.Context, tx Tx, f AuditFilter, until time.Time) ([
 	var out []AuditRecord
 	err := tx.Query(ctx, `SELECT at, repo, actor, action, subject, details FROM audit_log WHERE `+strings.Join(conds, " AND ")+
 		` ORDER BY at DESC, id DESC`, args, func(r Row) error {
-		var at int64
-		var repo, actor, action, subject, details string
-		if err := r.Scan(&at, &repo, &actor, &action, &subject, &details); err != nil {
+		rec, err := scanAuditEntry(r)
+		if err != nil {
 			return err
 		}
-		rec := AuditRecord{At: time.UnixMilli(at).UTC(), Kind: action, Repo: repo, Actor: actor}
-		if err := json.Unmarshal([]byte(details), &rec.Detail); err != nil {
-			return fmt.Errorf("audit entry %s: %w", action, err)
-		}
-		if _, num, ok := strings.Cut(subject, "#"); ok {
-			fmt.Sscan(num, &rec.Number)
-		}
-		rec.Rule, _ = rec.Detail["rule"].(string)
-		rec.SHA, _ = rec.Detail["head_sha"].(string)
-		rec.Reason, _ = rec.Detail["reason"].(string)
-		rec.Result, _ = rec.Detail["conclusion"].(string)
 		if keepEntry(f, rec) {
 			out = append(out, rec)
 		}
@@ -319,4 +307,27 @@ func keepEntry(f AuditFilter, rec AuditRecord) bool {
 		return rec.Kind == "override" || rec.Kind == "merge" && rec.Result != "success"
 	}
 	return true
+}
+
+// scanAuditEntry reads one audit_log row (at, repo, actor, action, subject,
+// details) as a record. The log names pull requests in its subject
+// ("acme/shop#42"); the details carry the rule, head, reason and result.
+func scanAuditEntry(r Row) (AuditRecord, error) {
+	var at int64
+	var repo, actor, action, subject, details string
+	if err := r.Scan(&at, &repo, &actor, &action, &subject, &details); err != nil {
+		return AuditRecord{}, err
+	}
+	rec := AuditRecord{At: time.UnixMilli(at).UTC(), Kind: action, Repo: repo, Actor: actor}
+	if err := json.Unmarshal([]byte(details), &rec.Detail); err != nil {
+		return AuditRecord{}, fmt.Errorf("audit entry %s: %w", action, err)
+	}
+	if _, num, ok := strings.Cut(subject, "#"); ok {
+		fmt.Sscan(num, &rec.Number)
+	}
+	rec.Rule, _ = rec.Detail["rule"].(string)
+	rec.SHA, _ = rec.Detail["head_sha"].(string)
+	rec.Reason, _ = rec.Detail["reason"].(string)
+	rec.Result, _ = rec.Detail["conclusion"].(string)
+	return rec, nil
 }
