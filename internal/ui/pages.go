@@ -211,20 +211,30 @@ type dayRow struct {
 	Entries []string
 }
 
+// requireOrgPage admits a request for one of an organization's pages: a
+// signed-in member of the organization named in the path. Otherwise it has
+// answered, and ok is false.
+func (h *Handler) requireOrgPage(w http.ResponseWriter, r *http.Request) (s session, owner string, ok bool) {
+	if s, ok = h.requireSession(w, r); !ok {
+		return s, "", false
+	}
+	owner = r.PathValue("owner")
+	if !validName(owner) {
+		h.fail(w, r, &s, http.StatusNotFound, "There is no such organization.", nil)
+		return s, "", false
+	}
+	if !h.requireMember(w, r, s, owner) {
+		return s, "", false
+	}
+	return s, owner, true
+}
+
 // calendarDays is how far ahead the calendar looks.
 const calendarDays = 14
 
 func (h *Handler) freezes(w http.ResponseWriter, r *http.Request) {
-	s, ok := h.requireSession(w, r)
+	s, owner, ok := h.requireOrgPage(w, r)
 	if !ok {
-		return
-	}
-	owner := r.PathValue("owner")
-	if !validName(owner) {
-		h.fail(w, r, &s, http.StatusNotFound, "There is no such organization.", nil)
-		return
-	}
-	if !h.requireMember(w, r, s, owner) {
 		return
 	}
 	ctx := r.Context()
@@ -380,16 +390,8 @@ var defaultKinds = []string{"merge", "override", "hold", "unhold", "freeze.start
 const formTime = "2006-01-02T15:04"
 
 func (h *Handler) timeline(w http.ResponseWriter, r *http.Request) {
-	s, ok := h.requireSession(w, r)
+	s, owner, ok := h.requireOrgPage(w, r)
 	if !ok {
-		return
-	}
-	owner := r.PathValue("owner")
-	if !validName(owner) {
-		h.fail(w, r, &s, http.StatusNotFound, "There is no such organization.", nil)
-		return
-	}
-	if !h.requireMember(w, r, s, owner) {
 		return
 	}
 	ctx := r.Context()
