@@ -165,17 +165,7 @@ func storedInputs(ctx context.Context, getenv func(string) string, r Replay) ([]
 		return nil, store.InputStats{}, err
 	}
 	defer admin.Close()
-	f := store.InputFilter{Since: r.Since, Owner: r.Owner, Repo: r.Repo, Limit: r.Limit}
-	var stored []store.StoredInput
-	var missing store.InputStats
-	err = admin.DB.InTx(ctx, func(tx store.Tx) error {
-		var err error
-		if stored, err = store.LatestInputs(ctx, tx, f); err != nil {
-			return err
-		}
-		missing, err = store.MissingInputs(ctx, tx, f)
-		return err
-	})
+	stored, missing, err := latestInputs(ctx, admin.DB, store.InputFilter{Since: r.Since, Owner: r.Owner, Repo: r.Repo, Limit: r.Limit})
 	if err != nil {
 		return nil, missing, fmt.Errorf("read the stored inputs (is MERGEGUARD_DATABASE_URL the server's database?): %w", err)
 	}
@@ -184,6 +174,22 @@ func storedInputs(ctx context.Context, getenv func(string) string, r Replay) ([]
 		out[i] = replay.Input{Repo: s.Repo, Number: s.Number, HeadSHA: s.HeadSHA, Document: s.Document, Recorded: s.Rules}
 	}
 	return out, missing, nil
+}
+
+// latestInputs reads, in one transaction, the latest stored input of each
+// pull request the filter selects and how many it selects have none.
+func latestInputs(ctx context.Context, db *store.DB, f store.InputFilter) ([]store.StoredInput, store.InputStats, error) {
+	var stored []store.StoredInput
+	var missing store.InputStats
+	err := db.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		if stored, err = store.LatestInputs(ctx, tx, f); err != nil {
+			return err
+		}
+		missing, err = store.MissingInputs(ctx, tx, f)
+		return err
+	})
+	return stored, missing, err
 }
 
 // ParseSince reads --since: days (14d), a duration (36h), a date or an
@@ -232,17 +238,7 @@ func (p policyReplays) Replay(ctx context.Context, gh policysource.GitHub, owner
 	if err != nil {
 		return out, err
 	}
-	f := store.InputFilter{Owner: owner, Since: p.now().AddDate(0, 0, -p.days), Limit: p.max}
-	var stored []store.StoredInput
-	var missing store.InputStats
-	err = p.db.InTx(ctx, func(tx store.Tx) error {
-		var err error
-		if stored, err = store.LatestInputs(ctx, tx, f); err != nil {
-			return err
-		}
-		missing, err = store.MissingInputs(ctx, tx, f)
-		return err
-	})
+	stored, missing, err := latestInputs(ctx, p.db, store.InputFilter{Owner: owner, Since: p.now().AddDate(0, 0, -p.days), Limit: p.max})
 	if err != nil {
 		return out, err
 	}
