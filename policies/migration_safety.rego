@@ -230,6 +230,16 @@ created := {path: object.union_n(array.reverse(cs)) |
 
 created_before(path, table, i) if created[path][table] < i
 
+# creates are the migrations that create a table at all: in the others a
+# statement's table need not be named to know it was not created earlier.
+creates := {path | some path, c in created; count(c) > 0}
+
+# created_before_st is created_before for a statement's own table.
+created_before_st(path, st, i) if {
+	creates[path]
+	created_before(path, rel(st), i)
+}
+
 large_tables := {lower(t) | some raw in settings.large_tables; parts := split(raw, "."); t := trim(parts[count(parts) - 1], `"`)}
 
 # Transactions. The projection says whether each statement runs in a
@@ -280,7 +290,7 @@ alters := {path: cmds |
 		some i in kinds[path].alter_table
 		st := run[i]
 		st.alter_table.object_type in {"table", "foreign_table"}
-		not created_before(path, rel(st), i)
+		not created_before_st(path, st, i)
 		some cmd in st.alter_table.commands
 	]
 	count(cmds) > 0
@@ -293,7 +303,7 @@ found contains {"check": "create_index", "path": path, "i": i, "table": rel(st)}
 	some i in kinds[path].create_index
 	st := run[i]
 	not st.create_index.concurrently
-	not created_before(path, rel(st), i)
+	not created_before_st(path, st, i)
 }
 
 found contains {"check": "drop_index", "path": path, "i": i, "table": ""} if {
@@ -502,7 +512,7 @@ found contains {"check": "update_without_where", "path": path, "i": i, "table": 
 	some i in kinds[path].update
 	st := run[i]
 	st.has_where == false
-	not created_before(path, rel(st), i)
+	not created_before_st(path, st, i)
 }
 
 found contains {"check": "delete_without_where", "path": path, "i": i, "table": rel(st)} if {
@@ -510,7 +520,7 @@ found contains {"check": "delete_without_where", "path": path, "i": i, "table": 
 	some i in kinds[path].delete
 	st := run[i]
 	st.has_where == false
-	not created_before(path, rel(st), i)
+	not created_before_st(path, st, i)
 }
 
 found contains {"check": "vacuum_full", "path": path, "i": i, "table": rel(st)} if {
@@ -532,7 +542,7 @@ found contains {"check": "reindex", "path": path, "i": i, "table": rel(st)} if {
 	some i in kinds[path].reindex
 	st := run[i]
 	not st.reindex.concurrently
-	not created_before(path, rel(st), i)
+	not created_before_st(path, st, i)
 }
 
 found contains {"check": "detach_partition", "path": path, "i": a.i, "table": a.table} if {
@@ -613,7 +623,7 @@ locking := {path: is |
 		some i in object.get(kinds[path], kind, [])
 		st := run[i]
 		not concurrent(st)
-		not created_before(path, rel(st), i)
+		not created_before_st(path, st, i)
 	}
 	count(is) > 0
 }
@@ -654,15 +664,22 @@ covers(ig, check) if check in ig.checks
 
 covers(ig, _) if "all" in ig.checks
 
+# has_ignores are the migrations with an ignore comment at all (a
+# statement's ignores are among its file's): in the others no finding is
+# looked up for one.
+has_ignores := {path | some path, m in projected; count(m.ignores) > 0}
+
 # ignored is asked of every finding: it looks at the statement's ignores
 # directly rather than building ignores_of's list each time.
 ignored(path, i, check) if {
+	has_ignores[path]
 	some ig in statements[path][holder(path, i)].ignores
 	covers(ig, check)
 	ig.source == "squawk"
 }
 
 ignored(path, i, check) if {
+	has_ignores[path]
 	some ig in statements[path][holder(path, i)].ignores
 	covers(ig, check)
 	trim_space(ig.reason) != ""
@@ -784,6 +801,7 @@ warn contains finding(f, f.msg) if {
 # Ignores are shown, so that what was let through is on the record.
 warn contains {"msg": msg, "path": raw.path, "line": ig.line} if {
 	some raw in found
+	has_ignores[raw.path]
 	some ig in ignores_of(raw.path, raw.i, raw.check)
 	why := ignore_reason(ig)
 	msg := sprintf("%s ignored here: %s", [check_title[raw.check], why])
@@ -819,7 +837,7 @@ warn contains {"msg": msg, "path": path, "line": ig.line} if {
 }
 
 # Messages: what happens, and the safe way.
-on(table) := sprintf(" on `%s`", [table]) if table != ""
+on(table) := concat("", [" on `", table, "`"]) if table != ""
 
 else := ""
 
@@ -853,7 +871,11 @@ check_title := {
 	"unreadable": "Unreadable migration",
 }
 
-message(f) := sprintf("%s%s%s (%s): %s", [check_title[f.check], on(f.table), inside(statements[f.path][f.i]), f.check, advice_for(f.check)])
+# Built with concat and the advice looked up once per check: a long
+# migration has thousands of findings.
+message(f) := concat("", [check_title[f.check], on(f.table), inside(statements[f.path][f.i]), " (", f.check, "): ", advice_text[f.check]])
+
+advice_text := {check: advice_for(check) | some check, _ in check_title; check != "unreadable"}
 
 # A statement found in a DO block or a function body says so: it runs when
 # the block (at once) or the function (when called) runs.
