@@ -64,6 +64,13 @@
 #         applies).
 #       default: true
 #       stricter: true
+#     request_reviews:
+#       description: >-
+#         Whether mergeguard requests reviews from the owning teams and
+#         users whose approval is still missing, once per head commit
+#         (never from the author, nor anyone already requested or who
+#         approved). Off by default.
+#       default: false
 package mergeguard.rules.code_owners
 
 import data.mergeguard.config
@@ -103,44 +110,28 @@ active if {
 	not bot_exempt
 }
 
-# The owned files, by path: the line of CODEOWNERS that decided their
-# owners. A renamed file is owned under its old path too, so that moving a
-# file out of an owned folder needs its owners. Exempt files and files
-# whose line names no owner need nobody.
-#
-# The rule's tables are complete rules (comprehensions), built once: a
-# partial rule looked up by a key evaluates its body again for each key,
-# which over 3000 files makes the rule quadratic.
-owned := object.union(
-	{f.path: m | some f in input.files; m := f.owners; count(m.owners) > 0; not f.path in exempt},
-	{f.previous_path: m | some f in input.files; m := f.previous_owners; count(m.owners) > 0; not f.previous_path in exempt},
-)
-
 exempt := set() if {
 	count(settings.exempt_paths) == 0
 } else := lib.changed(settings.exempt_paths)
 
-# Files are grouped by their set of owners: one approval from the owners of
-# a group covers all its files, whichever lines named them. The work is per
-# line of CODEOWNERS where it can be (a few hundred), not per file.
-owner_lines := {m.line: m | some m in owned}
+# groups[key]: the changed files that have the same owners, as the facts
+# group them (input.pull_request.codeowners.groups; a renamed file is there
+# under its old path too, so that moving a file out of an owned folder needs
+# its owners), less the exempt files: one approval from the owners of a group
+# covers all its files, whichever lines named them. The facts group in Go so
+# that the rule works per group and per line of CODEOWNERS (a few hundred),
+# not per file; tables built per file made up most of its time.
+input_groups := codeowners.groups if is_array(codeowners.groups)
 
-line_key := {n: concat(" ", sort({lower(o) | some o in m.owners})) | some n, m in owner_lines}
+else := []
 
-# Multi-value rules group in one pass, where a comprehension per group
-# would walk every file once per group; they are read only whole (by_key).
-group_files[line_key[m.line]] contains path if some path, m in owned
-
-group_patterns[line_key[n]] contains m.pattern if some n, m in owner_lines
-
-group_owners[line_key[n]] contains lower(o) if {
-	some n, m in owner_lines
-	some o in m.owners
+groups := {g.key: {"owners": g.owners, "files": files, "patterns": patterns, "lines": lines} |
+	some g in input_groups
+	lines := [{"line": l.line, "pattern": l.pattern, "files": {p | some p in l.files} - exempt} | some l in g.lines]
+	files := union({l.files | some l in lines})
+	count(files) > 0
+	patterns := {l.pattern | some l in lines; count(l.files) > 0}
 }
-
-by_key := {"files": group_files, "patterns": group_patterns, "owners": group_owners}
-
-groups := {key: {"owners": sort(by_key.owners[key]), "files": files, "patterns": by_key.patterns[key]} | some key, files in by_key.files}
 
 team_owner(o) if contains(o, "/")
 
@@ -253,16 +244,51 @@ warn contains msg if {
 	msg := sprintf("@%s's approval no longer counts for %s (%s): %s.", [approval_of[login].author.login, owners_text(g.owners), patterns_text(g.patterns), reason])
 }
 
+# request_reviewers: the owners of the groups still missing approvals,
+# for mergeguard to request reviews from (request_reviews: true). Other
+# organizations' teams cannot be requested here; the evaluator leaves out
+# the author and whoever is already requested or approved.
+request_reviewers contains o if {
+	active
+	settings.request_reviews
+	some key, g in groups
+	settings.approvals > count(counted[key])
+	some o in g.owners
+	requestable(o)
+}
+
+requestable(o) if {
+	team_owner(o)
+	startswith(o, "@")
+	not lib.foreign(o)
+}
+
+requestable(o) if {
+	user_owner(o)
+	lib.login(o) != lib.author
+}
+
 # distinct_teams: files under the configured paths need approvals that
 # represent that many of their owning teams, each person standing for one
 # team, from people whose approval still counts for all of those files.
 
-distinct_files := {i: {path | some path, _ in owned; glob.match(g, ["/"], path)} |
+distinct_files := {i: {path | some g in groups; some path in g.files; glob.match(pat, ["/"], path)} |
 	some i, req in settings.distinct_teams
-	g := lib.any_of(req.paths)
+	pat := lib.any_of(req.paths)
 }
 
-distinct_owning_teams := {i: {lower(o) | some n in {owned[p].line | some p in files}; some o in owner_lines[n].owners; team_owner(o); not lib.foreign(o)} | some i, files in distinct_files}
+distinct_owning_teams := {i: {o |
+	some g in groups
+	count(g.files & files) > 0
+	some o in g.owners
+	team_owner(o)
+	not lib.foreign(o)
+} |
+	some i, files in distinct_files
+}
+
+# distinct_patterns(files): the patterns of the lines that own files.
+distinct_patterns(files) := {l.pattern | some g in groups; some l in g.lines; count(l.files & files) > 0}
 
 distinct_fresh := {i: {login |
 	some login, review in approval_of
@@ -281,7 +307,7 @@ deny contains located(msg, sort(files)[0]) if {
 	have := lib.distinct_teams(distinct_fresh[i] - {lib.author}, teams)
 	have < req.teams
 	msg := sprintf("Needs approvals from %d different owning teams (of %s) for %s (%s); the approvals so far represent %d.", [
-		req.teams, concat(", ", sort(teams)), files_text(files), patterns_text({owned[p].pattern | some p in files}), have,
+		req.teams, concat(", ", sort(teams)), files_text(files), patterns_text(distinct_patterns(files)), have,
 	])
 }
 

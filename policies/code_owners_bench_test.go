@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mergeguard/mergeguard/internal/codeowners"
 	"github.com/mergeguard/mergeguard/internal/decision"
+	"github.com/mergeguard/mergeguard/internal/facts"
 	"github.com/mergeguard/mergeguard/internal/policy"
 	policyconfig "github.com/mergeguard/mergeguard/internal/policy/config"
 	"github.com/mergeguard/mergeguard/policies"
@@ -40,19 +40,20 @@ func codeOwnersEngine(t testing.TB, config string) *policy.Engine {
 	return engine
 }
 
-// ownersInput is a pull request as the input document will carry it: each
-// changed file with the CODEOWNERS line that decides its owners (read by
-// internal/codeowners), the file's path and problems, the owning teams,
-// and reviews, half of them given before 200 of the files changed.
+// ownersInput is a pull request as the input document carries it: each
+// changed file with the CODEOWNERS line that decides its owners and the
+// files grouped by owners (matched by internal/facts, as an evaluation
+// does), the file's path and problems, the owning teams, and reviews, half
+// of them given before 200 of the files changed.
 func ownersInput(content string, paths []string, teams map[string][]string, reviewers []string) map[string]any {
-	file, problems := codeowners.Parse([]byte(content))
-	files := make([]any, 0, len(paths))
+	changed := make([]facts.File, 0, len(paths))
 	for _, p := range paths {
-		files = append(files, map[string]any{"path": p, "status": "modified", "owners": file.Owners(p)})
+		changed = append(changed, facts.File{Path: p, Status: "modified"})
 	}
-	probs := []any{}
-	for _, p := range problems {
-		probs = append(probs, map[string]any{"line": p.Line, "message": p.Message})
+	matched, co := facts.WithCodeOwners(changed, facts.CodeOwnersFile{Path: ".github/CODEOWNERS", Content: []byte(content)}, nil)
+	files := make([]any, 0, len(matched))
+	for _, f := range matched {
+		files = append(files, map[string]any{"path": f.Path, "status": f.Status, "owners": f.Owners})
 	}
 	teamDocs := map[string]any{}
 	for slug, members := range teams {
@@ -75,7 +76,7 @@ func ownersInput(content string, paths []string, teams map[string][]string, revi
 	return map[string]any{
 		"pull_request": map[string]any{
 			"number": 1, "author": map[string]any{"login": "dev", "type": "User"},
-			"codeowners": map[string]any{"path": ".github/CODEOWNERS", "problems": probs},
+			"codeowners": co,
 		},
 		"repository": map[string]any{"owner": "acme", "name": "shop"},
 		"files":      files, "reviews": reviews, "teams": teamDocs,

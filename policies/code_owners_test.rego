@@ -12,6 +12,7 @@ defaults := {
 	"exempt_paths": [],
 	"bot_authors": [],
 	"bot_authors_need_owners": true,
+	"request_reviews": false,
 }
 
 # cfg turns the rule on, as a repository using it would.
@@ -42,10 +43,28 @@ unowned := {"line": 11, "pattern": "payments/generated/", "owners": []}
 
 file(path, owners) := {"path": path, "status": "modified", "owners": owners}
 
+# groups_of groups the files by owners as the facts do (input.pull_request
+# .codeowners.groups), so that each test states only its files' owners.
+owner_key(m) := concat(" ", sort({lower(o) | some o in m.owners}))
+
+matches_of(files) := {[f.path, f.owners] | some f in files; is_object(f.owners); count(f.owners.owners) > 0} | {[f.previous_path, f.previous_owners] |
+	some f in files
+	is_object(f.previous_owners)
+	count(f.previous_owners.owners) > 0
+}
+
+groups_of(files) := [{"key": k, "owners": split(k, " "), "lines": lines} |
+	ms := matches_of(files)
+	some k in {owner_key(m) | some [_, m] in ms}
+	lines := [{"line": n, "pattern": p, "files": sort({path | some [path, m] in ms; m.line == n})} |
+		some [n, p] in sort({[m.line, m.pattern] | some [_, m] in ms; owner_key(m) == k})
+	]
+]
+
 doc(author, reviews, files) := {
 	"pull_request": {
 		"author": {"login": author, "type": "User"},
-		"codeowners": {"path": ".github/CODEOWNERS", "problems": []},
+		"codeowners": {"path": ".github/CODEOWNERS", "problems": [], "groups": groups_of(files)},
 	},
 	"reviews": reviews, "files": files,
 	"repository": {"owner": "acme"},
@@ -314,4 +333,27 @@ test_truncated_pull_request_blocks if {
 	inp := object.union(doc("dev", [review("bo")], [pay("payments/a.go")]), {"files_truncated": true})
 	co.deny == {"This pull request changes more files than GitHub lists (3000), so mergeguard cannot tell which code owners must approve the files it hides; split it into smaller pull requests."} with input as inp
 		with data.mergeguard.config as cfg({})
+}
+
+# Review requests
+
+test_no_review_requests_by_default if {
+	count(co.request_reviewers) == 0 with input as doc("dev", [], [pay("payments/a.go")])
+		with data.mergeguard.config as cfg({})
+}
+
+test_review_requests_name_the_owners_still_missing if {
+	# shared/x.go has its approval (sam, of sre); payments/a.go's team and
+	# the legacy file's user owner do not. Another organization's team
+	# cannot be requested, nor the author.
+	theirs := {"line": 12, "pattern": "vendor/", "owners": ["@other/team", "@dev"]}
+	files := [pay("payments/a.go"), file("shared/x.go", shared), file("payments/legacy/l.go", legacy), file("vendor/v.go", theirs)]
+	reqs := co.request_reviewers with input as doc("dev", [review("sam")], files)
+		with data.mergeguard.config as cfg({"request_reviews": true})
+	reqs == {"@acme/payments", "@lee"}
+}
+
+test_no_review_requests_once_approved if {
+	count(co.request_reviewers) == 0 with input as doc("dev", [review("bo")], [pay("payments/a.go")])
+		with data.mergeguard.config as cfg({"request_reviews": true})
 }

@@ -117,6 +117,21 @@ func (f freezes) Freezes(ctx context.Context, owner string, now time.Time) ([]fa
 	return out, err
 }
 
+// reviewRequests remembers the evaluator's review requests per head.
+type reviewRequests struct{ db *store.DB }
+
+func (r reviewRequests) Claim(ctx context.Context, pr decision.PullRequest, headSHA string, users, teams []string, at time.Time) (bool, error) {
+	var claimed bool
+	err := r.db.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		claimed, err = store.ClaimReviewRequest(ctx, tx, pr.Repo.String(), pr.Number, headSHA, users, teams, at)
+		return err
+	})
+	return claimed, err
+}
+
+var _ evaluator.ReviewRequests = reviewRequests{}
+
 var _ incident.Sweeper = (*queue.Client)(nil)
 var _ evaluator.Scheduler = (*queue.Client)(nil)
 var _ evaluator.Sweeps = (*queue.Client)(nil)

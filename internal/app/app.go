@@ -183,6 +183,7 @@ func (a *Server) build(ctx context.Context) error {
 		Freezes:         freezes{db},
 		Coverage:        coverageSource{db},
 		Audit:           auditTrail{db},
+		ReviewRequests:  reviewRequests{db},
 		Scheduler:       jobs,
 		WebURL:          webURL(s.GitHubAPIURL),
 		Now:             now,

@@ -2,9 +2,11 @@ package app_test
 
 import (
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/mergeguard/mergeguard/internal/testsupport/dbtest"
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
 )
 
@@ -109,6 +111,10 @@ func TestCodeOwnersMustApproveTheCurrentVersionOfTheirFiles(t *testing.T) {
 	if conditional != evaluations-1 {
 		t.Errorf("%d of %d reads of CODEOWNERS after the first were answered 304 Not Modified", conditional, evaluations-1)
 	}
+	// request_reviews is off by default: no one was asked.
+	if got := pr.ReviewRequests(); len(got) != 0 {
+		t.Errorf("review requests with request_reviews off: %+v", got)
+	}
 }
 
 func TestAPullRequestThatBreaksCodeOwnersIsAnnotatedOnTheLine(t *testing.T) {
@@ -138,5 +144,69 @@ func TestAPullRequestThatBreaksCodeOwnersIsAnnotatedOnTheLine(t *testing.T) {
 	}
 	if !onLine[5] || !onLine[6] {
 		t.Errorf("lines 5 and 6 must be annotated: %+v", cr.Annotations)
+	}
+}
+
+// With request_reviews on, the owning teams still missing are asked to
+// review once per head commit: not again when the same head is evaluated
+// again, and after a push only the teams missing anew (a team whose member
+// reviewed is no longer requested on GitHub; one still requested is not
+// asked twice).
+func TestCodeOwnersRequestReviewsOncePerHead(t *testing.T) {
+	gh := fakegithub.New(t)
+	_, shop := policyOrg(gh, map[string]string{"mergeguard/config.yaml": ownersPolicy + "    request_reviews: true\n"})
+	shop.CommitFiles("", "Owners", map[string]string{"CODEOWNERS": shopOwners})
+	gh.AddTeam("acme", "payments", "bo", "chen")
+	gh.AddTeam("acme", "storefront", "sue", "dev")
+	db := dbtest.SQLiteConfig(t)
+	h := start(t, gh, config{db: db})
+	pr := shop.OpenPR(fakegithub.PRSpec{Title: "Refunds", Author: "dev", Files: []fakegithub.File{
+		{Path: "payments/refund.go", Status: "added", Patch: refundPatchOwned},
+		{Path: "web/refund.ts", Status: "added", Patch: "@@ -0,0 +1 @@\n+export {}\n"},
+	}})
+	opened := gh.Payload("pull_request", "opened", pr, nil)
+	h.deliver("pull_request", "", opened)
+	waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("failure"))
+	waitNoPendingEvaluations(t, db)
+	want := []fakegithub.ReviewRequest{{Teams: []string{"payments", "storefront"}}}
+	if got := pr.ReviewRequests(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after the first evaluation: requests %+v, want %+v", got, want)
+	}
+
+	// The same head again: a redelivery; a comment by Bo, which answers
+	// the payments team's request on GitHub while its approval is still
+	// missing; and Chen's approval, which changes the verdict's text. No
+	// new request.
+	h.deliver("pull_request", "", opened)
+	bo := pr.Review("bo", "COMMENTED")
+	h.deliver("pull_request_review", "", gh.Payload("pull_request_review", "submitted", pr, &bo))
+	if _, teams := pr.RequestedReviewers(); !reflect.DeepEqual(teams, []string{"storefront"}) {
+		t.Fatalf("Bo's review must answer the payments team's request: pending %q", teams)
+	}
+	waitNoPendingEvaluations(t, db)
+	chen := pr.Review("chen", "APPROVED")
+	h.deliver("pull_request_review", "", gh.Payload("pull_request_review", "submitted", pr, &chen))
+	waitCheck(t, gh, "acme/shop", pr.HeadSHA(), func(runs []fakegithub.CheckRun) bool {
+		return one("failure")(runs) && !strings.Contains(runs[0].Summary, "@acme/payments for")
+	})
+	waitNoPendingEvaluations(t, db)
+	if got := pr.ReviewRequests(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after re-evaluating the same head: requests %+v, want %+v", got, want)
+	}
+
+	// A push to the payments file makes Chen's approval stale: payments is
+	// asked again (Chen's review answered its request), storefront, still
+	// requested, is not.
+	again := fakegithub.FakeSHA("refund again")
+	pr.Push(again, "Refund in full", fakegithub.File{Path: "payments/refund.go", Status: "added", Patch: refundPatchOwned + "+// In full.\n"})
+	h.deliver("pull_request", "", gh.Payload("pull_request", "synchronize", pr, nil))
+	waitCheck(t, gh, "acme/shop", again, one("failure"))
+	waitNoPendingEvaluations(t, db)
+	want = append(want, fakegithub.ReviewRequest{Teams: []string{"payments"}})
+	if got := pr.ReviewRequests(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after a push: requests %+v, want %+v", got, want)
+	}
+	if users, teams := pr.RequestedReviewers(); len(users) != 0 || !reflect.DeepEqual(teams, []string{"storefront", "payments"}) {
+		t.Errorf("pending requests: users %q teams %q", users, teams)
 	}
 }

@@ -77,8 +77,15 @@ func TestAFreezeWindowFlipsOpenChecksOnTimeAcrossARestart(t *testing.T) {
 	}
 	clk.jump(time.Date(2026, 11, 30, 8, 0, 5, 0, berlin))
 	start(t, gh, config{db: db, now: clk.now})
-	runs := waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("success"))
+	waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("success"))
+	// The pull request's own recheck time and the end-of-freeze sweep both
+	// fire at 08:00; whichever turns the check green, the sweep still lists
+	// the open pull requests once. Wait for it, then count.
+	wait.Until(t, 30*time.Second, "the end-of-freeze sweep", func() bool {
+		return gh.Count("GET", "/repos/{owner}/{repo}/pulls") >= 2
+	})
 	waitNoPendingEvaluations(t, db)
+	runs := waitCheck(t, gh, "acme/shop", pr.HeadSHA(), one("success"))
 	if runs[0].Writes != 3 {
 		t.Errorf("the check run was written %d times; want 3 (created, frozen, open): writes only when the verdict changes", runs[0].Writes)
 	}

@@ -205,7 +205,7 @@ func (h *harness) get(path string) (int, string) {
 func waitCheck(t *testing.T, gh *fakegithub.Server, repo, sha string, ok func([]fakegithub.CheckRun) bool) []fakegithub.CheckRun {
 	t.Helper()
 	var runs []fakegithub.CheckRun
-	wait.Until(t, 15*time.Second, fmt.Sprintf("the expected check runs on %s@%.7s", repo, sha), func() bool {
+	wait.Until(t, 45*time.Second, fmt.Sprintf("the expected check runs on %s@%.7s", repo, sha), func() bool {
 		runs = gh.CheckRuns(repo, sha)
 		return ok(runs)
 	})

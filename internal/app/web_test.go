@@ -98,6 +98,15 @@ func TestWebViewIsMountedAndLinkedFromTheCheckRun(t *testing.T) {
 			if want := "required_reviewers: Needs 1 more approval from someone other than the author (@dev)."; !slices.Contains(found, want) {
 				t.Errorf("recorded findings %q lack %q", found, want)
 			}
+			// The page's input facts: the document the evaluation stored
+			// reads back into the files the rules saw.
+			in, err := uistore.New(db).Input(context.Background(), "acme/shop", pr.Number, rec.Evaluations[0].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f := ui.BuildInputFacts(in, rec.Evaluations[0].Rules); f.Missing != "" || f.Changed == 0 || len(f.Files) != f.Changed {
+				t.Errorf("input facts of the stored evaluation: %+v", f)
+			}
 		})
 	}
 }

@@ -47,8 +47,9 @@ func Permissions() map[string]string {
 		// and check_suite events.
 		"checks": "write",
 		// Read pull requests, their files, reviews and commits; reply to
-		// commands on pull requests; pull_request and pull_request_review
-		// events.
+		// commands on pull requests; request reviews from code owners
+		// (code_owners' request_reviews); pull_request and
+		// pull_request_review events.
 		"pull_requests": "write",
 		// Reply to and react to commands on issues; issue_comment events.
 		"issues": "write",

@@ -10,6 +10,7 @@ package decision
 import (
 	"cmp"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -112,6 +113,9 @@ type RuleResult struct {
 	// without any event (a freeze starting or ending); the pull request is
 	// evaluated again then.
 	RecheckAt *time.Time `json:"recheck_at,omitempty"`
+	// RequestReviewers are reviewers the rule asks mergeguard to request
+	// on the pull request (code owners still missing); nil when none.
+	RequestReviewers *ReviewRequest `json:"request_reviewers,omitempty"`
 	// Overridden is the override that keeps a failing rule from blocking.
 	Overridden *Override `json:"overridden,omitempty"`
 }
@@ -205,6 +209,44 @@ func (v Verdict) RecheckAt() (time.Time, bool) {
 		}
 	}
 	return at, !at.IsZero()
+}
+
+// ReviewRequest is whom to ask for a review: users by login, teams as
+// "org/slug".
+type ReviewRequest struct {
+	Users []string `json:"users,omitempty"`
+	Teams []string `json:"teams,omitempty"`
+}
+
+// ReviewRequests gathers the reviewers the rules ask for, each once
+// (logins and team names compared without regard to case, as GitHub
+// does), sorted; nil when no rule asks for any.
+func (v Verdict) ReviewRequests() *ReviewRequest {
+	users, teams := map[string]string{}, map[string]string{}
+	for _, r := range v.Rules {
+		if r.RequestReviewers == nil {
+			continue
+		}
+		for _, u := range r.RequestReviewers.Users {
+			users[strings.ToLower(u)] = u
+		}
+		for _, t := range r.RequestReviewers.Teams {
+			teams[strings.ToLower(t)] = t
+		}
+	}
+	if len(users)+len(teams) == 0 {
+		return nil
+	}
+	out := &ReviewRequest{}
+	for _, u := range users {
+		out.Users = append(out.Users, u)
+	}
+	for _, t := range teams {
+		out.Teams = append(out.Teams, t)
+	}
+	slices.Sort(out.Users)
+	slices.Sort(out.Teams)
+	return out
 }
 
 // Count returns how many rules ended with the given outcome.

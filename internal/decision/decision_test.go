@@ -1,6 +1,7 @@
 package decision
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -99,5 +100,20 @@ func TestAnnotations(t *testing.T) {
 		if a.EndLine != a.StartLine {
 			t.Errorf("single-line annotation %+v should end where it starts", a)
 		}
+	}
+}
+
+func TestReviewRequestsGatherEachReviewerOnce(t *testing.T) {
+	v := Verdict{Rules: []RuleResult{
+		{ID: "a", RequestReviewers: &ReviewRequest{Users: []string{"Bo", "ana"}, Teams: []string{"acme/payments"}}},
+		{ID: "b"},
+		{ID: "c", RequestReviewers: &ReviewRequest{Users: []string{"bo"}, Teams: []string{"acme/Payments", "acme/sre"}}},
+	}}
+	got := v.ReviewRequests()
+	if got == nil || len(got.Users) != 2 || len(got.Teams) != 2 || got.Teams[1] != "acme/sre" || !strings.EqualFold(got.Users[1], "bo") {
+		t.Errorf("requests %+v", got)
+	}
+	if (Verdict{Rules: []RuleResult{{ID: "b"}}}).ReviewRequests() != nil {
+		t.Error("no rule asks: want nil")
 	}
 }

@@ -67,6 +67,10 @@ type PullRequestDetails struct {
 	// Commits and ChangedFiles are GitHub's counts (0 when not given).
 	Commits      int
 	ChangedFiles int
+	// RequestedUsers and RequestedTeams are the reviews requested and not
+	// yet given: logins, and team slugs of the repository's organization.
+	RequestedUsers []string
+	RequestedTeams []string
 }
 
 // Review is one review of a pull request.

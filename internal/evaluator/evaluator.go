@@ -40,6 +40,8 @@ type GitHub interface {
 	// Permission is a user's permission on a repository: admin, write,
 	// read or none.
 	Permission(ctx context.Context, owner, repo, user string) (string, error)
+	// RequestReviewers asks users (logins) and teams (slugs) to review.
+	RequestReviewers(ctx context.Context, owner, repo string, number int, users, teams []string) error
 }
 
 // PolicyReplays replays a proposed policy on the organization's recent
@@ -100,9 +102,12 @@ type Service struct {
 	// Scheduler re-evaluates a repository's open pull requests when a rule
 	// says its verdict will change with time; nil means no re-evaluation.
 	Scheduler Scheduler
-	Now       func() time.Time
-	Log       *slog.Logger
-	Metrics   *metrics.Metrics
+	// ReviewRequests remembers the review requests made per head commit;
+	// nil means rules' review requests are not acted on.
+	ReviewRequests ReviewRequests
+	Now            func() time.Time
+	Log            *slog.Logger
+	Metrics        *metrics.Metrics
 }
 
 // Freezes reads incident freezes.
@@ -179,6 +184,10 @@ type Assessment struct {
 	Input     facts.Input
 	Policy    policysource.Resolved
 	Judgement Judgement
+	// RequestedUsers and RequestedTeams are the pull request's pending
+	// review requests (logins, team slugs) when it was read.
+	RequestedUsers []string
+	RequestedTeams []string
 	// Closed is true for a closed pull request: nothing was judged.
 	Closed bool
 	// MergedBy is who merged a closed pull request ("" if it was not
@@ -230,6 +239,9 @@ func (s *Service) Evaluate(ctx context.Context, req Request) error {
 		if err != nil {
 			return fmt.Errorf("record the evaluation of %s: %w", req.PR, err)
 		}
+	}
+	if req.MergeGroup == nil {
+		s.requestReviews(ctx, gh, log, req, a, verdict)
 	}
 	recheck, err := s.scheduleRecheck(ctx, req, verdict)
 	if err != nil {
@@ -366,7 +378,7 @@ func (s *Service) assess(ctx context.Context, gh GitHub, req Request) (Assessmen
 	src.Now = s.Now()
 	in := facts.Build(src)
 
-	a := Assessment{Head: head, BaseRef: pr.Base.Ref, Input: in, Policy: resolved}
+	a := Assessment{Head: head, BaseRef: pr.Base.Ref, Input: in, Policy: resolved, RequestedUsers: pr.RequestedUsers, RequestedTeams: pr.RequestedTeams}
 	mergeGroupSHA := ""
 	if req.MergeGroup != nil {
 		mergeGroupSHA = req.MergeGroup.HeadSHA

@@ -21,6 +21,35 @@ type CodeOwners struct {
 	// Head is the file at the pull request's head; nil unless the pull
 	// request changes which file applies or what it says.
 	Head *CodeOwnersHead `json:"head,omitempty"`
+	// Groups are the changed files with owners, grouped by their set of
+	// owners and, within a group, by the line that named them. Grouping
+	// here rather than in Rego spares the rule building tables over every
+	// file: it only walks groups and lines (a few hundred at most).
+	Groups []CodeOwnersGroup `json:"groups"`
+}
+
+// CodeOwnersGroup is the changed files that have the same owners, whichever
+// lines of CODEOWNERS named them.
+type CodeOwnersGroup struct {
+	// Key identifies the set of owners: Owners joined by spaces.
+	Key string `json:"key"`
+	// Owners are lower-cased and sorted, each once, since GitHub compares
+	// logins and team slugs without regard to case.
+	Owners []string `json:"owners"`
+	// Lines are the lines of CODEOWNERS that own the group's files, by line
+	// number.
+	Lines []CodeOwnersGroupLine `json:"lines"`
+}
+
+// CodeOwnersGroupLine is a line of CODEOWNERS and the changed files it
+// decides the owners of: a file under its path, and a renamed file under
+// its old path, so that moving a file out of an owned folder needs that
+// folder's owners.
+type CodeOwnersGroupLine struct {
+	Line    int    `json:"line"`
+	Pattern string `json:"pattern"`
+	// Files are sorted paths.
+	Files []string `json:"files"`
 }
 
 // CodeOwnersHead is the CODEOWNERS file a pull request would leave.
@@ -167,7 +196,60 @@ func WithCodeOwners(files []File, base CodeOwnersFile, head *CodeOwnersFile) ([]
 		_, hp := head.parse()
 		out.Head = &CodeOwnersHead{Path: head.Path, Problems: hp}
 	}
+	out.Groups = ownerGroups(files)
 	return files, out
+}
+
+// ownerGroups groups the files' paths (and renamed files' old paths) by the
+// owners of the line that decides them; lines naming no owner own nothing.
+func ownerGroups(files []File) []CodeOwnersGroup {
+	type lineFiles struct {
+		match *codeowners.Match
+		paths []string
+	}
+	byLine := map[int]*lineFiles{}
+	add := func(path string, m *codeowners.Match) {
+		if m == nil || len(m.Owners) == 0 {
+			return
+		}
+		l := byLine[m.Line]
+		if l == nil {
+			l = &lineFiles{match: m}
+			byLine[m.Line] = l
+		}
+		l.paths = append(l.paths, path)
+	}
+	for _, f := range files {
+		add(f.Path, f.Owners)
+		if f.PreviousPath != "" && f.PreviousPath != f.Path {
+			add(f.PreviousPath, f.PreviousOwners)
+		}
+	}
+	byKey := map[string]*CodeOwnersGroup{}
+	for _, l := range byLine {
+		owners := make([]string, 0, len(l.match.Owners))
+		for _, o := range l.match.Owners {
+			owners = append(owners, strings.ToLower(o))
+		}
+		slices.Sort(owners)
+		owners = slices.Compact(owners)
+		key := strings.Join(owners, " ")
+		g := byKey[key]
+		if g == nil {
+			g = &CodeOwnersGroup{Key: key, Owners: owners}
+			byKey[key] = g
+		}
+		paths := slices.Clone(l.paths)
+		slices.Sort(paths)
+		g.Lines = append(g.Lines, CodeOwnersGroupLine{Line: l.match.Line, Pattern: l.match.Pattern, Files: slices.Compact(paths)})
+	}
+	out := make([]CodeOwnersGroup, 0, len(byKey))
+	for _, g := range byKey {
+		slices.SortFunc(g.Lines, func(a, b CodeOwnersGroupLine) int { return a.Line - b.Line })
+		out = append(out, *g)
+	}
+	slices.SortFunc(out, func(a, b CodeOwnersGroup) int { return strings.Compare(a.Key, b.Key) })
+	return out
 }
 
 // OwningTeams lists the slugs of org's teams that CODEOWNERS names as

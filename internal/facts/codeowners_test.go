@@ -3,6 +3,7 @@ package facts
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -148,6 +149,38 @@ func TestWithCodeOwnersMatchesEachFileAndStatesTheProblems(t *testing.T) {
 	}
 	if teams := OwningTeams(got, "ACME"); !slices.Equal(teams, []string{"everyone", "payments"}) {
 		t.Errorf("owning teams %q", teams)
+	}
+}
+
+func TestWithCodeOwnersGroupsFilesByTheirOwners(t *testing.T) {
+	base := CodeOwnersFile{Path: "CODEOWNERS", Content: []byte(
+		"* @acme/everyone\n/payments/ @acme/Payments @ana\n/billing/ @ana @acme/payments @ANA\n/gen/\n*.md docs@example.com\n")}
+	files := []File{
+		{Path: "payments/b.go", Status: "modified"},
+		{Path: "billing/x.go", Status: "added"},
+		{Path: "payments/a.go", Status: "modified"},
+		{Path: "gen/z.go", Status: "added"},
+		{Path: "web/pay.ts", PreviousPath: "payments/pay.ts", Status: "renamed"},
+		{Path: "README.md", Status: "modified"},
+	}
+	_, co := WithCodeOwners(files, base, nil)
+	want := []CodeOwnersGroup{
+		{Key: "@acme/everyone", Owners: []string{"@acme/everyone"}, Lines: []CodeOwnersGroupLine{{Line: 1, Pattern: "*", Files: []string{"web/pay.ts"}}}},
+		// Two lines naming the same owners, in another order and case, are
+		// one group; the renamed file counts under its old path.
+		{Key: "@acme/payments @ana", Owners: []string{"@acme/payments", "@ana"}, Lines: []CodeOwnersGroupLine{
+			{Line: 2, Pattern: "/payments/", Files: []string{"payments/a.go", "payments/b.go", "payments/pay.ts"}},
+			{Line: 3, Pattern: "/billing/", Files: []string{"billing/x.go"}},
+		}},
+		// The line without owners owns nothing.
+		{Key: "docs@example.com", Owners: []string{"docs@example.com"}, Lines: []CodeOwnersGroupLine{{Line: 5, Pattern: "*.md", Files: []string{"README.md"}}}},
+	}
+	if !reflect.DeepEqual(co.Groups, want) {
+		t.Errorf("groups\n got %+v\nwant %+v", co.Groups, want)
+	}
+	_, co = WithCodeOwners(files, CodeOwnersFile{}, nil)
+	if co.Groups == nil || len(co.Groups) != 0 {
+		t.Errorf("without CODEOWNERS the groups are empty, not null: %#v", co.Groups)
 	}
 }
 

@@ -35,3 +35,14 @@ func (i *Installation) Permission(ctx context.Context, owner, repo, user string)
 	}
 	return p.GetPermission(), nil
 }
+
+// RequestReviewers asks users (logins) and teams (slugs of the repository's
+// organization) to review a pull request. GitHub counts it as a
+// content-creating request, so it is paced with the check runs and comments.
+func (i *Installation) RequestReviewers(ctx context.Context, owner, repo string, number int, users, teams []string) error {
+	req := github.ReviewersRequest{Reviewers: users, TeamReviewers: teams}
+	if _, _, err := i.client.PullRequests.RequestReviewers(ctx, owner, repo, number, req); err != nil {
+		return fmt.Errorf("request reviews on %s/%s#%d: %w", owner, repo, number, i.explain(err))
+	}
+	return nil
+}

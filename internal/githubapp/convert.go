@@ -46,6 +46,12 @@ func pullRequestDetails(pr *github.PullRequest) decision.PullRequestDetails {
 	for _, l := range pr.Labels {
 		out.Labels = append(out.Labels, l.GetName())
 	}
+	for _, u := range pr.RequestedReviewers {
+		out.RequestedUsers = append(out.RequestedUsers, u.GetLogin())
+	}
+	for _, t := range pr.RequestedTeams {
+		out.RequestedTeams = append(out.RequestedTeams, t.GetSlug())
+	}
 	return out
 }
 

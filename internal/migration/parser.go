@@ -70,13 +70,19 @@ func Ready(ctx context.Context) error {
 	Warm()
 	select {
 	case <-warmDone:
-		if warmError != nil {
-			return fmt.Errorf("migration parser: %w", warmError)
+	default:
+		// Not compiled yet: wait for it or for ctx. Once compiled, the
+		// answer is the compile's, whatever ctx says by then.
+		select {
+		case <-warmDone:
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the migration parser: %w", ctx.Err())
 		}
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("waiting for the migration parser: %w", ctx.Err())
 	}
+	if warmError != nil {
+		return fmt.Errorf("migration parser: %w", warmError)
+	}
+	return nil
 }
 
 // syntaxError is PostgreSQL's complaint about a statement.

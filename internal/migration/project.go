@@ -47,6 +47,15 @@ func Project(ctx context.Context, path string, content []byte, opt Options) *Fil
 		f.Tool, f.Transaction = toolOf(path, nil, opt)
 		return f
 	}
+	// The budget is for reading this file, so it starts once the parser is
+	// compiled: right after start-up the first file would otherwise spend
+	// it waiting for the compile and be reported unread.
+	if err := Ready(ctx); err != nil {
+		f.Limit = &Limit{Reason: "parser", Line: 1, Message: fmt.Sprintf(
+			"PostgreSQL's parser was not available (%v); none of the file was checked", err)}
+		f.Tool, f.Transaction = toolOf(path, nil, opt)
+		return f
+	}
 	p := &projector{f: f, opt: opt, ctx: ctx, deadline: opt.Now().Add(opt.Budget)}
 	p.prepare(content)
 	f.Lines = p.lines.count()

@@ -609,3 +609,21 @@ func TestReady(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestProjectWithAnEndedContext: the parser being ready
+// is not a reason to fail, but a context that has ended stops the reading,
+// and the file says where.
+func TestProjectWithAnEndedContext(t *testing.T) {
+	if err := Ready(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := Ready(ctx); err != nil {
+		t.Fatalf("Ready with an ended context after the compile: %v; want the compile's answer (nil)", err)
+	}
+	f := Project(ctx, "db/migrations/0001_x.sql", []byte("CREATE INDEX i ON t (c);\nCREATE INDEX j ON t (d);\n"), Options{})
+	if f.Limit == nil || f.Limit.Line != 1 {
+		t.Fatalf("limit = %+v; want the reading stopped at line 1", f.Limit)
+	}
+}

@@ -47,8 +47,10 @@ type File struct {
 
 // Limit is why a file was not read whole.
 type Limit struct {
-	// Reason is "size" (the file is larger than MaxBytes) or "time" (the
-	// reading took longer than the budget).
+	// Reason is "parser" (PostgreSQL's parser could not be compiled, or the
+	// context ended while waiting for it), "size" (the file is larger than
+	// MaxBytes) or "time" (the reading took longer than the budget, which
+	// starts once the parser is ready).
 	Reason string `json:"reason"`
 	// Line is the first line not read (1 for a file too large to read).
 	Line    int    `json:"line"`

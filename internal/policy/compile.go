@@ -345,7 +345,7 @@ func ruleMetas(compiler *ast.Compiler, mods map[string]*ast.Module, bundled map[
 			if len(r.Head.Reference) > 0 {
 				name = r.Head.Reference[0].String()
 			}
-			if (name == "deny" || name == "warn" || name == "skip" || name == "recheck_at" || name == "details") && !slices.Contains(rm.sets, name) {
+			if (name == "deny" || name == "warn" || name == "skip" || name == "recheck_at" || name == "details" || name == "request_reviewers") && !slices.Contains(rm.sets, name) {
 				rm.sets = append(rm.sets, name)
 			}
 		}

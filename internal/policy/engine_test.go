@@ -255,6 +255,39 @@ func TestRecheckAtIsTheEarliestFutureInstant(t *testing.T) {
 	}
 }
 
+func TestRequestReviewersAreUsersAndTeams(t *testing.T) {
+	tests := []struct {
+		set  string
+		want *decision.ReviewRequest
+		err  string
+	}{
+		{`{"@acme/payments", "@bo", "@ana"}`, &decision.ReviewRequest{Users: []string{"ana", "bo"}, Teams: []string{"acme/payments"}}, ""},
+		{`set()`, nil, ""},
+		{`{"bo"}`, nil, `request_reviewers entry "bo"`},
+		{`{"@acme/"}`, nil, `request_reviewers entry "@acme/"`},
+		{`{"@a/b/c"}`, nil, `request_reviewers entry "@a/b/c"`},
+		{`{1}`, nil, "request_reviewers entry 1"},
+		{`{"users": ["bo"]}`, nil, "request_reviewers must be a set"},
+	}
+	for _, tt := range tests {
+		e := mustCompile(t, header+"\ndeny := set()\n\nrequest_reviewers := "+tt.set+"\n")
+		res, err := e.Evaluate(context.Background(), map[string]any{}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := res[0]
+		if tt.err != "" {
+			if !strings.Contains(r.Err, tt.err) {
+				t.Errorf("%s: error %q, want %q", tt.set, r.Err, tt.err)
+			}
+			continue
+		}
+		if r.Err != "" || !reflect.DeepEqual(r.RequestReviewers, tt.want) {
+			t.Errorf("%s: %+v (error %q), want %+v", tt.set, r.RequestReviewers, r.Err, tt.want)
+		}
+	}
+}
+
 func TestDetailsAreTablesOrAnError(t *testing.T) {
 	tests := []struct {
 		set  string

@@ -64,6 +64,13 @@ func fillFindings(res *decision.RuleResult, bindings map[string]any, now time.Ti
 		}
 		res.RecheckAt = at
 	}
+	if raw, ok := bindings["request_reviewers"]; ok {
+		req, problem := reviewRequestFrom(raw)
+		if problem != "" {
+			problems = append(problems, problem)
+		}
+		res.RequestReviewers = req
+	}
 	sortFindings(res.Denials)
 	sortFindings(res.Warnings)
 	slices.Sort(res.SkipReasons)
@@ -207,6 +214,36 @@ func recheckAt(raw any, now time.Time) (*time.Time, string) {
 		}
 	}
 	return earliest, ""
+}
+
+// reviewRequestFrom reads a rule's request_reviewers set: "@login" for a
+// user, "@org/team" for a team. An entry of another shape is a problem of
+// the rule, not a request sent to whoever it names.
+func reviewRequestFrom(raw any) (*decision.ReviewRequest, string) {
+	items, ok := raw.([]any)
+	if !ok {
+		return nil, fmt.Sprintf("request_reviewers must be a set, got %s", typeName(raw))
+	}
+	if len(items) == 0 {
+		return nil, ""
+	}
+	req := &decision.ReviewRequest{}
+	for _, item := range items {
+		s, _ := item.(string)
+		name, ok := strings.CutPrefix(s, "@")
+		org, slug, isTeam := strings.Cut(name, "/")
+		switch {
+		case !ok || name == "" || strings.ContainsAny(name, " @") || isTeam && (org == "" || slug == "" || strings.Contains(slug, "/")):
+			return nil, fmt.Sprintf("request_reviewers entry %s: a reviewer is \"@login\" or \"@org/team\"", compactJSON(item))
+		case isTeam:
+			req.Teams = append(req.Teams, name)
+		default:
+			req.Users = append(req.Users, name)
+		}
+	}
+	slices.Sort(req.Teams)
+	slices.Sort(req.Users)
+	return req, ""
 }
 
 // maxDetailRows bounds the rows of one rule's details tables: the check

@@ -14,6 +14,9 @@ import (
 
 // Evaluation is the record of one published evaluation.
 type Evaluation struct {
+	// ID is the row's key, set when read back (RecordEvaluation makes a
+	// new one).
+	ID         string
 	At         time.Time
 	Repo       string // owner/name
 	Number     int

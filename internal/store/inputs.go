@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -47,7 +49,15 @@ func encodeInput(doc []byte) (*string, error) {
 }
 
 // decodeInput is encodeInput's inverse.
-func decodeInput(s string) ([]byte, error) {
+func decodeInput(s string) ([]byte, error) { return decodeInputMax(s, maxInputJSON) }
+
+// ErrInputTooLarge is what decoding returns for a stored document larger
+// than the reader's bound once decompressed.
+var ErrInputTooLarge = errors.New("stored input document too large to read")
+
+// decodeInputMax decodes a stored document, reading at most max bytes of
+// it decompressed.
+func decodeInputMax(s string, max int) ([]byte, error) {
 	raw, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
 		return nil, err
@@ -57,12 +67,12 @@ func decodeInput(s string) ([]byte, error) {
 		return nil, err
 	}
 	defer zr.Close()
-	doc, err := io.ReadAll(io.LimitReader(zr, maxInputJSON+1))
+	doc, err := io.ReadAll(io.LimitReader(zr, int64(max)+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(doc) > maxInputJSON {
-		return nil, fmt.Errorf("larger than %d MiB decompressed", maxInputJSON>>20)
+	if len(doc) > max {
+		return nil, fmt.Errorf("%w: larger than %d KiB decompressed", ErrInputTooLarge, max>>10)
 	}
 	return doc, nil
 }
@@ -186,4 +196,43 @@ func MissingInputs(ctx context.Context, tx Tx, f InputFilter) (InputStats, error
 		return st, fmt.Errorf("count evaluations without stored inputs: %w", err)
 	}
 	return st, nil
+}
+
+// EvaluationInput is one evaluation's stored input document, as the web
+// view reads it.
+type EvaluationInput struct {
+	// Found is false when the pull request has no evaluation with that id.
+	Found bool
+	// Stored is true when the document was stored; Document is nil when it
+	// was not (too large, or recorded before documents were stored).
+	Stored   bool
+	Document []byte
+	// Size is the document's size in bytes when it was recorded (0 for an
+	// evaluation recorded before sizes were).
+	Size int64
+}
+
+// ReadEvaluationInput returns the stored input document of the evaluation
+// id of a pull request, decompressed up to max bytes (ErrInputTooLarge
+// beyond). The repository and number are part of the lookup, so an id
+// from another pull request finds nothing.
+func ReadEvaluationInput(ctx context.Context, tx Tx, repo string, number int, id string, max int) (EvaluationInput, error) {
+	var out EvaluationInput
+	var input sql.NullString
+	err := tx.Query(ctx, `SELECT input, input_size FROM evaluations WHERE repo = $1 AND pr_number = $2 AND id = $3`,
+		[]any{strings.ToLower(repo), number, id}, func(r Row) error {
+			out.Found = true
+			return r.Scan(&input, &out.Size)
+		})
+	if err != nil {
+		return out, fmt.Errorf("read the stored input of %s#%d: %w", repo, number, err)
+	}
+	if !input.Valid {
+		return out, nil
+	}
+	out.Stored = true
+	if out.Document, err = decodeInputMax(input.String, max); err != nil {
+		return out, fmt.Errorf("stored input of %s#%d: %w", repo, number, err)
+	}
+	return out, nil
 }

@@ -60,6 +60,13 @@ func Prune(ctx context.Context, db *DB, now time.Time, r Retention) (Pruned, err
 		if p.HeadSightings, err = tx.Exec(ctx, `DELETE FROM head_sightings WHERE to_at < $1`, state); err != nil {
 			return err
 		}
+		// A head's review requests matter while the head is current; a
+		// pull request idle past the state retention may be asked again.
+		var rr int64
+		if rr, err = tx.Exec(ctx, `DELETE FROM review_requests WHERE requested_at < $1`, state); err != nil {
+			return err
+		}
+		p.Verdicts += rr
 		// The PagerDuty receiver refuses events older than
 		// MaxPagerDutyEventAge, so an event pruned here can no longer be
 		// replayed into a freeze.

@@ -17,7 +17,7 @@ import (
 // PullRequestEvaluations returns a pull request's evaluations, newest
 // first, at most limit of them (all when limit is 0).
 func PullRequestEvaluations(ctx context.Context, tx Tx, repo string, number, limit int) ([]Evaluation, error) {
-	q := `SELECT at, repo, pr_number, head_sha, policy, trigger, conclusion, rules, duration_ms, delivery_id, findings FROM evaluations
+	q := `SELECT id, at, repo, pr_number, head_sha, policy, trigger, conclusion, rules, duration_ms, delivery_id, findings FROM evaluations
 		WHERE repo = $1 AND pr_number = $2 ORDER BY at DESC, id DESC`
 	args := []any{strings.ToLower(repo), number}
 	if limit > 0 {
@@ -29,7 +29,7 @@ func PullRequestEvaluations(ctx context.Context, tx Tx, repo string, number, lim
 		var e Evaluation
 		var at, ms int64
 		var rules, findings string
-		if err := r.Scan(&at, &e.Repo, &e.Number, &e.HeadSHA, &e.Policy, &e.Trigger, &e.Conclusion, &rules, &ms, &e.DeliveryID, &findings); err != nil {
+		if err := r.Scan(&e.ID, &at, &e.Repo, &e.Number, &e.HeadSHA, &e.Policy, &e.Trigger, &e.Conclusion, &rules, &ms, &e.DeliveryID, &findings); err != nil {
 			return err
 		}
 		if err := json.Unmarshal([]byte(rules), &e.Rules); err != nil {

@@ -66,6 +66,8 @@ func TestBrowser(t *testing.T) {
 			`<table id="rules-table">`, `<table id="overrides-table">`, `<table id="holds-table">`, `<table id="history-table">`,
 			"retry path is covered by the e2e suite",
 			`<tr class="current" aria-current="true">`,
+			`<table id="reviews-table">`, `<td class="r-stale">stale</td>`, `<table id="rule-files-table">`,
+			`<table id="changed-files-table">`, `<p id="changed-count">3 changed files.</p>`,
 		}},
 		{name: "ui-freezes", path: "/ui/acme/freezes", width: 1200, want: []string{
 			"<h1>Freezes in acme</h1>", `<table id="active-table">`, "key ceremony", `<table id="calendar-table">`,

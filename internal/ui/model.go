@@ -31,6 +31,29 @@ type Reader interface {
 	// Freezes returns the organization's incident freezes in effect at now
 	// or starting later.
 	Freezes(ctx context.Context, owner string, now time.Time) ([]Freeze, error)
+	// Input returns the input document stored with one of the pull
+	// request's evaluations (Evaluation.ID), or ErrNotFound when the pull
+	// request has no such evaluation. A document larger than MaxInputShown
+	// once decompressed is an error wrapping ErrInputTooLarge.
+	Input(ctx context.Context, repo string, number int, evaluationID string) (StoredInput, error)
+}
+
+// ErrInputTooLarge is what a Reader returns for a stored input document
+// larger than MaxInputShown.
+var ErrInputTooLarge = errors.New("stored input document too large to show")
+
+// MaxInputShown bounds an input document the page reads, decompressed: it
+// is parsed in the request, and the page shows only a part of it anyway.
+const MaxInputShown = 16 << 20
+
+// StoredInput is an evaluation's input document as stored.
+type StoredInput struct {
+	// Document is the input document (JSON); nil when it was not stored.
+	Document []byte
+	// Size is the document's size when it was recorded, in bytes; more
+	// than zero for a document too large to store, zero for an evaluation
+	// recorded before mergeguard stored documents.
+	Size int64
 }
 
 // Authorizer answers, from GitHub, what a signed-in user may see. Answers
@@ -68,6 +91,8 @@ type PullRequest struct {
 
 // Evaluation is one published evaluation of a pull request's head commit.
 type Evaluation struct {
+	// ID is the Reader's key for the evaluation (for Input).
+	ID      string
 	At      time.Time
 	HeadSHA string
 	// Policy is the policy version (the policy repository's commit).
@@ -76,9 +101,6 @@ type Evaluation struct {
 	// Conclusion is the check's: success, failure, neutral, …
 	Conclusion string
 	Rules      []RuleResult
-	// Facts are the inputs that mattered, in groups ("Files by rule",
-	// "Reviews counted", "Reviews not counted").
-	Facts []FactGroup
 }
 
 // RuleResult is one rule's outcome and findings.
@@ -94,18 +116,6 @@ type Finding struct {
 	Message string
 	Path    string
 	Line    int
-}
-
-// FactGroup is a titled list of facts.
-type FactGroup struct {
-	Title string
-	Items []Fact
-}
-
-// Fact is one input fact and, when it matters, why it counted or not.
-type Fact struct {
-	Name string
-	Note string
 }
 
 // Override let one rule's failure through.

@@ -42,7 +42,8 @@ func shortSHA(sha string) string {
 type evaluationData struct {
 	PR       PullRequest
 	Current  Evaluation
-	Shown    string // when Current was published, in the organization's zone
+	Facts    InputFacts // of Current
+	Shown    string     // when Current was published, in the organization's zone
 	History  []historyRow
 	Override []overrideRow
 	Holds    []holdRow
@@ -106,6 +107,7 @@ func (h *Handler) evaluation(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d := evaluationData{PR: pr, Current: pr.Evaluations[cur], Shown: at(pr.Evaluations[cur].At), Zone: loc.String()}
+	d.Facts = h.inputFacts(r, repo, number, d.Current)
 	for i, e := range pr.Evaluations {
 		row := historyRow{When: at(e.At), SHA: e.HeadSHA, Conclusion: e.Conclusion, Policy: e.Policy, Trigger: e.Trigger, Current: i == cur}
 		if i+1 < len(pr.Evaluations) {
@@ -126,6 +128,23 @@ func (h *Handler) evaluation(w http.ResponseWriter, r *http.Request) {
 		d.Holds = append(d.Holds, row)
 	}
 	h.render(w, r, &s, http.StatusOK, "evaluation", fmt.Sprintf("%s#%d", repo, number), d)
+}
+
+// inputFacts reads the facts of the evaluation shown. A stored input that
+// cannot be read does not fail the page: the verdict and findings are
+// still worth showing, and a sentence says what is missing.
+func (h *Handler) inputFacts(r *http.Request, repo string, number int, e Evaluation) InputFacts {
+	in, err := h.cfg.Reader.Input(r.Context(), repo, number, e.ID)
+	switch {
+	case errors.Is(err, ErrInputTooLarge):
+		return InputFacts{Missing: missingTooLarge}
+	case errors.Is(err, ErrNotFound):
+		return InputFacts{Missing: missingOld}
+	case err != nil:
+		h.cfg.Logger.WarnContext(r.Context(), "web view: read an evaluation's stored input", "repo", repo, "number", number, "err", err)
+		return InputFacts{Missing: missingUnread}
+	}
+	return BuildInputFacts(in, e.Rules)
 }
 
 // Changes says what differs from one evaluation of a pull request to the

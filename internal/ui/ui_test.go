@@ -449,14 +449,19 @@ func TestEvaluationPage(t *testing.T) {
 			`id="conclusion">success`, `id="policy">bbbb000`, "pull_request_review.submitted",
 			"<code>coverage</code></th><td class=\"o-overridden\">overridden",
 			"Patch coverage 61% is below 80% <code>payments/retry.go:40</code>",
-			"Reviews not counted", "stale: the head changed after the review",
+			`<table id="reviews-table">`, "carol", `<td class="r-current">current</td>`, `<td class="r-not-counted">not counted</td>`,
+			`<td class="r-stale">stale</td>`, "1 file changed since", "renovate[bot] <span class=\"muted\">(bot)</span>",
+			"the review was dismissed", `<table id="rule-files-table">`,
+			"<code>payments/retry.go</code> <span class=\"muted\">modified, +48 −6</span>",
+			`<p id="changed-count">3 changed files.</p>`, "(was <code>docs/cards.md</code>)",
 			"retry path is covered by the e2e suite", "released by bob",
 			"policy bbbb000 (was aaaa000)", "code_owners: pass (was fail)", "change_freeze: pass (new rule)",
 			"conclusion success (was failure)", "new head 2222222 (was 1111111)", "first evaluation",
 			`href="https://github.example/acme/shop/pull/42"`,
 			"Wed 2 Dec 2026 12:00 CET", // the override, at 10:30 UTC, in Berlin
 		}},
-		{name: "an earlier head", path: "/ui/acme/shop/pull/42?sha=1111111", want: []string{`id="conclusion">failure`, `id="policy">aaaa000`}},
+		{name: "an earlier head", path: "/ui/acme/shop/pull/42?sha=1111111", want: []string{`id="conclusion">failure`, `id="policy">aaaa000`,
+			"recorded before mergeguard kept each evaluation&#39;s input"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

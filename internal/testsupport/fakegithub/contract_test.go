@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -435,6 +436,15 @@ func TestResponsesMatchGitHubsSchemas(t *testing.T) {
 	}
 	if _, err := inst.PullRequestCommits(ctx, owner, name, pr.Number); err != nil {
 		t.Fatal(err)
+	}
+	// Review requests for a user and a team of the organization; the pull
+	// request then lists them (user and team shapes of their own).
+	gh.AddTeam(owner, "pricing", "jonas", "lea")
+	if err := inst.RequestReviewers(ctx, owner, name, pr.Number, []string{"lea"}, []string{"pricing"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := inst.PullRequest(ctx, owner, name, pr.Number); err != nil || !slices.Equal(got.RequestedUsers, []string{"lea"}) || !slices.Equal(got.RequestedTeams, []string{"pricing"}) {
+		t.Fatalf("the requested reviewers: %+v %+v, %v", got.RequestedUsers, got.RequestedTeams, err)
 	}
 	// GitHub's error bodies have a schema too (basic-error).
 	if _, err := inst.PullRequest(ctx, owner, name, 9999); !githubapp.IsNotFound(err) {

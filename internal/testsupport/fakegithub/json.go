@@ -120,6 +120,7 @@ func (s *Server) prJSON(p *PR) map[string]any {
 	if p.Body == "" {
 		body = nil
 	}
+	requestedUsers, requestedTeams := s.requestedJSON(p)
 	return map[string]any{
 		"url": u, "id": p.id, "node_id": nodeID("PR_", p.id), "html_url": html,
 		"diff_url": html + ".diff", "patch_url": html + ".patch", "issue_url": issue,
@@ -129,8 +130,8 @@ func (s *Server) prJSON(p *PR) map[string]any {
 		"number": p.Number, "state": p.state, "locked": false, "title": p.Title, "body": body,
 		"user": s.userJSON(p.Author, p.AuthorType), "labels": labels, "milestone": nil, "active_lock_reason": nil,
 		"created_at": ts(p.created), "updated_at": ts(p.updated), "closed_at": closedAt, "merged_at": nil,
-		"merge_commit_sha": nil, "assignee": nil, "assignees": []any{}, "requested_reviewers": []any{},
-		"requested_teams": []any{}, "draft": p.Draft,
+		"merge_commit_sha": nil, "assignee": nil, "assignees": []any{}, "requested_reviewers": requestedUsers,
+		"requested_teams": requestedTeams, "draft": p.Draft,
 		"head": s.branchJSON(p, p.HeadRef, p.headSHA), "base": s.branchJSON(p, p.BaseRef, p.baseSHA),
 		"_links": map[string]any{
 			"self": link(u), "html": link(html), "issue": link(issue), "comments": link(issue + "/comments"),

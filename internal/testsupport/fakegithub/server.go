@@ -270,6 +270,7 @@ var routeTable = []route{
 	{"GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files", (*Server).listFiles, "token"},
 	{"GET", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews", (*Server).listReviews, "token"},
 	{"GET", "/repos/{owner}/{repo}/pulls/{pull_number}/commits", (*Server).listCommits, "token"},
+	{"POST", "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers", (*Server).requestReviewers, "token"},
 	{"GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs", (*Server).listCheckRunsForRef, "token"},
 	{"POST", "/repos/{owner}/{repo}/check-runs", (*Server).createCheckRun, "token"},
 	{"PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}", (*Server).updateCheckRun, "token"},

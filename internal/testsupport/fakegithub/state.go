@@ -82,9 +82,15 @@ type PR struct {
 	baseSHA           string
 	files             []File
 	reviews           []Review
-	commits           []commit
-	created           time.Time
-	updated           time.Time
+	// requestedUsers and requestedTeams are the pending review requests
+	// (logins, team slugs), in the order they were made.
+	requestedUsers []string
+	requestedTeams []string
+	// reviewRequests are the review requests received, as sent.
+	reviewRequests []ReviewRequest
+	commits        []commit
+	created        time.Time
+	updated        time.Time
 }
 
 type commit struct {
@@ -267,6 +273,7 @@ func (p *PR) Review(login, state string) Review {
 	}
 	p.reviews = append(p.reviews, rv)
 	p.updated = rv.Submitted // a review updates the pull request
+	p.fulfilRequests(login)
 	return rv
 }
 

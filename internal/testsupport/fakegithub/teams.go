@@ -6,6 +6,7 @@ import (
 )
 
 type team struct {
+	id        int64
 	org, slug string
 	members   []string
 }
@@ -14,7 +15,7 @@ type team struct {
 func (s *Server) AddTeam(org, slug string, members ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.teams[lower(org+"/"+slug)] = &team{org: org, slug: slug, members: members}
+	s.teams[lower(org+"/"+slug)] = &team{id: s.id(), org: org, slug: slug, members: members}
 }
 
 // teamMembers implements GET /orgs/{org}/teams/{team_slug}/members. An

@@ -12,6 +12,9 @@ import (
 //   - eve, who is not a member.
 //
 // acme/shop#42 has three evaluations, an override and a released hold;
+// the newest has its input document stored (reviews current, stale,
+// dismissed and by a bot; three changed files), the one before was too
+// large to store, and the first predates stored inputs;
 // acme/vault#7 one evaluation. The timeline has merges, an override, a
 // hold, freezes and a policy change in both repositories; there is an
 // organization-wide incident freeze, one on vault only, and a planned one
@@ -43,27 +46,22 @@ func Acme(now time.Time) Fixture {
 		Repo: "acme/shop", Number: 42, Title: "Checkout: retry card payments",
 		Evaluations: []ui.Evaluation{
 			{
-				At: ago(1 * time.Hour), HeadSHA: head2, Policy: policyB, Trigger: "pull_request_review.submitted", Conclusion: "success",
+				ID: "eval-3", At: ago(1 * time.Hour), HeadSHA: head2, Policy: policyB, Trigger: "pull_request_review.submitted", Conclusion: "success",
 				Rules: []ui.RuleResult{
 					{ID: "code_owners", Outcome: "pass"},
 					{ID: "coverage", Outcome: "overridden", Findings: []ui.Finding{{Message: "Patch coverage 61% is below 80%", Path: "payments/retry.go", Line: 40}}},
 					{ID: "change_freeze", Outcome: "pass"},
 				},
-				Facts: []ui.FactGroup{
-					{Title: "Files by rule", Items: []ui.Fact{{Name: "payments/retry.go", Note: "code_owners: @acme/payments; coverage"}}},
-					{Title: "Reviews counted", Items: []ui.Fact{{Name: "carol approved " + head2[:7], Note: "member of @acme/payments"}}},
-					{Title: "Reviews not counted", Items: []ui.Fact{{Name: "dave approved " + head1[:7], Note: "stale: the head changed after the review"}}},
-				},
 			},
 			{
-				At: ago(3 * time.Hour), HeadSHA: head2, Policy: policyA, Trigger: "synchronize", Conclusion: "failure",
+				ID: "eval-2", At: ago(3 * time.Hour), HeadSHA: head2, Policy: policyA, Trigger: "synchronize", Conclusion: "failure",
 				Rules: []ui.RuleResult{
 					{ID: "code_owners", Outcome: "fail", Findings: []ui.Finding{{Message: "needs a review from @acme/payments"}}},
 					{ID: "coverage", Outcome: "fail", Findings: []ui.Finding{{Message: "Patch coverage 61% is below 80%", Path: "payments/retry.go", Line: 40}}},
 				},
 			},
 			{
-				At: ago(5 * time.Hour), HeadSHA: head1, Policy: policyA, Trigger: "opened", Conclusion: "failure",
+				ID: "eval-1", At: ago(5 * time.Hour), HeadSHA: head1, Policy: policyA, Trigger: "opened", Conclusion: "failure",
 				Rules: []ui.RuleResult{
 					{ID: "code_owners", Outcome: "fail"},
 					{ID: "coverage", Outcome: "pass"},
@@ -73,6 +71,23 @@ func Acme(now time.Time) Fixture {
 		Overrides: []ui.Override{{Rule: "coverage", HeadSHA: head2, Actor: "alice", Reason: "retry path is covered by the e2e suite", At: ago(90 * time.Minute)}},
 		Holds:     []ui.Hold{{Actor: "bob", Reason: "wait for the payments migration", At: ago(4 * time.Hour), ReleasedBy: "bob", ReleasedAt: ago(2 * time.Hour)}},
 	})
+	r.Inputs = map[string]ui.StoredInput{
+		"eval-3": {Document: []byte(`{"version": 1,
+			"pull_request": {"number": 42, "head": {"sha": "` + head2 + `"}},
+			"files": [
+				{"path": "payments/retry.go", "status": "modified", "additions": 48, "deletions": 6},
+				{"path": "payments/retry_test.go", "status": "added", "additions": 120, "deletions": 0},
+				{"path": "docs/payments.md", "previous_path": "docs/cards.md", "status": "renamed", "additions": 3, "deletions": 1}
+			],
+			"files_truncated": false,
+			"reviews": [
+				{"author": {"login": "carol", "type": "User"}, "state": "APPROVED", "commit_sha": "` + head2 + `", "on_head": true, "changes_since_known": true, "files_changed_since": []},
+				{"author": {"login": "dave", "type": "User"}, "state": "APPROVED", "commit_sha": "` + head1 + `", "on_head": false, "changes_since_known": true, "files_changed_since": ["payments/retry.go"]},
+				{"author": {"login": "erin", "type": "User"}, "state": "DISMISSED", "commit_sha": "` + head1 + `", "on_head": false, "changes_since_known": true, "files_changed_since": ["payments/retry.go"]},
+				{"author": {"login": "renovate[bot]", "type": "Bot"}, "state": "APPROVED", "commit_sha": "` + head2 + `", "on_head": true, "changes_since_known": true, "files_changed_since": []}
+			]}`), Size: 1900},
+		"eval-2": {Size: 3 << 20},
+	}
 	r.AddPR(ui.PullRequest{
 		Repo: "acme/vault", Number: 7, Title: "Rotate signing keys",
 		Evaluations: []ui.Evaluation{{At: ago(2 * time.Hour), HeadSHA: head1, Policy: policyB, Trigger: "opened", Conclusion: "success",

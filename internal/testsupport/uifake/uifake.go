@@ -24,6 +24,11 @@ type Reader struct {
 	PRs     map[string]ui.PullRequest // key "owner/name#n", lower case
 	Entries []ui.TimelineEntry
 	Frozen  []ui.Freeze
+	// Inputs are the stored input documents, by evaluation ID; an
+	// evaluation of a known pull request without one has none stored.
+	Inputs map[string]ui.StoredInput
+	// InputErr, when set, is what Input returns.
+	InputErr error
 	// Err, when set, is what every call returns.
 	Err error
 }
@@ -50,6 +55,22 @@ func (r *Reader) PullRequest(_ context.Context, repo string, number int) (ui.Pul
 		return ui.PullRequest{}, ui.ErrNotFound
 	}
 	return pr, nil
+}
+
+// Input implements ui.Reader: ErrNotFound unless the pull request has an
+// evaluation with that ID.
+func (r *Reader) Input(_ context.Context, repo string, number int, id string) (ui.StoredInput, error) {
+	if r.Err != nil {
+		return ui.StoredInput{}, r.Err
+	}
+	if r.InputErr != nil {
+		return ui.StoredInput{}, r.InputErr
+	}
+	pr, ok := r.PRs[prKey(repo, number)]
+	if !ok || id == "" || !slices.ContainsFunc(pr.Evaluations, func(e ui.Evaluation) bool { return e.ID == id }) {
+		return ui.StoredInput{}, ui.ErrNotFound
+	}
+	return r.Inputs[id], nil
 }
 
 // Timeline implements ui.Reader with the filter's documented meaning.

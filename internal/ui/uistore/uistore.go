@@ -4,6 +4,7 @@ package uistore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -52,7 +53,7 @@ func (r *Reader) PullRequest(ctx context.Context, repo string, number int) (ui.P
 		return pr, ui.ErrNotFound
 	}
 	for _, e := range evals {
-		ev := ui.Evaluation{At: e.At, HeadSHA: e.HeadSHA, Policy: e.Policy, Trigger: e.Trigger, Conclusion: e.Conclusion}
+		ev := ui.Evaluation{ID: e.ID, At: e.At, HeadSHA: e.HeadSHA, Policy: e.Policy, Trigger: e.Trigger, Conclusion: e.Conclusion}
 		ids := make([]string, 0, len(e.Rules))
 		for id := range e.Rules {
 			ids = append(ids, id)
@@ -89,6 +90,26 @@ func (r *Reader) PullRequest(ctx context.Context, repo string, number int) (ui.P
 		pr.Holds = append(pr.Holds, ui.Hold{Actor: h.Actor, Reason: h.Reason, At: h.At, ReleasedBy: h.ReleasedBy, ReleasedAt: h.ReleasedAt})
 	}
 	return pr, nil
+}
+
+// Input implements ui.Reader: the evaluation's stored document, read at
+// most ui.MaxInputShown bytes decompressed.
+func (r *Reader) Input(ctx context.Context, repo string, number int, evaluationID string) (ui.StoredInput, error) {
+	var in store.EvaluationInput
+	err := r.db.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		in, err = store.ReadEvaluationInput(ctx, tx, repo, number, evaluationID, ui.MaxInputShown)
+		return err
+	})
+	switch {
+	case errors.Is(err, store.ErrInputTooLarge):
+		return ui.StoredInput{}, fmt.Errorf("read the input of %s#%d for the web view: %w", repo, number, ui.ErrInputTooLarge)
+	case err != nil:
+		return ui.StoredInput{}, fmt.Errorf("read the input of %s#%d for the web view: %w", repo, number, err)
+	case !in.Found:
+		return ui.StoredInput{}, ui.ErrNotFound
+	}
+	return ui.StoredInput{Document: in.Document, Size: in.Size}, nil
 }
 
 // Timeline implements ui.Reader.

@@ -122,3 +122,87 @@ func TestFindingsAreRecordedBoundedAndShownByRule(t *testing.T) {
 		}
 	})
 }
+
+// TestInputOfTheEvaluationShown reads each evaluation's stored input back
+// for the page: the document when stored, its size when it was too large
+// to store, nothing for an evaluation without one, an error for a document
+// that expands past ui.MaxInputShown or a corrupted row, and nothing
+// across pull requests.
+func TestInputOfTheEvaluationShown(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		doc := []byte(`{"version": 1, "reviews": [{"author": {"login": "carol"}, "state": "APPROVED", "on_head": true}]}`)
+		// Incompressible, so over store.MaxStoredInput once compressed.
+		var noise strings.Builder
+		for i := 0; noise.Len() < 2*store.MaxStoredInput; i++ {
+			fmt.Fprintf(&noise, "%x", uint64(i)*0x9e3779b97f4a7c15)
+		}
+		// Compresses to a few KiB, and expands past what the page reads.
+		bomb := []byte(strings.Repeat(" ", ui.MaxInputShown+1))
+		evals := []struct {
+			trigger string
+			input   []byte
+		}{{"stored", doc}, {"too-large", []byte(noise.String())}, {"none", nil}, {"bomb", bomb}, {"corrupt", doc}}
+		err := db.InTx(ctx, func(tx store.Tx) error {
+			for i, e := range evals {
+				if err := store.RecordEvaluation(ctx, tx, store.Evaluation{At: t0.Add(time.Duration(i) * time.Minute), Repo: "acme/shop", Number: 42,
+					HeadSHA: "h", Policy: "p", Trigger: e.trigger, Conclusion: "success", Rules: map[string]string{"a": "pass"}, Input: e.input, InputVersion: 1}); err != nil {
+					return err
+				}
+			}
+			if err := store.RecordEvaluation(ctx, tx, store.Evaluation{At: t0, Repo: "acme/vault", Number: 7,
+				HeadSHA: "v", Policy: "p", Trigger: "other", Conclusion: "success", Rules: map[string]string{"a": "pass"}, Input: doc}); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `UPDATE evaluations SET input = $1 WHERE trigger = 'corrupt'`, "bm90IGd6aXA=")
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := uistore.New(db)
+		ids := map[string]string{}
+		for _, pr := range []struct {
+			repo   string
+			number int
+		}{{"acme/shop", 42}, {"acme/vault", 7}} {
+			p, err := r.PullRequest(ctx, pr.repo, pr.number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range p.Evaluations {
+				if e.ID == "" {
+					t.Fatalf("evaluation %s has no ID", e.Trigger)
+				}
+				ids[e.Trigger] = e.ID
+			}
+		}
+
+		got, err := r.Input(ctx, "ACME/Shop", 42, ids["stored"])
+		if err != nil || string(got.Document) != string(doc) || got.Size != int64(len(doc)) {
+			t.Errorf("stored: %q, size %d, %v", got.Document, got.Size, err)
+		}
+		got, err = r.Input(ctx, "acme/shop", 42, ids["too-large"])
+		if err != nil || got.Document != nil || got.Size != int64(noise.Len()) {
+			t.Errorf("too large to store: %d bytes, size %d, %v", len(got.Document), got.Size, err)
+		}
+		got, err = r.Input(ctx, "acme/shop", 42, ids["none"])
+		if err != nil || got.Document != nil || got.Size != 0 {
+			t.Errorf("none stored: %d bytes, size %d, %v", len(got.Document), got.Size, err)
+		}
+		if _, err := r.Input(ctx, "acme/shop", 42, ids["bomb"]); !errors.Is(err, ui.ErrInputTooLarge) {
+			t.Errorf("a document expanding past the bound: %v", err)
+		}
+		if _, err := r.Input(ctx, "acme/shop", 42, ids["corrupt"]); err == nil || errors.Is(err, ui.ErrInputTooLarge) || errors.Is(err, ui.ErrNotFound) {
+			t.Errorf("a corrupted row: %v", err)
+		}
+		// Another pull request's evaluation is not this one's.
+		if _, err := r.Input(ctx, "acme/shop", 42, ids["other"]); !errors.Is(err, ui.ErrNotFound) {
+			t.Errorf("another pull request's evaluation: %v", err)
+		}
+		if _, err := r.Input(ctx, "acme/shop", 42, "no-such-id"); !errors.Is(err, ui.ErrNotFound) {
+			t.Errorf("unknown evaluation: %v", err)
+		}
+	})
+}
