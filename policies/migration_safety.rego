@@ -171,6 +171,11 @@ projected := {path: f.migration | some path, f in migrations; f.migration}
 # and the statements found in DO blocks and function bodies included.
 statements := {path: m.statements | some path, m in projected}
 
+# kinds[path][kind] are the indexes of path's statements of that kind, in
+# order (the projection indexes them): a check visits the statements of
+# its kinds, not every statement of a long migration once per check.
+kinds := {path: m.kinds | some path, m in projected}
+
 # touched[path] are the lines a changed migration's diff adds: in a file
 # that was there before, only the statements on them are new. nil for a
 # new file (every statement is new) or when the diff is unknown.
@@ -220,10 +225,20 @@ else := ""
 # first creation wins, with no per-name search.
 created := {path: object.union_n(array.reverse(cs)) |
 	some path, stmts in statements
-	cs := [{name_of(st.relation): i} | some i, st in stmts; st.kind == "create_table"; not st.down]
+	cs := [{name_of(st.relation): i} | some i in object.get(kinds[path], "create_table", []); st := stmts[i]; not st.down]
 }
 
 created_before(path, table, i) if created[path][table] < i
+
+# creates are the migrations that create a table at all: in the others a
+# statement's table need not be named to know it was not created earlier.
+creates := {path | some path, c in created; count(c) > 0}
+
+# created_before_st is created_before for a statement's own table.
+created_before_st(path, st, i) if {
+	creates[path]
+	created_before(path, rel(st), i)
+}
 
 large_tables := {lower(t) | some raw in settings.large_tables; parts := split(raw, "."); t := trim(parts[count(parts) - 1], `"`)}
 
@@ -248,10 +263,10 @@ ended_before(path, i) if {
 
 # boundaries[path] are the statements that start or end a transaction.
 boundaries := {path: {j |
-	some j, st in stmts
-	st.transaction.op in {"begin", "commit", "rollback", "prepare"}
+	some kind in {"begin", "commit", "rollback", "prepare"}
+	some j in ks[kind]
 } |
-	some path, stmts in statements
+	some path, ks in kinds
 }
 
 # same_transaction(path, j, i): statements j < i run in one transaction.
@@ -272,10 +287,10 @@ boundary_between(path, j, i) if {
 alters := {path: cmds |
 	some path, run in live
 	cmds := [{"i": i, "table": rel(st), "cmd": cmd} |
-		some i, st in run
-		st.kind == "alter_table"
+		some i in kinds[path].alter_table
+		st := run[i]
 		st.alter_table.object_type in {"table", "foreign_table"}
-		not created_before(path, rel(st), i)
+		not created_before_st(path, st, i)
 		some cmd in st.alter_table.commands
 	]
 	count(cmds) > 0
@@ -284,17 +299,17 @@ alters := {path: cmds |
 # Checks. found holds {check, path, i, table}; messages are built below.
 
 found contains {"check": "create_index", "path": path, "i": i, "table": rel(st)} if {
-	some path, i
-	st := live[path][i]
-	st.kind == "create_index"
+	some path, run in live
+	some i in kinds[path].create_index
+	st := run[i]
 	not st.create_index.concurrently
-	not created_before(path, rel(st), i)
+	not created_before_st(path, st, i)
 }
 
 found contains {"check": "drop_index", "path": path, "i": i, "table": ""} if {
-	some path, i
-	st := live[path][i]
-	st.kind == "drop_index"
+	some path, run in live
+	some i in kinds[path].drop_index
+	st := run[i]
 	not st.drop.concurrently
 }
 
@@ -313,11 +328,13 @@ concurrent(st) if {
 	cmd.concurrently
 }
 
+# Whether the statement runs in a transaction is asked first: it is a
+# field lookup, and outside a transaction concurrent's bodies need not run.
 found contains {"check": "concurrently_in_transaction", "path": path, "i": i, "table": rel(st)} if {
 	some path, i
 	st := live[path][i]
-	concurrent(st)
 	in_transaction(path, st)
+	concurrent(st)
 }
 
 found contains {"check": "volatile_default", "path": path, "i": a.i, "table": a.table} if {
@@ -369,8 +386,8 @@ found contains {"check": "set_not_null", "path": path, "i": a.i, "table": a.tabl
 validations := {path: [v | some v in cmds; v.cmd.action == "validate_constraint"] | some path, cmds in alters}
 
 not_null_checks := {path: [{"i": j, "table": rel(st), "column": column, "constraint": cmd.constraint} |
-	some j, st in stmts
-	st.kind == "alter_table"
+	some j in object.get(kinds[path], "alter_table", [])
+	st := stmts[j]
 	some cmd in st.alter_table.commands
 	cmd.action == "add_constraint"
 	cmd.constraint.type == "check"
@@ -470,9 +487,9 @@ found contains {"check": "drop_column", "path": path, "i": a.i, "table": a.table
 }
 
 found contains {"check": "drop_table", "path": path, "i": i, "table": table} if {
-	some path, i
-	st := live[path][i]
-	st.kind == "drop_table"
+	some path, run in live
+	some i in kinds[path].drop_table
+	st := run[i]
 	some obj in st.drop.objects
 	table := name_of(obj)
 	not created_before(path, table, i)
@@ -491,39 +508,41 @@ found contains {"check": "rename_table", "path": path, "i": a.i, "table": a.tabl
 }
 
 found contains {"check": "update_without_where", "path": path, "i": i, "table": rel(st)} if {
-	some path, i
-	st := live[path][i]
-	st.kind == "update"
+	some path, run in live
+	some i in kinds[path].update
+	st := run[i]
 	st.has_where == false
-	not created_before(path, rel(st), i)
+	not created_before_st(path, st, i)
 }
 
 found contains {"check": "delete_without_where", "path": path, "i": i, "table": rel(st)} if {
-	some path, i
-	st := live[path][i]
-	st.kind == "delete"
+	some path, run in live
+	some i in kinds[path].delete
+	st := run[i]
 	st.has_where == false
-	not created_before(path, rel(st), i)
+	not created_before_st(path, st, i)
 }
 
 found contains {"check": "vacuum_full", "path": path, "i": i, "table": rel(st)} if {
-	some path, i
-	st := live[path][i]
+	some path, run in live
+	some kind in {"vacuum", "analyze"}
+	some i in kinds[path][kind]
+	st := run[i]
 	st.vacuum.full
 }
 
 found contains {"check": "cluster", "path": path, "i": i, "table": rel(st)} if {
-	some path, i
-	st := live[path][i]
-	st.kind == "cluster"
+	some path, run in live
+	some i in kinds[path].cluster
+	st := run[i]
 }
 
 found contains {"check": "reindex", "path": path, "i": i, "table": rel(st)} if {
-	some path, i
-	st := live[path][i]
-	st.kind == "reindex"
+	some path, run in live
+	some i in kinds[path].reindex
+	st := run[i]
 	not st.reindex.concurrently
-	not created_before(path, rel(st), i)
+	not created_before_st(path, st, i)
 }
 
 found contains {"check": "detach_partition", "path": path, "i": a.i, "table": a.table} if {
@@ -534,15 +553,16 @@ found contains {"check": "detach_partition", "path": path, "i": a.i, "table": a.
 }
 
 found contains {"check": "truncate_cascade", "path": path, "i": i, "table": rel(st)} if {
-	some path, i
-	st := live[path][i]
+	some path, run in live
+	some i in kinds[path].truncate
+	st := run[i]
 	st.truncate.cascade
 }
 
 found contains {"check": "drop_database", "path": path, "i": i, "table": ""} if {
-	some path, i
-	st := live[path][i]
-	st.kind == "drop_database"
+	some path, run in live
+	some i in kinds[path].drop_database
+	st := run[i]
 }
 
 # A BEGIN no COMMIT ends: the migration's changes are rolled back when the
@@ -550,8 +570,8 @@ found contains {"check": "drop_database", "path": path, "i": i, "table": ""} if 
 found contains {"check": "uncommitted_transaction", "path": path, "i": i, "table": ""} if {
 	some path, m in projected
 	m.unclosed_transaction_line > 0
-	some i, st in m.statements
-	st.kind == "begin"
+	some i in m.kinds.begin
+	st := m.statements[i]
 	st.line == m.unclosed_transaction_line
 	live[path][i]
 }
@@ -560,9 +580,9 @@ found contains {"check": "uncommitted_transaction", "path": path, "i": i, "table
 # wraps the file in): PostgreSQL ignores it, and its COMMIT then commits
 # the outer transaction early.
 found contains {"check": "transaction_nesting", "path": path, "i": i, "table": ""} if {
-	some path, i
-	st := live[path][i]
-	st.transaction.op == "begin"
+	some path, run in live
+	some i in kinds[path].begin
+	st := run[i]
 	st.transaction.nested
 }
 
@@ -570,16 +590,18 @@ found contains {"check": "transaction_nesting", "path": path, "i": i, "table": "
 # transaction; from 12 it can, but the new value cannot be used until the
 # transaction commits.
 found contains {"check": "enum_add_value", "path": path, "i": i, "table": ""} if {
-	some path, i
-	st := live[path][i]
+	pg_version < 12
+	some path, run in live
+	some i in kinds[path].alter_enum
+	st := run[i]
 	st.alter_enum.add_value != ""
 	in_transaction(path, st)
-	pg_version < 12
 }
 
 found contains {"check": "enum_add_value", "path": path, "i": j, "table": ""} if {
-	some path, i
-	st := live[path][i]
+	some path, run in live
+	some i in kinds[path].alter_enum
+	st := run[i]
 	v := st.alter_enum.add_value
 	v != ""
 	some j, later in live[path]
@@ -597,10 +619,11 @@ locking_kinds := {"alter_table", "create_index", "drop_index", "drop_table", "cr
 locking := {path: is |
 	some path, run in live
 	is := {i |
-		some i, st in run
-		st.kind in locking_kinds
+		some kind in locking_kinds
+		some i in object.get(kinds[path], kind, [])
+		st := run[i]
 		not concurrent(st)
-		not created_before(path, rel(st), i)
+		not created_before_st(path, st, i)
 	}
 	count(is) > 0
 }
@@ -641,15 +664,22 @@ covers(ig, check) if check in ig.checks
 
 covers(ig, _) if "all" in ig.checks
 
+# has_ignores are the migrations with an ignore comment at all (a
+# statement's ignores are among its file's): in the others no finding is
+# looked up for one.
+has_ignores := {path | some path, m in projected; count(m.ignores) > 0}
+
 # ignored is asked of every finding: it looks at the statement's ignores
 # directly rather than building ignores_of's list each time.
 ignored(path, i, check) if {
+	has_ignores[path]
 	some ig in statements[path][holder(path, i)].ignores
 	covers(ig, check)
 	ig.source == "squawk"
 }
 
 ignored(path, i, check) if {
+	has_ignores[path]
 	some ig in statements[path][holder(path, i)].ignores
 	covers(ig, check)
 	trim_space(ig.reason) != ""
@@ -693,8 +723,8 @@ unreadable contains {"path": path, "line": m.limit.line, "why": m.limit.message}
 
 unreadable contains {"path": path, "line": st.line, "why": why} if {
 	some path, stmts in statements
-	some st in stmts
-	st.kind == "parse_error"
+	some i in kinds[path].parse_error
+	st := stmts[i]
 	not st.down
 	is_new(path, st)
 	why := sprintf("PostgreSQL cannot parse the statement here (%s at line %d), so it was not checked (the statements after it were)", [st.error.message, st.error.line])
@@ -771,6 +801,7 @@ warn contains finding(f, f.msg) if {
 # Ignores are shown, so that what was let through is on the record.
 warn contains {"msg": msg, "path": raw.path, "line": ig.line} if {
 	some raw in found
+	has_ignores[raw.path]
 	some ig in ignores_of(raw.path, raw.i, raw.check)
 	why := ignore_reason(ig)
 	msg := sprintf("%s ignored here: %s", [check_title[raw.check], why])
@@ -806,7 +837,7 @@ warn contains {"msg": msg, "path": path, "line": ig.line} if {
 }
 
 # Messages: what happens, and the safe way.
-on(table) := sprintf(" on `%s`", [table]) if table != ""
+on(table) := concat("", [" on `", table, "`"]) if table != ""
 
 else := ""
 
@@ -840,7 +871,11 @@ check_title := {
 	"unreadable": "Unreadable migration",
 }
 
-message(f) := sprintf("%s%s%s (%s): %s", [check_title[f.check], on(f.table), inside(statements[f.path][f.i]), f.check, advice_for(f.check)])
+# Built with concat and the advice looked up once per check: a long
+# migration has thousands of findings.
+message(f) := concat("", [check_title[f.check], on(f.table), inside(statements[f.path][f.i]), " (", f.check, "): ", advice_text[f.check]])
+
+advice_text := {check: advice_for(check) | some check, _ in check_title; check != "unreadable"}
 
 # A statement found in a DO block or a function body says so: it runs when
 # the block (at once) or the function (when called) runs.

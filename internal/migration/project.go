@@ -39,7 +39,7 @@ func Project(ctx context.Context, path string, content []byte, opt Options) *Fil
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	f := &File{Path: path, Bytes: len(content), Statements: []Statement{}, Ignores: []Ignore{},
+	f := &File{Path: path, Bytes: len(content), Statements: []Statement{}, Kinds: map[string][]int{}, Ignores: []Ignore{},
 		FileIgnores: []string{}, NonUTF8Lines: []int{}, Notes: []Note{}}
 	if len(content) > opt.MaxBytes {
 		f.Limit = &Limit{Reason: "size", Line: 1, Message: fmt.Sprintf(
@@ -64,6 +64,9 @@ func Project(ctx context.Context, path string, content []byte, opt Options) *Fil
 	p.parse()
 	p.modelTransactions()
 	p.attachIgnores()
+	for i, st := range f.Statements {
+		f.Kinds[st.Kind] = append(f.Kinds[st.Kind], i)
+	}
 	return f
 }
 

@@ -21,6 +21,10 @@ type File struct {
 	// From) right after the statement that holds them, and parse errors
 	// (kind "parse_error").
 	Statements []Statement `json:"statements"`
+	// Kinds are the indexes in Statements of the statements of each kind,
+	// in order: a rule looks up the few statements of the kinds it checks
+	// instead of scanning every statement of a long migration.
+	Kinds map[string][]int `json:"kinds"`
 	// Ignores are all the ignore comments of the file, attached or not.
 	Ignores []Ignore `json:"ignores"`
 	// FileIgnores are the checks a "-- squawk-ignore-file" comment turns
