@@ -328,12 +328,25 @@ concurrent(st) if {
 	cmd.concurrently
 }
 
-# Whether the statement runs in a transaction is asked first: it is a
-# field lookup, and outside a transaction concurrent's bodies need not run.
+# Whether the statement runs in a transaction is asked first, inline: it
+# is a field lookup, and outside a transaction concurrent's bodies need
+# not run. (in_transaction's two cases are written out as two rules: a
+# function call per statement of a long migration costs more than the
+# check.)
 found contains {"check": "concurrently_in_transaction", "path": path, "i": i, "table": rel(st)} if {
-	some path, i
-	st := live[path][i]
-	in_transaction(path, st)
+	some path, run in live
+	some i, st in run
+	st.in_transaction
+	concurrent(st)
+}
+
+found contains {"check": "concurrently_in_transaction", "path": path, "i": i, "table": rel(st)} if {
+	transaction_glob
+	some path, run in live
+	glob.match(transaction_glob, ["/"], path)
+	not projected[path].transaction.implicit
+	some i, st in run
+	not ended_before(path, st.index)
 	concurrent(st)
 }
 
@@ -616,14 +629,27 @@ found contains {"check": "enum_add_value", "path": path, "i": j, "table": ""} if
 # the waiting lock waits with it.
 locking_kinds := {"alter_table", "create_index", "drop_index", "drop_table", "create_trig", "truncate", "lock", "vacuum", "cluster", "reindex"}
 
+# Only the first locking statement of a new migration is reported, so
+# each kind's statements are scanned only when its first one does not
+# lock (first_locking): a long migration is not walked once per kind.
+locks(path, run, i) if {
+	st := run[i]
+	not concurrent(st)
+	not created_before_st(path, st, i)
+}
+
+first_locking(path, run, ks) := ks[0] if locks(path, run, ks[0])
+
+else := min(is) if {
+	is := {i | some i in ks; locks(path, run, i)}
+	count(is) > 0
+}
+
 locking := {path: is |
 	some path, run in live
 	is := {i |
 		some kind in locking_kinds
-		some i in object.get(kinds[path], kind, [])
-		st := run[i]
-		not concurrent(st)
-		not created_before_st(path, st, i)
+		i := first_locking(path, run, object.get(kinds[path], kind, []))
 	}
 	count(is) > 0
 }
@@ -642,12 +668,15 @@ no_lock_timeout(v) if v in {"0", "'0'", "0ms", "0s"}
 
 # Severity: the check's configured level, raised to error on a known-large
 # table.
-level(check) := object.get(settings.checks, check, default_severity[check])
+level(check) := levels[check]
+
+# levels are the configured levels, looked up once rather than per finding.
+levels := {check: object.get(settings.checks, check, sev) | some check, sev in default_severity}
 
 severity(check, table) := "error" if {
-	level(check) != "off"
+	levels[check] != "off"
 	table in large_tables
-} else := level(check)
+} else := levels[check]
 
 # The statement whose ignore comments apply: a statement found in a DO
 # block or a function body takes those of the statement that holds it.
@@ -690,8 +719,14 @@ ignored(path, _, check) if {
 	c in {check, "all"}
 }
 
-# findings are what the check reports: not off, not ignored.
-findings contains object.union(raw, {"severity": sev, "line": st.line, "end_line": st.end_line}) if {
+# reported are what the checks report (not off, not ignored) with their
+# messages, and what could not be read. Each finding is one object
+# literal: a long migration has thousands of findings, and merging objects
+# for each costs more than building it once.
+reported contains {
+	"check": raw.check, "path": raw.path, "i": raw.i, "table": raw.table,
+	"severity": sev, "line": st.line, "end_line": st.end_line, "msg": message(raw, st),
+} if {
 	some raw in found
 	sev := severity(raw.check, raw.table)
 	sev != "off"
@@ -734,8 +769,6 @@ unreadable_findings contains {"check": "unreadable", "path": u.path, "line": u.l
 	some u in unreadable
 	level("unreadable") != "off"
 }
-
-reported contains object.union(f, {"msg": message(f)}) if some f in findings
 
 reported contains f if some f in unreadable_findings
 
@@ -873,13 +906,19 @@ check_title := {
 
 # Built with concat and the advice looked up once per check: a long
 # migration has thousands of findings.
-message(f) := concat("", [check_title[f.check], on(f.table), inside(statements[f.path][f.i]), " (", f.check, "): ", advice_text[f.check]])
+message(f, st) := concat("", [check_title[f.check], on(f.table), inside(st), message_tail[f.check]])
 
 advice_text := {check: advice_for(check) | some check, _ in check_title; check != "unreadable"}
 
+# message_tail[check] is what follows the statement's place in each of
+# the check's messages, joined once per check rather than per finding.
+message_tail := {check: concat("", [" (", check, "): ", text]) | some check, text in advice_text}
+
 # A statement found in a DO block or a function body says so: it runs when
 # the block (at once) or the function (when called) runs.
-inside(st) := msg if {
+inside(st) := "" if not st.from
+
+else := msg if {
 	st.from.kind == "do_block"
 	msg := sprintf(", inside the DO block at line %d", [st.from.line])
 } else := msg if {
