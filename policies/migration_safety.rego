@@ -296,6 +296,13 @@ alters := {path: cmds |
 	count(cmds) > 0
 }
 
+# actions[path][action] are alters[path]'s commands of that action, in
+# order: each check visits the commands of its action, not every command
+# of a long migration once per check.
+actions := {path: {action: [a | some a in cmds; a.cmd.action == action] | some action in {a.cmd.action | some a in cmds}} |
+	some path, cmds in alters
+}
+
 # Checks. found holds {check, path, i, table}; messages are built below.
 
 found contains {"check": "create_index", "path": path, "i": i, "table": rel(st)} if {
@@ -352,8 +359,7 @@ found contains {"check": "concurrently_in_transaction", "path": path, "i": i, "t
 
 found contains {"check": "volatile_default", "path": path, "i": a.i, "table": a.table} if {
 	some path
-	some a in alters[path]
-	a.cmd.action == "add_column"
+	some a in actions[path].add_column
 	rewrites(a.cmd.column_def)
 }
 
@@ -369,8 +375,7 @@ rewrites(col) if {
 
 found contains {"check": "not_null_without_default", "path": path, "i": a.i, "table": a.table} if {
 	some path
-	some a in alters[path]
-	a.cmd.action == "add_column"
+	some a in actions[path].add_column
 	col := a.cmd.column_def
 	col.not_null
 	not col.default
@@ -381,14 +386,12 @@ found contains {"check": "not_null_without_default", "path": path, "i": a.i, "ta
 
 found contains {"check": "alter_column_type", "path": path, "i": a.i, "table": a.table} if {
 	some path
-	some a in alters[path]
-	a.cmd.action == "alter_column_type"
+	some a in actions[path].alter_column_type
 }
 
 found contains {"check": "set_not_null", "path": path, "i": a.i, "table": a.table} if {
 	some path
-	some a in alters[path]
-	a.cmd.action == "set_not_null"
+	some a in actions[path].set_not_null
 	not proven_not_null(path, a)
 }
 
@@ -396,7 +399,7 @@ found contains {"check": "set_not_null", "path": path, "i": a.i, "table": a.tabl
 # CHECK (col IS NOT NULL) exists: one validated earlier in this file,
 # named for the column (it was added NOT VALID by an earlier migration),
 # or added here with its expression. Both are gathered once per file.
-validations := {path: [v | some v in cmds; v.cmd.action == "validate_constraint"] | some path, cmds in alters}
+validations := {path: object.get(by, "validate_constraint", []) | some path, by in actions}
 
 not_null_checks := {path: [{"i": j, "table": rel(st), "column": column, "constraint": cmd.constraint} |
 	some j in object.get(kinds[path], "alter_table", [])
@@ -443,8 +446,7 @@ constraint_check := {"foreign_key": "add_foreign_key", "check": "add_check", "un
 # VALID; UNIQUE and PRIMARY KEY build an index unless USING INDEX.
 found contains {"check": constraint_check[c.type], "path": path, "i": a.i, "table": a.table} if {
 	some path
-	some a in alters[path]
-	a.cmd.action == "add_constraint"
+	some a in actions[path].add_constraint
 	c := a.cmd.constraint
 	c.type in {"foreign_key", "check"}
 	not c.not_valid
@@ -452,8 +454,7 @@ found contains {"check": constraint_check[c.type], "path": path, "i": a.i, "tabl
 
 found contains {"check": "add_unique", "path": path, "i": a.i, "table": a.table} if {
 	some path
-	some a in alters[path]
-	a.cmd.action == "add_constraint"
+	some a in actions[path].add_constraint
 	a.cmd.constraint.type in {"unique", "primary_key"}
 	a.cmd.constraint.using_index == ""
 }
@@ -463,8 +464,7 @@ found contains {"check": "add_unique", "path": path, "i": a.i, "table": a.table}
 # KEY build an index under the table's lock.
 found contains {"check": constraint_check[c.type], "path": path, "i": a.i, "table": a.table} if {
 	some path
-	some a in alters[path]
-	a.cmd.action == "add_column"
+	some a in actions[path].add_column
 	some c in a.cmd.column_def.constraints
 	constraint_check[c.type]
 }
@@ -475,10 +475,9 @@ found contains {"check": constraint_check[c.type], "path": path, "i": a.i, "tabl
 # added wins), not joined with every VALIDATE: a join is quadratic in a
 # long migration.
 not_valid_added := {path: object.union_n(array.reverse(adds)) |
-	some path, cmds in alters
+	some path, by in actions
 	adds := [{key: a} |
-		some a in cmds
-		a.cmd.action == "add_constraint"
+		some a in object.get(by, "add_constraint", [])
 		a.cmd.constraint.not_valid
 		key := concat(".", [a.table, lower(a.cmd.constraint.name)])
 	]
@@ -495,8 +494,7 @@ found contains {"check": constraint_check[c.type], "path": path, "i": v.i, "tabl
 
 found contains {"check": "drop_column", "path": path, "i": a.i, "table": a.table} if {
 	some path
-	some a in alters[path]
-	a.cmd.action == "drop_column"
+	some a in actions[path].drop_column
 }
 
 found contains {"check": "drop_table", "path": path, "i": i, "table": table} if {
@@ -510,14 +508,12 @@ found contains {"check": "drop_table", "path": path, "i": i, "table": table} if 
 
 found contains {"check": "rename_column", "path": path, "i": a.i, "table": a.table} if {
 	some path
-	some a in alters[path]
-	a.cmd.action == "rename_column"
+	some a in actions[path].rename_column
 }
 
 found contains {"check": "rename_table", "path": path, "i": a.i, "table": a.table} if {
 	some path
-	some a in alters[path]
-	a.cmd.action == "rename_table"
+	some a in actions[path].rename_table
 }
 
 found contains {"check": "update_without_where", "path": path, "i": i, "table": rel(st)} if {
@@ -560,8 +556,7 @@ found contains {"check": "reindex", "path": path, "i": i, "table": rel(st)} if {
 
 found contains {"check": "detach_partition", "path": path, "i": a.i, "table": a.table} if {
 	some path
-	some a in alters[path]
-	a.cmd.action == "detach_partition"
+	some a in actions[path].detach_partition
 	not a.cmd.concurrently
 }
 
