@@ -201,13 +201,23 @@ is_new(path, st) if {
 # could parse it, and the pull request adds it.
 live := {path: run |
 	some path, stmts in statements
-	run := {i: st |
-		some i, st in stmts
-		not st.down
-		st.kind != "parse_error"
-		is_new(path, st)
-	}
+	run := runs(path, stmts)
 	count(run) > 0
+}
+
+# In a new file every statement is new: is_new is asked only in a changed
+# one, not once per statement of a long new migration.
+runs(path, stmts) := {i: st |
+	some i, st in stmts
+	not st.down
+	st.kind != "parse_error"
+} if not touched[path]
+
+else := {i: st |
+	some i, st in stmts
+	not st.down
+	st.kind != "parse_error"
+	is_new(path, st)
 }
 
 # Names: a relation is compared by its name without schema, lower-case.
@@ -709,7 +719,11 @@ ignored(path, i, check) if {
 	trim_space(ig.reason) != ""
 }
 
+# has_file_ignores are the migrations with a file-wide ignore comment.
+has_file_ignores := {path | some path, m in projected; count(m.file_ignores) > 0}
+
 ignored(path, _, check) if {
+	has_file_ignores[path]
 	some c in projected[path].file_ignores
 	c in {check, "all"}
 }
