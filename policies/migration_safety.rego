@@ -201,13 +201,23 @@ is_new(path, st) if {
 # could parse it, and the pull request adds it.
 live := {path: run |
 	some path, stmts in statements
-	run := {i: st |
-		some i, st in stmts
-		not st.down
-		st.kind != "parse_error"
-		is_new(path, st)
-	}
+	run := runs(path, stmts)
 	count(run) > 0
+}
+
+# In a new file every statement is new: is_new is asked only in a changed
+# one, not once per statement of a long new migration.
+runs(path, stmts) := {i: st |
+	some i, st in stmts
+	not st.down
+	st.kind != "parse_error"
+} if not touched[path]
+
+else := {i: st |
+	some i, st in stmts
+	not st.down
+	st.kind != "parse_error"
+	is_new(path, st)
 }
 
 # Names: a relation is compared by its name without schema, lower-case.
@@ -296,6 +306,13 @@ alters := {path: cmds |
 	count(cmds) > 0
 }
 
+# actions[path][action] are alters[path]'s commands of that action, in
+# order: each check visits the commands of its action, not every command
+# of a long migration once per check.
+actions := {path: {action: [a | some a in cmds; a.cmd.action == action] | some action in {a.cmd.action | some a in cmds}} |
+	some path, cmds in alters
+}
+
 # Checks. found holds {check, path, i, table}; messages are built below.
 
 found contains {"check": "create_index", "path": path, "i": i, "table": rel(st)} if {
@@ -328,19 +345,31 @@ concurrent(st) if {
 	cmd.concurrently
 }
 
-# Whether the statement runs in a transaction is asked first: it is a
-# field lookup, and outside a transaction concurrent's bodies need not run.
+# Whether the statement runs in a transaction is asked first, inline: it
+# is a field lookup, and outside a transaction concurrent's bodies need
+# not run. (in_transaction's two cases are written out as two rules: a
+# function call per statement of a long migration costs more than the
+# check.)
 found contains {"check": "concurrently_in_transaction", "path": path, "i": i, "table": rel(st)} if {
-	some path, i
-	st := live[path][i]
-	in_transaction(path, st)
+	some path, run in live
+	some i, st in run
+	st.in_transaction
+	concurrent(st)
+}
+
+found contains {"check": "concurrently_in_transaction", "path": path, "i": i, "table": rel(st)} if {
+	transaction_glob
+	some path, run in live
+	glob.match(transaction_glob, ["/"], path)
+	not projected[path].transaction.implicit
+	some i, st in run
+	not ended_before(path, st.index)
 	concurrent(st)
 }
 
 found contains {"check": "volatile_default", "path": path, "i": a.i, "table": a.table} if {
 	some path
-	some a in alters[path]
-	a.cmd.action == "add_column"
+	some a in actions[path].add_column
 	rewrites(a.cmd.column_def)
 }
 
@@ -356,8 +385,7 @@ rewrites(col) if {
 
 found contains {"check": "not_null_without_default", "path": path, "i": a.i, "table": a.table} if {
 	some path
-	some a in alters[path]
-	a.cmd.action == "add_column"
+	some a in actions[path].add_column
 	col := a.cmd.column_def
 	col.not_null
 	not col.default
@@ -368,14 +396,12 @@ found contains {"check": "not_null_without_default", "path": path, "i": a.i, "ta
 
 found contains {"check": "alter_column_type", "path": path, "i": a.i, "table": a.table} if {
 	some path
-	some a in alters[path]
-	a.cmd.action == "alter_column_type"
+	some a in actions[path].alter_column_type
 }
 
 found contains {"check": "set_not_null", "path": path, "i": a.i, "table": a.table} if {
 	some path
-	some a in alters[path]
-	a.cmd.action == "set_not_null"
+	some a in actions[path].set_not_null
 	not proven_not_null(path, a)
 }
 
@@ -383,7 +409,7 @@ found contains {"check": "set_not_null", "path": path, "i": a.i, "table": a.tabl
 # CHECK (col IS NOT NULL) exists: one validated earlier in this file,
 # named for the column (it was added NOT VALID by an earlier migration),
 # or added here with its expression. Both are gathered once per file.
-validations := {path: [v | some v in cmds; v.cmd.action == "validate_constraint"] | some path, cmds in alters}
+validations := {path: object.get(by, "validate_constraint", []) | some path, by in actions}
 
 not_null_checks := {path: [{"i": j, "table": rel(st), "column": column, "constraint": cmd.constraint} |
 	some j in object.get(kinds[path], "alter_table", [])
@@ -430,8 +456,7 @@ constraint_check := {"foreign_key": "add_foreign_key", "check": "add_check", "un
 # VALID; UNIQUE and PRIMARY KEY build an index unless USING INDEX.
 found contains {"check": constraint_check[c.type], "path": path, "i": a.i, "table": a.table} if {
 	some path
-	some a in alters[path]
-	a.cmd.action == "add_constraint"
+	some a in actions[path].add_constraint
 	c := a.cmd.constraint
 	c.type in {"foreign_key", "check"}
 	not c.not_valid
@@ -439,8 +464,7 @@ found contains {"check": constraint_check[c.type], "path": path, "i": a.i, "tabl
 
 found contains {"check": "add_unique", "path": path, "i": a.i, "table": a.table} if {
 	some path
-	some a in alters[path]
-	a.cmd.action == "add_constraint"
+	some a in actions[path].add_constraint
 	a.cmd.constraint.type in {"unique", "primary_key"}
 	a.cmd.constraint.using_index == ""
 }
@@ -450,8 +474,7 @@ found contains {"check": "add_unique", "path": path, "i": a.i, "table": a.table}
 # KEY build an index under the table's lock.
 found contains {"check": constraint_check[c.type], "path": path, "i": a.i, "table": a.table} if {
 	some path
-	some a in alters[path]
-	a.cmd.action == "add_column"
+	some a in actions[path].add_column
 	some c in a.cmd.column_def.constraints
 	constraint_check[c.type]
 }
@@ -462,10 +485,9 @@ found contains {"check": constraint_check[c.type], "path": path, "i": a.i, "tabl
 # added wins), not joined with every VALIDATE: a join is quadratic in a
 # long migration.
 not_valid_added := {path: object.union_n(array.reverse(adds)) |
-	some path, cmds in alters
+	some path, by in actions
 	adds := [{key: a} |
-		some a in cmds
-		a.cmd.action == "add_constraint"
+		some a in object.get(by, "add_constraint", [])
 		a.cmd.constraint.not_valid
 		key := concat(".", [a.table, lower(a.cmd.constraint.name)])
 	]
@@ -482,8 +504,7 @@ found contains {"check": constraint_check[c.type], "path": path, "i": v.i, "tabl
 
 found contains {"check": "drop_column", "path": path, "i": a.i, "table": a.table} if {
 	some path
-	some a in alters[path]
-	a.cmd.action == "drop_column"
+	some a in actions[path].drop_column
 }
 
 found contains {"check": "drop_table", "path": path, "i": i, "table": table} if {
@@ -497,14 +518,12 @@ found contains {"check": "drop_table", "path": path, "i": i, "table": table} if 
 
 found contains {"check": "rename_column", "path": path, "i": a.i, "table": a.table} if {
 	some path
-	some a in alters[path]
-	a.cmd.action == "rename_column"
+	some a in actions[path].rename_column
 }
 
 found contains {"check": "rename_table", "path": path, "i": a.i, "table": a.table} if {
 	some path
-	some a in alters[path]
-	a.cmd.action == "rename_table"
+	some a in actions[path].rename_table
 }
 
 found contains {"check": "update_without_where", "path": path, "i": i, "table": rel(st)} if {
@@ -547,8 +566,7 @@ found contains {"check": "reindex", "path": path, "i": i, "table": rel(st)} if {
 
 found contains {"check": "detach_partition", "path": path, "i": a.i, "table": a.table} if {
 	some path
-	some a in alters[path]
-	a.cmd.action == "detach_partition"
+	some a in actions[path].detach_partition
 	not a.cmd.concurrently
 }
 
@@ -616,14 +634,27 @@ found contains {"check": "enum_add_value", "path": path, "i": j, "table": ""} if
 # the waiting lock waits with it.
 locking_kinds := {"alter_table", "create_index", "drop_index", "drop_table", "create_trig", "truncate", "lock", "vacuum", "cluster", "reindex"}
 
+# Only the first locking statement of a new migration is reported, so
+# each kind's statements are scanned only when its first one does not
+# lock (first_locking): a long migration is not walked once per kind.
+locks(path, run, i) if {
+	st := run[i]
+	not concurrent(st)
+	not created_before_st(path, st, i)
+}
+
+first_locking(path, run, ks) := ks[0] if locks(path, run, ks[0])
+
+else := min(is) if {
+	is := {i | some i in ks; locks(path, run, i)}
+	count(is) > 0
+}
+
 locking := {path: is |
 	some path, run in live
 	is := {i |
 		some kind in locking_kinds
-		some i in object.get(kinds[path], kind, [])
-		st := run[i]
-		not concurrent(st)
-		not created_before_st(path, st, i)
+		i := first_locking(path, run, object.get(kinds[path], kind, []))
 	}
 	count(is) > 0
 }
@@ -642,12 +673,15 @@ no_lock_timeout(v) if v in {"0", "'0'", "0ms", "0s"}
 
 # Severity: the check's configured level, raised to error on a known-large
 # table.
-level(check) := object.get(settings.checks, check, default_severity[check])
+level(check) := levels[check]
+
+# levels are the configured levels, looked up once rather than per finding.
+levels := {check: object.get(settings.checks, check, sev) | some check, sev in default_severity}
 
 severity(check, table) := "error" if {
-	level(check) != "off"
+	levels[check] != "off"
 	table in large_tables
-} else := level(check)
+} else := levels[check]
 
 # The statement whose ignore comments apply: a statement found in a DO
 # block or a function body takes those of the statement that holds it.
@@ -685,13 +719,23 @@ ignored(path, i, check) if {
 	trim_space(ig.reason) != ""
 }
 
+# has_file_ignores are the migrations with a file-wide ignore comment.
+has_file_ignores := {path | some path, m in projected; count(m.file_ignores) > 0}
+
 ignored(path, _, check) if {
+	has_file_ignores[path]
 	some c in projected[path].file_ignores
 	c in {check, "all"}
 }
 
-# findings are what the check reports: not off, not ignored.
-findings contains object.union(raw, {"severity": sev, "line": st.line, "end_line": st.end_line}) if {
+# reported are what the checks report (not off, not ignored) with their
+# messages, and what could not be read. Each finding is one object
+# literal: a long migration has thousands of findings, and merging objects
+# for each costs more than building it once.
+reported contains {
+	"check": raw.check, "path": raw.path, "i": raw.i, "table": raw.table,
+	"severity": sev, "line": st.line, "end_line": st.end_line, "msg": message(raw, st),
+} if {
 	some raw in found
 	sev := severity(raw.check, raw.table)
 	sev != "off"
@@ -734,8 +778,6 @@ unreadable_findings contains {"check": "unreadable", "path": u.path, "line": u.l
 	some u in unreadable
 	level("unreadable") != "off"
 }
-
-reported contains object.union(f, {"msg": message(f)}) if some f in findings
 
 reported contains f if some f in unreadable_findings
 
@@ -873,13 +915,19 @@ check_title := {
 
 # Built with concat and the advice looked up once per check: a long
 # migration has thousands of findings.
-message(f) := concat("", [check_title[f.check], on(f.table), inside(statements[f.path][f.i]), " (", f.check, "): ", advice_text[f.check]])
+message(f, st) := concat("", [check_title[f.check], on(f.table), inside(st), message_tail[f.check]])
 
 advice_text := {check: advice_for(check) | some check, _ in check_title; check != "unreadable"}
 
+# message_tail[check] is what follows the statement's place in each of
+# the check's messages, joined once per check rather than per finding.
+message_tail := {check: concat("", [" (", check, "): ", text]) | some check, text in advice_text}
+
 # A statement found in a DO block or a function body says so: it runs when
 # the block (at once) or the function (when called) runs.
-inside(st) := msg if {
+inside(st) := "" if not st.from
+
+else := msg if {
 	st.from.kind == "do_block"
 	msg := sprintf(", inside the DO block at line %d", [st.from.line])
 } else := msg if {
