@@ -181,11 +181,30 @@ func AuditTrail(ctx context.Context, tx Tx, f AuditFilter) ([]AuditRecord, error
 	if until.IsZero() {
 		until = time.Unix(1<<40, 0)
 	}
-	var out []AuditRecord
-	where, args := auditWhere(f, until)
+	out, err := auditEvaluations(ctx, tx, f, until)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := auditEntries(ctx, tx, f, until, nil)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, entries...)
+	slices.SortStableFunc(out, func(a, b AuditRecord) int { return a.At.Compare(b.At) })
+	if len(out) > f.Limit {
+		out = out[len(out)-f.Limit:]
+	}
+	return out, nil
+}
+
+// auditEvaluations reads the evaluations the filter selects as records,
+// newest first, at most Limit of them.
+func auditEvaluations(ctx context.Context, tx Tx, f AuditFilter, until time.Time) ([]AuditRecord, error) {
 	// Rows are read newest first until Limit of them pass the filters that
 	// are applied here, not in SQL: a LIMIT before them would drop older
 	// matches.
+	where, args := auditWhere(f, until)
+	var out []AuditRecord
 	err := tx.Query(ctx, `SELECT at, repo, pr_number, head_sha, policy, trigger, conclusion, rules, duration_ms FROM evaluations WHERE `+where+
 		` ORDER BY at DESC, id DESC`, args, func(r Row) error {
 		var at, ms int64
@@ -210,15 +229,6 @@ func AuditTrail(ctx context.Context, tx Tx, f AuditFilter) ([]AuditRecord, error
 	})
 	if err != nil && !errors.Is(err, errEnoughRows) {
 		return nil, fmt.Errorf("read evaluations: %w", err)
-	}
-	entries, err := auditEntries(ctx, tx, f, until)
-	if err != nil {
-		return nil, err
-	}
-	out = append(out, entries...)
-	slices.SortStableFunc(out, func(a, b AuditRecord) int { return a.At.Compare(b.At) })
-	if len(out) > f.Limit {
-		out = out[len(out)-f.Limit:]
 	}
 	return out, nil
 }
@@ -262,14 +272,23 @@ func keepEvaluation(f AuditFilter, outcomes map[string]string) bool {
 	return true
 }
 
-// auditEntries reads the audit log (actions people took) as records. The
-// log names pull requests in its subject ("acme/shop#42").
-func auditEntries(ctx context.Context, tx Tx, f AuditFilter, until time.Time) ([]AuditRecord, error) {
+// auditEntries reads the audit log (actions people took) as records,
+// newest first, only the listed actions when any are. The log names pull
+// requests in its subject ("acme/shop#42").
+func auditEntries(ctx context.Context, tx Tx, f AuditFilter, until time.Time, actions []string) ([]AuditRecord, error) {
 	conds := []string{"at >= $1", "at < $2"}
 	args := []any{f.Since.UnixMilli(), until.UnixMilli()}
 	if f.Owner != "" {
 		args = append(args, strings.ToLower(f.Owner))
 		conds = append(conds, fmt.Sprintf("owner = $%d", len(args)))
+	}
+	if len(actions) > 0 {
+		marks := make([]string, len(actions))
+		for i, a := range actions {
+			args = append(args, a)
+			marks[i] = fmt.Sprintf("$%d", len(args))
+		}
+		conds = append(conds, "action IN ("+strings.Join(marks, ", ")+")")
 	}
 	var out []AuditRecord
 	err := tx.Query(ctx, `SELECT at, repo, actor, action, subject, details FROM audit_log WHERE `+strings.Join(conds, " AND ")+

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -143,41 +142,18 @@ func Timeline(ctx context.Context, tx Tx, f TimelineFilter) ([]AuditRecord, erro
 		}
 	}
 	if len(f.Kinds) == 0 || len(actions) > 0 {
-		entries, err := timelineActions(ctx, tx, f, until, actions)
+		entries, err := auditEntries(ctx, tx, f.AuditFilter, until, actions)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, entries...)
 	}
 	if want("evaluation") {
-		where, args := auditWhere(f.AuditFilter, until)
-		n := 0
-		err := tx.Query(ctx, `SELECT at, repo, pr_number, head_sha, policy, trigger, conclusion, rules, duration_ms FROM evaluations WHERE `+where+
-			` ORDER BY at DESC, id DESC`, args, func(r Row) error {
-			var at, ms int64
-			var rec AuditRecord
-			var policy, trigger, rules string
-			if err := r.Scan(&at, &rec.Repo, &rec.Number, &rec.SHA, &policy, &trigger, &rec.Result, &rules, &ms); err != nil {
-				return err
-			}
-			var outcomes map[string]string
-			if err := json.Unmarshal([]byte(rules), &outcomes); err != nil {
-				return fmt.Errorf("evaluation of %s#%d: %w", rec.Repo, rec.Number, err)
-			}
-			rec.At, rec.Kind = time.UnixMilli(at).UTC(), "evaluation"
-			rec.Detail = map[string]any{"policy": policy, "trigger": trigger, "duration_ms": ms, "rules": outcomes}
-			if keepEvaluation(f.AuditFilter, outcomes) {
-				out = append(out, rec)
-				n++
-			}
-			if n >= f.Limit {
-				return errEnoughRows
-			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, errEnoughRows) {
-			return nil, fmt.Errorf("read evaluations: %w", err)
+		evaluations, err := auditEvaluations(ctx, tx, f.AuditFilter, until)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, evaluations...)
 	}
 	// A policy change lets nothing past a rule, and concerns the whole
 	// organization.
@@ -191,44 +167,6 @@ func Timeline(ctx context.Context, tx Tx, f TimelineFilter) ([]AuditRecord, erro
 	slices.SortStableFunc(out, func(a, b AuditRecord) int { return b.At.Compare(a.At) })
 	if len(out) > f.Limit {
 		out = out[:f.Limit]
-	}
-	return out, nil
-}
-
-// timelineActions reads the audit log's actions (only those listed, when
-// any are), newest first, as AuditTrail's records.
-func timelineActions(ctx context.Context, tx Tx, f TimelineFilter, until time.Time, actions []string) ([]AuditRecord, error) {
-	conds := []string{"at >= $1", "at < $2"}
-	args := []any{f.Since.UnixMilli(), until.UnixMilli()}
-	if f.Owner != "" {
-		args = append(args, strings.ToLower(f.Owner))
-		conds = append(conds, fmt.Sprintf("owner = $%d", len(args)))
-	}
-	if len(actions) > 0 {
-		marks := make([]string, len(actions))
-		for i, a := range actions {
-			args = append(args, a)
-			marks[i] = fmt.Sprintf("$%d", len(args))
-		}
-		conds = append(conds, "action IN ("+strings.Join(marks, ", ")+")")
-	}
-	var out []AuditRecord
-	err := tx.Query(ctx, `SELECT at, repo, actor, action, subject, details FROM audit_log WHERE `+strings.Join(conds, " AND ")+
-		` ORDER BY at DESC, id DESC`, args, func(r Row) error {
-		rec, err := scanAuditEntry(r)
-		if err != nil {
-			return err
-		}
-		if keepEntry(f.AuditFilter, rec) {
-			out = append(out, rec)
-		}
-		if len(out) >= f.Limit {
-			return errEnoughRows
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errEnoughRows) {
-		return nil, fmt.Errorf("read the audit log: %w", err)
 	}
 	return out, nil
 }
