@@ -31,15 +31,26 @@ type Deployed struct {
 // that applies to pull requests into the default branch, where promotions
 // go. A policy that cannot be resolved re-evaluates anyway: a needless
 // evaluation is cheaper than a check left stale.
+//
+// It runs while GitHub waits for the webhook's answer, and a cold policy
+// cache (or a rate limit waited out in place) would make it read GitHub
+// for long: the resolve gets at most resolveOnDelivery, and past it the
+// repository is swept as when the policy cannot be resolved.
 func (d Deployed) DeploymentStatus(ctx context.Context, ds decision.DeploymentStatus) error {
-	repo := ds.Owner + "/" + ds.Repo
-	resolved, err := d.Policies.Resolve(ctx, d.GitHub(ds.InstallationID), policysource.For{Owner: ds.Owner, Repo: ds.Repo, BaseRef: ds.DefaultBranch})
+	repo := decision.Repo{Owner: ds.Owner, Name: ds.Repo}.String()
+	rctx, cancel := context.WithTimeout(ctx, resolveOnDelivery)
+	defer cancel()
+	resolved, err := d.Policies.Resolve(rctx, d.GitHub(ds.InstallationID), policysource.For{Owner: ds.Owner, Repo: ds.Repo, BaseRef: ds.DefaultBranch})
 	if err == nil && !readsEnvironment(resolved, ds.Environment) {
 		return nil
 	}
 	return d.Sweeps.ScheduleSweep(ctx, ds.InstallationID, ds.RepoID, repo, d.Now(),
 		fmt.Sprintf("deployment %d to %s: %s", ds.DeploymentID, ds.Environment, ds.State))
 }
+
+// resolveOnDelivery bounds the policy resolve a deployment status makes
+// while its webhook delivery waits for an answer.
+const resolveOnDelivery = 2 * time.Second
 
 // readsEnvironment reports whether the policy's bake_time rule reads the
 // deployment history of env.
