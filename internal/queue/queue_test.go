@@ -161,8 +161,11 @@ func TestBurstIsCoalescedIntoAtMostTwoEvaluationsTheLastOfTheLatestEvent(t *test
 			last = delivery(action)
 			outcomes[accept(t, q, last)]++
 		}
-		if outcomes[queue.Queued] != 1 || outcomes[queue.Coalesced] != 4 {
-			t.Fatalf("outcomes %v, want 1 queued and 4 coalesced", outcomes)
+		// The first event is queued. On a slow machine its evaluation can
+		// finish inside the burst, and then the next event queues the one
+		// trailing evaluation; every other event is coalesced.
+		if q1 := outcomes[queue.Queued]; q1 < 1 || q1 > 2 || q1+outcomes[queue.Coalesced] != 5 {
+			t.Fatalf("outcomes %v, want 1 or 2 queued and the rest coalesced", outcomes)
 		}
 		got := rec.wait(t, 10*time.Second)
 		if got.DeliveryID != last.ID {
