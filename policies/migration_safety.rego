@@ -197,35 +197,29 @@ is_new(path, st) if {
 	n in touched[path]
 }
 
-# live[path][i] is statement i of path when a deploy runs it, PostgreSQL
-# could parse it, and the pull request adds it.
-live := {path: run |
-	some path, stmts in statements
-	run := runs(path, stmts)
-	count(run) > 0
+# live_st(path, st): a deploy runs statement st of path and the pull
+# request adds it. In a new file that is every statement outside a down
+# migration; in a changed one, those on the lines its diff adds. Checks
+# visit the statements of their kinds (text PostgreSQL rejects has a kind
+# of its own) and ask this of each candidate: no per-migration copy of the
+# live statements is built, which cost more than the checks on a long
+# migration.
+live_st(path, st) if {
+	not st.down
+	not touched[path]
 }
 
-# In a new file every statement is new: is_new is asked only in a changed
-# one, not once per statement of a long new migration.
-runs(path, stmts) := {i: st |
-	some i, st in stmts
+live_st(path, st) if {
 	not st.down
-	st.kind != "parse_error"
-} if not touched[path]
-
-else := {i: st |
-	some i, st in stmts
-	not st.down
-	st.kind != "parse_error"
-	is_new(path, st)
+	lines := touched[path]
+	some n in numbers.range(st.line, st.end_line)
+	n in lines
 }
 
 # Names: a relation is compared by its name without schema, lower-case.
 name_of(rel) := lower(rel.name)
 
-rel(st) := name_of(st.relation) if st.relation
-
-else := ""
+rel(st) := lower(object.get(st, ["relation", "name"], ""))
 
 # created[path][table] is the first statement creating table: what a
 # migration does to a table it created earlier is done to an empty table
@@ -293,40 +287,61 @@ boundary_between(path, j, i) if {
 	not statements[path][k].transaction.nested
 }
 
-# ALTER TABLE subcommands on a table the migration did not create earlier.
-alters := {path: cmds |
-	some path, run in live
-	cmds := [{"i": i, "table": rel(st), "cmd": cmd} |
-		some i in kinds[path].alter_table
-		st := run[i]
-		st.alter_table.object_type in {"table", "foreign_table"}
-		not created_before_st(path, st, i)
-		some cmd in st.alter_table.commands
-	]
-	count(cmds) > 0
+# actions[path][action] are the live ALTER TABLE subcommands of that
+# action on a table the migration did not create earlier, in order, as
+# {i, table, cmd}. They are read off the projection's index of commands
+# by action, so each check visits the commands of its action, not every
+# command of a long migration.
+actions := {path: by |
+	some path, m in projected
+	stmts := m.statements
+	by := {action: cmds |
+		some action, pairs in actions_of(m)
+		cmds := [{"i": i, "table": lower(object.get(st, ["relation", "name"], "")), "cmd": st.alter_table.commands[k]} |
+			some pair in pairs
+			i := pair[0]
+			k := pair[1]
+			st := stmts[i]
+			live_st(path, st)
+			table_like[st.alter_table.object_type]
+			not created_before_st(path, st, i)
+		]
+		count(cmds) > 0
+	}
 }
 
-# actions[path][action] are alters[path]'s commands of that action, in
-# order: each check visits the commands of its action, not every command
-# of a long migration once per check.
-actions := {path: {action: [a | some a in cmds; a.cmd.action == action] | some action in {a.cmd.action | some a in cmds}} |
-	some path, cmds in alters
+table_like := {"table", "foreign_table"}
+
+# actions_of(m) is the projection's index; an input stored before it had
+# one (replayed against this policy) has it rebuilt from the statements.
+actions_of(m) := m.actions if m.actions
+
+else := {action: [[i, k] |
+	some i in object.get(m.kinds, "alter_table", [])
+	some k, c in m.statements[i].alter_table.commands
+	c.action == action
+] |
+	some i in object.get(m.kinds, "alter_table", [])
+	some c in m.statements[i].alter_table.commands
+	action := c.action
 }
 
 # Checks. found holds {check, path, i, table}; messages are built below.
 
 found contains {"check": "create_index", "path": path, "i": i, "table": rel(st)} if {
-	some path, run in live
+	some path, stmts in statements
 	some i in kinds[path].create_index
-	st := run[i]
+	st := stmts[i]
+	live_st(path, st)
 	not st.create_index.concurrently
 	not created_before_st(path, st, i)
 }
 
 found contains {"check": "drop_index", "path": path, "i": i, "table": ""} if {
-	some path, run in live
+	some path, stmts in statements
 	some i in kinds[path].drop_index
-	st := run[i]
+	st := stmts[i]
+	live_st(path, st)
 	not st.drop.concurrently
 }
 
@@ -349,23 +364,32 @@ concurrent(st) if {
 # is a field lookup, and outside a transaction concurrent's bodies need
 # not run. (in_transaction's two cases are written out as two rules: a
 # function call per statement of a long migration costs more than the
-# check.)
+# check.) Only the kinds of statement that can be concurrent are visited.
 found contains {"check": "concurrently_in_transaction", "path": path, "i": i, "table": rel(st)} if {
-	some path, run in live
-	some i, st in run
+	some path, stmts in statements
+	some kind in concurrent_kinds
+	some i in kinds[path][kind]
+	st := stmts[i]
 	st.in_transaction
 	concurrent(st)
+	live_st(path, st)
 }
 
 found contains {"check": "concurrently_in_transaction", "path": path, "i": i, "table": rel(st)} if {
 	transaction_glob
-	some path, run in live
+	some path, stmts in statements
 	glob.match(transaction_glob, ["/"], path)
 	not projected[path].transaction.implicit
-	some i, st in run
-	not ended_before(path, st.index)
+	some kind in concurrent_kinds
+	some i in kinds[path][kind]
+	st := stmts[i]
+	not ended_before(path, i)
 	concurrent(st)
+	live_st(path, st)
 }
+
+# concurrent_kinds are the kinds of statement that can say CONCURRENTLY.
+concurrent_kinds := ["create_index", "drop_index", "reindex", "alter_table"]
 
 found contains {"check": "volatile_default", "path": path, "i": a.i, "table": a.table} if {
 	some path
@@ -390,7 +414,7 @@ found contains {"check": "not_null_without_default", "path": path, "i": a.i, "ta
 	col.not_null
 	not col.default
 	not col.serial
-	col.identity == ""
+	not col.identity
 	not col.generated
 }
 
@@ -466,7 +490,7 @@ found contains {"check": "add_unique", "path": path, "i": a.i, "table": a.table}
 	some path
 	some a in actions[path].add_constraint
 	a.cmd.constraint.type in {"unique", "primary_key"}
-	a.cmd.constraint.using_index == ""
+	not a.cmd.constraint.using_index
 }
 
 # Constraints written inside ADD COLUMN cannot be NOT VALID or USING
@@ -508,9 +532,10 @@ found contains {"check": "drop_column", "path": path, "i": a.i, "table": a.table
 }
 
 found contains {"check": "drop_table", "path": path, "i": i, "table": table} if {
-	some path, run in live
+	some path, stmts in statements
 	some i in kinds[path].drop_table
-	st := run[i]
+	st := stmts[i]
+	live_st(path, st)
 	some obj in st.drop.objects
 	table := name_of(obj)
 	not created_before(path, table, i)
@@ -527,39 +552,44 @@ found contains {"check": "rename_table", "path": path, "i": a.i, "table": a.tabl
 }
 
 found contains {"check": "update_without_where", "path": path, "i": i, "table": rel(st)} if {
-	some path, run in live
+	some path, stmts in statements
 	some i in kinds[path].update
-	st := run[i]
+	st := stmts[i]
+	live_st(path, st)
 	st.has_where == false
 	not created_before_st(path, st, i)
 }
 
 found contains {"check": "delete_without_where", "path": path, "i": i, "table": rel(st)} if {
-	some path, run in live
+	some path, stmts in statements
 	some i in kinds[path].delete
-	st := run[i]
+	st := stmts[i]
+	live_st(path, st)
 	st.has_where == false
 	not created_before_st(path, st, i)
 }
 
 found contains {"check": "vacuum_full", "path": path, "i": i, "table": rel(st)} if {
-	some path, run in live
+	some path, stmts in statements
 	some kind in {"vacuum", "analyze"}
 	some i in kinds[path][kind]
-	st := run[i]
+	st := stmts[i]
+	live_st(path, st)
 	st.vacuum.full
 }
 
 found contains {"check": "cluster", "path": path, "i": i, "table": rel(st)} if {
-	some path, run in live
+	some path, stmts in statements
 	some i in kinds[path].cluster
-	st := run[i]
+	st := stmts[i]
+	live_st(path, st)
 }
 
 found contains {"check": "reindex", "path": path, "i": i, "table": rel(st)} if {
-	some path, run in live
+	some path, stmts in statements
 	some i in kinds[path].reindex
-	st := run[i]
+	st := stmts[i]
+	live_st(path, st)
 	not st.reindex.concurrently
 	not created_before_st(path, st, i)
 }
@@ -571,16 +601,18 @@ found contains {"check": "detach_partition", "path": path, "i": a.i, "table": a.
 }
 
 found contains {"check": "truncate_cascade", "path": path, "i": i, "table": rel(st)} if {
-	some path, run in live
+	some path, stmts in statements
 	some i in kinds[path].truncate
-	st := run[i]
+	st := stmts[i]
+	live_st(path, st)
 	st.truncate.cascade
 }
 
 found contains {"check": "drop_database", "path": path, "i": i, "table": ""} if {
-	some path, run in live
+	some path, stmts in statements
 	some i in kinds[path].drop_database
-	st := run[i]
+	st := stmts[i]
+	live_st(path, st)
 }
 
 # A BEGIN no COMMIT ends: the migration's changes are rolled back when the
@@ -591,16 +623,17 @@ found contains {"check": "uncommitted_transaction", "path": path, "i": i, "table
 	some i in m.kinds.begin
 	st := m.statements[i]
 	st.line == m.unclosed_transaction_line
-	live[path][i]
+	live_st(path, st)
 }
 
 # A BEGIN inside a transaction (an explicit one, or the one the tool
 # wraps the file in): PostgreSQL ignores it, and its COMMIT then commits
 # the outer transaction early.
 found contains {"check": "transaction_nesting", "path": path, "i": i, "table": ""} if {
-	some path, run in live
+	some path, stmts in statements
 	some i in kinds[path].begin
-	st := run[i]
+	st := stmts[i]
+	live_st(path, st)
 	st.transaction.nested
 }
 
@@ -609,21 +642,24 @@ found contains {"check": "transaction_nesting", "path": path, "i": i, "table": "
 # transaction commits.
 found contains {"check": "enum_add_value", "path": path, "i": i, "table": ""} if {
 	pg_version < 12
-	some path, run in live
+	some path, stmts in statements
 	some i in kinds[path].alter_enum
-	st := run[i]
-	st.alter_enum.add_value != ""
+	st := stmts[i]
+	live_st(path, st)
+	st.alter_enum.add_value
 	in_transaction(path, st)
 }
 
 found contains {"check": "enum_add_value", "path": path, "i": j, "table": ""} if {
-	some path, run in live
+	some path, stmts in statements
 	some i in kinds[path].alter_enum
-	st := run[i]
+	st := stmts[i]
+	live_st(path, st)
 	v := st.alter_enum.add_value
-	v != ""
-	some j, later in live[path]
+	some j, later in stmts
 	j > i
+	later.kind != "parse_error"
+	live_st(path, later)
 	same_transaction(path, i, j)
 	contains(later.text, concat("", ["'", replace(v, "'", "''"), "'"]))
 }
@@ -637,24 +673,25 @@ locking_kinds := {"alter_table", "create_index", "drop_index", "drop_table", "cr
 # Only the first locking statement of a new migration is reported, so
 # each kind's statements are scanned only when its first one does not
 # lock (first_locking): a long migration is not walked once per kind.
-locks(path, run, i) if {
-	st := run[i]
+locks(path, stmts, i) if {
+	st := stmts[i]
+	live_st(path, st)
 	not concurrent(st)
 	not created_before_st(path, st, i)
 }
 
-first_locking(path, run, ks) := ks[0] if locks(path, run, ks[0])
+first_locking(path, stmts, ks) := ks[0] if locks(path, stmts, ks[0])
 
 else := min(is) if {
-	is := {i | some i in ks; locks(path, run, i)}
+	is := {i | some i in ks; locks(path, stmts, i)}
 	count(is) > 0
 }
 
 locking := {path: is |
-	some path, run in live
+	some path, stmts in statements
 	is := {i |
 		some kind in locking_kinds
-		i := first_locking(path, run, object.get(kinds[path], kind, []))
+		i := first_locking(path, stmts, object.get(kinds[path], kind, []))
 	}
 	count(is) > 0
 }
@@ -664,7 +701,7 @@ found contains {"check": "lock_timeout", "path": path, "i": first, "table": rel(
 	f.status == "added"
 	first := min(locking[path])
 	st := statements[path][first]
-	no_lock_timeout(st.lock_timeout)
+	no_lock_timeout(object.get(st, "lock_timeout", ""))
 }
 
 no_lock_timeout(v) if v == ""
@@ -678,10 +715,19 @@ level(check) := levels[check]
 # levels are the configured levels, looked up once rather than per finding.
 levels := {check: object.get(settings.checks, check, sev) | some check, sev in default_severity}
 
-severity(check, table) := "error" if {
-	levels[check] != "off"
-	table in large_tables
-} else := levels[check]
+# table_levels[table] are the levels on a known-large table: every check
+# that is not off is an error there. A finding looks its levels up by its
+# table, falling back to levels: no function call per finding.
+table_levels := {table: raised | some table in large_tables} if {
+	count(large_tables) > 0
+	raised := {check: level | some check, configured in levels; level := raise(configured)}
+}
+
+else := {}
+
+raise(level) := "off" if level == "off"
+
+else := "error"
 
 # The statement whose ignore comments apply: a statement found in a DO
 # block or a function body takes those of the statement that holds it.
@@ -728,20 +774,39 @@ ignored(path, _, check) if {
 	c in {check, "all"}
 }
 
+# ignored_found are the findings an ignore comment lets through. Only the
+# migrations with ignore comments are looked at, so in the usual case no
+# finding is looked up at all.
+ignored_found := {raw |
+	some path in (has_ignores | has_file_ignores)
+	some raw in found
+	raw.path == path
+	ignored(path, raw.i, raw.check)
+}
+
 # reported are what the checks report (not off, not ignored) with their
 # messages, and what could not be read. Each finding is one object
-# literal: a long migration has thousands of findings, and merging objects
-# for each costs more than building it once.
+# literal built with builtins and lookups only: a long migration has
+# thousands of findings, and a function call or an object merge for each
+# costs more than the rest of the finding.
 reported contains {
 	"check": raw.check, "path": raw.path, "i": raw.i, "table": raw.table,
-	"severity": sev, "line": st.line, "end_line": st.end_line, "msg": message(raw, st),
+	"severity": sev, "line": st.line, "end_line": st.end_line,
+	"msg": concat("", [
+		check_title[raw.check],
+		object.get(no_table, raw.table, concat("", [" on `", raw.table, "`"])),
+		object.get(inside_text, [raw.path, raw.i], ""),
+		message_tail[raw.check],
+	]),
 } if {
 	some raw in found
-	sev := severity(raw.check, raw.table)
+	sev := object.get(table_levels, raw.table, levels)[raw.check]
 	sev != "off"
+	not ignored_found[raw]
 	st := statements[raw.path][raw.i]
-	not ignored(raw.path, raw.i, raw.check)
 }
+
+no_table := {"": ""}
 
 # What cannot be read is not passed: a migration whose content could not
 # be had, one over the byte or time bound, a statement PostgreSQL rejects
@@ -783,6 +848,9 @@ reported contains f if some f in unreadable_findings
 
 blocking := {f | some f in reported; f.severity == "error"}
 
+# Line-less findings are only about unreadable files.
+lineless := {f | some f in unreadable_findings; f.line == 0}
+
 # The database team: approvals that still count for the migrations, by
 # the required-reviewers rule's own staleness rules.
 team := object.get(settings, "reviewers", {})
@@ -811,32 +879,54 @@ team_approved if {
 	count(team_approvers) >= team_needed
 }
 
-finding(f, msg) := {"msg": msg, "path": f.path, "line": f.line, "end_line": f.end_line} if f.line > 0
-
-else := {"msg": msg, "path": f.path}
-
-deny contains finding(f, f.msg) if {
-	some f in blocking
+# A finding with a line is denied as reported: the engine reads msg, path,
+# line and end_line and ignores the other keys, and the object (its hash
+# already computed) goes into deny without being built again.
+deny contains f if {
 	not team_approved
+	some f in reported
+	f.severity == "error"
+	f.line > 0
+}
+
+deny contains {"msg": f.msg, "path": f.path} if {
+	not team_approved
+	some f in lineless
+	f.severity == "error"
 }
 
 deny contains msg if {
-	count(blocking) > 0
 	team_named
 	not team_approved
+	count(blocking) > 0
 	missing := team_needed - count(team_approvers)
 	msg := sprintf("Migrations with these findings need %d more %s from %s, or each finding ignored with a reason.", [
 		missing, lib.plural(missing, "approval", "approvals"), lib.who(team_teams, team_users),
 	])
 }
 
-warn contains finding(f, concat("", [f.msg, " Accepted by the database team's approval (", concat(", ", [sprintf("@%s", [l]) | some l in sort(team_approvers)]), ")."])) if {
-	some f in blocking
+warn contains {"msg": concat("", [f.msg, accepted]), "path": f.path, "line": f.line, "end_line": f.end_line} if {
 	team_approved
+	some f in blocking
+	f.line > 0
 }
 
-warn contains finding(f, f.msg) if {
+warn contains {"msg": concat("", [f.msg, accepted]), "path": f.path} if {
+	team_approved
+	some f in lineless
+	f.severity == "error"
+}
+
+accepted := concat("", [" Accepted by the database team's approval (", concat(", ", [sprintf("@%s", [l]) | some l in sort(team_approvers)]), ")."])
+
+warn contains f if {
 	some f in reported
+	f.severity == "warning"
+	f.line > 0
+}
+
+warn contains {"msg": f.msg, "path": f.path} if {
+	some f in lineless
 	f.severity == "warning"
 }
 
@@ -879,10 +969,6 @@ warn contains {"msg": msg, "path": path, "line": ig.line} if {
 }
 
 # Messages: what happens, and the safe way.
-on(table) := concat("", [" on `", table, "`"]) if table != ""
-
-else := ""
-
 check_title := {
 	"create_index": "CREATE INDEX without CONCURRENTLY",
 	"drop_index": "DROP INDEX without CONCURRENTLY",
@@ -913,9 +999,15 @@ check_title := {
 	"unreadable": "Unreadable migration",
 }
 
-# Built with concat and the advice looked up once per check: a long
-# migration has thousands of findings.
-message(f, st) := concat("", [check_title[f.check], on(f.table), inside(st), message_tail[f.check]])
+# inside_text[path][i] says where statement i of path was found when it
+# is inside a DO block or a function body (object.get reads it with the
+# path [path, i]). Only migrations with such bodies are walked.
+inside_text := {path: texts |
+	some path, m in projected
+	some kind in ["do", "create_function", "create_procedure"]
+	count(object.get(m.kinds, kind, [])) > 0
+	texts := {i: inside(st) | some i, st in m.statements; st.from}
+}
 
 advice_text := {check: advice_for(check) | some check, _ in check_title; check != "unreadable"}
 
