@@ -297,7 +297,7 @@ actions := {path: by |
 	stmts := m.statements
 	by := {action: cmds |
 		some action, pairs in actions_of(m)
-		cmds := [{"i": i, "table": lower(object.get(st, ["relation", "name"], "")), "cmd": st.alter_table.commands[k]} |
+		cmds := [{"i": i, "table": lower(object.get(st, ["relation", "name"], "")), "cmd": st.alter_table.commands[k], "line": st.line, "end_line": st.end_line} |
 			some pair in pairs
 			i := pair[0]
 			k := pair[1]
@@ -328,7 +328,7 @@ else := {action: [[i, k] |
 
 # Checks. found holds {check, path, i, table}; messages are built below.
 
-found contains {"check": "create_index", "path": path, "i": i, "table": rel(st)} if {
+found.create_index contains {"check": "create_index", "path": path, "i": i, "table": rel(st), "line": st.line, "end_line": st.end_line} if {
 	some path, stmts in statements
 	some i in kinds[path].create_index
 	st := stmts[i]
@@ -337,7 +337,7 @@ found contains {"check": "create_index", "path": path, "i": i, "table": rel(st)}
 	not created_before_st(path, st, i)
 }
 
-found contains {"check": "drop_index", "path": path, "i": i, "table": ""} if {
+found.drop_index contains {"check": "drop_index", "path": path, "i": i, "table": "", "line": st.line, "end_line": st.end_line} if {
 	some path, stmts in statements
 	some i in kinds[path].drop_index
 	st := stmts[i]
@@ -365,7 +365,7 @@ concurrent(st) if {
 # not run. (in_transaction's two cases are written out as two rules: a
 # function call per statement of a long migration costs more than the
 # check.) Only the kinds of statement that can be concurrent are visited.
-found contains {"check": "concurrently_in_transaction", "path": path, "i": i, "table": rel(st)} if {
+found.concurrently_in_transaction contains {"check": "concurrently_in_transaction", "path": path, "i": i, "table": rel(st), "line": st.line, "end_line": st.end_line} if {
 	some path, stmts in statements
 	some kind in concurrent_kinds
 	some i in kinds[path][kind]
@@ -375,7 +375,7 @@ found contains {"check": "concurrently_in_transaction", "path": path, "i": i, "t
 	live_st(path, st)
 }
 
-found contains {"check": "concurrently_in_transaction", "path": path, "i": i, "table": rel(st)} if {
+found.concurrently_in_transaction contains {"check": "concurrently_in_transaction", "path": path, "i": i, "table": rel(st), "line": st.line, "end_line": st.end_line} if {
 	transaction_glob
 	some path, stmts in statements
 	glob.match(transaction_glob, ["/"], path)
@@ -391,7 +391,7 @@ found contains {"check": "concurrently_in_transaction", "path": path, "i": i, "t
 # concurrent_kinds are the kinds of statement that can say CONCURRENTLY.
 concurrent_kinds := ["create_index", "drop_index", "reindex", "alter_table"]
 
-found contains {"check": "volatile_default", "path": path, "i": a.i, "table": a.table} if {
+found.volatile_default contains {"check": "volatile_default", "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
 	some path
 	some a in actions[path].add_column
 	rewrites(a.cmd.column_def)
@@ -407,7 +407,7 @@ rewrites(col) if {
 	col.default
 }
 
-found contains {"check": "not_null_without_default", "path": path, "i": a.i, "table": a.table} if {
+found.not_null_without_default contains {"check": "not_null_without_default", "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
 	some path
 	some a in actions[path].add_column
 	col := a.cmd.column_def
@@ -418,12 +418,12 @@ found contains {"check": "not_null_without_default", "path": path, "i": a.i, "ta
 	not col.generated
 }
 
-found contains {"check": "alter_column_type", "path": path, "i": a.i, "table": a.table} if {
+found.alter_column_type contains {"check": "alter_column_type", "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
 	some path
 	some a in actions[path].alter_column_type
 }
 
-found contains {"check": "set_not_null", "path": path, "i": a.i, "table": a.table} if {
+found.set_not_null contains {"check": "set_not_null", "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
 	some path
 	some a in actions[path].set_not_null
 	not proven_not_null(path, a)
@@ -478,15 +478,16 @@ constraint_check := {"foreign_key": "add_foreign_key", "check": "add_check", "un
 
 # A constraint added to an existing table: validated at once unless NOT
 # VALID; UNIQUE and PRIMARY KEY build an index unless USING INDEX.
-found contains {"check": constraint_check[c.type], "path": path, "i": a.i, "table": a.table} if {
+found[check] contains {"check": check, "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
 	some path
 	some a in actions[path].add_constraint
 	c := a.cmd.constraint
 	c.type in {"foreign_key", "check"}
 	not c.not_valid
+	check := constraint_check[c.type]
 }
 
-found contains {"check": "add_unique", "path": path, "i": a.i, "table": a.table} if {
+found.add_unique contains {"check": "add_unique", "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
 	some path
 	some a in actions[path].add_constraint
 	a.cmd.constraint.type in {"unique", "primary_key"}
@@ -496,11 +497,11 @@ found contains {"check": "add_unique", "path": path, "i": a.i, "table": a.table}
 # Constraints written inside ADD COLUMN cannot be NOT VALID or USING
 # INDEX: REFERENCES validates (and locks both tables), UNIQUE and PRIMARY
 # KEY build an index under the table's lock.
-found contains {"check": constraint_check[c.type], "path": path, "i": a.i, "table": a.table} if {
+found[check] contains {"check": check, "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
 	some path
 	some a in actions[path].add_column
 	some c in a.cmd.column_def.constraints
-	constraint_check[c.type]
+	check := constraint_check[c.type]
 }
 
 # NOT VALID then VALIDATE in one transaction: the ACCESS EXCLUSIVE lock of
@@ -517,21 +518,21 @@ not_valid_added := {path: object.union_n(array.reverse(adds)) |
 	]
 }
 
-found contains {"check": constraint_check[c.type], "path": path, "i": v.i, "table": v.table} if {
+found[check] contains {"check": check, "path": path, "i": v.i, "table": v.table, "line": v.line, "end_line": v.end_line} if {
 	some path
 	some v in validations[path]
 	a := not_valid_added[path][concat(".", [v.table, lower(v.cmd.name)])]
 	a.i < v.i
-	c := a.cmd.constraint
 	same_transaction(path, a.i, v.i)
+	check := constraint_check[a.cmd.constraint.type]
 }
 
-found contains {"check": "drop_column", "path": path, "i": a.i, "table": a.table} if {
+found.drop_column contains {"check": "drop_column", "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
 	some path
 	some a in actions[path].drop_column
 }
 
-found contains {"check": "drop_table", "path": path, "i": i, "table": table} if {
+found.drop_table contains {"check": "drop_table", "path": path, "i": i, "table": table, "line": st.line, "end_line": st.end_line} if {
 	some path, stmts in statements
 	some i in kinds[path].drop_table
 	st := stmts[i]
@@ -541,17 +542,17 @@ found contains {"check": "drop_table", "path": path, "i": i, "table": table} if 
 	not created_before(path, table, i)
 }
 
-found contains {"check": "rename_column", "path": path, "i": a.i, "table": a.table} if {
+found.rename_column contains {"check": "rename_column", "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
 	some path
 	some a in actions[path].rename_column
 }
 
-found contains {"check": "rename_table", "path": path, "i": a.i, "table": a.table} if {
+found.rename_table contains {"check": "rename_table", "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
 	some path
 	some a in actions[path].rename_table
 }
 
-found contains {"check": "update_without_where", "path": path, "i": i, "table": rel(st)} if {
+found.update_without_where contains {"check": "update_without_where", "path": path, "i": i, "table": rel(st), "line": st.line, "end_line": st.end_line} if {
 	some path, stmts in statements
 	some i in kinds[path].update
 	st := stmts[i]
@@ -560,7 +561,7 @@ found contains {"check": "update_without_where", "path": path, "i": i, "table": 
 	not created_before_st(path, st, i)
 }
 
-found contains {"check": "delete_without_where", "path": path, "i": i, "table": rel(st)} if {
+found.delete_without_where contains {"check": "delete_without_where", "path": path, "i": i, "table": rel(st), "line": st.line, "end_line": st.end_line} if {
 	some path, stmts in statements
 	some i in kinds[path].delete
 	st := stmts[i]
@@ -569,7 +570,7 @@ found contains {"check": "delete_without_where", "path": path, "i": i, "table": 
 	not created_before_st(path, st, i)
 }
 
-found contains {"check": "vacuum_full", "path": path, "i": i, "table": rel(st)} if {
+found.vacuum_full contains {"check": "vacuum_full", "path": path, "i": i, "table": rel(st), "line": st.line, "end_line": st.end_line} if {
 	some path, stmts in statements
 	some kind in {"vacuum", "analyze"}
 	some i in kinds[path][kind]
@@ -578,14 +579,14 @@ found contains {"check": "vacuum_full", "path": path, "i": i, "table": rel(st)} 
 	st.vacuum.full
 }
 
-found contains {"check": "cluster", "path": path, "i": i, "table": rel(st)} if {
+found.cluster contains {"check": "cluster", "path": path, "i": i, "table": rel(st), "line": st.line, "end_line": st.end_line} if {
 	some path, stmts in statements
 	some i in kinds[path].cluster
 	st := stmts[i]
 	live_st(path, st)
 }
 
-found contains {"check": "reindex", "path": path, "i": i, "table": rel(st)} if {
+found.reindex contains {"check": "reindex", "path": path, "i": i, "table": rel(st), "line": st.line, "end_line": st.end_line} if {
 	some path, stmts in statements
 	some i in kinds[path].reindex
 	st := stmts[i]
@@ -594,13 +595,13 @@ found contains {"check": "reindex", "path": path, "i": i, "table": rel(st)} if {
 	not created_before_st(path, st, i)
 }
 
-found contains {"check": "detach_partition", "path": path, "i": a.i, "table": a.table} if {
+found.detach_partition contains {"check": "detach_partition", "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
 	some path
 	some a in actions[path].detach_partition
 	not a.cmd.concurrently
 }
 
-found contains {"check": "truncate_cascade", "path": path, "i": i, "table": rel(st)} if {
+found.truncate_cascade contains {"check": "truncate_cascade", "path": path, "i": i, "table": rel(st), "line": st.line, "end_line": st.end_line} if {
 	some path, stmts in statements
 	some i in kinds[path].truncate
 	st := stmts[i]
@@ -608,7 +609,7 @@ found contains {"check": "truncate_cascade", "path": path, "i": i, "table": rel(
 	st.truncate.cascade
 }
 
-found contains {"check": "drop_database", "path": path, "i": i, "table": ""} if {
+found.drop_database contains {"check": "drop_database", "path": path, "i": i, "table": "", "line": st.line, "end_line": st.end_line} if {
 	some path, stmts in statements
 	some i in kinds[path].drop_database
 	st := stmts[i]
@@ -617,7 +618,7 @@ found contains {"check": "drop_database", "path": path, "i": i, "table": ""} if 
 
 # A BEGIN no COMMIT ends: the migration's changes are rolled back when the
 # session ends, or the tool commits what it did not mean to.
-found contains {"check": "uncommitted_transaction", "path": path, "i": i, "table": ""} if {
+found.uncommitted_transaction contains {"check": "uncommitted_transaction", "path": path, "i": i, "table": "", "line": st.line, "end_line": st.end_line} if {
 	some path, m in projected
 	m.unclosed_transaction_line > 0
 	some i in m.kinds.begin
@@ -629,7 +630,7 @@ found contains {"check": "uncommitted_transaction", "path": path, "i": i, "table
 # A BEGIN inside a transaction (an explicit one, or the one the tool
 # wraps the file in): PostgreSQL ignores it, and its COMMIT then commits
 # the outer transaction early.
-found contains {"check": "transaction_nesting", "path": path, "i": i, "table": ""} if {
+found.transaction_nesting contains {"check": "transaction_nesting", "path": path, "i": i, "table": "", "line": st.line, "end_line": st.end_line} if {
 	some path, stmts in statements
 	some i in kinds[path].begin
 	st := stmts[i]
@@ -640,7 +641,7 @@ found contains {"check": "transaction_nesting", "path": path, "i": i, "table": "
 # ALTER TYPE ... ADD VALUE: before PostgreSQL 12 it cannot run inside a
 # transaction; from 12 it can, but the new value cannot be used until the
 # transaction commits.
-found contains {"check": "enum_add_value", "path": path, "i": i, "table": ""} if {
+found.enum_add_value contains {"check": "enum_add_value", "path": path, "i": i, "table": "", "line": st.line, "end_line": st.end_line} if {
 	pg_version < 12
 	some path, stmts in statements
 	some i in kinds[path].alter_enum
@@ -650,7 +651,7 @@ found contains {"check": "enum_add_value", "path": path, "i": i, "table": ""} if
 	in_transaction(path, st)
 }
 
-found contains {"check": "enum_add_value", "path": path, "i": j, "table": ""} if {
+found.enum_add_value contains {"check": "enum_add_value", "path": path, "i": j, "table": "", "line": later.line, "end_line": later.end_line} if {
 	some path, stmts in statements
 	some i in kinds[path].alter_enum
 	st := stmts[i]
@@ -696,7 +697,7 @@ locking := {path: is |
 	count(is) > 0
 }
 
-found contains {"check": "lock_timeout", "path": path, "i": first, "table": rel(st)} if {
+found.lock_timeout contains {"check": "lock_timeout", "path": path, "i": first, "table": rel(st), "line": st.line, "end_line": st.end_line} if {
 	some path, f in migrations
 	f.status == "added"
 	first := min(locking[path])
@@ -714,20 +715,6 @@ level(check) := levels[check]
 
 # levels are the configured levels, looked up once rather than per finding.
 levels := {check: object.get(settings.checks, check, sev) | some check, sev in default_severity}
-
-# table_levels[table] are the levels on a known-large table: every check
-# that is not off is an error there. A finding looks its levels up by its
-# table, falling back to levels: no function call per finding.
-table_levels := {table: raised | some table in large_tables} if {
-	count(large_tables) > 0
-	raised := {check: level | some check, configured in levels; level := raise(configured)}
-}
-
-else := {}
-
-raise(level) := "off" if level == "off"
-
-else := "error"
 
 # The statement whose ignore comments apply: a statement found in a DO
 # block or a function body takes those of the statement that holds it.
@@ -779,31 +766,38 @@ ignored(path, _, check) if {
 # finding is looked up at all.
 ignored_found := {raw |
 	some path in (has_ignores | has_file_ignores)
-	some raw in found
+	some raws in found
+	some raw in raws
 	raw.path == path
 	ignored(path, raw.i, raw.check)
 }
 
 # reported are what the checks report (not off, not ignored) with their
-# messages, and what could not be read. Each finding is one object
-# literal built with builtins and lookups only: a long migration has
-# thousands of findings, and a function call or an object merge for each
-# costs more than the rest of the finding.
+# messages, and what could not be read. found is grouped by check, so that
+# each check's title, advice and levels are looked up once, not once per
+# finding: a long migration has thousands of findings, and a lookup in a
+# rule's value costs more than building the finding. Each finding is one
+# object literal built with builtins and local lookups.
 reported contains {
-	"check": raw.check, "path": raw.path, "i": raw.i, "table": raw.table,
-	"severity": sev, "line": st.line, "end_line": st.end_line,
+	"check": check, "path": raw.path, "i": raw.i, "table": raw.table,
+	"severity": object.get(on_large, raw.table, level), "line": raw.line, "end_line": raw.end_line,
 	"msg": concat("", [
-		check_title[raw.check],
+		title,
 		object.get(no_table, raw.table, concat("", [" on `", raw.table, "`"])),
-		object.get(inside_text, [raw.path, raw.i], ""),
-		message_tail[raw.check],
+		object.get(inside, [raw.path, raw.i], ""),
+		tail,
 	]),
 } if {
-	some raw in found
-	sev := object.get(table_levels, raw.table, levels)[raw.check]
-	sev != "off"
-	not ignored_found[raw]
-	st := statements[raw.path][raw.i]
+	skipped := ignored_found
+	inside := inside_text
+	some check, raws in found
+	level := levels[check]
+	level != "off"
+	on_large := {table: "error" | some table in large_tables}
+	title := check_title[check]
+	tail := message_tail[check]
+	some raw in raws
+	not skipped[raw]
 }
 
 no_table := {"": ""}
@@ -932,8 +926,10 @@ warn contains {"msg": f.msg, "path": f.path} if {
 
 # Ignores are shown, so that what was let through is on the record.
 warn contains {"msg": msg, "path": raw.path, "line": ig.line} if {
-	some raw in found
-	has_ignores[raw.path]
+	some path in has_ignores
+	some raws in found
+	some raw in raws
+	raw.path == path
 	some ig in ignores_of(raw.path, raw.i, raw.check)
 	why := ignore_reason(ig)
 	msg := sprintf("%s ignored here: %s", [check_title[raw.check], why])
