@@ -295,22 +295,41 @@ boundary_between(path, j, i) if {
 actions := {path: by |
 	some path, m in projected
 	stmts := m.statements
+	lines := object.get(touched, path, null)
+	made := object.get(created, path, {})
 	by := {action: cmds |
 		some action, pairs in actions_of(m)
-		cmds := [{"i": i, "table": lower(object.get(st, ["relation", "name"], "")), "cmd": st.alter_table.commands[k], "line": st.line, "end_line": st.end_line} |
+		cmds := [{"i": i, "table": table, "cmd": st.alter_table.commands[k], "line": st.line, "end_line": st.end_line} |
 			some pair in pairs
 			i := pair[0]
 			k := pair[1]
 			st := stmts[i]
-			live_st(path, st)
-			table_like[st.alter_table.object_type]
-			not created_before_st(path, st, i)
+			not st.down
+			added_in(lines, st)
+			st.alter_table.object_type in {"table", "foreign_table"}
+			table := lower(object.get(st, ["relation", "name"], ""))
+			not earlier(made, table, i)
 		]
 		count(cmds) > 0
 	}
 }
 
-table_like := {"table", "foreign_table"}
+# earlier(made, table, i): table was created before statement i, given
+# the file's first creations (created[path], looked up once per file).
+# (Written inline as a negated comparison inside the comprehension, OPA
+# dropped every command: keep it a function.)
+earlier(made, table, i) if made[table] < i
+
+# added_in(lines, st): the pull request adds statement st, given the lines
+# its diff adds to the file (null for a new file, whose every statement is
+# added). The caller looks the lines up once per file.
+added_in(lines, _) if lines == null
+
+added_in(lines, st) if {
+	lines != null
+	some n in numbers.range(st.line, st.end_line)
+	n in lines
+}
 
 # actions_of(m) is the projection's index; an input stored before it had
 # one (replayed against this policy) has it rebuilt from the statements.
