@@ -385,7 +385,8 @@ concurrent(st) if {
 # function call per statement of a long migration costs more than the
 # check.) Only the kinds of statement that can be concurrent are visited.
 found.concurrently_in_transaction contains {"check": "concurrently_in_transaction", "path": path, "i": i, "table": rel(st), "line": st.line, "end_line": st.end_line} if {
-	some path, stmts in statements
+	some path in transactional
+	stmts := statements[path]
 	some kind in concurrent_kinds
 	some i in kinds[path][kind]
 	st := stmts[i]
@@ -406,6 +407,11 @@ found.concurrently_in_transaction contains {"check": "concurrently_in_transactio
 	concurrent(st)
 	live_st(path, st)
 }
+
+# transactional are the migrations with a statement in a transaction: the
+# tool's implicit one, or an explicit BEGIN. In the others no statement
+# need be visited to know it does not run in one.
+transactional := {path | some path, m in projected; m.transaction.implicit} | {path | some path, ks in kinds; count(object.get(ks, "begin", [])) > 0}
 
 # concurrent_kinds are the kinds of statement that can say CONCURRENTLY.
 concurrent_kinds := ["create_index", "drop_index", "reindex", "alter_table"]
