@@ -294,25 +294,45 @@ boundary_between(path, j, i) if {
 # command of a long migration.
 actions := {path: by |
 	some path, m in projected
-	stmts := m.statements
 	lines := object.get(touched, path, null)
 	made := object.get(created, path, {})
 	by := {action: cmds |
 		some action, pairs in actions_of(m)
-		cmds := [{"i": i, "table": table, "cmd": st.alter_table.commands[k], "line": st.line, "end_line": st.end_line} |
-			some pair in pairs
-			i := pair[0]
-			k := pair[1]
-			st := stmts[i]
-			not st.down
-			added_in(lines, st)
-			st.alter_table.object_type in {"table", "foreign_table"}
-			table := lower(object.get(st, ["relation", "name"], ""))
-			not earlier(made, table, i)
-		]
+		cmds := live_commands(m.statements, pairs, lines, made)
 		count(cmds) > 0
 	}
 }
+
+# live_commands are the commands of pairs ([statement, command] indexes)
+# that the pull request adds, on a table or foreign table that the file
+# did not create earlier, given the lines the diff adds (null for a new
+# file) and the file's first creations. A new file that creates no table,
+# the usual long migration, has a comprehension of its own that asks
+# neither.
+live_commands(stmts, pairs, lines, made) := [{"i": i, "table": lower(object.get(st, ["relation", "name"], "")), "cmd": st.alter_table.commands[k], "line": st.line, "end_line": st.end_line} |
+	tables := {"table", "foreign_table"}
+	some pair in pairs
+	i := pair[0]
+	k := pair[1]
+	st := stmts[i]
+	not st.down
+	tables[st.alter_table.object_type]
+] if {
+	lines == null
+	count(made) == 0
+}
+
+else := [{"i": i, "table": lower(object.get(st, ["relation", "name"], "")), "cmd": st.alter_table.commands[k], "line": st.line, "end_line": st.end_line} |
+	tables := {"table", "foreign_table"}
+	some pair in pairs
+	i := pair[0]
+	k := pair[1]
+	st := stmts[i]
+	not st.down
+	added_in(lines, st)
+	tables[st.alter_table.object_type]
+	not earlier(made, lower(object.get(st, ["relation", "name"], "")), i)
+]
 
 # earlier(made, table, i): table was created before statement i, given
 # the file's first creations (created[path], looked up once per file).
@@ -416,20 +436,21 @@ transactional := {path | some path, m in projected; m.transaction.implicit} | {p
 # concurrent_kinds are the kinds of statement that can say CONCURRENTLY.
 concurrent_kinds := ["create_index", "drop_index", "reindex", "alter_table"]
 
-found.volatile_default contains {"check": "volatile_default", "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
-	some path
-	some a in actions[path].add_column
-	rewrites(a.cmd.column_def)
-}
-
 # Adding a column rewrites the table when its value is computed per row
 # (a volatile default, serial, identity, a stored generated column) and,
-# before PostgreSQL 11, for any default at all.
-rewrites(col) if col.needs_rewrite
+# before PostgreSQL 11, for any default at all. (The version is tested
+# once, before the commands are visited.)
+found.volatile_default contains {"check": "volatile_default", "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
+	some path, by in actions
+	some a in by.add_column
+	a.cmd.column_def.needs_rewrite
+}
 
-rewrites(col) if {
+found.volatile_default contains {"check": "volatile_default", "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
 	pg_version < 11
-	col.default
+	some path, by in actions
+	some a in by.add_column
+	a.cmd.column_def.default
 }
 
 found.not_null_without_default contains {"check": "not_null_without_default", "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
@@ -504,12 +525,12 @@ constraint_check := {"foreign_key": "add_foreign_key", "check": "add_check", "un
 # A constraint added to an existing table: validated at once unless NOT
 # VALID; UNIQUE and PRIMARY KEY build an index unless USING INDEX.
 found[check] contains {"check": check, "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
-	some path
-	some a in actions[path].add_constraint
+	validated := {"foreign_key": "add_foreign_key", "check": "add_check"}
+	some path, by in actions
+	some a in by.add_constraint
 	c := a.cmd.constraint
-	c.type in {"foreign_key", "check"}
 	not c.not_valid
-	check := constraint_check[c.type]
+	check := validated[c.type]
 }
 
 found.add_unique contains {"check": "add_unique", "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
@@ -523,10 +544,11 @@ found.add_unique contains {"check": "add_unique", "path": path, "i": a.i, "table
 # INDEX: REFERENCES validates (and locks both tables), UNIQUE and PRIMARY
 # KEY build an index under the table's lock.
 found[check] contains {"check": check, "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
-	some path
-	some a in actions[path].add_column
+	checks := constraint_check
+	some path, by in actions
+	some a in by.add_column
 	some c in a.cmd.column_def.constraints
-	check := constraint_check[c.type]
+	check := checks[c.type]
 }
 
 # NOT VALID then VALIDATE in one transaction: the ACCESS EXCLUSIVE lock of
@@ -544,12 +566,13 @@ not_valid_added := {path: object.union_n(array.reverse(adds)) |
 }
 
 found[check] contains {"check": check, "path": path, "i": v.i, "table": v.table, "line": v.line, "end_line": v.end_line} if {
-	some path
+	checks := constraint_check
+	some path, added in not_valid_added
 	some v in validations[path]
-	a := not_valid_added[path][concat(".", [v.table, lower(v.cmd.name)])]
+	a := added[concat(".", [v.table, lower(v.cmd.name)])]
 	a.i < v.i
 	same_transaction(path, a.i, v.i)
-	check := constraint_check[a.cmd.constraint.type]
+	check := checks[a.cmd.constraint.type]
 }
 
 found.drop_column contains {"check": "drop_column", "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
