@@ -189,6 +189,12 @@ func addFields(plan *[]fieldPlan, t reflect.Type, prefix []int) {
 // type.
 func marshals(v reflect.Value) bool {
 	t := v.Type()
+	if t.Kind() != reflect.Pointer && (t.Name() == "" || t.PkgPath() == "") {
+		// Built-in and unnamed types (string, int, []T, map[K]V), and
+		// pointers to them, have no methods, and they are most of the
+		// values: no lookup for them.
+		return false
+	}
 	if m, ok := marshalers.Load(t); ok {
 		return m.(bool) || (v.CanAddr() && pointerMarshals(t))
 	}
