@@ -122,19 +122,42 @@ const jsonParseMaxBytes = 1 << 20
 // it), the text is parsed again on the protobuf path, whose answer is
 // then the answer. The decoding runs outside parseMu.
 func parseSQL(src string) (*pg.ParseResult, error) {
-	if len(src) <= jsonParseMaxBytes {
-		js, err := parseToJSON(src)
-		if err == nil {
-			if res, err := decodeTree(js); err == nil {
+	return startParse(src).finish()
+}
+
+// pendingParse is a parse whose part under parseMu (the module's JSON) is
+// done and whose decoding is not: parseSQL in two steps, so that the
+// decoding of one text can run while the module parses the next.
+type pendingParse struct {
+	src string
+	js  string
+	err error
+}
+
+// startParse runs the part of parseSQL that needs the module.
+func startParse(src string) pendingParse {
+	if len(src) > jsonParseMaxBytes {
+		return pendingParse{src: src}
+	}
+	js, err := parseToJSON(src)
+	return pendingParse{src: src, js: js, err: err}
+}
+
+// finish completes parseSQL: it decodes the JSON, or falls back to the
+// protobuf path as parseSQL describes.
+func (pp pendingParse) finish() (*pg.ParseResult, error) {
+	if len(pp.src) <= jsonParseMaxBytes {
+		if pp.err == nil {
+			if res, err := decodeTree(pp.js); err == nil {
 				return res, nil
 			}
-		} else if se := (*syntaxError)(nil); errors.As(err, &se) {
+		} else if se := (*syntaxError)(nil); errors.As(pp.err, &se) {
 			// PostgreSQL's error: the protobuf path would give
 			// the same one, from the same raw parse.
-			return nil, err
+			return nil, pp.err
 		}
 	}
-	return parseProtobuf(src)
+	return parseProtobuf(pp.src)
 }
 
 // parseToJSON runs libpg_query's parse to JSON.

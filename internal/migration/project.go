@@ -229,13 +229,18 @@ type rawStmt struct {
 	base int
 }
 
-// parse parses src whole; when PostgreSQL rejects a statement, the text
-// before it is parsed whole, the statement becomes a parse error, and the
-// parsing goes on after it, so one bad statement hides nothing else.
+// parse parses src whole (a large text in chunks, when they read exactly
+// as the whole text does: see chunk.go); when PostgreSQL rejects a
+// statement, the text before it is parsed whole, the statement becomes a
+// parse error, and the parsing goes on after it, so one bad statement
+// hides nothing else.
 func (p *projector) parse() {
 	pos, resplits := 0, 0
 	for pos < len(p.src) {
 		if p.outOfTime(p.lines.line(pos)) {
+			return
+		}
+		if pos == 0 && len(p.src) >= chunkMinBytes && p.parseChunked() {
 			return
 		}
 		res, err := parseSQL(p.src[pos:])
