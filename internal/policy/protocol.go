@@ -61,8 +61,8 @@ type request struct {
 	// request, encoding/json would scan megabytes of it on each side.
 	Input    json.RawMessage `json:"-"`
 	HasInput bool            `json:"has_input,omitempty"`
-	Now        time.Time       `json:"now,omitzero"`
-	Only       []string        `json:"only,omitempty"`
+	Now      time.Time       `json:"now,omitzero"`
+	Only     []string        `json:"only,omitempty"`
 	// Budget is what is left of the evaluation's overall time budget.
 	Budget time.Duration `json:"budget,omitempty"`
 	// Modules, Timeout and Skip are a test run's.
