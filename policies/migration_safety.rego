@@ -197,35 +197,29 @@ is_new(path, st) if {
 	n in touched[path]
 }
 
-# live[path][i] is statement i of path when a deploy runs it, PostgreSQL
-# could parse it, and the pull request adds it.
-live := {path: run |
-	some path, stmts in statements
-	run := runs(path, stmts)
-	count(run) > 0
+# live_st(path, st): a deploy runs statement st of path and the pull
+# request adds it. In a new file that is every statement outside a down
+# migration; in a changed one, those on the lines its diff adds. Checks
+# visit the statements of their kinds (text PostgreSQL rejects has a kind
+# of its own) and ask this of each candidate: no per-migration copy of the
+# live statements is built, which cost more than the checks on a long
+# migration.
+live_st(path, st) if {
+	not st.down
+	not touched[path]
 }
 
-# In a new file every statement is new: is_new is asked only in a changed
-# one, not once per statement of a long new migration.
-runs(path, stmts) := {i: st |
-	some i, st in stmts
+live_st(path, st) if {
 	not st.down
-	st.kind != "parse_error"
-} if not touched[path]
-
-else := {i: st |
-	some i, st in stmts
-	not st.down
-	st.kind != "parse_error"
-	is_new(path, st)
+	lines := touched[path]
+	some n in numbers.range(st.line, st.end_line)
+	n in lines
 }
 
 # Names: a relation is compared by its name without schema, lower-case.
 name_of(rel) := lower(rel.name)
 
-rel(st) := name_of(st.relation) if st.relation
-
-else := ""
+rel(st) := lower(object.get(st, ["relation", "name"], ""))
 
 # created[path][table] is the first statement creating table: what a
 # migration does to a table it created earlier is done to an empty table
@@ -293,40 +287,100 @@ boundary_between(path, j, i) if {
 	not statements[path][k].transaction.nested
 }
 
-# ALTER TABLE subcommands on a table the migration did not create earlier.
-alters := {path: cmds |
-	some path, run in live
-	cmds := [{"i": i, "table": rel(st), "cmd": cmd} |
-		some i in kinds[path].alter_table
-		st := run[i]
-		st.alter_table.object_type in {"table", "foreign_table"}
-		not created_before_st(path, st, i)
-		some cmd in st.alter_table.commands
-	]
-	count(cmds) > 0
+# actions[path][action] are the live ALTER TABLE subcommands of that
+# action on a table the migration did not create earlier, in order, as
+# {i, table, cmd}. They are read off the projection's index of commands
+# by action, so each check visits the commands of its action, not every
+# command of a long migration.
+actions := {path: by |
+	some path, m in projected
+	lines := object.get(touched, path, null)
+	made := object.get(created, path, {})
+	by := {action: cmds |
+		some action, pairs in actions_of(m)
+		cmds := live_commands(m.statements, pairs, lines, made)
+		count(cmds) > 0
+	}
 }
 
-# actions[path][action] are alters[path]'s commands of that action, in
-# order: each check visits the commands of its action, not every command
-# of a long migration once per check.
-actions := {path: {action: [a | some a in cmds; a.cmd.action == action] | some action in {a.cmd.action | some a in cmds}} |
-	some path, cmds in alters
+# live_commands are the commands of pairs ([statement, command] indexes)
+# that the pull request adds, on a table or foreign table that the file
+# did not create earlier, given the lines the diff adds (null for a new
+# file) and the file's first creations. A new file that creates no table,
+# the usual long migration, has a comprehension of its own that asks
+# neither.
+live_commands(stmts, pairs, lines, made) := [{"i": i, "table": lower(object.get(st, ["relation", "name"], "")), "cmd": st.alter_table.commands[k], "line": st.line, "end_line": st.end_line} |
+	tables := {"table", "foreign_table"}
+	some pair in pairs
+	i := pair[0]
+	k := pair[1]
+	st := stmts[i]
+	not st.down
+	tables[st.alter_table.object_type]
+] if {
+	lines == null
+	count(made) == 0
+}
+
+else := [{"i": i, "table": lower(object.get(st, ["relation", "name"], "")), "cmd": st.alter_table.commands[k], "line": st.line, "end_line": st.end_line} |
+	tables := {"table", "foreign_table"}
+	some pair in pairs
+	i := pair[0]
+	k := pair[1]
+	st := stmts[i]
+	not st.down
+	added_in(lines, st)
+	tables[st.alter_table.object_type]
+	not earlier(made, lower(object.get(st, ["relation", "name"], "")), i)
+]
+
+# earlier(made, table, i): table was created before statement i, given
+# the file's first creations (created[path], looked up once per file).
+# (Written inline as a negated comparison inside the comprehension, OPA
+# dropped every command: keep it a function.)
+earlier(made, table, i) if made[table] < i
+
+# added_in(lines, st): the pull request adds statement st, given the lines
+# its diff adds to the file (null for a new file, whose every statement is
+# added). The caller looks the lines up once per file.
+added_in(lines, _) if lines == null
+
+added_in(lines, st) if {
+	lines != null
+	some n in numbers.range(st.line, st.end_line)
+	n in lines
+}
+
+# actions_of(m) is the projection's index; an input stored before it had
+# one (replayed against this policy) has it rebuilt from the statements.
+actions_of(m) := m.actions if m.actions
+
+else := {action: [[i, k] |
+	some i in object.get(m.kinds, "alter_table", [])
+	some k, c in m.statements[i].alter_table.commands
+	c.action == action
+] |
+	some i in object.get(m.kinds, "alter_table", [])
+	some c in m.statements[i].alter_table.commands
+	action := c.action
 }
 
 # Checks. found holds {check, path, i, table}; messages are built below.
 
-found contains {"check": "create_index", "path": path, "i": i, "table": rel(st)} if {
-	some path, run in live
+found.create_index contains {"check": "create_index", "path": path, "i": i, "table": rel(st), "line": st.line, "end_line": st.end_line} if {
+	some path, stmts in statements
 	some i in kinds[path].create_index
-	st := run[i]
+	st := stmts[i]
+	live_st(path, st)
 	not st.create_index.concurrently
 	not created_before_st(path, st, i)
 }
 
-found contains {"check": "drop_index", "path": path, "i": i, "table": ""} if {
-	some path, run in live
+found.drop_index contains {"check": "drop_index", "path": path, "i": i, "table": "", "line": st.line, "end_line": st.end_line} if {
+	some path, stmts in statements
 	some i in kinds[path].drop_index
-	st := run[i]
+	st := stmts[i]
+	live_st(path, st)
 	not st.drop.concurrently
 }
 
@@ -349,57 +403,73 @@ concurrent(st) if {
 # is a field lookup, and outside a transaction concurrent's bodies need
 # not run. (in_transaction's two cases are written out as two rules: a
 # function call per statement of a long migration costs more than the
-# check.)
-found contains {"check": "concurrently_in_transaction", "path": path, "i": i, "table": rel(st)} if {
-	some path, run in live
-	some i, st in run
+# check.) Only the kinds of statement that can be concurrent are visited.
+found.concurrently_in_transaction contains {"check": "concurrently_in_transaction", "path": path, "i": i, "table": rel(st), "line": st.line, "end_line": st.end_line} if {
+	some path in transactional
+	stmts := statements[path]
+	some kind in concurrent_kinds
+	some i in kinds[path][kind]
+	st := stmts[i]
 	st.in_transaction
 	concurrent(st)
+	live_st(path, st)
 }
 
-found contains {"check": "concurrently_in_transaction", "path": path, "i": i, "table": rel(st)} if {
+found.concurrently_in_transaction contains {"check": "concurrently_in_transaction", "path": path, "i": i, "table": rel(st), "line": st.line, "end_line": st.end_line} if {
 	transaction_glob
-	some path, run in live
+	some path, stmts in statements
 	glob.match(transaction_glob, ["/"], path)
 	not projected[path].transaction.implicit
-	some i, st in run
-	not ended_before(path, st.index)
+	some kind in concurrent_kinds
+	some i in kinds[path][kind]
+	st := stmts[i]
+	not ended_before(path, i)
 	concurrent(st)
+	live_st(path, st)
 }
 
-found contains {"check": "volatile_default", "path": path, "i": a.i, "table": a.table} if {
-	some path
-	some a in actions[path].add_column
-	rewrites(a.cmd.column_def)
-}
+# transactional are the migrations with a statement in a transaction: the
+# tool's implicit one, or an explicit BEGIN. In the others no statement
+# need be visited to know it does not run in one.
+transactional := {path | some path, m in projected; m.transaction.implicit} | {path | some path, ks in kinds; count(object.get(ks, "begin", [])) > 0}
+
+# concurrent_kinds are the kinds of statement that can say CONCURRENTLY.
+concurrent_kinds := ["create_index", "drop_index", "reindex", "alter_table"]
 
 # Adding a column rewrites the table when its value is computed per row
 # (a volatile default, serial, identity, a stored generated column) and,
-# before PostgreSQL 11, for any default at all.
-rewrites(col) if col.needs_rewrite
-
-rewrites(col) if {
-	pg_version < 11
-	col.default
+# before PostgreSQL 11, for any default at all. (The version is tested
+# once, before the commands are visited.)
+found.volatile_default contains {"check": "volatile_default", "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
+	some path, by in actions
+	some a in by.add_column
+	a.cmd.column_def.needs_rewrite
 }
 
-found contains {"check": "not_null_without_default", "path": path, "i": a.i, "table": a.table} if {
+found.volatile_default contains {"check": "volatile_default", "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
+	pg_version < 11
+	some path, by in actions
+	some a in by.add_column
+	a.cmd.column_def.default
+}
+
+found.not_null_without_default contains {"check": "not_null_without_default", "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
 	some path
 	some a in actions[path].add_column
 	col := a.cmd.column_def
 	col.not_null
 	not col.default
 	not col.serial
-	col.identity == ""
+	not col.identity
 	not col.generated
 }
 
-found contains {"check": "alter_column_type", "path": path, "i": a.i, "table": a.table} if {
+found.alter_column_type contains {"check": "alter_column_type", "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
 	some path
 	some a in actions[path].alter_column_type
 }
 
-found contains {"check": "set_not_null", "path": path, "i": a.i, "table": a.table} if {
+found.set_not_null contains {"check": "set_not_null", "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
 	some path
 	some a in actions[path].set_not_null
 	not proven_not_null(path, a)
@@ -454,29 +524,31 @@ constraint_check := {"foreign_key": "add_foreign_key", "check": "add_check", "un
 
 # A constraint added to an existing table: validated at once unless NOT
 # VALID; UNIQUE and PRIMARY KEY build an index unless USING INDEX.
-found contains {"check": constraint_check[c.type], "path": path, "i": a.i, "table": a.table} if {
-	some path
-	some a in actions[path].add_constraint
+found[check] contains {"check": check, "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
+	validated := {"foreign_key": "add_foreign_key", "check": "add_check"}
+	some path, by in actions
+	some a in by.add_constraint
 	c := a.cmd.constraint
-	c.type in {"foreign_key", "check"}
 	not c.not_valid
+	check := validated[c.type]
 }
 
-found contains {"check": "add_unique", "path": path, "i": a.i, "table": a.table} if {
+found.add_unique contains {"check": "add_unique", "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
 	some path
 	some a in actions[path].add_constraint
 	a.cmd.constraint.type in {"unique", "primary_key"}
-	a.cmd.constraint.using_index == ""
+	not a.cmd.constraint.using_index
 }
 
 # Constraints written inside ADD COLUMN cannot be NOT VALID or USING
 # INDEX: REFERENCES validates (and locks both tables), UNIQUE and PRIMARY
 # KEY build an index under the table's lock.
-found contains {"check": constraint_check[c.type], "path": path, "i": a.i, "table": a.table} if {
-	some path
-	some a in actions[path].add_column
+found[check] contains {"check": check, "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
+	checks := constraint_check
+	some path, by in actions
+	some a in by.add_column
 	some c in a.cmd.column_def.constraints
-	constraint_check[c.type]
+	check := checks[c.type]
 }
 
 # NOT VALID then VALIDATE in one transaction: the ACCESS EXCLUSIVE lock of
@@ -493,137 +565,150 @@ not_valid_added := {path: object.union_n(array.reverse(adds)) |
 	]
 }
 
-found contains {"check": constraint_check[c.type], "path": path, "i": v.i, "table": v.table} if {
-	some path
+found[check] contains {"check": check, "path": path, "i": v.i, "table": v.table, "line": v.line, "end_line": v.end_line} if {
+	checks := constraint_check
+	some path, added in not_valid_added
 	some v in validations[path]
-	a := not_valid_added[path][concat(".", [v.table, lower(v.cmd.name)])]
+	a := added[concat(".", [v.table, lower(v.cmd.name)])]
 	a.i < v.i
-	c := a.cmd.constraint
 	same_transaction(path, a.i, v.i)
+	check := checks[a.cmd.constraint.type]
 }
 
-found contains {"check": "drop_column", "path": path, "i": a.i, "table": a.table} if {
+found.drop_column contains {"check": "drop_column", "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
 	some path
 	some a in actions[path].drop_column
 }
 
-found contains {"check": "drop_table", "path": path, "i": i, "table": table} if {
-	some path, run in live
+found.drop_table contains {"check": "drop_table", "path": path, "i": i, "table": table, "line": st.line, "end_line": st.end_line} if {
+	some path, stmts in statements
 	some i in kinds[path].drop_table
-	st := run[i]
+	st := stmts[i]
+	live_st(path, st)
 	some obj in st.drop.objects
 	table := name_of(obj)
 	not created_before(path, table, i)
 }
 
-found contains {"check": "rename_column", "path": path, "i": a.i, "table": a.table} if {
+found.rename_column contains {"check": "rename_column", "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
 	some path
 	some a in actions[path].rename_column
 }
 
-found contains {"check": "rename_table", "path": path, "i": a.i, "table": a.table} if {
+found.rename_table contains {"check": "rename_table", "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
 	some path
 	some a in actions[path].rename_table
 }
 
-found contains {"check": "update_without_where", "path": path, "i": i, "table": rel(st)} if {
-	some path, run in live
+found.update_without_where contains {"check": "update_without_where", "path": path, "i": i, "table": rel(st), "line": st.line, "end_line": st.end_line} if {
+	some path, stmts in statements
 	some i in kinds[path].update
-	st := run[i]
+	st := stmts[i]
+	live_st(path, st)
 	st.has_where == false
 	not created_before_st(path, st, i)
 }
 
-found contains {"check": "delete_without_where", "path": path, "i": i, "table": rel(st)} if {
-	some path, run in live
+found.delete_without_where contains {"check": "delete_without_where", "path": path, "i": i, "table": rel(st), "line": st.line, "end_line": st.end_line} if {
+	some path, stmts in statements
 	some i in kinds[path].delete
-	st := run[i]
+	st := stmts[i]
+	live_st(path, st)
 	st.has_where == false
 	not created_before_st(path, st, i)
 }
 
-found contains {"check": "vacuum_full", "path": path, "i": i, "table": rel(st)} if {
-	some path, run in live
+found.vacuum_full contains {"check": "vacuum_full", "path": path, "i": i, "table": rel(st), "line": st.line, "end_line": st.end_line} if {
+	some path, stmts in statements
 	some kind in {"vacuum", "analyze"}
 	some i in kinds[path][kind]
-	st := run[i]
+	st := stmts[i]
+	live_st(path, st)
 	st.vacuum.full
 }
 
-found contains {"check": "cluster", "path": path, "i": i, "table": rel(st)} if {
-	some path, run in live
+found.cluster contains {"check": "cluster", "path": path, "i": i, "table": rel(st), "line": st.line, "end_line": st.end_line} if {
+	some path, stmts in statements
 	some i in kinds[path].cluster
-	st := run[i]
+	st := stmts[i]
+	live_st(path, st)
 }
 
-found contains {"check": "reindex", "path": path, "i": i, "table": rel(st)} if {
-	some path, run in live
+found.reindex contains {"check": "reindex", "path": path, "i": i, "table": rel(st), "line": st.line, "end_line": st.end_line} if {
+	some path, stmts in statements
 	some i in kinds[path].reindex
-	st := run[i]
+	st := stmts[i]
+	live_st(path, st)
 	not st.reindex.concurrently
 	not created_before_st(path, st, i)
 }
 
-found contains {"check": "detach_partition", "path": path, "i": a.i, "table": a.table} if {
+found.detach_partition contains {"check": "detach_partition", "path": path, "i": a.i, "table": a.table, "line": a.line, "end_line": a.end_line} if {
 	some path
 	some a in actions[path].detach_partition
 	not a.cmd.concurrently
 }
 
-found contains {"check": "truncate_cascade", "path": path, "i": i, "table": rel(st)} if {
-	some path, run in live
+found.truncate_cascade contains {"check": "truncate_cascade", "path": path, "i": i, "table": rel(st), "line": st.line, "end_line": st.end_line} if {
+	some path, stmts in statements
 	some i in kinds[path].truncate
-	st := run[i]
+	st := stmts[i]
+	live_st(path, st)
 	st.truncate.cascade
 }
 
-found contains {"check": "drop_database", "path": path, "i": i, "table": ""} if {
-	some path, run in live
+found.drop_database contains {"check": "drop_database", "path": path, "i": i, "table": "", "line": st.line, "end_line": st.end_line} if {
+	some path, stmts in statements
 	some i in kinds[path].drop_database
-	st := run[i]
+	st := stmts[i]
+	live_st(path, st)
 }
 
 # A BEGIN no COMMIT ends: the migration's changes are rolled back when the
 # session ends, or the tool commits what it did not mean to.
-found contains {"check": "uncommitted_transaction", "path": path, "i": i, "table": ""} if {
+found.uncommitted_transaction contains {"check": "uncommitted_transaction", "path": path, "i": i, "table": "", "line": st.line, "end_line": st.end_line} if {
 	some path, m in projected
 	m.unclosed_transaction_line > 0
 	some i in m.kinds.begin
 	st := m.statements[i]
 	st.line == m.unclosed_transaction_line
-	live[path][i]
+	live_st(path, st)
 }
 
 # A BEGIN inside a transaction (an explicit one, or the one the tool
 # wraps the file in): PostgreSQL ignores it, and its COMMIT then commits
 # the outer transaction early.
-found contains {"check": "transaction_nesting", "path": path, "i": i, "table": ""} if {
-	some path, run in live
+found.transaction_nesting contains {"check": "transaction_nesting", "path": path, "i": i, "table": "", "line": st.line, "end_line": st.end_line} if {
+	some path, stmts in statements
 	some i in kinds[path].begin
-	st := run[i]
+	st := stmts[i]
+	live_st(path, st)
 	st.transaction.nested
 }
 
 # ALTER TYPE ... ADD VALUE: before PostgreSQL 12 it cannot run inside a
 # transaction; from 12 it can, but the new value cannot be used until the
 # transaction commits.
-found contains {"check": "enum_add_value", "path": path, "i": i, "table": ""} if {
+found.enum_add_value contains {"check": "enum_add_value", "path": path, "i": i, "table": "", "line": st.line, "end_line": st.end_line} if {
 	pg_version < 12
-	some path, run in live
+	some path, stmts in statements
 	some i in kinds[path].alter_enum
-	st := run[i]
-	st.alter_enum.add_value != ""
+	st := stmts[i]
+	live_st(path, st)
+	st.alter_enum.add_value
 	in_transaction(path, st)
 }
 
-found contains {"check": "enum_add_value", "path": path, "i": j, "table": ""} if {
-	some path, run in live
+found.enum_add_value contains {"check": "enum_add_value", "path": path, "i": j, "table": "", "line": later.line, "end_line": later.end_line} if {
+	some path, stmts in statements
 	some i in kinds[path].alter_enum
-	st := run[i]
+	st := stmts[i]
+	live_st(path, st)
 	v := st.alter_enum.add_value
-	v != ""
-	some j, later in live[path]
+	some j, later in stmts
 	j > i
+	later.kind != "parse_error"
+	live_st(path, later)
 	same_transaction(path, i, j)
 	contains(later.text, concat("", ["'", replace(v, "'", "''"), "'"]))
 }
@@ -637,34 +722,35 @@ locking_kinds := {"alter_table", "create_index", "drop_index", "drop_table", "cr
 # Only the first locking statement of a new migration is reported, so
 # each kind's statements are scanned only when its first one does not
 # lock (first_locking): a long migration is not walked once per kind.
-locks(path, run, i) if {
-	st := run[i]
+locks(path, stmts, i) if {
+	st := stmts[i]
+	live_st(path, st)
 	not concurrent(st)
 	not created_before_st(path, st, i)
 }
 
-first_locking(path, run, ks) := ks[0] if locks(path, run, ks[0])
+first_locking(path, stmts, ks) := ks[0] if locks(path, stmts, ks[0])
 
 else := min(is) if {
-	is := {i | some i in ks; locks(path, run, i)}
+	is := {i | some i in ks; locks(path, stmts, i)}
 	count(is) > 0
 }
 
 locking := {path: is |
-	some path, run in live
+	some path, stmts in statements
 	is := {i |
 		some kind in locking_kinds
-		i := first_locking(path, run, object.get(kinds[path], kind, []))
+		i := first_locking(path, stmts, object.get(kinds[path], kind, []))
 	}
 	count(is) > 0
 }
 
-found contains {"check": "lock_timeout", "path": path, "i": first, "table": rel(st)} if {
+found.lock_timeout contains {"check": "lock_timeout", "path": path, "i": first, "table": rel(st), "line": st.line, "end_line": st.end_line} if {
 	some path, f in migrations
 	f.status == "added"
 	first := min(locking[path])
 	st := statements[path][first]
-	no_lock_timeout(st.lock_timeout)
+	no_lock_timeout(object.get(st, "lock_timeout", ""))
 }
 
 no_lock_timeout(v) if v == ""
@@ -677,11 +763,6 @@ level(check) := levels[check]
 
 # levels are the configured levels, looked up once rather than per finding.
 levels := {check: object.get(settings.checks, check, sev) | some check, sev in default_severity}
-
-severity(check, table) := "error" if {
-	levels[check] != "off"
-	table in large_tables
-} else := levels[check]
 
 # The statement whose ignore comments apply: a statement found in a DO
 # block or a function body takes those of the statement that holds it.
@@ -728,20 +809,46 @@ ignored(path, _, check) if {
 	c in {check, "all"}
 }
 
-# reported are what the checks report (not off, not ignored) with their
-# messages, and what could not be read. Each finding is one object
-# literal: a long migration has thousands of findings, and merging objects
-# for each costs more than building it once.
-reported contains {
-	"check": raw.check, "path": raw.path, "i": raw.i, "table": raw.table,
-	"severity": sev, "line": st.line, "end_line": st.end_line, "msg": message(raw, st),
-} if {
-	some raw in found
-	sev := severity(raw.check, raw.table)
-	sev != "off"
-	st := statements[raw.path][raw.i]
-	not ignored(raw.path, raw.i, raw.check)
+# ignored_found are the findings an ignore comment lets through. Only the
+# migrations with ignore comments are looked at, so in the usual case no
+# finding is looked up at all.
+ignored_found := {raw |
+	some path in (has_ignores | has_file_ignores)
+	some raws in found
+	some raw in raws
+	raw.path == path
+	ignored(path, raw.i, raw.check)
 }
+
+# reported are what the checks report (not off, not ignored) with their
+# messages, and what could not be read. found is grouped by check, so that
+# each check's title, advice and levels are looked up once, not once per
+# finding: a long migration has thousands of findings, and a lookup in a
+# rule's value costs more than building the finding. Each finding is one
+# object literal built with builtins and local lookups.
+reported contains {
+	"check": check, "path": raw.path, "i": raw.i, "table": raw.table,
+	"severity": object.get(on_large, raw.table, level), "line": raw.line, "end_line": raw.end_line,
+	"msg": concat("", [
+		title,
+		object.get(no_table, raw.table, concat("", [" on `", raw.table, "`"])),
+		object.get(inside, [raw.path, raw.i], ""),
+		tail,
+	]),
+} if {
+	skipped := ignored_found
+	inside := inside_text
+	some check, raws in found
+	level := levels[check]
+	level != "off"
+	on_large := {table: "error" | some table in large_tables}
+	title := check_title[check]
+	tail := message_tail[check]
+	some raw in raws
+	not skipped[raw]
+}
+
+no_table := {"": ""}
 
 # What cannot be read is not passed: a migration whose content could not
 # be had, one over the byte or time bound, a statement PostgreSQL rejects
@@ -783,6 +890,9 @@ reported contains f if some f in unreadable_findings
 
 blocking := {f | some f in reported; f.severity == "error"}
 
+# Line-less findings are only about unreadable files.
+lineless := {f | some f in unreadable_findings; f.line == 0}
+
 # The database team: approvals that still count for the migrations, by
 # the required-reviewers rule's own staleness rules.
 team := object.get(settings, "reviewers", {})
@@ -811,39 +921,63 @@ team_approved if {
 	count(team_approvers) >= team_needed
 }
 
-finding(f, msg) := {"msg": msg, "path": f.path, "line": f.line, "end_line": f.end_line} if f.line > 0
-
-else := {"msg": msg, "path": f.path}
-
-deny contains finding(f, f.msg) if {
-	some f in blocking
+# A finding with a line is denied as reported: the engine reads msg, path,
+# line and end_line and ignores the other keys, and the object (its hash
+# already computed) goes into deny without being built again.
+deny contains f if {
 	not team_approved
+	some f in reported
+	f.severity == "error"
+	f.line > 0
+}
+
+deny contains {"msg": f.msg, "path": f.path} if {
+	not team_approved
+	some f in lineless
+	f.severity == "error"
 }
 
 deny contains msg if {
-	count(blocking) > 0
 	team_named
 	not team_approved
+	count(blocking) > 0
 	missing := team_needed - count(team_approvers)
 	msg := sprintf("Migrations with these findings need %d more %s from %s, or each finding ignored with a reason.", [
 		missing, lib.plural(missing, "approval", "approvals"), lib.who(team_teams, team_users),
 	])
 }
 
-warn contains finding(f, concat("", [f.msg, " Accepted by the database team's approval (", concat(", ", [sprintf("@%s", [l]) | some l in sort(team_approvers)]), ")."])) if {
-	some f in blocking
+warn contains {"msg": concat("", [f.msg, accepted]), "path": f.path, "line": f.line, "end_line": f.end_line} if {
 	team_approved
+	some f in blocking
+	f.line > 0
 }
 
-warn contains finding(f, f.msg) if {
+warn contains {"msg": concat("", [f.msg, accepted]), "path": f.path} if {
+	team_approved
+	some f in lineless
+	f.severity == "error"
+}
+
+accepted := concat("", [" Accepted by the database team's approval (", concat(", ", [sprintf("@%s", [l]) | some l in sort(team_approvers)]), ")."])
+
+warn contains f if {
 	some f in reported
+	f.severity == "warning"
+	f.line > 0
+}
+
+warn contains {"msg": f.msg, "path": f.path} if {
+	some f in lineless
 	f.severity == "warning"
 }
 
 # Ignores are shown, so that what was let through is on the record.
 warn contains {"msg": msg, "path": raw.path, "line": ig.line} if {
-	some raw in found
-	has_ignores[raw.path]
+	some path in has_ignores
+	some raws in found
+	some raw in raws
+	raw.path == path
 	some ig in ignores_of(raw.path, raw.i, raw.check)
 	why := ignore_reason(ig)
 	msg := sprintf("%s ignored here: %s", [check_title[raw.check], why])
@@ -879,10 +1013,6 @@ warn contains {"msg": msg, "path": path, "line": ig.line} if {
 }
 
 # Messages: what happens, and the safe way.
-on(table) := concat("", [" on `", table, "`"]) if table != ""
-
-else := ""
-
 check_title := {
 	"create_index": "CREATE INDEX without CONCURRENTLY",
 	"drop_index": "DROP INDEX without CONCURRENTLY",
@@ -913,9 +1043,15 @@ check_title := {
 	"unreadable": "Unreadable migration",
 }
 
-# Built with concat and the advice looked up once per check: a long
-# migration has thousands of findings.
-message(f, st) := concat("", [check_title[f.check], on(f.table), inside(st), message_tail[f.check]])
+# inside_text[path][i] says where statement i of path was found when it
+# is inside a DO block or a function body (object.get reads it with the
+# path [path, i]). Only migrations with such bodies are walked.
+inside_text := {path: texts |
+	some path, m in projected
+	some kind in ["do", "create_function", "create_procedure"]
+	count(object.get(m.kinds, kind, [])) > 0
+	texts := {i: inside(st) | some i, st in m.statements; st.from}
+}
 
 advice_text := {check: advice_for(check) | some check, _ in check_title; check != "unreadable"}
 

@@ -446,10 +446,11 @@ func BenchmarkCodeOwnersOnTheLargestPullRequest(b *testing.B) {
 // BenchmarkMigrationEndToEnd is a pull request adding one 5,000-statement
 // migration, evaluated as `mergeguard eval` does: the eval directory read
 // (the diff, the whole file parsed by PostgreSQL's parser and projected),
-// the input built, and every bundled rule decided. The parser is compiled
-// before the timer starts (a server pays that once, at start-up). It
-// reports the process's resident memory at the end (rss-MB) and its peak
-// (peak-rss-MB, the module compile included), read from /proc on Linux.
+// the input built, and every bundled rule decided, in this process and in
+// a policy worker as a server does. The parser is compiled before the
+// timer starts (a server pays that once, at start-up). It reports this
+// process's resident memory at the end (rss-MB) and its peak (peak-rss-MB,
+// the module compile included), read from /proc on Linux.
 func BenchmarkMigrationEndToEnd(b *testing.B) {
 	ctx := context.Background()
 	dir := b.TempDir()
@@ -480,32 +481,51 @@ func BenchmarkMigrationEndToEnd(b *testing.B) {
 	if err := migration.Ready(ctx); err != nil {
 		b.Fatal(err)
 	}
-	engine := engineWith(b, "rules: {}\n")
-	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	judge := evaluator.Judge{Engine: engine, Mode: decision.Enforce, Policy: "bundled", MaxAnnotations: 200}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		src, err := localpr.Load(ctx, dir, now)
-		if err != nil {
-			b.Fatal(err)
-		}
-		in := facts.Build(src)
-		if n := len(in.Files[0].Migration.Statements); n != 5001 {
-			b.Fatalf("%d statements", n)
-		}
-		j, err := judge.Decide(ctx, in, now)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if !j.Verdict.Blocked {
-			b.Fatal("1,000 volatile defaults must block")
-		}
+	workers, err := policy.NewWorkers(policy.WorkerConfig{Size: 1})
+	if err != nil {
+		b.Fatal(err)
 	}
-	b.StopTimer()
-	if rss, peak, ok := residentMemory(); ok {
-		b.ReportMetric(rss, "rss-MB")
-		b.ReportMetric(peak, "peak-rss-MB")
+	defer workers.Close()
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	// A server evaluates in a policy worker (the input crosses a pipe as
+	// JSON); `mergeguard eval` and the tests may evaluate in the process.
+	for _, where := range []struct {
+		name    string
+		workers *policy.Workers
+	}{{"in-process", nil}, {"policy-worker", workers}} {
+		b.Run(where.name, func(b *testing.B) {
+			engine := engineIn(b, where.workers, "rules: {}\n")
+			judge := evaluator.Judge{Engine: engine, Mode: decision.Enforce, Policy: "bundled", MaxAnnotations: 200}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				src, err := localpr.Load(ctx, dir, now)
+				if err != nil {
+					b.Fatal(err)
+				}
+				in := facts.Build(src)
+				if n := len(in.Files[0].Migration.Statements); n != 5001 {
+					b.Fatalf("%d statements", n)
+				}
+				j, err := judge.Decide(ctx, in, now)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if !j.Verdict.Blocked || len(j.Verdict.Rules) == 0 {
+					b.Fatal("1,000 volatile defaults must block")
+				}
+				for _, r := range j.Verdict.Rules {
+					if r.ID == "migration_safety" && len(r.Denials) != 2000 {
+						b.Fatalf("%d denials, want 2,000", len(r.Denials))
+					}
+				}
+			}
+			b.StopTimer()
+			if rss, peak, ok := residentMemory(); ok {
+				b.ReportMetric(rss, "rss-MB")
+				b.ReportMetric(peak, "peak-rss-MB")
+			}
+		})
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
 )
 
 // migration5000 is a 5,000-statement migration of the kinds rules look at.
@@ -84,4 +86,54 @@ func TestStartupHelper(t *testing.T) {
 		t.Fatal(err)
 	}
 	fmt.Printf("first-parse-ns=%d\n", time.Since(start).Nanoseconds())
+}
+
+// BenchmarkParse5000 is the parse of the 5,000-statement migration into a
+// tree, on each path (see parseSQL).
+func BenchmarkParse5000(b *testing.B) {
+	src := migration5000()
+	if err := Ready(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	for _, path := range []struct {
+		name  string
+		parse func(string) (*pg.ParseResult, error)
+	}{{"json", parseSQL}, {"protobuf", parseProtobuf}} {
+		b.Run(path.name, func(b *testing.B) {
+			b.SetBytes(int64(len(src)))
+			for i := 0; i < b.N; i++ {
+				if _, err := path.parse(src); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkDecodeParseTree5000 is the decoding alone of the
+// 5,000-statement migration's JSON (2.9 MB): the transcoding to the wire
+// format, and with proto.Unmarshal.
+func BenchmarkDecodeParseTree5000(b *testing.B) {
+	js, err := parseToJSON(migration5000())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("wire", func(b *testing.B) {
+		b.SetBytes(int64(len(js)))
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := treeWire(js); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("tree", func(b *testing.B) {
+		b.SetBytes(int64(len(js)))
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := decodeParseTree(js); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

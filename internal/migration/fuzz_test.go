@@ -1,12 +1,14 @@
 package migration
 
 import (
-	"context"
+	"math"
 	"testing"
 )
 
 // FuzzProject feeds arbitrary bytes and paths through the projection: it
-// must never panic, and everything it reports must point inside the file.
+// must never panic, everything it reports must point inside the file, and
+// reading the file in chunks (see chunk.go) must give the same result as
+// reading it whole.
 func FuzzProject(f *testing.F) {
 	seeds := []string{
 		"CREATE INDEX i ON t (a);",
@@ -24,7 +26,7 @@ func FuzzProject(f *testing.F) {
 		f.Add("db/migrations/1_x.sql", []byte(s))
 	}
 	f.Fuzz(func(t *testing.T, path string, data []byte) {
-		file := Project(context.Background(), path, data, Options{})
+		file, whole := projectChunked(t, path, data, math.MaxInt, chunkBytes)
 		if file == nil {
 			t.Fatal("nil projection")
 		}
@@ -48,6 +50,12 @@ func FuzzProject(f *testing.F) {
 		for _, n := range file.Notes {
 			if n.Line < 1 || n.Line > lines+1 || n.EndLine > lines {
 				t.Fatalf("note %+v out of range", n)
+			}
+		}
+		// Every statement a chunk, and a few statements a chunk.
+		for _, size := range []int{1, 64} {
+			if chunked := projectJSON(t, path, data, 0, size); chunked != whole {
+				t.Fatalf("read in chunks of %d bytes:\n%s\nread whole:\n%s", size, chunked, whole)
 			}
 		}
 	})

@@ -39,7 +39,7 @@ func Project(ctx context.Context, path string, content []byte, opt Options) *Fil
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	f := &File{Path: path, Bytes: len(content), Statements: []Statement{}, Kinds: map[string][]int{}, Ignores: []Ignore{},
+	f := &File{Path: path, Bytes: len(content), Statements: []Statement{}, Kinds: map[string][]int{}, Actions: map[string][][2]int{}, Ignores: []Ignore{},
 		FileIgnores: []string{}, NonUTF8Lines: []int{}, Notes: []Note{}}
 	if len(content) > opt.MaxBytes {
 		f.Limit = &Limit{Reason: "size", Line: 1, Message: fmt.Sprintf(
@@ -64,10 +64,21 @@ func Project(ctx context.Context, path string, content []byte, opt Options) *Fil
 	p.parse()
 	p.modelTransactions()
 	p.attachIgnores()
+	f.index()
+	return f
+}
+
+// index fills Kinds and Actions from Statements.
+func (f *File) index() {
 	for i, st := range f.Statements {
 		f.Kinds[st.Kind] = append(f.Kinds[st.Kind], i)
+		if st.Kind != "alter_table" || st.AlterTable == nil {
+			continue
+		}
+		for k, cmd := range st.AlterTable.Commands {
+			f.Actions[cmd.Action] = append(f.Actions[cmd.Action], [2]int{i, k})
+		}
 	}
-	return f
 }
 
 type projector struct {
@@ -218,13 +229,18 @@ type rawStmt struct {
 	base int
 }
 
-// parse parses src whole; when PostgreSQL rejects a statement, the text
-// before it is parsed whole, the statement becomes a parse error, and the
-// parsing goes on after it, so one bad statement hides nothing else.
+// parse parses src whole (a large text in chunks, when they read exactly
+// as the whole text does: see chunk.go); when PostgreSQL rejects a
+// statement, the text before it is parsed whole, the statement becomes a
+// parse error, and the parsing goes on after it, so one bad statement
+// hides nothing else.
 func (p *projector) parse() {
 	pos, resplits := 0, 0
 	for pos < len(p.src) {
 		if p.outOfTime(p.lines.line(pos)) {
+			return
+		}
+		if pos == 0 && len(p.src) >= chunkMinBytes && p.parseChunked() {
 			return
 		}
 		res, err := parseSQL(p.src[pos:])

@@ -25,6 +25,11 @@ type File struct {
 	// in order: a rule looks up the few statements of the kinds it checks
 	// instead of scanning every statement of a long migration.
 	Kinds map[string][]int `json:"kinds"`
+	// Actions are the ALTER TABLE subcommands (of alter_table statements)
+	// of each action, in order, as [statement index, command index]
+	// pairs: a rule visits the subcommands it checks instead of grouping
+	// every subcommand of a long migration itself.
+	Actions map[string][][2]int `json:"actions"`
 	// Ignores are all the ignore comments of the file, attached or not.
 	Ignores []Ignore `json:"ignores"`
 	// FileIgnores are the checks a "-- squawk-ignore-file" comment turns
@@ -81,7 +86,7 @@ type TransactionMode struct {
 
 // Relation is a table, index or other relation named by a statement.
 type Relation struct {
-	Schema string `json:"schema"`
+	Schema string `json:"schema,omitempty"`
 	Name   string `json:"name"`
 }
 
@@ -106,23 +111,23 @@ type Statement struct {
 	// Down is true for a statement of a down migration (after "-- +goose
 	// Down", "-- migrate:down" or "-- +migrate Down"): a deploy does not
 	// run it.
-	Down bool `json:"down"`
+	Down bool `json:"down,omitempty"`
 	// From is set on statements found inside a DO block or a function
 	// body: they run when the block or the function runs.
 	From *Origin `json:"from,omitempty"`
 	// InTransaction is true when the statement runs inside a transaction:
 	// the tool's implicit one or an explicit BEGIN.
-	InTransaction bool `json:"in_transaction"`
+	InTransaction bool `json:"in_transaction,omitempty"`
 	// ExplicitTransaction is true when an explicit BEGIN (of this file)
 	// is open.
-	ExplicitTransaction bool `json:"explicit_transaction"`
+	ExplicitTransaction bool `json:"explicit_transaction,omitempty"`
 	// LockTimeout and StatementTimeout are the values set by SET earlier
 	// in the file and in force for this statement ("" when none).
-	LockTimeout      string `json:"lock_timeout"`
-	StatementTimeout string `json:"statement_timeout"`
+	LockTimeout      string `json:"lock_timeout,omitempty"`
+	StatementTimeout string `json:"statement_timeout,omitempty"`
 	// Ignores are the ignore comments that apply to this statement: on
 	// the lines directly above it.
-	Ignores []Ignore `json:"ignores"`
+	Ignores []Ignore `json:"ignores,omitempty"`
 
 	Error       *ParseError    `json:"error,omitempty"`
 	AlterTable  *AlterTable    `json:"alter_table,omitempty"`
@@ -169,8 +174,8 @@ type AlterTable struct {
 	// ObjectType is "table", "index", "view", "materialized_view",
 	// "sequence", "foreign_table" or "type".
 	ObjectType string         `json:"object_type"`
-	IfExists   bool           `json:"if_exists"`
-	Only       bool           `json:"only"`
+	IfExists   bool           `json:"if_exists,omitempty"`
+	Only       bool           `json:"only,omitempty"`
 	Commands   []AlterCommand `json:"commands"`
 }
 
@@ -186,25 +191,25 @@ type AlterCommand struct {
 	// case when it is none of these).
 	Action string `json:"action"`
 	// Column is the column acted on (the new column for add_column).
-	Column     string      `json:"column"`
+	Column     string      `json:"column,omitempty"`
 	ColumnDef  *Column     `json:"column_def,omitempty"`
 	Constraint *Constraint `json:"constraint,omitempty"`
 	// Name is the constraint's name for validate_constraint and
 	// drop_constraint, the new name for renames.
-	Name string `json:"name"`
+	Name string `json:"name,omitempty"`
 	// Type is the new type for alter_column_type; Using its USING
 	// expression.
-	Type  string `json:"type"`
-	Using string `json:"using"`
+	Type  string `json:"type,omitempty"`
+	Using string `json:"using,omitempty"`
 	// Default is the expression of set_default.
 	Default     *Expr `json:"default,omitempty"`
-	IfExists    bool  `json:"if_exists"`
-	IfNotExists bool  `json:"if_not_exists"`
-	Cascade     bool  `json:"cascade"`
+	IfExists    bool  `json:"if_exists,omitempty"`
+	IfNotExists bool  `json:"if_not_exists,omitempty"`
+	Cascade     bool  `json:"cascade,omitempty"`
 	// Partition is the partition of attach_partition/detach_partition;
 	// Concurrently is DETACH ... CONCURRENTLY.
 	Partition    *Relation `json:"partition,omitempty"`
-	Concurrently bool      `json:"concurrently"`
+	Concurrently bool      `json:"concurrently,omitempty"`
 }
 
 // Column is a column definition (CREATE TABLE or ADD COLUMN).
@@ -215,38 +220,38 @@ type Column struct {
 	Type string `json:"type"`
 	// Serial is true for serial, bigserial and smallserial: the column
 	// gets a nextval() default.
-	Serial  bool  `json:"serial"`
+	Serial  bool  `json:"serial,omitempty"`
 	Default *Expr `json:"default,omitempty"`
 	// Identity is "always" or "by_default" for GENERATED ... AS IDENTITY.
-	Identity string `json:"identity"`
+	Identity string `json:"identity,omitempty"`
 	// Generated is the expression of GENERATED ALWAYS AS (...) STORED.
 	Generated *Expr `json:"generated,omitempty"`
 	// NeedsRewrite is true when adding this column to an existing table
 	// rewrites it under an ACCESS EXCLUSIVE lock: a volatile default, a
 	// serial type, an identity or a stored generated column.
-	NeedsRewrite bool `json:"needs_rewrite"`
-	NotNull      bool `json:"not_null"`
+	NeedsRewrite bool `json:"needs_rewrite,omitempty"`
+	NotNull      bool `json:"not_null,omitempty"`
 	// Constraints are the column's inline constraints other than NULL,
 	// NOT NULL and DEFAULT: unique, primary_key, foreign_key, check.
-	Constraints []Constraint `json:"constraints"`
+	Constraints []Constraint `json:"constraints,omitempty"`
 }
 
 // Constraint is a table or column constraint.
 type Constraint struct {
-	Name string `json:"name"`
+	Name string `json:"name,omitempty"`
 	// Type: check, foreign_key, unique, primary_key, exclusion,
 	// not_null.
 	Type string `json:"type"`
 	// NotValid is NOT VALID (meaningful for check and foreign_key).
-	NotValid bool `json:"not_valid"`
+	NotValid bool `json:"not_valid,omitempty"`
 	// Columns are the constrained columns (empty for an inline one).
-	Columns []string `json:"columns"`
+	Columns []string `json:"columns,omitempty"`
 	// References is the referenced table of a foreign key.
 	References *Relation `json:"references,omitempty"`
 	// UsingIndex is the index of UNIQUE/PRIMARY KEY USING INDEX.
-	UsingIndex string `json:"using_index"`
+	UsingIndex string `json:"using_index,omitempty"`
 	// Expr is the CHECK expression.
-	Expr string `json:"expr"`
+	Expr string `json:"expr,omitempty"`
 }
 
 // Expr is an expression: a default, a generated column.
@@ -257,36 +262,36 @@ type Expr struct {
 	// "immutable", "stable" or "volatile"; functions not built into
 	// PostgreSQL count as volatile.
 	Volatility string `json:"volatility"`
-	Volatile   bool   `json:"volatile"`
+	Volatile   bool   `json:"volatile,omitempty"`
 	// Functions are the functions it calls, lower-case, as written
 	// (schema-qualified when written so).
-	Functions []string `json:"functions"`
+	Functions []string `json:"functions,omitempty"`
 }
 
 // CreateTable is a CREATE TABLE.
 type CreateTable struct {
-	IfNotExists bool         `json:"if_not_exists"`
-	Columns     []Column     `json:"columns"`
-	Constraints []Constraint `json:"constraints"`
+	IfNotExists bool         `json:"if_not_exists,omitempty"`
+	Columns     []Column     `json:"columns,omitempty"`
+	Constraints []Constraint `json:"constraints,omitempty"`
 	// PartitionOf is the parent of CREATE TABLE ... PARTITION OF.
 	PartitionOf *Relation `json:"partition_of,omitempty"`
 	// Temporary and Unlogged are the table's persistence.
-	Temporary bool `json:"temporary"`
-	Unlogged  bool `json:"unlogged"`
+	Temporary bool `json:"temporary,omitempty"`
+	Unlogged  bool `json:"unlogged,omitempty"`
 	// AsSelect is true for CREATE TABLE ... AS.
-	AsSelect bool `json:"as_select"`
+	AsSelect bool `json:"as_select,omitempty"`
 }
 
 // Index is a CREATE INDEX.
 type Index struct {
-	Name         string   `json:"name"`
-	Concurrently bool     `json:"concurrently"`
-	Unique       bool     `json:"unique"`
-	IfNotExists  bool     `json:"if_not_exists"`
-	Columns      []string `json:"columns"`
-	Method       string   `json:"method"`
+	Name         string   `json:"name,omitempty"`
+	Concurrently bool     `json:"concurrently,omitempty"`
+	Unique       bool     `json:"unique,omitempty"`
+	IfNotExists  bool     `json:"if_not_exists,omitempty"`
+	Columns      []string `json:"columns,omitempty"`
+	Method       string   `json:"method,omitempty"`
 	// Only is CREATE INDEX ... ON ONLY (a partitioned table's parent).
-	Only bool `json:"only"`
+	Only bool `json:"only,omitempty"`
 }
 
 // Drop is a DROP of any object.
@@ -294,46 +299,46 @@ type Drop struct {
 	// ObjectType: table, index, view, type, sequence, schema, ...
 	ObjectType   string     `json:"object_type"`
 	Objects      []Relation `json:"objects"`
-	IfExists     bool       `json:"if_exists"`
-	Cascade      bool       `json:"cascade"`
-	Concurrently bool       `json:"concurrently"`
+	IfExists     bool       `json:"if_exists,omitempty"`
+	Cascade      bool       `json:"cascade,omitempty"`
+	Concurrently bool       `json:"concurrently,omitempty"`
 }
 
 // Reindex is a REINDEX.
 type Reindex struct {
 	// Target: index, table, schema, system or database.
 	Target       string `json:"target"`
-	Name         string `json:"name"`
-	Concurrently bool   `json:"concurrently"`
+	Name         string `json:"name,omitempty"`
+	Concurrently bool   `json:"concurrently,omitempty"`
 }
 
 // Truncate is a TRUNCATE.
 type Truncate struct {
-	Relations []Relation `json:"relations"`
-	Cascade   bool       `json:"cascade"`
+	Relations []Relation `json:"relations,omitempty"`
+	Cascade   bool       `json:"cascade,omitempty"`
 }
 
 // Vacuum is a VACUUM or ANALYZE.
 type Vacuum struct {
 	// Full is VACUUM FULL (or VACUUM (FULL) / (FULL TRUE)); false for
 	// (FULL FALSE).
-	Full      bool       `json:"full"`
-	Analyze   bool       `json:"analyze"`
-	Relations []Relation `json:"relations"`
+	Full      bool       `json:"full,omitempty"`
+	Analyze   bool       `json:"analyze,omitempty"`
+	Relations []Relation `json:"relations,omitempty"`
 	// Options are the options as written, lower-case name to value
 	// ("true" when the option has no value).
-	Options map[string]string `json:"options"`
+	Options map[string]string `json:"options,omitempty"`
 }
 
 // AlterEnum is ALTER TYPE ... ADD VALUE / RENAME VALUE.
 type AlterEnum struct {
 	Type        string `json:"type"`
-	AddValue    string `json:"add_value"`
-	RenameValue string `json:"rename_value"`
-	NewName     string `json:"new_name"`
-	Before      string `json:"before"`
-	After       string `json:"after"`
-	IfNotExists bool   `json:"if_not_exists"`
+	AddValue    string `json:"add_value,omitempty"`
+	RenameValue string `json:"rename_value,omitempty"`
+	NewName     string `json:"new_name,omitempty"`
+	Before      string `json:"before,omitempty"`
+	After       string `json:"after,omitempty"`
+	IfNotExists bool   `json:"if_not_exists,omitempty"`
 }
 
 // Set is SET or RESET of a run-time parameter.
@@ -341,11 +346,11 @@ type Set struct {
 	// Name is the parameter, lower-case ("lock_timeout",
 	// "statement_timeout", ...); "all" for RESET ALL.
 	Name  string `json:"name"`
-	Value string `json:"value"`
+	Value string `json:"value,omitempty"`
 	// Local is SET LOCAL: it lasts until the end of the transaction.
-	Local bool `json:"local"`
+	Local bool `json:"local,omitempty"`
 	// Reset is RESET or SET ... TO DEFAULT.
-	Reset bool `json:"reset"`
+	Reset bool `json:"reset,omitempty"`
 }
 
 // TransactionOp is a transaction control statement.
@@ -355,33 +360,33 @@ type TransactionOp struct {
 	Op string `json:"op"`
 	// Nested is true for a BEGIN while a transaction is already open
 	// (PostgreSQL warns and ignores it).
-	Nested bool `json:"nested"`
+	Nested bool `json:"nested,omitempty"`
 	// Outside is true for a COMMIT or ROLLBACK with no transaction open.
-	Outside bool `json:"outside"`
+	Outside bool `json:"outside,omitempty"`
 }
 
 // Copy is a COPY.
 type Copy struct {
-	From     bool   `json:"from"`
-	Stdin    bool   `json:"stdin"`
-	Filename string `json:"filename"`
+	From     bool   `json:"from,omitempty"`
+	Stdin    bool   `json:"stdin,omitempty"`
+	Filename string `json:"filename,omitempty"`
 	// DataLines is the number of data lines that followed a COPY ...
 	// FROM stdin in the file (skipped, not parsed).
-	DataLines int `json:"data_lines"`
+	DataLines int `json:"data_lines,omitempty"`
 }
 
 // Function is a DO block or CREATE FUNCTION/PROCEDURE.
 type Function struct {
-	Name     string `json:"name"`
+	Name     string `json:"name,omitempty"`
 	Language string `json:"language"`
 	// BodyParsed is true when the PL/pgSQL body was parsed and its
 	// statements projected after this one.
-	BodyParsed bool `json:"body_parsed"`
+	BodyParsed bool `json:"body_parsed,omitempty"`
 	// BodyError is PL/pgSQL's complaint when the body does not parse.
-	BodyError string `json:"body_error"`
+	BodyError string `json:"body_error,omitempty"`
 	// DynamicSQL is true when the body runs EXECUTE of a string that is
 	// not a constant: what it runs cannot be known.
-	DynamicSQL bool `json:"dynamic_sql"`
+	DynamicSQL bool `json:"dynamic_sql,omitempty"`
 }
 
 // Ignore is an ignore comment: mergeguard's own or squawk's.

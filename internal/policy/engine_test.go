@@ -64,6 +64,33 @@ skip contains "not applicable" if input.skip
 	}
 }
 
+// Findings whose objects differ only in keys the engine does not read are
+// shown once: a rule may deny objects that carry its own bookkeeping.
+func TestFindingsThatDifferOnlyInOtherKeysAreShownOnce(t *testing.T) {
+	e := mustCompile(t, header+`
+deny contains {"msg": "same", "path": "a.sql", "line": 2, "end_line": 2, "i": i} if some i in [1, 2]
+deny contains {"msg": "same", "path": "a.sql", "line": 2, "end_line": 3} if true
+deny contains {"msg": "same", "check": c} if some c in ["x", "y"]
+warn contains {"msg": "note", "path": "a.sql", "line": 5, "k": k} if some k in [1, 2, 3]
+`)
+	res, err := e.Evaluate(context.Background(), map[string]any{}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res[0].Conclude()
+	if r.Err != "" {
+		t.Fatal(r.Err)
+	}
+	// Three denials: without a place, on line 2, and on lines 2-3.
+	if len(r.Denials) != 3 || r.Denials[0].Location != nil ||
+		r.Denials[1].Location.EndLine != 2 || r.Denials[2].Location.EndLine != 3 {
+		t.Fatalf("denials %+v", r.Denials)
+	}
+	if len(r.Warnings) != 1 {
+		t.Fatalf("warnings %+v", r.Warnings)
+	}
+}
+
 func TestEvaluateReportsMalformedFindingsInsteadOfDroppingThem(t *testing.T) {
 	for name, body := range map[string]string{
 		"missing msg":       `deny contains {"path": "a.go"} if true`,

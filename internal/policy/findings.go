@@ -71,8 +71,8 @@ func fillFindings(res *decision.RuleResult, bindings map[string]any, now time.Ti
 		}
 		res.RequestReviewers = req
 	}
-	sortFindings(res.Denials)
-	sortFindings(res.Warnings)
+	res.Denials = sortFindings(res.Denials)
+	res.Warnings = sortFindings(res.Warnings)
 	slices.Sort(res.SkipReasons)
 	if len(problems) > 0 {
 		return "rule produced malformed results: " + strings.Join(problems, "; ")
@@ -142,7 +142,11 @@ func lineNumber(v map[string]any, key string) (int, error) {
 	return int(i), nil
 }
 
-func sortFindings(fs []decision.Finding) {
+// sortFindings orders findings by place and message and drops repeats: a
+// rule's set may hold objects that differ only in keys the engine does not
+// read (the bundled migration rule denies its reported findings as they
+// are), and each finding is shown once.
+func sortFindings(fs []decision.Finding) []decision.Finding {
 	slices.SortStableFunc(fs, func(a, b decision.Finding) int {
 		ap, bp := a.Location, b.Location
 		switch {
@@ -153,7 +157,13 @@ func sortFindings(fs []decision.Finding) {
 		case bp == nil:
 			return 1
 		}
-		return cmp.Or(cmp.Compare(ap.Path, bp.Path), cmp.Compare(ap.StartLine, bp.StartLine), cmp.Compare(a.Message, b.Message))
+		return cmp.Or(cmp.Compare(ap.Path, bp.Path), cmp.Compare(ap.StartLine, bp.StartLine), cmp.Compare(a.Message, b.Message), cmp.Compare(ap.EndLine, bp.EndLine))
+	})
+	return slices.CompactFunc(fs, func(a, b decision.Finding) bool {
+		if a.Message != b.Message || (a.Location == nil) != (b.Location == nil) {
+			return false
+		}
+		return a.Location == nil || *a.Location == *b.Location
 	})
 }
 

@@ -56,9 +56,13 @@ type request struct {
 	// evaluate, authorize).
 	Binding    json.RawMessage `json:"binding,omitempty"`
 	BindingKey string          `json:"binding_key,omitempty"`
-	Input      json.RawMessage `json:"input,omitempty"`
-	Now        time.Time       `json:"now,omitzero"`
-	Only       []string        `json:"only,omitempty"`
+	// Input is the input document. It travels as a frame of its own,
+	// right after the request's (HasInput says it follows): inside the
+	// request, encoding/json would scan megabytes of it on each side.
+	Input    json.RawMessage `json:"-"`
+	HasInput bool            `json:"has_input,omitempty"`
+	Now      time.Time       `json:"now,omitzero"`
+	Only     []string        `json:"only,omitempty"`
 	// Budget is what is left of the evaluation's overall time budget.
 	Budget time.Duration `json:"budget,omitempty"`
 	// Modules, Timeout and Skip are a test run's.
@@ -116,6 +120,41 @@ func writeFrame(w *bufio.Writer, v any) error {
 	return w.Flush()
 }
 
+// writeRequest writes req as a frame, followed by its input document as a
+// frame of its own.
+func writeRequest(w *bufio.Writer, req request) error {
+	req.HasInput = len(req.Input) > 0
+	b, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	if err := writeRaw(w, b); err != nil {
+		return err
+	}
+	if req.HasInput {
+		if err := writeRaw(w, req.Input); err != nil {
+			return err
+		}
+	}
+	return w.Flush()
+}
+
+// readRequest reads what writeRequest wrote.
+func readRequest(r io.Reader, req *request) error {
+	if err := readFrame(r, maxRequest, req); err != nil {
+		return err
+	}
+	if !req.HasInput {
+		return nil
+	}
+	b, err := readRaw(r, maxRequest)
+	if err != nil {
+		return fmt.Errorf("read the input document: %w", err)
+	}
+	req.Input = b
+	return nil
+}
+
 func writeRaw(w io.Writer, b []byte) error {
 	var n [4]byte
 	binary.BigEndian.PutUint32(n[:], uint32(len(b)))
@@ -126,18 +165,27 @@ func writeRaw(w io.Writer, b []byte) error {
 	return err
 }
 
-// readFrame reads one frame of at most limit bytes into v.
-func readFrame(r io.Reader, limit int, v any) error {
+// readRaw reads one frame of at most limit bytes.
+func readRaw(r io.Reader, limit int) ([]byte, error) {
 	var n [4]byte
 	if _, err := io.ReadFull(r, n[:]); err != nil {
-		return err
+		return nil, err
 	}
 	size := int(binary.BigEndian.Uint32(n[:]))
 	if size > limit {
-		return fmt.Errorf("a message of %d bytes, more than the %d accepted", size, limit)
+		return nil, fmt.Errorf("a message of %d bytes, more than the %d accepted", size, limit)
 	}
 	b := make([]byte, size)
 	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// readFrame reads one frame of at most limit bytes into v.
+func readFrame(r io.Reader, limit int, v any) error {
+	b, err := readRaw(r, limit)
+	if err != nil {
 		return err
 	}
 	d := json.NewDecoder(bytes.NewReader(b))

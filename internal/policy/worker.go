@@ -72,7 +72,7 @@ func ServeWorker(args []string, in io.Reader, out io.Writer) error {
 	r := bufio.NewReader(in)
 	for {
 		var req request
-		if err := readFrame(r, maxRequest, &req); err != nil {
+		if err := readRequest(r, &req); err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil // the server is done with this worker
 			}

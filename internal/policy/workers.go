@@ -334,7 +334,7 @@ func (ws *Workers) exchange(ctx context.Context, w *worker, req request, ruleLim
 		st.silent = !answered
 		return st
 	}
-	if err := writeFrame(w.inBuf, req); err != nil {
+	if err := writeRequest(w.inBuf, req); err != nil {
 		return fail(err)
 	}
 	for {
