@@ -301,6 +301,7 @@ actions := {path: by |
 		cmds := live_commands(m.statements, pairs, lines, made)
 		count(cmds) > 0
 	}
+	count(by) > 0
 }
 
 # live_commands are the commands of pairs ([statement, command] indexes)
@@ -836,9 +837,9 @@ reported contains {
 		tail,
 	]),
 } if {
+	some check, raws in found
 	skipped := ignored_found
 	inside := inside_text
-	some check, raws in found
 	level := levels[check]
 	level != "off"
 	on_large := {table: "error" | some table in large_tables}
