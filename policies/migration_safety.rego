@@ -177,7 +177,7 @@ statements := {path: m.statements | some path, m in projected}
 kinds := {path: m.kinds | some path, m in projected}
 
 # touched[path] are the lines a changed migration's diff adds: in a file
-# that was there before, only the statements on them are new. nil for a
+# that was there before, only the statements on them are new. Absent for a
 # new file (every statement is new) or when the diff is unknown.
 touched := {path: {l.line | some l in f.added_lines} |
 	some path, f in migrations
@@ -190,13 +190,6 @@ unknown_diff(f) if {
 	not f.contents_diffed
 }
 
-is_new(path, st) if not touched[path]
-
-is_new(path, st) if {
-	some n in numbers.range(st.line, st.end_line)
-	n in touched[path]
-}
-
 # live_st(path, st): a deploy runs statement st of path and the pull
 # request adds it. In a new file that is every statement outside a down
 # migration; in a changed one, those on the lines its diff adds. Checks
@@ -206,14 +199,7 @@ is_new(path, st) if {
 # migration.
 live_st(path, st) if {
 	not st.down
-	not touched[path]
-}
-
-live_st(path, st) if {
-	not st.down
-	lines := touched[path]
-	some n in numbers.range(st.line, st.end_line)
-	n in lines
+	added_in(object.get(touched, path, null), st)
 }
 
 # Names: a relation is compared by its name without schema, lower-case.
@@ -877,8 +863,7 @@ unreadable contains {"path": path, "line": st.line, "why": why} if {
 	some path, stmts in statements
 	some i in kinds[path].parse_error
 	st := stmts[i]
-	not st.down
-	is_new(path, st)
+	live_st(path, st)
 	why := sprintf("PostgreSQL cannot parse the statement here (%s at line %d), so it was not checked (the statements after it were)", [st.error.message, st.error.line])
 }
 
