@@ -9,11 +9,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mergeguard/mergeguard/internal/settings"
 	"github.com/mergeguard/mergeguard/internal/store"
 	"github.com/mergeguard/mergeguard/internal/testsupport/dbtest"
 	"github.com/mergeguard/mergeguard/internal/testsupport/fakegithub"
+	"github.com/mergeguard/mergeguard/internal/testsupport/wait"
 	"github.com/mergeguard/mergeguard/internal/ui"
 	"github.com/mergeguard/mergeguard/internal/ui/uistore"
 )
@@ -85,9 +87,15 @@ func TestWebViewIsMountedAndLinkedFromTheCheckRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			rec, err := uistore.New(db).PullRequest(context.Background(), "acme/shop", pr.Number)
-			if err != nil || len(rec.Evaluations) != 1 {
-				t.Fatalf("recorded: %+v, %v", rec, err)
+			// The evaluation is recorded right after its check run is
+			// posted: wait for the record rather than race it.
+			var rec ui.PullRequest
+			wait.Until(t, 45*time.Second, "the evaluation's record", func() bool {
+				rec, err = uistore.New(db).PullRequest(context.Background(), "acme/shop", pr.Number)
+				return err == nil && len(rec.Evaluations) > 0
+			})
+			if len(rec.Evaluations) != 1 {
+				t.Fatalf("recorded: %+v", rec)
 			}
 			var found []string
 			for _, r := range rec.Evaluations[0].Rules {
