@@ -352,7 +352,11 @@ else := {action: [[i, k] |
 	action := c.action
 }
 
-# Checks. found holds {check, path, i, table}; messages are built below.
+# Checks. found[check] holds {check, path, i, table, line, end_line};
+# messages are built below. A string field the projection leaves out when
+# empty is read with object.get(..., "") so that an input stored before
+# it left them out (given as "", replayed against this policy) is read
+# the same.
 
 found.create_index contains {"check": "create_index", "path": path, "i": i, "table": rel(st), "line": st.line, "end_line": st.end_line} if {
 	some path, stmts in statements
@@ -447,7 +451,7 @@ found.not_null_without_default contains {"check": "not_null_without_default", "p
 	col.not_null
 	not col.default
 	not col.serial
-	not col.identity
+	object.get(col, "identity", "") == ""
 	not col.generated
 }
 
@@ -524,7 +528,7 @@ found.add_unique contains {"check": "add_unique", "path": path, "i": a.i, "table
 	some path
 	some a in actions[path].add_constraint
 	a.cmd.constraint.type in {"unique", "primary_key"}
-	not a.cmd.constraint.using_index
+	object.get(a.cmd.constraint, "using_index", "") == ""
 }
 
 # Constraints written inside ADD COLUMN cannot be NOT VALID or USING
@@ -682,7 +686,7 @@ found.enum_add_value contains {"check": "enum_add_value", "path": path, "i": i, 
 	some i in kinds[path].alter_enum
 	st := stmts[i]
 	live_st(path, st)
-	st.alter_enum.add_value
+	object.get(st.alter_enum, "add_value", "") != ""
 	in_transaction(path, st)
 }
 
@@ -691,7 +695,8 @@ found.enum_add_value contains {"check": "enum_add_value", "path": path, "i": j, 
 	some i in kinds[path].alter_enum
 	st := stmts[i]
 	live_st(path, st)
-	v := st.alter_enum.add_value
+	v := object.get(st.alter_enum, "add_value", "")
+	v != ""
 	some j, later in stmts
 	j > i
 	later.kind != "parse_error"

@@ -116,6 +116,7 @@ cases := {
 	"enum_value_used_in_transaction": {"sql": "BEGIN;\nALTER TYPE order_state ADD VALUE 'refunded';\nUPDATE orders SET state = 'refunded' WHERE refunded_at IS NOT NULL;\nCOMMIT;", "checks": ["enum_add_value"]},
 	"enum_value_alone": {"sql": "ALTER TYPE order_state ADD VALUE IF NOT EXISTS 'refunded' AFTER 'paid';", "checks": []},
 	"enum_value_in_transaction_before_12": {"sql": "BEGIN;\nALTER TYPE order_state ADD VALUE 'refunded';\nCOMMIT;", "config": {"postgres_version": 11}, "checks": ["enum_add_value"]},
+	"enum_value_renamed_in_transaction_before_12": {"sql": "BEGIN;\nALTER TYPE order_state RENAME VALUE 'paid' TO 'settled';\nCOMMIT;", "config": {"postgres_version": 11}, "checks": []},
 	"enum_value_used_after_commit": {"sql": "BEGIN;\nALTER TYPE order_state ADD VALUE 'refunded';\nCOMMIT;\nUPDATE orders SET state = 'refunded' WHERE refunded_at IS NOT NULL;", "checks": []},
 	# lock_timeout
 	"no_lock_timeout": {"sql": "ALTER TABLE orders ADD COLUMN note text;", "bare": true, "checks": ["lock_timeout"]},
