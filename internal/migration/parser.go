@@ -160,22 +160,35 @@ func (pp pendingParse) finish() (*pg.ParseResult, error) {
 	return parseProtobuf(pp.src)
 }
 
-// parseToJSON runs libpg_query's parse to JSON.
-func parseToJSON(src string) (out string, err error) {
+// inModule calls f, a call into the WebAssembly module, under parseMu.
+// go-pgquery panics when the module traps; input must never crash the
+// process, so a panic becomes an errParserFault.
+func inModule[T any](f func() (T, error)) (out T, err error) {
 	parseMu.Lock()
 	defer parseMu.Unlock()
-	// go-pgquery panics when the module traps; input must never crash
-	// the process.
 	defer func() {
 		if r := recover(); r != nil {
-			out, err = "", fmt.Errorf("%w: %v", errParserFault, r)
+			var zero T
+			out, err = zero, fmt.Errorf("%w: %v", errParserFault, r)
 		}
 	}()
-	out, err = parser.ParseToJSON(src)
-	if err != nil {
-		return "", asSyntaxError(src, err)
+	return f()
+}
+
+// parseInModule runs parse on src in the module; the module's own error is
+// PostgreSQL's complaint about src (asSyntaxError).
+func parseInModule[T any](src string, parse func(string) (T, error)) (T, error) {
+	out, err := inModule(func() (T, error) { return parse(src) })
+	if err != nil && !errors.Is(err, errParserFault) {
+		var zero T
+		return zero, asSyntaxError(src, err)
 	}
-	return out, nil
+	return out, err
+}
+
+// parseToJSON runs libpg_query's parse to JSON.
+func parseToJSON(src string) (string, error) {
+	return parseInModule(src, parser.ParseToJSON)
 }
 
 // decodeTree is decodeParseTree with a recover: the decoder is meant never
@@ -192,52 +205,23 @@ func decodeTree(js string) (res *pg.ParseResult, err error) {
 
 // parseProtobuf parses src through libpg_query's protobuf output, as
 // pg_query.Parse does.
-func parseProtobuf(src string) (res *pg.ParseResult, err error) {
-	parseMu.Lock()
-	defer parseMu.Unlock()
-	defer func() {
-		if r := recover(); r != nil {
-			res, err = nil, fmt.Errorf("%w: %v", errParserFault, r)
-		}
-	}()
-	res, err = pg_query.Parse(src)
-	if err != nil {
-		return nil, asSyntaxError(src, err)
-	}
-	return res, nil
+func parseProtobuf(src string) (*pg.ParseResult, error) {
+	return parseInModule(src, pg_query.Parse)
 }
 
 // parsePlpgsql parses a CREATE FUNCTION statement whose language is
 // PL/pgSQL and returns libpg_query's JSON for the function body.
-func parsePlpgsql(src string) (out string, err error) {
-	parseMu.Lock()
-	defer parseMu.Unlock()
-	defer func() {
-		if r := recover(); r != nil {
-			out, err = "", fmt.Errorf("%w: %v", errParserFault, r)
-		}
-	}()
-	out, err = pg_query.ParsePlPgSqlToJSON(src)
-	if err != nil {
-		return "", asSyntaxError(src, err)
-	}
-	return out, nil
+func parsePlpgsql(src string) (string, error) {
+	return parseInModule(src, pg_query.ParsePlPgSqlToJSON)
 }
 
 // deparse renders a parse tree back to SQL, for showing expressions.
-func deparse(tree *pg.ParseResult) (out string, err error) {
-	parseMu.Lock()
-	defer parseMu.Unlock()
-	defer func() {
-		if r := recover(); r != nil {
-			out, err = "", fmt.Errorf("%w: %v", errParserFault, r)
-		}
-	}()
-	out, err = pg_query.Deparse(tree)
-	if err != nil {
+func deparse(tree *pg.ParseResult) (string, error) {
+	out, err := inModule(func() (string, error) { return pg_query.Deparse(tree) })
+	if err != nil && !errors.Is(err, errParserFault) {
 		return "", fmt.Errorf("deparsing: %w", err)
 	}
-	return out, nil
+	return out, err
 }
 
 // asSyntaxError converts libpg_query's error, whose cursor position is a
