@@ -22,6 +22,38 @@ type corpusCase struct {
 
 const corpusDir = "../../testdata/migration-corpus"
 
+// corpusFile is a SQL file of the corpus and its path in the corpus.
+type corpusFile struct {
+	Rel string
+	SQL []byte
+}
+
+// corpusSQL is every SQL file of the corpus, in path order; the test fails
+// when there is none.
+func corpusSQL(t *testing.T) []corpusFile {
+	t.Helper()
+	var files []corpusFile
+	err := filepath.WalkDir(corpusDir, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil || !strings.HasSuffix(p, ".sql") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(corpusDir, p)
+		files = append(files, corpusFile{Rel: filepath.ToSlash(rel), SQL: b})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no corpus files")
+	}
+	return files
+}
+
 // TestCorpusReads checks the corpus is whole and that every file reads:
 // each file is listed once in expected.json, each listed file exists, the
 // forms are consistent, squawk rules are known, and only the files meant
