@@ -75,14 +75,19 @@ test_every_case_reports_its_checks if {
 
 # An input stored before the projection indexed ALTER TABLE commands by
 # action (replayed against this policy) is read the same: the rule
-# rebuilds the index from the statements.
+# rebuilds the index from the statements. Only the cases with ALTER TABLE
+# commands are read again (and compared with their expected checks, which
+# test_every_case_reports_its_checks holds them to), so that the test
+# stays well inside the time limit of a test.
 test_an_input_without_the_actions_index_reports_the_same if {
 	wrong := {name: got |
 		some name, c in cases
-		old := json.remove(case_file(name), ["migration/actions"])
+		f := case_file(name)
+		count(f.migration.actions) > 0
+		old := json.remove(f, ["migration/actions"])
 		got := {x.check | some x in ms.reported} with input as doc([old])
 			with data.mergeguard.config as cfg(object.get(c, "config", {}))
-		got != case_checks(name)
+		got != {x | some x in c.checks}
 	}
 	print("cases reading differently without the index:", wrong)
 	count(wrong) == 0
@@ -90,15 +95,18 @@ test_an_input_without_the_actions_index_reports_the_same if {
 
 # An input stored before the projection left out empty strings (they were
 # given as "") is read the same: the rule tests those fields so that
-# absent and empty mean the same.
+# absent and empty mean the same. As above, only the cases the older form
+# changes beyond lock_timeout (ALTER TABLE and ALTER TYPE) are read again.
 test_an_input_with_empty_strings_reports_the_same if {
 	wrong := {name: got |
 		some name, c in cases
 		f := case_file(name)
+		some kind in ["alter_table", "alter_enum"]
+		f.migration.kinds[kind]
 		old := json.patch(f, empty_strings(f.migration))
 		got := {x.check | some x in ms.reported} with input as doc([old])
 			with data.mergeguard.config as cfg(object.get(c, "config", {}))
-		got != case_checks(name)
+		got != {x | some x in c.checks}
 	}
 	print("cases reading differently with empty strings:", wrong)
 	count(wrong) == 0
